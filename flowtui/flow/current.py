@@ -1,0 +1,103 @@
+"""`current`: what a running task knows about itself (Metaflow's `current` object)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class _TaskContext:
+    flow_name: str
+    run_id: str
+    step_name: str
+    task_id: str
+    retry_count: int = 0
+    origin_run_id: str | None = None
+    namespace: str | None = None
+    username: str | None = None
+    tags: tuple[str, ...] = ()
+    store: str | None = None
+
+
+class Current:
+    """Attributes are available while a task runs; outside one, `is_running_flow` is False."""
+
+    def __init__(self) -> None:
+        self._ctx: _TaskContext | None = None
+        self._tempdir: str | None = None
+
+    def _bind(self, ctx: _TaskContext | None) -> None:
+        self._ctx = ctx
+        self._tempdir = None
+
+    @property
+    def is_running_flow(self) -> bool:
+        return self._ctx is not None
+
+    def _get(self, name: str) -> Any:
+        if self._ctx is None:
+            raise AttributeError(
+                f"current.{name} is only available while a flow runs (inside a step)."
+            )
+        return getattr(self._ctx, name)
+
+    @property
+    def flow_name(self) -> str:
+        return str(self._get("flow_name"))
+
+    @property
+    def run_id(self) -> str:
+        return str(self._get("run_id"))
+
+    @property
+    def step_name(self) -> str:
+        return str(self._get("step_name"))
+
+    @property
+    def task_id(self) -> str:
+        return str(self._get("task_id"))
+
+    @property
+    def retry_count(self) -> int:
+        return int(self._get("retry_count"))
+
+    @property
+    def origin_run_id(self) -> str | None:
+        value = self._get("origin_run_id")
+        return None if value is None else str(value)
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+
+    @property
+    def namespace(self) -> str:
+        return self._get("namespace") or f"user:{self.username}"
+
+    @property
+    def username(self) -> str:
+        return self._get("username") or os.environ.get("USER") or getpass.getuser()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self._get("tags"))
+
+    @property
+    def tempdir(self) -> str:
+        """A directory private to this task, for scratch files."""
+        self._get("task_id")
+        if self._tempdir is None:
+            self._tempdir = tempfile.mkdtemp(prefix=f"flowtui-{self.step_name}-")
+        return self._tempdir
+
+    def __repr__(self) -> str:
+        if self._ctx is None:
+            return "<current: not in a running flow>"
+        return f"<current {self.pathspec} retry={self.retry_count}>"
+
+
+current = Current()

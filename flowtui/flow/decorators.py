@@ -1,0 +1,124 @@
+"""Step decorators, with Metaflow's names and arguments.
+
+`@step` marks a method as a step. The others attach a `StepDecorator` record to the function;
+the engine reads them (`step_decorators(func)`) and honours them when it runs the task. The
+static graph reads the same decorators from the source text, without importing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DECORATORS_ATTR = "_flowtui_decorators"
+
+# Decorators for remote compute or packaging: accepted locally with a one-line notice.
+IGNORED_LOCALLY = (
+    "kubernetes",
+    "batch",
+    "conda",
+    "pypi",
+    "card",
+    "parallel",
+    "secrets",
+    "slurm",
+    "nvidia",
+    "trigger",
+    "trigger_on_finish",
+    "schedule",
+    "project",
+    "conda_base",
+    "pypi_base",
+)
+
+
+@dataclass(frozen=True)
+class StepDecorator:
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def step(func: F) -> F:
+    """Mark a method of a `FlowSpec` as a step."""
+    func.is_step = True  # type: ignore[attr-defined]
+    if not hasattr(func, _DECORATORS_ATTR):
+        setattr(func, _DECORATORS_ATTR, ())
+    return func
+
+
+def step_decorators(func: Callable[..., Any]) -> tuple[StepDecorator, ...]:
+    return tuple(getattr(func, _DECORATORS_ATTR, ()))
+
+
+def _attach(name: str, args: dict[str, Any]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        existing = getattr(func, _DECORATORS_ATTR, ())
+        setattr(func, _DECORATORS_ATTR, (*existing, StepDecorator(name, args)))
+        return func
+
+    return decorate
+
+
+def _bare_or_called(name: str, func: Any, args: dict[str, Any]) -> Any:
+    """Support both `@retry` and `@retry(times=2)`."""
+    if callable(func):
+        return _attach(name, args)(func)
+    return _attach(name, args)
+
+
+def retry(func: Any = None, *, times: int = 3, minutes_between_retries: int = 2) -> Any:
+    """Re-run a failed attempt up to `times` more times (`current.retry_count` counts up).
+
+    Locally flowtui retries at once; `minutes_between_retries` is recorded, not waited for.
+    """
+    if not isinstance(times, int) or times < 0:
+        raise ValueError(f"@retry(times=...) must be a whole number >= 0, not {times!r}.")
+    return _bare_or_called(
+        "retry", func, {"times": times, "minutes_between_retries": minutes_between_retries}
+    )
+
+
+def catch(func: Any = None, *, var: str | None = None, print_exception: bool = True) -> Any:
+    """Keep going when the step fails: store the exception in artifact `var` (None if none)."""
+    return _bare_or_called("catch", func, {"var": var, "print_exception": print_exception})
+
+
+def timeout(func: Any = None, *, seconds: int = 0, minutes: int = 0, hours: int = 0) -> Any:
+    """Kill an attempt that runs longer than the given time (then `@retry` may try again)."""
+    total = seconds + 60 * minutes + 3600 * hours
+    if total <= 0:
+        raise ValueError("@timeout needs a positive duration: seconds=, minutes= or hours=.")
+    return _bare_or_called("timeout", func, {"seconds": total})
+
+
+def resources(
+    func: Any = None,
+    *,
+    cpu: int = 1,
+    gpu: int | None = None,
+    disk: int | None = None,
+    memory: int = 4096,
+    shared_memory: int | None = None,
+) -> Any:
+    """Record the resources a step asks for (locally they are recorded, not enforced)."""
+    args = {"cpu": cpu, "gpu": gpu, "disk": disk, "memory": memory, "shared_memory": shared_memory}
+    return _bare_or_called("resources", func, args)
+
+
+def environment(func: Any = None, *, vars: dict[str, str] | None = None) -> Any:
+    """Set environment variables for the step's task."""
+    return _bare_or_called("environment", func, {"vars": dict(vars or {})})
+
+
+def ignored_locally(name: str) -> Callable[..., Any]:
+    """A decorator flowtui accepts for compatibility and does not apply locally."""
+
+    def decorator(func: Any = None, **kwargs: Any) -> Any:
+        return _bare_or_called(name, func, {"ignored": True, **kwargs})
+
+    decorator.__name__ = name
+    decorator.__doc__ = f"`@{name}` is accepted and recorded; it has no effect in a local run."
+    return decorator

@@ -1,0 +1,175 @@
+"""`Parameter`, `IncludeFile` and `JSONType`, with Metaflow's meaning.
+
+A parameter is declared as a class attribute of the flow. Inside a running task it reads as
+its value (it is a descriptor), and it cannot be assigned. Values given on the command line
+are parsed by `Parameter.parse` from text, by the declared `type=` or the default's type.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class JSONTypeClass:
+    """Marks a parameter whose command-line value is JSON (Metaflow's `JSONType`)."""
+
+    name = "json"
+
+    def __repr__(self) -> str:
+        return "JSONType"
+
+
+JSONType = JSONTypeClass()
+
+_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str"}
+
+
+class ParameterValueError(ValueError):
+    """A value given for a parameter could not be parsed; the message names the parameter."""
+
+
+class Parameter:
+    """A run-time input of the flow: `alpha = Parameter("alpha", default=0.5, help="...")`."""
+
+    kind = "parameter"
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = None,
+        type: Any = None,
+        help: str | None = None,
+        required: bool | None = None,
+        show_default: bool = True,
+        separator: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.type = type
+        self.help = help or ""
+        self.required = bool(required)
+        self.show_default = show_default
+        self.separator = separator
+        self.extra = kwargs
+        self.attr = name  # set to the attribute name by __set_name__
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, default={self.default!r})"
+
+    # Descriptor: inside a task the attribute reads as the parameter's value.
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        if "_flowtui_inherited" not in vars(obj):  # a flow object outside a running task
+            return self.resolved_default()
+        return obj._flowtui_read_artifact(self.attr)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        raise AttributeError(
+            f"Parameter '{self.name}' is read-only inside a flow; "
+            f"store a changed value under another name, e.g. self.{self.attr}_used = ..."
+        )
+
+    # What the command line and the static graph need.
+    @property
+    def type_name(self) -> str:
+        if self.type is JSONType or isinstance(self.type, JSONTypeClass):
+            return "json"
+        if self.type in _TYPE_NAMES:
+            return _TYPE_NAMES[self.type]
+        default = self.resolved_default()
+        if default is not None and type(default) in _TYPE_NAMES:
+            return _TYPE_NAMES[type(default)]
+        return "str"
+
+    def resolved_default(self) -> Any:
+        default = self.default
+        if callable(default) and not isinstance(default, type):
+            default = default(None)
+        if self.type_name_of_declared() == "json" and isinstance(default, str):
+            return self.parse(default)
+        return default
+
+    def type_name_of_declared(self) -> str | None:
+        if self.type is JSONType or isinstance(self.type, JSONTypeClass):
+            return "json"
+        return _TYPE_NAMES.get(self.type)
+
+    def parse(self, text: str) -> Any:
+        """Turn command-line text into a value of this parameter's type."""
+        kind = self.type_name
+        try:
+            if kind == "int":
+                return int(text)
+            if kind == "float":
+                return float(text)
+            if kind == "bool":
+                lowered = text.strip().lower()
+                if lowered in ("1", "true", "t", "yes", "y", "on"):
+                    return True
+                if lowered in ("0", "false", "f", "no", "n", "off"):
+                    return False
+                raise ValueError(text)
+            if kind == "json":
+                return json.loads(text)
+        except ValueError:
+            expected = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+            raise ParameterValueError(
+                f"Parameter '{self.name}' takes {expected.get(kind, 'valid JSON')}, "
+                f"not {text!r}."
+            ) from None
+        if self.separator:
+            return tuple(text.split(self.separator))
+        return text
+
+
+class IncludeFile(Parameter):
+    """A parameter naming a file whose *content* is stored as the artifact, read at run start."""
+
+    kind = "include_file"
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = None,
+        is_text: bool = True,
+        encoding: str = "utf-8",
+        help: str | None = None,
+        required: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, default=default, type=str, help=help, required=required, **kwargs)
+        self.is_text = is_text
+        self.encoding = encoding
+
+    def read(self, path: str, base: Path) -> str | bytes:
+        """The content of `path` (relative paths resolve against `base`, the working dir)."""
+        file = Path(path)
+        if not file.is_absolute():
+            file = base / file
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise ParameterValueError(
+                f"IncludeFile '{self.name}': no file at {path}; pass an existing path "
+                f"with --{self.name} PATH."
+            ) from None
+        except IsADirectoryError:
+            raise ParameterValueError(
+                f"IncludeFile '{self.name}': {path} is a directory; pass a file."
+            ) from None
+        if not self.is_text:
+            return data
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError:
+            raise ParameterValueError(
+                f"IncludeFile '{self.name}': {path} is not {self.encoding} text; "
+                f"declare it with is_text=False to read bytes."
+            ) from None

@@ -1,0 +1,263 @@
+"""`FlowSpec`: the base class of a flow, with Metaflow's surface.
+
+A flow object lives inside one task process. Reading `self.x` first looks at what the step set,
+then loads `x` lazily from the artifacts the task inherited (its parent's, for a linear step).
+Everything public the step sets is persisted by the engine when the step returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from flowtui.flow.parameters import Parameter
+
+
+class ArtifactSource(Protocol):
+    """Where a flow object's inherited artifacts come from (the engine provides it)."""
+
+    def names(self) -> Iterable[str]: ...
+
+    def hash_of(self, name: str) -> str | None: ...
+
+    def load(self, name: str) -> Any: ...
+
+
+class MergeArtifactsError(Exception):
+    """`merge_artifacts` met an artifact whose value differs between inputs."""
+
+
+class TransitionError(Exception):
+    """`self.next(...)` was called in a way the flow's structure does not allow."""
+
+
+class _NoArtifacts:
+    def names(self) -> Iterable[str]:
+        return ()
+
+    def hash_of(self, name: str) -> str | None:
+        return None
+
+    def load(self, name: str) -> Any:
+        raise KeyError(name)
+
+
+class FlowSpec:
+    """Subclass this and define `@step` methods, from `start` to `end`."""
+
+    # Engine-managed state lives in attributes named `_flowtui_*` (never persisted).
+    _flowtui_source: ArtifactSource = _NoArtifacts()
+    _flowtui_inherited: dict[str, str]
+    _flowtui_transition: tuple[tuple[str, ...], str | None] | None = None
+    _flowtui_foreach_frames: tuple[tuple[int, int, Any], ...] = ()
+    _flowtui_input: Any = None
+    _flowtui_read_only: bool = False
+    _flowtui_step: str = ""
+
+    def __init__(self, use_cli: bool = True) -> None:
+        """`MyFlow()` under `if __name__ == "__main__"` runs the command line, as Metaflow."""
+        if use_cli:
+            from flowtui.cli import main_for_flow_file
+
+            main_for_flow_file(type(self), inspect.getfile(type(self)), sys.argv[1:])
+
+    # -- artifacts ---------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: the value may be an inherited artifact.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        inherited = self.__dict__.get("_flowtui_inherited")
+        if inherited is not None and name in inherited:
+            value = self._flowtui_source.load(name)
+            object.__setattr__(self, name, value)
+            return value
+        raise AttributeError(
+            f"'{type(self).__name__}' has no artifact or attribute '{name}' in this step"
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._flowtui_read_only and not name.startswith("_flowtui"):
+            raise AttributeError(f"Cannot set '{name}' on an input of a join; set it on self.")
+        object.__setattr__(self, name, value)
+
+    def _flowtui_read_artifact(self, name: str) -> Any:
+        """Read an artifact by name, whether set in this step or inherited (parameters use it)."""
+        if name in self.__dict__:
+            return self.__dict__[name]
+        return self.__getattr__(name)
+
+    def _flowtui_bind(
+        self,
+        source: ArtifactSource,
+        inherited: dict[str, str],
+        *,
+        step: str = "",
+        foreach_frames: tuple[tuple[int, int, Any], ...] = (),
+        foreach_input: Any = None,
+        read_only: bool = False,
+    ) -> None:
+        object.__setattr__(self, "_flowtui_step", step)
+        object.__setattr__(self, "_flowtui_input", foreach_input)
+        object.__setattr__(self, "_flowtui_source", source)
+        object.__setattr__(self, "_flowtui_inherited", dict(inherited))
+        object.__setattr__(self, "_flowtui_foreach_frames", foreach_frames)
+        object.__setattr__(self, "_flowtui_read_only", read_only)
+
+    # -- transitions -------------------------------------------------------------------
+    def next(self, *steps: Any, foreach: str | None = None, **kwargs: Any) -> None:
+        """Say which step(s) run after this one: `self.next(self.a)`, `self.next(self.a,
+        self.b)` (a split), or `self.next(self.body, foreach="items")` (one task per item)."""
+        if kwargs:
+            bad = ", ".join(sorted(kwargs))
+            raise TransitionError(f"self.next() got unsupported argument(s): {bad}.")
+        if self._flowtui_transition is not None:
+            raise TransitionError("self.next() was called twice in this step; call it once, last.")
+        names: list[str] = []
+        for target in steps:
+            name = getattr(target, "__name__", None)
+            if name is None or not getattr(target, "is_step", False):
+                raise TransitionError(
+                    f"self.next() takes steps like self.a, not {target!r}."
+                )
+            names.append(name)
+        if not names:
+            raise TransitionError("self.next() needs at least one step.")
+        if foreach is not None and len(names) != 1:
+            raise TransitionError("self.next(..., foreach=...) takes exactly one step.")
+        object.__setattr__(self, "_flowtui_transition", (tuple(names), foreach))
+
+    # -- foreach -----------------------------------------------------------------------
+    @property
+    def input(self) -> Any:
+        """In a foreach body: the item this task works on (None elsewhere)."""
+        return self._flowtui_input if self._flowtui_foreach_frames else None
+
+    @property
+    def index(self) -> int | None:
+        """In a foreach body: the position of this task's item (None elsewhere)."""
+        frames = self._flowtui_foreach_frames
+        return frames[-1][0] if frames else None
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+        """One `(index, num_splits, value)` per enclosing foreach, outermost first."""
+        return list(self._flowtui_foreach_frames)
+
+    # -- joins -------------------------------------------------------------------------
+    def merge_artifacts(
+        self,
+        inputs: Inputs,
+        exclude: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
+    ) -> None:
+        """Copy onto self every artifact whose value agrees across `inputs`.
+
+        Artifacts the join step already set are left alone; a name whose value differs
+        between inputs raises `MergeArtifactsError` unless excluded.
+        """
+        if not isinstance(inputs, Inputs):
+            raise MergeArtifactsError("merge_artifacts() can only be called in a join step.")
+        if include and exclude:
+            raise MergeArtifactsError("merge_artifacts() takes include= or exclude=, not both.")
+        excluded = set(exclude or ())
+        params = {n for n, v in _class_attrs(type(self)) if isinstance(v, Parameter)}
+        candidates: dict[str, set[str]] = {}
+        for inp in inputs:
+            for name, digest in inp._flowtui_inherited.items():
+                candidates.setdefault(name, set()).add(digest)
+        wanted = set(include) if include else set(candidates)
+        missing = sorted(wanted - set(candidates))
+        if include and missing:
+            raise MergeArtifactsError(
+                f"merge_artifacts(include=...) names artifacts no input has: {', '.join(missing)}."
+            )
+        conflicts = []
+        inherited = self._flowtui_inherited
+        for name in sorted(wanted):
+            if name in excluded or name in params or name in self.__dict__:
+                continue
+            digests = candidates[name]
+            if len(digests) > 1:
+                conflicts.append(name)
+                continue
+            inherited[name] = next(iter(digests))
+        if conflicts:
+            raise MergeArtifactsError(
+                "Step '{}' cannot merge artifacts that differ between its inputs: {}. "
+                "Set them in the join step, or pass exclude=[...].".format(
+                    self._flowtui_step, ", ".join(conflicts)
+                )
+            )
+        source = _MergedSource({inp._flowtui_source for inp in inputs})
+        object.__setattr__(self, "_flowtui_source", _ChainedSource(self._flowtui_source, source))
+
+
+def _class_attrs(cls: type) -> Iterator[tuple[str, Any]]:
+    for klass in reversed(cls.__mro__):
+        yield from vars(klass).items()
+
+
+class _MergedSource:
+    """Loads a merged artifact from whichever input has it (their values agree)."""
+
+    def __init__(self, sources: set[Any]) -> None:
+        self._sources = list(sources)
+
+    def names(self) -> Iterable[str]:
+        return {n for s in self._sources for n in s.names()}
+
+    def hash_of(self, name: str) -> str | None:
+        return next((h for s in self._sources if (h := s.hash_of(name))), None)
+
+    def load(self, name: str) -> Any:
+        for s in self._sources:
+            if s.hash_of(name) is not None:
+                return s.load(name)
+        raise KeyError(name)
+
+
+class _ChainedSource:
+    def __init__(self, first: ArtifactSource, second: ArtifactSource) -> None:
+        self._first, self._second = first, second
+
+    def names(self) -> Iterable[str]:
+        return set(self._first.names()) | set(self._second.names())
+
+    def hash_of(self, name: str) -> str | None:
+        return self._first.hash_of(name) or self._second.hash_of(name)
+
+    def load(self, name: str) -> Any:
+        if self._first.hash_of(name) is not None:
+            return self._first.load(name)
+        return self._second.load(name)
+
+
+class Inputs(Sequence[FlowSpec]):
+    """A join step's inputs: iterate, index, or name a branch (`inputs.train.score`)."""
+
+    def __init__(self, flows: Sequence[FlowSpec], steps: Sequence[str]) -> None:
+        self._flows = list(flows)
+        self._by_step = {}
+        for flow, step_name in zip(flows, steps):
+            self._by_step.setdefault(step_name, flow)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._flows[i]
+
+    def __len__(self) -> int:
+        return len(self._flows)
+
+    def __iter__(self) -> Iterator[FlowSpec]:
+        return iter(self._flows)
+
+    def __getattr__(self, name: str) -> FlowSpec:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._by_step[name]
+        except KeyError:
+            raise AttributeError(
+                f"This join has no input from a step named '{name}'; "
+                f"its inputs come from: {', '.join(sorted(self._by_step))}."
+            ) from None
