@@ -1,0 +1,597 @@
+"""Run metadata in SQLite (WAL): flows, runs, tasks, attempts, artifacts, tags.
+
+One runner writes while TUIs and notebooks read. Every state change is one short transaction,
+so a crash at any moment leaves the database consistent. A run whose runner died is recognised
+by its pid (same host) or a stale heartbeat, and reported as crashed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
+HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS flows (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow TEXT NOT NULL REFERENCES flows(name),
+    status TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'run',
+    created REAL NOT NULL,
+    finished REAL,
+    file TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    params TEXT NOT NULL DEFAULT '{}',
+    origin_run_id INTEGER,
+    resume_step TEXT,
+    user TEXT NOT NULL DEFAULT '',
+    host TEXT NOT NULL DEFAULT '',
+    pid INTEGER,
+    heartbeat REAL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_flow ON runs(flow, run_id);
+CREATE TABLE IF NOT EXISTS tags (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    tag TEXT NOT NULL,
+    system INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, tag)
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    step TEXT NOT NULL,
+    status TEXT NOT NULL,
+    foreach_index INTEGER,
+    foreach_stack TEXT NOT NULL DEFAULT '[]',
+    frames TEXT NOT NULL DEFAULT '[]',
+    parents TEXT NOT NULL DEFAULT '[]',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    exit_reason TEXT,
+    error TEXT,
+    origin_pathspec TEXT,
+    foreach_count INTEGER
+);
+CREATE INDEX IF NOT EXISTS tasks_by_run ON tasks(run_id, step);
+CREATE TABLE IF NOT EXISTS attempts (
+    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    stdout TEXT NOT NULL,
+    stderr TEXT NOT NULL,
+    exit_reason TEXT,
+    error TEXT,
+    PRIMARY KEY (task_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    repr TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (task_id, name)
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    flow: str
+    run_id: str
+    status: str  # running, succeeded, failed, cancelled, crashed
+    kind: str  # run, resume, spin
+    created: float
+    finished: float | None
+    file: str
+    params: dict[str, Any]
+    origin_run_id: str | None
+    resume_step: str | None
+    user: str
+    tags: tuple[str, ...]
+    system_tags: tuple[str, ...]
+    error: str | None
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow}/{self.run_id}"
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    flow: str
+    run_id: str
+    step: str
+    task_id: str
+    status: str  # pending, running, retrying, succeeded, failed, cloned
+    foreach_index: int | None
+    foreach_stack: list[Any]
+    frames: list[Any]
+    parents: list[str]  # parent task ids
+    attempts: int
+    created: float
+    started: float | None
+    finished: float | None
+    exit_reason: str | None
+    error: dict[str, Any] | None
+    origin_pathspec: str | None
+    foreach_count: int | None
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    task_id: str
+    attempt: int
+    status: str
+    started: float
+    finished: float | None
+    stdout: str
+    stderr: str
+    exit_reason: str | None
+    error: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    task_id: str
+    name: str
+    hash: str
+    type: str
+    size: int
+    repr: str
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class MetadataDB:
+    """A connection to the store's SQLite file. Not shared across processes: open one each."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(
+            path, timeout=60.0, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA busy_timeout = 60000")
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        if not self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
+        ).fetchone():
+            self._conn.executescript(_SCHEMA)  # idempotent: safe when two processes race
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (taken immediately, so writers queue rather than deadlock)."""
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield c
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
+        else:
+            if c.in_transaction:
+                c.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, tuple(args)).fetchall()
+
+    # -- writing: runs -----------------------------------------------------------------
+    def create_run(
+        self,
+        flow: str,
+        *,
+        file: str,
+        source: str,
+        params: dict[str, Any],
+        user: str,
+        tags: Iterable[str] = (),
+        kind: str = "run",
+        origin_run_id: str | None = None,
+        resume_step: str | None = None,
+    ) -> str:
+        now = time.time()
+        with self.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO flows VALUES (?, ?)", (flow, now))
+            cur = c.execute(
+                "INSERT INTO runs (flow, status, kind, created, file, source, params, "
+                "origin_run_id, resume_step, user, host, pid, heartbeat) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    flow,
+                    kind,
+                    now,
+                    file,
+                    source,
+                    json.dumps(params),
+                    int(origin_run_id) if origin_run_id else None,
+                    resume_step,
+                    user,
+                    socket.gethostname(),
+                    os.getpid(),
+                    now,
+                ),
+            )
+            run_id = int(cur.lastrowid or 0)
+            system = [f"user:{user}", f"runtime:{kind}"]
+            c.executemany(
+                "INSERT OR IGNORE INTO tags VALUES (?, ?, ?)",
+                [(run_id, t, 1) for t in system] + [(run_id, t, 0) for t in tags],
+            )
+        return str(run_id)
+
+    def heartbeat(self, run_id: str) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET heartbeat = ? WHERE run_id = ?", (time.time(), int(run_id)))
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE runs SET status = ?, finished = ?, error = ?, heartbeat = NULL "
+                "WHERE run_id = ?",
+                (status, time.time(), error, int(run_id)),
+            )
+            # Tasks still marked active belong to a run that stopped: they will not finish.
+            c.execute(
+                "UPDATE tasks SET status = 'failed', finished = ?, "
+                "exit_reason = COALESCE(exit_reason, ?) "
+                "WHERE run_id = ? AND status IN ('running', 'retrying')",
+                (time.time(), status, int(run_id)),
+            )
+            c.execute(
+                "UPDATE attempts SET status = 'failed', finished = ?, "
+                "exit_reason = COALESCE(exit_reason, ?) "
+                "WHERE status = 'running' AND task_id IN (SELECT task_id FROM tasks "
+                "WHERE run_id = ?)",
+                (time.time(), status, int(run_id)),
+            )
+
+    def set_tags(self, run_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO tags VALUES (?, ?, 0)", [(int(run_id), t) for t in add]
+            )
+            c.executemany(
+                "DELETE FROM tags WHERE run_id = ? AND tag = ? AND system = 0",
+                [(int(run_id), t) for t in remove],
+            )
+
+    # -- writing: tasks ----------------------------------------------------------------
+    def create_task(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        foreach_index: int | None = None,
+        foreach_stack: list[Any] | None = None,
+        frames: list[Any] | None = None,
+        parents: list[str] | None = None,
+    ) -> str:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
+                "parents, created) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
+                (
+                    int(run_id),
+                    step,
+                    foreach_index,
+                    json.dumps(foreach_stack or []),
+                    json.dumps(frames or []),
+                    json.dumps(parents or []),
+                    time.time(),
+                ),
+            )
+            return str(cur.lastrowid)
+
+    def start_attempt(self, task_id: str, attempt: int, stdout: str, stderr: str) -> None:
+        now = time.time()
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO attempts (task_id, attempt, status, started, stdout, "
+                "stderr) VALUES (?, ?, 'running', ?, ?, ?)",
+                (int(task_id), attempt, now, stdout, stderr),
+            )
+            c.execute(
+                "UPDATE tasks SET status = 'running', attempts = ?, "
+                "started = COALESCE(started, ?) WHERE task_id = ?",
+                (attempt + 1, now, int(task_id)),
+            )
+
+    def fail_attempt(
+        self,
+        task_id: str,
+        attempt: int,
+        *,
+        reason: str,
+        error: dict[str, Any] | None,
+        final: bool,
+        artifacts: Iterable[ArtifactRecord] = (),
+    ) -> None:
+        now = time.time()
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE attempts SET status = 'failed', finished = ?, exit_reason = ?, error = ? "
+                "WHERE task_id = ? AND attempt = ?",
+                (now, reason, json.dumps(error), int(task_id), attempt),
+            )
+            c.execute(
+                "UPDATE tasks SET status = ?, finished = ?, exit_reason = ?, error = ? "
+                "WHERE task_id = ?",
+                (
+                    "failed" if final else "retrying",
+                    now if final else None,
+                    reason,
+                    json.dumps(error),
+                    int(task_id),
+                ),
+            )
+            if final:
+                self._put_artifacts(c, task_id, artifacts)
+
+    def succeed_task(
+        self,
+        task_id: str,
+        attempt: int,
+        artifacts: Iterable[ArtifactRecord],
+        *,
+        foreach_count: int | None = None,
+    ) -> None:
+        now = time.time()
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE attempts SET status = 'succeeded', finished = ? "
+                "WHERE task_id = ? AND attempt = ?",
+                (now, int(task_id), attempt),
+            )
+            c.execute(
+                "UPDATE tasks SET status = 'succeeded', finished = ?, error = NULL, "
+                "exit_reason = NULL, foreach_count = ? WHERE task_id = ?",
+                (now, foreach_count, int(task_id)),
+            )
+            self._put_artifacts(c, task_id, artifacts)
+
+    def clone_task(
+        self,
+        run_id: str,
+        origin: TaskRecord,
+        *,
+        frames: list[Any],
+        parents: list[str],
+    ) -> str:
+        """Record `origin` (a succeeded task of another run) as done in `run_id`.
+
+        Artifacts point at the same blobs and attempts at the same log files: nothing copied.
+        """
+        now = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
+                "parents, attempts, created, started, finished, origin_pathspec, foreach_count) "
+                "VALUES (?, ?, 'cloned', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    int(run_id),
+                    origin.step,
+                    origin.foreach_index,
+                    json.dumps(origin.foreach_stack),
+                    json.dumps(frames),
+                    json.dumps(parents),
+                    origin.attempts,
+                    now,
+                    now,
+                    now,
+                    origin.origin_pathspec or origin.pathspec,
+                    origin.foreach_count,
+                ),
+            )
+            new_id = int(cur.lastrowid or 0)
+            c.execute(
+                "INSERT INTO attempts SELECT ?, attempt, status, started, finished, stdout, "
+                "stderr, exit_reason, error FROM attempts WHERE task_id = ?",
+                (new_id, int(origin.task_id)),
+            )
+            c.execute(
+                "INSERT INTO artifacts SELECT ?, name, hash, type, size, repr FROM artifacts "
+                "WHERE task_id = ?",
+                (new_id, int(origin.task_id)),
+            )
+        return str(new_id)
+
+    @staticmethod
+    def _put_artifacts(c: sqlite3.Connection, task_id: str, arts: Iterable[ArtifactRecord]) -> None:
+        c.executemany(
+            "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
+            [(int(task_id), a.name, a.hash, a.type, a.size, a.repr) for a in arts],
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def flows(self) -> list[str]:
+        return [r["name"] for r in self._query("SELECT name FROM flows ORDER BY name")]
+
+    def runs(self, flow: str | None = None) -> list[RunRecord]:
+        """Runs newest first (optionally of one flow)."""
+        if flow is None:
+            rows = self._query("SELECT * FROM runs ORDER BY run_id DESC")
+        else:
+            rows = self._query("SELECT * FROM runs WHERE flow = ? ORDER BY run_id DESC", (flow,))
+        return self._runs(rows)
+
+    def run(self, run_id: str) -> RunRecord | None:
+        if not str(run_id).isdigit():
+            return None
+        rows = self._query("SELECT * FROM runs WHERE run_id = ?", (int(run_id),))
+        runs = self._runs(rows)
+        return runs[0] if runs else None
+
+    def run_source(self, run_id: str) -> str:
+        rows = self._query("SELECT source FROM runs WHERE run_id = ?", (int(run_id),))
+        return str(rows[0]["source"]) if rows else ""
+
+    def _runs(self, rows: list[sqlite3.Row]) -> list[RunRecord]:
+        if not rows:
+            return []
+        ids = [r["run_id"] for r in rows]
+        tags: dict[int, list[tuple[str, int]]] = {}
+        for t in self._query(
+            f"SELECT run_id, tag, system FROM tags WHERE run_id IN ({','.join('?' * len(ids))}) "
+            "ORDER BY tag",
+            ids,
+        ):
+            tags.setdefault(t["run_id"], []).append((t["tag"], t["system"]))
+        host = socket.gethostname()
+        now = time.time()
+        out = []
+        for r in rows:
+            status = r["status"]
+            if status == "running" and _runner_gone(r, host, now):
+                status = "crashed"
+            run_tags = tags.get(r["run_id"], [])
+            out.append(
+                RunRecord(
+                    flow=r["flow"],
+                    run_id=str(r["run_id"]),
+                    status=status,
+                    kind=r["kind"],
+                    created=r["created"],
+                    finished=r["finished"],
+                    file=r["file"],
+                    params=json.loads(r["params"]),
+                    origin_run_id=None if r["origin_run_id"] is None else str(r["origin_run_id"]),
+                    resume_step=r["resume_step"],
+                    user=r["user"],
+                    tags=tuple(t for t, s in run_tags if not s),
+                    system_tags=tuple(t for t, s in run_tags if s),
+                    error=r["error"],
+                )
+            )
+        return out
+
+    def tasks(self, run_id: str, step: str | None = None) -> list[TaskRecord]:
+        flow = self._flow_of(run_id)
+        if step is None:
+            rows = self._query(
+                "SELECT * FROM tasks WHERE run_id = ? ORDER BY task_id", (int(run_id),)
+            )
+        else:
+            rows = self._query(
+                "SELECT * FROM tasks WHERE run_id = ? AND step = ? ORDER BY task_id",
+                (int(run_id), step),
+            )
+        return [_task(flow, r) for r in rows]
+
+    def task(self, task_id: str) -> TaskRecord | None:
+        if not str(task_id).isdigit():
+            return None
+        rows = self._query(
+            "SELECT tasks.*, runs.flow AS flow FROM tasks JOIN runs USING (run_id) "
+            "WHERE task_id = ?",
+            (int(task_id),),
+        )
+        return _task(rows[0]["flow"], rows[0]) if rows else None
+
+    def attempts(self, task_id: str) -> list[AttemptRecord]:
+        rows = self._query(
+            "SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt", (int(task_id),)
+        )
+        return [
+            AttemptRecord(
+                task_id=str(r["task_id"]),
+                attempt=r["attempt"],
+                status=r["status"],
+                started=r["started"],
+                finished=r["finished"],
+                stdout=r["stdout"],
+                stderr=r["stderr"],
+                exit_reason=r["exit_reason"],
+                error=_loads(r["error"]),
+            )
+            for r in rows
+        ]
+
+    def artifacts(self, task_id: str) -> list[ArtifactRecord]:
+        rows = self._query(
+            "SELECT * FROM artifacts WHERE task_id = ? ORDER BY name", (int(task_id),)
+        )
+        return [
+            ArtifactRecord(str(r["task_id"]), r["name"], r["hash"], r["type"], r["size"], r["repr"])
+            for r in rows
+        ]
+
+    def _flow_of(self, run_id: str) -> str:
+        rows = self._query("SELECT flow FROM runs WHERE run_id = ?", (int(run_id),))
+        return str(rows[0]["flow"]) if rows else ""
+
+
+def _runner_gone(row: sqlite3.Row, host: str, now: float) -> bool:
+    if row["host"] == host and row["pid"] and not _pid_alive(int(row["pid"])):
+        return True
+    beat = row["heartbeat"]
+    return beat is not None and now - beat > HEARTBEAT_STALE
+
+
+def _task(flow: str, r: sqlite3.Row) -> TaskRecord:
+    return TaskRecord(
+        flow=flow,
+        run_id=str(r["run_id"]),
+        step=r["step"],
+        task_id=str(r["task_id"]),
+        status=r["status"],
+        foreach_index=r["foreach_index"],
+        foreach_stack=json.loads(r["foreach_stack"]),
+        frames=json.loads(r["frames"]),
+        parents=[str(p) for p in json.loads(r["parents"])],
+        attempts=r["attempts"],
+        created=r["created"],
+        started=r["started"],
+        finished=r["finished"],
+        exit_reason=r["exit_reason"],
+        error=_loads(r["error"]),
+        origin_pathspec=r["origin_pathspec"],
+        foreach_count=r["foreach_count"],
+    )
