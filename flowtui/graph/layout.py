@@ -1,0 +1,645 @@
+"""A layered (Sugiyama-style) layout of a flow's DAG, in character cells, as plain data.
+
+`layout_layers` places one box per step, top to bottom from `start`, and routes every
+transition as an orthogonal polyline from the bottom border of its source box to the top
+border of its target box. Drawing is somewhere else (`render.draw_canvas`), so the TUI's DAG
+widget and `flowtui show` share the same geometry.
+
+The steps, in order:
+
+1. Break cycles (a flow mid-edit may have one): a depth-first walk from `start` marks the
+   edges that close a cycle as *back edges*; they are left out of layering and routed around
+   the right-hand side of the drawing instead.
+2. Layer by longest path: a step sits one layer below the lowest of its parents.
+3. Replace each edge that spans several layers by a chain of one-cell *dummy* nodes, one per
+   layer it crosses, so it gets a lane of its own.
+4. Order each layer by barycenter sweeps (down, then up, a few times), keeping the order with
+   the fewest crossings.
+5. Assign x by pulling each node toward the mean position of its neighbours in the previous
+   layer, subject to the layer's order and spacing (pool-adjacent-violators, which finds the
+   closest positions that keep the order), alternating down and up sweeps.
+6. Between two layers, give each group of horizontal edge pieces (a fan-out from one step, a
+   fan-in to one step) its own track row, so distinct edges never share a line.
+
+Everything is deterministic: ties break on the order of the steps in the graph, never on
+dict or set order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_right, insort
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from rich.cells import cell_len, set_cell_size
+
+from flowtui.graph.model import FlowGraph, StepKind, StepNode
+
+BOX_HEIGHT = 4
+"""Rows in a box: top border, name line, status line, bottom border."""
+MIN_INNER_WIDTH = 14
+MAX_INNER_WIDTH = 28
+BOX_GAP = 2
+"""Columns between two boxes, or a box and an edge lane, in the same layer."""
+LANE_GAP = 1
+"""Columns between two edge lanes (dummy nodes) in the same layer."""
+ELLIPSIS = "…"
+
+KIND_MARKERS: Mapping[StepKind, str] = {
+    StepKind.START: "▶",
+    StepKind.LINEAR: "●",
+    StepKind.SPLIT: "⋔",
+    StepKind.FOREACH: "∀",
+    StepKind.JOIN: "⋈",
+    StepKind.END: "■",
+}
+"""The one-cell glyph before a step's name, by kind."""
+
+Point = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Box:
+    """One step's box, in cells. Rows: border, name line, status line, border."""
+
+    step: str
+    x: int
+    y: int
+    w: int
+    h: int
+    label: str = ""
+    """The name line's text (kind marker, name, foreach variable), fitted to the inner width."""
+    layer: int = 0
+
+    @property
+    def right(self) -> int:
+        """The last column of the box (its right border)."""
+        return self.x + self.w - 1
+
+    @property
+    def bottom(self) -> int:
+        """The last row of the box (its bottom border)."""
+        return self.y + self.h - 1
+
+    @property
+    def center_x(self) -> int:
+        """The column where edges leave (bottom border) and arrive (top border)."""
+        return self.x + self.w // 2
+
+    @property
+    def inner_x(self) -> int:
+        """The first column of the box's text."""
+        return self.x + 2
+
+    @property
+    def inner_width(self) -> int:
+        """Cells of text on the name and status lines."""
+        return self.w - 4
+
+    @property
+    def name_row(self) -> int:
+        return self.y + 1
+
+    @property
+    def status_row(self) -> int:
+        """The row the caller fills with run state (e.g. ``✔ 37/100``) at draw time."""
+        return self.y + 2
+
+    def contains(self, x: int, y: int) -> bool:
+        return self.x <= x <= self.right and self.y <= y <= self.bottom
+
+
+@dataclass(frozen=True)
+class EdgeRoute:
+    """A transition drawn as an orthogonal polyline, corner points only.
+
+    The first point is on the bottom border of ``src``'s box, the last on the top border of
+    ``dst``'s box. ``back`` marks an edge that closes a cycle (only in a broken flow); it runs
+    up the right-hand side of the drawing.
+    """
+
+    src: str
+    dst: str
+    points: tuple[Point, ...]
+    back: bool = False
+
+
+@dataclass(frozen=True)
+class DagLayout:
+    """Where every box and edge goes, in cells; ``width`` x ``height`` holds them all."""
+
+    width: int
+    height: int
+    boxes: dict[str, Box] = field(hash=False)
+    edges: tuple[EdgeRoute, ...]
+    inner_width: int
+    layers: tuple[tuple[str, ...], ...] = ()
+    """Step names per layer, left to right (edge lanes left out)."""
+
+
+def step_label(step: StepNode) -> str:
+    """The text of a step's name line: kind marker, name and, for a foreach, its variable."""
+    marker = KIND_MARKERS.get(step.kind, "●")
+    label = f"{marker} {step.name}"
+    if step.kind is StepKind.FOREACH and step.foreach:
+        label += f" ({step.foreach})"
+    return label
+
+
+def fit_cells(text: str, width: int) -> str:
+    """``text`` padded or cut to exactly ``width`` cells, cut text ending in an ellipsis."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    if width <= 0:
+        return ""
+    return set_cell_size(text, width - 1) + ELLIPSIS
+
+
+def layout_layers(graph: FlowGraph, *, inner_width: int | None = None) -> DagLayout:
+    """Lay out ``graph`` top to bottom in layers; see the module docstring for the method.
+
+    ``inner_width`` fixes the text width of every box; by default it is the widest step label
+    (at least 14, at most 28 cells, longer labels cut with an ellipsis). Box width never
+    depends on run state, so the status line can change without moving anything.
+    """
+    return _Layout(graph, inner_width).build()
+
+
+# --------------------------------------------------------------------------------------------
+# The algorithm. Nodes are ints: 0..n-1 are the steps in graph order, n.. are dummy nodes.
+
+
+class _Layout:
+    def __init__(self, graph: FlowGraph, inner_width: int | None) -> None:
+        steps: list[StepNode] = []
+        index: dict[str, int] = {}
+        for s in graph.steps:
+            if s.name not in index:  # a duplicated method name: the first one wins
+                index[s.name] = len(steps)
+                steps.append(s)
+        self.steps = steps
+        self.index = index
+        self.n = len(steps)
+        self.succ: list[list[int]] = []
+        for s in steps:
+            targets: list[int] = []
+            for t in s.next:
+                j = index.get(t)
+                if j is not None and j not in targets:
+                    targets.append(j)
+            self.succ.append(targets)
+        self.labels = [step_label(s) for s in steps]
+        if inner_width is None:
+            widest = max((cell_len(label) for label in self.labels), default=0)
+            inner = min(max(widest, MIN_INNER_WIDTH), MAX_INNER_WIDTH)
+        else:
+            inner = max(inner_width, 3)
+        if (inner + 4) % 2 == 0:
+            inner += 1  # an odd box width puts the edge port exactly in the middle
+        self.inner = inner
+        self.box_w = inner + 4
+
+    # -- 1. cycles ------------------------------------------------------------------------
+
+    def find_back_edges(self) -> set[tuple[int, int]]:
+        n = self.n
+        state = [0] * n  # 0 new, 1 on the stack, 2 done
+        back: set[tuple[int, int]] = set()
+        roots = list(range(n))
+        start = self.index.get("start")
+        if start is not None:
+            roots.remove(start)
+            roots.insert(0, start)
+        for root in roots:
+            if state[root]:
+                continue
+            state[root] = 1
+            stack: list[tuple[int, int]] = [(root, 0)]
+            while stack:
+                v, i = stack[-1]
+                targets = self.succ[v]
+                if i < len(targets):
+                    stack[-1] = (v, i + 1)
+                    w = targets[i]
+                    if state[w] == 1:
+                        back.add((v, w))
+                    elif state[w] == 0:
+                        state[w] = 1
+                        stack.append((w, 0))
+                else:
+                    state[v] = 2
+                    stack.pop()
+        return back
+
+    # -- 2. layers --------------------------------------------------------------------------
+
+    def assign_layers(self, fwd: list[list[int]]) -> list[int]:
+        n = self.n
+        indegree = [0] * n
+        for targets in fwd:
+            for w in targets:
+                indegree[w] += 1
+        layer = [0] * n
+        ready = [v for v in range(n) if indegree[v] == 0]
+        heapq.heapify(ready)
+        while ready:
+            v = heapq.heappop(ready)
+            for w in fwd[v]:
+                if layer[v] + 1 > layer[w]:
+                    layer[w] = layer[v] + 1
+                indegree[w] -= 1
+                if indegree[w] == 0:
+                    heapq.heappush(ready, w)
+        return layer
+
+    # -- the whole thing --------------------------------------------------------------------
+
+    def build(self) -> DagLayout:
+        n = self.n
+        if n == 0:
+            return DagLayout(0, 0, {}, (), self.inner, ())
+        back = self.find_back_edges()
+        fwd = [[w for w in self.succ[v] if (v, w) not in back] for v in range(n)]
+        layer = self.assign_layers(fwd)
+
+        # 3. dummy nodes: every layered edge joins adjacent layers.
+        node_layer = list(layer)
+        lsucc: list[list[int]] = [[] for _ in range(n)]
+        lpred: list[list[int]] = [[] for _ in range(n)]
+        chains: list[tuple[int, int, list[int]]] = []  # (src, dst, nodes along the edge)
+        for v in range(n):
+            for w in fwd[v]:
+                chain = [v]
+                for lay in range(layer[v] + 1, layer[w]):
+                    d = len(node_layer)
+                    node_layer.append(lay)
+                    lsucc.append([])
+                    lpred.append([])
+                    chain.append(d)
+                chain.append(w)
+                for a, b in pairwise(chain):
+                    lsucc[a].append(b)
+                    lpred[b].append(a)
+                chains.append((v, w, chain))
+        total = len(node_layer)
+        is_dummy = [i >= n for i in range(total)]
+        depth = max(node_layer) + 1
+        layers: list[list[int]] = [[] for _ in range(depth)]
+        for v in range(total):
+            layers[node_layer[v]].append(v)
+
+        # 4. order within layers.
+        layers = _order_layers(layers, lsucc, lpred)
+
+        # 5. x coordinates.
+        widths = [1 if is_dummy[v] else self.box_w for v in range(total)]
+        ports = [0 if is_dummy[v] else self.box_w // 2 for v in range(total)]
+        xs = _assign_x(layers, lsucc, lpred, widths, ports, is_dummy)
+        left = min(xs)
+        xs = [x - left for x in xs]
+        port_x = [xs[v] + ports[v] for v in range(total)]
+        content_width = max(xs[v] + widths[v] for v in range(total))
+
+        # 6. rows: tracks between layers, back-edge detours, then y of each layer.
+        tracks = [
+            _assign_tracks(layers[lay], lsucc, port_x) for lay in range(depth - 1)
+        ]  # tracks[l]: for the gap below layer l, {(a, b): track} and the track count
+        back_list = sorted(back, key=lambda e: (abs(layer[e[0]] - layer[e[1]]), e))
+        departures: list[list[tuple[int, int]]] = [[] for _ in range(depth)]
+        arrivals: list[list[tuple[int, int]]] = [[] for _ in range(depth)]
+        for e in back_list:
+            departures[layer[e[0]]].append(e)
+            arrivals[layer[e[1]]].append(e)
+
+        layer_y: list[int] = []
+        track_row: list[dict[tuple[int, int], int]] = []
+        dep_row: dict[tuple[int, int], int] = {}
+        arr_row: dict[tuple[int, int], int] = {}
+        y = 0
+        if arrivals[0]:
+            for e in arrivals[0]:
+                arr_row[e] = y
+                y += 1
+            y += 1
+        for lay in range(depth):
+            layer_y.append(y)
+            y += BOX_HEIGHT
+            deps = departures[lay]
+            if lay == depth - 1:
+                if deps:
+                    y += 1
+                    for e in deps:
+                        dep_row[e] = y
+                        y += 1
+                break
+            assignment, count = tracks[lay]
+            arrs = arrivals[lay + 1]
+            if not (deps or count or arrs):
+                track_row.append({})
+                y += 1
+                continue
+            y += 1  # a plain row under the boxes
+            for e in deps:
+                dep_row[e] = y
+                y += 1
+            track_row.append({seg: y + t for seg, t in assignment.items()})
+            y += count
+            for e in arrs:
+                arr_row[e] = y
+                y += 1
+            y += 1  # a plain row over the next boxes (room for the arrowheads' stems)
+        height = y
+
+        boxes: dict[str, Box] = {}
+        for lay, nodes in enumerate(layers):
+            for v in nodes:
+                if v < n:
+                    name = self.steps[v].name
+                    boxes[name] = Box(
+                        step=name,
+                        x=xs[v],
+                        y=layer_y[lay],
+                        w=self.box_w,
+                        h=BOX_HEIGHT,
+                        label=fit_cells(self.labels[v], self.inner).rstrip(),
+                        layer=lay,
+                    )
+
+        routes: list[tuple[int, int, EdgeRoute]] = []
+        for v, w, chain in chains:
+            points: list[Point] = []
+            for a, b in pairwise(chain):
+                lay = node_layer[a]
+                top = layer_y[lay] + BOX_HEIGHT - 1
+                bottom = layer_y[lay + 1]
+                px, qx = port_x[a], port_x[b]
+                points.append((px, top))
+                if px != qx:
+                    row = track_row[lay][(a, b)]
+                    points.append((px, row))
+                    points.append((qx, row))
+                points.append((qx, bottom))
+            routes.append(
+                (v, w, EdgeRoute(self.steps[v].name, self.steps[w].name, _corners(points)))
+            )
+        channel = content_width + 1
+        width = content_width
+        for v, w in back_list:  # the shortest detours take the innermost channels
+            cx = channel
+            channel += 2
+            width = cx + 1
+            src_box = boxes[self.steps[v].name]
+            dst_box = boxes[self.steps[w].name]
+            points = [
+                (src_box.center_x, src_box.bottom),
+                (src_box.center_x, dep_row[(v, w)]),
+                (cx, dep_row[(v, w)]),
+                (cx, arr_row[(v, w)]),
+                (dst_box.center_x, arr_row[(v, w)]),
+                (dst_box.center_x, dst_box.y),
+            ]
+            routes.append(
+                (v, w, EdgeRoute(src_box.step, dst_box.step, _corners(points), back=True))
+            )
+        routes.sort(key=lambda r: (r[0], self.succ[r[0]].index(r[1])))
+
+        ordered = {name: boxes[name] for name in (s.name for s in self.steps)}
+        return DagLayout(
+            width=width,
+            height=height,
+            boxes=ordered,
+            edges=tuple(r[2] for r in routes),
+            inner_width=self.inner,
+            layers=tuple(tuple(self.steps[v].name for v in nodes if v < n) for nodes in layers),
+        )
+
+
+def _corners(points: list[Point]) -> tuple[Point, ...]:
+    """Drop repeated points and points in the middle of a straight run."""
+    out: list[Point] = []
+    for p in points:
+        if out and out[-1] == p:
+            continue
+        if len(out) >= 2:
+            (ax, ay), (bx, by) = out[-2], out[-1]
+            if (ax == bx == p[0]) or (ay == by == p[1]):
+                out[-1] = p
+                continue
+        out.append(p)
+    return tuple(out)
+
+
+# -- 4. ordering ----------------------------------------------------------------------------
+
+SWEEPS = 4
+
+
+def _order_layers(
+    layers: list[list[int]], lsucc: list[list[int]], lpred: list[list[int]]
+) -> list[list[int]]:
+    pos = [0] * len(lsucc)
+    for nodes in layers:
+        for i, v in enumerate(nodes):
+            pos[v] = i
+    best = [list(nodes) for nodes in layers]
+    best_crossings = _crossings(layers, lsucc, pos)
+    if best_crossings == 0:
+        return best
+    for _ in range(SWEEPS):
+        for lay in range(1, len(layers)):
+            _sort_by_barycenter(layers[lay], lpred, pos)
+        for lay in range(len(layers) - 2, -1, -1):
+            _sort_by_barycenter(layers[lay], lsucc, pos)
+        crossings = _crossings(layers, lsucc, pos)
+        if crossings < best_crossings:
+            best_crossings = crossings
+            best = [list(nodes) for nodes in layers]
+            if crossings == 0:
+                break
+    return best
+
+
+def _sort_by_barycenter(nodes: list[int], neighbours: list[list[int]], pos: list[int]) -> None:
+    keys: dict[int, tuple[float, int]] = {}
+    for v in nodes:
+        near = neighbours[v]
+        bary = sum(pos[u] for u in near) / len(near) if near else float(pos[v])
+        keys[v] = (bary, pos[v])
+    nodes.sort(key=keys.__getitem__)
+    for i, v in enumerate(nodes):
+        pos[v] = i
+
+
+def _crossings(layers: list[list[int]], lsucc: list[list[int]], pos: list[int]) -> int:
+    total = 0
+    for nodes in layers[:-1]:
+        ends = sorted((pos[v], pos[w]) for v in nodes for w in lsucc[v])
+        seen: list[int] = []
+        for _, b in ends:
+            total += len(seen) - bisect_right(seen, b)
+            insort(seen, b)
+    return total
+
+
+# -- 5. x coordinates -----------------------------------------------------------------------
+
+X_SWEEPS = 3
+
+
+def _assign_x(
+    layers: list[list[int]],
+    lsucc: list[list[int]],
+    lpred: list[list[int]],
+    widths: list[int],
+    ports: list[int],
+    is_dummy: list[bool],
+) -> list[int]:
+    xs = [0] * len(widths)
+    offsets: list[list[int]] = []
+    for nodes in layers:
+        offs: list[int] = []
+        x = 0
+        prev: int | None = None
+        for v in nodes:
+            if prev is not None:
+                x += widths[prev] + (LANE_GAP if is_dummy[prev] and is_dummy[v] else BOX_GAP)
+            offs.append(x)
+            xs[v] = x
+            prev = v
+        offsets.append(offs)
+
+    def place(lay: int, neighbours: list[list[int]]) -> None:
+        nodes = layers[lay]
+        targets: list[float] = []
+        weights: list[float] = []
+        for i, v in enumerate(nodes):
+            near = neighbours[v]
+            if near:
+                centre = sum(xs[u] + ports[u] for u in near) / len(near)
+                weight = 2.0 if is_dummy[v] else 1.0
+            else:
+                centre = xs[v] + ports[v]
+                weight = 0.5
+            targets.append(centre - ports[v] - offsets[lay][i])
+            weights.append(weight)
+        for i, shift in enumerate(_isotonic(targets, weights)):
+            xs[nodes[i]] = math.floor(shift + 0.5) + offsets[lay][i]
+
+    for _ in range(X_SWEEPS):
+        for lay in range(1, len(layers)):
+            place(lay, lpred)
+        for lay in range(len(layers) - 2, -1, -1):
+            place(lay, lsucc)
+    for lay in range(1, len(layers)):
+        place(lay, lpred)
+    return xs
+
+
+def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
+    """The non-decreasing sequence closest to ``targets`` (weighted least squares), by PAV."""
+    sums: list[float] = []
+    totals: list[float] = []
+    counts: list[int] = []
+    for t, w in zip(targets, weights, strict=True):
+        sums.append(t * w)
+        totals.append(w)
+        counts.append(1)
+        while len(sums) > 1 and sums[-2] / totals[-2] > sums[-1] / totals[-1]:
+            s, tw, c = sums.pop(), totals.pop(), counts.pop()
+            sums[-1] += s
+            totals[-1] += tw
+            counts[-1] += c
+    out: list[float] = []
+    for s, tw, c in zip(sums, totals, counts, strict=True):
+        out.extend([s / tw] * c)
+    return out
+
+
+# -- 6. tracks ------------------------------------------------------------------------------
+
+
+def _assign_tracks(
+    upper: list[int], lsucc: list[list[int]], port_x: list[int]
+) -> tuple[dict[tuple[int, int], int], int]:
+    """Give the edge pieces between a layer and the next their horizontal track rows.
+
+    Pieces that fan out of one node, or fan into one node, share a track (they meet there
+    anyway); other pieces get tracks whose spans do not touch. A group that leaves a column
+    takes a track above every group that arrives in that column, so a line never seems to
+    flow from one edge into an unrelated one. Returns the track of every bent piece and the
+    number of tracks.
+    """
+    segments = [(a, b) for a in upper for b in lsucc[a]]
+    if not segments:
+        return {}, 0
+    outdeg: dict[int, int] = {}
+    indeg: dict[int, int] = {}
+    for a, b in segments:
+        outdeg[a] = outdeg.get(a, 0) + 1
+        indeg[b] = indeg.get(b, 0) + 1
+    nets: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+    for a, b in segments:
+        if outdeg[a] > 1:
+            key = ("s", a, 0)
+        elif indeg[b] > 1:
+            key = ("t", b, 0)
+        else:
+            key = ("e", a, b)
+        nets.setdefault(key, []).append((a, b))
+    bent = [
+        (key, segs) for key, segs in nets.items() if any(port_x[a] != port_x[b] for a, b in segs)
+    ]
+    if not bent:
+        return {}, 0
+    spans: list[tuple[int, int]] = []
+    leaves: dict[int, list[int]] = {}  # column -> nets whose source sits there
+    arrives: dict[int, list[int]] = {}  # column -> nets that end there
+    for i, (_, segs) in enumerate(bent):
+        cols = [port_x[a] for a, _ in segs] + [port_x[b] for _, b in segs]
+        spans.append((min(cols), max(cols)))
+        for a, b in segs:
+            leaves.setdefault(port_x[a], []).append(i)
+            arrives.setdefault(port_x[b], []).append(i)
+    above: list[set[int]] = [set() for _ in bent]  # above[j]: nets that must sit above j
+    for col, sources in leaves.items():
+        for j in arrives.get(col, ()):
+            for i in sources:
+                if i != j:
+                    above[j].add(i)
+    waiting = [len(s) for s in above]
+    below: list[list[int]] = [[] for _ in bent]
+    for j, s in enumerate(above):
+        for i in sorted(s):
+            below[i].append(j)
+    ready = [(spans[i], i) for i in range(len(bent)) if waiting[i] == 0]
+    heapq.heapify(ready)
+    placed = [False] * len(bent)
+    track = [0] * len(bent)
+    rows: list[list[tuple[int, int]]] = []
+    for _ in range(len(bent)):
+        if ready:
+            _, i = heapq.heappop(ready)
+        else:  # contradictory constraints (only in odd broken graphs): take the leftmost
+            i = min((spans[k], k) for k in range(len(bent)) if not placed[k])[1]
+        placed[i] = True
+        lo, hi = spans[i]
+        t = max((track[k] + 1 for k in above[i] if placed[k]), default=0)
+        while t < len(rows) and any(not (hi + 1 < a or b + 1 < lo) for a, b in rows[t]):
+            t += 1
+        if t == len(rows):
+            rows.append([])
+        rows[t].append((lo, hi))
+        track[i] = t
+        for j in below[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0 and not placed[j]:
+                heapq.heappush(ready, (spans[j], j))
+    assignment: dict[tuple[int, int], int] = {}
+    for i, (_, segs) in enumerate(bent):
+        for a, b in segs:
+            if port_x[a] != port_x[b]:
+                assignment[(a, b)] = track[i]
+    return assignment, len(rows)
