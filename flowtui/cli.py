@@ -39,3 +39,24 @@ def main(argv: list[str] | None = None) -> None:
     except FlowtuiError as e:  # raised outside a command's own handling
         err_console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
+
+
+@app.command("open")
+def open_command(
+    file: str = typer.Argument(..., help="The flow file to open (it is watched for changes)."),
+    flow: str | None = typer.Option(
+        None, "--flow", help="The flow class, when the file has several."
+    ),
+    store: str | None = typer.Option(
+        None, "--store", help="The store directory (default: .flowtui/)."
+    ),
+) -> None:
+    """Open the TUI on FILE: a live DAG on every save, runs, resume, artifacts."""
+    from pathlib import Path
+
+    from flowtui.graph import read_flow_file
+
+    read_flow_file(Path(file))  # a missing or unreadable file is one sentence, before the TUI
+    from flowtui.tui.app import FlowtuiApp
+
+    FlowtuiApp(file, flow=flow, store=store).run()

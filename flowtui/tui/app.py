@@ -1,0 +1,375 @@
+"""`FlowtuiApp`: the flow's DAG, redrawn on every save, lit up live by runs.
+
+The app composes; the widgets work. It reads and checks the file (with `ast`, never importing
+it) before the first frame, follows it with the watcher, and starts runs through the
+controller, which runs the real `flowtui run --events` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path, PurePath
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from flowtui.engine.events import RunState, RunStatus, TaskState, apply_event
+from flowtui.errors import FlowtuiError
+from flowtui.graph import check_flow, read_flow_file
+from flowtui.graph.model import FlowGraph, Problem
+from flowtui.tui.commands import FlowtuiCommands
+from flowtui.tui.controller import RunController, read_command_output
+from flowtui.tui.screens.help import HelpScreen
+from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
+from flowtui.tui.watcher import watch_file
+from flowtui.tui.widgets.dag import DagView, plan_states, step_of, step_states
+from flowtui.tui.widgets.header import RunHeader
+from flowtui.tui.widgets.problems import ProblemsPanel
+
+
+def stylesheet_dir() -> Path:
+    """Where the .tcss files are: `flowtui/styles` in a wheel, `styles/` in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "styles", package.parent / "styles"):
+        if (candidate / "app.tcss").is_file():
+            return candidate
+    raise FileNotFoundError(f"flowtui's stylesheets are missing from {package}; reinstall flowtui")
+
+
+def stylesheets() -> list[str | PurePath]:
+    """app.tcss first, then every other widget stylesheet, in name order."""
+    folder = stylesheet_dir()
+    return [folder / "app.tcss", *sorted(p for p in folder.glob("*.tcss") if p.name != "app.tcss")]
+
+
+class FlowtuiApp(App[None]):
+    """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
+
+    TITLE = "flowtui"
+    CSS_PATH = stylesheets()
+    COMMANDS = App.COMMANDS | {FlowtuiCommands}
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("R", "resume", "Resume"),
+        Binding("x", "cancel_run", "Cancel"),
+        Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
+        Binding("a", "artifacts", "Artifacts"),
+        Binding("enter", "artifacts", "Artifacts", show=False),
+        Binding("t", "toggle_theme", "Theme"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        path: str | Path,
+        flow: str | None = None,
+        store: str | Path | None = None,
+        *,
+        follow: bool = True,
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.flow = flow
+        self.store = Path(store) if store is not None else None
+        self.follow = follow  # watch the file for changes
+        self.graph: FlowGraph | None = None  # the last good graph
+        self.problems: list[Problem] = []
+        self.run_state: RunState | None = None
+        self.controller: RunController | None = None
+        self._stop_watching = asyncio.Event()
+        self._initial = self.check_file()
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(
+            self._initial[0].flow_name if self._initial[0] else "", str(self.path), id="header"
+        )
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield DagView(id="dag")
+                yield ProblemsPanel(str(self.path), id="problems")
+            with Vertical(id="detail"):
+                yield Static(id="detail-placeholder")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_check(*self._initial)
+        self.query_one(DagView).focus()
+        if self.follow:
+            self.follow_file()
+
+    @property
+    def dag(self) -> DagView:
+        return self.query_one(DagView)
+
+    # -- the file -----------------------------------------------------------------------
+
+    def check_file(self) -> tuple[FlowGraph | None, list[Problem], str]:
+        """Read and check the file: (graph when good, problems, a note when unreadable)."""
+        try:
+            source = read_flow_file(self.path)
+        except FlowtuiError as error:
+            return None, [], str(error)
+        try:
+            result = check_flow(source, str(self.path), self.flow)
+        except FlowtuiError as error:
+            return None, [], str(error)
+        graph = result.graph if result.ok else None
+        return graph, list(result.problems), ""
+
+    def show_check(self, graph: FlowGraph | None, problems: list[Problem], note: str) -> None:
+        """Show a check's outcome: a good graph replaces the DAG, else the last one dims."""
+        self.problems = problems
+        panel = self.query_one(ProblemsPanel)
+        dag = self.dag
+        if graph is not None:
+            self.graph = graph
+            dag.set_graph(graph)
+            self.query_one(RunHeader).show(graph.flow_name, self.run_state)
+            self.refresh_run_view()
+        elif self.graph is None and note:
+            note += " — the DAG appears once the file can be read"
+        dag.set_class(graph is None, "-stale")
+        panel.show(problems, note)
+
+    def reload(self) -> None:
+        """Re-read and re-check the file now (the watcher does this on every save)."""
+        self.show_check(*self.check_file())
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def follow_file(self) -> None:
+        async for exists in watch_file(self.path, self._stop_watching):
+            if exists:
+                self.show_check(*await asyncio.to_thread(self.check_file))
+            else:
+                missing = f"{self.path} was deleted; waiting for it to be saved again"
+                self.show_check(None, [], missing)
+
+    # -- runs ---------------------------------------------------------------------------
+
+    @property
+    def run_active(self) -> bool:
+        return self.controller is not None and self.controller.running
+
+    def runner_args(self, command: str, *args: str) -> list[str]:
+        extra: list[str] = []
+        if self.flow:
+            extra += ["--flow", self.flow]
+        if self.store is not None:
+            extra += ["--store", str(self.store)]
+        return [command, str(self.path), *args, *extra]
+
+    def can_start(self) -> bool:
+        if self.run_active:
+            self.notify(
+                "A run is active; cancel it with x before starting another.", severity="warning"
+            )
+            return False
+        if self.graph is None or self.dag.has_class("-stale"):
+            self.notify(
+                f"Fix the problems in {self.path.name} before running it.", severity="error"
+            )
+            return False
+        return True
+
+    def action_run(self) -> None:
+        if not self.can_start() or self.graph is None:
+            return
+        if self.graph.parameters:
+            self.push_screen(
+                ParametersScreen(self.graph.flow_name, self.graph.parameters),
+                lambda args: (
+                    self.start_runner(self.runner_args("run", "--events", *args))
+                    if args is not None
+                    else None
+                ),
+            )
+        else:
+            self.start_runner(self.runner_args("run", "--events"))
+
+    def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None:
+        self.run_state = RunState(
+            flow=self.graph.flow_name if self.graph else "", origin_run_id=origin_run_id
+        )
+        self.controller = RunController(self, args)
+        self.run_worker(self.controller.run(), group="runner", exit_on_error=False)
+        self.refresh_run_view()
+
+    @on(RunController.Events)
+    def on_run_events(self, message: RunController.Events) -> None:
+        if self.run_state is None:
+            return
+        for event in message.events:
+            apply_event(self.run_state, event)
+            if event.get("event") == "notice":
+                self.notify(Text(str(event.get("message", ""))).plain, title="notice", timeout=6)
+        self.refresh_run_view()
+
+    @on(RunController.Stderr)
+    def on_runner_stderr(self, message: RunController.Stderr) -> None:
+        self.notify(
+            Text(message.line).plain, title="runner", severity="warning", timeout=8, markup=False
+        )
+
+    @on(RunController.Exited)
+    def on_runner_exited(self, message: RunController.Exited) -> None:
+        run = self.run_state
+        if run is not None and not run.status.done:
+            run.status = RunStatus.CANCELLED if message.cancelled else RunStatus.CRASHED
+            if run.finished is None:
+                run.finished = time.time()
+        if run is not None and run.status is RunStatus.FAILED and run.failed:
+            failed_step = step_of(run.failed)
+            if failed_step:
+                self.dag.select(failed_step)
+        self.refresh_run_view()
+
+    def refresh_run_view(self) -> None:
+        """Redraw everything that shows the run: DAG states, header, detail pane."""
+        run = self.run_state
+        header = self.query_one(RunHeader)
+        header.show(self.graph.flow_name if self.graph else None, run)
+        if self.graph is not None and run is not None:
+            self.dag.set_states(step_states(self.graph, run), step_of(run.failed))
+        self.show_step_detail()
+
+    def action_cancel_run(self) -> None:
+        if self.controller is None or not self.controller.running:
+            self.notify("No run is active.", timeout=3)
+            return
+        self.notify("Stopping the run…", timeout=3)
+        self.run_worker(self.controller.cancel(), group="cancel", exit_on_error=False)
+
+    # -- resume -------------------------------------------------------------------------
+
+    def action_resume(self) -> None:
+        step = self.dag.selected
+        if not self.can_start() or step is None:
+            return
+        run = self.run_state
+        if run is None or not run.run_id:
+            self.notify(
+                "Run the flow first; resume starts from a run that has happened.",
+                severity="warning",
+            )
+            return
+        self.plan_resume(run.run_id, step)
+
+    @work(exclusive=True, group="plan", exit_on_error=False)
+    async def plan_resume(self, origin_run_id: str, step: str) -> None:
+        args = self.runner_args(
+            "resume", step, "--origin-run-id", origin_run_id, "--plan", "--json"
+        )
+        code, out, err = await read_command_output(args)
+        try:
+            plan = json.loads(out) if code == 0 else None
+        except ValueError:
+            plan = None
+        if not isinstance(plan, dict):
+            reason = err.strip().splitlines()[-1] if err.strip() else "the plan could not be made"
+            self.notify(f"Cannot resume from {step}: {reason}", severity="error", markup=False)
+            return
+        clone, rerun = list(plan.get("clone", [])), list(plan.get("rerun", []))
+        self.dag.set_states(plan_states(clone, rerun))
+        self.query_one(RunHeader).set_note(f"resume plan from {step}")
+        question = Text.assemble(
+            "Resume run ",
+            (origin_run_id, "bold"),
+            " from ",
+            (step, "bold"),
+            f"?\n{len(clone)} step(s) reused (≡ clone), {len(rerun)} step(s) run again (↻ rerun).",
+        )
+        confirmed = await self.push_screen_wait(ConfirmScreen(question, yes="Resume", no="Cancel"))
+        self.query_one(RunHeader).set_note("")
+        if confirmed:
+            args = self.runner_args("resume", step, "--origin-run-id", origin_run_id, "--events")
+            self.start_runner(args, origin_run_id=origin_run_id)
+        else:
+            self.refresh_run_view()
+
+    # -- detail pane --------------------------------------------------------------------
+
+    @on(DagView.StepSelected)
+    def on_step_selected(self, message: DagView.StepSelected) -> None:
+        self.show_step_detail()
+
+    def selected_tasks(self) -> list[TaskState]:
+        step = self.dag.selected
+        if self.run_state is None or step is None:
+            return []
+        return sorted(self.run_state.step_tasks(step), key=lambda t: (t.index or 0, t.task_id))
+
+    def show_step_detail(self) -> None:
+        step = self.dag.selected
+        placeholder = self.query_one("#detail-placeholder", Static)
+        if self.graph is None or step is None or step not in self.graph:
+            placeholder.update(Text("No step selected.", style="dim"))
+            return
+        node = self.graph[step]
+        text = Text()
+        text.append(node.name, style="bold")
+        text.append(f"  {node.kind.value}  line {node.line}\n", style="dim")
+        if node.doc:
+            text.append(node.doc + "\n")
+        for task in self.selected_tasks():
+            text.append(f"\n{task.task_id}  {task.status.value}")
+            if task.index is not None:
+                text.append(f"  [{task.index}]")
+            if task.duration is not None:
+                text.append(f"  {task.duration:.1f}s", style="dim")
+            if task.error is not None:
+                text.append("\n" + task.error.summary(), style="bold")
+                if task.error.traceback:
+                    text.append("\n" + task.error.traceback)
+        placeholder.update(text)
+
+    def action_artifacts(self) -> None:
+        tasks = self.selected_tasks()
+        run = self.run_state
+        if not tasks or run is None:
+            self.notify("Select a step that has run to see its artifacts.", timeout=4)
+            return
+        try:
+            from flowtui.tui.screens.artifacts import ArtifactsScreen
+        except ImportError:
+            self.notify(
+                "The artifacts screen is not available in this version.", severity="warning"
+            )
+            return
+        store = run.store or (str(self.store) if self.store else "")
+        self.push_screen(ArtifactsScreen(store, tasks[0].pathspec))
+
+    def action_history(self) -> None:
+        self.notify("Run history is not available yet.", timeout=4)
+
+    # -- app ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    async def action_quit(self) -> None:
+        if self.run_active:
+            self.ask_quit()
+            return
+        self._stop_watching.set()
+        self.exit()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def ask_quit(self) -> None:
+        question = "A run is active. Stop it and quit?"
+        if await self.push_screen_wait(ConfirmScreen(question, yes="Stop and quit", no="Stay")):
+            if self.controller is not None:
+                await self.controller.cancel()
+            self._stop_watching.set()
+            self.exit()

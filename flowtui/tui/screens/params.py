@@ -1,0 +1,176 @@
+"""Dialogs that come before a run: the parameters form, and a yes/no confirmation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.validation import Function, ValidationResult, Validator
+from textual.widgets import Button, Input, Label, Static
+
+from flowtui.graph.model import ParameterSpec
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "off"})
+
+
+def default_text(spec: ParameterSpec) -> str:
+    """How a parameter's default is written in its input box."""
+    if not spec.has_default or spec.default is None:
+        return ""
+    if spec.type == "bool" or isinstance(spec.default, bool):
+        return "true" if spec.default else "false"
+    if spec.type == "json" and not isinstance(spec.default, str):
+        return json.dumps(spec.default)
+    return str(spec.default)
+
+
+def type_label(spec: ParameterSpec) -> str:
+    if spec.kind == "include_file":
+        return "file"
+    return spec.type or "str"
+
+
+def _parses(kind: str, value: str) -> bool:
+    try:
+        if kind == "int":
+            int(value)
+        elif kind == "float":
+            float(value)
+        elif kind == "json":
+            json.loads(value)
+        elif kind == "bool":
+            return value.strip().lower() in TRUE_WORDS | FALSE_WORDS
+    except ValueError:
+        return False
+    return True
+
+
+def value_validators(spec: ParameterSpec) -> list[Validator]:
+    """Validators for one parameter's input: its type, and presence when required."""
+    kind = type_label(spec)
+    required = spec.required and not spec.has_default
+    validators: list[Validator] = []
+    if required:
+        validators.append(Function(lambda v: bool(v.strip()), f"{spec.name} is required"))
+    if kind in ("int", "float", "json", "bool"):
+        article = "an" if kind == "int" else "a"
+        noun = {"json": "JSON value", "bool": "true or false"}.get(kind, f"{kind}")
+        message = (
+            f"{spec.name} must be {noun}"
+            if kind == "bool"
+            else f"{spec.name} must be {article} {noun}"
+        )
+        validators.append(Function(lambda v: not v.strip() or _parses(kind, v), message))
+    return validators
+
+
+class ParametersScreen(ModalScreen[list[str] | None]):
+    """A form with one input per `Parameter`, pre-filled with its default.
+
+    Dismisses with the CLI arguments for the values the user changed (`["--alpha", "0.5"]`;
+    unchanged defaults are left to the runner), or None when cancelled.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, flow_name: str, parameters: Sequence[ParameterSpec]) -> None:
+        super().__init__()
+        self.flow_name = flow_name
+        self.parameters = tuple(parameters)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="params-box", classes="dialog"):
+            yield Static(
+                Text(f"Run {self.flow_name} with parameters", style="bold"), classes="dialog-title"
+            )
+            with VerticalScroll(id="params-fields"):
+                for spec in self.parameters:
+                    label = Text.assemble((spec.name, "bold"), f"  ({type_label(spec)})")
+                    if spec.required and not spec.has_default:
+                        label.append("  required")
+                    yield Label(label, classes="param-label")
+                    if spec.help:
+                        yield Label(Text(spec.help), classes="param-help")
+                    yield Input(
+                        value=default_text(spec),
+                        placeholder=type_label(spec),
+                        validators=value_validators(spec),
+                        id=f"param-{spec.attr}",
+                        classes="param-input",
+                    )
+            yield Static("", id="params-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Run", variant="primary", id="params-run")
+                yield Button("Cancel", id="params-cancel")
+
+    def validate_all(self) -> list[str]:
+        """Failure messages of every input (empty when the form can be submitted)."""
+        messages: list[str] = []
+        for spec in self.parameters:
+            field = self.query_one(f"#param-{spec.attr}", Input)
+            result: ValidationResult | None = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                messages.extend(result.failure_descriptions)
+        return messages
+
+    def cli_arguments(self) -> list[str]:
+        args: list[str] = []
+        for spec in self.parameters:
+            value = self.query_one(f"#param-{spec.attr}", Input).value
+            if value != default_text(spec) or (spec.required and not spec.has_default):
+                args += [f"--{spec.name}", value]
+        return args
+
+    def submit(self) -> None:
+        problems = self.validate_all()
+        self.query_one("#params-error", Static).update(Text("\n".join(problems)))
+        if not problems:
+            self.dismiss(self.cli_arguments())
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#params-run")
+    def on_run(self) -> None:
+        self.submit()
+
+    @on(Button.Pressed, "#params-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question with a yes and a no; `y`/enter confirm, `n`/escape decline."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("n,escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, question: Text | str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question if isinstance(question, Text) else Text(question)
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="dialog"):
+            yield Static(self.question, id="confirm-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, variant="primary", id="confirm-yes")
+                yield Button(self.no, id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-yes", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def on_button(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")

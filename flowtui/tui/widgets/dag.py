@@ -1,0 +1,344 @@
+"""`DagView`: the flow's DAG, drawn from the graph layout, coloured by each step's state.
+
+The drawing itself (boxes, edges, the text of each line) comes from `flowtui.graph.render`;
+this widget shows the visible part of it (line API: only the lines on screen are rendered),
+colours each box's cells by its step's state through component classes (so the theme decides
+the colours), and moves a selection along the edges with the arrow keys, `hjkl` or a click.
+A terminal too narrow for the drawing gets one row per step instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from flowtui.engine.events import RunState, TaskState, TaskStatus
+from flowtui.graph.layout import layout_layers
+from flowtui.graph.model import FlowGraph
+from flowtui.graph.render import draw_canvas, render_rows
+
+#: Step states, each a component class `dag--<state>` styled in styles/app.tcss.
+STATES = ("pending", "running", "retrying", "succeeded", "failed", "cloned", "clone", "rerun")
+#: Component classes that only add a background (and text attributes) to a box.
+OVERLAYS = frozenset({"selected", "first-failed"})
+
+
+@dataclass(frozen=True)
+class StepState:
+    """How one step shows on the DAG: a state (one of STATES) and its status-line label."""
+
+    state: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """The cells [start, end) of one line that belong to `step`'s box."""
+
+    start: int
+    end: int
+    step: str
+
+
+def _step_state(tasks: list[TaskState], expected: int | None, active: bool) -> StepState:
+    statuses = [t.status for t in tasks]
+    total = max(expected or 0, len(tasks))
+    done = sum(1 for s in statuses if s.ok)
+    counts = f" {done}/{total}" if total > 1 else ""
+    if TaskStatus.FAILED in statuses:
+        return StepState("failed", f"✖ failed{counts}")
+    retrying = [t for t in tasks if t.status is TaskStatus.RETRYING]
+    rerunning = [t for t in tasks if t.status is TaskStatus.RUNNING and t.attempt > 0]
+    if retrying or rerunning:
+        attempt = max(
+            t.attempt + (1 if t.status is TaskStatus.RETRYING else 0) for t in retrying + rerunning
+        )
+        return StepState("retrying", f"⟳ retry {attempt}{counts}")
+    if TaskStatus.RUNNING in statuses or done < total:
+        if not active and TaskStatus.RUNNING not in statuses:
+            return StepState("pending", f"○ stopped{counts}")
+        return StepState("running", f"● {done}/{total}" if total > 1 else "● running")
+    if statuses and all(s is TaskStatus.CLONED for s in statuses):
+        return StepState("cloned", f"≡ cloned{counts}")
+    return StepState("succeeded", f"✔ {total} done" if total > 1 else "✔ done")
+
+
+def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
+    """Each step's state in `run`, for the steps of `graph`."""
+    by_step: dict[str, list[TaskState]] = {}
+    for task in run.tasks.values():
+        by_step.setdefault(task.step, []).append(task)
+    active = not run.status.done
+    states: dict[str, StepState] = {}
+    for node in graph:
+        tasks = by_step.get(node.name, [])
+        if tasks:
+            states[node.name] = _step_state(tasks, run.expected.get(node.name), active)
+        else:
+            states[node.name] = StepState("pending", "○ pending" if active else "○ not run")
+    return states
+
+
+def plan_states(clone: Iterable[str], rerun: Iterable[str]) -> dict[str, StepState]:
+    """A resume plan as step states: `≡ clone` for reused steps, `↻ rerun` for the rest."""
+    states = {step: StepState("clone", "≡ clone") for step in clone}
+    states.update({step: StepState("rerun", "↻ rerun") for step in rerun})
+    return states
+
+
+def step_of(pathspec: str | None) -> str | None:
+    """`Flow/run/step/task` -> `step`."""
+    parts = (pathspec or "").split("/")
+    return parts[2] if len(parts) >= 3 else None
+
+
+class DagView(ScrollView, can_focus=True):
+    """The DAG of a flow; select a step with the keys or the mouse.
+
+    Classes: `-stale` while the file is broken (the last good DAG is dimmed), `-rows` while the
+    one-row-per-step view is shown.
+    """
+
+    BINDINGS = [
+        Binding("up", "move('up')", "Parent", show=False),
+        Binding("down", "move('down')", "Child", show=False),
+        Binding("left", "move('left')", "Sibling", show=False),
+        Binding("right", "move('right')", "Sibling", show=False),
+        Binding("k", "move('up')", show=False),
+        Binding("j", "move('down')", show=False),
+        Binding("h", "move('left')", show=False),
+        Binding("l", "move('right')", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "dag--edge",
+        "dag--box",
+        "dag--selected",
+        "dag--first-failed",
+        "dag--stale",
+        *(f"dag--{state}" for state in STATES),
+    }
+
+    DEFAULT_CSS = """
+    DagView { overflow: auto auto; }
+    """
+
+    class StepSelected(Message):
+        """The selection moved to `step`."""
+
+        def __init__(self, dag: DagView, step: str) -> None:
+            super().__init__()
+            self.dag = dag
+            self.step = step
+
+        @property
+        def control(self) -> DagView:
+            return self.dag
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.graph: FlowGraph | None = None
+        self.selected: str | None = None
+        self.first_failed: str | None = None
+        self.states: dict[str, StepState] = {}
+        self.lines: list[str] = []
+        self.spans: list[list[Span]] = []
+        self.boxes: dict[str, Region] = {}
+        self.step_layers: dict[str, int] = {}  # step -> its layer (siblings share one)
+        self.rows_view = False
+
+    # -- data in ------------------------------------------------------------------------
+
+    def set_graph(self, graph: FlowGraph) -> None:
+        """Show `graph`, keeping the selection when the selected step still exists."""
+        self.graph = graph
+        if self.selected not in graph:
+            self.selected = graph.steps[0].name if graph.steps else None
+            if self.selected is not None and self.is_mounted:
+                self.post_message(self.StepSelected(self, self.selected))
+        self.redraw()
+
+    def set_states(self, states: Mapping[str, StepState], first_failed: str | None = None) -> None:
+        """Colour and label the steps (missing steps show no state)."""
+        self.states = dict(states)
+        self.first_failed = first_failed
+        self.redraw()
+
+    def select(self, step: str) -> None:
+        """Select `step` (if it is in the graph), scroll to it and tell the app."""
+        if self.graph is None or step not in self.graph:
+            return
+        changed = step != self.selected
+        self.selected = step
+        self.refresh()
+        self.scroll_to_selected()
+        if changed:
+            self.post_message(self.StepSelected(self, step))
+
+    # -- drawing ------------------------------------------------------------------------
+
+    @property
+    def status_labels(self) -> dict[str, str]:
+        return {step: state.label for step, state in self.states.items()}
+
+    def redraw(self) -> None:
+        """Recompute the drawn lines (canvas or rows) for the current graph and states."""
+        graph = self.graph
+        if graph is None:
+            self.lines, self.spans, self.boxes = [], [], {}
+            self.virtual_size = Size(0, 0)
+            self.refresh()
+            return
+        canvas = draw_canvas(layout_layers(graph), self.status_labels)
+        lines = [str(line) for line in canvas.lines]
+        width = max((cell_len(line) for line in lines), default=0)
+        available = self.scrollable_content_region.width
+        self.rows_view = bool(available) and width > available
+        self.set_class(self.rows_view, "-rows")
+        if self.rows_view:
+            lines = [str(line) for line in render_rows(graph, self.status_labels)]
+            boxes = self._row_boxes(graph, lines)
+        else:
+            boxes = {name: Region(box.x, box.y, box.w, box.h) for name, box in canvas.boxes.items()}
+            self.step_layers = {name: box.layer for name, box in canvas.boxes.items()}
+        self.lines = lines
+        self.boxes = boxes
+        self.spans = self._spans(boxes, len(lines))
+        self.virtual_size = Size(max((cell_len(line) for line in lines), default=0), len(lines))
+        self.refresh()
+
+    @staticmethod
+    def _row_boxes(graph: FlowGraph, lines: list[str]) -> dict[str, Region]:
+        """In the rows view, each step's row is the line naming it (first word after lanes)."""
+        boxes: dict[str, Region] = {}
+        for y, line in enumerate(lines):
+            name = next((word for word in line.split() if word[0].isidentifier()), None)
+            if name is not None and name in graph and name not in boxes:
+                boxes[name] = Region(0, y, cell_len(line), 1)
+        return boxes
+
+    @staticmethod
+    def _spans(boxes: Mapping[str, Region], height: int) -> list[list[Span]]:
+        spans: list[list[Span]] = [[] for _ in range(height)]
+        for step, box in boxes.items():
+            for y in range(box.y, min(box.bottom, height)):
+                spans[y].append(Span(box.x, box.right, step))
+        for line in spans:
+            line.sort(key=lambda span: span.start)
+        return spans
+
+    def _style(self, name: str) -> Style:
+        """A component class's text attributes with only its foreground colour, or, for the
+        overlays (selection, first failure), only its background: so they combine."""
+        full = self.get_component_rich_style(f"dag--{name}")
+        if name in OVERLAYS:
+            return full.without_color + Style(bgcolor=full.bgcolor)
+        return full.without_color + Style(color=full.color)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        stale = self.has_class("-stale")
+        edge = base + self._style("stale" if stale else "edge")
+        line = Strip([Segment(self.lines[index], edge)])
+        spans = self.spans[index]
+        cuts = sorted({c for span in spans for c in (span.start, span.end)} | {line.cell_length})
+        pieces = line.divide(cuts) if spans else [line]
+        starts = [0, *cuts]
+        segments: list[Segment] = []
+        for start, piece in zip(starts, pieces, strict=False):
+            span = next((sp for sp in spans if sp.start <= start < sp.end), None)
+            if span is None:
+                segments.extend(piece)
+            else:
+                style = self._box_style(span.step, base, stale)
+                segments.extend(Segment(segment.text, style) for segment in piece)
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+
+    def _box_style(self, step: str, base: Style, stale: bool) -> Style:
+        style = base + self._style("box")
+        state = self.states.get(step)
+        if state is not None:
+            style += self._style(state.state)
+        if step == self.first_failed:
+            style += self._style("first-failed")
+        if stale:
+            style += self._style("stale")
+        if step == self.selected:
+            style += self._style("selected")
+        return style
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.redraw()
+        self.scroll_to_selected()
+
+    def scroll_to_selected(self) -> None:
+        box = self.boxes.get(self.selected or "")
+        if box is not None:
+            self.scroll_to_region(box, animate=False, force=True)
+
+    # -- selection ----------------------------------------------------------------------
+
+    def step_at(self, x: int, y: int) -> str | None:
+        """The step whose box covers the content cell (x, y), if any."""
+        for step, box in self.boxes.items():
+            if box.contains(x, y):
+                return step
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        step = self.step_at(offset.x + round(self.scroll_x), offset.y + round(self.scroll_y))
+        if step is not None:
+            self.select(step)
+
+    def neighbour(self, direction: str) -> str | None:
+        """The step to select moving `direction` from the selection, along the DAG's edges."""
+        graph, current = self.graph, self.selected
+        if graph is None or not graph.steps:
+            return None
+        if current is None or current not in self.boxes:
+            return graph.steps[0].name
+        here = self.boxes[current]
+        if self.rows_view:
+            ordered = sorted(self.boxes, key=lambda s: self.boxes[s].y)
+            position = ordered.index(current)
+            step = {"up": -1, "down": 1}.get(direction, 0)
+            return ordered[max(0, min(len(ordered) - 1, position + step))]
+        if direction in ("up", "down"):
+            candidates = graph[current].next if direction == "down" else graph.parents(current)
+            placed = [s for s in candidates if s in self.boxes]
+            if not placed:
+                return None
+            centre = here.x + here.width / 2
+            return min(
+                placed, key=lambda s: abs(self.boxes[s].x + self.boxes[s].width / 2 - centre)
+            )
+        mine = self.step_layers.get(current)
+        layer = sorted(
+            (s for s in self.boxes if self.step_layers.get(s) == mine),
+            key=lambda s: self.boxes[s].x,
+        )
+        position = layer.index(current) + (1 if direction == "right" else -1)
+        return layer[position] if 0 <= position < len(layer) else None
+
+    def action_move(self, direction: str) -> None:
+        step = self.neighbour(direction)
+        if step is not None:
+            self.select(step)
