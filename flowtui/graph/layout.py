@@ -42,8 +42,9 @@ BOX_HEIGHT = 4
 """Rows in a box: top border, name line, status line, bottom border."""
 MIN_INNER_WIDTH = 14
 MAX_INNER_WIDTH = 28
-BOX_GAP = 2
-"""Columns between two boxes, or a box and an edge lane, in the same layer."""
+BOX_GAP = 3
+"""Columns between two boxes, or a box and an edge lane, in the same layer (odd, like box
+widths, so two siblings sit symmetrically under their parent)."""
 LANE_GAP = 1
 """Columns between two edge lanes (dummy nodes) in the same layer."""
 ELLIPSIS = "…"
@@ -166,6 +167,15 @@ def layout_layers(graph: FlowGraph, *, inner_width: int | None = None) -> DagLay
     depends on run state, so the status line can change without moving anything.
     """
     return _Layout(graph, inner_width).build()
+
+
+def layer_numbers(graph: FlowGraph) -> dict[str, int]:
+    """Each step's layer (0 for ``start``), by longest path, edges closing a cycle ignored."""
+    layout = _Layout(graph, MIN_INNER_WIDTH)
+    back = layout.find_back_edges()
+    fwd = [[w for w in layout.succ[v] if (v, w) not in back] for v in range(layout.n)]
+    layers = layout.assign_layers(fwd)
+    return {step.name: layers[i] for i, step in enumerate(layout.steps)}
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,15 +7,21 @@ git-graph-style view; `render_dag` picks one for a given width (what `flowtui sh
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 from rich.cells import cell_len
 
-from flowtui.graph.layout import Box, DagLayout, fit_cells, layout_layers, step_label
-from flowtui.graph.model import FlowGraph
+from flowtui.graph.layout import (
+    Box,
+    DagLayout,
+    fit_cells,
+    layer_numbers,
+    layout_layers,
+    step_label,
+)
+from flowtui.graph.model import FlowGraph, StepNode
 
 # Arms of a line cell, combined as bits.
 UP, DOWN, LEFT, RIGHT = 1, 2, 4, 8
@@ -147,11 +153,14 @@ def render_rows(graph: FlowGraph, status: Mapping[str, str] | None = None) -> li
     """
     status = status or {}
     order = _row_order(graph)
+    steps: dict[str, StepNode] = {}
+    for s in graph.steps:
+        steps.setdefault(s.name, s)
     position = {name: i for i, name in enumerate(order)}
     lanes: list[str | None] = []  # the step each lane is heading to
     rows: list[tuple[list[str], str]] = []
     for name in order:
-        step = graph[name]
+        step = steps[name]
         mine = [i for i, target in enumerate(lanes) if target == name]
         if not mine:
             col = _free_lane(lanes, set())
@@ -189,17 +198,12 @@ def render_rows(graph: FlowGraph, status: Mapping[str, str] | None = None) -> li
 
 
 def _row_order(graph: FlowGraph) -> list[str]:
-    """Steps in a topological order that follows the graph's own order on ties."""
-    names: list[str] = []
+    """Steps by layer (a topological order), ties in the graph's own order."""
+    layer = layer_numbers(graph)
+    index: dict[str, int] = {}
     for s in graph.steps:
-        if s.name not in names:
-            names.append(s.name)
-    index = {name: i for i, name in enumerate(names)}
-    layout_layers_order = layout_layers(graph).layers
-    layer_of = {name: lay for lay, members in enumerate(layout_layers_order) for name in members}
-    heap = [(layer_of.get(name, 0), index[name], name) for name in names]
-    heapq.heapify(heap)
-    return [heapq.heappop(heap)[2] for _ in range(len(heap))]
+        index.setdefault(s.name, len(index))
+    return sorted(index, key=lambda name: (layer[name], index[name]))
 
 
 def _free_lane(lanes: list[str | None], taken: set[int]) -> int:
