@@ -121,8 +121,7 @@ class Parameter:
         except ValueError:
             expected = {"int": "a whole number", "float": "a number", "bool": "true or false"}
             raise ParameterValueError(
-                f"Parameter '{self.name}' takes {expected.get(kind, 'valid JSON')}, "
-                f"not {text!r}."
+                f"Parameter '{self.name}' takes {expected.get(kind, 'valid JSON')}, not {text!r}."
             ) from None
         if self.separator:
             return tuple(text.split(self.separator))

@@ -71,7 +71,7 @@ class FlowSpec:
         inherited = self.__dict__.get("_flowtui_inherited")
         if inherited is not None and name in inherited:
             value = self._flowtui_source.load(name)
-            object.__setattr__(self, name, value)
+            self.__dict__[name] = value  # bypasses descriptors: parameters cache here too
             return value
         raise AttributeError(
             f"'{type(self).__name__}' has no artifact or attribute '{name}' in this step"
@@ -118,9 +118,7 @@ class FlowSpec:
         for target in steps:
             name = getattr(target, "__name__", None)
             if name is None or not getattr(target, "is_step", False):
-                raise TransitionError(
-                    f"self.next() takes steps like self.a, not {target!r}."
-                )
+                raise TransitionError(f"self.next() takes steps like self.a, not {target!r}.")
             names.append(name)
         if not names:
             raise TransitionError("self.next() needs at least one step.")
@@ -239,7 +237,7 @@ class Inputs(Sequence[FlowSpec]):
     def __init__(self, flows: Sequence[FlowSpec], steps: Sequence[str]) -> None:
         self._flows = list(flows)
         self._by_step = {}
-        for flow, step_name in zip(flows, steps):
+        for flow, step_name in zip(flows, steps, strict=True):
             self._by_step.setdefault(step_name, flow)
 
     def __getitem__(self, i: Any) -> Any:

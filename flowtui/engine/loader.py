@@ -1,0 +1,83 @@
+"""Import a flow file inside the runner, with `metaflow` resolving to `flowtui.compat`."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from flowtui.errors import FlowtuiError, UsageError
+from flowtui.flow import FlowSpec
+
+
+class FlowImportError(FlowtuiError):
+    """The flow file raised while being imported; `details` holds the user-code traceback."""
+
+    def __init__(self, message: str, details: str) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def install_metaflow_alias() -> None:
+    """Make `import metaflow` give flowtui's compatible module, in this process only.
+
+    Only runner and task processes call this; the TUI never does, and neither does an
+    interactive session that merely imports flowtui.
+    """
+    import flowtui.compat as compat
+
+    sys.modules["metaflow"] = compat
+
+
+def import_flow_module(file: Path) -> ModuleType:
+    file = file.resolve()
+    name = f"flowtui_flow_{abs(hash(str(file)))}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"{file} cannot be imported as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    folder = str(file.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as e:
+        del sys.modules[name]
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        details = "".join(user_traceback(e))
+        raise FlowImportError(
+            f"{file.name} raised {type(e).__name__} while being imported: {e}", details
+        ) from None
+    return module
+
+
+def load_flow_class(file: Path, flow_name: str) -> type[FlowSpec]:
+    install_metaflow_alias()
+    module = import_flow_module(file)
+    cls = getattr(module, flow_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, FlowSpec)):
+        raise UsageError(
+            f"{file.name} defines no FlowSpec class named {flow_name} when imported; "
+            "check that the class is defined at module level."
+        )
+    return cls
+
+
+_FLOWTUI_DIR = str(Path(__file__).resolve().parent.parent) + "/"
+
+
+def user_traceback(exc: BaseException) -> list[str]:
+    """The exception's traceback with flowtui's own frames removed (user frames only)."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(_FLOWTUI_DIR) and "importlib._bootstrap" not in f.filename
+    ]
+    lines = ["Traceback (most recent call last):\n"]
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return lines

@@ -1,0 +1,100 @@
+"""Command-line parameter values: split `--name value` pairs, validate, parse by type."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from flowtui.errors import UsageError
+from flowtui.flow import FlowSpec, IncludeFile, Parameter
+from flowtui.flow.parameters import ParameterValueError
+
+
+def flow_parameters(cls: type[FlowSpec]) -> dict[str, Parameter]:
+    """The flow's parameters by their command-line name, in declaration order."""
+    found: dict[str, Parameter] = {}
+    for klass in reversed(cls.__mro__):
+        for value in vars(klass).values():
+            if isinstance(value, Parameter):
+                found[value.name] = value
+    return found
+
+
+def split_param_args(args: Sequence[str]) -> dict[str, str | None]:
+    """`["--alpha", "3", "--beta=x", "--flag"]` -> `{"alpha": "3", "beta": "x", "flag": None}`."""
+    out: dict[str, str | None] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or arg == "--":
+            raise UsageError(f"Unexpected argument {arg!r}; parameters are given as --NAME VALUE.")
+        name, eq, value = arg[2:].partition("=")
+        if eq:
+            out[name] = value
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            out[name] = args[i + 1]
+            i += 1
+        else:
+            out[name] = None
+        i += 1
+    return out
+
+
+def _lookup(params: dict[str, Parameter], given: str) -> tuple[Parameter, bool] | None:
+    """Find a parameter by `--name` (dashes and underscores alike), or `--no-name` for bools."""
+    norm = given.replace("-", "_")
+    for name, p in params.items():
+        if name.replace("-", "_") == norm:
+            return p, True
+    if norm.startswith("no_"):
+        for name, p in params.items():
+            if name.replace("-", "_") == norm[3:] and p.type_name == "bool":
+                return p, False
+    return None
+
+
+def resolve_parameters(
+    cls: type[FlowSpec], given: dict[str, str | None], *, cwd: Path | None = None
+) -> dict[str, Any]:
+    """Attribute name -> value for every parameter, from the command line or defaults.
+
+    Raises `UsageError` naming the parameter for an unknown name, a missing required value
+    or a value of the wrong type, before anything runs.
+    """
+    params = flow_parameters(cls)
+    values: dict[str, Any] = {}
+    for name, text in given.items():
+        found = _lookup(params, name)
+        if found is None:
+            known = ", ".join(f"--{n}" for n in params) or "none"
+            raise UsageError(
+                f"{cls.__name__} has no parameter --{name}; its parameters are: {known}."
+            )
+        param, positive = found
+        try:
+            if param.type_name == "bool" and text is None:
+                values[param.attr] = positive
+            elif text is None:
+                raise UsageError(f"Parameter --{param.name} needs a value: --{param.name} VALUE.")
+            else:
+                values[param.attr] = param.parse(text)
+        except ParameterValueError as e:
+            raise UsageError(str(e)) from None
+    base = cwd or Path.cwd()
+    for param in params.values():
+        if param.attr not in values:
+            if param.required and param.default is None:
+                raise UsageError(
+                    f"Parameter --{param.name} is required; pass --{param.name} VALUE."
+                )
+            try:
+                values[param.attr] = param.resolved_default()
+            except ParameterValueError as e:
+                raise UsageError(str(e)) from None
+        if isinstance(param, IncludeFile) and values[param.attr] is not None:
+            try:
+                values[param.attr] = param.read(str(values[param.attr]), base)
+            except ParameterValueError as e:
+                raise UsageError(str(e)) from None
+    return values

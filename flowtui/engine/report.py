@@ -1,0 +1,318 @@
+"""How a run tells the outside world what happens: JSON events, or a console for people.
+
+`EventReporter` writes docs/events.md's stream (for the TUI). `ConsoleReporter` shows each
+task's output as it is written, prefixed by its task, a live progress line on a terminal (plain
+lines elsewhere), and a summary at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.text import Text
+
+from flowtui.engine.events import RunStatus, TaskError, encode_event
+from flowtui.graph.model import FlowGraph
+
+
+class Reporter:
+    """Receives every state change of a run. The base class ignores them all."""
+
+    def run_started(self, **kw: Any) -> None: ...
+    def notice(self, message: str) -> None: ...
+    def task_started(self, **kw: Any) -> None: ...
+    def task_cloned(self, **kw: Any) -> None: ...
+    def task_finished(self, **kw: Any) -> None: ...
+    def task_failed(self, **kw: Any) -> None: ...
+    def step_expanded(self, **kw: Any) -> None: ...
+    def run_finished(self, **kw: Any) -> None: ...
+
+    def tick(self) -> None:
+        """Called by the runner's loop about ten times a second."""
+
+
+class EventReporter(Reporter):
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        self.out.write(encode_event(event, **fields) + "\n")
+        self.out.flush()
+
+    def run_started(self, **kw: Any) -> None:
+        flow, run_id = kw["flow"], kw["run_id"]
+        self._emit(
+            "run_started",
+            flow=flow,
+            run_id=run_id,
+            pathspec=f"{flow}/{run_id}",
+            store=kw["store"],
+            origin_run_id=kw.get("origin_run_id"),
+            params=kw.get("params", {}),
+        )
+
+    def notice(self, message: str) -> None:
+        self._emit("notice", message=message)
+
+    def task_started(self, **kw: Any) -> None:
+        self._emit("task_started", **kw)
+
+    def task_cloned(self, **kw: Any) -> None:
+        self._emit("task_cloned", **kw)
+
+    def task_finished(self, **kw: Any) -> None:
+        self._emit("task_finished", **kw)
+
+    def task_failed(self, **kw: Any) -> None:
+        error: TaskError = kw.pop("error")
+        self._emit(
+            "task_failed",
+            **kw,
+            error={"type": error.type, "message": error.message, "traceback": error.traceback},
+        )
+
+    def step_expanded(self, **kw: Any) -> None:
+        self._emit("step_expanded", **kw)
+
+    def run_finished(self, **kw: Any) -> None:
+        failed = kw.get("failed") or []
+        self._emit(
+            "run_finished",
+            pathspec=f"{kw['flow']}/{kw['run_id']}",
+            run_id=kw["run_id"],
+            status=kw["status"].value,
+            duration=kw["duration"],
+            failed=failed[0][0] if failed else None,
+        )
+
+
+@dataclass
+class _Tail:
+    label: str
+    path: str
+    style: str
+    offset: int = 0
+    partial: bytes = b""
+
+
+@dataclass
+class _StepCount:
+    done: int = 0
+    running: int = 0
+    failed: int = 0
+    cloned: int = 0
+    expected: int | None = None
+
+
+@dataclass
+class ConsoleReporter(Reporter):
+    """For people at a terminal (or reading a CI log)."""
+
+    console: Console = field(default_factory=lambda: Console(highlight=False))
+    quiet: bool = False
+    _tails: dict[str, list[_Tail]] = field(default_factory=dict)
+    _steps: dict[str, _StepCount] = field(default_factory=dict)
+    _live: Live | None = None
+    _started: float = 0.0
+    _last_refresh: float = 0.0
+    _flow: str = ""
+    _run_id: str = ""
+
+    def _print(self, renderable: Any) -> None:
+        self.console.print(renderable, soft_wrap=True)
+
+    def run_started(self, **kw: Any) -> None:
+        self._flow, self._run_id = kw["flow"], kw["run_id"]
+        self._started = time.time()
+        graph: FlowGraph | None = kw.get("graph")
+        if graph is not None:
+            self._steps = {s.name: _StepCount() for s in graph}
+        origin = kw.get("origin_run_id")
+        what = f"Resuming run {origin} as" if origin else "Running"
+        self._print(
+            Text.assemble(
+                (f"{what} ", "bold"),
+                (f"{self._flow}/{self._run_id}", "bold cyan"),
+                (f"  (store {kw['store']})", "dim"),
+            )
+        )
+        if self.console.is_terminal:
+            self._live = Live(
+                self._status(), console=self.console, auto_refresh=False, transient=True
+            )
+            self._live.start()
+
+    def notice(self, message: str) -> None:
+        self._print(Text.assemble(("notice: ", "yellow"), message))
+
+    def _label(self, kw: dict[str, Any]) -> str:
+        index = kw.get("index")
+        suffix = f"[{index}]" if index is not None else ""
+        return f"{kw['step']}{suffix}/{kw['task_id']}"
+
+    def task_started(self, **kw: Any) -> None:
+        self._steps.setdefault(kw["step"], _StepCount()).running += 1
+        label = self._label(kw)
+        if kw.get("attempt"):
+            self._print(Text(f"{label}: retrying (attempt {kw['attempt'] + 1})", style="yellow"))
+        if not self.quiet:
+            self._tails[kw["pathspec"]] = [
+                _Tail(label, kw["stdout"], ""),
+                _Tail(label, kw["stderr"], "red"),
+            ]
+
+    def task_cloned(self, **kw: Any) -> None:
+        count = self._steps.setdefault(kw["step"], _StepCount())
+        count.cloned += 1
+        count.done += 1
+        if not self.console.is_terminal or kw.get("index") is None:
+            self._print(
+                Text(f"{self._label(kw)}: reused from {kw['origin_pathspec']}", style="dim")
+            )
+
+    def task_finished(self, **kw: Any) -> None:
+        self._drain(kw["pathspec"], final=True)
+        count = self._steps.setdefault(kw["step"], _StepCount())
+        count.running -= 1
+        count.done += 1
+
+    def task_failed(self, **kw: Any) -> None:
+        self._drain(kw["pathspec"], final=True)
+        count = self._steps.setdefault(kw["step"], _StepCount())
+        count.running -= 1
+        error: TaskError = kw["error"]
+        label = self._label(kw)
+        if kw.get("will_retry"):
+            self._print(
+                Text(
+                    f"{label}: attempt {kw['attempt'] + 1} failed: {error.summary()}",
+                    style="yellow",
+                )
+            )
+            return
+        if kw.get("reason") != "cancel":
+            count.failed += 1
+            self._print(Text(f"{label}: failed: {error.summary()}", style="bold red"))
+
+    def step_expanded(self, **kw: Any) -> None:
+        self._steps.setdefault(kw["step"], _StepCount()).expected = kw["count"]
+
+    def tick(self) -> None:
+        for pathspec in list(self._tails):
+            self._drain(pathspec)
+        now = time.time()
+        if self._live is not None and now - self._last_refresh > 0.1:
+            self._live.update(self._status(), refresh=True)
+            self._last_refresh = now
+
+    def _drain(self, pathspec: str, final: bool = False) -> None:
+        tails = self._tails.get(pathspec)
+        if not tails:
+            return
+        for tail in tails:
+            try:
+                with open(tail.path, "rb") as f:
+                    f.seek(tail.offset)
+                    data = f.read(1 << 20)
+            except FileNotFoundError:
+                continue
+            tail.offset += len(data)
+            data = tail.partial + data
+            lines = data.split(b"\n")
+            tail.partial = lines.pop()
+            if final and tail.partial:
+                lines.append(tail.partial)
+                tail.partial = b""
+            for raw in lines:
+                line = raw.decode("utf-8", errors="replace").rstrip("\r")
+                self._print(
+                    Text.assemble((f"{tail.label} ", "dim cyan"), Text(line, style=tail.style))
+                )
+        if final:
+            del self._tails[pathspec]
+
+    def _status(self) -> Any:
+        parts = []
+        for name, c in self._steps.items():
+            if c.running:
+                style = "bold yellow"
+            elif c.failed:
+                style = "bold red"
+            elif c.done:
+                style = "green"
+            else:
+                style = "dim"
+            total = c.expected if c.expected is not None else None
+            count = f" {c.done}/{total}" if total and total > 1 else ""
+            parts.append(Text(f"{name}{count}", style=style))
+        elapsed = time.time() - self._started
+        line = Text(" → ").join(parts) if parts else Text("")
+        return Group(Text.assemble(("⏵ ", "cyan"), line, (f"  {elapsed:5.1f}s", "dim")))
+
+    def run_finished(self, **kw: Any) -> None:
+        for pathspec in list(self._tails):
+            self._drain(pathspec, final=True)
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        status: RunStatus = kw["status"]
+        duration = kw["duration"]
+        done = sum(c.done for c in self._steps.values())
+        cloned = sum(c.cloned for c in self._steps.values())
+        ran = f"{done} tasks" + (f", {cloned} reused" if cloned else "")
+        pathspec = f"{kw['flow']}/{kw['run_id']}"
+        if status is RunStatus.SUCCEEDED:
+            self._print(
+                Text.assemble(
+                    ("✔ ", "bold green"),
+                    (pathspec, "bold"),
+                    f" succeeded in {duration:.2f}s ({ran}).",
+                )
+            )
+            return
+        if status is RunStatus.CANCELLED:
+            self._print(
+                Text.assemble(
+                    ("■ ", "bold yellow"),
+                    (pathspec, "bold"),
+                    f" was cancelled after {duration:.2f}s. Resume it with "
+                    f"flowtui resume FILE --origin-run-id {kw['run_id']}.",
+                )
+            )
+            return
+        self._print(
+            Text.assemble(
+                ("✖ ", "bold red"), (pathspec, "bold"), f" failed after {duration:.2f}s ({ran})."
+            )
+        )
+        for failed_pathspec, error in kw.get("failed") or []:
+            self._print(
+                Text.assemble(("  ", ""), (failed_pathspec, "bold"), ": ", (error.summary(), "red"))
+            )
+            if error.traceback:
+                self._print(Text(_indent(error.traceback.rstrip()), style="dim"))
+        step = (kw.get("failed") or [("///?",)])[0][0].split("/")[2]
+        self._print(
+            Text(
+                f"Fix the code, then: flowtui resume FILE  (re-runs from '{step}', reusing "
+                "every task that succeeded).",
+                style="cyan",
+            )
+        )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def default_reporter(events: bool, quiet: bool) -> Reporter:
+    if events:
+        return EventReporter()
+    console = Console(highlight=False, force_terminal=None if os.isatty(1) else False)
+    return ConsoleReporter(console=console, quiet=quiet)

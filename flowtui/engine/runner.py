@@ -1,0 +1,585 @@
+"""The runner: imports the flow once, schedules its tasks, records everything in the store.
+
+`execute(RunConfig, reporter)` is what `flowtui run` and `flowtui resume` call. It validates
+the file and parameters before anything is recorded, creates the run, then loops: start ready
+tasks (up to `max_workers` processes), wait for outcomes on their pipes, record each outcome in
+one transaction, and let the scheduler say what is ready next. A task that fails for good stops
+new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTERM cancel it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import select
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowtui.engine.events import RunStatus, TaskError
+from flowtui.engine.executor import LocalExecutor, TaskProcess
+from flowtui.engine.loader import load_flow_class
+from flowtui.engine.params import resolve_parameters
+from flowtui.engine.report import Reporter
+from flowtui.engine.resume import ResumeSource
+from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
+from flowtui.engine.task import (
+    ArtifactMap,
+    ForeachFrame,
+    TaskOutcome,
+    TaskRequest,
+    register_flow_class,
+    short_repr,
+    type_name,
+)
+from flowtui.errors import UsageError
+from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
+from flowtui.graph import check_flow, read_flow_file
+from flowtui.graph.model import FlowGraph, StepKind
+from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
+from flowtui.store.metadata import HEARTBEAT_EVERY
+
+CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
+
+
+@dataclass
+class RunConfig:
+    file: Path
+    flow: str | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+    max_workers: int = 0  # 0: the number of CPUs
+    tags: tuple[str, ...] = ()
+    store: str | None = None
+    origin_run_id: str | None = None  # resume: the run to resume
+    resume_step: str | None = None  # resume: re-run from this step (default: first failure)
+    resume: bool = False
+
+
+@dataclass
+class RunResult:
+    flow: str
+    run_id: str
+    status: RunStatus
+    failed: list[tuple[str, TaskError]]  # (pathspec, error) of tasks that failed for good
+    duration: float
+    tasks_run: int = 0
+    tasks_cloned: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return {RunStatus.SUCCEEDED: 0, RunStatus.CANCELLED: 130}.get(self.status, 1)
+
+
+@dataclass
+class _Running:
+    pending: PendingTask
+    task_id: str
+    attempt: int
+    proc: TaskProcess
+    request: TaskRequest
+    started: float
+    deadline: float | None
+    buffer: bytearray = field(default_factory=bytearray)
+    killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
+
+
+@dataclass(frozen=True)
+class PreparedFlow:
+    """A flow file checked, imported, and its parameters resolved: ready to record a run."""
+
+    file: Path
+    source: str
+    graph: FlowGraph
+    cls: type
+    values: dict[str, Any]
+
+
+def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
+    """The file's source and graph, or a UsageError listing its problems with their lines."""
+    source = read_flow_file(file)
+    checked = check_flow(source, str(file), flow)
+    if checked.graph is None or not checked.ok:
+        lines = "\n".join(p.format(str(file)) for p in checked.problems if p.severity == "error")
+        raise UsageError(f"{file} has problems to fix before it can run:\n{lines}")
+    return source, checked.graph
+
+
+def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> PreparedFlow:
+    file = config.file.resolve()
+    source, graph = checked_graph(config.file, config.flow)
+    cls = load_flow_class(file, graph.flow_name)
+    register_flow_class(str(file), graph.flow_name, cls)
+    if origin_params is not None:
+        from flowtui.engine.params import flow_parameters
+
+        known = {p.attr: p for p in flow_parameters(cls).values()}
+        given = resolve_parameters(cls, config.params) if config.params else {}
+        for attr, value in given.items():
+            if attr in known and value != origin_params.get(attr, {}).get("value", _UNSET):
+                raise UsageError(
+                    f"Parameter --{known[attr].name} differs from the resumed run's value; "
+                    "resumed tasks were computed with the old value, so start a new run "
+                    "(flowtui run) to change it."
+                )
+        values = {}
+    else:
+        values = resolve_parameters(cls, config.params, cwd=Path.cwd())
+    return PreparedFlow(file, source, graph, cls, values)
+
+
+_UNSET = object()
+
+
+class Runner:
+    def __init__(self, config: RunConfig, store: Store, reporter: Reporter) -> None:
+        self.config = config
+        self.store = store
+        self.reporter = reporter
+        self.executor = LocalExecutor()
+        self.max_workers = config.max_workers or os.cpu_count() or 1
+        self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
+        self.failed: list[tuple[str, TaskError]] = []
+        self.running: dict[int, _Running] = {}  # result fd -> running task
+        self.ready: deque[tuple[PendingTask, str, int]] = deque()  # (task, task id, attempt)
+        self.cancel_reason: str | None = None
+        self.tasks_run = 0
+        self.tasks_cloned = 0
+
+    # -- the run -----------------------------------------------------------------------
+    def execute(self) -> RunResult:
+        meta = self.store.meta
+        resume: ResumeSource | None = None
+        if self.config.resume:
+            _, graph = checked_graph(self.config.file, self.config.flow)
+            resume = ResumeSource.open(
+                self.store, graph.flow_name, self.config.origin_run_id, self.config.resume_step
+            )
+        flow = prepare(self.config, resume.params if resume else None)
+        self.graph = flow.graph
+        self.flow_name = flow.graph.flow_name
+        self.file = flow.file
+        self.cls = flow.cls
+        if resume is not None:
+            resume.bind(flow.graph)
+            params = resume.params
+        else:
+            params = self._store_params(flow.values)
+        self.params = params
+        self.user = os.environ.get("USER") or getpass.getuser()
+        self.decorators = self._decorators()
+        self.run_id = meta.create_run(
+            self.flow_name,
+            file=str(flow.file),
+            source=flow.source,
+            params=params,
+            user=self.user,
+            tags=self.config.tags,
+            kind="resume" if resume else "run",
+            origin_run_id=resume.origin.run_id if resume else None,
+            resume_step=resume.step if resume else None,
+        )
+        self.resume = resume
+        started = time.time()
+        self.reporter.run_started(
+            flow=self.flow_name,
+            run_id=self.run_id,
+            store=str(self.store.root),
+            origin_run_id=resume.origin.run_id if resume else None,
+            params={k: v["repr"] for k, v in params.items()},
+            graph=self.graph,
+        )
+        for message in self._notices():
+            self.reporter.notice(message)
+        status = RunStatus.FAILED
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self.scheduler = Scheduler(self.graph)
+            self._submit([self.scheduler.start()])
+            self._loop()
+            if self.cancel_reason:
+                status = RunStatus.CANCELLED
+            elif self.failed:
+                status = RunStatus.FAILED
+            else:
+                status = RunStatus.SUCCEEDED
+        finally:
+            if self.running:  # cancelled or an internal error: stop what is still running
+                self._terminate_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            error = None
+            if self.failed:
+                error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
+            elif status is RunStatus.CANCELLED:
+                error = "cancelled"
+            meta.finish_run(self.run_id, status.value, error)
+        duration = time.time() - started
+        self.reporter.run_finished(
+            flow=self.flow_name,
+            run_id=self.run_id,
+            status=status,
+            duration=duration,
+            failed=self.failed,
+        )
+        return RunResult(
+            self.flow_name,
+            self.run_id,
+            status,
+            self.failed,
+            duration,
+            self.tasks_run,
+            self.tasks_cloned,
+        )
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        """Ctrl-C / SIGTERM: stop starting tasks; the loop then terminates the running ones.
+
+        A second signal kills the running tasks at once."""
+        if self.cancel_reason is None:
+            self.cancel_reason = signal.Signals(signum).name
+            self.reporter.notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
+        else:
+            for running in self.running.values():
+                running.proc.kill(signal.SIGKILL)
+
+    def _store_params(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Store each parameter value as a blob: `attr -> {hash, type, size, repr, value}`."""
+        out = {}
+        for attr, value in values.items():
+            try:
+                ref = self.store.blobs.put_value(value)
+            except ArtifactPickleError as e:
+                raise UsageError(f"Parameter {attr} cannot be stored: {e}.") from None
+            json_value = value if isinstance(value, (str, int, float, bool, type(None))) else None
+            out[attr] = {
+                "hash": ref.hash,
+                "type": type_name(value),
+                "size": ref.size,
+                "repr": short_repr(value),
+                "value": json_value,
+            }
+        return out
+
+    def _decorators(self) -> dict[str, dict[str, dict[str, Any]]]:
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for node in self.graph:
+            func = getattr(self.cls, node.name, None)
+            out[node.name] = {d.name: d.args for d in step_decorators(func)} if func else {}
+        return out
+
+    def _notices(self) -> list[str]:
+        notices = []
+        for step_name, decos in self.decorators.items():
+            for name in decos:
+                if name in IGNORED_LOCALLY:
+                    notices.append(
+                        f"@{name} on step '{step_name}' has no effect in a local run; "
+                        "it is honoured when the flow runs on Metaflow."
+                    )
+        return notices
+
+    # -- scheduling ----------------------------------------------------------------------
+    def _submit(self, tasks: list[PendingTask]) -> None:
+        for pending in tasks:
+            origin = self.resume.match(pending) if self.resume else None
+            if origin is not None:
+                self._clone(pending, origin)
+                continue
+            task_id = self.store.meta.create_task(
+                self.run_id,
+                pending.step,
+                foreach_index=pending.foreach_index,
+                foreach_stack=[[f.index, f.count] for f in pending.frames if f.foreach],
+                frames=[f.to_json() for f in pending.frames],
+                parents=list(pending.parents),
+            )
+            self.ready.append((pending, task_id, 0))
+
+    def _clone(self, pending: PendingTask, origin: Any) -> None:
+        task_id = self.store.meta.clone_task(
+            self.run_id,
+            origin,
+            frames=[f.to_json() for f in pending.frames],
+            parents=list(pending.parents),
+        )
+        self.outputs[task_id] = {
+            a.name: (a.hash, a.type, a.size, a.repr) for a in self.store.meta.artifacts(task_id)
+        }
+        self.tasks_cloned += 1
+        self.reporter.task_cloned(
+            pathspec=self._pathspec(pending.step, task_id),
+            step=pending.step,
+            task_id=task_id,
+            origin_pathspec=origin.origin_pathspec or origin.pathspec,
+            index=pending.foreach_index,
+        )
+        self._finished(pending, task_id, origin.foreach_count)
+
+    def _finished(self, pending: PendingTask, task_id: str, foreach_count: int | None) -> None:
+        if foreach_count is not None:
+            node = self.graph[pending.step]
+            if node.kind is StepKind.FOREACH:
+                self.reporter.step_expanded(step=node.next[0], count=foreach_count)
+        ready = self.scheduler.finished(
+            FinishedTask(task_id, pending.step, pending.frames, foreach_count)
+        )
+        self._submit(ready)
+
+    def _loop(self) -> None:
+        last_beat = time.time()
+        while self.ready or self.running:
+            if self.cancel_reason:
+                self._terminate_all()
+                return
+            while self.ready and len(self.running) < self.max_workers and not self.failed:
+                self._launch(*self.ready.popleft())
+            if self.failed and not self.running:
+                break
+            now = time.time()
+            timeout = 0.1
+            deadlines = [r.deadline for r in self.running.values() if r.deadline]
+            if deadlines:
+                timeout = max(0.0, min(timeout, min(deadlines) - now))
+            if self.running:
+                try:
+                    readable, _, _ = select.select(list(self.running), [], [], timeout)
+                except InterruptedError:
+                    readable = []
+                for fd in readable:
+                    self._read(fd)
+            self._check_deadlines()
+            self.reporter.tick()
+            if time.time() - last_beat > HEARTBEAT_EVERY:
+                self.store.meta.heartbeat(self.run_id)
+                last_beat = time.time()
+
+    def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
+        stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
+        request = self._request(pending, task_id, attempt, str(stdout), str(stderr))
+        self.store.meta.start_attempt(task_id, attempt, str(stdout), str(stderr))
+        proc = self.executor.launch(request)
+        now = time.time()
+        limit = self.decorators[pending.step].get("timeout", {}).get("seconds")
+        self.running[proc.result_fd] = _Running(
+            pending, task_id, attempt, proc, request, now, now + limit if limit else None
+        )
+        self.tasks_run += attempt == 0
+        self.reporter.task_started(
+            pathspec=self._pathspec(pending.step, task_id),
+            step=pending.step,
+            task_id=task_id,
+            attempt=attempt,
+            index=pending.foreach_index,
+            stdout=str(stdout),
+            stderr=str(stderr),
+        )
+
+    def _request(
+        self, pending: PendingTask, task_id: str, attempt: int, stdout: str, stderr: str
+    ) -> TaskRequest:
+        node = self.graph[pending.step]
+        params: ArtifactMap = {
+            k: (v["hash"], v["type"], v["size"], v["repr"]) for k, v in self.params.items()
+        }
+        join_inputs: tuple[tuple[str, str, ArtifactMap], ...] = ()
+        if node.takes_inputs:
+            inherited = params
+            join_inputs = tuple(
+                (s, t, self.outputs[t])
+                for s, t in zip(pending.parent_steps, pending.parents, strict=True)
+            )
+        elif pending.parents:
+            inherited = self.outputs[pending.parents[0]]
+        else:
+            inherited = params
+        foreach = tuple(
+            ForeachFrame(f.index, f.count, self._foreach_hash(f))
+            for f in pending.frames
+            if f.foreach
+        )
+        decos = self.decorators[pending.step]
+        catch = decos.get("catch")
+        return TaskRequest(
+            file=str(self.file),
+            flow_name=self.flow_name,
+            store_root=str(self.store.root),
+            run_id=self.run_id,
+            step=pending.step,
+            task_id=task_id,
+            attempt=attempt,
+            stdout=stdout,
+            stderr=stderr,
+            inherited=inherited,
+            next_steps=node.next,
+            foreach_var=node.foreach,
+            is_end=node.kind is StepKind.END,
+            join_inputs=join_inputs,
+            foreach=foreach,
+            catch=catch is not None,
+            catch_var=(catch or {}).get("var"),
+            catch_print=bool((catch or {}).get("print_exception", True)),
+            env={
+                str(k): str(v) for k, v in (decos.get("environment", {}).get("vars") or {}).items()
+            },
+            origin_run_id=self.resume.origin.run_id if self.resume else None,
+            user=self.user,
+            tags=self.config.tags,
+        )
+
+    def _foreach_hash(self, frame: Frame) -> str:
+        var = self.graph[frame.step].foreach or ""
+        return self.outputs[frame.split_task][var][0]
+
+    def _read(self, fd: int) -> None:
+        running = self.running[fd]
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            chunk = b""
+        if chunk:
+            running.buffer += chunk
+            return
+        os.close(fd)
+        del self.running[fd]
+        status = running.proc.wait()
+        self._outcome(running, status)
+
+    def _outcome(self, running: _Running, status: int) -> None:
+        outcome: TaskOutcome | None = None
+        text = running.buffer.decode(errors="replace").strip()
+        if text:
+            try:
+                outcome = TaskOutcome.from_json(text.splitlines()[-1])
+            except (ValueError, TypeError, KeyError):
+                outcome = None
+        pending, task_id, attempt = running.pending, running.task_id, running.attempt
+        pathspec = self._pathspec(pending.step, task_id)
+        meta = self.store.meta
+        if outcome is not None and outcome.ok:
+            self.outputs[task_id] = outcome.artifacts
+            meta.succeed_task(
+                task_id,
+                attempt,
+                _records(task_id, outcome.artifacts),
+                foreach_count=outcome.foreach_count,
+            )
+            self.reporter.task_finished(
+                pathspec=pathspec,
+                step=pending.step,
+                task_id=task_id,
+                attempt=attempt,
+                duration=time.time() - running.started,
+            )
+            self._finished(pending, task_id, outcome.foreach_count)
+            return
+        error, reason = self._describe_failure(running, outcome, status)
+        retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))
+        will_retry = (
+            attempt < retries and self.cancel_reason is None and reason not in ("pickle", "cancel")
+        )
+        artifacts = outcome.artifacts if outcome else {}
+        meta.fail_attempt(
+            task_id,
+            attempt,
+            reason=reason,
+            error={"type": error.type, "message": error.message, "traceback": error.traceback},
+            final=not will_retry,
+            artifacts=_records(task_id, artifacts),
+        )
+        self.reporter.task_failed(
+            pathspec=pathspec,
+            step=pending.step,
+            task_id=task_id,
+            attempt=attempt,
+            will_retry=will_retry,
+            error=error,
+            reason=reason,
+        )
+        if will_retry:
+            self.ready.appendleft((pending, task_id, attempt + 1))
+        elif reason != "cancel":
+            self.failed.append((pathspec, error))
+
+    def _describe_failure(
+        self, running: _Running, outcome: TaskOutcome | None, status: int
+    ) -> tuple[TaskError, str]:
+        if running.killed == "timeout":
+            limit = (running.deadline or 0) - running.started
+            return TaskError(
+                "TimeoutError",
+                f"step '{running.pending.step}' ran longer than its @timeout of {limit:g} s "
+                "and was stopped",
+                reason="timeout",
+            ), "timeout"
+        if running.killed == "cancel":
+            return TaskError("Cancelled", "the run was cancelled", reason="cancel"), "cancel"
+        if outcome is not None and outcome.error is not None:
+            e = outcome.error
+            reason = outcome.reason or "exception"
+            return TaskError(e["type"], e["message"], e.get("traceback", ""), reason), reason
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
+            return TaskError(
+                "Killed",
+                f"the task process was killed by {name} (out of memory or killed from outside?)",
+                reason="signal",
+            ), "signal"
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return TaskError(
+            "ProcessExit",
+            f"the task process exited with code {code} before the step finished "
+            "(os._exit or a crash in native code?)",
+            reason="exit",
+        ), "exit"
+
+    def _check_deadlines(self) -> None:
+        now = time.time()
+        for running in self.running.values():
+            if running.deadline and now > running.deadline and running.killed is None:
+                running.killed = "timeout"
+                running.proc.kill(signal.SIGKILL)
+
+    def _terminate_all(self) -> None:
+        """Stop every running task: SIGTERM, then SIGKILL after a grace period; record them."""
+        for running in self.running.values():
+            running.killed = running.killed or "cancel"
+            running.proc.kill(signal.SIGTERM)
+        deadline = time.time() + CANCEL_GRACE
+        while self.running:
+            timeout = deadline - time.time()
+            if timeout <= 0:
+                for running in self.running.values():
+                    running.proc.kill(signal.SIGKILL)
+                timeout = 1.0
+            try:
+                readable, _, _ = select.select(list(self.running), [], [], timeout)
+            except InterruptedError:
+                continue
+            for fd in readable:
+                self._read(fd)
+
+    def _pathspec(self, step: str, task_id: str) -> str:
+        return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"
+
+
+def _records(task_id: str, artifacts: ArtifactMap) -> list[ArtifactRecord]:
+    return [
+        ArtifactRecord(task_id, name, h, t, size, r) for name, (h, t, size, r) in artifacts.items()
+    ]
+
+
+def execute(config: RunConfig, reporter: Reporter) -> RunResult:
+    store = Store.open(config.store)
+    try:
+        return Runner(config, store, reporter).execute()
+    finally:
+        store.close()

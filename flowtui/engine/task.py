@@ -1,0 +1,428 @@
+"""One task attempt, inside its own process: run the step, persist its artifacts, report back.
+
+The runner forks (or spawns) a process per attempt and calls `run_task_process`. The process
+writes its stdout/stderr straight into the attempt's log files (fds 1 and 2), writes artifact
+blobs itself, and sends one JSON `TaskOutcome` through a pipe. The runner records it in the
+metadata; the task never touches SQLite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import reprlib
+import signal
+import sys
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowtui.engine.loader import load_flow_class, user_traceback
+from flowtui.flow import FlowSpec, current
+from flowtui.flow.current import _TaskContext
+from flowtui.flow.spec import Inputs
+from flowtui.store.blobs import ArtifactPickleError, BlobStore, serialize
+
+# name -> (hash, type, size, repr)
+ArtifactMap = dict[str, tuple[str, str, int, str]]
+
+_IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
+
+
+@dataclass(frozen=True)
+class ForeachFrame:
+    index: int
+    count: int
+    value_hash: str  # the blob of the foreach's list (the parent foreach step's artifact)
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """All a task process needs; plain data, so it can cross a spawn as well as a fork."""
+
+    file: str
+    flow_name: str
+    store_root: str
+    run_id: str
+    step: str
+    task_id: str
+    attempt: int
+    stdout: str
+    stderr: str
+    inherited: ArtifactMap
+    next_steps: tuple[str, ...] = ()
+    foreach_var: str | None = None
+    is_end: bool = False
+    join_inputs: tuple[tuple[str, str, ArtifactMap], ...] = ()  # (step, task_id, artifacts)
+    foreach: tuple[ForeachFrame, ...] = ()
+    catch_var: str | None = None
+    catch_print: bool = True
+    catch: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    origin_run_id: str | None = None
+    user: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class TaskOutcome:
+    ok: bool
+    artifacts: dict[str, tuple[str, str, int, str]] = field(default_factory=dict)
+    foreach_count: int | None = None
+    error: dict[str, str] | None = None
+    reason: str | None = None  # exception, pickle, exit
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> TaskOutcome:
+        data = json.loads(text)
+        data["artifacts"] = {k: tuple(v) for k, v in data["artifacts"].items()}
+        return cls(**data)
+
+
+class StepFailure(Exception):
+    """A failure of the step's contract (not an exception from user code)."""
+
+    def __init__(self, message: str, reason: str = "exception") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# Flow classes already imported in this process (the runner's, inherited through fork).
+_loaded: dict[tuple[str, str], type[FlowSpec]] = {}
+
+
+def register_flow_class(file: str, flow_name: str, cls: type[FlowSpec]) -> None:
+    _loaded[(file, flow_name)] = cls
+
+
+def _flow_class(req: TaskRequest) -> type[FlowSpec]:
+    cls = _loaded.get((req.file, req.flow_name))
+    if cls is None:  # a spawned process: import the file afresh
+        cls = load_flow_class(Path(req.file), req.flow_name)
+        _loaded[(req.file, req.flow_name)] = cls
+    return cls
+
+
+class _StoreSource:
+    """Lazily loads a task's inherited artifacts from the blob store."""
+
+    def __init__(self, blobs: BlobStore, artifacts: ArtifactMap) -> None:
+        self._blobs = blobs
+        self._artifacts = artifacts
+        self.loaded: dict[str, Any] = {}
+
+    def names(self) -> list[str]:
+        return list(self._artifacts)
+
+    def hash_of(self, name: str) -> str | None:
+        entry = self._artifacts.get(name)
+        return entry[0] if entry else None
+
+    def load(self, name: str) -> Any:
+        value = self._blobs.get_value(self._artifacts[name][0])
+        self.loaded[name] = value
+        return value
+
+
+def run_task_process(req: TaskRequest, result_fd: int) -> None:
+    """The body of a task process. Never returns: exits with os._exit."""
+    code = 0
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        _redirect_output(req)
+        outcome = _run(req)
+        if not outcome.ok and outcome.error:
+            sys.stderr.write(outcome.error.get("traceback") or "")
+    except BaseException as e:  # flowtui's own failure: still report it, never hang
+        outcome = TaskOutcome(
+            ok=False,
+            error={
+                "type": type(e).__name__,
+                "message": str(e),
+                "traceback": traceback.format_exc(),
+            },
+            reason="exception",
+        )
+        code = 1
+    try:
+        data = (outcome.to_json() + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(result_fd, view) :]
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _redirect_output(req: TaskRequest) -> None:
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    for fd, path in ((1, req.stdout), (2, req.stderr)):
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(target, fd)
+        os.close(target)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+        write_through=True,
+    )
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+        write_through=True,
+    )
+
+
+def _run(req: TaskRequest) -> TaskOutcome:
+    blobs = BlobStore(Path(req.store_root) / "blobs")
+    os.environ.update(req.env)
+    os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
+    current._bind(
+        _TaskContext(
+            flow_name=req.flow_name,
+            run_id=req.run_id,
+            step_name=req.step,
+            task_id=req.task_id,
+            retry_count=req.attempt,
+            origin_run_id=req.origin_run_id,
+            username=req.user or None,
+            tags=req.tags,
+            store=req.store_root,
+        )
+    )
+    cls = _flow_class(req)
+    flow = cls.__new__(cls)
+    source = _StoreSource(blobs, req.inherited)
+    foreach_input = None
+    stack: list[tuple[int, int, Any]] = []
+    for frame in req.foreach:
+        items = blobs.get_value(frame.value_hash)
+        item = _item(items, frame.index)
+        stack.append((frame.index, frame.count, item))
+        foreach_input = item
+    flow._flowtui_bind(
+        source,
+        {k: v[0] for k, v in req.inherited.items()},
+        step=req.step,
+        foreach_frames=tuple(stack),
+        foreach_input=foreach_input,
+    )
+    known: dict[str, tuple[str, int, str]] = {h: (t, s, r) for h, t, s, r in req.inherited.values()}
+    args: list[Any] = []
+    if req.join_inputs:
+        flows = []
+        for _step, _task, artifacts in req.join_inputs:
+            inp = cls.__new__(cls)
+            inp._flowtui_bind(
+                _StoreSource(blobs, artifacts),
+                {k: v[0] for k, v in artifacts.items()},
+                step=_step,
+                read_only=True,
+            )
+            known.update({h: (t, s, r) for h, t, s, r in artifacts.values()})
+            flows.append(inp)
+        args.append(Inputs(flows, [s for s, _, _ in req.join_inputs]))
+
+    error: dict[str, str] | None = None
+    reason: str | None = None
+    try:
+        getattr(flow, req.step)(*args)
+        _check_transition(req, flow)
+    except StepFailure as e:
+        error = {"type": "StepError", "message": str(e), "traceback": ""}
+        reason = e.reason
+    except SystemExit as e:
+        error = {
+            "type": "SystemExit",
+            "message": f"step '{req.step}' called sys.exit({e.code!r}); raise an exception instead",
+            "traceback": "".join(user_traceback(e)),
+        }
+        reason = "exit"
+    except Exception as e:
+        error = {
+            "type": type(e).__name__,
+            "message": str(e),
+            "traceback": "".join(user_traceback(e)),
+        }
+        reason = "exception"
+
+    if error is not None and req.catch and reason != "exit":
+        if req.catch_print:
+            sys.stderr.write(error["traceback"] or f"{error['type']}: {error['message']}\n")
+            sys.stderr.write(f"@catch: step '{req.step}' failed; the flow continues.\n")
+        caught = _CaughtException(error["type"], error["message"], error["traceback"])
+        if req.catch_var:
+            setattr(flow, req.catch_var, caught)
+        error, reason = None, None
+    elif req.catch and req.catch_var and req.catch_var not in vars(flow):
+        setattr(flow, req.catch_var, None)
+
+    try:
+        artifacts = _persist(flow, source, req.inherited, known, blobs)
+    except StepFailure as e:
+        if error is None:
+            error = {"type": "ArtifactError", "message": str(e), "traceback": ""}
+            reason = "pickle"
+        artifacts = dict(req.inherited)
+
+    foreach_count = None
+    if error is None and req.foreach_var:
+        try:
+            foreach_count = _foreach_count(req, flow)
+        except StepFailure as e:
+            error, reason = {"type": "ForeachError", "message": str(e), "traceback": ""}, e.reason
+    return TaskOutcome(
+        ok=error is None,
+        artifacts=artifacts,
+        foreach_count=foreach_count,
+        error=error,
+        reason=reason,
+    )
+
+
+class _CaughtException:
+    """What `@catch(var=...)` stores: the exception's type, message and traceback text."""
+
+    def __init__(self, type_name: str, message: str, traceback_text: str) -> None:
+        self.type = type_name
+        self.message = message
+        self.traceback = traceback_text
+        self.exception = f"{type_name}: {message}"
+
+    def __str__(self) -> str:
+        return self.exception
+
+    def __repr__(self) -> str:
+        return f"<caught {self.exception}>"
+
+
+def _item(items: Any, index: int) -> Any:
+    try:
+        return items[index]
+    except TypeError:
+        return list(items)[index]
+
+
+def _check_transition(req: TaskRequest, flow: FlowSpec) -> None:
+    taken = flow._flowtui_transition
+    if req.is_end:
+        if taken is not None:
+            raise StepFailure("The end step must not call self.next(); remove that call.")
+        return
+    if taken is None:
+        raise StepFailure(
+            f"Step '{req.step}' finished without calling self.next(...); end it with "
+            f"self.next(self.{req.next_steps[0] if req.next_steps else 'end'})."
+        )
+    steps, foreach = taken
+    if steps != req.next_steps or foreach != req.foreach_var:
+        want = ", ".join(f"self.{s}" for s in req.next_steps)
+        if req.foreach_var:
+            want += f', foreach="{req.foreach_var}"'
+        raise StepFailure(
+            f"Step '{req.step}' called self.next() differently from what the file declares "
+            f"(self.next({want})); self.next must be the step's last statement."
+        )
+
+
+def _foreach_count(req: TaskRequest, flow: FlowSpec) -> int:
+    var = req.foreach_var or ""
+    try:
+        items = getattr(flow, var)
+    except AttributeError:
+        raise StepFailure(
+            f"Step '{req.step}' has foreach=\"{var}\" but never set self.{var}; "
+            "set it to a list of items before self.next()."
+        ) from None
+    try:
+        count = len(items)
+    except TypeError:
+        try:
+            count = len(list(iter(items)))
+        except TypeError:
+            raise StepFailure(
+                f"The foreach over self.{var} in step '{req.step}' needs a list or other "
+                f"iterable, not a {type(items).__name__}."
+            ) from None
+    if count == 0:
+        raise StepFailure(
+            f"The foreach over self.{var} in step '{req.step}' has no items; "
+            "a foreach needs at least one."
+        )
+    return count
+
+
+_repr = reprlib.Repr()
+_repr.maxstring = 80
+_repr.maxother = 80
+_repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
+
+
+def short_repr(value: Any) -> str:
+    try:
+        text = _repr.repr(value)
+    except Exception as e:
+        text = f"<repr failed: {type(e).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def type_name(value: Any) -> str:
+    t = type(value)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _persist(
+    flow: FlowSpec,
+    source: _StoreSource,
+    inherited: ArtifactMap,
+    known: dict[str, tuple[str, int, str]],
+    blobs: BlobStore,
+) -> ArtifactMap:
+    """Every public artifact of the task: inherited ones by reference, new values written."""
+    out: ArtifactMap = {}
+    for name, digest in flow._flowtui_inherited.items():
+        meta = known.get(digest)
+        if meta is not None:
+            out[name] = (digest, *meta)
+    failures = []
+    for name, value in list(vars(flow).items()):
+        if name.startswith("_"):
+            continue
+        loaded = source.loaded.get(name, _MISSING)
+        if loaded is value and isinstance(value, _IMMUTABLE) and name in out:
+            continue  # read but necessarily unchanged: keep the reference
+        try:
+            payload = serialize(value)
+        except ArtifactPickleError as e:
+            failures.append(f"self.{name} ({e})")
+            continue
+        ref = blobs.put_bytes(payload)
+        out[name] = (ref.hash, type_name(value), ref.size, short_repr(value))
+    if failures:
+        raise StepFailure(
+            "These artifacts cannot be stored: " + "; ".join(failures) + ". Store a picklable "
+            "value instead, or keep it in a name starting with '_' (not persisted).",
+            reason="pickle",
+        )
+    return out
+
+
+_MISSING = object()
