@@ -1,0 +1,224 @@
+"""TaskList and TaskDetail, each mounted alone in a tiny app."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Static, TabbedContent
+
+from flowtui.engine.events import TaskError, TaskState, TaskStatus
+from flowtui.tui.widgets.logs import LogView
+from flowtui.tui.widgets.task_detail import TaskDetail
+from flowtui.tui.widgets.tasks import TaskList
+
+STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
+
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "myflow.py", line 14, in train\n'
+    "    self.score = 1 / self.count  # [red]not markup[/red]\n"
+    "ZeroDivisionError: division by zero\n"
+)
+
+
+def task(i: int, status: TaskStatus = TaskStatus.SUCCEEDED, **changes: object) -> TaskState:
+    now = time.time()
+    base = TaskState(
+        pathspec=f"MyFlow/1/train/{10 + i}",
+        step="train",
+        task_id=str(10 + i),
+        status=status,
+        index=i,
+        started=now - 3.0,
+        finished=None if status is TaskStatus.RUNNING else now,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 15
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+# -- TaskList ------------------------------------------------------------------------------
+
+
+class TaskListApp(App[None]):
+    CSS_PATH = STYLES
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected: list[str] = []
+        self.activated: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield TaskList()
+
+    @on(TaskList.TaskActivated)
+    def _activated(self, message: TaskList.TaskActivated) -> None:
+        self.activated.append(message.pathspec)
+
+    @on(TaskList.TaskSelected)
+    def _selected(self, message: TaskList.TaskSelected) -> None:
+        if not isinstance(message, TaskList.TaskActivated):
+            self.selected.append(message.pathspec)
+
+
+def rows(table: TaskList) -> list[list[str]]:
+    return [[cell.plain for cell in table.get_row_at(r)] for r in range(table.row_count)]
+
+
+async def test_task_list_shows_index_state_attempt_and_duration() -> None:
+    app = TaskListApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(TaskList)
+        table.set_tasks(
+            [
+                task(1, TaskStatus.FAILED, attempt=2),
+                task(0),
+                task(2, TaskStatus.PENDING, started=None, finished=None),
+            ]
+        )
+        await pilot.pause()
+        assert rows(table) == [
+            ["0", "✓ succeeded", "1", "3.0s"],
+            ["1", "✗ failed", "3", "3.0s"],
+            ["2", "· pending", "", ""],
+        ]
+        failed = table.get_row_at(1)[1]
+        ok = table.get_row_at(0)[1]
+        assert failed.spans and ok.spans and failed.spans[0].style != ok.spans[0].style
+
+
+async def test_task_list_selection_posts_and_survives_updates() -> None:
+    app = TaskListApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(TaskList)
+        table.focus()
+        running = [task(i, TaskStatus.RUNNING) for i in range(3)]
+        table.set_tasks(running)
+        await pilot.pause()
+        assert app.selected == ["MyFlow/1/train/10"]
+
+        await pilot.press("down", "down")
+        assert app.selected[-1] == "MyFlow/1/train/12"
+
+        # the run goes on: states change, a task appears; the cursor stays on its task
+        table.set_tasks([task(0), task(1), task(2, TaskStatus.FAILED)])
+        await pilot.pause()
+        assert table.selected is not None and table.selected.pathspec == "MyFlow/1/train/12"
+        table.set_tasks([task(i) for i in range(4)])
+        await pilot.pause()
+        assert table.selected is not None and table.selected.pathspec == "MyFlow/1/train/12"
+        assert rows(table)[2][1] == "✓ succeeded"
+        assert app.selected == ["MyFlow/1/train/10", "MyFlow/1/train/11", "MyFlow/1/train/12"]
+
+        await pilot.press("enter")
+        assert app.activated == ["MyFlow/1/train/12"]
+
+
+# -- TaskDetail ----------------------------------------------------------------------------
+
+
+class DetailApp(App[None]):
+    CSS_PATH = STYLES
+
+    def compose(self) -> ComposeResult:
+        yield TaskDetail()
+
+
+def failure_panel(app: App[None]) -> str:
+    return str(app.query_one("#task-failure-text", Static).render())
+
+
+async def test_failed_task_shows_exception_and_traceback_literally(tmp_path: Path) -> None:
+    out, err = tmp_path / "t.0.out", tmp_path / "t.0.err"
+    out.write_text("loading data\n")
+    err.write_text("warning: [bold]count is zero[/bold]\n")
+    error = TaskError("ZeroDivisionError", "division by zero [red]", TRACEBACK)
+    failed = task(1, TaskStatus.FAILED, attempt=1, stdout=str(out), stderr=str(err), error=error)
+    app = DetailApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = app.query_one(TaskDetail)
+        detail.show(failed)
+        await pilot.pause()
+        assert app.query_one("#task-failure").display
+        panel = failure_panel(app)
+        assert panel.startswith("ZeroDivisionError: division by zero [red]")
+        assert "self.score = 1 / self.count  # [red]not markup[/red]" in panel
+        assert 'File "myflow.py", line 14, in train' in panel
+        header = str(app.query_one("#task-header", Static).render())
+        assert "MyFlow/1/train/11" in header and "failed" in header and "attempt 2" in header
+        # stderr is brought forward on failure, and it streams the file
+        assert app.query_one(TabbedContent).active == "stderr-tab"
+        stderr = detail.stderr
+        await wait_until(pilot, lambda: stderr.line_count == 1, "stderr")
+        assert stderr.lines.render_line(0).text.startswith("warning: [bold]count is zero[/bold]")
+
+
+async def test_a_succeeded_task_has_no_failure_panel_and_shows_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "t.0.out"
+    out.write_text("hello\n")
+    app = DetailApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.query_one(TaskDetail).show(task(0, stdout=str(out), stderr=str(tmp_path / "none")))
+        await pilot.pause()
+        assert not app.query_one("#task-failure").display
+        assert app.query_one(TabbedContent).active == "stdout-tab"
+        header = str(app.query_one("#task-header", Static).render())
+        assert "succeeded" in header and "attempt 1" in header
+
+
+async def test_newer_state_of_the_same_task_keeps_the_log_position(tmp_path: Path) -> None:
+    out, err = tmp_path / "t.0.out", tmp_path / "t.0.err"
+    out.write_text("".join(f"line {i}\n" for i in range(500)))
+    err.touch()
+    running = task(0, TaskStatus.RUNNING, stdout=str(out), stderr=str(err))
+    app = DetailApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = app.query_one(TaskDetail)
+        detail.show(running)
+        await wait_until(pilot, lambda: detail.stdout.line_count == 500, "stdout")
+        detail.stdout.lines.focus()
+        await pilot.press("pageup", "pageup")
+        position = detail.stdout.lines.scroll_y
+        assert not detail.stdout.following
+
+        error = TaskError("ValueError", "bad input", "")
+        detail.show(replace(running, status=TaskStatus.FAILED, finished=time.time(), error=error))
+        await pilot.pause()
+        assert detail.stdout.lines.scroll_y == position
+        assert failure_panel(app).startswith("ValueError: bad input")
+        assert app.query_one(TabbedContent).active == "stderr-tab"
+
+        # the user goes back to stdout; a further update of the same task leaves it there
+        app.query_one(TabbedContent).active = "stdout-tab"
+        detail.show(replace(running, status=TaskStatus.FAILED, finished=time.time(), error=error))
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "stdout-tab"
+
+
+async def test_a_killed_task_says_why_and_nothing_selected_says_so() -> None:
+    app = DetailApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = app.query_one(TaskDetail)
+        assert app.query_one("#task-empty").display
+        error = TaskError("Killed", "signal 9", "", reason="signal")
+        detail.show(task(0, TaskStatus.FAILED, error=error))
+        await pilot.pause()
+        assert not app.query_one("#task-empty").display
+        assert "killed by a signal" in failure_panel(app)
+        detail.show(None)
+        await pilot.pause()
+        assert app.query_one("#task-empty").display
+        assert detail.query_one("#stdout", LogView).path is None
