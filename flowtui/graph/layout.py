@@ -521,8 +521,18 @@ def _assign_x(
             prev = v
         offsets.append(offs)
 
-    def place(lay: int, neighbours: list[list[int]]) -> None:
+    def place(lay: int, neighbours: list[list[int]]) -> bool:
+        """Move a layer toward its neighbours; say whether anything moved."""
         nodes = layers[lay]
+        if len(nodes) == 1:
+            v = nodes[0]
+            near = neighbours[v]
+            if not near:
+                return False
+            x = math.floor(sum(xs[u] + ports[u] for u in near) / len(near) - ports[v] + 0.5)
+            moved = x != xs[v]
+            xs[v] = x
+            return moved
         targets: list[float] = []
         weights: list[float] = []
         for i, v in enumerate(nodes):
@@ -535,14 +545,21 @@ def _assign_x(
                 weight = 0.5
             targets.append(centre - ports[v] - offsets[lay][i])
             weights.append(weight)
+        moved = False
         for i, shift in enumerate(_isotonic(targets, weights)):
-            xs[nodes[i]] = math.floor(shift + 0.5) + offsets[lay][i]
+            x = math.floor(shift + 0.5) + offsets[lay][i]
+            moved = moved or x != xs[nodes[i]]
+            xs[nodes[i]] = x
+        return moved
 
     for _ in range(X_SWEEPS):
+        moved = False
         for lay in range(1, len(layers)):
-            place(lay, lpred)
+            moved = place(lay, lpred) or moved
         for lay in range(len(layers) - 2, -1, -1):
-            place(lay, lsucc)
+            moved = place(lay, lsucc) or moved
+        if not moved:
+            break
     for lay in range(1, len(layers)):
         place(lay, lpred)
     return xs

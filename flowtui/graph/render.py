@@ -131,6 +131,8 @@ def _draw_box(grid: list[list[str]], box: Box, status: str) -> None:
 
 def _cells(text: str) -> list[str]:
     """One entry per cell: a double-width character is followed by an empty string."""
+    if cell_len(text) == len(text):
+        return list(text)
     out: list[str] = []
     for ch in text:
         out.append(ch)
