@@ -110,6 +110,13 @@ class ParametersScreen(ModalScreen[list[str] | None]):
                 yield Button("Run", variant="primary", id="params-run")
                 yield Button("Cancel", id="params-cancel")
 
+    def on_mount(self) -> None:
+        inputs = self.query(Input)
+        if inputs:
+            inputs.first().focus()
+        else:
+            self.query_one("#params-run", Button).focus()
+
     def validate_all(self) -> list[str]:
         """Failure messages of every input (empty when the form can be submitted)."""
         messages: list[str] = []
