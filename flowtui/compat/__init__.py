@@ -1,12 +1,24 @@
 """`metaflow`, as flowtui offers it: inside a runner, `import metaflow` resolves to this module.
 
 Names Metaflow users import for local work behave as in Metaflow. Decorators for remote compute
-or packaging are accepted and have no local effect (the runner prints one notice per use). A
-name flowtui does not offer fails with one sentence saying so.
+or packaging are accepted and have no local effect (the runner prints one notice per use, for
+step and flow decorators alike). The client names (`Flow`, `Run`, `namespace`, ...) come from
+`flowtui.client`, imported on first use. A name flowtui does not offer, or a `metaflow.*`
+submodule, fails with one sentence saying what is missing and that the file still runs on
+Metaflow itself.
+
+Nothing here touches `sys.modules["metaflow"]`: only the engine's loader installs the alias,
+in runner and task processes.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from flowtui.flow import (
@@ -24,6 +36,7 @@ from flowtui.flow import (
     timeout,
 )
 from flowtui.flow.decorators import ignored_locally
+from flowtui.flow.parameters import JSONTypeClass
 
 kubernetes = ignored_locally("kubernetes")
 batch = ignored_locally("batch")
@@ -39,20 +52,50 @@ trigger_on_finish = ignored_locally("trigger_on_finish")
 secrets = ignored_locally("secrets")
 parallel = ignored_locally("parallel")
 
+# Metaflow's client names, served by flowtui.client (imported lazily, on first use).
+CLIENT_NAMES = (
+    "DataArtifact",
+    "Flow",
+    "Metaflow",
+    "Run",
+    "Step",
+    "Task",
+    "default_metadata",
+    "default_namespace",
+    "get_metadata",
+    "get_namespace",
+    "metadata",
+    "namespace",
+)
+
 __all__ = [
+    "CLIENT_NAMES",
+    "DataArtifact",
+    "Flow",
     "FlowSpec",
     "IncludeFile",
     "JSONType",
+    "JSONTypeClass",
     "MergeArtifactsError",
+    "Metaflow",
     "Parameter",
+    "Run",
+    "Step",
+    "Task",
     "batch",
     "card",
     "catch",
     "conda",
     "conda_base",
     "current",
+    "default_metadata",
+    "default_namespace",
     "environment",
+    "get_metadata",
+    "get_namespace",
     "kubernetes",
+    "metadata",
+    "namespace",
     "parallel",
     "project",
     "pypi",
@@ -65,13 +108,60 @@ __all__ = [
     "timeout",
     "trigger",
     "trigger_on_finish",
+    "unavailable",
 ]
+
+
+def unavailable(what: str) -> ImportError:
+    """The error for something a flow file asks of `metaflow` that flowtui does not offer.
+
+    A plain ImportError (not a flowtui type), so the user's traceback reads naturally.
+    """
+    return ImportError(
+        f"flowtui does not offer {what} locally; remove it to run the file here "
+        "(the file still runs unchanged on Metaflow itself: python FILE run)."
+    )
 
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    raise ImportError(
-        f"flowtui does not offer metaflow.{name} locally; this file still runs on Metaflow "
-        "itself (python FILE run with metaflow installed)."
-    )
+    if name in CLIENT_NAMES:
+        return _client_name(name)
+    raise unavailable(f"metaflow.{name}")
+
+
+def _client_name(name: str) -> Any:
+    try:
+        client: ModuleType | None = importlib.import_module("flowtui.client")
+    except ImportError:
+        client = None
+    value = getattr(client, name, None)
+    if value is None:
+        raise unavailable(f"the client's metaflow.{name}")
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+class _SubmoduleSentence(importlib.abc.MetaPathFinder):
+    """`import metaflow.cards` (any submodule) while `metaflow` is this module: one sentence.
+
+    Only active while `sys.modules["metaflow"]` is flowtui's compat module, so a process
+    where real Metaflow is imported is never affected.
+    """
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("metaflow."):
+            return None
+        if sys.modules.get("metaflow") is not sys.modules.get(__name__):
+            return None
+        raise unavailable(fullname)
+
+
+if not any(isinstance(f, _SubmoduleSentence) for f in sys.meta_path):
+    sys.meta_path.insert(0, _SubmoduleSentence())

@@ -273,7 +273,12 @@ class Runner:
         return out
 
     def _notices(self) -> list[str]:
-        notices = []
+        notices = [  # flow-level ones (@project, @schedule, @conda_base, ...) decorate the class
+            f"@{d.name} on flow {self.flow_name} has no effect in a local run; "
+            "it is honoured when the flow runs on Metaflow."
+            for d in step_decorators(self.cls)
+            if d.name in IGNORED_LOCALLY
+        ]
         for step_name, decos in self.decorators.items():
             for name in decos:
                 if name in IGNORED_LOCALLY:
