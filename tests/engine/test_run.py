@@ -1,0 +1,666 @@
+"""`flowtui run` end to end: real flows, real processes, a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HEADER = "from flowtui import FlowSpec, step, Parameter, JSONType, IncludeFile, current\n"
+
+
+def test_linear_flow_runs_and_stores_artifacts_and_logs(flows):
+    flows.write(
+        "lin.py",
+        HEADER
+        + """
+class LinFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        print("hello from start")
+        self.next(self.middle)
+
+    @step
+    def middle(self):
+        self.x += 1
+        self.y = [self.x] * 3
+        print("to stderr", file=__import__("sys").stderr)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print("x is", self.x, "y is", self.y)
+""",
+    )
+    ran = flows.run("lin.py")
+    assert ran.code == 0, ran.output
+    assert "LinFlow/" in ran.output and "succeeded" in ran.output
+    assert "hello from start" in ran.output  # task output is shown as it happens
+    run = flows.latest_run("LinFlow")
+    assert run.status == "succeeded"
+    tasks = flows.tasks("LinFlow")
+    assert [s for s in tasks] == ["start", "middle", "end"]
+    end = tasks["end"][0]
+    assert flows.artifact(end, "x") == 2
+    assert flows.artifact(end, "y") == [2, 2, 2]
+    attempt = flows.store.meta.attempts(tasks["middle"][0].task_id)[0]
+    assert "to stderr" in Path(attempt.stderr).read_text()
+    end_log = Path(flows.store.meta.attempts(end.task_id)[0].stdout).read_text()
+    assert "x is 2 y is [2, 2, 2]" in end_log
+
+
+BRANCHES = (
+    HEADER
+    + """
+class BranchFlow(FlowSpec):
+    @step
+    def start(self):
+        self.common = "shared"
+        self.next(self.a, self.b, self.c)
+
+    @step
+    def a(self):
+        self.score = 1
+        self.only_a = "a"
+        self.next(self.join)
+
+    @step
+    def b(self):
+        self.score = 2
+        self.next(self.join)
+
+    @step
+    def c(self):
+        self.score = 3
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.scores = [i.score for i in inputs]
+        self.by_name = inputs.b.score
+        self.score = max(self.scores)
+        self.merge_artifacts(inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+)
+
+
+def test_static_split_join_and_merge_artifacts(flows):
+    flows.write("branch.py", BRANCHES)
+    ran = flows.run("branch.py")
+    assert ran.code == 0, ran.output
+    join = flows.tasks("BranchFlow")["join"][0]
+    assert flows.artifact(join, "scores") == [1, 2, 3]  # inputs in branch order
+    assert flows.artifact(join, "by_name") == 2
+    assert flows.artifact(join, "score") == 3  # set by the join itself: not merged over
+    assert flows.artifact(join, "common") == "shared"
+    assert flows.artifact(join, "only_a") == "a"  # present in one input only: merged
+    end = flows.tasks("BranchFlow")["end"][0]
+    assert flows.artifact(end, "score") == 3
+
+
+def test_merge_conflict_fails_naming_the_artifact(flows):
+    flows.write("branch.py", BRANCHES.replace("        self.score = max(self.scores)\n", ""))
+    ran = flows.run("branch.py")
+    assert ran.code == 1
+    assert "score" in ran.output and "differ" in ran.output
+    assert flows.latest_run("BranchFlow").status == "failed"
+
+
+def test_nested_foreach_with_stack_and_ordered_inputs(flows):
+    flows.write(
+        "nested.py",
+        HEADER
+        + """
+class NestedFlow(FlowSpec):
+    @step
+    def start(self):
+        self.letters = ["a", "b"]
+        self.next(self.outer, foreach="letters")
+
+    @step
+    def outer(self):
+        self.letter = self.input
+        self.numbers = [1, 2, 3]
+        self.next(self.inner, foreach="numbers")
+
+    @step
+    def inner(self):
+        self.pair = f"{self.letter}{self.input}"
+        self.stack = [(i, n) for i, n, _ in self.foreach_stack()]
+        self.values = [v for _, _, v in self.foreach_stack()]
+        self.next(self.join_inner)
+
+    @step
+    def join_inner(self, inputs):
+        self.pairs = [i.pair for i in inputs]
+        self.merge_artifacts(inputs, include=["letter"])
+        self.next(self.join_outer)
+
+    @step
+    def join_outer(self, inputs):
+        self.all = [p for i in inputs for p in i.pairs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print(self.all)
+""",
+    )
+    ran = flows.run("nested.py", "--max-workers", "2")
+    assert ran.code == 0, ran.output
+    tasks = flows.tasks("NestedFlow")
+    assert len(tasks["outer"]) == 2 and len(tasks["inner"]) == 6
+    end = tasks["end"][0]
+    assert flows.artifact(tasks["join_outer"][0], "all") == ["a1", "a2", "a3", "b1", "b2", "b3"]
+    by_pair = {flows.artifact(t, "pair"): t for t in tasks["inner"]}
+    b3 = by_pair["b3"]
+    assert flows.artifact(b3, "stack") == [(1, 2), (2, 3)]
+    assert flows.artifact(b3, "values") == ["b", 3]
+    assert b3.foreach_index == 2
+    assert sorted(flows.artifact(t, "letter") for t in tasks["join_inner"]) == ["a", "b"]
+    assert flows.store.meta.runs("NestedFlow")[0].status == "succeeded"
+    assert end.status == "succeeded"
+
+
+PARAMS = (
+    HEADER
+    + """
+class ParamFlow(FlowSpec):
+    count = Parameter("count", default=3, help="how many")
+    ratio = Parameter("ratio", default=0.5)
+    name = Parameter("name", default="world")
+    loud = Parameter("loud", default=False, type=bool)
+    config = Parameter("config", default='{"k": 1}', type=JSONType)
+    notes = IncludeFile("notes", default="notes.txt")
+
+    @step
+    def start(self):
+        self.seen = (self.count, self.ratio, self.name, self.loud, self.config, self.notes)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.again = self.count
+"""
+)
+
+
+def test_parameters_defaults_and_each_type_from_the_command_line(flows):
+    flows.write("params.py", PARAMS)
+    (flows.root / "notes.txt").write_text("default notes")
+    (flows.root / "other.txt").write_text("other notes")
+    assert flows.run("params.py").code == 0
+    start = flows.tasks("ParamFlow")["start"][0]
+    assert flows.artifact(start, "seen") == (3, 0.5, "world", False, {"k": 1}, "default notes")
+    ran = flows.run(
+        "params.py",
+        "--count",
+        "7",
+        "--ratio=0.25",
+        "--name",
+        "you",
+        "--loud",
+        "true",
+        "--config",
+        '{"k": [1, 2]}',
+        "--notes",
+        "other.txt",
+    )
+    assert ran.code == 0, ran.output
+    tasks = flows.tasks("ParamFlow")
+    assert flows.artifact(tasks["start"][0], "seen") == (
+        7,
+        0.25,
+        "you",
+        True,
+        {"k": [1, 2]},
+        "other notes",
+    )
+    assert flows.artifact(tasks["end"][0], "count") == 7  # parameters are artifacts everywhere
+    assert flows.latest_run("ParamFlow").params["count"]["value"] == 7
+
+
+def test_bad_parameters_are_refused_before_anything_runs(flows):
+    flows.write("params.py", PARAMS)
+    (flows.root / "notes.txt").write_text("n")
+    cases = [
+        (["--count", "many"], "Parameter 'count' takes a whole number, not 'many'."),
+        (["--colour", "red"], "ParamFlow has no parameter --colour"),
+        (["--notes", "missing.txt"], "no file at missing.txt"),
+        (["--config", "{oops"], "Parameter 'config' takes valid JSON"),
+    ]
+    for args, message in cases:
+        ran = flows.run("params.py", *args)
+        assert ran.code == 2, (args, ran.output)
+        assert message in ran.stderr
+        assert "Traceback" not in ran.stderr
+    assert not (flows.store_path / "metadata.db").exists() or not flows.store.meta.runs()
+
+
+def test_required_parameter_missing(flows):
+    flows.write(
+        "req.py",
+        HEADER
+        + """
+class ReqFlow(FlowSpec):
+    size = Parameter("size", type=int, required=True)
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("req.py")
+    assert ran.code == 2
+    assert "Parameter --size is required" in ran.stderr
+    assert flows.run("req.py", "--size", "4").code == 0
+
+
+def test_retry_counts_attempts_and_catch_keeps_going(flows):
+    flows.write(
+        "deco.py",
+        HEADER.replace("current\n", "current, retry, catch, environment\n")
+        + """
+import os
+
+class DecoFlow(FlowSpec):
+    @retry(times=2)
+    @step
+    def start(self):
+        self.attempts_seen = current.retry_count
+        if current.retry_count < 2:
+            raise RuntimeError(f"flaky {current.retry_count}")
+        self.next(self.risky)
+
+    @catch(var="problem")
+    @step
+    def risky(self):
+        self.before = "set before the failure"
+        raise ValueError("boom [bold]not markup[/bold]")
+        self.next(self.fine)
+
+    @catch(var="nothing")
+    @environment(vars={"GREETING": "hi"})
+    @step
+    def fine(self):
+        self.greeting = os.environ["GREETING"]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("deco.py")
+    assert ran.code == 0, ran.output
+    tasks = flows.tasks("DecoFlow")
+    start = tasks["start"][0]
+    assert start.attempts == 3
+    assert flows.artifact(start, "attempts_seen") == 2
+    assert [a.status for a in flows.store.meta.attempts(start.task_id)] == [
+        "failed",
+        "failed",
+        "succeeded",
+    ]
+    risky = tasks["risky"][0]
+    problem = flows.artifact(risky, "problem")
+    assert problem.type == "ValueError"
+    assert "boom [bold]not markup[/bold]" in str(problem)
+    assert flows.artifact(risky, "before") == "set before the failure"
+    fine = tasks["fine"][0]
+    assert flows.artifact(fine, "nothing") is None
+    assert flows.artifact(fine, "greeting") == "hi"
+
+
+def test_timeout_stops_a_slow_attempt(flows):
+    flows.write(
+        "slow.py",
+        HEADER.replace("current\n", "current, timeout\n")
+        + """
+import time
+
+class SlowFlow(FlowSpec):
+    @timeout(seconds=1)
+    @step
+    def start(self):
+        time.sleep(30)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    began = time.time()
+    ran = flows.run("slow.py")
+    assert time.time() - began < 20
+    assert ran.code == 1
+    assert "@timeout of 1 s" in ran.output
+    start = flows.tasks("SlowFlow")["start"][0]
+    assert start.status == "failed" and start.exit_reason == "timeout"
+
+
+def test_failing_step_reports_user_traceback_and_stops(flows):
+    flows.write(
+        "fail.py",
+        HEADER
+        + """
+class FailFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2, 3]
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.partial = self.input
+        if self.input == 2:
+            helper(self.input)
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+def helper(n):
+    return {}["missing key"]
+""",
+    )
+    ran = flows.run("fail.py")
+    assert ran.code == 1
+    assert "KeyError" in ran.output and "'missing key'" in ran.output
+    assert 'fail.py", line' in ran.output and "in helper" in ran.output
+    assert "flowtui/engine" not in ran.output  # user frames only
+    assert "flowtui resume" in ran.output
+    tasks = flows.tasks("FailFlow")
+    assert "join" not in tasks  # fail-fast: nothing downstream started
+    failed = [t for t in tasks["work"] if t.status == "failed"]
+    assert len(failed) == 1 and failed[0].foreach_index == 1
+    assert failed[0].error["type"] == "KeyError"
+    assert flows.artifact(failed[0], "partial") == 2  # what it set before failing is kept
+    assert flows.latest_run("FailFlow").status == "failed"
+
+
+def _one_step_flow(body: str, extra: str = "") -> str:
+    return (
+        HEADER
+        + extra
+        + f"""
+class OneFlow(FlowSpec):
+    @step
+    def start(self):
+{body}
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+    )
+
+
+def test_process_level_failures_each_get_a_clear_message(flows):
+    cases = [
+        ("        import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)", "SIGKILL"),
+        ("        import os\n        os._exit(3)", "exited with code 3"),
+        ("        import sys\n        sys.exit(4)", "called sys.exit(4)"),
+        ("        self.lock = __import__('threading').Lock()", "self.lock (lock cannot be pickled"),
+    ]
+    for body, message in cases:
+        flows.write("one.py", _one_step_flow(body))
+        ran = flows.run("one.py")
+        assert ran.code == 1, (body, ran.output)
+        assert message in ran.output, (message, ran.output)
+        assert "flowtui/engine" not in ran.output  # no traceback from flowtui's internals
+        assert flows.latest_run("OneFlow").status == "failed"
+
+
+def test_foreach_over_nothing_or_not_iterable(flows):
+    for value, message in [("[]", "has no items"), ("42", "needs a list or other iterable")]:
+        flows.write(
+            "fe.py",
+            HEADER
+            + f"""
+class FeFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = {value}
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+        )
+        ran = flows.run("fe.py")
+        assert ran.code == 1
+        assert message in ran.output
+
+
+def test_events_stream_is_json_lines_matching_the_store(flows):
+    flows.write("branch.py", BRANCHES)
+    ran = flows.run("branch.py", "--events")
+    assert ran.code == 0, ran.stderr
+    events = [json.loads(line) for line in ran.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert events[-1]["status"] == "succeeded"
+    finished = {e["pathspec"] for e in events if e["event"] == "task_finished"}
+    run = flows.latest_run("BranchFlow")
+    stored = {t.pathspec for ts in flows.tasks("BranchFlow").values() for t in ts}
+    assert finished == stored
+    started = [e for e in events if e["event"] == "task_started"]
+    assert all(os.path.exists(e["stdout"]) for e in started)
+    assert events[0]["run_id"] == run.run_id
+
+
+def test_unpicklable_artifact_names_it(flows):
+    flows.write("one.py", _one_step_flow("        self.gen = (i for i in range(3))"))
+    ran = flows.run("one.py")
+    assert ran.code == 1
+    assert "self.gen (generator cannot be pickled" in ran.output
+
+
+def test_identical_values_are_stored_once(flows):
+    flows.write(
+        "same.py",
+        HEADER
+        + """
+class SameFlow(FlowSpec):
+    @step
+    def start(self):
+        self.big = b"x" * 300_000 + bytes(range(256)) * 100
+        self.next(self.a)
+
+    @step
+    def a(self):
+        self.copy = bytes(self.big)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    assert flows.run("same.py").code == 0
+    assert flows.run("same.py").code == 0
+    blobs = [p for p in (flows.store_path / "blobs").rglob("*") if p.is_file()]
+    assert len([p for p in blobs if p.stat().st_size > 1000]) == 1
+
+
+def test_ignored_decorators_are_accepted_with_a_notice(flows):
+    flows.write(
+        "remote.py",
+        "from metaflow import FlowSpec, step, kubernetes, card\n"
+        + """
+class RemoteFlow(FlowSpec):
+    @kubernetes(cpu=4)
+    @card
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("remote.py")
+    assert ran.code == 0, ran.output
+    assert "@kubernetes on step 'start' has no effect in a local run" in ran.output
+    assert "@card on step 'start'" in ran.output
+
+
+def test_python_file_run_dispatches_to_the_cli(flows):
+    flows.write("branch.py", BRANCHES + "\nif __name__ == '__main__':\n    BranchFlow()\n")
+    proc = subprocess.run(
+        [sys.executable, "branch.py", "run", "--quiet"],
+        cwd=flows.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FLOWTUI_STORE": str(flows.store_path)},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert flows.latest_run("BranchFlow").status == "succeeded"
+
+
+def test_lint_errors_stop_the_run_with_their_lines(flows):
+    flows.write(
+        "bad.py",
+        BRANCHES.replace(
+            "self.next(self.join)\n\n    @step\n    def c",
+            "self.next(self.nowhere)\n\n    @step\n    def c",
+            1,
+        ),
+    )
+    ran = flows.run("bad.py")
+    assert ran.code == 2
+    assert "bad.py:" in ran.stderr and "nowhere" in ran.stderr
+
+
+def test_ctrl_c_cancels_cleanly_and_the_run_can_be_resumed(flows):
+    flows.write(
+        "sleepy.py",
+        HEADER
+        + """
+import time
+
+class SleepyFlow(FlowSpec):
+    @step
+    def start(self):
+        self.ready = True
+        self.next(self.nap)
+
+    @step
+    def nap(self):
+        print("napping", flush=True)
+        time.sleep(60)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "run", "sleepy.py", "--events"],
+        cwd=flows.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FLOWTUI_STORE": str(flows.store_path)},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["event"] == "task_started" and event["step"] == "nap":
+            break
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=20) == 130
+    last = json.loads(rest.strip().splitlines()[-1])
+    assert last["event"] == "run_finished" and last["status"] == "cancelled"
+    run = flows.latest_run("SleepyFlow")
+    assert run.status == "cancelled"
+    nap = flows.tasks("SleepyFlow")["nap"][0]
+    assert nap.status == "failed"
+    assert flows.tasks("SleepyFlow")["start"][0].status == "succeeded"
+    # No task process is left behind.
+    out = subprocess.run(["pgrep", "-f", "run sleepy.py"], capture_output=True, text=True)
+    assert out.stdout.strip() == ""
+
+
+def test_two_runs_of_the_same_flow_at_once(flows):
+    flows.write(
+        "par.py",
+        HEADER
+        + """
+class ParFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range(20))
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        self.sq = self.input * self.input
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.total = sum(i.sq for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    env = {**os.environ, "FLOWTUI_STORE": str(flows.store_path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flowtui", "run", "par.py", "--quiet"],
+            cwd=flows.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert not any("locked" in err for _, err in outs)
+    runs = flows.store.meta.runs("ParFlow")
+    assert len(runs) == 2 and {r.status for r in runs} == {"succeeded"}
+    for run in runs:
+        join = flows.tasks("ParFlow", run.run_id)["join"][0]
+        assert flows.artifact(join, "total") == sum(i * i for i in range(20))
