@@ -31,6 +31,8 @@ from flowtui.tui.watcher import watch_file
 from flowtui.tui.widgets.dag import DagView, plan_states, step_of, step_states
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
+from flowtui.tui.widgets.task_detail import TaskDetail
+from flowtui.tui.widgets.tasks import TaskList
 
 
 def stylesheet_dir() -> Path:
@@ -97,7 +99,9 @@ class FlowtuiApp(App[None]):
                 yield DagView(id="dag")
                 yield ProblemsPanel(str(self.path), id="problems")
             with Vertical(id="detail"):
-                yield Static(id="detail-placeholder")
+                yield Static(id="step-info")
+                yield TaskList(id="tasks")
+                yield TaskDetail(id="task-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -278,14 +282,16 @@ class FlowtuiApp(App[None]):
             self.notify(f"Cannot resume from {step}: {reason}", severity="error", markup=False)
             return
         clone, rerun = list(plan.get("clone", [])), list(plan.get("rerun", []))
-        self.dag.set_states(plan_states(clone, rerun))
+        partial = list(plan.get("partial", []))
+        self.dag.set_states(plan_states(clone, rerun, partial))
         self.query_one(RunHeader).set_note(f"resume plan from {step}")
         question = Text.assemble(
             "Resume run ",
             (origin_run_id, "bold"),
             " from ",
             (step, "bold"),
-            f"?\n{len(clone)} step(s) reused (≡ clone), {len(rerun)} step(s) run again (↻ rerun).",
+            f"?\n{len(clone)} step(s) reused (≡ clone), "
+            f"{len(rerun) + len(partial)} step(s) run again (↻ rerun).",
         )
         confirmed = await self.push_screen_wait(ConfirmScreen(question, yes="Resume", no="Cancel"))
         self.query_one(RunHeader).set_note("")
@@ -301,51 +307,58 @@ class FlowtuiApp(App[None]):
     def on_step_selected(self, message: DagView.StepSelected) -> None:
         self.show_step_detail()
 
+    @on(TaskList.TaskSelected)
+    def on_task_selected(self, message: TaskList.TaskSelected) -> None:
+        if self.run_state is not None:
+            self.query_one(TaskDetail).show(self.run_state.tasks.get(message.pathspec))
+
+    @on(TaskList.TaskActivated)
+    def on_task_activated(self, message: TaskList.TaskActivated) -> None:
+        self.open_artifacts(message.pathspec)
+
     def selected_tasks(self) -> list[TaskState]:
         step = self.dag.selected
         if self.run_state is None or step is None:
             return []
-        return sorted(self.run_state.step_tasks(step), key=lambda t: (t.index or 0, t.task_id))
+        return self.run_state.step_tasks(step)
 
     def show_step_detail(self) -> None:
+        """The selected step: its name and kind, its tasks, and the selected task's detail."""
         step = self.dag.selected
-        placeholder = self.query_one("#detail-placeholder", Static)
+        info = self.query_one("#step-info", Static)
+        task_list = self.query_one(TaskList)
         if self.graph is None or step is None or step not in self.graph:
-            placeholder.update(Text("No step selected.", style="dim"))
+            info.update(Text("No step selected.", style="dim"))
+            task_list.set_tasks([])
+            self.query_one(TaskDetail).show(None)
             return
         node = self.graph[step]
-        text = Text()
-        text.append(node.name, style="bold")
-        text.append(f"  {node.kind.value}  line {node.line}\n", style="dim")
+        text = Text(node.name, style="bold")
+        text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
         if node.doc:
-            text.append(node.doc + "\n")
-        for task in self.selected_tasks():
-            text.append(f"\n{task.task_id}  {task.status.value}")
-            if task.index is not None:
-                text.append(f"  [{task.index}]")
-            if task.duration is not None:
-                text.append(f"  {task.duration:.1f}s", style="dim")
-            if task.error is not None:
-                text.append("\n" + task.error.summary(), style="bold")
-                if task.error.traceback:
-                    text.append("\n" + task.error.traceback)
-        placeholder.update(text)
+            text.append("\n" + node.doc)
+        info.update(text)
+        tasks = self.selected_tasks()
+        task_list.set_tasks(tasks)
+        self.query_one(TaskDetail).show(task_list.selected)
 
     def action_artifacts(self) -> None:
-        tasks = self.selected_tasks()
-        run = self.run_state
-        if not tasks or run is None:
+        task = self.query_one(TaskList).selected
+        if task is None:
             self.notify("Select a step that has run to see its artifacts.", timeout=4)
             return
+        self.open_artifacts(task.pathspec)
+
+    def open_artifacts(self, pathspec: str) -> None:
         try:
             from flowtui.tui.screens.artifacts import ArtifactsScreen
         except ImportError:
-            self.notify(
-                "The artifacts screen is not available in this version.", severity="warning"
-            )
+            message = "The artifacts screen is not available in this version."
+            self.notify(message, severity="warning")
             return
-        store = run.store or (str(self.store) if self.store else "")
-        self.push_screen(ArtifactsScreen(store, tasks[0].pathspec))
+        run = self.run_state
+        store = (run.store if run else "") or (str(self.store) if self.store else "")
+        self.push_screen(ArtifactsScreen(store, pathspec))
 
     def action_history(self) -> None:
         self.notify("Run history is not available yet.", timeout=4)

@@ -89,9 +89,13 @@ def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
     return states
 
 
-def plan_states(clone: Iterable[str], rerun: Iterable[str]) -> dict[str, StepState]:
-    """A resume plan as step states: `≡ clone` for reused steps, `↻ rerun` for the rest."""
+def plan_states(
+    clone: Iterable[str], rerun: Iterable[str], partial: Iterable[str] = ()
+) -> dict[str, StepState]:
+    """A resume plan as step states: `≡ clone` for reused steps, `↻ rerun` for the rest, and
+    `◐ partial` for a foreach whose finished tasks are reused and the others re-run."""
     states = {step: StepState("clone", "≡ clone") for step in clone}
+    states.update({step: StepState("rerun", "◐ partial") for step in partial})
     states.update({step: StepState("rerun", "↻ rerun") for step in rerun})
     return states
 
