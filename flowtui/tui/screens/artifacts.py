@@ -1,0 +1,225 @@
+"""ArtifactsScreen: a task's artifacts (name, type, size, short repr) and a preview of one.
+
+The list comes from the store's metadata (no value is loaded for it). The preview of the
+highlighted artifact is rendered by `python -m flowtui.tui.preview` in a subprocess, from a
+thread worker: unpickling runs user code, which must never run in the TUI process, and a
+huge value must not freeze it. Moving on to another artifact stops the previous preview.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from flowtui.store import ArtifactRecord, MetadataDB
+from flowtui.tui.preview import Preview, preview_command, read_preview
+
+PREVIEW_TIMEOUT = 60.0
+"""Seconds a preview may take before it is stopped."""
+
+
+def format_size(size: int) -> str:
+    """`512 B`, `3.4 KB`, `1.2 GB`."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def list_artifacts(store: str, pathspec: str) -> list[ArtifactRecord]:
+    """The task's artifacts from the store's metadata; raises `LookupError` with a sentence."""
+    root = Path(store)
+    database = root / "metadata.db"
+    if not database.is_file():
+        raise LookupError(f"There is no flowtui store at {root}; run the flow first.")
+    task_id = pathspec.rsplit("/", 1)[-1]
+    if not task_id.isdigit():
+        raise LookupError(f"{pathspec} is not a task pathspec (Flow/run/step/task).")
+    meta = MetadataDB(database)
+    try:
+        return meta.artifacts(task_id)
+    finally:
+        meta.close()
+
+
+class ArtifactsScreen(Screen[None]):
+    """The artifacts of task `pathspec` in the store at `store_path`; Escape closes."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ArtifactsScreen #artifacts-body {
+        height: 1fr;
+    }
+    ArtifactsScreen #artifact-list {
+        width: 2fr;
+        height: 1fr;
+    }
+    ArtifactsScreen #artifact-preview {
+        width: 3fr;
+        height: 1fr;
+    }
+    """
+
+    class _Listed(Message):
+        def __init__(self, artifacts: list[ArtifactRecord] | None, error: str = "") -> None:
+            super().__init__()
+            self.artifacts = artifacts
+            self.error = error
+
+    class _Previewed(Message):
+        def __init__(self, name: str, preview: Preview) -> None:
+            super().__init__()
+            self.name = name
+            self.preview = preview
+
+    def __init__(self, store_path: str, pathspec: str) -> None:
+        super().__init__()
+        self.store_path = store_path
+        self.pathspec = pathspec
+        self.artifacts: list[ArtifactRecord] = []
+        self.previewing: str | None = None
+        self.preview: Preview | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("Artifacts of ", "bold"), self.pathspec), id="artifacts-title")
+        with Horizontal(id="artifacts-body"):
+            yield DataTable[Text](id="artifact-list", cursor_type="row")
+            with VerticalScroll(id="artifact-preview"):
+                yield Static(id="artifact-preview-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#artifact-list", DataTable)
+        for label in ("name", "type", "size", "value"):
+            table.add_column(label, key=label)
+        table.focus()
+        self.query_one("#artifact-preview", VerticalScroll).border_title = "preview"
+        self._show_message("Loading the list of artifacts…")
+        self._list(self.store_path, self.pathspec)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#artifact-list", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#artifact-list", DataTable).action_cursor_up()
+
+    # -- the list -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="artifact-list", exit_on_error=False)
+    def _list(self, store: str, pathspec: str) -> None:
+        try:
+            self.post_message(self._Listed(list_artifacts(store, pathspec)))
+        except LookupError as e:
+            self.post_message(self._Listed(None, str(e)))
+        except Exception as e:  # a locked or damaged database: say so, stay open
+            self.post_message(self._Listed(None, f"The store at {store} could not be read ({e})."))
+
+    @on(_Listed)
+    def _on_listed(self, message: _Listed) -> None:
+        if message.artifacts is None:
+            self._show_message(message.error, error=True)
+            return
+        self.artifacts = message.artifacts
+        if not self.artifacts:
+            self._show_message(f"Task {self.pathspec} has no artifacts.")
+            return
+        table = self.query_one("#artifact-list", DataTable)
+        for record in self.artifacts:
+            table.add_row(
+                Text(record.name, style="bold"),
+                Text(record.type),
+                Text(format_size(record.size), justify="right"),
+                Text(record.repr, no_wrap=True, overflow="ellipsis"),
+                key=record.name,
+            )
+        table.move_cursor(row=0)
+        self._start_preview(self.artifacts[0].name)
+
+    # -- the preview --------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#artifact-list")
+    def _on_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        name = event.row_key.value
+        if name is not None and name != self.previewing:
+            self._start_preview(str(name))
+
+    def _start_preview(self, name: str) -> None:
+        self.previewing = name
+        self.preview = None
+        self._show_message(f"Loading {name}…")
+        panel = self.query_one("#artifact-preview", VerticalScroll)
+        panel.border_title = name
+        width = max(20, panel.scrollable_content_region.width - 1 or 80)
+        self._run_preview(self.store_path, self.pathspec, name, width)
+
+    @work(thread=True, exclusive=True, group="artifact-preview", exit_on_error=False)
+    def _run_preview(self, store: str, pathspec: str, name: str, width: int) -> None:
+        worker = get_current_worker()
+        command = preview_command(store, pathspec, name, width)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + PREVIEW_TIMEOUT
+        try:
+            while True:
+                try:
+                    stdout, stderr = process.communicate(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    if worker.is_cancelled:
+                        return  # another artifact was chosen, or the screen closed
+                    if time.monotonic() > deadline:
+                        self.post_message(
+                            self._Previewed(
+                                name,
+                                Preview(
+                                    False,
+                                    f"Loading {name} took longer than {PREVIEW_TIMEOUT:.0f} s "
+                                    "and was stopped.",
+                                ),
+                            )
+                        )
+                        return
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        self.post_message(self._Previewed(name, read_preview(result)))
+
+    @on(_Previewed)
+    def _on_previewed(self, message: _Previewed) -> None:
+        if message.name != self.previewing:
+            return
+        self.preview = message.preview
+        if message.preview.ok:
+            self.set_class(False, "-preview-error")
+            text = Text.from_ansi(message.preview.text.rstrip("\n"), no_wrap=True)
+            self.query_one("#artifact-preview-text", Static).update(text)
+        else:
+            self._show_message(message.preview.text, error=True)
+
+    def _show_message(self, message: str, *, error: bool = False) -> None:
+        self.set_class(error, "-preview-error")
+        self.query_one("#artifact-preview-text", Static).update(Text(message))

@@ -1,0 +1,235 @@
+"""ArtifactsScreen on a real store: listing from metadata, previews from a subprocess."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from flowtui.store import ArtifactRecord, Store
+from flowtui.tui.screens.artifacts import ArtifactsScreen
+
+STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
+
+
+class Gone:
+    """Pickled by reference to a module that the preview process cannot import."""
+
+
+_gone = types.ModuleType("flowtui_test_module_that_is_gone")
+Gone.__module__ = _gone.__name__
+_gone.Gone = Gone  # type: ignore[attr-defined]
+
+
+class ExitsWhenLoaded:
+    """Unpickling this ends the loading process, as a crashing C extension would."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os._exit, (3,))
+
+
+class SlowToLoad:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (time.sleep, (30,))
+
+
+def make_task(tmp_path: Path, values: dict[str, Any]) -> tuple[str, str]:
+    """A store holding one succeeded task with `values` as its artifacts."""
+    store = Store(tmp_path / ".flowtui")
+    meta = store.meta
+    run_id = meta.create_run(
+        "MyFlow", file=str(tmp_path / "myflow.py"), source="", params={}, user="tester"
+    )
+    task_id = meta.create_task(run_id, "train")
+    out, err = store.log_paths(run_id, "train", task_id, 0)
+    meta.start_attempt(task_id, 0, str(out), str(err))
+    records = []
+    for name, value in values.items():
+        if name == "gone":
+            sys.modules[_gone.__name__] = _gone
+            try:
+                ref = store.blobs.put_bytes(pickle.dumps(value))
+            finally:
+                del sys.modules[_gone.__name__]
+        else:
+            ref = store.blobs.put_bytes(pickle.dumps(value))
+        kind = type(value)
+        type_name = kind.__qualname__ if kind.__module__ == "builtins" else kind.__name__
+        records.append(
+            ArtifactRecord(task_id, name, ref.hash, type_name, ref.size, repr(value)[:60])
+        )
+    meta.succeed_task(task_id, 0, records)
+    store.close()
+    return str(store.root), f"MyFlow/{run_id}/train/{task_id}"
+
+
+class ArtifactsApp(App[None]):
+    CSS_PATH = STYLES
+
+    def __init__(self, store: str, pathspec: str) -> None:
+        super().__init__()
+        self.store, self.pathspec = store, pathspec
+
+    def on_mount(self) -> None:
+        self.push_screen(ArtifactsScreen(self.store, self.pathspec))
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def preview_of(screen: ArtifactsScreen, name: str) -> Callable[[], bool]:
+    return lambda: screen.previewing == name and screen.preview is not None
+
+
+def preview_text(screen: ArtifactsScreen) -> str:
+    return str(screen.query_one("#artifact-preview-text", Static).render())
+
+
+VALUES: dict[str, Any] = {
+    "config": {"learning_rate": 0.01, "layers": [64, 32], "name": "[red]tiny[/red]"},
+    "crash": ExitsWhenLoaded(),
+    "gone": Gone(),
+    "greeting": "hello [bold]world[/bold]\nsecond line",
+    "numbers": list(range(5_000)),
+    "slow": SlowToLoad(),
+}
+
+
+@pytest.fixture(scope="module")
+def task_with_artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    return make_task(tmp_path_factory.mktemp("store"), VALUES)
+
+
+async def test_lists_artifacts_and_previews_a_dict(task_with_artifacts: tuple[str, str]) -> None:
+    app = ArtifactsApp(*task_with_artifacts)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(VALUES), "the list")
+        rows = [[c.plain for c in table.get_row_at(r)] for r in range(table.row_count)]
+        assert [row[0] for row in rows] == sorted(VALUES)
+        assert rows[0][1] == "dict" and rows[0][3].startswith("{'learning_rate': 0.01")
+        assert rows[4][2].endswith("KB")  # 5,000 ints pickle to several kilobytes
+
+        await wait_until(pilot, preview_of(screen, "config"), "the dict's preview")
+        assert screen.preview is not None and screen.preview.ok
+        shown = preview_text(screen)
+        assert "'learning_rate': 0.01" in shown and "'[red]tiny[/red]'" in shown
+
+
+async def test_previews_a_string_literally_and_a_long_list_with_a_note(
+    task_with_artifacts: tuple[str, str],
+) -> None:
+    app = ArtifactsApp(*task_with_artifacts)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(VALUES), "the list")
+        table.move_cursor(row=3)
+        await wait_until(pilot, preview_of(screen, "greeting"), "the string's preview")
+        assert preview_text(screen).splitlines() == ["hello [bold]world[/bold]", "second line"]
+
+        table.move_cursor(row=4)
+        await wait_until(pilot, preview_of(screen, "numbers"), "the list's preview")
+        shown = preview_text(screen)
+        assert "5,000 items; showing the first 200" in shown
+        assert "199" in shown and "4999" not in shown
+
+
+async def test_unimportable_class_and_crashing_load_show_errors_and_the_app_lives(
+    task_with_artifacts: tuple[str, str],
+) -> None:
+    app = ArtifactsApp(*task_with_artifacts)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(VALUES), "the list")
+
+        table.move_cursor(row=2)
+        await wait_until(pilot, preview_of(screen, "gone"), "the error")
+        assert screen.preview is not None and not screen.preview.ok
+        shown = preview_text(screen)
+        assert "gone is a Gone whose class cannot be imported here" in shown
+        assert "flowtui_test_module_that_is_gone" in shown
+        assert screen.has_class("-preview-error")
+
+        table.move_cursor(row=1)
+        await wait_until(pilot, preview_of(screen, "crash"), "the crash report")
+        assert "preview process exited with code 3" in preview_text(screen)
+
+        table.move_cursor(row=0)  # and the next preview works
+        await wait_until(pilot, preview_of(screen, "config"), "a good preview")
+        assert screen.preview is not None and screen.preview.ok
+        assert not screen.has_class("-preview-error")
+
+
+async def test_a_slow_value_leaves_the_ui_responsive_and_is_abandoned(
+    task_with_artifacts: tuple[str, str],
+) -> None:
+    app = ArtifactsApp(*task_with_artifacts)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(VALUES), "the list")
+        table.move_cursor(row=5)
+        await wait_until(pilot, lambda: preview_text(screen) == "Loading slow…", "loading")
+        await pilot.pause(0.3)
+        assert screen.preview is None  # still loading, and the app still answers keys:
+        await pilot.press("up")
+        await wait_until(pilot, preview_of(screen, "numbers"), "the next preview")
+        assert screen.preview is not None and screen.preview.ok
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ArtifactsScreen)
+
+
+async def test_previews_a_numpy_array_with_shape_and_summary(tmp_path: Path) -> None:
+    numpy_here = subprocess.run([sys.executable, "-c", "import numpy"], capture_output=True)
+    if numpy_here.returncode != 0:
+        pytest.skip("numpy is not installed")
+    np = pytest.importorskip("numpy")
+    store, pathspec = make_task(tmp_path, {"weights": np.arange(12.0).reshape(3, 4)})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, preview_of(screen, "weights"), "the array's preview")
+        shown = preview_text(screen)
+        assert "shape (3, 4)" in shown and "dtype float64" in shown
+        assert "min 0.0" in shown and "max 11.0" in shown and "mean 5.5" in shown
+
+
+async def test_a_missing_store_or_task_without_artifacts_says_so(tmp_path: Path) -> None:
+    app = ArtifactsApp(str(tmp_path / "nowhere"), "MyFlow/1/train/1")
+    async with app.run_test(size=(100, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, lambda: "no flowtui store" in preview_text(screen), "the error")
+
+    store, pathspec = make_task(tmp_path, {})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(100, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, lambda: "has no artifacts" in preview_text(screen), "the note")
