@@ -49,7 +49,9 @@ __all__ = [
 ]
 
 
-def find_store_root(explicit: str | os.PathLike[str] | None = None, *, start: Path | None = None) -> Path:
+def find_store_root(
+    explicit: str | os.PathLike[str] | None = None, *, start: Path | None = None
+) -> Path:
     """Where the store is: `explicit`, else $FLOWTUI_STORE, else the nearest `.flowtui/` from
     `start` (the current directory) upwards, else `.flowtui/` in `start`."""
     if explicit:
@@ -69,7 +71,9 @@ class Store:
     def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
-            raise UsageError(f"The store path {self.root} is a file; pass a directory with --store.")
+            raise UsageError(
+                f"The store path {self.root} is a file; pass a directory with --store."
+            )
         if not self.root.exists():
             if not create:
                 raise UsageError(

@@ -86,7 +86,9 @@ class BlobStore:
                 header = f.read(1)
                 body = f.read()
         except FileNotFoundError:
-            raise BlobMissingError(f"artifact blob {digest[:12]} is missing from the store") from None
+            raise BlobMissingError(
+                f"artifact blob {digest[:12]} is missing from the store"
+            ) from None
         if header == _ZLIB:
             return zlib.decompress(body)
         return body
