@@ -242,12 +242,13 @@ def _run(req: TaskRequest) -> TaskOutcome:
 
     error: dict[str, str] | None = None
     reason: str | None = None
+    raised: BaseException | None = None
     try:
         getattr(flow, req.step)(*args)
         _check_transition(req, flow)
     except StepFailure as e:
         error = {"type": "StepError", "message": str(e), "traceback": ""}
-        reason = e.reason
+        reason, raised = e.reason, e
     except SystemExit as e:
         error = {
             "type": "SystemExit",
@@ -261,13 +262,13 @@ def _run(req: TaskRequest) -> TaskOutcome:
             "message": str(e),
             "traceback": "".join(user_traceback(e)),
         }
-        reason = "exception"
+        reason, raised = "exception", e
 
     if error is not None and req.catch and reason != "exit":
         if req.catch_print:
             sys.stderr.write(error["traceback"] or f"{error['type']}: {error['message']}\n")
             sys.stderr.write(f"@catch: step '{req.step}' failed; the flow continues.\n")
-        caught = _CaughtException(error["type"], error["message"], error["traceback"])
+        caught = CaughtException(raised, error["traceback"] or None)
         if req.catch_var:
             setattr(flow, req.catch_var, caught)
         error, reason = None, None
@@ -297,20 +298,31 @@ def _run(req: TaskRequest) -> TaskOutcome:
     )
 
 
-class _CaughtException:
-    """What `@catch(var=...)` stores: the exception's type, message and traceback text."""
+class CaughtException(Exception):
+    """What `@catch(var=...)` stores, shaped as Metaflow's `MetaflowExceptionWrapper`.
 
-    def __init__(self, type_name: str, message: str, traceback_text: str) -> None:
-        self.type = type_name
-        self.message = message
-        self.traceback = traceback_text
-        self.exception = f"{type_name}: {message}"
+    `type` is the module-qualified class name (`builtins.ValueError`), `exception` the
+    message (`str(exc)`), `stacktrace` the user traceback; `str()` gives the traceback.
+    """
+
+    def __init__(self, exc: BaseException | None = None, stacktrace: str | None = None) -> None:
+        super().__init__()
+        self.exception = str(exc) if exc is not None else ""
+        cls = type(exc)
+        self.type = f"{cls.__module__}.{cls.__name__}" if exc is not None else ""
+        self.stacktrace = stacktrace
+
+    def __reduce__(self) -> Any:
+        return CaughtException, (), self.__dict__
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        self.__dict__.update(state or {})
 
     def __str__(self) -> str:
-        return self.exception
+        return self.stacktrace or f"[no stacktrace]\n{self.type}: {self.exception}"
 
     def __repr__(self) -> str:
-        return f"<caught {self.exception}>"
+        return str(self)
 
 
 def _item(items: Any, index: int) -> Any:

@@ -94,7 +94,7 @@ class Parameter:
             default = default(None)
         if self.type_name_of_declared() == "json" and isinstance(default, str):
             return self.parse(default)
-        return default
+        return self.split(default)
 
     def type_name_of_declared(self) -> str | None:
         if self.type is JSONType or isinstance(self.type, JSONTypeClass):
@@ -110,10 +110,10 @@ class Parameter:
             if kind == "float":
                 return float(text)
             if kind == "bool":
-                lowered = text.strip().lower()
-                if lowered in ("1", "true", "t", "yes", "y", "on"):
+                lowered = text.lower()  # the words Metaflow's command line (click 7) accepts
+                if lowered in ("1", "true", "t", "yes", "y"):
                     return True
-                if lowered in ("0", "false", "f", "no", "n", "off"):
+                if lowered in ("0", "false", "f", "no", "n"):
                     return False
                 raise ValueError(text)
             if kind == "json":
@@ -123,9 +123,13 @@ class Parameter:
             raise ParameterValueError(
                 f"Parameter '{self.name}' takes {expected.get(kind, 'valid JSON')}, not {text!r}."
             ) from None
-        if self.separator:
-            return tuple(text.split(self.separator))
-        return text
+        return self.split(text)
+
+    def split(self, value: Any) -> Any:
+        """With `separator=`, a non-empty string value becomes a list (as in Metaflow)."""
+        if self.separator and isinstance(value, str) and value:
+            return value.split(self.separator)
+        return value
 
 
 class IncludeFile(Parameter):
@@ -148,8 +152,9 @@ class IncludeFile(Parameter):
         self.encoding = encoding
 
     def read(self, path: str, base: Path) -> str | bytes:
-        """The content of `path` (relative paths resolve against `base`, the working dir)."""
-        file = Path(path)
+        """The content of `path` (`~` expanded; relative paths resolve against `base`, the
+        working directory of the run, as in Metaflow)."""
+        file = Path(path).expanduser()
         if not file.is_absolute():
             file = base / file
         try:

@@ -236,7 +236,7 @@ class Inputs(Sequence[FlowSpec]):
 
     def __init__(self, flows: Sequence[FlowSpec], steps: Sequence[str]) -> None:
         self._flows = list(flows)
-        self._by_step = {}
+        self._by_step: dict[str, FlowSpec] = {}
         for flow, step_name in zip(flows, steps, strict=True):
             self._by_step.setdefault(step_name, flow)
 
