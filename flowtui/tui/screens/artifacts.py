@@ -153,7 +153,6 @@ class ArtifactsScreen(Screen[None]):
                 Text(record.repr, no_wrap=True, overflow="ellipsis"),
                 key=record.name,
             )
-        table.move_cursor(row=0)
         self._start_preview(self.artifacts[0].name)
 
     # -- the preview --------------------------------------------------------------------

@@ -29,7 +29,8 @@ REASONS = {
 
 def header_text(task: TaskState) -> Text:
     """`Flow/1/train/4  ✗ failed  attempt 2  3.1s  cloned from Flow/0/train/2`."""
-    text = Text(task.pathspec, style="bold")
+    text = Text()
+    text.append(task.pathspec, style="bold")
     text.append(f"  {STATUS_GLYPHS[task.status]} {task.status.value}")
     if task.started is not None:
         text.append(f"  attempt {task.attempt + 1}")
@@ -44,7 +45,8 @@ def header_text(task: TaskState) -> Text:
 
 def failure_text(error: TaskError, *, retrying: bool = False) -> Text:
     """The exception, why the task stopped when it was not an exception, then the traceback."""
-    text = Text(error.summary(), style="bold")
+    text = Text()
+    text.append(error.summary(), style="bold")
     if error.reason in REASONS:
         text.append(f"\n{REASONS[error.reason]}", style="italic")
     if retrying:

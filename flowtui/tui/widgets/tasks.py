@@ -24,7 +24,7 @@ STATUS_GLYPHS: dict[TaskStatus, str] = {
     TaskStatus.RETRYING: "↻",
     TaskStatus.SUCCEEDED: "✓",
     TaskStatus.FAILED: "✗",
-    TaskStatus.CLONED: "⧉",
+    TaskStatus.CLONED: "≡",
 }
 
 COLUMNS = ("#", "state", "attempt", "duration")
