@@ -26,6 +26,7 @@ from flowtui.graph.model import FlowGraph, Problem
 from flowtui.tui.commands import FlowtuiCommands
 from flowtui.tui.controller import RunController, read_command_output
 from flowtui.tui.screens.help import HelpScreen
+from flowtui.tui.screens.history import RunHistoryScreen, list_runs, load_run
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
 from flowtui.tui.watcher import watch_file
 from flowtui.tui.widgets.dag import DagView, plan_states, step_of, step_states
@@ -48,6 +49,10 @@ def stylesheets() -> list[str | PurePath]:
     """app.tcss first, then every other widget stylesheet, in name order."""
     folder = stylesheet_dir()
     return [folder / "app.tcss", *sorted(p for p in folder.glob("*.tcss") if p.name != "app.tcss")]
+
+
+#: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
+STORE_POLL_INTERVAL = 1.0
 
 
 class FlowtuiApp(App[None]):
@@ -86,6 +91,7 @@ class FlowtuiApp(App[None]):
         self.run_state: RunState | None = None
         self.controller: RunController | None = None
         self._stop_watching = asyncio.Event()
+        self._newest_run_seen = 0  # the highest run id of this flow seen in the store
         self._initial = self.check_file()
 
     # -- layout -------------------------------------------------------------------------
@@ -109,6 +115,8 @@ class FlowtuiApp(App[None]):
         self.query_one(DagView).focus()
         if self.follow:
             self.follow_file()
+            self.set_interval(STORE_POLL_INTERVAL, self.poll_store)
+        self.poll_store()
 
     @property
     def dag(self) -> DagView:
@@ -213,6 +221,8 @@ class FlowtuiApp(App[None]):
             return
         for event in message.events:
             apply_event(self.run_state, event)
+            if event.get("event") == "run_started" and self.run_state.run_id.isdigit():
+                self._newest_run_seen = max(self._newest_run_seen, int(self.run_state.run_id))
             if event.get("event") == "notice":
                 self.notify(Text(str(event.get("message", ""))).plain, title="notice", timeout=6)
         self.refresh_run_view()
@@ -360,8 +370,62 @@ class FlowtuiApp(App[None]):
         store = (run.store if run else "") or (str(self.store) if self.store else "")
         self.push_screen(ArtifactsScreen(store, pathspec))
 
+    # -- the store: history, and runs started elsewhere ----------------------------------
+
+    @property
+    def store_arg(self) -> str | None:
+        return str(self.store) if self.store is not None else None
+
+    def poll_store(self) -> None:
+        if self.graph is not None and not self.run_active:
+            self.check_store(self.graph.flow_name)
+
+    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    def check_store(self, flow: str) -> None:
+        """Show a run of this flow newer than any seen (e.g. started from a shell), and keep
+        the shown run current while the store says it is still going."""
+        runs = list_runs(self.store_arg, flow)
+        if not runs:
+            return
+        newest = runs[0]
+        shown = self.run_state
+        if int(newest.run_id) > self._newest_run_seen:
+            self._newest_run_seen = int(newest.run_id)
+            target: str | None = newest.run_id
+        elif shown is not None and shown.run_id and not shown.status.done:
+            target = shown.run_id
+        else:
+            target = None
+        if target is not None:
+            state = load_run(self.store_arg, target)
+            if state is not None:
+                self.call_from_thread(self.show_stored_run, state)
+
+    def show_stored_run(self, state: RunState) -> None:
+        if self.run_active:
+            return  # the event stream is the fresher source while our own run goes
+        self.run_state = state
+        self.refresh_run_view()
+
     def action_history(self) -> None:
-        self.notify("Run history is not available yet.", timeout=4)
+        if self.graph is None:
+            self.notify("Fix the file first: run history is per flow.", severity="warning")
+            return
+        self.open_history(self.graph.flow_name)
+
+    @work(exclusive=True, group="history", exit_on_error=False)
+    async def open_history(self, flow: str) -> None:
+        runs = await asyncio.to_thread(list_runs, self.store_arg, flow)
+        current = self.run_state.run_id if self.run_state else None
+        run_id = await self.push_screen_wait(RunHistoryScreen(flow, runs, current))
+        if run_id is None:
+            return
+        if self.run_active:
+            self.notify("A run is active; cancel it to look at another run.", severity="warning")
+            return
+        state = await asyncio.to_thread(load_run, self.store_arg, run_id)
+        if state is not None:
+            self.show_stored_run(state)
 
     # -- app ----------------------------------------------------------------------------
 

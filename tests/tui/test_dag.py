@@ -92,7 +92,7 @@ def screen_text(dag: DagView) -> str:
 
 
 async def test_every_step_is_drawn_in_a_box(tmp_path: Path) -> None:
-    app = FlowtuiApp(write(tmp_path, BRANCHES), follow=False)
+    app = FlowtuiApp(write(tmp_path, BRANCHES), store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)):
         dag = app.dag
         assert set(dag.boxes) == {"start", "left", "middle", "right", "join", "end"}
@@ -103,7 +103,7 @@ async def test_every_step_is_drawn_in_a_box(tmp_path: Path) -> None:
 
 
 async def test_keys_move_the_selection_along_the_edges(tmp_path: Path) -> None:
-    app = FlowtuiApp(write(tmp_path, BRANCHES), follow=False)
+    app = FlowtuiApp(write(tmp_path, BRANCHES), store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)) as pilot:
         dag = app.dag
         await pilot.press("down")
@@ -123,7 +123,7 @@ async def test_keys_move_the_selection_along_the_edges(tmp_path: Path) -> None:
 
 
 async def test_a_click_selects_the_step_under_the_mouse(tmp_path: Path) -> None:
-    app = FlowtuiApp(write(tmp_path, BRANCHES), follow=False)
+    app = FlowtuiApp(write(tmp_path, BRANCHES), store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)) as pilot:
         dag = app.dag
         box = dag.boxes["right"]
@@ -133,7 +133,7 @@ async def test_a_click_selects_the_step_under_the_mouse(tmp_path: Path) -> None:
 
 
 async def test_selecting_far_down_scrolls_the_step_into_view(tmp_path: Path) -> None:
-    app = FlowtuiApp(write(tmp_path, linear_flow(20)), follow=False)
+    app = FlowtuiApp(write(tmp_path, linear_flow(20)), store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 24)) as pilot:
         dag = app.dag
         for _ in range(21):
@@ -146,7 +146,7 @@ async def test_selecting_far_down_scrolls_the_step_into_view(tmp_path: Path) -> 
 
 
 async def test_a_narrow_terminal_gets_one_row_per_step(tmp_path: Path) -> None:
-    app = FlowtuiApp(write(tmp_path, BRANCHES), follow=False)
+    app = FlowtuiApp(write(tmp_path, BRANCHES), store=tmp_path / "store", follow=False)
     async with app.run_test(size=(60, 30)) as pilot:
         dag = app.dag
         assert dag.has_class("-rows")
@@ -157,7 +157,7 @@ async def test_a_narrow_terminal_gets_one_row_per_step(tmp_path: Path) -> None:
 
 
 async def test_step_states_colour_the_boxes_and_fill_their_status_line(tmp_path: Path) -> None:
-    app = FlowtuiApp(write(tmp_path, BRANCHES), follow=False)
+    app = FlowtuiApp(write(tmp_path, BRANCHES), store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)) as pilot:
         dag = app.dag
         await pilot.press("down", "down")  # move the selection off the boxes we compare
@@ -230,7 +230,7 @@ def test_cloned_steps_and_resume_plans_are_distinct() -> None:
 
 @pytest.mark.parametrize("size", [(120, 40), (60, 30)])
 async def test_the_selection_survives_a_redraw(tmp_path: Path, size: tuple[int, int]) -> None:
-    app = FlowtuiApp(write(tmp_path, BRANCHES), follow=False)
+    app = FlowtuiApp(write(tmp_path, BRANCHES), store=tmp_path / "store", follow=False)
     async with app.run_test(size=size) as pilot:
         await pilot.press("down", "right")
         chosen = app.dag.selected
