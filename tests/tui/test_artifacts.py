@@ -233,3 +233,50 @@ async def test_a_missing_store_or_task_without_artifacts_says_so(tmp_path: Path)
         screen = app.screen
         assert isinstance(screen, ArtifactsScreen)
         await wait_until(pilot, lambda: "has no artifacts" in preview_text(screen), "the note")
+
+
+FLOW_WITH_A_CLASS = """
+from flowtui import FlowSpec, step
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __repr__(self):
+        return f"Point(x={self.x}, y={self.y})"
+
+
+class PointFlow(FlowSpec):
+    @step
+    def start(self):
+        self.origin = Point(3, 4)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_a_class_defined_in_the_flow_file_is_previewed_after_a_real_run(
+    tmp_path: Path,
+) -> None:
+    flow = tmp_path / "pointflow.py"
+    flow.write_text(FLOW_WITH_A_CLASS)
+    store = tmp_path / "store"
+    run = subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", str(flow), "--store", str(store), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    flow.unlink()  # the preview uses the run's own snapshot of the code
+    app = ArtifactsApp(str(store), "PointFlow/1/start/1")
+    async with app.run_test(size=(100, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, preview_of(screen, "origin"), "the preview")
+        assert preview_text(screen).strip() == "Point(x=3, y=4)"
