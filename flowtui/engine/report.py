@@ -8,6 +8,7 @@ lines elsewhere), and a summary at the end.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,10 +41,22 @@ class Reporter:
 class EventReporter(Reporter):
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
+        self._closed = False
 
     def _emit(self, event: str, **fields: Any) -> None:
-        self.out.write(encode_event(event, **fields) + "\n")
-        self.out.flush()
+        if self._closed:
+            return
+        try:
+            self.out.write(encode_event(event, **fields) + "\n")
+            self.out.flush()
+        except BrokenPipeError:
+            # Whoever followed the run has gone: cancel it as Ctrl-C would (the runner's
+            # SIGTERM handler), and stop writing to the closed pipe.
+            self._closed = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+            os.close(devnull)
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def run_started(self, **kw: Any) -> None:
         flow, run_id = kw["flow"], kw["run_id"]

@@ -40,7 +40,7 @@ from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, StepKind
 from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
-from flowtui.store.metadata import HEARTBEAT_EVERY
+from flowtui.store.metadata import HEARTBEAT_EVERY, NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
 
@@ -290,20 +290,26 @@ class Runner:
 
     # -- scheduling ----------------------------------------------------------------------
     def _submit(self, tasks: list[PendingTask]) -> None:
+        to_run = []
         for pending in tasks:
             origin = self.resume.match(pending) if self.resume else None
             if origin is not None:
                 self._clone(pending, origin)
-                continue
-            task_id = self.store.meta.create_task(
-                self.run_id,
+            else:
+                to_run.append(pending)
+        new = [
+            NewTask(
                 pending.step,
-                foreach_index=pending.foreach_index,
-                foreach_stack=[[f.index, f.count] for f in pending.frames if f.foreach],
-                frames=[f.to_json() for f in pending.frames],
-                parents=list(pending.parents),
+                pending.foreach_index,
+                [[f.index, f.count] for f in pending.frames if f.foreach],
+                [f.to_json() for f in pending.frames],
+                list(pending.parents),
             )
-            self.ready.append((pending, task_id, 0))
+            for pending in to_run
+        ]
+        if new:
+            ids = self.store.meta.create_tasks(self.run_id, new)
+            self.ready.extend((p, task_id, 0) for p, task_id in zip(to_run, ids, strict=True))
 
     def _clone(self, pending: PendingTask, origin: Any) -> None:
         task_id = self.store.meta.clone_task(
@@ -425,7 +431,8 @@ class Runner:
             is_end=node.kind is StepKind.END,
             join_inputs=join_inputs,
             foreach=foreach,
-            catch=catch is not None,
+            # as in Metaflow, @catch takes over only on the last attempt @retry allows
+            catch=catch is not None and attempt >= int(decos.get("retry", {}).get("times", 0)),
             catch_var=(catch or {}).get("var"),
             catch_print=bool((catch or {}).get("print_exception", True)),
             env={

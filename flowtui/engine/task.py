@@ -272,7 +272,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
         if req.catch_var:
             setattr(flow, req.catch_var, caught)
         error, reason = None, None
-    elif req.catch and req.catch_var and req.catch_var not in vars(flow):
+    elif error is None and req.catch_var and req.catch_var not in vars(flow):
         setattr(flow, req.catch_var, None)
 
     try:

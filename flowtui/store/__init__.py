@@ -86,6 +86,7 @@ class Store:
                 raise UsageError(f"Cannot create the store at {self.root}: {e.strerror}.") from None
         self.blobs = BlobStore(self.root / "blobs")
         self._meta: MetadataDB | None = None
+        self._log_dirs: set[str] = set()
 
     @classmethod
     def open(cls, explicit: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
@@ -102,9 +103,13 @@ class Store:
     _meta_pid: int = -1
 
     def log_paths(self, run_id: str, step: str, task_id: str, attempt: int) -> tuple[Path, Path]:
-        folder = self.root / "logs" / str(run_id) / step
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{task_id}.{attempt}.out", folder / f"{task_id}.{attempt}.err"
+        """The attempt's stdout and stderr files (their folder is created on first use)."""
+        folder = f"{self.root}/logs/{run_id}/{step}"
+        if folder not in self._log_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._log_dirs.add(folder)
+        base = f"{folder}/{task_id}.{attempt}"
+        return Path(base + ".out"), Path(base + ".err")
 
     def close(self) -> None:
         if self._meta is not None and self._meta_pid == os.getpid():

@@ -97,6 +97,15 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 
 @dataclass(frozen=True)
+class NewTask:
+    step: str
+    foreach_index: int | None
+    foreach_stack: list[Any]
+    frames: list[Any]
+    parents: list[str]
+
+
+@dataclass(frozen=True)
 class RunRecord:
     flow: str
     run_id: str
@@ -314,21 +323,30 @@ class MetadataDB:
         frames: list[Any] | None = None,
         parents: list[str] | None = None,
     ) -> str:
+        spec = NewTask(step, foreach_index, foreach_stack or [], frames or [], parents or [])
+        return self.create_tasks(run_id, [spec])[0]
+
+    def create_tasks(self, run_id: str, tasks: list[NewTask]) -> list[str]:
+        """Record pending tasks in one transaction (a foreach fan-out at once); their ids."""
+        now = time.time()
+        ids = []
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
-                "parents, created) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                (
-                    int(run_id),
-                    step,
-                    foreach_index,
-                    json.dumps(foreach_stack or []),
-                    json.dumps(frames or []),
-                    json.dumps(parents or []),
-                    time.time(),
-                ),
-            )
-            return str(cur.lastrowid)
+            for t in tasks:
+                cur = c.execute(
+                    "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, "
+                    "frames, parents, created) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
+                    (
+                        int(run_id),
+                        t.step,
+                        t.foreach_index,
+                        json.dumps(t.foreach_stack),
+                        json.dumps(t.frames),
+                        json.dumps(t.parents),
+                        now,
+                    ),
+                )
+                ids.append(str(cur.lastrowid))
+        return ids
 
     def start_attempt(self, task_id: str, attempt: int, stdout: str, stderr: str) -> None:
         now = time.time()
@@ -562,6 +580,35 @@ class MetadataDB:
             ArtifactRecord(str(r["task_id"]), r["name"], r["hash"], r["type"], r["size"], r["repr"])
             for r in rows
         ]
+
+    def step_names(self, run_id: str) -> list[str]:
+        """The steps that have tasks in the run, in the order their first task was created."""
+        rows = self._query(
+            "SELECT step, MIN(task_id) AS first FROM tasks WHERE run_id = ? GROUP BY step "
+            "ORDER BY first",
+            (int(run_id),),
+        )
+        return [r["step"] for r in rows]
+
+    def first_task(self, run_id: str, step: str) -> TaskRecord | None:
+        """The step's task with the lowest id (the only one outside a foreach)."""
+        rows = self._query(
+            "SELECT * FROM tasks WHERE run_id = ? AND step = ? ORDER BY task_id LIMIT 1",
+            (int(run_id), step),
+        )
+        return _task(self._flow_of(run_id), rows[0]) if rows else None
+
+    def child_tasks(self, task_id: str) -> list[TaskRecord]:
+        """The tasks of the same run that list `task_id` among their parents."""
+        task = self.task(task_id)
+        if task is None:
+            return []
+        rows = self._query(
+            "SELECT tasks.* FROM tasks, json_each(tasks.parents) AS p "
+            "WHERE tasks.run_id = ? AND CAST(p.value AS INTEGER) = ? ORDER BY tasks.task_id",
+            (int(task.run_id), int(task_id)),
+        )
+        return [_task(task.flow, r) for r in rows]
 
     def _flow_of(self, run_id: str) -> str:
         rows = self._query("SELECT flow FROM runs WHERE run_id = ?", (int(run_id),))
