@@ -1,0 +1,46 @@
+"""What the client raises. Every "not found" is a `KeyError` (as `run["missing"]` is in Metaflow)
+and a `FlowtuiError` (so the CLI prints its message alone); the message names what is missing
+and what exists nearby."""
+
+from __future__ import annotations
+
+from flowtui.errors import FlowtuiError
+
+
+class MetaflowNotFound(KeyError, FlowtuiError):
+    """A flow, run, step, task or artifact that the store does not hold."""
+
+    exit_code = 2
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class FlowNotFound(MetaflowNotFound):
+    """No flow of that name in the store."""
+
+
+class RunNotFound(MetaflowNotFound):
+    """The flow has no run with that id."""
+
+
+class StepNotFound(MetaflowNotFound):
+    """The run has no task of that step."""
+
+
+class TaskNotFound(MetaflowNotFound):
+    """The step has no task with that id."""
+
+
+class ArtifactNotFound(MetaflowNotFound):
+    """The task stored no artifact of that name."""
+
+
+class MetaflowNamespaceMismatch(MetaflowNotFound):
+    """The object exists but is outside the current namespace (see `namespace()`)."""
+
+
+class MetaflowInvalidPathspec(ValueError, FlowtuiError):
+    """A pathspec with the wrong number of parts for the object asked for."""
+
+    exit_code = 2

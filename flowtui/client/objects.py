@@ -1,0 +1,741 @@
+"""Flow, Run, Step, Task and DataArtifact: past and running runs, read back from the store.
+
+The shape and names are Metaflow's client's, so notebook code ports over:
+`Flow("MyFlow").latest_run["train"].task.data.model`. Everything is lazy: opening a run reads
+one row, a step's tasks are read when asked for, and an artifact's value is unpickled only when
+`.data` (or `task.data.NAME`) touches it, then cached for the process by its hash.
+
+Objects are views on the store, not snapshots: state that a running run changes (a run's or a
+task's status, its logs, a task's artifacts once it finishes) is read again on each access.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flowtui.client.errors import (
+    ArtifactNotFound,
+    FlowNotFound,
+    MetaflowInvalidPathspec,
+    MetaflowNamespaceMismatch,
+    RunNotFound,
+    StepNotFound,
+    TaskNotFound,
+)
+from flowtui.client.namespace import get_namespace, open_store, store_root
+from flowtui.client.values import value_cache
+from flowtui.store import ArtifactRecord, RunRecord, Store, TaskRecord
+
+_DONE_OK = ("succeeded", "cloned")
+_FINISHED = ("succeeded", "cloned", "failed")
+SPIN_PERSISTED_TAG = "spin:persisted"  # a `flowtui spin --persist` run: listed like any run
+
+
+def _split(pathspec: str, parts: int, example: str) -> list[str]:
+    ids = str(pathspec).strip("/").split("/")
+    if len(ids) != parts or not all(ids):
+        raise MetaflowInvalidPathspec(f"{pathspec!r} is not a valid pathspec; expected {example}.")
+    return ids
+
+
+def _time(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts)
+
+
+def _require_store() -> Store:
+    store = open_store()
+    if store is None:
+        raise FlowNotFound(
+            f"There is no flowtui store at {store_root()}; run a flow first, or point the "
+            "client at a store with metadata('PATH')."
+        )
+    return store
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return shown + (f" (and {len(names) - limit} more)" if len(names) > limit else "")
+
+
+def is_listed(run: RunRecord) -> bool:
+    """Whether a run counts as one of the flow's runs (kept-apart spins do not)."""
+    return run.kind != "spin" or SPIN_PERSISTED_TAG in run.tags
+
+
+def _in_namespace(run: RunRecord, ns: str | None) -> bool:
+    return ns is None or ns in run.tags or ns in run.system_tags
+
+
+class Metaflow:
+    """Every flow in the store (that has a run in the current namespace)."""
+
+    def __init__(self) -> None:
+        self._store = open_store()
+
+    @property
+    def flows(self) -> list[Flow]:
+        return list(self)
+
+    def __iter__(self) -> Iterator[Flow]:
+        if self._store is None:
+            return
+        ns = get_namespace()
+        for name in self._store.meta.flows():
+            runs = self._store.meta.runs(name)
+            if any(_in_namespace(r, ns) for r in runs):
+                yield Flow(name, _store=self._store, _namespace_check=False)
+
+    def __getitem__(self, name: str) -> Flow:
+        return Flow(name)
+
+    def __repr__(self) -> str:
+        return "Metaflow()"
+
+
+class _ClientObject:
+    """What every client object has: a pathspec, an id, equality by pathspec."""
+
+    _store: Store
+
+    @property
+    def pathspec(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        return self.pathspec.rsplit("/", 1)[-1]
+
+    @property
+    def path_components(self) -> list[str]:
+        return self.pathspec.split("/")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('{self.pathspec}')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ClientObject) and (type(other), other.pathspec) == (
+            type(self),
+            self.pathspec,
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.pathspec))
+
+
+class Flow(_ClientObject):
+    """A flow: its runs, newest first, filtered by the current namespace."""
+
+    def __init__(
+        self, pathspec: str, *, _store: Store | None = None, _namespace_check: bool = True
+    ) -> None:
+        (name,) = _split(pathspec, 1, "Flow('FlowName')")
+        self._store = _store or _require_store()
+        self.name = name
+        known = self._store.meta.flows()
+        if name not in known:
+            raise FlowNotFound(
+                f"Flow {name} has no runs in the store at {self._store.root}; "
+                f"flows there: {_listing(known)}."
+            )
+        ns = get_namespace()
+        if (
+            _namespace_check
+            and ns is not None
+            and not any(_in_namespace(r, ns) for r in self._store.meta.runs(name))
+        ):
+            raise MetaflowNamespaceMismatch(
+                f"Flow {name} has no runs in namespace {ns}; call namespace(None) to see "
+                "runs of every user."
+            )
+
+    @property
+    def pathspec(self) -> str:
+        return self.name
+
+    def _records(self, *tags: str) -> Iterator[RunRecord]:
+        ns = get_namespace()
+        for record in self._store.meta.runs(self.name):
+            if not is_listed(record) or not _in_namespace(record, ns):
+                continue
+            all_tags = set(record.tags) | set(record.system_tags)
+            if all(t in all_tags for t in tags):
+                yield record
+
+    def runs(self, *tags: str) -> Iterator[Run]:
+        """The flow's runs, newest first; with tags, only runs that have all of them."""
+        for record in self._records(*tags):
+            yield Run._from_record(record, self._store)
+
+    def __iter__(self) -> Iterator[Run]:
+        return self.runs()
+
+    @property
+    def latest_run(self) -> Run | None:
+        """The newest run, finished or not (spins kept apart are not runs)."""
+        return next(self.runs(), None)
+
+    @property
+    def latest_successful_run(self) -> Run | None:
+        for record in self._records():
+            if record.status == "succeeded":
+                return Run._from_record(record, self._store)
+        return None
+
+    def __getitem__(self, run_id: str) -> Run:
+        return Run(f"{self.name}/{run_id}", _store=self._store)
+
+    def __contains__(self, run_id: object) -> bool:
+        try:
+            self[str(run_id)]
+        except (RunNotFound, MetaflowNamespaceMismatch):
+            return False
+        return True
+
+
+class Run(_ClientObject):
+    """One run of a flow (or a resume of one)."""
+
+    _record: RunRecord
+
+    def __init__(
+        self, pathspec: str, *, _store: Store | None = None, _namespace_check: bool = True
+    ) -> None:
+        flow, run_id = _split(pathspec, 2, "Run('FlowName/RunID')")
+        store = _store or _require_store()
+        record = store.meta.run(run_id)
+        if record is None or record.flow != flow:
+            ids = [r.run_id for r in store.meta.runs(flow)]
+            raise RunNotFound(f"Flow {flow} has no run {run_id}; its latest runs: {_listing(ids)}.")
+        ns = get_namespace()
+        if _namespace_check and not _in_namespace(record, ns):
+            raise MetaflowNamespaceMismatch(
+                f"Run {record.pathspec} is not in namespace {ns} (it belongs to "
+                f"user:{record.user}); call namespace(None) to see every run."
+            )
+        self._store = store
+        self._record = record
+
+    @classmethod
+    def _from_record(cls, record: RunRecord, store: Store) -> Run:
+        run = cls.__new__(cls)
+        run._store = store
+        run._record = record
+        return run
+
+    def _fresh(self) -> RunRecord:
+        self._record = self._store.meta.run(self._record.run_id) or self._record
+        return self._record
+
+    @property
+    def pathspec(self) -> str:
+        return self._record.pathspec
+
+    @property
+    def parent(self) -> Flow:
+        return Flow(self._record.flow, _store=self._store, _namespace_check=False)
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """running, succeeded, failed, cancelled or crashed (the runner died)."""
+        return self._fresh().status
+
+    @property
+    def successful(self) -> bool:
+        """True when the run finished and its end step succeeded."""
+        return self._fresh().status == "succeeded"
+
+    @property
+    def finished(self) -> bool:
+        """True when the end step finished (as in Metaflow: a failed run is not finished)."""
+        end = self.end_task
+        return bool(end and end.finished)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        end = self.end_task
+        return end.finished_at if end else None
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromtimestamp(self._record.created)
+
+    @property
+    def kind(self) -> str:
+        """run, resume or spin."""
+        return self._record.kind
+
+    @property
+    def user(self) -> str:
+        return self._record.user
+
+    @property
+    def error(self) -> str | None:
+        """Why the run failed, in one line (the first failed task and its exception)."""
+        return self._fresh().error
+
+    # -- resume --------------------------------------------------------------------------
+    @property
+    def origin_pathspec(self) -> str | None:
+        """For a resume (or a spin): the pathspec of the run it started from."""
+        origin = self._record.origin_run_id
+        return f"{self._record.flow}/{origin}" if origin else None
+
+    @property
+    def origin(self) -> Run | None:
+        """For a resume (or a spin): the run it started from."""
+        origin = self._record.origin_run_id
+        if origin is None:
+            return None
+        return Run(f"{self._record.flow}/{origin}", _store=self._store, _namespace_check=False)
+
+    @property
+    def resume_step(self) -> str | None:
+        return self._record.resume_step
+
+    # -- tags ----------------------------------------------------------------------------
+    @property
+    def tags(self) -> frozenset[str]:
+        record = self._fresh()
+        return frozenset(record.tags) | frozenset(record.system_tags)
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        return frozenset(self._fresh().tags)
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        return frozenset(self._record.system_tags)
+
+    def add_tag(self, tag: str) -> None:
+        self.add_tags([tag])
+
+    def add_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
+        self._store.meta.set_tags(self._record.run_id, add=list(tags))
+        self._fresh()
+
+    def remove_tag(self, tag: str) -> None:
+        self.remove_tags([tag])
+
+    def remove_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
+        system = sorted(set(tags) & set(self._record.system_tags))
+        if system:
+            raise ValueError(
+                f"{', '.join(system)} is a system tag of {self.pathspec} and cannot be removed; "
+                "only tags added by users can."
+            )
+        self._store.meta.set_tags(self._record.run_id, remove=list(tags))
+        self._fresh()
+
+    def replace_tag(self, old: str, new: str) -> None:
+        self.remove_tag(old)
+        self.add_tag(new)
+
+    # -- steps ---------------------------------------------------------------------------
+    def steps(self, *tags: str) -> Iterator[Step]:
+        """The steps that have run, latest first (as Metaflow orders them)."""
+        if tags and not all(t in self.tags for t in tags):
+            return
+        for name in reversed(self._store.meta.step_names(self._record.run_id)):
+            yield Step._make(self, name)
+
+    def __iter__(self) -> Iterator[Step]:
+        return self.steps()
+
+    def __getitem__(self, step: str) -> Step:
+        if self._store.meta.first_task(self._record.run_id, step) is None:
+            names = self._store.meta.step_names(self._record.run_id)
+            raise StepNotFound(
+                f"Run {self.pathspec} has no step '{step}'"
+                + (" (it has not started yet)" if self._fresh().status == "running" else "")
+                + f"; its steps: {_listing(names)}."
+            )
+        return Step._make(self, step)
+
+    def __contains__(self, step: object) -> bool:
+        return self._store.meta.first_task(self._record.run_id, str(step)) is not None
+
+    @property
+    def end_task(self) -> Task | None:
+        record = self._store.meta.first_task(self._record.run_id, "end")
+        return Task._make(record, self._store) if record else None
+
+    @property
+    def data(self) -> MetaflowData | None:
+        """The end step's artifacts (None until the end step has run)."""
+        end = self.end_task
+        return end.data if end else None
+
+    @property
+    def code(self) -> str:
+        """The flow file's source as it was when the run started."""
+        return self._store.meta.run_source(self._record.run_id)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The run's parameter values by attribute name (loaded from the store)."""
+        return {
+            attr: value_cache.get(self._store.blobs, p["hash"], p["size"])
+            for attr, p in self._record.params.items()
+        }
+
+
+class Step(_ClientObject):
+    """A step of a run: its tasks (one, or one per foreach item)."""
+
+    _run: Run
+    name: str
+
+    def __init__(self, pathspec: str, *, _store: Store | None = None) -> None:
+        flow, run_id, step = _split(pathspec, 3, "Step('FlowName/RunID/StepName')")
+        run = Run(f"{flow}/{run_id}", _store=_store)
+        run[step]  # raises StepNotFound naming the steps that exist
+        self._run = run
+        self._store = run._store
+        self.name = step
+
+    @classmethod
+    def _make(cls, run: Run, name: str) -> Step:
+        step = cls.__new__(cls)
+        step._run = run
+        step._store = run._store
+        step.name = name
+        return step
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self._run.pathspec}/{self.name}"
+
+    @property
+    def parent(self) -> Run:
+        return self._run
+
+    @property
+    def task(self) -> Task | None:
+        """The step's first task (its only one outside a foreach)."""
+        record = self._store.meta.first_task(self._run._record.run_id, self.name)
+        return Task._make(record, self._store) if record else None
+
+    def tasks(self, *tags: str) -> Iterator[Task]:
+        for record in self._store.meta.tasks(self._run._record.run_id, self.name):
+            yield Task._make(record, self._store)
+
+    def __iter__(self) -> Iterator[Task]:
+        return self.tasks()
+
+    def __getitem__(self, task_id: str) -> Task:
+        record = self._store.meta.task(str(task_id))
+        if record is None or record.run_id != self._run._record.run_id or record.step != self.name:
+            ids = [t.task_id for t in self._store.meta.tasks(self._run._record.run_id, self.name)]
+            raise TaskNotFound(
+                f"Step {self.pathspec} has no task {task_id}; its tasks: {_listing(ids)}."
+            )
+        return Task._make(record, self._store)
+
+    def __contains__(self, task_id: object) -> bool:
+        try:
+            self[str(task_id)]
+        except TaskNotFound:
+            return False
+        return True
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When the step's last task finished (None while any task has not)."""
+        times = [t.finished for t in self._store.meta.tasks(self._run._record.run_id, self.name)]
+        if not times or any(t is None for t in times):
+            return None
+        return _time(max(t for t in times if t is not None))
+
+
+@dataclass(frozen=True)
+class TaskException:
+    """Why a task failed: the exception's type, message and the user-code traceback."""
+
+    type: str
+    message: str
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+class Task(_ClientObject):
+    """One execution of a step (one foreach item, one branch)."""
+
+    _record: TaskRecord
+    _artifacts: dict[str, ArtifactRecord] | None
+
+    def __init__(self, pathspec: str, *, _store: Store | None = None) -> None:
+        flow, run_id, step, task_id = _split(pathspec, 4, "Task('FlowName/RunID/StepName/TaskID')")
+        found = Step(f"{flow}/{run_id}/{step}", _store=_store)[task_id]
+        self._store = found._store
+        self._record = found._record
+        self._artifacts: dict[str, ArtifactRecord] | None = None
+
+    @classmethod
+    def _make(cls, record: TaskRecord, store: Store) -> Task:
+        task = cls.__new__(cls)
+        task._store = store
+        task._record = record
+        task._artifacts = None
+        return task
+
+    def _fresh(self) -> TaskRecord:
+        if self._record.status not in _FINISHED:
+            self._record = self._store.meta.task(self._record.task_id) or self._record
+        return self._record
+
+    @property
+    def pathspec(self) -> str:
+        return self._record.pathspec
+
+    @property
+    def parent(self) -> Step:
+        run = Run(
+            f"{self._record.flow}/{self._record.run_id}", _store=self._store, _namespace_check=False
+        )
+        return Step._make(run, self._record.step)
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """pending, running, retrying, succeeded, failed or cloned (reused by a resume)."""
+        return self._fresh().status
+
+    @property
+    def successful(self) -> bool:
+        return self._fresh().status in _DONE_OK
+
+    @property
+    def finished(self) -> bool:
+        return self._fresh().status in _FINISHED
+
+    @property
+    def finished_at(self) -> datetime | None:
+        record = self._fresh()
+        return _time(record.finished) if record.status in _FINISHED else None
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromtimestamp(self._record.created)
+
+    @property
+    def exception(self) -> TaskException | None:
+        """The exception that failed the task's latest attempt, if it failed."""
+        record = self._fresh()
+        error = record.error
+        if not error or record.status in _DONE_OK:
+            return None
+        return TaskException(
+            str(error.get("type", "")),
+            str(error.get("message", "")),
+            str(error.get("traceback") or ""),
+        )
+
+    @property
+    def current_attempt(self) -> int:
+        return max(self._fresh().attempts - 1, 0)
+
+    @property
+    def index(self) -> int | None:
+        """The index of this task in its innermost foreach (None outside a foreach)."""
+        return self._record.foreach_index
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """For a task a resume reused: the pathspec of the task that actually ran."""
+        return self._record.origin_pathspec
+
+    @property
+    def tags(self) -> frozenset[str]:
+        run = self._store.meta.run(self._record.run_id)
+        return frozenset(run.tags) | frozenset(run.system_tags) if run else frozenset()
+
+    # -- lineage -------------------------------------------------------------------------
+    @property
+    def parent_task_pathspecs(self) -> Iterator[str]:
+        for task in self.parent_tasks:
+            yield task.pathspec
+
+    @property
+    def parent_tasks(self) -> Iterator[Task]:
+        """The tasks whose output this task started from (all inputs, for a join)."""
+        for task_id in self._record.parents:
+            record = self._store.meta.task(task_id)
+            if record is not None:
+                yield Task._make(record, self._store)
+
+    @property
+    def child_task_pathspecs(self) -> Iterator[str]:
+        for task in self.child_tasks:
+            yield task.pathspec
+
+    @property
+    def child_tasks(self) -> Iterator[Task]:
+        """The tasks that started from this task's output."""
+        for record in self._store.meta.child_tasks(self._record.task_id):
+            yield Task._make(record, self._store)
+
+    # -- logs ----------------------------------------------------------------------------
+    def log_path(self, stream: str = "stdout") -> Path | None:
+        """The log file of the latest attempt (`stream`: stdout or stderr), if it started."""
+        if stream not in ("stdout", "stderr"):
+            raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}.")
+        attempts = self._store.meta.attempts(self._record.task_id)
+        if not attempts:
+            return None
+        return Path(getattr(attempts[-1], stream))
+
+    def _log(self, stream: str) -> str:
+        path = self.log_path(stream)
+        if path is None:
+            return ""
+        try:
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    @property
+    def stdout(self) -> str:
+        return self._log("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self._log("stderr")
+
+    # -- artifacts -----------------------------------------------------------------------
+    def _artifact_records(self) -> dict[str, ArtifactRecord]:
+        if self._artifacts is not None:
+            return self._artifacts
+        records = {a.name: a for a in self._store.meta.artifacts(self._record.task_id)}
+        if self._fresh().status in _FINISHED:  # final: keep them
+            self._artifacts = records
+        return records
+
+    def __iter__(self) -> Iterator[DataArtifact]:
+        for record in self._artifact_records().values():
+            yield DataArtifact._make(self, record)
+
+    def __getitem__(self, name: str) -> DataArtifact:
+        records = self._artifact_records()
+        record = records.get(name)
+        if record is None:
+            raise ArtifactNotFound(
+                f"Task {self.pathspec} has no artifact '{name}'; its artifacts: "
+                f"{_listing(sorted(records))}."
+            )
+        return DataArtifact._make(self, record)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._artifact_records()
+
+    @property
+    def data(self) -> MetaflowData:
+        """The task's artifact values by attribute: `task.data.NAME` (loaded on access)."""
+        return MetaflowData(self)
+
+    @property
+    def artifacts(self) -> Any:
+        """The task's artifacts as a named tuple of `DataArtifact`: `task.artifacts.NAME.data`."""
+        arts = list(self)
+        fields = namedtuple("MetaflowArtifacts", [a.id for a in arts], rename=True)  # type: ignore[misc]
+        return fields._make(arts)
+
+
+class MetaflowData:
+    """`task.data.NAME`: the value of artifact NAME, unpickled on first access."""
+
+    def __init__(self, task: Task) -> None:
+        self._task = task
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._task[name].data
+        except ArtifactNotFound as e:
+            raise AttributeError(str(e)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._task
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._task._artifact_records())
+
+    def __repr__(self) -> str:
+        return f"<data of {self._task.pathspec}: {', '.join(dir(self))}>"
+
+
+class DataArtifact(_ClientObject):
+    """One artifact of a task: its name, type, size, hash, and its value on demand."""
+
+    _task: Task
+    _record: ArtifactRecord
+
+    def __init__(self, pathspec: str, *, _store: Store | None = None) -> None:
+        *task_parts, name = _split(
+            pathspec, 5, "DataArtifact('FlowName/RunID/StepName/TaskID/Name')"
+        )
+        found = Task("/".join(task_parts), _store=_store)[name]
+        self._task = found._task
+        self._store = found._store
+        self._record = found._record
+
+    @classmethod
+    def _make(cls, task: Task, record: ArtifactRecord) -> DataArtifact:
+        art = cls.__new__(cls)
+        art._task = task
+        art._store = task._store
+        art._record = record
+        return art
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self._task.pathspec}/{self._record.name}"
+
+    @property
+    def parent(self) -> Task:
+        return self._task
+
+    @property
+    def data(self) -> Any:
+        """The value (unpickled on first access, then cached for the process)."""
+        return value_cache.get(self._store.blobs, self._record.hash, self._record.size)
+
+    @property
+    def sha(self) -> str:
+        """The SHA-256 of the pickled value: equal values share it, across tasks and runs."""
+        return self._record.hash
+
+    @property
+    def size(self) -> int:
+        """Bytes of the pickled value."""
+        return self._record.size
+
+    @property
+    def type(self) -> str:
+        """The value's type name (e.g. `int`, `pandas.core.frame.DataFrame`)."""
+        return self._record.type
+
+    @property
+    def repr(self) -> str:
+        """A short repr of the value, recorded when it was stored (no unpickling)."""
+        return self._record.repr
+
+    @property
+    def created_at(self) -> datetime:
+        return self._task.created_at
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self._task.finished_at
