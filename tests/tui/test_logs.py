@@ -109,6 +109,20 @@ async def test_scrolling_up_stops_following_and_end_resumes(tmp_path: Path) -> N
         await wait_until(pilot, lambda: "line 159" in screen_lines(view), "following again")
 
 
+async def test_opened_without_follow_it_stays_at_the_top(tmp_path: Path) -> None:
+    log = tmp_path / "stdout.log"
+    write_lines(log, range(100))
+    app = LogApp(log, follow=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 100, "the lines")
+        assert screen_lines(view)[0] == "line 0"
+        assert not view.following
+        write_lines(log, range(100, 120))
+        await wait_until(pilot, lambda: view.line_count == 120, "more lines")
+        assert screen_lines(view)[0] == "line 0"
+
+
 async def test_a_200000_line_file_opens_at_its_tail_with_bounded_memory(tmp_path: Path) -> None:
     log = tmp_path / "chatty.log"
     with log.open("w") as fh:

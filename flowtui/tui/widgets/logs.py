@@ -222,8 +222,8 @@ class LogLines(ScrollView, can_focus=True):
         self._forget()
         self.path = Path(path) if path is not None else None
         self.current_match = None
-        self.follow = follow
         self.scroll_to(0, 0, animate=False, immediate=True)
+        self.follow = follow
         if self.path is None:
             self.workers.cancel_group(self, "log-tail")
         else:
