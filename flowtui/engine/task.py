@@ -18,10 +18,11 @@ import sys
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FunctionType, MethodType
 from typing import Any
 
 from flowtui.engine.loader import load_flow_class, user_traceback
-from flowtui.flow import FlowSpec, current
+from flowtui.flow import FlowSpec, Parameter, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, serialize
@@ -240,6 +241,9 @@ def _run(req: TaskRequest) -> TaskOutcome:
             flows.append(inp)
         args.append(Inputs(flows, [s for s, _, _ in req.join_inputs]))
 
+    if req.step == "start":
+        _store_class_constants(flow)
+
     error: dict[str, str] | None = None
     reason: str | None = None
     raised: BaseException | None = None
@@ -323,6 +327,18 @@ class CaughtException(Exception):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def _store_class_constants(flow: FlowSpec) -> None:
+    """As Metaflow does, the start step stores the class body's constants (`LIMIT = 5`) as
+    artifacts, so every task and the client see them; parameters and methods are not."""
+    cls = type(flow)
+    for name in dir(cls):
+        if name.startswith("_") or name in vars(flow):
+            continue
+        value = getattr(cls, name)
+        if not isinstance(value, (Parameter, FunctionType, MethodType, property, type)):
+            setattr(flow, name, value)
 
 
 def _item(items: Any, index: int) -> Any:
