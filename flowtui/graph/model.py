@@ -50,6 +50,8 @@ class StepNode:
     decorators: tuple[Decorator, ...] = ()
     doc: str = ""
     next_line: int | None = None  # line of the `self.next(...)` call, if any
+    arg_count: int = 1  # positional parameters of the method, `self` included
+    next_error: str | None = None  # why the trailing `self.next(...)` is malformed, if it is
 
     @property
     def is_join(self) -> bool:
