@@ -289,8 +289,21 @@ class FlowtuiApp(App[None]):
             plan = None
         if not isinstance(plan, dict):
             reason = err.strip().splitlines()[-1] if err.strip() else "the plan could not be made"
+            reason = reason.removeprefix("error: ")
             self.notify(f"Cannot resume from {step}: {reason}", severity="error", markup=False)
             return
+        confirmed = await self.push_screen_wait(self.draw_resume_plan(origin_run_id, step, plan))
+        self.query_one(RunHeader).set_note("")
+        if confirmed:
+            args = self.runner_args("resume", step, "--origin-run-id", origin_run_id, "--events")
+            self.start_runner(args, origin_run_id=origin_run_id)
+        else:
+            self.refresh_run_view()
+
+    def draw_resume_plan(
+        self, origin_run_id: str, step: str, plan: dict[str, list[str]]
+    ) -> ConfirmScreen:
+        """Draw `plan` (clone/rerun/partial step lists) on the DAG; the dialog that asks."""
         clone, rerun = list(plan.get("clone", [])), list(plan.get("rerun", []))
         partial = list(plan.get("partial", []))
         self.dag.set_states(plan_states(clone, rerun, partial))
@@ -303,13 +316,7 @@ class FlowtuiApp(App[None]):
             f"?\n{len(clone)} step(s) reused (≡ clone), "
             f"{len(rerun) + len(partial)} step(s) run again (↻ rerun).",
         )
-        confirmed = await self.push_screen_wait(ConfirmScreen(question, yes="Resume", no="Cancel"))
-        self.query_one(RunHeader).set_note("")
-        if confirmed:
-            args = self.runner_args("resume", step, "--origin-run-id", origin_run_id, "--events")
-            self.start_runner(args, origin_run_id=origin_run_id)
-        else:
-            self.refresh_run_view()
+        return ConfirmScreen(question, yes="Resume", no="Cancel")
 
     # -- detail pane --------------------------------------------------------------------
 
