@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from enum import Enum
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -214,6 +217,250 @@ def _print_plan(config: object, json_out: bool) -> None:
     for label, steps, style in rows:
         if steps:
             out.print(Text.assemble((f"  {label}: ", style), ", ".join(steps)))
+
+
+# -- show, check: the flow's graph from its text, never imported ------------------------------
+class ShowFormat(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def read_flow_source(file: str) -> str:
+    """The text of the flow file FILE, or exit 2 with one sentence saying what is wrong."""
+    from flowtui.graph import read_flow_file
+
+    try:
+        return read_flow_file(file)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+
+
+def parse_flow_file(file: str, flow: str | None) -> Any:
+    """The `FlowGraph` of FILE, or exit 2 with one sentence (a syntax error with its place)."""
+    from flowtui.graph import FlowSourceError, FlowSyntaxError, parse_flow
+
+    source = read_flow_source(file)
+    try:
+        return parse_flow(source, file, flow)
+    except FlowSyntaxError as e:
+        raise fail(e.problem.format(file), e.exit_code) from None
+    except FlowSourceError as e:
+        raise fail(str(e), e.exit_code) from None
+
+
+_FLOW_HELP = "The flow class, when the file has several."
+
+
+@app.command("show")
+def show_command(
+    file: str = typer.Argument(..., help="The flow file to draw (read, never run)."),
+    flow: str | None = typer.Option(None, "--flow", help=_FLOW_HELP),
+    output_format: ShowFormat = typer.Option(
+        ShowFormat.TEXT, "--format", help="text: the DAG drawn; json: the graph as data."
+    ),
+) -> None:
+    """Draw the flow's DAG, then list any problems lint finds in it."""
+    from flowtui.graph import lint_graph
+    from flowtui.graph.render import render_dag
+
+    graph = parse_flow_file(file, flow)
+    if output_format is ShowFormat.JSON:
+        typer.echo(json.dumps(_graph_json(graph, file), indent=2, default=_json_fallback))
+        return
+    typer.echo(render_dag(graph, max_width=Console().width))
+    problems = lint_graph(graph)
+    if problems:
+        typer.echo("")
+        for problem in problems:
+            typer.echo(problem.format(file))
+
+
+def _graph_json(graph: Any, file: str) -> dict[str, Any]:
+    return {
+        "flow": graph.flow_name,
+        "file": file,
+        "steps": [
+            {
+                "name": step.name,
+                "kind": step.kind.value,
+                "next": list(step.next),
+                "foreach": step.foreach,
+                "line": step.line,
+                "decorators": [{"name": d.name, "args": d.args} for d in step.decorators],
+                "doc": step.doc,
+            }
+            for step in graph.steps
+        ],
+        "parameters": [
+            {
+                "name": p.name,
+                "attr": p.attr,
+                "kind": p.kind,
+                "type": p.type,
+                "default": p.default,
+                "has_default": p.has_default,
+                "required": p.required,
+                "help": p.help,
+                "line": p.line,
+            }
+            for p in graph.parameters
+        ],
+    }
+
+
+def _json_fallback(value: object) -> object:
+    """Literal values JSON has no type for: sets as sorted lists, anything else as its repr."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    return repr(value)
+
+
+@app.command("check")
+def check_command(
+    file: str = typer.Argument(..., help="The flow file to check (read, never run)."),
+    flow: str | None = typer.Option(None, "--flow", help=_FLOW_HELP),
+) -> None:
+    """Lint the flow with Metaflow's checks: each problem as FILE:LINE: message; exit 1 if any."""
+    from flowtui.graph import FlowSyntaxError, lint_graph, parse_flow
+
+    source = read_flow_source(file)
+    try:
+        graph = parse_flow(source, file, flow)
+    except FlowSyntaxError as e:
+        typer.echo(e.problem.format(file))
+        raise typer.Exit(1) from None
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    problems = lint_graph(graph)
+    for problem in problems:
+        typer.echo(problem.format(file))
+    errors = sum(p.severity == "error" for p in problems)
+    if errors:
+        typer.echo(f"{graph.flow_name}: {errors} error{'s' if errors > 1 else ''} in {file}.")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {graph.flow_name} in {file}, {len(graph)} steps.")
+
+
+# -- readers: runs, logs, artifacts (they read the store through flowtui.client) --------------
+_STORE_HELP = "The store directory (default: .flowtui/)."
+
+
+def _reader_store(store: str | None) -> Any:
+    """The store to read, seen without a namespace filter (the CLI shows every user's runs)."""
+    from flowtui.client import namespace
+    from flowtui.store import Store
+
+    namespace(None)
+    return Store.open(store, create=False)
+
+
+def _flow_name(file_or_flow: str) -> str:
+    """The flow named by FILE (parsed, not imported) or given by name."""
+    from pathlib import Path
+
+    from flowtui.graph import parse_flow, read_flow_file
+
+    if file_or_flow.endswith(".py") or Path(file_or_flow).is_file():
+        path = Path(file_or_flow)
+        return parse_flow(read_flow_file(path), str(path)).flow_name
+    return file_or_flow
+
+
+@app.command("runs")
+def runs_command(
+    file_or_flow: str = typer.Argument(..., metavar="FILE|FLOWNAME", help="A flow file or name."),
+    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+    all_runs: bool = typer.Option(
+        False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
+    ),
+    limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many runs."),
+) -> None:
+    """List a flow's runs, newest first: id, status, start, duration, origin, tags."""
+    from flowtui.client.objects import is_listed
+    from flowtui.client.tables import runs_table
+
+    try:
+        meta = _reader_store(store).meta
+        name = _flow_name(file_or_flow)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    runs = [r for r in meta.runs(name) if all_runs or is_listed(r)]
+    if not runs:
+        flows = ", ".join(meta.flows()) or "none"
+        raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
+    out = Console(highlight=False)
+    out.print(runs_table(runs[:limit]))
+    if len(runs) > limit:
+        out.print(Text(f"({len(runs) - limit} older runs not shown; use --limit)", style="dim"))
+
+
+@app.command("logs")
+def logs_command(
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    stdout_only: bool = typer.Option(False, "--stdout", help="Only the task's stdout."),
+    stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
+    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+) -> None:
+    """Print a task's output (its stdout to stdout, its stderr to stderr)."""
+    from flowtui.client import Task
+    from flowtui.client.logs import follow_log, read_log
+    from flowtui.client.lookup import resolve_step_or_task, resolve_task
+
+    streams = ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+    try:
+        st = _reader_store(store)
+        found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    if isinstance(found, Task) and follow:
+        for stream, chunk in follow_log(found, streams):
+            sinks[stream].write(chunk)
+            sinks[stream].flush()
+        return
+    tasks = [found] if isinstance(found, Task) else list(found)
+    for task in tasks:
+        if len(tasks) > 1:
+            index = f" [{task.index}]" if task.index is not None else ""
+            sys.stdout.write(f"── {task.pathspec}{index} ──\n")
+            sys.stdout.flush()
+        for stream in streams:
+            sinks[stream].write(read_log(task, stream))
+            sinks[stream].flush()
+
+
+@app.command("artifacts")
+def artifacts_command(
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    name: str | None = typer.Argument(None, help="Print this artifact's value."),
+    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+) -> None:
+    """List a task's artifacts (name, type, size, short repr), or print one value."""
+    from flowtui.client.lookup import resolve_task
+    from flowtui.client.tables import artifacts_table, value_view
+
+    try:
+        task = resolve_task(_reader_store(store), pathspec)
+        art = task[name] if name is not None else None
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    out = Console(highlight=False)
+    if art is None:
+        if not list(task):
+            out.print(Text(f"{task.pathspec} has no artifacts.", style="dim"))
+            return
+        out.print(artifacts_table(task))
+        return
+    try:
+        value = art.data
+    except Exception as e:  # unpickling runs arbitrary code: any error is the value's
+        raise fail(
+            f"The value of {art.pathspec} ({art.type}) cannot be loaded here: "
+            f"{type(e).__name__}: {e}; its stored repr is {art.repr}"
+        ) from None
+    hint = f'Task("{task.pathspec}").data.{art.id}'
+    out.print(value_view(value, size=art.size, hint=hint))
 
 
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
