@@ -1,0 +1,62 @@
+"""A task's logs as bytes, read by offset: all of it now, or followed while the task runs.
+
+Each attempt writes its own pair of files; following a task moves on to a retry's files as the
+runner starts them, and stops once the task has finished (or its run has stopped).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from flowtui.client.objects import Task
+
+FOLLOW_POLL = 0.1  # seconds between looks at a followed log
+
+
+def read_log(task: Task, stream: str) -> bytes:
+    """The latest attempt's log of `stream` (stdout or stderr); empty before it starts."""
+    path = task.log_path(stream)
+    if path is None:
+        return b""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def follow_log(
+    task: Task, streams: tuple[str, ...], *, poll: float = FOLLOW_POLL
+) -> Iterator[tuple[str, bytes]]:
+    """Yield `(stream, new bytes)` as the task writes them, until it is done."""
+    store = task._store
+    offsets: dict[Path, int] = {}
+    while True:
+        done = _stopped(task)  # decided before the last read, so nothing written is missed
+        for attempt in store.meta.attempts(task.id):
+            for stream in streams:
+                path = Path(getattr(attempt, stream))
+                chunk = _read_from(path, offsets.get(path, 0))
+                if chunk:
+                    offsets[path] = offsets.get(path, 0) + len(chunk)
+                    yield stream, chunk
+        if done:
+            return
+        time.sleep(poll)
+
+
+def _stopped(task: Task) -> bool:
+    if task.finished:
+        return True
+    run = task._store.meta.run(task._record.run_id)
+    return run is None or run.status != "running"
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read()
+    except FileNotFoundError:
+        return b""

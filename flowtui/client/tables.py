@@ -1,0 +1,121 @@
+"""Rich renderables for the CLI readers: the runs table, a task's artifacts, one value.
+
+Text that comes from user code (reprs, tags) is never read as Rich markup.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.pretty import Pretty
+from rich.table import Table
+from rich.text import Text
+
+from flowtui.client.objects import Task
+from flowtui.store import RunRecord
+
+STATUS_STYLES = {
+    "running": "bold yellow",
+    "succeeded": "green",
+    "failed": "bold red",
+    "cancelled": "yellow",
+    "crashed": "bold magenta",
+}
+VALUE_MAX_ITEMS = 200  # items shown per container when printing a value
+VALUE_MAX_STRING = 5000  # characters shown per string
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _origin(run: RunRecord) -> str:
+    if run.kind == "resume":
+        return f"resume of {run.origin_run_id} from {run.resume_step}"
+    if run.kind == "spin":
+        return f"spin of {run.resume_step} from {run.origin_run_id}"
+    return ""
+
+
+def runs_table(runs: list[RunRecord], *, now: float | None = None) -> Table:
+    """One row per run: id, status, start, duration, origin, tags (user tags)."""
+    now = time.time() if now is None else now
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name, justify in (("id", "right"), ("status", "left"), ("start", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("duration", justify="right", no_wrap=True)
+    table.add_column("origin")
+    table.add_column("tags")
+    for run in runs:
+        if run.finished is not None:
+            duration = human_duration(run.finished - run.created)
+        elif run.status == "running":
+            duration = human_duration(now - run.created) + "…"
+        else:
+            duration = "—"
+        table.add_row(
+            run.run_id,
+            Text(run.status, style=STATUS_STYLES.get(run.status, "")),
+            datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M:%S"),
+            duration,
+            Text(_origin(run), style="dim"),
+            Text(", ".join(run.tags)),
+        )
+    return table
+
+
+def artifacts_table(task: Task) -> Table:
+    """A task's artifacts: name, type, size, and the short repr recorded when it was stored."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("type", style="cyan", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("value", overflow="ellipsis", no_wrap=True)
+    for art in task:
+        table.add_row(Text(art.id), Text(art.type), human_size(art.size), Text(art.repr))
+    return table
+
+
+def value_view(value: Any, *, size: int, hint: str) -> RenderableType:
+    """The value pretty-printed, limited for big values, with a note saying what was cut."""
+    pretty = Pretty(
+        value,
+        max_length=VALUE_MAX_ITEMS,
+        max_string=VALUE_MAX_STRING,
+        max_depth=8,
+        expand_all=False,
+        overflow="fold",
+    )
+    cut = []
+    try:
+        if len(value) > VALUE_MAX_ITEMS and not isinstance(value, (str, bytes)):
+            cut.append(f"first {VALUE_MAX_ITEMS} of {len(value)} items")
+        elif isinstance(value, (str, bytes)) and len(value) > VALUE_MAX_STRING:
+            cut.append(f"first {VALUE_MAX_STRING} of {len(value)} characters")
+    except Exception:  # len() of a user type may raise anything
+        pass
+    if not cut:
+        return pretty
+    note = Text(
+        f"(truncated: {', '.join(cut)}; {human_size(size)} stored; the full value: {hint})",
+        style="dim italic",
+    )
+    return Group(pretty, note)
