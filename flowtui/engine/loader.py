@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
+
+import cloudpickle
 
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.flow import FlowSpec
@@ -33,7 +36,10 @@ def install_metaflow_alias() -> None:
 
 def import_flow_module(file: Path) -> ModuleType:
     file = file.resolve()
-    name = f"flowtui_flow_{abs(hash(str(file)))}"
+    # Named after the file, as a plain import would be, unless that name is taken.
+    name = file.stem
+    if not name.isidentifier() or name in sys.modules or name in sys.stdlib_module_names:
+        name = f"flowtui_flow_{hashlib.sha1(str(file).encode()).hexdigest()[:10]}"
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
         raise UsageError(f"{file} cannot be imported as a Python module.")
@@ -42,10 +48,14 @@ def import_flow_module(file: Path) -> ModuleType:
     if folder not in sys.path:
         sys.path.insert(0, folder)
     sys.modules[name] = module
+    # Values of classes defined in the flow file are pickled by value, so the client, the TUI's
+    # preview and other processes can load them without this module.
+    cloudpickle.register_pickle_by_value(module)
     try:
         spec.loader.exec_module(module)
     except BaseException as e:
         del sys.modules[name]
+        cloudpickle.unregister_pickle_by_value(module)
         if isinstance(e, KeyboardInterrupt):
             raise
         details = "".join(user_traceback(e))

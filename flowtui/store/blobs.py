@@ -8,6 +8,7 @@ name. Identical values, in any task of any run, share one file.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import pickle
 import zlib
@@ -20,6 +21,7 @@ import cloudpickle
 _RAW = b"R"
 _ZLIB = b"Z"
 _COMPRESS_MIN = 64 * 1024  # below this, compression never pays for its time
+_MMAP_MIN = 1 << 20  # above this, values are unpickled from a memory map (one copy fewer)
 _SAMPLE = 256 * 1024
 _WORTH_IT = 0.7  # compress when a sample shrinks to under 70%
 
@@ -94,7 +96,20 @@ class BlobStore:
         return body
 
     def get_value(self, digest: str) -> Any:
-        return pickle.loads(self.get_bytes(digest))
+        path = self.path(digest)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise BlobMissingError(
+                f"artifact blob {digest[:12]} is missing from the store"
+            ) from None
+        if size < _MMAP_MIN:
+            return pickle.loads(self.get_bytes(digest))
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            if m[:1] == _ZLIB:
+                return pickle.loads(zlib.decompress(m[1:]))
+            with memoryview(m) as view, view[1:] as payload:
+                return pickle.loads(payload)  # unpickled straight from the page cache
 
 
 def _encode(payload: bytes) -> tuple[bytes, bytes | memoryview]:
