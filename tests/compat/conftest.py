@@ -163,7 +163,8 @@ def _read_flowtui(root: Path, flow: str) -> tuple[str, Artifacts, list[str]]:
         failed = []
         for task in store.meta.tasks(run.run_id):
             if task.status not in ("succeeded", "cloned"):
-                failed.append(task.step)
+                if task.status == "failed":
+                    failed.append(task.step)
                 continue
             key = tuple(int(frame[0]) for frame in task.foreach_stack)
             steps.setdefault(task.step, {})[key] = {
@@ -171,7 +172,7 @@ def _read_flowtui(root: Path, flow: str) -> tuple[str, Artifacts, list[str]]:
                 for a in store.meta.artifacts(task.task_id)
                 if not a.name.startswith("_")
             }
-        return run.run_id, steps, sorted(failed)
+        return run.run_id, steps, sorted(set(failed))
     finally:
         store.close()
 
