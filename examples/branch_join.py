@@ -1,5 +1,7 @@
 """A static split: three branches do different work on the same data, a join gathers them.
 
+Open it in the TUI:
+
     flowtui examples/branch_join.py
 """
 

@@ -1,5 +1,7 @@
 """A foreach: one task per item of a list, run in parallel, then a join aggregates them.
 
+Open it in the TUI:
+
     flowtui examples/foreach.py
 """
 

@@ -1,7 +1,9 @@
 """The smallest useful flow: a parameter, a few steps, artifacts passed along.
 
-    flowtui examples/hello.py                  # open it in the TUI
-    flowtui run examples/hello.py --who Ada    # run it headless
+Open it in the TUI, or run it headless:
+
+    flowtui examples/hello.py
+    flowtui run examples/hello.py --who Ada
 """
 
 from flowtui import FlowSpec, Parameter, step
