@@ -463,6 +463,64 @@ def artifacts_command(
     out.print(value_view(value, size=art.size, hint=hint))
 
 
+@app.command("spin")
+def spin_command(
+    file: str = typer.Argument(..., help="The flow file (its current code runs)."),
+    step: str = typer.Argument(..., help="The step to run once."),
+    run_id: str | None = typer.Option(
+        None, "--run-id", help="Take the inputs from this run (default: the latest that has some)."
+    ),
+    task_id: str | None = typer.Option(
+        None, "--task-id", help="Take the inputs of this task of STEP (default: its first task)."
+    ),
+    persist: bool = typer.Option(
+        False, "--persist", help="List the spin among the flow's runs (it is kept apart otherwise)."
+    ),
+    flow: str | None = typer.Option(
+        None, "--flow", help="The flow class, when the file has several."
+    ),
+    tag: list[str] = typer.Option([], "--tag", help="Tag the spin (repeatable)."),
+    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
+) -> None:
+    """Run one step once, with the inputs it had in a past run, and show its artifacts."""
+    from pathlib import Path
+
+    from flowtui.client.objects import Task
+    from flowtui.client.tables import artifacts_table
+    from flowtui.engine.loader import FlowImportError
+    from flowtui.engine.spin import SpinConfig, SpinConsoleReporter, spin
+    from flowtui.graph import read_flow_file
+    from flowtui.store import Store
+
+    config = SpinConfig(
+        file=Path(file),
+        step=step,
+        flow=flow,
+        run_id=run_id,
+        task_id=task_id,
+        persist=persist,
+        store=store,
+        tags=tuple(tag),
+    )
+    out = Console(highlight=False, force_terminal=None if sys.stdout.isatty() else False)
+    try:
+        read_flow_file(Path(file))
+        result = spin(config, SpinConsoleReporter(console=out, quiet=quiet))
+    except FlowImportError as e:
+        err_console.print(Text(e.details.rstrip(), style="dim"), soft_wrap=True)
+        raise fail(str(e), 1) from None
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    if result.task_id is not None:
+        st = Store.open(store, create=False)
+        record = st.meta.task(result.task_id)
+        if record is not None and st.meta.artifacts(result.task_id):
+            out.print(Text(f"Artifacts of {record.pathspec}:", style="bold"))
+            out.print(artifacts_table(Task._make(record, st)))
+    raise typer.Exit(result.exit_code)
+
+
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     """`python myflow.py run ...` (a FlowSpec instantiated under __main__), as Metaflow does.
 

@@ -62,8 +62,8 @@ def runs_table(runs: list[RunRecord], *, now: float | None = None) -> Table:
     for name, justify in (("id", "right"), ("status", "left"), ("start", "left")):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("duration", justify="right", no_wrap=True)
-    table.add_column("origin")
-    table.add_column("tags")
+    table.add_column("origin", no_wrap=True)
+    table.add_column("tags", overflow="fold")
     for run in runs:
         if run.finished is not None:
             duration = human_duration(run.finished - run.created)

@@ -1,0 +1,339 @@
+"""Spin: run one step once, with its inputs taken from a past run, using the file's current code.
+
+The inputs are those of one task of that step in the past run: the artifacts of its parent
+tasks (all of them, for a join), and for a foreach body the same item (`--task-id` picks which
+task, so which item; the default is the step's first task). The spin is recorded as a run of kind
+`spin` whose origin is the past run, so its logs and artifacts can be read like any task's; it is
+not listed among the flow's runs (nor used as a resume origin) unless `persist` asks for that.
+
+The runner's machinery does the work (`SpinRunner` is a `Runner` whose single task leads
+nowhere), so a spun step behaves exactly as it would in a run: same process isolation, logs,
+retries, @catch, @timeout and artifact handling.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flowtui.engine.events import RunStatus
+from flowtui.engine.report import ConsoleReporter, Reporter
+from flowtui.engine.runner import RunConfig, Runner, checked_graph, prepare
+from flowtui.engine.scheduler import Frame, PendingTask
+from flowtui.errors import UsageError
+from flowtui.graph.model import FlowGraph
+from flowtui.store import Store, TaskRecord
+
+# A spin run with this tag is listed among the flow's runs (flowtui.client.objects has the same).
+SPIN_PERSISTED_TAG = "spin:persisted"
+_OK = ("succeeded", "cloned")
+
+
+@dataclass
+class SpinConfig:
+    file: Path
+    step: str
+    flow: str | None = None
+    run_id: str | None = None  # the past run whose inputs to use (default: the latest that has any)
+    task_id: str | None = None  # the task of STEP whose inputs to use (default: the first)
+    persist: bool = False
+    store: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpinResult:
+    flow: str
+    run_id: str
+    task_id: str | None  # the spun task (None if it was never created)
+    source_pathspec: str  # the past task whose inputs were used
+    status: RunStatus
+    duration: float
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow}/{self.run_id}"
+
+    @property
+    def exit_code(self) -> int:
+        return {RunStatus.SUCCEEDED: 0, RunStatus.CANCELLED: 130}.get(self.status, 1)
+
+
+def find_source_task(
+    store: Store, graph: FlowGraph, step: str, run_id: str | None, task_id: str | None
+) -> TaskRecord:
+    """The past task of `step` whose inputs a spin reuses; a UsageError says what exists."""
+    meta = store.meta
+    flow = graph.flow_name
+    if step not in graph:
+        names = ", ".join(s.name for s in graph)
+        raise UsageError(f"{flow} has no step '{step}'; its steps are: {names}.")
+    if task_id is not None:
+        task = meta.task(task_id)
+        if task is None or task.flow != flow or task.step != step:
+            raise UsageError(
+                f"{flow} has no task {task_id} of step '{step}'; "
+                + _tasks_hint(store, flow, step, run_id)
+            )
+        if run_id is not None and task.run_id != str(run_id):
+            raise UsageError(
+                f"Task {task_id} belongs to run {task.run_id}, not run {run_id}; "
+                "drop --run-id or pass the matching one."
+            )
+        return task
+    if run_id is not None:
+        run = meta.run(run_id)
+        if run is None or run.flow != flow:
+            ids = ", ".join(r.run_id for r in meta.runs(flow)[:10]) or "none yet"
+            raise UsageError(f"{flow} has no run {run_id}; its latest runs are: {ids}.")
+        first = meta.first_task(run.run_id, step)
+        if first is None:
+            raise UsageError(
+                f"Run {run.pathspec} never reached step '{step}', so it has no inputs for it; "
+                f"{_tasks_hint(store, flow, step, None)}"
+            )
+        return first
+    for run in meta.runs(flow):
+        if run.kind == "spin":
+            continue
+        first = meta.first_task(run.run_id, step)
+        if first is not None and _parents_ok(store, first):
+            return first
+    raise UsageError(
+        f"No run of {flow} has reached step '{step}' yet, so there are no inputs to spin it "
+        "with; run the flow first (flowtui run FILE)."
+    )
+
+
+def _parents_ok(store: Store, task: TaskRecord) -> bool:
+    for parent in task.parents:
+        record = store.meta.task(parent)
+        if record is None or record.status not in _OK:
+            return False
+    return True
+
+
+def _tasks_hint(store: Store, flow: str, step: str, run_id: str | None) -> str:
+    runs = [r for r in store.meta.runs(flow) if r.kind != "spin"]
+    if run_id is not None:
+        runs = [r for r in runs if r.run_id == str(run_id)]
+    for run in runs:
+        tasks = store.meta.tasks(run.run_id, step)
+        if tasks:
+            listed = ", ".join(
+                t.task_id + (f" [{t.foreach_index}]" if t.foreach_index is not None else "")
+                for t in tasks[:10]
+            )
+            return f"tasks of '{step}' in run {run.run_id}: {listed}."
+    return f"no run of {flow} has reached step '{step}' yet."
+
+
+class SpinRunner(Runner):
+    """A runner that runs one prepared task and stops: the task's successors never start."""
+
+    def __init__(self, config: SpinConfig, store: Store, reporter: Reporter) -> None:
+        super().__init__(
+            RunConfig(file=config.file, flow=config.flow, store=config.store, max_workers=1),
+            store,
+            reporter,
+        )
+        self.spin = config
+        self.spun_task: str | None = None
+
+    def spin_step(self) -> SpinResult:
+        meta = self.store.meta
+        _, graph = checked_graph(self.spin.file, self.spin.flow)
+        source = find_source_task(
+            self.store, graph, self.spin.step, self.spin.run_id, self.spin.task_id
+        )
+        if not _parents_ok(self.store, source):
+            raise UsageError(
+                f"The inputs of {source.pathspec} are incomplete (a parent task did not succeed); "
+                f"spin a task whose parents succeeded, or resume run {source.run_id} instead."
+            )
+        origin = meta.run(source.run_id)
+        assert origin is not None
+        flow = prepare(self.config, origin.params)
+        self.graph, self.flow_name, self.file, self.cls = (
+            flow.graph,
+            flow.graph.flow_name,
+            flow.file,
+            flow.cls,
+        )
+        self.params = origin.params
+        self.resume = None
+        self.user = os.environ.get("USER") or getpass.getuser()
+        self.decorators = self._decorators()
+        pending = self._pending(source)
+        tags = (*self.spin.tags, SPIN_PERSISTED_TAG) if self.spin.persist else self.spin.tags
+        self.run_id = meta.create_run(
+            self.flow_name,
+            file=str(flow.file),
+            source=flow.source,
+            params=self.params,
+            user=self.user,
+            tags=tags,
+            kind="spin",
+            origin_run_id=origin.run_id,
+            resume_step=self.spin.step,
+        )
+        started = time.time()
+        self.reporter.run_started(
+            flow=self.flow_name,
+            run_id=self.run_id,
+            store=str(self.store.root),
+            origin_run_id=None,
+            params={k: v["repr"] for k, v in self.params.items()},
+            graph=None,
+            spin_of=source.pathspec,
+        )
+        for message in self._notices():
+            self.reporter.notice(message)
+        status = RunStatus.FAILED
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self._submit([pending])
+            self._loop()
+            if self.cancel_reason:
+                status = RunStatus.CANCELLED
+            elif self.failed:
+                status = RunStatus.FAILED
+            else:
+                status = RunStatus.SUCCEEDED
+        finally:
+            if self.running:
+                self._terminate_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            error = None
+            if self.failed:
+                error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
+            elif status is RunStatus.CANCELLED:
+                error = "cancelled"
+            meta.finish_run(self.run_id, status.value, error)
+        task_ids = [t.task_id for t in meta.tasks(self.run_id)]
+        duration = time.time() - started
+        self.reporter.run_finished(
+            flow=self.flow_name,
+            run_id=self.run_id,
+            status=status,
+            duration=duration,
+            failed=self.failed,
+        )
+        return SpinResult(
+            self.flow_name,
+            self.run_id,
+            task_ids[0] if task_ids else None,
+            source.pathspec,
+            status,
+            duration,
+        )
+
+    def _pending(self, source: TaskRecord) -> PendingTask:
+        """The source task again, as a task ready to run, with its inputs loaded."""
+        meta = self.store.meta
+        frames = tuple(Frame.from_json(f) for f in source.frames)
+        parent_steps = []
+        for parent in source.parents:
+            record = meta.task(parent)
+            assert record is not None
+            parent_steps.append(record.step)
+            self.outputs[parent] = _artifact_map(self.store, parent)
+        node = self.graph[self.spin.step]
+        for parent_step in parent_steps:
+            if parent_step not in self.graph or node.name not in self.graph[parent_step].next:
+                raise UsageError(
+                    f"In run {source.run_id}, step '{node.name}' started from '{parent_step}', "
+                    f"which no longer leads to it in {self.file.name}; run the flow again "
+                    "(flowtui run) to get inputs that match the file."
+                )
+        for frame in frames:
+            if not frame.foreach:
+                continue
+            outputs = self.outputs.setdefault(
+                frame.split_task, _artifact_map(self.store, frame.split_task)
+            )
+            var = self.graph[frame.step].foreach if frame.step in self.graph else None
+            if not var or var not in outputs:
+                raise UsageError(
+                    f"Step '{frame.step}' no longer iterates over what it did in run "
+                    f"{source.run_id}; run the flow again (flowtui run) to spin '{node.name}'."
+                )
+        return PendingTask(self.spin.step, frames, tuple(source.parents), tuple(parent_steps))
+
+    def _finished(self, pending: PendingTask, task_id: str, foreach_count: int | None) -> None:
+        self.spun_task = task_id  # a spin runs one task: nothing follows it
+
+
+def _artifact_map(store: Store, task_id: str) -> dict[str, tuple[str, str, int, str]]:
+    return {a.name: (a.hash, a.type, a.size, a.repr) for a in store.meta.artifacts(task_id)}
+
+
+@dataclass
+class SpinConsoleReporter(ConsoleReporter):
+    """The console reporter, with a spin's own first and last lines."""
+
+    spin_of: str = ""
+
+    def run_started(self, **kw: Any) -> None:
+        self._flow, self._run_id = kw["flow"], kw["run_id"]
+        self._started = time.time()
+        self.spin_of = kw.get("spin_of", "")
+        self._print(
+            _text(
+                ("Spinning ", "bold"),
+                (self.spin_of, "bold cyan"),
+                (f" as {self._flow}/{self._run_id}", "bold"),
+                (f"  (store {kw['store']})", "dim"),
+            )
+        )
+
+    def run_finished(self, **kw: Any) -> None:
+        for pathspec in list(self._tails):
+            self._drain(pathspec, final=True)
+        status: RunStatus = kw["status"]
+        pathspec = f"{kw['flow']}/{kw['run_id']}"
+        if status is RunStatus.SUCCEEDED:
+            self._print(
+                _text(("✔ ", "bold green"), (pathspec, "bold"), f" done in {kw['duration']:.2f}s.")
+            )
+            return
+        word = "was cancelled" if status is RunStatus.CANCELLED else "failed"
+        self._print(_text(("✖ ", "bold red"), (pathspec, "bold"), f" {word}."))
+        for failed_pathspec, error in kw.get("failed") or []:
+            self._print(
+                _text(("  ", ""), (failed_pathspec, "bold"), ": ", (error.summary(), "red"))
+            )
+            if error.traceback:
+                self._print(
+                    _text(
+                        (
+                            "\n".join(
+                                "    " + line for line in error.traceback.rstrip().splitlines()
+                            ),
+                            "dim",
+                        )
+                    )
+                )
+        self._print(_text(("Fix the code and spin again.", "cyan")))
+
+
+def _text(*parts: str | tuple[str, str]) -> Any:
+    from rich.text import Text
+
+    return Text.assemble(*parts)
+
+
+def spin(config: SpinConfig, reporter: Reporter) -> SpinResult:
+    store = Store.open(config.store)
+    try:
+        return SpinRunner(config, store, reporter).spin_step()
+    finally:
+        store.close()
