@@ -33,7 +33,8 @@ from flowtui.store import ArtifactRecord, RunRecord, Store, TaskRecord
 
 _DONE_OK = ("succeeded", "cloned")
 _FINISHED = ("succeeded", "cloned", "failed")
-SPIN_PERSISTED_TAG = "spin:persisted"  # a `flowtui spin --persist` run: listed like any run
+# A `flowtui spin --persist` run: listed like any run (flowtui.engine.spin sets it).
+SPIN_PERSISTED_TAG = "spin:persisted"
 
 
 def _split(pathspec: str, parts: int, example: str) -> list[str]:
