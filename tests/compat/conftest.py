@@ -2,12 +2,13 @@
 
 Both runs happen in a fresh working directory (Metaflow's local datastore and flowtui's store
 both live there), each through its own command line in a subprocess, and each run is read back
-through each side's own store: Metaflow's client in a subprocess (`metaflow_dump.py`), flowtui's
-store in-process. `compare` then checks every artifact of every successful task.
+through each side's own client, in a subprocess (`metaflow_dump.py`, `flowtui_dump.py`).
+`compare` then checks every artifact of every finished task.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import pickle
@@ -23,8 +24,6 @@ import pytest
 HERE = Path(__file__).parent
 FLOWS = HERE / "flows"
 sys.path.insert(0, str(HERE))
-
-from comparable import comparable  # noqa: E402
 
 HAVE_METAFLOW = importlib.util.find_spec("metaflow") is not None
 needs_metaflow = pytest.mark.skipif(
@@ -114,7 +113,7 @@ class Sides:
         )
         assert dump.returncode == 0, dump.stderr
         data = pickle.loads(dump_file.read_bytes())
-        out.steps, out.failed_steps = data["steps"], data["failed_steps"]
+        out.steps, out.failed_steps = data["steps"], data["failed"]
         return out
 
     def flowtui(self, file: Path, *args: str, command: str = "run") -> Outcome:
@@ -137,44 +136,32 @@ class Sides:
             timeout=120,
         )
         out = Outcome("flowtui", proc.returncode, proc.stdout + proc.stderr)
-        if self.store.exists():
-            out.run_id, out.steps, out.failed_steps = _read_flowtui(self.store, _flow_name(file))
+        if not self.store.exists():
+            return out
+        dump_file = self.workdir / "flowtui-dump.pickle"
+        dump = subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "flowtui_dump.py"),
+                str(self.store),
+                _flow_name(file),
+                str(dump_file),
+            ],
+            cwd=self.workdir,
+            env=self.flowtui_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert dump.returncode == 0, dump.stderr
+        data = pickle.loads(dump_file.read_bytes())
+        out.run_id, out.steps, out.failed_steps = data["run_id"], data["steps"], data["failed"]
         return out
 
 
 def _flow_name(file: Path) -> str:
-    import ast
-
     tree = ast.parse(file.read_text())
     return next(n.name for n in tree.body if isinstance(n, ast.ClassDef))
-
-
-def _read_flowtui(root: Path, flow: str) -> tuple[str, Artifacts, list[str]]:
-    """The flow's latest run in the store: every successful (or reused) task's artifacts."""
-    from flowtui.store import Store
-
-    store = Store(root, create=False)
-    try:
-        runs = store.meta.runs(flow)
-        if not runs:
-            return "", {}, []
-        run = max(runs, key=lambda r: r.created)
-        steps: Artifacts = {}
-        failed = []
-        for task in store.meta.tasks(run.run_id):
-            if task.status not in ("succeeded", "cloned"):
-                if task.status == "failed":
-                    failed.append(task.step)
-                continue
-            key = tuple(int(frame[0]) for frame in task.foreach_stack)
-            steps.setdefault(task.step, {})[key] = {
-                a.name: comparable(store.blobs.get_value(a.hash))
-                for a in store.meta.artifacts(task.task_id)
-                if not a.name.startswith("_")
-            }
-        return run.run_id, steps, sorted(set(failed))
-    finally:
-        store.close()
 
 
 def compare(

@@ -3,8 +3,8 @@
 Usage: python metaflow_dump.py FLOW RUN_ID OUT.pickle   (the METAFLOW_* env picks the store)
 
 Writes {"steps": {step: {foreach_indices: {artifact: value}}}, "successful": bool,
-"failed_steps": [...]}; values pass through `comparable`. Only finished tasks are dumped
-(successful ones, and those whose exception @catch caught).
+"failed": [steps with a failed task]}; values pass through `comparable`. Only finished tasks
+are dumped (successful ones, and those whose exception @catch caught).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
                 for a in task
                 if not a.id.startswith("_") and a.id not in METAFLOW_SYSTEM_ARTIFACTS
             }
-    dump = {"steps": steps, "successful": run.successful, "failed_steps": sorted(set(failed))}
+    dump = {"steps": steps, "successful": run.successful, "failed": sorted(set(failed))}
     Path(out).write_bytes(pickle.dumps(dump))
 
 
