@@ -553,6 +553,11 @@ class Task(_ClientObject):
         return self._record.foreach_index
 
     @property
+    def foreach_indices(self) -> tuple[int, ...]:
+        """The task's index in each enclosing foreach, outermost first (`()` outside one)."""
+        return tuple(int(entry[0]) for entry in self._record.foreach_stack)
+
+    @property
     def origin_pathspec(self) -> str | None:
         """For a task a resume reused: the pathspec of the task that actually ran."""
         return self._record.origin_pathspec

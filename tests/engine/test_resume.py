@@ -1,0 +1,430 @@
+"""`flowtui resume`, end to end through the CLI: fail, fix the file, resume, and check which
+tasks were reused (by their origin pathspec) and which ran again with the current code."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from flowtui.cli import app
+from flowtui.client import Run, Task, default_metadata, metadata, namespace
+
+
+class Env:
+    """A flow file and a store in tmp_path, driven through the CLI."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+        self.store = tmp_path / "store"
+        self.file = tmp_path / "flow.py"
+
+    def write(self, source: str) -> None:
+        self.file.write_text(textwrap.dedent(source))
+
+    def edit(self, old: str, new: str) -> None:
+        text = self.file.read_text()
+        assert old in text
+        self.file.write_text(text.replace(old, new))
+
+    def cli(self, *args: str) -> Result:
+        return CliRunner().invoke(app, [*args, "--store", str(self.store)])
+
+    def run(self, *args: str) -> Result:
+        return self.cli("run", str(self.file), "-q", "--max-workers", "1", *args)
+
+    def resume(self, *args: str) -> Result:
+        return self.cli("resume", str(self.file), *args, "-q", "--max-workers", "1")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    e = Env(tmp_path)
+    metadata(str(e.store))
+    namespace(None)
+    yield e
+    default_metadata()
+
+
+def tasks_by_place(run: Run) -> dict[tuple[str, tuple[int, ...]], Task]:
+    """Every task of the run, keyed by its step and its foreach indices."""
+    return {(t.parent.id, t.foreach_indices): t for step in run for t in step}
+
+
+def assert_reused_exactly_what_succeeded(origin: Run, resumed: Run, rerun_steps: set[str]) -> None:
+    """The resume's core promise: a task that succeeded in the origin (outside the steps that
+    must re-run) is cloned from it; every other task ran again."""
+    before = tasks_by_place(origin)
+    for place, task in tasks_by_place(resumed).items():
+        old = before.get(place)
+        if old is not None and old.successful and place[0] not in rerun_steps:
+            assert task.status == "cloned", place
+            assert task.origin_pathspec == (old.origin_pathspec or old.pathspec), place
+            assert {a.id: a.sha for a in task} == {a.id: a.sha for a in old}, place
+        else:
+            assert task.status == "succeeded", place
+            assert task.origin_pathspec is None, place
+
+
+FOREACH = """
+from pathlib import Path
+from flowtui import FlowSpec, Parameter, step
+
+BAD = Path(__file__).with_name("bad")
+
+class ResumeFlow(FlowSpec):
+    alpha = Parameter("alpha", default=3)
+
+    @step
+    def start(self):
+        self.items = [1, 2, 3, 4]
+        print("start ran")
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        if BAD.exists() and str(self.input) in BAD.read_text().split():
+            raise ValueError(f"item {self.input} is bad")
+        self.value = self.input * self.alpha  # VERSION 1
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.values = [i.value for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.total = sum(self.values)
+"""
+
+
+def test_fail_fix_resume_reuses_what_succeeded_and_runs_the_rest_with_new_code(env):
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("2")
+    failed = env.run()
+    assert failed.exit_code == 1
+    origin = Run("ResumeFlow/1")
+    assert origin.status == "failed"
+    assert [t.status for t in origin["body"]] == ["succeeded", "failed", "pending", "pending"]
+
+    env.edit("self.input * self.alpha  # VERSION 1", "self.input * self.alpha * 10  # VERSION 2")
+    (env.dir / "bad").unlink()
+    result = env.resume()
+    assert result.exit_code == 0, result.output
+
+    resumed = Run("ResumeFlow/2")
+    assert resumed.successful and resumed.origin == origin and resumed.resume_step == "body"
+    assert_reused_exactly_what_succeeded(origin, resumed, rerun_steps=set())
+    bodies = {t.index: t for t in resumed["body"]}
+    assert bodies[0].origin_pathspec == next(t.pathspec for t in origin["body"] if t.index == 0)
+    # item 0 kept the old code's value; the others ran with the fix
+    assert [bodies[i].data.value for i in range(4)] == [3, 60, 90, 120]
+    assert resumed.data.total == 273
+    assert resumed["start"].task.stdout == "start ran\n"  # the clone's logs are the origin's
+
+
+def test_a_failure_inside_a_foreach_body_reruns_only_failed_and_unstarted_items(env):
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("3")
+    assert env.run("--max-workers", "4").exit_code == 1  # all four items start at once
+    origin = Run("ResumeFlow/1")
+    statuses = {t.index: t.status for t in origin["body"]}
+    assert statuses == {0: "succeeded", 1: "succeeded", 2: "failed", 3: "succeeded"}
+
+    (env.dir / "bad").unlink()
+    assert env.resume().exit_code == 0
+    resumed = Run("ResumeFlow/2")
+    assert_reused_exactly_what_succeeded(origin, resumed, rerun_steps=set())
+    ran = sorted(t.index for t in resumed["body"] if t.status == "succeeded")
+    assert ran == [2]
+    assert resumed.data.values == [3, 6, 9, 12]
+
+
+NESTED = """
+from pathlib import Path
+from flowtui import FlowSpec, step
+
+BAD = Path(__file__).with_name("bad")
+
+class NestedFlow(FlowSpec):
+    @step
+    def start(self):
+        self.xs = [0, 1, 2]
+        self.next(self.outer, foreach="xs")
+
+    @step
+    def outer(self):
+        self.x = self.input
+        self.ys = [0, 1]
+        self.next(self.inner, foreach="ys")
+
+    @step
+    def inner(self):
+        here = f"{self.x},{self.input}"
+        if BAD.exists() and here in BAD.read_text().split():
+            raise RuntimeError(f"cell {here} failed")
+        self.cell = self.x * 10 + self.input
+        self.next(self.inner_join)
+
+    @step
+    def inner_join(self, inputs):
+        self.row = [i.cell for i in inputs]
+        self.next(self.outer_join)
+
+    @step
+    def outer_join(self, inputs):
+        self.grid = [i.row for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_nested_foreach_resume_matches_tasks_by_their_place_in_both_foreaches(env):
+    env.write(NESTED)
+    (env.dir / "bad").write_text("1,1")
+    assert env.run("--max-workers", "2").exit_code == 1
+    origin = Run("NestedFlow/1")
+    failed = [t for t in origin["inner"] if t.status == "failed"]
+    assert [t.foreach_indices for t in failed] == [(1, 1)]
+
+    (env.dir / "bad").unlink()
+    result = env.resume()
+    assert result.exit_code == 0, result.output
+    resumed = Run("NestedFlow/2")
+    assert_reused_exactly_what_succeeded(origin, resumed, rerun_steps=set())
+    inner = {t.foreach_indices: t for t in resumed["inner"]}
+    assert sorted(inner) == [(x, y) for x in range(3) for y in range(2)]
+    assert inner[(1, 1)].status == "succeeded" and inner[(1, 1)].origin_pathspec is None
+    assert inner[(0, 0)].status == "cloned"
+    assert resumed["outer_join"].task.data.grid == [[0, 1], [10, 11], [20, 21]]
+
+
+def test_resume_from_an_explicit_step_reruns_it_and_everything_after(env):
+    env.write(FOREACH)
+    assert env.run().exit_code == 0
+    env.edit("self.total = sum(self.values)", "self.total = -sum(self.values)")
+
+    assert env.resume("join").exit_code == 0
+    resumed = Run("ResumeFlow/2")
+    assert resumed.resume_step == "join"
+    assert_reused_exactly_what_succeeded(Run("ResumeFlow/1"), resumed, {"join", "end"})
+    assert resumed.data.total == -30
+
+    env.edit("self.input * self.alpha  # VERSION 1", "self.input * 100  # VERSION 2")
+    assert env.resume("body").exit_code == 0  # origin: the latest run, the resume above
+    again = Run("ResumeFlow/3")
+    assert again.origin == resumed
+    assert [t.status for t in again["body"]] == ["succeeded"] * 4  # every item of the step
+    assert again["start"].task.origin_pathspec == Run("ResumeFlow/1")["start"].task.pathspec
+    assert again.data.total == -1000
+
+
+def test_resume_of_a_resume_points_clones_at_the_task_that_really_ran(env):
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("2")
+    assert env.run().exit_code == 1  # item 1 ok, item 2 fails, 3 and 4 never start
+    (env.dir / "bad").write_text("3")
+    assert env.resume().exit_code == 1  # item 2 now ok, item 3 fails
+    (env.dir / "bad").unlink()
+    assert env.resume().exit_code == 0  # the default origin: the latest run (run 2)
+
+    first, second, third = (Run(f"ResumeFlow/{i}") for i in (1, 2, 3))
+    assert third.origin == second and second.origin == first
+    assert_reused_exactly_what_succeeded(second, third, rerun_steps=set())
+    bodies = {t.index: t for t in third["body"]}
+    original = {t.index: t for t in first["body"]}
+    middle = {t.index: t for t in second["body"]}
+    assert bodies[0].origin_pathspec == original[0].pathspec  # not run 2's clone of it
+    assert bodies[1].origin_pathspec == middle[1].pathspec
+    assert [bodies[i].status for i in range(4)] == ["cloned", "cloned", "succeeded", "succeeded"]
+    assert bodies[0].data.value == 3
+
+
+def test_resume_after_the_runner_was_killed_with_sigkill(env):
+    env.write(
+        """
+        import os, time
+        from pathlib import Path
+        from flowtui import FlowSpec, step
+
+        GO = Path(__file__).with_name("go")
+
+        class KilledFlow(FlowSpec):
+            @step
+            def start(self):
+                self.x = 1
+                self.next(self.slow)
+
+            @step
+            def slow(self):
+                print("slow started", flush=True)
+                runner = os.getppid()
+                while not GO.exists():
+                    if os.getppid() != runner:  # the runner is gone: so is this run
+                        os._exit(1)
+                    time.sleep(0.02)
+                self.y = self.x + 1
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "run", str(env.file), "--store", str(env.store), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: "slow started" in env.cli("logs", "KilledFlow/1/slow").stdout)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed = Run("KilledFlow/1")
+    assert killed.status == "crashed"
+    assert killed["slow"].task.status == "running"  # nobody lived to record its end
+    assert "crashed" in env.cli("runs", "KilledFlow").stdout
+
+    plan = env.resume("--plan", "--json")
+    assert json.loads(plan.stdout) == {
+        "origin_run_id": "1",
+        "resume_step": "slow",
+        "clone": ["start"],
+        "partial": [],
+        "rerun": ["slow", "end"],
+    }
+    (env.dir / "go").touch()
+    result = env.resume()
+    assert result.exit_code == 0, result.output
+    resumed = Run("KilledFlow/2")
+    assert resumed.successful and resumed.origin == killed
+    assert resumed["start"].task.origin_pathspec == killed["start"].task.pathspec
+    assert resumed["slow"].task.status == "succeeded"
+    assert resumed["slow"].task.data.y == 2
+
+
+def test_plan_prints_what_is_reused_and_what_runs_without_running_anything(env):
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("2")
+    assert env.run().exit_code == 1
+
+    text = env.resume("--plan")
+    assert text.exit_code == 0
+    assert text.stdout.splitlines() == [
+        "Resuming ResumeFlow/1 from step body:",
+        "  reuse: start",
+        "  reuse some, re-run the rest: body",
+        "  run: join, end",
+    ]
+    as_json = json.loads(env.resume("--plan", "--json").stdout)
+    assert as_json == {
+        "origin_run_id": "1",
+        "resume_step": "body",
+        "clone": ["start"],
+        "partial": ["body"],
+        "rerun": ["join", "end"],
+    }
+    explicit = json.loads(env.resume("start", "--plan", "--json").stdout)
+    assert explicit["clone"] == [] and explicit["rerun"] == ["start", "body", "join", "end"]
+    assert [r.id for r in Run("ResumeFlow/1").parent.runs()] == ["1"]  # nothing ran
+
+
+def test_a_changed_parameter_is_refused_and_the_same_value_accepted(env):
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("2")
+    assert env.run("--alpha", "5").exit_code == 1
+    (env.dir / "bad").unlink()
+
+    changed = env.resume("--alpha", "6")
+    assert changed.exit_code == 2
+    message = changed.stderr.replace("\n", " ")
+    assert "Parameter --alpha differs from the resumed run's value" in message
+    assert "flowtui run" in message and "Traceback" not in changed.output
+    assert [r.id for r in Run("ResumeFlow/1").parent.runs()] == ["1"]
+
+    same = env.resume("--alpha", "5")
+    assert same.exit_code == 0, same.output
+    assert Run("ResumeFlow/2").data.values == [5, 10, 15, 20]  # the origin's alpha
+
+
+def test_resume_errors_are_one_sentence(env):
+    env.write(FOREACH)
+    nothing = env.resume()
+    assert nothing.exit_code == 2 and "has no run to resume yet" in nothing.stderr
+    assert env.run().exit_code == 0
+    done = env.resume()
+    assert done.exit_code == 2
+    assert "succeeded, so there is nothing to resume" in done.stderr.replace("\n", " ")
+    no_step = env.resume("train")
+    assert no_step.exit_code == 2
+    assert "has no step 'train'; its steps are: start, body, join, end." in (
+        no_step.stderr.replace("\n", " ")
+    )
+    no_run = env.resume("--origin-run-id", "7")
+    assert no_run.exit_code == 2 and "has no run 7" in no_run.stderr
+    assert "Traceback" not in nothing.output + done.output + no_step.output + no_run.output
+
+
+BRANCHES = """
+from pathlib import Path
+from flowtui import FlowSpec, step
+
+class BranchFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.left, self.right)
+
+    @step
+    def left(self):
+        self.side = "left"
+        self.next(self.join)
+
+    @step
+    def right(self):
+        self.side = 1 / 0  # BUG
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.sides = sorted(i.side for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_failed_branch_reruns_alone(env):
+    env.write(BRANCHES)
+    assert env.run().exit_code == 1
+    env.edit("1 / 0  # BUG", '"right"')
+    assert env.resume().exit_code == 0
+    origin, resumed = Run("BranchFlow/1"), Run("BranchFlow/2")
+    assert resumed.resume_step == "right"
+    assert_reused_exactly_what_succeeded(origin, resumed, rerun_steps=set())
+    assert resumed["left"].task.status == "cloned"
+    assert resumed.data is not None and resumed["join"].task.data.sides == ["left", "right"]
+
+
+def _wait_for(condition, limit: float = 60.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
