@@ -58,14 +58,13 @@ def lint_graph(graph: FlowGraph) -> list[Problem]:
         *_check_start_and_end(graph, steps),
         *_check_arguments(steps),
     ]
-    structural = [
-        *_check_transitions(steps),
-        *_check_cycles(steps),
-    ]
-    problems += structural
-    problems += _check_orphans(steps)
+    transitions = list(_check_transitions(steps))
+    cycles = list(_check_cycles(steps))
+    problems += transitions + cycles
+    if not transitions:  # a missing or unknown transition would make its successors orphans
+        problems += _check_orphans(steps)
     problems += _check_empty_foreach(steps)
-    if not structural and "start" in steps and "end" in steps:
+    if not transitions and not cycles and "start" in steps and "end" in steps:
         problems += _check_split_join_balance(steps)
     return sorted(problems, key=lambda p: p.line)
 
@@ -269,7 +268,7 @@ def _arrive(
     if any(ctx is None for _, ctx in arrivals):
         return None, None
     contexts = {parent: ctx for parent, ctx in arrivals if ctx is not None}
-    if node.kind is StepKind.JOIN:
+    if node.takes_inputs:
         return _join(steps, node, contexts)
     open_splits = {ctx[-1][0] for ctx in contexts.values() if ctx}
     if node.kind is StepKind.END and open_splits:
