@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import needs_metaflow
+from differential import needs_metaflow
 
 import flowtui.client
 import flowtui.compat as compat

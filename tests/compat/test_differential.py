@@ -9,7 +9,7 @@ Metaflow's own bookkeeping artifacts (`name` and `_`-prefixed ones) are not comp
 from __future__ import annotations
 
 import pytest
-from conftest import Sides, compare, needs_metaflow
+from differential import Sides, compare, needs_metaflow
 
 pytestmark = [pytest.mark.differential, needs_metaflow]
 
