@@ -80,8 +80,8 @@ def test_parameter_defaults(sides: Sides) -> None:
     compared = compare(mf, ft)
 
     assert compared == {
-        "start": PARAMS | {"types", "doubled"},
-        "end": PARAMS | {"types", "doubled", "seen_in_end"},
+        "start": PARAMS | {"types", "doubled", "current_view"},
+        "end": PARAMS | {"types", "doubled", "current_view", "seen_in_end"},
     }
     assert ft.value("start", "types") == [
         "int",
@@ -122,7 +122,7 @@ def test_parameter_command_line_overrides(sides: Sides) -> None:
 
     compared = compare(mf, ft)
 
-    assert compared["start"] == PARAMS | {"types", "doubled"}
+    assert compared["start"] == PARAMS | {"types", "doubled", "current_view"}
     assert ft.value("start", "config") == {"x": None, "y": [1.5, True]}
     assert ft.value("start", "words") == ["p", "q", "r"]
 

@@ -1,6 +1,6 @@
 """Parameters of each type, typed by type= or by the default's type."""
 
-from metaflow import FlowSpec, JSONType, Parameter, step
+from metaflow import FlowSpec, JSONType, Parameter, current, step
 
 
 class ParamsFlow(FlowSpec):
@@ -29,6 +29,16 @@ class ParamsFlow(FlowSpec):
         ]
         self.types = [type(v).__name__ for v in values]
         self.doubled = self.count * 2
+        self.current_view = (
+            current.flow_name,
+            current.step_name,
+            current.is_running_flow,
+            current.retry_count,
+            current.origin_run_id,
+            current.pathspec.split("/")[2],
+            self.input,
+            self.index,
+        )
         self.next(self.end)
 
     @step
