@@ -3,7 +3,9 @@
 Tasks are matched across runs by their step and their place in splits and foreach fan-outs
 (`PendingTask.path`), never by task id. A task that succeeded in the origin run is cloned (its
 artifacts and logs referenced, nothing copied) unless its step is the resume step or
-downstream of it; everything else runs with the file's current code.
+downstream of it, or its inputs will not be the same (a parent that re-runs, or a parent step
+that no longer leads to it in the current file); everything else runs with the file's current
+code.
 
 Without an explicit step, the resume step is the first step that did not fully succeed, and
 every succeeded task is reused, so in a foreach only the failed and never-started items re-run.
@@ -69,26 +71,54 @@ def find_origin(store: Store, flow: str, origin_run_id: str | None) -> RunRecord
     return runs[0]
 
 
+def reusable_tasks(
+    graph: FlowGraph, tasks: list[TaskRecord], forced: set[str]
+) -> dict[str, TaskRecord]:
+    """The origin's tasks that a resume may clone, by task id.
+
+    A task is reusable when it succeeded, its step still exists and is not forced to re-run,
+    and each of its parents is reusable and still leads to its step in the current file. So a
+    task whose input will be computed afresh (a step inserted above it, a branch re-wired, an
+    upstream step re-run) runs again too, whatever its own status was.
+    """
+    by_id = {t.task_id: t for t in tasks}
+    ok: dict[str, TaskRecord] = {}
+    for t in sorted(tasks, key=lambda t: int(t.task_id)):  # parents have smaller ids
+        if t.status not in _OK or t.step not in graph or t.step in forced:
+            continue
+        parents = [by_id.get(p) for p in t.parents]
+        if all(
+            p is not None and p.task_id in ok and p.step in graph and t.step in graph[p.step].next
+            for p in parents
+        ):
+            ok[t.task_id] = t
+    return ok
+
+
 def plan_resume(
     graph: FlowGraph, origin: RunRecord, tasks: list[TaskRecord], step: str | None
 ) -> ResumePlan:
     """Decide the resume step and which steps are cloned, partly cloned, or re-run."""
-    by_step: dict[str, list[TaskRecord]] = {}
-    for t in tasks:
-        by_step.setdefault(t.step, []).append(t)
     if step is not None:
         if step not in graph:
             names = ", ".join(s.name for s in graph)
             raise UsageError(f"{graph.flow_name} has no step '{step}'; its steps are: {names}.")
         forced = descendants(graph, step)
-        resume_step = step
     else:
         forced = set()
+    reusable = reusable_tasks(graph, tasks, forced)
+    by_step: dict[str, list[TaskRecord]] = {}
+    for t in tasks:
+        by_step.setdefault(t.step, []).append(t)
+    if step is not None:
+        resume_step = step
+    else:
         first = next(
             (
                 s.name
                 for s in graph
-                if not by_step.get(s.name) or any(t.status not in _OK for t in by_step[s.name])
+                if not by_step.get(s.name)
+                or any(t.task_id not in reusable for t in by_step[s.name])
             ),
             None,
         )
@@ -98,12 +128,14 @@ def plan_resume(
                 "resume; name a STEP to re-run from it, or start a new run."
             )
         resume_step = first
+    after_resume_step = descendants(graph, resume_step)
     clone, partial, rerun = [], [], []
     for s in graph:
-        done = [t for t in by_step.get(s.name, []) if t.status in _OK]
-        if s.name in forced or not done:
+        mine = by_step.get(s.name, [])
+        kept = [t for t in mine if t.task_id in reusable]
+        if not kept:
             rerun.append(s.name)
-        elif len(done) == len(by_step[s.name]) and s.name not in descendants(graph, resume_step):
+        elif len(kept) == len(mine) and s.name not in after_resume_step:
             clone.append(s.name)
         else:
             partial.append(s.name)
@@ -120,7 +152,7 @@ class ResumeSource:
     step: str | None = None
     plan: ResumePlan | None = None
     _index: dict[tuple[str, tuple[tuple[str, int], ...]], TaskRecord] = field(default_factory=dict)
-    _forced: set[str] = field(default_factory=set)
+    _parent_steps: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -136,13 +168,21 @@ class ResumeSource:
     def bind(self, graph: FlowGraph) -> ResumePlan:
         self.plan = plan_resume(graph, self.origin, self.tasks, self.requested_step)
         self.step = self.plan.resume_step
-        self._forced = descendants(graph, self.step) if self.requested_step else set()
-        self._index = {
-            (t.step, _task_path(t)): t for t in self.tasks if t.status in _OK and t.step in graph
+        forced = descendants(graph, self.step) if self.requested_step else set()
+        reusable = reusable_tasks(graph, self.tasks, forced)
+        self._parent_steps = {
+            t.task_id: tuple(reusable[p].step for p in t.parents) for t in reusable.values()
         }
+        self._index = {(t.step, _task_path(t)): t for t in reusable.values()}
         return self.plan
 
     def match(self, pending: PendingTask) -> TaskRecord | None:
-        if pending.step in self._forced:
+        """The origin task to clone for `pending`, if it may be reused.
+
+        The task in the same place (step and split/foreach indices) must be reusable and have
+        come from the same parent steps, in the same order, as `pending` does now.
+        """
+        origin = self._index.get((pending.step, pending.path))
+        if origin is None or self._parent_steps[origin.task_id] != pending.parent_steps:
             return None
-        return self._index.get((pending.step, pending.path))
+        return origin

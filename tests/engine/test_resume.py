@@ -428,3 +428,74 @@ def _wait_for(condition, limit: float = 60.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_step_inserted_above_succeeded_tasks_makes_them_run_again(env):
+    """Their input now comes from the new step: reusing them would silently mix old and new."""
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("2")
+    assert env.run().exit_code == 1
+    (env.dir / "bad").unlink()
+    env.edit('self.next(self.body, foreach="items")', 'self.next(self.prep, foreach="items")')
+    env.edit(
+        "    @step\n    def body(self):",
+        "    @step\n    def prep(self):\n        self.bonus = 1000\n"
+        "        self.next(self.body)\n\n    @step\n    def body(self):",
+    )
+    env.edit("self.input * self.alpha  # VERSION 1", "self.input * self.alpha + self.bonus")
+
+    plan = json.loads(env.resume("--plan", "--json").stdout)
+    assert plan["resume_step"] == "prep"
+    assert plan["clone"] == ["start"] and plan["partial"] == []
+    assert env.resume().exit_code == 0
+    resumed = Run("ResumeFlow/2")
+    assert [t.status for t in resumed["body"]] == ["succeeded"] * 4
+    assert resumed.data.values == [1003, 1006, 1009, 1012]
+
+
+def test_resume_of_a_cancelled_run(env):
+    env.write(
+        """
+        import time
+        from pathlib import Path
+        from flowtui import FlowSpec, step
+
+        GO = Path(__file__).with_name("go")
+
+        class CancelFlow(FlowSpec):
+            @step
+            def start(self):
+                self.x = 1
+                self.next(self.wait)
+
+            @step
+            def wait(self):
+                print("waiting", flush=True)
+                while not GO.exists():
+                    time.sleep(0.02)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "run", str(env.file), "--store", str(env.store), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: "waiting" in env.cli("logs", "CancelFlow/1/wait").stdout)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: the runner stops its task and records it
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    assert Run("CancelFlow/1").status == "cancelled"
+    (env.dir / "go").touch()
+    assert env.resume().exit_code == 0
+    resumed = Run("CancelFlow/2")
+    assert resumed.resume_step == "wait"
+    assert resumed["start"].task.status == "cloned"
+    assert resumed["wait"].task.status == "succeeded"
