@@ -201,10 +201,12 @@ def _build_graph(
 def _lineage(classes: dict[str, ast.ClassDef], cls: ast.ClassDef) -> list[ast.ClassDef]:
     """`cls` and the flow classes of the file it derives from, bases first."""
     order: list[ast.ClassDef] = []
+    seen: set[str] = set()
 
     def visit(klass: ast.ClassDef) -> None:
-        if klass in order:
+        if klass.name in seen:  # also stops a redefinition that derives from itself
             return
+        seen.add(klass.name)
         for base in reversed(klass.bases):
             if isinstance(base, ast.Name) and base.id in classes and base.id != klass.name:
                 visit(classes[base.id])
