@@ -209,9 +209,15 @@ def _print_plan(config: object, json_out: bool) -> None:
             ":",
         )
     )
+    counts = {step: (kept, total) for step, kept, total in plan.reused}
+
+    def partly(step: str) -> str:
+        kept, total = counts.get(step, (0, 0))
+        return f"{step} ({kept} of {total} tasks)" if total > 1 else step
+
     rows = [
         ("reuse", plan.clone, "green"),
-        ("reuse some, re-run the rest", plan.partial, "yellow"),
+        ("reuse some, re-run the rest", tuple(partly(s) for s in plan.partial), "yellow"),
         ("run", plan.rerun, "cyan"),
     ]
     for label, steps, style in rows:

@@ -31,6 +31,8 @@ class ResumePlan:
     clone: tuple[str, ...]  # steps whose tasks are all reused
     partial: tuple[str, ...]  # steps where some tasks are reused and the rest re-run
     rerun: tuple[str, ...]  # steps that run again (or for the first time)
+    # (step, tasks reused, tasks the origin run had) for every step that had tasks
+    reused: tuple[tuple[str, int, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class ResumePlan:
             "clone": list(self.clone),
             "partial": list(self.partial),
             "rerun": list(self.rerun),
+            "reused": {step: [kept, total] for step, kept, total in self.reused},
         }
 
 
@@ -130,16 +133,21 @@ def plan_resume(
         resume_step = first
     after_resume_step = descendants(graph, resume_step)
     clone, partial, rerun = [], [], []
+    counts = []
     for s in graph:
         mine = by_step.get(s.name, [])
         kept = [t for t in mine if t.task_id in reusable]
+        if mine:
+            counts.append((s.name, len(kept), len(mine)))
         if not kept:
             rerun.append(s.name)
         elif len(kept) == len(mine) and s.name not in after_resume_step:
             clone.append(s.name)
         else:
             partial.append(s.name)
-    return ResumePlan(origin.run_id, resume_step, tuple(clone), tuple(partial), tuple(rerun))
+    return ResumePlan(
+        origin.run_id, resume_step, tuple(clone), tuple(partial), tuple(rerun), tuple(counts)
+    )
 
 
 @dataclass

@@ -306,6 +306,7 @@ def test_resume_after_the_runner_was_killed_with_sigkill(env):
         "clone": ["start"],
         "partial": [],
         "rerun": ["slow", "end"],
+        "reused": {"start": [1, 1], "slow": [0, 1]},
     }
     (env.dir / "go").touch()
     result = env.resume()
@@ -327,7 +328,7 @@ def test_plan_prints_what_is_reused_and_what_runs_without_running_anything(env):
     assert text.stdout.splitlines() == [
         "Resuming ResumeFlow/1 from step body:",
         "  reuse: start",
-        "  reuse some, re-run the rest: body",
+        "  reuse some, re-run the rest: body (1 of 4 tasks)",
         "  run: join, end",
     ]
     as_json = json.loads(env.resume("--plan", "--json").stdout)
@@ -337,6 +338,7 @@ def test_plan_prints_what_is_reused_and_what_runs_without_running_anything(env):
         "clone": ["start"],
         "partial": ["body"],
         "rerun": ["join", "end"],
+        "reused": {"start": [1, 1], "body": [1, 4]},
     }
     explicit = json.loads(env.resume("start", "--plan", "--json").stdout)
     assert explicit["clone"] == [] and explicit["rerun"] == ["start", "body", "join", "end"]
