@@ -18,11 +18,11 @@ import sys
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import FunctionType, MethodType
+from types import MethodType
 from typing import Any
 
 from flowtui.engine.loader import load_flow_class, user_traceback
-from flowtui.flow import FlowSpec, Parameter, current
+from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, serialize
@@ -337,7 +337,8 @@ def _store_class_constants(flow: FlowSpec) -> None:
         if name.startswith("_") or name in vars(flow):
             continue
         value = getattr(cls, name)
-        if not isinstance(value, (Parameter, FunctionType, MethodType, property, type)):
+        # not methods, classes, parameters or other descriptors (property, cached_property)
+        if not (isinstance(value, (MethodType, type)) or hasattr(type(value), "__get__")):
             setattr(flow, name, value)
 
 

@@ -71,13 +71,13 @@ def flowtui_run(workdir: Path, source: str, env: dict[str, str] | None = None):
     )
 
 
-def latest_end_data(workdir: Path, flow: str):
+def latest_end_task(workdir: Path, flow: str):
     metadata(str(workdir / "store"))
     namespace(None)
     try:
         run = Flow(flow).latest_run
         assert run is not None
-        return run["end"].task.data
+        return run["end"].task
     finally:
         default_namespace()
         default_metadata()
@@ -139,7 +139,7 @@ def test_metaflow_resolves_to_flowtui_whatever_metaflow_is_installed(tmp_path: P
         env={"PYTHONPATH": str(tmp_path / "site")},
     )
     assert ran.returncode == 0, ran.stderr
-    data = latest_end_data(tmp_path, "AliasFlow")
+    data = latest_end_task(tmp_path, "AliasFlow").data
     assert data.flowspec_module == "flowtui.flow.spec"
     assert data.module_in_task == "flowtui.compat"
     assert data.same is True
@@ -205,7 +205,7 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
         ]
     )
     assert any("on flow DecoratedFlow" in line for line in notices)
-    data = latest_end_data(tmp_path, "DecoratedFlow")
+    data = latest_end_task(tmp_path, "DecoratedFlow").data
     assert (data.greeting, data.done) == ("hi", True)  # @environment is honoured
 
 
@@ -247,3 +247,54 @@ def test_a_name_flowtui_does_not_offer_is_one_sentence(
     assert "still runs unchanged on Metaflow itself" in error[0]
     assert "flowtui/" not in ran.stderr.replace(str(tmp_path), "")  # no flowtui frames
     assert line.strip() in ran.stderr  # the user's own line is shown
+
+
+def test_class_constants_are_artifacts_but_methods_and_properties_are_not(tmp_path: Path) -> None:
+    ran = flowtui_run(
+        tmp_path,
+        """
+        import functools
+        from metaflow import FlowSpec, Parameter, step
+
+        class ConstantsFlow(FlowSpec):
+            LIMIT = 3
+            LABELS = ("a", "b")
+            alpha = Parameter("alpha", default=1)
+
+            class Helper:
+                pass
+
+            @property
+            def doubled(self):
+                return self.LIMIT * 2
+
+            @functools.cached_property
+            def cached(self):
+                return self.LIMIT + 1
+
+            @classmethod
+            def make(cls):
+                return cls
+
+            @staticmethod
+            def plain():
+                return 0
+
+            @step
+            def start(self):
+                self.seen = (self.doubled, self.cached, self.LIMIT)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    assert ran.returncode == 0, ran.stderr
+    task = latest_end_task(tmp_path, "ConstantsFlow")
+    data = task.data
+    # `cached` is there because the step cached its value on self (Metaflow 2.19 fails on a
+    # cached_property in a flow class: it tries to store the descriptor as a constant)
+    assert {a.id for a in task} == {"LIMIT", "LABELS", "alpha", "seen", "cached"}
+    assert data.seen == (6, 4, 3)
+    assert data.LABELS == ("a", "b")
