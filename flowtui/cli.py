@@ -360,21 +360,24 @@ def _reader_store(store: str | None) -> Any:
     return Store.open(store, create=False)
 
 
-def _flow_name(file_or_flow: str) -> str:
-    """The flow named by FILE (parsed, not imported) or given by name."""
+def _flow_name(file_or_flow: str, flow: str | None = None) -> str:
+    """The flow named by FILE (parsed, not imported; `flow` picks one of several) or by name."""
     from pathlib import Path
 
     from flowtui.graph import parse_flow, read_flow_file
 
     if file_or_flow.endswith(".py") or Path(file_or_flow).is_file():
         path = Path(file_or_flow)
-        return parse_flow(read_flow_file(path), str(path)).flow_name
+        return parse_flow(read_flow_file(path), str(path), flow).flow_name
     return file_or_flow
 
 
 @app.command("runs")
 def runs_command(
     file_or_flow: str = typer.Argument(..., metavar="FILE|FLOWNAME", help="A flow file or name."),
+    flow: str | None = typer.Option(
+        None, "--flow", help="The flow class, when the file has several."
+    ),
     store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
     all_runs: bool = typer.Option(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
@@ -387,7 +390,7 @@ def runs_command(
 
     try:
         meta = _reader_store(store).meta
-        name = _flow_name(file_or_flow)
+        name = _flow_name(file_or_flow, flow)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     runs = [r for r in meta.runs(name) if all_runs or is_listed(r)]

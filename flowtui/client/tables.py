@@ -47,6 +47,14 @@ def human_duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def started_at(ts: float, now: float) -> str:
+    """`14:03:27` for today, `2024-05-02 14:03` before."""
+    when = datetime.fromtimestamp(ts)
+    if when.date() == datetime.fromtimestamp(now).date():
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
 def _origin(run: RunRecord) -> str:
     if run.kind == "resume":
         return f"resume of {run.origin_run_id} from {run.resume_step}"
@@ -74,7 +82,7 @@ def runs_table(runs: list[RunRecord], *, now: float | None = None) -> Table:
         table.add_row(
             run.run_id,
             Text(run.status, style=STATUS_STYLES.get(run.status, "")),
-            datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M:%S"),
+            started_at(run.created, now),
             duration,
             Text(_origin(run), style="dim"),
             Text(", ".join(run.tags)),
