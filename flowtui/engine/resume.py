@@ -61,17 +61,33 @@ def _task_path(task: TaskRecord) -> tuple[tuple[str, int], ...]:
 
 
 def find_origin(store: Store, flow: str, origin_run_id: str | None) -> RunRecord:
+    """The run to resume: the one asked for, else the flow's latest (spins are not runs).
+
+    A run that is still running cannot be resumed (its tasks are not done yet), nor can a spin
+    (it ran a single step; its origin run is the one to resume).
+    """
     meta = store.meta
     if origin_run_id is not None:
         run = meta.run(origin_run_id)
         if run is None or run.flow != flow:
             ids = ", ".join(r.run_id for r in meta.runs(flow)[:10]) or "none yet"
             raise UsageError(f"{flow} has no run {origin_run_id}; its latest runs are: {ids}.")
-        return run
-    runs = [r for r in meta.runs(flow) if r.kind != "spin"]
-    if not runs:
-        raise UsageError(f"{flow} has no run to resume yet; start one with flowtui run FILE.")
-    return runs[0]
+        if run.kind == "spin":
+            raise UsageError(
+                f"Run {run.run_id} is a spin of step '{run.resume_step}' only; resume the run "
+                f"it started from instead (--origin-run-id {run.origin_run_id})."
+            )
+    else:
+        runs = [r for r in meta.runs(flow) if r.kind != "spin"]
+        if not runs:
+            raise UsageError(f"{flow} has no run to resume yet; start one with flowtui run FILE.")
+        run = runs[0]
+    if run.status == "running":
+        raise UsageError(
+            f"Run {run.run_id} of {flow} is still running; wait for it to finish or cancel it "
+            "(Ctrl-C in its terminal), then resume it."
+        )
+    return run
 
 
 def reusable_tasks(

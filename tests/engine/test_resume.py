@@ -378,6 +378,10 @@ def test_resume_errors_are_one_sentence(env):
     )
     no_run = env.resume("--origin-run-id", "7")
     assert no_run.exit_code == 2 and "has no run 7" in no_run.stderr
+    assert env.cli("spin", str(env.file), "end", "-q").exit_code == 0
+    spin = env.resume("--origin-run-id", "2")
+    assert spin.exit_code == 2
+    assert "Run 2 is a spin of step 'end' only" in spin.stderr.replace("\n", " ")
     assert "Traceback" not in nothing.output + done.output + no_step.output + no_run.output
 
 
@@ -489,6 +493,9 @@ def test_resume_of_a_cancelled_run(env):
     )
     try:
         assert _wait_for(lambda: "waiting" in env.cli("logs", "CancelFlow/1/wait").stdout)
+        live = env.resume("--plan")  # a run still running cannot be resumed yet
+        assert live.exit_code == 2
+        assert "Run 1 of CancelFlow is still running" in live.stderr.replace("\n", " ")
         proc.send_signal(signal.SIGINT)  # Ctrl-C: the runner stops its task and records it
         assert proc.wait(timeout=60) == 130
     finally:
