@@ -3,8 +3,7 @@
 Usage: python flowtui_dump.py STORE FLOW OUT.pickle   (dumps the flow's latest run)
 
 Writes the same shape as `metaflow_dump.py`, plus the run's id (nothing when the flow has no
-run). The client has no foreach-stack accessor (only `Task.index`, the innermost one), so the
-nested key comes from the task's stored record.
+run). Tasks are keyed by `Task.foreach_indices`, as Metaflow's by its `_foreach_stack`.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ def main() -> None:
                 if task.status == "failed":
                     failed.append(step.id)
                 continue
-            key = tuple(int(frame[0]) for frame in task._record.foreach_stack)
+            key = task.foreach_indices
             steps.setdefault(step.id, {})[key] = {
                 a.id: comparable(a.data) for a in task if not a.id.startswith("_")
             }
