@@ -8,11 +8,10 @@ so inside a running step the client reads the store of the run it belongs to.
 
 from __future__ import annotations
 
-import getpass
-import os
 import threading
 from pathlib import Path
 
+from flowtui.flow.current import resolve_username
 from flowtui.store import Store, find_store_root
 
 _UNSET = object()
@@ -22,7 +21,7 @@ _local = threading.local()
 
 
 def current_user() -> str:
-    return os.environ.get("USER") or getpass.getuser()
+    return resolve_username()
 
 
 def namespace(ns: str | None) -> str | None:

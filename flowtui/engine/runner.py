@@ -9,7 +9,6 @@ new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTER
 
 from __future__ import annotations
 
-import getpass
 import os
 import select
 import signal
@@ -36,6 +35,7 @@ from flowtui.engine.task import (
     type_name,
 )
 from flowtui.errors import UsageError
+from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, StepKind
@@ -168,7 +168,7 @@ class Runner:
         else:
             params = self._store_params(flow.values)
         self.params = params
-        self.user = os.environ.get("USER") or getpass.getuser()
+        self.user = resolve_username()
         self.decorators = self._decorators()
         self.run_id = meta.create_run(
             self.flow_name,

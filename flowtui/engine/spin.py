@@ -13,8 +13,6 @@ retries, @catch, @timeout and artifact handling.
 
 from __future__ import annotations
 
-import getpass
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from flowtui.engine.report import ConsoleReporter, Reporter
 from flowtui.engine.runner import RunConfig, Runner, checked_graph, prepare
 from flowtui.engine.scheduler import Frame, PendingTask
 from flowtui.errors import UsageError
+from flowtui.flow.current import resolve_username
 from flowtui.graph.model import FlowGraph
 from flowtui.store import Store, TaskRecord
 
@@ -167,7 +166,7 @@ class SpinRunner(Runner):
         )
         self.params = origin.params
         self.resume = None
-        self.user = os.environ.get("USER") or getpass.getuser()
+        self.user = resolve_username()
         self.decorators = self._decorators()
         pending = self._pending(source)
         tags = (*self.spin.tags, SPIN_PERSISTED_TAG) if self.spin.persist else self.spin.tags

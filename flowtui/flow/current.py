@@ -23,6 +23,21 @@ class _TaskContext:
     store: str | None = None
 
 
+def resolve_username() -> str:
+    """Who is running, found as Metaflow finds it: METAFLOW_USER, SUDO_USER, USERNAME, USER
+    (skipping root for the last three), then the login name."""
+    if os.environ.get("METAFLOW_USER"):
+        return os.environ["METAFLOW_USER"]
+    for var in ("SUDO_USER", "USERNAME", "USER"):
+        value = os.environ.get(var)
+        if value and value != "root":
+            return value
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 class Current:
     """Attributes are available while a task runs; outside one, `is_running_flow` is False."""
 
@@ -80,7 +95,7 @@ class Current:
 
     @property
     def username(self) -> str:
-        return self._get("username") or os.environ.get("USER") or getpass.getuser()
+        return self._get("username") or resolve_username()
 
     @property
     def tags(self) -> tuple[str, ...]:
