@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import engine_flows as flows
 import proctree
+from engine_table import Row, format_row, load_after, machine, table
 
 GROUPS = ("overhead", "foreach", "artifacts", "resume")
 DEFAULT_METAFLOW_PYTHON = "/work/mfvenv/bin/python"
@@ -52,27 +52,6 @@ MEMORY_BUDGET_MB = 300.0
 THROUGHPUT_BUDGET = 0.5
 RESUME_BUDGET_S = 0.5
 CLIENT_BUDGET_MS = 50.0
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the table. Numbers are kept raw for --json; `unit` says how to read them."""
-
-    group: str
-    name: str
-    unit: str  # "s", "ms", "MB", "%", "count", "ms/task"
-    flowtui: float | None
-    metaflow: float | None = None
-    target: str = ""
-    met: bool | None = None
-    note: str = ""
-
-    @property
-    def ratio(self) -> float | None:
-        """Metaflow / flowtui: how many times more Metaflow takes (or holds)."""
-        if self.flowtui and self.metaflow is not None and self.unit != "%":
-            return self.metaflow / self.flowtui
-        return None
 
 
 @dataclass(frozen=True)
@@ -346,7 +325,8 @@ def raw_round_trip(folder: Path, megabytes: int) -> float:
     """Seconds to write `megabytes` MB to a new file, fsync it, and read it back."""
     import random
 
-    payload = random.Random(3).randbytes(megabytes * 1024 * 1024)
+    rng = random.Random(3)
+    payload = b"".join(rng.randbytes(1024 * 1024) for _ in range(megabytes))
     path = folder / "raw.bin"
     began = time.perf_counter()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -378,7 +358,7 @@ def bench_artifacts(b: Bench) -> None:
         return s["loaded"] - s["stored"]
 
     ft = round_trip(lambda: b.flowtui_run(flow, b.scratch("ft-blob"), env=env), "flowtui blob")
-    raw = raw_round_trip(b.workdir, mb)
+    raw = statistics.median(raw_round_trip(b.workdir, mb) for _ in range(3))
     mf = None
     if b.metaflow_python and not b.args.skip_metaflow_blob:
         mf = round_trip(
@@ -391,7 +371,7 @@ def bench_artifacts(b: Bench) -> None:
             "s",
             raw,
             None,
-            note="the reference, same run",
+            note="the reference: median of 3, same run",
         )
     )
     b.add(
@@ -416,6 +396,8 @@ def bench_artifacts(b: Bench) -> None:
         )
     )
 
+
+def bench_passthrough(b: Bench) -> None:
     kb = b.args.pass_kb
     passing = flows.passthrough_flow(10, kb)
     store = b.scratch("ft-pass")
@@ -677,105 +659,6 @@ def bench_client(b: Bench, store: Path, pathspec: str, mf_run_id: str | None) ->
 
 
 # -- output ---------------------------------------------------------------------------------
-def number(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "count":
-        return f"{value:g}"
-    if unit == "%":
-        return f"{value:.0f}%"
-    if unit == "MB":
-        return f"{value:.0f} MB"
-    if unit == "s":
-        return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
-    return f"{value:.2f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-
-
-def verdict(row: Row) -> str:
-    return "" if row.met is None else ("yes" if row.met else "NO")
-
-
-COLUMNS = ("name", "flowtui", "Metaflow", "MF/flowtui", "target", "met")
-
-
-def cells(row: Row) -> tuple[str, ...]:
-    ratio = f"{row.ratio:.1f}x" if row.ratio is not None else ""
-    return (
-        row.name,
-        number(row.flowtui, row.unit),
-        number(row.metaflow, row.unit),
-        ratio,
-        row.target,
-        verdict(row),
-    )
-
-
-def format_row(row: Row) -> str:
-    return "  " + " | ".join(cells(row))
-
-
-def table(rows: list[Row], markdown: bool = False) -> str:
-    body = [COLUMNS, *(cells(r) for r in rows)]
-    if markdown:
-        lines = ["| " + " | ".join(body[0]) + " |", "|" + "---|" * len(COLUMNS)]
-        lines += ["| " + " | ".join(c or " " for c in r) + " |" for r in body[1:]]
-        return "\n".join(lines)
-    widths = [max(len(r[i]) for r in body) for i in range(len(COLUMNS))]
-    out = []
-    for i, r in enumerate(body):
-        out.append(
-            "  ".join(
-                c.ljust(w) if j == 0 else c.rjust(w)
-                for j, (c, w) in enumerate(zip(r, widths, strict=True))
-            ).rstrip()
-        )
-        if i == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def machine(metaflow_python: str | None) -> dict[str, str]:
-    info = {
-        "nproc": str(os.cpu_count()),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "flowtui": _version("flowtui"),
-    }
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    if metaflow_python:
-        done = subprocess.run(
-            [
-                metaflow_python,
-                "-c",
-                "import metaflow, sys; print(metaflow.__version__, sys.version.split()[0])",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode == 0:
-            version, python = done.stdout.split()
-            info["metaflow"] = version
-            info["metaflow_python"] = python
-    return info
-
-
-def load_after() -> str:
-    return f"{os.getloadavg()[0]:.1f}"
-
-
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def metaflow_usable(python: str) -> bool:
     if not Path(python).exists():
         return False
@@ -800,6 +683,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(GROUPS), help=f"groups: {', '.join(GROUPS)}")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--save-json", metavar="PATH", help="also write the JSON object to PATH")
     p.add_argument(
         "--metaflow-python",
         default=os.environ.get("METAFLOW_PYTHON", DEFAULT_METAFLOW_PYTHON),
@@ -823,11 +707,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-RUNNERS: dict[str, Callable[[Bench], None]] = {
-    "overhead": bench_overhead,
-    "foreach": bench_foreach,
-    "artifacts": bench_artifacts,
-    "resume": bench_resume,
+RUNNERS: dict[str, tuple[Callable[[Bench], None], ...]] = {
+    "overhead": (bench_overhead,),
+    "foreach": (bench_foreach,),
+    "artifacts": (bench_artifacts, bench_passthrough),
+    "resume": (bench_resume,),
 }
 
 
@@ -849,28 +733,30 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_dir(args.keep) as workdir:
         b = Bench(args, workdir, [flowtui], metaflow_python)
         for group in args.only.split(","):
-            try:
-                RUNNERS[group](b)
-            except BenchError as e:
-                failures += 1
-                b.notes.append(f"{group}: {e}")
-                print(f"error: {group}: {e}", file=sys.stderr)
+            for measure in RUNNERS[group]:
+                try:
+                    measure(b)
+                except BenchError as e:
+                    failures += 1
+                    b.notes.append(f"{group}: {e}")
+                    print(f"error: {group}: {e}", file=sys.stderr)
     elapsed = time.perf_counter() - began
     info = machine(metaflow_python)
     info["load"] = f"{load_before} before, {load_after()} after (1-min average)"
+    document = json.dumps(
+        {
+            "machine": info,
+            "options": vars(args),
+            "seconds": elapsed,
+            "rows": [{**asdict(r), "ratio": r.ratio} for r in b.rows],
+            "notes": b.notes,
+        },
+        indent=2,
+    )
+    if args.save_json:
+        Path(args.save_json).write_text(document + "\n")
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "machine": info,
-                    "options": vars(args),
-                    "seconds": elapsed,
-                    "rows": [{**asdict(r), "ratio": r.ratio} for r in b.rows],
-                    "notes": b.notes,
-                },
-                indent=2,
-            )
-        )
+        print(document)
     else:
         print(table(b.rows, markdown=args.markdown))
         for note in b.notes:
