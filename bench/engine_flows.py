@@ -131,7 +131,8 @@ class BlobFlow(FlowSpec):
     def start(self):
         import random
 
-        self.blob = random.Random(7).randbytes({megabytes} * 1024 * 1024)
+        rng = random.Random(7)  # randbytes takes at most 256 MB at a time
+        self.blob = b"".join(rng.randbytes(1024 * 1024) for _ in range({megabytes}))
         stamp("stored")
         self.next(self.read)
 
