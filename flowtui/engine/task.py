@@ -25,7 +25,7 @@ from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
-from flowtui.store.blobs import ArtifactPickleError, BlobStore, serialize
+from flowtui.store.blobs import ArtifactPickleError, BlobStore
 
 # name -> (hash, type, size, repr)
 ArtifactMap = dict[str, tuple[str, str, int, str]]
@@ -405,8 +405,14 @@ _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
 
 
 def short_repr(value: Any) -> str:
+    """A one-line repr of at most 120 characters, without building a huge one first."""
     try:
-        text = _repr.repr(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            head = bytes(value[:40])
+            more = f"… ({len(value):,} bytes)" if len(value) > 40 else ""
+            text = repr(head) + more
+        else:
+            text = _repr.repr(value)
     except Exception as e:
         text = f"<repr failed: {type(e).__name__}>"
     text = " ".join(text.split())
@@ -439,11 +445,10 @@ def _persist(
         if loaded is value and isinstance(value, _IMMUTABLE) and name in out:
             continue  # read but necessarily unchanged: keep the reference
         try:
-            payload = serialize(value)
+            ref = blobs.put_value(value)
         except ArtifactPickleError as e:
             failures.append(f"self.{name} ({e})")
             continue
-        ref = blobs.put_bytes(payload)
         out[name] = (ref.hash, type_name(value), ref.size, short_repr(value))
     if failures:
         raise StepFailure(

@@ -18,7 +18,6 @@ from flowtui.store.blobs import (
     BlobMissingError,
     BlobRef,
     BlobStore,
-    serialize,
 )
 from flowtui.store.metadata import (
     ArtifactRecord,
@@ -45,7 +44,6 @@ __all__ = [
     "Store",
     "TaskRecord",
     "find_store_root",
-    "serialize",
 ]
 
 

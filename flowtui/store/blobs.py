@@ -22,6 +22,7 @@ _RAW = b"R"
 _ZLIB = b"Z"
 _COMPRESS_MIN = 64 * 1024  # below this, compression never pays for its time
 _MMAP_MIN = 1 << 20  # above this, values are unpickled from a memory map (one copy fewer)
+_STREAM_MIN = 1 << 20  # pickles larger than this stream to disk instead of memory
 _SAMPLE = 256 * 1024
 _WORTH_IT = 0.7  # compress when a sample shrinks to under 70%
 
@@ -41,13 +42,6 @@ class BlobRef:
     written: bool  # False when an identical blob was already stored
 
 
-def serialize(value: Any) -> bytes:
-    try:
-        return cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as e:  # cloudpickle raises many kinds for unpicklable values
-        raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
-
-
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -59,7 +53,15 @@ class BlobStore:
         return self.path(digest).exists()
 
     def put_value(self, value: Any) -> BlobRef:
-        return self.put_bytes(serialize(value))
+        """Pickle `value` into the store. Small values are pickled in memory; a large one is
+        streamed into a temp file while it is hashed, so it is never held twice in memory."""
+        sink = _BlobSink(self)
+        try:
+            cloudpickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # cloudpickle raises many kinds for unpicklable values
+            sink.abort()
+            raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
+        return sink.finish()
 
     def put_bytes(self, payload: bytes) -> BlobRef:
         digest = hashlib.sha256(payload).hexdigest()
@@ -67,20 +69,28 @@ class BlobStore:
         if target.exists():
             return BlobRef(digest, len(payload), written=False)
         header, body = _encode(payload)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        tmp = self._temp_path()
+        fd = _create(tmp)
         try:
-            with memoryview(body) as view:
-                os.write(fd, header)
-                written = 0
-                while written < len(view):
-                    written += os.write(fd, view[written : written + (64 << 20)])
+            os.write(fd, header)
+            _write_all(fd, body)
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        self._publish(tmp, target)
         return BlobRef(digest, len(payload), written=True)
+
+    def _temp_path(self) -> Path:
+        _BlobSink.counter += 1
+        return self.root / f".{os.getpid()}.{_BlobSink.counter}.tmp"
+
+    def _publish(self, tmp: Path, target: Path) -> None:
+        """Move a finished temp file to its name (atomic: readers never see a partial blob)."""
+        try:
+            os.replace(tmp, target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
 
     def get_bytes(self, digest: str) -> bytes:
         try:
@@ -110,6 +120,93 @@ class BlobStore:
                 return pickle.loads(zlib.decompress(m[1:]))
             with memoryview(m) as view, view[1:] as payload:
                 return pickle.loads(payload)  # unpickled straight from the page cache
+
+
+def _create(path: Path) -> int:
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    with memoryview(data) as view:
+        written = 0
+        while written < len(view):
+            written += os.write(fd, view[written : written + (64 << 20)])
+
+
+class _BlobSink:
+    """A file-like target for the pickler: buffers small payloads, streams large ones to a
+    temp file (compressed when a sample says it pays) while hashing the uncompressed bytes."""
+
+    counter = 0
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+        self.buffer = bytearray()
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.fd: int | None = None
+        self.tmp: Path | None = None
+        self.compressor: Any = None
+
+    def write(self, data: Any) -> int:
+        n = memoryview(data).nbytes
+        self.size += n
+        if self.fd is None:
+            self.buffer += data
+            if len(self.buffer) >= _STREAM_MIN:
+                self._start()
+            return n
+        self._stream(data)
+        return n
+
+    def _start(self) -> None:
+        sample = bytes(self.buffer[:_SAMPLE])
+        compress = len(zlib.compress(sample, 1)) <= _WORTH_IT * len(sample)
+        self.compressor = zlib.compressobj(1) if compress else None
+        self.tmp = self.store._temp_path()
+        self.fd = _create(self.tmp)
+        os.write(self.fd, _ZLIB if compress else _RAW)
+        pending, self.buffer = self.buffer, bytearray()
+        self._stream(pending)
+
+    def _stream(self, data: Any) -> None:
+        assert self.fd is not None
+        self.hash.update(data)
+        _write_all(self.fd, self.compressor.compress(data) if self.compressor else data)
+
+    def finish(self) -> BlobRef:
+        if self.fd is None:
+            return self.store.put_bytes(bytes(self.buffer))
+        assert self.tmp is not None
+        try:
+            if self.compressor is not None:
+                _write_all(self.fd, self.compressor.flush())
+            digest = self.hash.hexdigest()
+            target = self.store.path(digest)
+            if target.exists():
+                os.close(self.fd)
+                self.fd = None
+                self.tmp.unlink()
+                return BlobRef(digest, self.size, written=False)
+            os.fsync(self.fd)
+        except BaseException:
+            self.abort()
+            raise
+        os.close(self.fd)
+        self.fd = None
+        self.store._publish(self.tmp, target)
+        return BlobRef(digest, self.size, written=True)
+
+    def abort(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
 
 
 def _encode(payload: bytes) -> tuple[bytes, bytes | memoryview]:
