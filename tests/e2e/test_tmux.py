@@ -1,0 +1,90 @@
+"""`flowtui examples/…` in a real terminal: tmux starts it, keys are typed, the screen is read."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
+)
+
+
+class Terminal:
+    """A detached 120x40 tmux session running one command."""
+
+    def __init__(self, command: list[str], cwd: Path) -> None:
+        self.name = f"flowtui-e2e-{uuid.uuid4().hex[:8]}"
+        self.cwd = cwd
+        shell_command = " ".join(_quote(part) for part in command)
+        session = ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40"]
+        program = ["env", "TERM=xterm-256color", "sh", "-c", f"{shell_command}; sleep 30"]
+        subprocess.run([*session, "-c", str(cwd), *program], check=True)
+
+    def screen(self) -> str:
+        result = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return result.stdout
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared on screen; last screen:\n{screen}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def _quote(part: str) -> str:
+    return "'" + part.replace("'", "'\\''") + "'"
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    shutil.copy(EXAMPLES / "hello.py", tmp_path / "hello.py")
+    store = tmp_path / "store"
+    term = Terminal(
+        [sys.executable, "-m", "flowtui", "hello.py", "--store", str(store)], cwd=tmp_path
+    )
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def test_the_dag_is_drawn_and_q_quits(terminal: Terminal) -> None:
+    screen = terminal.wait_for("Quit")  # the footer, drawn last
+    assert "┌" in screen and "start" in screen and "shout" in screen and "end" in screen
+    assert "HelloFlow" in screen
+    terminal.send("q")
+    deadline = time.monotonic() + 10
+    while "┌" in terminal.screen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "┌" not in terminal.screen()
+
+
+def test_r_runs_the_flow_to_success(terminal: Terminal) -> None:
+    terminal.wait_for("Quit")
+    terminal.send("r")
+    terminal.wait_for("Run HelloFlow with parameters", timeout=10)
+    terminal.send("Enter")
+    screen = terminal.wait_for("✔ succeeded", timeout=60)
+    assert "✔ done" in screen

@@ -1,0 +1,497 @@
+"""The app around a real example file: live DAG on save, broken edits, dialogs, runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from flowtui.tui.app import FlowtuiApp, stylesheet_dir
+from flowtui.tui.screens.help import HelpScreen
+from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
+from flowtui.tui.widgets.header import RunHeader
+from flowtui.tui.widgets.problems import ProblemsPanel
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SIZE = (120, 40)
+
+
+def copy_example(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copy(EXAMPLES / name, target)
+    return target
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Let the app work until `condition` holds (fails the test after `timeout` s)."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError("the screen never reached the expected state")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+def dag_text(app: FlowtuiApp) -> str:
+    return "\n".join(app.dag.lines)
+
+
+def problems_text(app: FlowtuiApp) -> str:
+    panel = app.query_one(ProblemsPanel)
+    return str(panel.render()) if panel.display else ""
+
+
+def header_text(app: FlowtuiApp) -> str:
+    return app.query_one(RunHeader).render_header().plain
+
+
+def with_extra_step(source: str) -> str:
+    """`source` with a step `extra` inserted just before `end`."""
+    head, sep, tail = source.rpartition("self.next(self.end)")
+    assert sep, "the example should end a step with self.next(self.end)"
+    source = head + "self.next(self.extra)" + tail
+    marker = "    @step\n    def end("
+    assert marker in source
+    extra = "    @step\n    def extra(self):\n        self.next(self.end)\n\n"
+    return source.replace(marker, extra + marker)
+
+
+def break_line(source: str, needle: str) -> tuple[str, int]:
+    """`source` with the colon removed from the line containing `needle`, and that line."""
+    lines = source.splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if needle in line)
+    lines[number] = lines[number].replace("):", ")", 1)
+    return "".join(lines), number + 1
+
+
+def save_by_rename(path: Path, text: str) -> None:
+    """Save like editors that write a temporary file and rename it over the original."""
+    temporary = path.with_name(f".{path.name}.swp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+async def test_opens_with_the_dag_drawn_and_the_flow_named(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE):
+        assert "start" in dag_text(app) and "end" in dag_text(app)
+        assert app.graph is not None
+        assert header_text(app).startswith(app.graph.flow_name)
+        assert "press r to run" in header_text(app)
+        assert problems_text(app) == ""
+
+
+async def test_saving_a_new_step_redraws_the_dag(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        assert "extra" not in app.dag.boxes
+        path.write_text(with_extra_step(path.read_text()))
+        await wait_until(pilot, lambda: "extra" in app.dag.boxes)
+        assert "extra" in dag_text(app)
+
+
+async def test_an_editor_save_by_rename_is_followed(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        save_by_rename(path, with_extra_step(path.read_text()))
+        await wait_until(pilot, lambda: "extra" in app.dag.boxes)
+        # and the file is still followed after its inode was replaced
+        path.write_text(path.read_text().replace("extra", "polish"))
+        await wait_until(pilot, lambda: "polish" in app.dag.boxes)
+
+
+async def test_a_broken_save_shows_the_line_and_keeps_the_last_dag_dimmed(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    good = path.read_text()
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        steps_before = set(app.dag.boxes)
+        broken, line = break_line(good, "def end(")
+        path.write_text(broken)
+        await wait_until(pilot, lambda: app.dag.has_class("-stale"))
+        assert f"{path}:{line}" in problems_text(app)
+        assert set(app.dag.boxes) == steps_before  # the last good DAG stays
+        path.write_text(good)
+        await wait_until(pilot, lambda: not app.dag.has_class("-stale"))
+        assert problems_text(app) == ""
+
+
+async def test_a_structural_error_is_shown_with_its_line(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    source = path.read_text()
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        head, _, tail = source.rpartition("self.next(self.end)")
+        line = head.count("\n") + 1
+        path.write_text(head + "self.next(self.missing)" + tail)
+        await wait_until(pilot, lambda: app.dag.has_class("-stale"))
+        assert f"{path}:{line}" in problems_text(app)
+        assert "missing" in problems_text(app)
+
+
+async def test_a_deleted_file_is_followed_when_it_comes_back(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    good = path.read_text()
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        path.unlink()
+        await wait_until(pilot, lambda: "was deleted" in problems_text(app))
+        assert app.dag.has_class("-stale")
+        path.write_text(with_extra_step(good))
+        await wait_until(pilot, lambda: "extra" in app.dag.boxes and problems_text(app) == "")
+
+
+async def test_the_selection_is_kept_across_saves(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        chosen = app.dag.selected
+        assert chosen not in (None, "start")
+        path.write_text(with_extra_step(path.read_text()))
+        await wait_until(pilot, lambda: "extra" in app.dag.boxes)
+        assert app.dag.selected == chosen
+
+
+async def test_a_file_broken_from_the_start_opens_with_its_problems(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    broken, line = break_line(path.read_text(), "def start(")
+    path.write_text(broken)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        assert f"{path}:{line}" in problems_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.controller is None  # nothing runs while the file is broken
+
+
+async def test_run_asks_for_parameters_prefilled_typed_and_validated(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "metaflow_style.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        form = app.screen
+        field = form.query_one(Input)
+        assert field.value == "3"  # the default
+        assert "(int)" in " ".join(str(label.render()) for label in form.query(".param-label"))
+        field.value = "three"
+        await pilot.click("#params-run")
+        assert "shards must be an int" in str(form.query_one("#params-error").render())
+        assert app.screen is form and app.controller is None
+        field.value = "2"
+        field.focus()
+        await pilot.press("enter")
+        await run_to_the_end(pilot, app)
+        assert app.controller is not None and "--shards" in app.controller.args
+        assert app.controller.args[app.controller.args.index("--shards") + 1] == "2"
+        run = app.run_state
+        assert run is not None and run.status.value == "succeeded"
+        assert app.dag.states["process"].label == "✔ 2 done"  # a foreach shows its count
+
+
+async def test_cancelling_the_parameters_form_runs_nothing(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        assert app.screen.query_one(Input).value == "world"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ParametersScreen)
+        assert app.controller is None
+
+
+async def test_help_theme_and_palette(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        dark = app.current_theme.dark
+        await pilot.press("t")
+        assert app.current_theme.dark is not dark
+        await pilot.press("ctrl+p")
+        await pilot.press(*"resume from")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app._notifications) > 0)
+        assert any("Run the flow first" in n.message for n in app._notifications)
+
+
+async def test_quitting_while_idle_exits_at_once(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert app.return_code == 0
+
+
+def test_stylesheets_are_found() -> None:
+    assert (stylesheet_dir() / "app.tcss").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.py")))
+async def test_every_example_opens(tmp_path: Path, name: str) -> None:
+    path = copy_example(tmp_path, name)
+    app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=SIZE):
+        assert app.graph is not None
+        assert set(app.dag.boxes) == {step.name for step in app.graph}
+
+
+# -- runs: the real `flowtui run --events` subprocess -------------------------------------
+
+
+async def run_to_the_end(pilot: Pilot[None], app: FlowtuiApp, timeout: float = 60.0) -> None:
+    await wait_until(pilot, lambda: app.controller is not None, timeout=5)
+    await wait_until(
+        pilot,
+        lambda: (
+            app.run_state is not None
+            and app.run_state.status.done
+            and app.controller is not None
+            and not app.controller.running
+        ),
+        timeout=timeout,
+    )
+    await pilot.pause(0.1)
+
+
+def stored_statuses(store: Path, run_id: str) -> dict[str, set[str]]:
+    from flowtui.store import Store
+
+    db = Store.open(store, create=False)
+    try:
+        statuses: dict[str, set[str]] = {}
+        for record in db.meta.tasks(run_id):
+            statuses.setdefault(record.step, set()).add(record.status)
+        return statuses
+    finally:
+        db.close()
+
+
+async def test_a_run_lights_up_the_dag_as_the_store_records_it(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    store = tmp_path / "store"
+    app = FlowtuiApp(path, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await pilot.press("enter")
+        await run_to_the_end(pilot, app)
+        run = app.run_state
+        assert run is not None and run.status.value == "succeeded"
+        assert "succeeded" in header_text(app) and f"run {run.run_id}" in header_text(app)
+        stored = stored_statuses(store, run.run_id)
+        assert set(stored) == set(app.dag.boxes)
+        for step, state in app.dag.states.items():
+            assert state.state == "succeeded" and stored[step] == {"succeeded"}
+        assert "✔ done" in dag_text(app)
+
+
+async def test_a_failure_is_shown_then_resumed_from_the_failed_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLOWTUI_FIX", raising=False)
+    path = copy_example(tmp_path, "flaky.py")
+    store = tmp_path / "store"
+    app = FlowtuiApp(path, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await run_to_the_end(pilot, app)
+        run = app.run_state
+        assert run is not None and run.status.value == "failed"
+        failed_step = run.failed.split("/")[2] if run.failed else None
+        assert failed_step is not None
+        assert app.dag.first_failed == failed_step
+        assert app.dag.selected == failed_step  # the failure is where the eye goes
+        assert app.dag.states[failed_step].state == "failed"
+        failed_task = next(t for t in run.tasks.values() if t.step == failed_step)
+        assert failed_task.error is not None
+        assert failed_task.error.type in detail_text(app)
+        stored = stored_statuses(store, run.run_id)
+        assert stored[failed_step] == {"failed"}
+
+        # the fix lands, then R: the plan is drawn, confirmed, and the resume succeeds
+        monkeypatch.setenv("FLOWTUI_FIX", "1")
+        first_run = run.run_id
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        plan = {step: state.label for step, state in app.dag.states.items()}
+        assert plan[failed_step] == "↻ rerun"
+        assert plan["start"] == "≡ clone"
+        await pilot.press("y")
+        await run_to_the_end(pilot, app)
+        resumed = app.run_state
+        assert resumed is not None and resumed.run_id != first_run
+        assert resumed.status.value == "succeeded"
+        assert resumed.origin_run_id == first_run
+        assert app.dag.states["start"].state == "cloned"
+        assert app.dag.states[failed_step].state == "succeeded"
+        stored = stored_statuses(store, resumed.run_id)
+        assert stored["start"] == {"cloned"}
+        assert stored[failed_step] == {"succeeded"}
+
+
+def detail_text(app: FlowtuiApp) -> str:
+
+    return " ".join(str(widget.render()) for widget in app.query("#detail Static"))
+
+
+SLOW_FLOW = """
+import time
+
+from flowtui import FlowSpec, step
+
+
+class SlowFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.wait)
+
+    @step
+    def wait(self):
+        print("waiting", flush=True)
+        time.sleep(120)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def start_slow_run(tmp_path: Path, pilot: Pilot[None], app: FlowtuiApp) -> None:
+    await pilot.press("r")
+    await wait_until(
+        pilot,
+        lambda: "wait" in app.dag.states and app.dag.states["wait"].state == "running",
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize("key", ["x", "ctrl+c"])
+async def test_cancel_stops_the_runner_and_shows_the_run_cancelled(
+    tmp_path: Path, key: str
+) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW_FLOW)
+    store = tmp_path / "store"
+    app = FlowtuiApp(path, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_slow_run(tmp_path, pilot, app)
+        await pilot.press(key)
+        await run_to_the_end(pilot, app, timeout=20)
+        assert app.run_state is not None
+        assert app.run_state.status.value == "cancelled"
+        assert "cancelled" in header_text(app)
+        assert app.controller is not None and app.controller.process is not None
+        assert app.controller.process.returncode is not None
+        assert app.dag.states["wait"].state != "running"
+
+
+async def test_quitting_during_a_run_asks_then_stops_it(tmp_path: Path) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW_FLOW)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_slow_run(tmp_path, pilot, app)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert app.run_active
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        process = app.controller.process if app.controller else None
+        await pilot.press("y")
+        await wait_until(pilot, lambda: process is not None and process.returncode is not None)
+
+
+async def test_a_run_started_from_a_shell_is_picked_up(tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    path = copy_example(tmp_path, "hello.py")
+    store = tmp_path / "store"
+    app = FlowtuiApp(path, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        shell = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "flowtui", "run", str(path), "--store", str(store), "-q"
+        )
+        assert await shell.wait() == 0
+        await wait_until(
+            pilot,
+            lambda: app.run_state is not None and app.run_state.status.value == "succeeded",
+        )
+        assert app.controller is None  # not started here: read from the store
+        assert all(state.state == "succeeded" for state in app.dag.states.values())
+
+
+async def test_history_lists_runs_and_opens_an_older_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowtui.tui.screens.history import RunHistoryScreen
+
+    monkeypatch.delenv("FLOWTUI_FIX", raising=False)
+    path = copy_example(tmp_path, "flaky.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await run_to_the_end(pilot, app)
+        assert app.run_state is not None
+        failed_run = app.run_state.run_id
+        monkeypatch.setenv("FLOWTUI_FIX", "1")
+        await pilot.press("r")
+        await wait_until(
+            pilot, lambda: app.run_state is not None and app.run_state.run_id != failed_run
+        )
+        await run_to_the_end(pilot, app)
+        assert app.run_state is not None and app.run_state.status.value == "succeeded"
+
+        await pilot.press("ctrl+p")
+        await pilot.press(*"run history")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
+        assert [run.run_id for run in app.screen.runs][-1] == failed_run
+        await pilot.press("down", "enter")  # the older, failed run
+        await wait_until(
+            pilot, lambda: app.run_state is not None and app.run_state.run_id == failed_run
+        )
+        assert app.run_state.status.value == "failed"
+        assert any(state.state == "failed" for state in app.dag.states.values())
+
+
+async def test_a_opens_the_artifacts_of_the_selected_task(tmp_path: Path) -> None:
+    from flowtui.tui.screens.artifacts import ArtifactsScreen
+
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await pilot.press("enter")
+        await run_to_the_end(pilot, app)
+        app.dag.focus()
+        await pilot.press("down")
+        step = app.dag.selected
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
+        assert isinstance(app.screen, ArtifactsScreen)
+        assert app.screen.pathspec.split("/")[2] == step
