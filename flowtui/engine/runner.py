@@ -372,8 +372,8 @@ class Runner:
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
         stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
         request = self._request(pending, task_id, attempt, str(stdout), str(stderr))
+        proc = self.executor.launch(request)  # first: the task starts while we record it
         self.store.meta.start_attempt(task_id, attempt, str(stdout), str(stderr))
-        proc = self.executor.launch(request)
         now = time.time()
         limit = self.decorators[pending.step].get("timeout", {}).get("seconds")
         self.running[proc.result_fd] = _Running(
