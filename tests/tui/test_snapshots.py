@@ -1,0 +1,196 @@
+"""Snapshots of the main screens at 120x40: idle, broken file, narrow, mid-run, failed, plan.
+
+Run states come from a fixed event stream fed to the app exactly as the runner's would be, so
+the pictures do not depend on timing. Review a changed snapshot before accepting it
+(`pytest --snapshot-update`, then look at snapshot_report.html).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from flowtui.engine.events import RunState
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.controller import RunController
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SIZE = (120, 40)
+T0 = 1_700_000_000.0
+
+TRACEBACK = 'File "flaky.py", line 40, in train\n    raise RuntimeError("train is broken")'
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """Copy an example into an empty working directory; the screen shows a relative path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLOWTUI_STORE", raising=False)
+
+    def copy(name: str) -> str:
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+        return name
+
+    return copy
+
+
+def event(kind: str, ts: float, **fields: Any) -> dict[str, Any]:
+    return {"event": kind, "ts": ts, **fields}
+
+
+def task_events(
+    flow: str, step: str, task_id: int, ts: float, outcome: str
+) -> list[dict[str, Any]]:
+    pathspec = f"{flow}/1/{step}/{task_id}"
+    log = Path("logs") / f"{step}.{task_id}"
+    log.parent.mkdir(exist_ok=True)
+    log.with_suffix(".out").write_text(f"{step} says hello\n")
+    log.with_suffix(".err").write_text("")
+    common = {"pathspec": pathspec, "step": step, "task_id": str(task_id), "attempt": 0}
+    events = [
+        event(
+            "task_started",
+            ts,
+            index=None,
+            stdout=str(log.with_suffix(".out")),
+            stderr=str(log.with_suffix(".err")),
+            **common,
+        )
+    ]
+    if outcome == "succeeded":
+        events.append(event("task_finished", ts + 1.5, duration=1.5, **common))
+    elif outcome == "failed":
+        error = {
+            "type": "RuntimeError",
+            "message": "train is broken on purpose; set FLOWTUI_FIX=1 and resume",
+            "traceback": TRACEBACK,
+        }
+        events.append(
+            event(
+                "task_failed", ts + 2.0, will_retry=False, error=error, reason="exception", **common
+            )
+        )
+    return events
+
+
+def feed(
+    app: FlowtuiApp, flow: str, steps: list[tuple[str, str]], finished: str | None, t0: float
+) -> None:
+    """Post a run's events to the app as the controller does: a batch, then the exit."""
+    app.run_state = RunState()
+    events = [
+        event(
+            "run_started",
+            t0,
+            flow=flow,
+            run_id="1",
+            pathspec=f"{flow}/1",
+            store="store",
+            origin_run_id=None,
+            params={},
+        )
+    ]
+    for number, (step, outcome) in enumerate(steps, start=1):
+        events += task_events(flow, step, number, t0 + number * 2, outcome)
+    if finished is not None:
+        failed = next(
+            (f"{flow}/1/{s}/{n}" for n, (s, o) in enumerate(steps, 1) if o == "failed"), None
+        )
+        events.append(
+            event(
+                "run_finished",
+                t0 + 30,
+                pathspec=f"{flow}/1",
+                run_id="1",
+                status=finished,
+                duration=30.0,
+                failed=failed,
+            )
+        )
+    app.post_message(RunController.Events(events))
+    if finished is not None:
+        app.post_message(RunController.Exited(1 if finished == "failed" else 0, cancelled=False))
+
+
+def test_idle_main_screen(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False)
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_broken_file_keeps_the_last_dag_dimmed(
+    snap_compare: SnapCompare, here: Callable[[str], str]
+) -> None:
+    name = here("hello.py")
+    app = FlowtuiApp(name, store="store", follow=False)
+
+    async def break_the_file(pilot: Pilot[None]) -> None:
+        source = Path(name).read_text()
+        Path(name).write_text(source.replace("def end(self):", "def end(self)"))
+        app.reload()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=break_the_file)
+
+
+def test_narrow_terminal_rows_view(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False)
+    assert snap_compare(app, terminal_size=(70, 30))
+
+
+def test_help_screen(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
+    app = FlowtuiApp(here("hello.py"), store="store", follow=False)
+    assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
+
+
+def test_mid_run(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False)
+
+    async def run_halfway(pilot: Pilot[None]) -> None:
+        assert app.graph is not None
+        steps = [s.name for s in app.graph]
+        started = time.time() - 0.2  # the header's clock reads 0:00
+        progress = [(steps[0], "succeeded")] + [(s, "running") for s in steps[1:-2]]
+        feed(app, app.graph.flow_name, progress, None, started - 10)
+        await pilot.pause()
+        app.run_state.started = started  # type: ignore[union-attr]
+        app.refresh_run_view()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_halfway)
+
+
+def failed_run(app: FlowtuiApp) -> Callable[[Pilot[None]], Any]:
+    """flaky.py's run as the runner reports it: start and prepare succeed, train fails."""
+
+    async def fail(pilot: Pilot[None]) -> None:
+        outcomes = [("start", "succeeded"), ("prepare", "succeeded"), ("train", "failed")]
+        feed(app, "FlakyFlow", outcomes, "failed", T0)
+        await pilot.pause(0.3)
+
+    return fail
+
+
+def test_failed_run(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+    assert snap_compare(app, terminal_size=SIZE, run_before=failed_run(app))
+
+
+def test_resume_plan(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+
+    async def plan(pilot: Pilot[None]) -> None:
+        await failed_run(app)(pilot)
+        assert app.dag.selected == "train"
+        drawn = {"clone": ["start", "prepare"], "rerun": ["train", "end"], "partial": []}
+        app.push_screen(app.draw_resume_plan("1", "train", drawn))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=plan)
