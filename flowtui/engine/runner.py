@@ -193,31 +193,8 @@ class Runner:
         )
         for message in self._notices():
             self.reporter.notice(message)
-        status = RunStatus.FAILED
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            self.scheduler = Scheduler(self.graph)
-            self._submit([self.scheduler.start()])
-            self._loop()
-            if self.cancel_reason:
-                status = RunStatus.CANCELLED
-            elif self.failed:
-                status = RunStatus.FAILED
-            else:
-                status = RunStatus.SUCCEEDED
-        finally:
-            if self.running:  # cancelled or an internal error: stop what is still running
-                self._terminate_all()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            error = None
-            if self.failed:
-                error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
-            elif status is RunStatus.CANCELLED:
-                error = "cancelled"
-            meta.finish_run(self.run_id, status.value, error)
+        self.scheduler = Scheduler(self.graph)
+        status = self._drive([self.scheduler.start()])
         duration = time.time() - started
         self.reporter.run_finished(
             flow=self.flow_name,
@@ -235,6 +212,34 @@ class Runner:
             self.tasks_run,
             self.tasks_cloned,
         )
+
+    def _drive(self, first: list[PendingTask]) -> RunStatus:
+        """Run `first` and all they lead to; record how the run ended. Ctrl-C cancels."""
+        status = RunStatus.FAILED
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self._submit(first)
+            self._loop()
+            if self.cancel_reason:
+                status = RunStatus.CANCELLED
+            elif self.failed:
+                status = RunStatus.FAILED
+            else:
+                status = RunStatus.SUCCEEDED
+        finally:
+            if self.running:  # cancelled or an internal error: stop what is still running
+                self._terminate_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            error = None
+            if self.failed:
+                error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
+            elif status is RunStatus.CANCELLED:
+                error = "cancelled"
+            self.store.meta.finish_run(self.run_id, status.value, error)
+        return status
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         """Ctrl-C / SIGTERM: stop starting tasks; the loop then terminates the running ones.

@@ -13,7 +13,6 @@ retries, @catch, @timeout and artifact handling.
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,30 +192,7 @@ class SpinRunner(Runner):
         )
         for message in self._notices():
             self.reporter.notice(message)
-        status = RunStatus.FAILED
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            self._submit([pending])
-            self._loop()
-            if self.cancel_reason:
-                status = RunStatus.CANCELLED
-            elif self.failed:
-                status = RunStatus.FAILED
-            else:
-                status = RunStatus.SUCCEEDED
-        finally:
-            if self.running:
-                self._terminate_all()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            error = None
-            if self.failed:
-                error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
-            elif status is RunStatus.CANCELLED:
-                error = "cancelled"
-            meta.finish_run(self.run_id, status.value, error)
+        status = self._drive([pending])
         task_ids = [t.task_id for t in meta.tasks(self.run_id)]
         duration = time.time() - started
         self.reporter.run_finished(
