@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from flowtui.errors import FlowtuiError
+
+if TYPE_CHECKING:
+    from flowtui.engine.runner import RunConfig
 
 app = typer.Typer(
     name="flowtui",
@@ -57,7 +61,6 @@ def open_command(
     ),
 ) -> None:
     """Open the TUI on FILE: a live DAG on every save, runs, resume, artifacts."""
-    from pathlib import Path
 
     from flowtui.graph import read_flow_file
 
@@ -104,26 +107,24 @@ def run_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the tasks' output."),
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
-    from pathlib import Path
+    config = _run_config(
+        file, ctx.args, flow=flow, max_workers=max_workers, tags=tuple(tag), store=store
+    )
+    _run_engine(config, events, quiet)
 
+
+def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
+    """A RunConfig for FILE with `--NAME VALUE` parameters, or a one-sentence exit."""
     from flowtui.engine.params import split_param_args
     from flowtui.engine.runner import RunConfig
     from flowtui.graph import read_flow_file
 
     try:
         read_flow_file(Path(file))
-        params = split_param_args(ctx.args)
+        params = split_param_args(param_args)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    config = RunConfig(
-        file=Path(file),
-        flow=flow,
-        params=params,
-        max_workers=max_workers,
-        tags=tuple(tag),
-        store=store,
-    )
-    _run_engine(config, events, quiet)
+    return RunConfig(file=Path(file), params=params, **options)
 
 
 @app.command("resume", context_settings=_EXTRA_ARGS)
@@ -150,24 +151,13 @@ def resume_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the tasks' output."),
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
-    from pathlib import Path
-
-    from flowtui.engine.params import split_param_args
-    from flowtui.engine.runner import RunConfig
-    from flowtui.graph import read_flow_file
-
     if step is not None and step.startswith("--"):  # a parameter, not a step
         ctx.args.insert(0, step)
         step = None
-    try:
-        read_flow_file(Path(file))
-        params = split_param_args(ctx.args)
-    except FlowtuiError as e:
-        raise fail(str(e), e.exit_code) from None
-    config = RunConfig(
-        file=Path(file),
+    config = _run_config(
+        file,
+        ctx.args,
         flow=flow,
-        params=params,
         max_workers=max_workers,
         tags=tuple(tag),
         store=store,
@@ -362,7 +352,6 @@ def _reader_store(store: str | None) -> Any:
 
 def _flow_name(file_or_flow: str, flow: str | None = None) -> str:
     """The flow named by FILE (parsed, not imported; `flow` picks one of several) or by name."""
-    from pathlib import Path
 
     from flowtui.graph import parse_flow, read_flow_file
 
@@ -493,7 +482,6 @@ def spin_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
 ) -> None:
     """Run one step once, with the inputs it had in a past run, and show its artifacts."""
-    from pathlib import Path
 
     from flowtui.client.objects import Task
     from flowtui.client.tables import artifacts_table
