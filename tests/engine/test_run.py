@@ -664,3 +664,12 @@ class ParFlow(FlowSpec):
     for run in runs:
         join = flows.tasks("ParFlow", run.run_id)["join"][0]
         assert flows.artifact(join, "total") == sum(i * i for i in range(20))
+
+
+def test_spawn_start_method_gives_the_same_results(flows):
+    flows.write("branch.py", BRANCHES)
+    ran = flows.run("branch.py", env={"FLOWTUI_START_METHOD": "spawn"})
+    assert ran.code == 0, ran.output
+    join = flows.tasks("BranchFlow")["join"][0]
+    assert flows.artifact(join, "scores") == [1, 2, 3]
+    assert flows.artifact(join, "common") == "shared"
