@@ -495,3 +495,46 @@ async def test_a_opens_the_artifacts_of_the_selected_task(tmp_path: Path) -> Non
         await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
         assert isinstance(app.screen, ArtifactsScreen)
         assert app.screen.pathspec.split("/")[2] == step
+
+
+CHATTY_FLOW = """
+from flowtui import FlowSpec, step
+
+
+class ChattyFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.chatty)
+
+    @step
+    def chatty(self):
+        for i in range(200_000):
+            print(f"line {i} [red]not markup[/red]")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_a_chatty_task_streams_its_logs_and_the_app_keeps_answering(tmp_path: Path) -> None:
+    from flowtui.tui.widgets.task_detail import TaskDetail
+
+    path = tmp_path / "chatty.py"
+    path.write_text(CHATTY_FLOW)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        assert app.dag.selected == "chatty"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "chatty" in app.dag.states)
+        await pilot.press("up")  # keys still work while the log grows
+        assert app.dag.selected == "start"
+        await pilot.press("down")
+        assert app.dag.selected == "chatty"
+        await run_to_the_end(pilot, app)
+        logs = app.query_one(TaskDetail).stdout
+        await wait_until(pilot, lambda: logs.line_count >= 200_000, timeout=30)
+        assert logs.line_count == 200_000
+        assert app.run_state is not None and app.run_state.status.value == "succeeded"
