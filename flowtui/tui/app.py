@@ -92,6 +92,7 @@ class FlowtuiApp(App[None]):
         self.controller: RunController | None = None
         self._stop_watching = asyncio.Event()
         self._newest_run_seen = 0  # the highest run id of this flow seen in the store
+        self._shown_before_run: RunState | None = None
         self._initial = self.check_file()
 
     # -- layout -------------------------------------------------------------------------
@@ -208,6 +209,7 @@ class FlowtuiApp(App[None]):
             self.start_runner(self.runner_args("run", "--events"))
 
     def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None:
+        self._shown_before_run = self.run_state
         self.run_state = RunState(
             flow=self.graph.flow_name if self.graph else "", origin_run_id=origin_run_id
         )
@@ -236,6 +238,13 @@ class FlowtuiApp(App[None]):
     @on(RunController.Exited)
     def on_runner_exited(self, message: RunController.Exited) -> None:
         run = self.run_state
+        if run is not None and not run.run_id:  # the runner refused to start (see its message)
+            self.run_state = self._shown_before_run
+            self.notify(
+                f"The run did not start (exit code {message.returncode}).", severity="error"
+            )
+            self.refresh_run_view()
+            return
         if run is not None and not run.status.done:
             run.status = RunStatus.CANCELLED if message.cancelled else RunStatus.CRASHED
             if run.finished is None:

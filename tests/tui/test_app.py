@@ -538,3 +538,18 @@ async def test_a_chatty_task_streams_its_logs_and_the_app_keeps_answering(tmp_pa
         await wait_until(pilot, lambda: logs.line_count >= 200_000, timeout=30)
         assert logs.line_count == 200_000
         assert app.run_state is not None and app.run_state.status.value == "succeeded"
+
+
+async def test_a_run_the_runner_refuses_says_why(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "metaflow_style.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_runner(app.runner_args("run", "--events", "--no-such-parameter", "1"))
+        await wait_until(pilot, lambda: app.controller is not None and not app.controller.running)
+        await wait_until(
+            pilot, lambda: any("did not start" in n.message for n in app._notifications)
+        )
+        messages = " ".join(n.message for n in app._notifications)
+        assert "no-such-parameter" in messages  # the runner's own sentence, as a notice
+        assert app.run_state is None
+        assert "no run yet" in header_text(app)
