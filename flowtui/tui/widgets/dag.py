@@ -213,7 +213,12 @@ class DagView(ScrollView, can_focus=True):
             lines = [str(line) for line in render_rows(graph, self.status_labels)]
             boxes = self._row_boxes(graph, lines)
         else:
-            boxes = {name: Region(box.x, box.y, box.w, box.h) for name, box in canvas.boxes.items()}
+            margin = max(0, (available - width) // 2)  # centred when narrower than the view
+            lines = [" " * margin + line for line in lines]
+            boxes = {
+                name: Region(box.x + margin, box.y, box.w, box.h)
+                for name, box in canvas.boxes.items()
+            }
             self.step_layers = {name: box.layer for name, box in canvas.boxes.items()}
         self.lines = lines
         self.boxes = boxes
