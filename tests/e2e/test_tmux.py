@@ -88,3 +88,29 @@ def test_r_runs_the_flow_to_success(terminal: Terminal) -> None:
     terminal.send("Enter")
     screen = terminal.wait_for("✔ succeeded", timeout=60)
     assert "✔ done" in screen
+
+
+def test_fail_edit_save_resume_succeeds(tmp_path: Path) -> None:
+    """The loop of the issue: a step fails, the file is fixed elsewhere, R resumes it."""
+    flow = tmp_path / "flaky.py"
+    shutil.copy(EXAMPLES / "flaky.py", flow)
+    command = [sys.executable, "-m", "flowtui", "flaky.py", "--store", str(tmp_path / "store")]
+    term = Terminal(["env", "-u", "FLOWTUI_FIX", *command], cwd=tmp_path)
+    try:
+        term.wait_for("Quit")
+        term.send("r")
+        screen = term.wait_for("✖ failed", timeout=60)
+        assert "RuntimeError" in screen
+        source = flow.read_text()
+        fixed = source.replace('os.environ.get("FLOWTUI_FIX") != "1"', "False")
+        assert fixed != source
+        flow.write_text(fixed)  # saved from another editor
+        time.sleep(0.5)
+        term.send("R")
+        screen = term.wait_for("Resume run", timeout=20)
+        assert "≡ clone" in screen and "↻ rerun" in screen
+        term.send("y")
+        screen = term.wait_for("✔ succeeded", timeout=60)
+        assert "≡ cloned" in screen and "resumed from 1" in screen
+    finally:
+        term.close()
