@@ -255,8 +255,21 @@ class FlowtuiApp(App[None]):
                 self.dag.select(failed_step)
         self.refresh_run_view()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out in the footer what cannot be done now (run while running, and so on)."""
+        active = self.run_active
+        if action == "run":
+            return None if active else True
+        if action == "cancel_run":
+            return True if active else None
+        if action == "resume":
+            has_run = self.run_state is not None and bool(self.run_state.run_id)
+            return True if has_run and not active else None
+        return True
+
     def refresh_run_view(self) -> None:
         """Redraw everything that shows the run: DAG states, header, detail pane."""
+        self.refresh_bindings()
         run = self.run_state
         header = self.query_one(RunHeader)
         header.show(self.graph.flow_name if self.graph else None, run)

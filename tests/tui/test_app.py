@@ -13,6 +13,7 @@ from textual.widgets import Input
 
 from flowtui.tui.app import FlowtuiApp, stylesheet_dir
 from flowtui.tui.screens.help import HelpScreen
+from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
@@ -224,11 +225,14 @@ async def test_help_theme_and_palette(tmp_path: Path) -> None:
         await pilot.press("t")
         assert app.current_theme.dark is not dark
         await pilot.press("ctrl+p")
-        await pilot.press(*"resume from")
+        await pilot.press(*"run history")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app._notifications) > 0)
-        assert any("Run the flow first" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
+        assert not app.screen.runs  # nothing has run yet
+        await pilot.press("escape")
+        await pilot.press("R", "x")  # greyed out: no run to resume or cancel
+        assert app.controller is None and not isinstance(app.screen, ConfirmScreen)
 
 
 async def test_quitting_while_idle_exits_at_once(tmp_path: Path) -> None:
