@@ -557,3 +557,53 @@ async def test_a_run_the_runner_refuses_says_why(tmp_path: Path) -> None:
         assert "no-such-parameter" in messages  # the runner's own sentence, as a notice
         assert app.run_state is None
         assert "no run yet" in header_text(app)
+
+
+SIDE_EFFECT_FLOW = '''
+from pathlib import Path
+
+Path(__file__).with_name("imported.marker").write_text("the flow module was imported")
+
+from flowtui import FlowSpec, step
+
+
+class Careful(FlowSpec):
+    @step
+    def start(self):
+        """[bold red]not markup[/bold red]"""
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+async def test_user_code_never_runs_in_the_tui_and_its_text_is_not_markup(tmp_path: Path) -> None:
+    path = tmp_path / "careful.py"
+    path.write_text(SIDE_EFFECT_FLOW)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        path.write_text(SIDE_EFFECT_FLOW.replace("Careful", "StillCareful"))
+        await wait_until(
+            pilot, lambda: app.graph is not None and app.graph.flow_name == "StillCareful"
+        )
+        info = str(app.query_one("#step-info").render())
+        assert "[bold red]not markup[/bold red]" in info
+    assert not (tmp_path / "imported.marker").exists()
+
+
+def test_opening_a_missing_file_is_one_sentence(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "flowtui", str(tmp_path / "nope.py")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "nope.py does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
