@@ -479,7 +479,10 @@ async def test_history_lists_runs_and_opens_an_older_one(
             pilot, lambda: app.run_state is not None and app.run_state.run_id == failed_run
         )
         assert app.run_state.status.value == "failed"
-        assert any(state.state == "failed" for state in app.dag.states.values())
+        assert app.dag.states["train"].state == "failed"
+        app.dag.select("train")
+        await pilot.pause(0.2)
+        assert "RuntimeError" in detail_text(app)  # the failure, as the store recorded it
 
 
 async def test_a_opens_the_artifacts_of_the_selected_task(tmp_path: Path) -> None:
