@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,6 +27,22 @@ app = typer.Typer(
 )
 
 err_console = Console(stderr=True, highlight=False)
+
+# Options that several commands share, declared once.
+FlowOption = Annotated[
+    str | None, typer.Option("--flow", help="The flow class, when the file has several.")
+]
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="The store directory (default: .flowtui/).")
+]
+WorkersOption = Annotated[
+    int, typer.Option("--max-workers", min=0, help="Tasks at once (default: CPU count).")
+]
+TagOption = Annotated[list[str], typer.Option("--tag", help="Tag the run (repeatable).")]
+EventsOption = Annotated[
+    bool, typer.Option("--events", help="Write JSON events to stdout (for tools).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -53,12 +69,8 @@ def main(argv: list[str] | None = None) -> None:
 @app.command("open")
 def open_command(
     file: str = typer.Argument(..., help="The flow file to open (it is watched for changes)."),
-    flow: str | None = typer.Option(
-        None, "--flow", help="The flow class, when the file has several."
-    ),
-    store: str | None = typer.Option(
-        None, "--store", help="The store directory (default: .flowtui/)."
-    ),
+    flow: FlowOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Open the TUI on FILE: a live DAG on every save, runs, resume, artifacts."""
 
@@ -95,16 +107,12 @@ def _run_engine(config: object, events: bool, quiet: bool) -> None:
 def run_command(
     ctx: typer.Context,
     file: str = typer.Argument(..., help="The flow file to run."),
-    flow: str | None = typer.Option(
-        None, "--flow", help="The flow class, when the file has several."
-    ),
-    max_workers: int = typer.Option(0, "--max-workers", help="Tasks at once (default: CPU count)."),
-    tag: list[str] = typer.Option([], "--tag", help="Tag the run (repeatable)."),
-    store: str | None = typer.Option(
-        None, "--store", help="The store directory (default: .flowtui/)."
-    ),
-    events: bool = typer.Option(False, "--events", help="Write JSON events to stdout (for tools)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the tasks' output."),
+    flow: FlowOption = None,
+    max_workers: WorkersOption = 0,
+    tag: TagOption = [],  # noqa: B006 - typer copies defaults
+    store: StoreOption = None,
+    events: EventsOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
     config = _run_config(
@@ -137,18 +145,14 @@ def resume_command(
     origin_run_id: str | None = typer.Option(
         None, "--origin-run-id", help="The run to resume (default: the flow's latest run)."
     ),
-    flow: str | None = typer.Option(
-        None, "--flow", help="The flow class, when the file has several."
-    ),
-    max_workers: int = typer.Option(0, "--max-workers", help="Tasks at once (default: CPU count)."),
-    tag: list[str] = typer.Option([], "--tag", help="Tag the run (repeatable)."),
-    store: str | None = typer.Option(
-        None, "--store", help="The store directory (default: .flowtui/)."
-    ),
+    flow: FlowOption = None,
+    max_workers: WorkersOption = 0,
+    tag: TagOption = [],  # noqa: B006 - typer copies defaults
+    store: StoreOption = None,
     plan: bool = typer.Option(False, "--plan", help="Only print what would be reused and re-run."),
     json_out: bool = typer.Option(False, "--json", help="With --plan: print the plan as JSON."),
-    events: bool = typer.Option(False, "--events", help="Write JSON events to stdout (for tools)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the tasks' output."),
+    events: EventsOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
     if step is not None and step.startswith("--"):  # a parameter, not a step
@@ -244,13 +248,10 @@ def parse_flow_file(file: str, flow: str | None) -> Any:
         raise fail(str(e), e.exit_code) from None
 
 
-_FLOW_HELP = "The flow class, when the file has several."
-
-
 @app.command("show")
 def show_command(
     file: str = typer.Argument(..., help="The flow file to draw (read, never run)."),
-    flow: str | None = typer.Option(None, "--flow", help=_FLOW_HELP),
+    flow: FlowOption = None,
     output_format: ShowFormat = typer.Option(
         ShowFormat.TEXT, "--format", help="text: the DAG drawn; json: the graph as data."
     ),
@@ -314,7 +315,7 @@ def _json_fallback(value: object) -> object:
 @app.command("check")
 def check_command(
     file: str = typer.Argument(..., help="The flow file to check (read, never run)."),
-    flow: str | None = typer.Option(None, "--flow", help=_FLOW_HELP),
+    flow: FlowOption = None,
 ) -> None:
     """Lint the flow with Metaflow's checks: each problem as FILE:LINE: message; exit 1 if any."""
     from flowtui.graph import FlowSyntaxError, lint_graph, parse_flow
@@ -338,7 +339,6 @@ def check_command(
 
 
 # -- readers: runs, logs, artifacts (they read the store through flowtui.client) --------------
-_STORE_HELP = "The store directory (default: .flowtui/)."
 
 
 def _reader_store(store: str | None) -> Any:
@@ -364,10 +364,8 @@ def _flow_name(file_or_flow: str, flow: str | None = None) -> str:
 @app.command("runs")
 def runs_command(
     file_or_flow: str = typer.Argument(..., metavar="FILE|FLOWNAME", help="A flow file or name."),
-    flow: str | None = typer.Option(
-        None, "--flow", help="The flow class, when the file has several."
-    ),
-    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+    flow: FlowOption = None,
+    store: StoreOption = None,
     all_runs: bool = typer.Option(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
     ),
@@ -398,7 +396,7 @@ def logs_command(
     stdout_only: bool = typer.Option(False, "--stdout", help="Only the task's stdout."),
     stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
-    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+    store: StoreOption = None,
 ) -> None:
     """Print a task's output (its stdout to stdout, its stderr to stderr)."""
     from flowtui.client import Task
@@ -432,7 +430,7 @@ def logs_command(
 def artifacts_command(
     pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
     name: str | None = typer.Argument(None, help="Print this artifact's value."),
-    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+    store: StoreOption = None,
 ) -> None:
     """List a task's artifacts (name, type, size, short repr), or print one value."""
     from flowtui.client.lookup import resolve_task
@@ -474,11 +472,9 @@ def spin_command(
     persist: bool = typer.Option(
         False, "--persist", help="List the spin among the flow's runs (it is kept apart otherwise)."
     ),
-    flow: str | None = typer.Option(
-        None, "--flow", help="The flow class, when the file has several."
-    ),
+    flow: FlowOption = None,
     tag: list[str] = typer.Option([], "--tag", help="Tag the spin (repeatable)."),
-    store: str | None = typer.Option(None, "--store", help=_STORE_HELP),
+    store: StoreOption = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
 ) -> None:
     """Run one step once, with the inputs it had in a past run, and show its artifacts."""

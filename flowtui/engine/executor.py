@@ -31,6 +31,19 @@ class TaskProcess:
             except (ProcessLookupError, PermissionError):
                 continue
 
+    def poll(self) -> int | None:
+        """The `waitpid` status if the process has exited, else None (never blocks)."""
+        if self.popen is not None:
+            code = self.popen.poll()
+            if code is None:
+                return None
+            return (-code) if code < 0 else (code << 8)
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        return status if pid else None
+
     def wait(self) -> int:
         """Block until the process has exited; returns a `waitpid` status."""
         if self.popen is not None:

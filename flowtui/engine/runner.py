@@ -43,6 +43,7 @@ from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
 from flowtui.store.metadata import HEARTBEAT_EVERY, NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
+TIMEOUT_GRACE = 5.0  # seconds past a task's @timeout before the runner kills it
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Runner:
         self.store = store
         self.reporter = reporter
         self.executor = LocalExecutor()
-        self.max_workers = config.max_workers or os.cpu_count() or 1
+        self.max_workers = max(1, config.max_workers or os.cpu_count() or 1)
         self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
         self.failed: list[tuple[str, TaskError]] = []
         self.running: dict[int, _Running] = {}  # result fd -> running task
@@ -368,6 +369,7 @@ class Runner:
                     readable = []
                 for fd in readable:
                     self._read(fd)
+            self._reap_exited()
             self._check_deadlines()
             self.reporter.tick()
             if time.time() - last_beat > HEARTBEAT_EVERY:
@@ -380,9 +382,12 @@ class Runner:
         proc = self.executor.launch(request)  # first: the task starts while we record it
         self.store.meta.start_attempt(task_id, attempt, str(stdout), str(stderr))
         now = time.time()
-        limit = self.decorators[pending.step].get("timeout", {}).get("seconds")
+        limit = request.timeout
+        # The task stops itself at its @timeout (so @catch and @retry see it); the runner
+        # kills it only if it does not, a little later.
+        deadline = now + limit + TIMEOUT_GRACE if limit else None
         self.running[proc.result_fd] = _Running(
-            pending, task_id, attempt, proc, request, now, now + limit if limit else None
+            pending, task_id, attempt, proc, request, now, deadline
         )
         self.tasks_run += attempt == 0
         self.reporter.task_started(
@@ -446,6 +451,7 @@ class Runner:
             origin_run_id=self.resume.origin.run_id if self.resume else None,
             user=self.user,
             tags=self.config.tags,
+            timeout=decos.get("timeout", {}).get("seconds"),
         )
 
     def _foreach_hash(self, frame: Frame) -> str:
@@ -460,11 +466,26 @@ class Runner:
             chunk = b""
         if chunk:
             running.buffer += chunk
+            if running.buffer.endswith(b"\n"):  # the outcome is complete
+                self._reap(fd, running.proc.poll())
             return
+        self._reap(fd, running.proc.wait())
+
+    def _reap(self, fd: int, status: int | None) -> None:
+        """Record a task whose process has exited (`status` None: not yet, try again later).
+
+        A process the step forked may keep the pipe open after the task itself has exited,
+        so the task's exit, not the pipe's end, is what finishes it."""
+        if status is None:
+            return
+        running = self.running.pop(fd)
         os.close(fd)
-        del self.running[fd]
-        status = running.proc.wait()
         self._outcome(running, status)
+
+    def _reap_exited(self) -> None:
+        for fd, running in list(self.running.items()):
+            if running.buffer.endswith(b"\n"):
+                self._reap(fd, running.proc.poll())
 
     def _outcome(self, running: _Running, status: int) -> None:
         outcome: TaskOutcome | None = None
@@ -526,7 +547,7 @@ class Runner:
         self, running: _Running, outcome: TaskOutcome | None, status: int
     ) -> tuple[TaskError, str]:
         if running.killed == "timeout":
-            limit = (running.deadline or 0) - running.started
+            limit = running.request.timeout or 0
             return TaskError(
                 "TimeoutError",
                 f"step '{running.pending.step}' ran longer than its @timeout of {limit:g} s "

@@ -66,6 +66,8 @@ class TaskRequest:
     origin_run_id: str | None = None
     user: str = ""
     tags: tuple[str, ...] = ()
+    timeout: float | None = None  # @timeout, in seconds
+    runner_pid: int = field(default_factory=os.getpid)
 
 
 @dataclass
@@ -138,6 +140,7 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_runner(req.runner_pid)
     try:
         _redirect_output(req)
         outcome = _run(req)
@@ -164,6 +167,38 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
+
+
+def _die_with_runner(runner_pid: int) -> None:
+    """Ask Linux to kill this task if its runner dies (a task must never outlive its run)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != runner_pid:  # the runner died before the request above took effect
+        os._exit(1)
+
+
+class TimeoutException(Exception):
+    """Raised inside a step that ran longer than its @timeout."""
+
+
+def _arm_timeout(req: TaskRequest) -> None:
+    if not req.timeout:
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise TimeoutException(
+            f"step '{req.step}' ran longer than its @timeout of {req.timeout:g} s and was stopped"
+        )
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, req.timeout)
 
 
 def _redirect_output(req: TaskRequest) -> None:
@@ -248,8 +283,15 @@ def _run(req: TaskRequest) -> TaskOutcome:
     reason: str | None = None
     raised: BaseException | None = None
     try:
-        getattr(flow, req.step)(*args)
+        _arm_timeout(req)
+        try:
+            getattr(flow, req.step)(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         _check_transition(req, flow)
+    except TimeoutException as e:  # the traceback shows the line that was running
+        error = {"type": "TimeoutError", "message": str(e), "traceback": "".join(user_traceback(e))}
+        reason, raised = "timeout", e
     except StepFailure as e:
         error = {"type": "StepError", "message": str(e), "traceback": ""}
         reason, raised = e.reason, e
