@@ -8,7 +8,6 @@ lines elsewhere), and a summary at the end.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from flowtui.graph.model import FlowGraph
 
 class Reporter:
     """Receives every state change of a run. The base class ignores them all."""
+
+    reader_gone = False  # set when whoever follows the run has gone away (cancel it)
 
     def run_started(self, **kw: Any) -> None: ...
     def notice(self, message: str) -> None: ...
@@ -50,13 +51,13 @@ class EventReporter(Reporter):
             self.out.write(encode_event(event, **fields) + "\n")
             self.out.flush()
         except BrokenPipeError:
-            # Whoever followed the run has gone: cancel it as Ctrl-C would (the runner's
-            # SIGTERM handler), and stop writing to the closed pipe.
+            # Whoever followed the run has gone: stop writing to the closed pipe; the runner
+            # sees `reader_gone` and cancels the run as Ctrl-C would.
             self._closed = True
+            self.reader_gone = True
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.out.fileno())
             os.close(devnull)
-            os.kill(os.getpid(), signal.SIGTERM)
 
     def run_started(self, **kw: Any) -> None:
         flow, run_id = kw["flow"], kw["run_id"]
@@ -136,12 +137,14 @@ class ConsoleReporter(Reporter):
     _last_refresh: float = 0.0
     _flow: str = ""
     _run_id: str = ""
+    _file: str = "FILE"
 
     def _print(self, renderable: Any) -> None:
         self.console.print(renderable, soft_wrap=True)
 
     def run_started(self, **kw: Any) -> None:
         self._flow, self._run_id = kw["flow"], kw["run_id"]
+        self._file = kw.get("file") or "FILE"
         self._started = time.time()
         graph: FlowGraph | None = kw.get("graph")
         if graph is not None:
@@ -277,8 +280,10 @@ class ConsoleReporter(Reporter):
         status: RunStatus = kw["status"]
         duration = kw["duration"]
         done = sum(c.done for c in self._steps.values())
+        failed = sum(c.failed for c in self._steps.values())
         cloned = sum(c.cloned for c in self._steps.values())
-        ran = f"{done} tasks" + (f", {cloned} reused" if cloned else "")
+        ran = f"{done} tasks done" + (f", {failed} failed" if failed else "")
+        ran += f", {cloned} reused" if cloned else ""
         pathspec = f"{kw['flow']}/{kw['run_id']}"
         if status is RunStatus.SUCCEEDED:
             self._print(
@@ -295,7 +300,7 @@ class ConsoleReporter(Reporter):
                     ("■ ", "bold yellow"),
                     (pathspec, "bold"),
                     f" was cancelled after {duration:.2f}s. Resume it with "
-                    f"flowtui resume FILE --origin-run-id {kw['run_id']}.",
+                    f"flowtui resume {self._file} --origin-run-id {kw['run_id']}.",
                 )
             )
             return
@@ -313,7 +318,7 @@ class ConsoleReporter(Reporter):
         step = (kw.get("failed") or [("///?",)])[0][0].split("/")[2]
         self._print(
             Text(
-                f"Fix the code, then: flowtui resume FILE  (re-runs from '{step}', reusing "
+                f"Fix the code, then: flowtui resume {self._file}  (re-runs from '{step}', reusing "
                 "every task that succeeded).",
                 style="cyan",
             )

@@ -43,6 +43,13 @@ from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
 from flowtui.store.metadata import HEARTBEAT_EVERY, NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
+_SIGNAL_CAUSES: dict[int, str] = {
+    signal.SIGKILL: "out of memory, or killed from outside?",
+    signal.SIGSEGV: "a crash in native code: a C extension or a corrupt input?",
+    signal.SIGBUS: "a crash in native code: a C extension or a corrupt input?",
+    signal.SIGABRT: "aborted by native code: a failed assertion in a C extension?",
+    signal.SIGTERM: "terminated from outside",
+}
 TIMEOUT_GRACE = 5.0  # seconds past a task's @timeout before the runner kills it
 
 
@@ -191,6 +198,7 @@ class Runner:
             origin_run_id=resume.origin.run_id if resume else None,
             params={k: v["repr"] for k, v in params.items()},
             graph=self.graph,
+            file=str(self.config.file),
         )
         for message in self._notices():
             self.reporter.notice(message)
@@ -350,6 +358,8 @@ class Runner:
     def _loop(self) -> None:
         last_beat = time.time()
         while self.ready or self.running:
+            if self.reporter.reader_gone and self.cancel_reason is None:
+                self.cancel_reason = "the reader of the event stream went away"
             if self.cancel_reason:
                 self._terminate_all()
                 return
@@ -566,10 +576,9 @@ class Runner:
                 name = signal.Signals(sig).name
             except ValueError:
                 name = f"signal {sig}"
+            why = _SIGNAL_CAUSES.get(sig, "killed from outside?")
             return TaskError(
-                "Killed",
-                f"the task process was killed by {name} (out of memory or killed from outside?)",
-                reason="signal",
+                "Killed", f"the task process was killed by {name} ({why})", reason="signal"
             ), "signal"
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
         return TaskError(
