@@ -188,7 +188,9 @@ class FlowtuiApp(App[None]):
             return False
         if self.graph is None or self.dag.has_class("-stale"):
             self.notify(
-                f"Fix the problems in {self.path.name} before running it.", severity="error"
+                f"Fix the problems in {self.path.name} before running it.",
+                severity="error",
+                markup=False,
             )
             return False
         return True
@@ -226,14 +228,13 @@ class FlowtuiApp(App[None]):
             if event.get("event") == "run_started" and self.run_state.run_id.isdigit():
                 self._newest_run_seen = max(self._newest_run_seen, int(self.run_state.run_id))
             if event.get("event") == "notice":
-                self.notify(Text(str(event.get("message", ""))).plain, title="notice", timeout=6)
+                notice = str(event.get("message", ""))
+                self.notify(notice, title="notice", timeout=6, markup=False)
         self.refresh_run_view()
 
     @on(RunController.Stderr)
     def on_runner_stderr(self, message: RunController.Stderr) -> None:
-        self.notify(
-            Text(message.line).plain, title="runner", severity="warning", timeout=8, markup=False
-        )
+        self.notify(message.line, title="runner", severity="warning", timeout=8, markup=False)
 
     @on(RunController.Exited)
     def on_runner_exited(self, message: RunController.Exited) -> None:
@@ -389,12 +390,8 @@ class FlowtuiApp(App[None]):
         self.open_artifacts(task.pathspec)
 
     def open_artifacts(self, pathspec: str) -> None:
-        try:
-            from flowtui.tui.screens.artifacts import ArtifactsScreen
-        except ImportError:
-            message = "The artifacts screen is not available in this version."
-            self.notify(message, severity="warning")
-            return
+        from flowtui.tui.screens.artifacts import ArtifactsScreen
+
         run = self.run_state
         store = (run.store if run else "") or (str(self.store) if self.store else "")
         self.push_screen(ArtifactsScreen(store, pathspec))

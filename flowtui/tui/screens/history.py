@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -21,14 +21,18 @@ from textual.widgets import DataTable, Static
 
 from flowtui.engine.events import RunState, RunStatus, TaskError, TaskState, TaskStatus
 from flowtui.errors import FlowtuiError
-from flowtui.store import Store
-from flowtui.store.metadata import RunRecord, TaskRecord
+
+if TYPE_CHECKING:  # the store is imported when first read, off the first frame's path
+    from flowtui.store import Store
+    from flowtui.store.metadata import RunRecord, TaskRecord
 from flowtui.tui.widgets.header import STATUS_GLYPHS, format_elapsed
 
 
 def open_store(store: str | None) -> Store | None:
     """The store at `store` (or the default one), or None when there is none yet."""
     try:
+        from flowtui.store import Store
+
         return Store.open(store, create=False)
     except FlowtuiError:
         return None

@@ -461,7 +461,9 @@ class LogLines(ScrollView, can_focus=True):
             return
         if message.offset is None:
             self.current_match = None
-            self.notify(f"{message.term!r} is not in this log.", severity="warning", timeout=3)
+            self.notify(
+                f"{message.term!r} is not in this log.", severity="warning", timeout=3, markup=False
+            )
             self.refresh()
             return
         line = self.index.line_at(message.offset)
