@@ -64,9 +64,53 @@ def lint_graph(graph: FlowGraph) -> list[Problem]:
     if not transitions:  # a missing or unknown transition would make its successors orphans
         problems += _check_orphans(steps)
     problems += _check_empty_foreach(steps)
+    problems += _check_parameter_names(graph)
     if not transitions and not cycles and "start" in steps and "end" in steps:
         problems += _check_split_join_balance(steps)
     return sorted(problems, key=lambda p: p.line)
+
+
+# Command-line options a parameter of the same name would collide with: Metaflow's reserved
+# parameter names, and the options of `flowtui run` / `flowtui resume`.
+RESERVED_PARAMETER_NAMES = frozenset(
+    name.replace("-", sep)
+    for name in (
+        "params",
+        "with",
+        "tag",
+        "tags",
+        "namespace",
+        "obj",
+        "decospecs",
+        "run-id-file",
+        "max-num-splits",
+        "max-workers",
+        "max-log-size",
+        "user-namespace",
+        "run-id",
+        "task-id",
+        "runner-attribute-file",
+        "flow",
+        "store",
+        "events",
+        "quiet",
+        "plan",
+        "json",
+        "origin-run-id",
+        "help",
+    )
+    for sep in ("-", "_")
+)
+
+
+def _check_parameter_names(graph: FlowGraph) -> Iterator[Problem]:
+    for param in graph.parameters:
+        if param.name in RESERVED_PARAMETER_NAMES:
+            yield Problem(
+                f"Parameter name '{param.name}' is reserved (it is an option of the run "
+                "command); use a different name.",
+                param.line,
+            )
 
 
 def _check_step_names(steps: _Steps) -> Iterator[Problem]:

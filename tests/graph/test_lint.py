@@ -37,6 +37,21 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "class F",
         "no start step",
     ),
+    "a parameter named like a run option": (
+        """
+        tag = Parameter("tag", default="x")
+
+        @step
+        def start(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+        """,
+        'tag = Parameter("tag"',
+        "Parameter name 'tag' is reserved",
+    ),
     "no end step": (
         """
         @step
