@@ -11,6 +11,7 @@ import hashlib
 import mmap
 import os
 import pickle
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ _ZLIB = b"Z"
 _COMPRESS_MIN = 64 * 1024  # below this, compression never pays for its time
 _MMAP_MIN = 1 << 20  # above this, values are unpickled from a memory map (one copy fewer)
 _STREAM_MIN = 1 << 20  # pickles larger than this stream to disk instead of memory
+_HASH_IN_THREAD = 16 << 20  # chunks larger than this are hashed while they are written
 _SAMPLE = 256 * 1024
 _WORTH_IT = 0.7  # compress when a sample shrinks to under 70%
 
@@ -156,27 +158,42 @@ class _BlobSink:
         n = memoryview(data).nbytes
         self.size += n
         if self.fd is None:
-            self.buffer += data
-            if len(self.buffer) >= _STREAM_MIN:
-                self._start()
-            return n
+            if len(self.buffer) + n < _STREAM_MIN:
+                self.buffer += data
+                return n
+            self._start(data)
         self._stream(data)
         return n
 
-    def _start(self) -> None:
-        sample = bytes(self.buffer[:_SAMPLE])
+    def _start(self, data: Any) -> None:
+        """Open the temp file and write what was buffered; `data` (not copied) comes next."""
+        with memoryview(data) as view:
+            sample = bytes(self.buffer[:_SAMPLE]) + bytes(
+                view[: max(0, _SAMPLE - len(self.buffer))]
+            )
         compress = len(zlib.compress(sample, 1)) <= _WORTH_IT * len(sample)
         self.compressor = zlib.compressobj(1) if compress else None
         self.tmp = self.store._temp_path()
         self.fd = _create(self.tmp)
         os.write(self.fd, _ZLIB if compress else _RAW)
         pending, self.buffer = self.buffer, bytearray()
-        self._stream(pending)
+        if pending:
+            self._stream(pending)
 
     def _stream(self, data: Any) -> None:
         assert self.fd is not None
-        self.hash.update(data)
-        _write_all(self.fd, self.compressor.compress(data) if self.compressor else data)
+        out = self.compressor.compress(data) if self.compressor else data
+        if memoryview(data).nbytes < _HASH_IN_THREAD:
+            self.hash.update(data)
+            _write_all(self.fd, out)
+            return
+        # Hashing releases the GIL: hash a big chunk while it is being written.
+        hasher = threading.Thread(target=self.hash.update, args=(data,))
+        hasher.start()
+        try:
+            _write_all(self.fd, out)
+        finally:
+            hasher.join()
 
     def finish(self) -> BlobRef:
         if self.fd is None:
