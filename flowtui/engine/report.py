@@ -228,6 +228,7 @@ class ConsoleReporter(Reporter):
             self._last_refresh = now
 
     def _drain(self, pathspec: str, final: bool = False) -> None:
+        """Print the lines a task has written since last time (all of them when `final`)."""
         tails = self._tails.get(pathspec)
         if not tails:
             return
@@ -235,23 +236,26 @@ class ConsoleReporter(Reporter):
             try:
                 with open(tail.path, "rb") as f:
                     f.seek(tail.offset)
-                    data = f.read(1 << 20)
+                    while True:
+                        data = f.read(1 << 20)
+                        tail.offset += len(data)
+                        self._print_lines(tail, data, final and len(data) < 1 << 20)
+                        if not final or len(data) < 1 << 20:
+                            break
             except FileNotFoundError:
                 continue
-            tail.offset += len(data)
-            data = tail.partial + data
-            lines = data.split(b"\n")
-            tail.partial = lines.pop()
-            if final and tail.partial:
-                lines.append(tail.partial)
-                tail.partial = b""
-            for raw in lines:
-                line = raw.decode("utf-8", errors="replace").rstrip("\r")
-                self._print(
-                    Text.assemble((f"{tail.label} ", "dim cyan"), Text(line, style=tail.style))
-                )
         if final:
             del self._tails[pathspec]
+
+    def _print_lines(self, tail: _Tail, data: bytes, last: bool) -> None:
+        lines = (tail.partial + data).split(b"\n")
+        tail.partial = lines.pop()
+        if last and tail.partial:
+            lines.append(tail.partial)
+            tail.partial = b""
+        for raw in lines:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            self._print(Text.assemble((f"{tail.label} ", "dim cyan"), Text(line, style=tail.style)))
 
     def _status(self) -> Any:
         parts = []
@@ -313,7 +317,7 @@ class ConsoleReporter(Reporter):
             self._print(
                 Text.assemble(("  ", ""), (failed_pathspec, "bold"), ": ", (error.summary(), "red"))
             )
-            if error.traceback:
+            if error.traceback and self.quiet:  # otherwise it was just shown from the log
                 self._print(Text(_indent(error.traceback.rstrip()), style="dim"))
         step = (kw.get("failed") or [("///?",)])[0][0].split("/")[2]
         self._print(

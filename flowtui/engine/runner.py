@@ -625,7 +625,7 @@ def _records(task_id: str, artifacts: ArtifactMap) -> list[ArtifactRecord]:
 
 
 def execute(config: RunConfig, reporter: Reporter) -> RunResult:
-    store = Store.open(config.store)
+    store = Store.open(config.store, create=not config.resume)  # resume needs an existing one
     try:
         return Runner(config, store, reporter).execute()
     finally:

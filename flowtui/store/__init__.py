@@ -79,7 +79,7 @@ class Store:
                     "or pass --store PATH."
                 )
             try:
-                self.root.mkdir(parents=True)
+                self.root.mkdir(parents=True, exist_ok=True)  # two runs may race here
             except OSError as e:
                 raise UsageError(f"Cannot create the store at {self.root}: {e.strerror}.") from None
         self.blobs = BlobStore(self.root / "blobs")

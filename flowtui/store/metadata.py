@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowtui.errors import UsageError
+
 SCHEMA_VERSION = 1
 HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
 HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
@@ -194,22 +196,40 @@ class MetadataDB:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn = sqlite3.connect(
-            path, timeout=60.0, isolation_level=None, check_same_thread=False
+        self.read_only = False
+        try:
+            self._conn = self._connect(f"file:{path}")
+            if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            if not self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
+            ).fetchone():
+                self._conn.executescript(_SCHEMA)  # idempotent: safe when two processes race
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.OperationalError as e:
+            if not path.is_file():
+                raise UsageError(f"Cannot create the store's database {path}: {e}.") from None
+            # A store on read-only media (or without write permission): readers still work.
+            self._conn = self._connect(f"file:{path}?immutable=1")
+            self.read_only = True
+        except sqlite3.DatabaseError as e:
+            raise UsageError(
+                f"{path} is not a flowtui store database ({e}); pass another --store."
+            ) from None
+
+    @staticmethod
+    def _connect(uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=60.0, isolation_level=None, check_same_thread=False
         )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA busy_timeout = 60000")
-        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if not self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
-        ).fetchone():
-            self._conn.executescript(_SCHEMA)  # idempotent: safe when two processes race
-            self._conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
 
     def close(self) -> None:
         self._conn.close()
@@ -218,6 +238,11 @@ class MetadataDB:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (taken immediately, so writers queue rather than deadlock)."""
         c = self._conn
+        if self.read_only:
+            raise UsageError(
+                f"The store at {self.path.parent} is read-only; pass a writable --store to run "
+                "flows or change tags."
+            )
         c.execute("BEGIN IMMEDIATE")
         try:
             yield c

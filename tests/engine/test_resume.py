@@ -366,7 +366,7 @@ def test_a_changed_parameter_is_refused_and_the_same_value_accepted(env):
 def test_resume_errors_are_one_sentence(env):
     env.write(FOREACH)
     nothing = env.resume()
-    assert nothing.exit_code == 2 and "has no run to resume yet" in nothing.stderr
+    assert nothing.exit_code == 2 and "run a flow first" in nothing.stderr  # no store yet
     assert env.run().exit_code == 0
     done = env.resume()
     assert done.exit_code == 2

@@ -784,3 +784,18 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status
+
+
+def test_console_shows_every_line_of_a_chatty_task(flows):
+    body = (
+        "        for i in range(40_000):\n"
+        "            print(f'line {i} ' + 'x' * 80)\n"
+        "        print('last words', end='')"
+    )
+    flows.write("loud.py", _one_step_flow(body))
+    ran = flows.run("loud.py")
+    assert ran.code == 0
+    shown = [line for line in ran.stdout.splitlines() if line.startswith("start/")]
+    assert len(shown) == 40_001  # more than 3 MB of output, none dropped
+    assert shown[-2].endswith("line 39999 " + "x" * 80)
+    assert shown[-1].endswith("last words")  # a last line without a newline is shown whole
