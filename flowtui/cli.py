@@ -446,7 +446,7 @@ def artifacts_command(
         if not list(task):
             out.print(Text(f"{task.pathspec} has no artifacts.", style="dim"))
             return
-        out.print(artifacts_table(task))
+        out.print(artifacts_table(task, out.width))
         return
     try:
         value = art.data
@@ -510,7 +510,7 @@ def spin_command(
         record = st.meta.task(result.task_id)
         if record is not None and st.meta.artifacts(result.task_id):
             out.print(Text(f"Artifacts of {record.pathspec}:", style="bold"))
-            out.print(artifacts_table(Task._make(record, st)))
+            out.print(artifacts_table(Task._make(record, st), out.width))
     raise typer.Exit(result.exit_code)
 
 

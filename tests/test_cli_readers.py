@@ -230,6 +230,20 @@ def test_artifacts_lists_name_type_size_and_short_repr(cli):
     assert "[red]not markup[/red]" in rows["markup"]  # user text is never Rich markup
 
 
+def test_artifacts_list_keeps_names_on_a_narrow_terminal(cli):
+    assert cli("run", str(cli.file), "-q").exit_code == 0
+    result = CliRunner().invoke(
+        app, ["artifacts", "1/start", "--store", str(cli.store)], env={"COLUMNS": "40"}
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["name", "type", "size", "value"]
+    assert sorted(line.split()[0] for line in lines[1:]) == ["big", "fail", "items", "markup"]
+    assert all(len(line) <= 40 for line in lines)
+    big = next(line for line in lines if line.startswith("big"))
+    assert big.endswith("…")  # the long value is cut, not the columns before it
+
+
 def test_artifacts_prints_one_value_and_truncates_big_ones(cli):
     assert cli("run", str(cli.file), "-q").exit_code == 0
     letters = cli("artifacts", "1/join", "letters")

@@ -90,15 +90,25 @@ def runs_table(runs: list[RunRecord], *, now: float | None = None) -> Table:
     return table
 
 
-def artifacts_table(task: Task) -> Table:
-    """A task's artifacts: name, type, size, and the short repr recorded when it was stored."""
+def artifacts_table(task: Task, width: int = 100) -> Table:
+    """A task's artifacts: name, type, size, and the short repr recorded when it was stored.
+
+    Name, type and size are never squeezed out: the value column takes what is left of
+    `width` (the console's), its text cut with an ellipsis."""
+    rows = [(Text(a.id), Text(a.type), Text(human_size(a.size)), Text(a.repr)) for a in task]
+    fixed = [
+        max([len(header), *(r[i].cell_len for r in rows)])
+        for i, header in enumerate(("name", "type", "size"))
+    ]
+    value_width = max(12, width - sum(fixed) - 6)  # two spaces between columns
     table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("name", style="bold", no_wrap=True)
-    table.add_column("type", style="cyan", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("value", overflow="ellipsis", no_wrap=True)
-    for art in task:
-        table.add_row(Text(art.id), Text(art.type), human_size(art.size), Text(art.repr))
+    table.add_column("name", style="bold", no_wrap=True, min_width=fixed[0])
+    table.add_column("type", style="cyan", no_wrap=True, min_width=fixed[1])
+    table.add_column("size", justify="right", no_wrap=True, min_width=fixed[2])
+    table.add_column("value", no_wrap=True, max_width=value_width)
+    for name, type_, size, value in rows:
+        value.truncate(value_width, overflow="ellipsis")
+        table.add_row(name, type_, size, value)
     return table
 
 
