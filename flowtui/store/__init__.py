@@ -15,6 +15,7 @@ from pathlib import Path
 from flowtui.errors import UsageError
 from flowtui.store.blobs import (
     ArtifactPickleError,
+    BlobCorruptError,
     BlobMissingError,
     BlobRef,
     BlobStore,
@@ -36,6 +37,7 @@ __all__ = [
     "ArtifactPickleError",
     "ArtifactRecord",
     "AttemptRecord",
+    "BlobCorruptError",
     "BlobMissingError",
     "BlobRef",
     "BlobStore",

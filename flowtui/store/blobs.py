@@ -37,6 +37,10 @@ class BlobMissingError(Exception):
     """A blob referenced by the metadata is not on disk."""
 
 
+class BlobCorruptError(Exception):
+    """A blob's bytes no longer match the hash it is stored under."""
+
+
 @dataclass(frozen=True)
 class BlobRef:
     hash: str
@@ -108,6 +112,27 @@ class BlobStore:
         return body
 
     def get_value(self, digest: str) -> Any:
+        """Unpickle a stored value. A value that fails to load is checked against its hash, so
+        a damaged blob is reported as such, not as an unpickling error of the user's code."""
+        try:
+            return self._load(digest)
+        except BlobMissingError:
+            raise
+        except Exception:
+            if not self.intact(digest):
+                raise BlobCorruptError(
+                    f"artifact blob {digest[:12]} is damaged (its bytes no longer match their "
+                    "hash); the value is lost, re-run the step that made it"
+                ) from None
+            raise
+
+    def intact(self, digest: str) -> bool:
+        try:
+            return hashlib.sha256(self.get_bytes(digest)).hexdigest() == digest
+        except (OSError, zlib.error, BlobMissingError):
+            return False
+
+    def _load(self, digest: str) -> Any:
         path = self.path(digest)
         try:
             size = path.stat().st_size

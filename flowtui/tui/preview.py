@@ -91,7 +91,7 @@ class PreviewError(Exception):
 
 def load_artifact(store_root: Path, pathspec: str, name: str) -> Any:
     """Unpickle artifact `name` of task `pathspec` (only ever called in the preview process)."""
-    from flowtui.store import BlobMissingError, Store
+    from flowtui.store import BlobCorruptError, BlobMissingError, Store
 
     if not (store_root / "metadata.db").is_file():
         raise PreviewError(f"There is no flowtui store at {store_root}.")
@@ -122,6 +122,11 @@ def load_artifact(store_root: Path, pathspec: str, name: str) -> Any:
         raise PreviewError(
             f"The stored value of {name} ({record.hash[:12]}) is missing from the store; "
             "re-run the step to store it again."
+        ) from None
+    except BlobCorruptError:
+        raise PreviewError(
+            f"The stored value of {name} ({record.hash[:12]}) is damaged: its bytes no longer "
+            "match their hash; re-run the step to store it again."
         ) from None
     except (ImportError, AttributeError) as e:
         raise PreviewError(
