@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+from flowtui import _CLIENT_NAMES
 from flowtui.flow import (
     FlowSpec,
     IncludeFile,
@@ -53,20 +54,7 @@ secrets = ignored_locally("secrets")
 parallel = ignored_locally("parallel")
 
 # Metaflow's client names, served by flowtui.client (imported lazily, on first use).
-CLIENT_NAMES = (
-    "DataArtifact",
-    "Flow",
-    "Metaflow",
-    "Run",
-    "Step",
-    "Task",
-    "default_metadata",
-    "default_namespace",
-    "get_metadata",
-    "get_namespace",
-    "metadata",
-    "namespace",
-)
+CLIENT_NAMES = _CLIENT_NAMES
 
 __all__ = [
     "CLIENT_NAMES",
