@@ -166,18 +166,10 @@ class Runner:
                 self.store, graph.flow_name, self.config.origin_run_id, self.config.resume_step
             )
         flow = prepare(self.config, resume.params if resume else None)
-        self.graph = flow.graph
-        self.flow_name = flow.graph.flow_name
-        self.file = flow.file
-        self.cls = flow.cls
         if resume is not None:
             resume.bind(flow.graph)
-            params = resume.params
-        else:
-            params = self._store_params(flow.values)
-        self.params = params
-        self.user = resolve_username()
-        self.decorators = self._decorators()
+        params = resume.params if resume else self._store_params(flow.values)
+        self._adopt(flow, params)
         self.run_id = meta.create_run(
             self.flow_name,
             file=str(flow.file),
@@ -221,6 +213,16 @@ class Runner:
             self.tasks_run,
             self.tasks_cloned,
         )
+
+    def _adopt(self, flow: PreparedFlow, params: dict[str, Any]) -> None:
+        """Take on the prepared flow and the run's stored parameters."""
+        self.graph = flow.graph
+        self.flow_name = flow.graph.flow_name
+        self.file = flow.file
+        self.cls = flow.cls
+        self.params = params
+        self.user = resolve_username()
+        self.decorators = self._decorators()
 
     def _drive(self, first: list[PendingTask]) -> RunStatus:
         """Run `first` and all they lead to; record how the run ended. Ctrl-C cancels."""

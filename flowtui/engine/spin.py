@@ -23,7 +23,6 @@ from flowtui.engine.report import ConsoleReporter, Reporter
 from flowtui.engine.runner import RunConfig, Runner, checked_graph, prepare
 from flowtui.engine.scheduler import Frame, PendingTask
 from flowtui.errors import UsageError
-from flowtui.flow.current import resolve_username
 from flowtui.graph.model import FlowGraph
 from flowtui.store import Store, TaskRecord
 
@@ -157,16 +156,8 @@ class SpinRunner(Runner):
         origin = meta.run(source.run_id)
         assert origin is not None
         flow = prepare(self.config, origin.params)
-        self.graph, self.flow_name, self.file, self.cls = (
-            flow.graph,
-            flow.graph.flow_name,
-            flow.file,
-            flow.cls,
-        )
-        self.params = origin.params
+        self._adopt(flow, origin.params)
         self.resume = None
-        self.user = resolve_username()
-        self.decorators = self._decorators()
         pending = self._pending(source)
         tags = (*self.spin.tags, SPIN_PERSISTED_TAG) if self.spin.persist else self.spin.tags
         self.run_id = meta.create_run(
