@@ -169,17 +169,26 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
         os._exit(code)
 
 
-def _die_with_runner(runner_pid: int) -> None:
-    """Ask Linux to kill this task if its runner dies (a task must never outlive its run)."""
+def _find_prctl() -> Any:
+    """libc's prctl, looked up once in the runner (so a forked task does not import ctypes)."""
     if not sys.platform.startswith("linux"):
-        return
+        return None
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
+        return None
+
+
+_prctl = _find_prctl()
+
+
+def _die_with_runner(runner_pid: int) -> None:
+    """Ask Linux to kill this task if its runner dies (a task must never outlive its run)."""
+    if _prctl is None:
         return
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != runner_pid:  # the runner died before the request above took effect
         os._exit(1)
 
