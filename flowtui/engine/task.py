@@ -16,7 +16,7 @@ import reprlib
 import signal
 import sys
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MethodType
 from typing import Any
@@ -79,7 +79,7 @@ class TaskOutcome:
     reason: str | None = None  # exception, pickle, exit
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(vars(self))
 
     @classmethod
     def from_json(cls, text: str) -> TaskOutcome:

@@ -80,7 +80,7 @@ class BlobStore:
         try:
             os.write(fd, header)
             _write_all(fd, body)
-            os.fsync(fd)
+            _sync(fd)
         finally:
             os.close(fd)
         self._publish(tmp, target)
@@ -147,6 +147,11 @@ class BlobStore:
                 return pickle.loads(zlib.decompress(m[1:]))
             with memoryview(m) as view, view[1:] as payload:
                 return pickle.loads(payload)  # unpickled straight from the page cache
+
+
+# The data (and the size needed to read it back) must be on disk before the blob gets its
+# name; fdatasync does that without also flushing times.
+_sync = getattr(os, "fdatasync", os.fsync)
 
 
 def _create(path: Path) -> int:
@@ -234,7 +239,7 @@ class _BlobSink:
                 self.fd = None
                 self.tmp.unlink()
                 return BlobRef(digest, self.size, written=False)
-            os.fsync(self.fd)
+            _sync(self.fd)
         except BaseException:
             self.abort()
             raise
