@@ -12,12 +12,13 @@ import json
 import time
 from pathlib import Path, PurePath
 
+from platformdirs import user_downloads_path
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from flowtui.engine.events import RunState, RunStatus, TaskState, apply_event
 from flowtui.errors import FlowtuiError
@@ -30,10 +31,11 @@ from flowtui.tui.screens.history import RunHistoryScreen, list_runs, load_run
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
 from flowtui.tui.watcher import watch_file
 from flowtui.tui.widgets.dag import DagView, plan_states, step_of, step_states
+from flowtui.tui.widgets.footer import KeysFooter
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
-from flowtui.tui.widgets.tasks import TaskList
+from flowtui.tui.widgets.tasks import TaskList, was_cancelled
 
 
 def stylesheet_dir() -> Path:
@@ -49,6 +51,17 @@ def stylesheets() -> list[str | PurePath]:
     """app.tcss first, then every other widget stylesheet, in name order."""
     folder = stylesheet_dir()
     return [folder / "app.tcss", *sorted(p for p in folder.glob("*.tcss") if p.name != "app.tcss")]
+
+
+def count_steps(count: int) -> str:
+    """`1 step`, `2 steps`, `0 steps`."""
+    return f"{count} step" if count == 1 else f"{count} steps"
+
+
+def first_failure(run: RunState) -> str | None:
+    """The pathspec of the run's first failed task; a task stopped by a cancel is none."""
+    task = run.tasks.get(run.failed) if run.failed else None
+    return None if task is not None and was_cancelled(task) else run.failed
 
 
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
@@ -93,6 +106,7 @@ class FlowtuiApp(App[None]):
         self._stop_watching = asyncio.Event()
         self._newest_run_seen = 0  # the highest run id of this flow seen in the store
         self._shown_before_run: RunState | None = None
+        self.file_deleted = False  # the watcher saw the file go (and not come back yet)
         self._initial = self.check_file()
 
     # -- layout -------------------------------------------------------------------------
@@ -109,7 +123,7 @@ class FlowtuiApp(App[None]):
                 yield Static(id="step-info")
                 yield TaskList(id="tasks")
                 yield TaskDetail(id="task-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.show_check(*self._initial)
@@ -149,7 +163,7 @@ class FlowtuiApp(App[None]):
             self.query_one(RunHeader).show(graph.flow_name, self.run_state)
             self.refresh_run_view()
         elif self.graph is None and note:
-            note += " — the DAG appears once the file can be read"
+            note += " The DAG appears once the file can be read."
         dag.set_class(graph is None, "-stale")
         panel.show(problems, note)
 
@@ -160,10 +174,11 @@ class FlowtuiApp(App[None]):
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def follow_file(self) -> None:
         async for exists in watch_file(self.path, self._stop_watching):
+            self.file_deleted = not exists
             if exists:
                 self.show_check(*await asyncio.to_thread(self.check_file))
             else:
-                missing = f"{self.path} was deleted; waiting for it to be saved again"
+                missing = f"{self.path} was deleted; waiting for it to be saved again."
                 self.show_check(None, [], missing)
 
     # -- runs ---------------------------------------------------------------------------
@@ -184,6 +199,13 @@ class FlowtuiApp(App[None]):
         if self.run_active:
             self.notify(
                 "A run is active; cancel it with x before starting another.", severity="warning"
+            )
+            return False
+        if self.file_deleted:
+            self.notify(
+                f"{self.path.name} was deleted; save it again to run it.",
+                severity="error",
+                markup=False,
             )
             return False
         if self.graph is None or self.dag.has_class("-stale"):
@@ -266,6 +288,8 @@ class FlowtuiApp(App[None]):
         if action == "resume":
             has_run = self.run_state is not None and bool(self.run_state.run_id)
             return True if has_run and not active else None
+        if action == "artifacts":
+            return not self.artifacts_shown
         return True
 
     def refresh_run_view(self) -> None:
@@ -275,7 +299,7 @@ class FlowtuiApp(App[None]):
         header = self.query_one(RunHeader)
         header.show(self.graph.flow_name if self.graph else None, run)
         if self.graph is not None and run is not None:
-            self.dag.set_states(step_states(self.graph, run), step_of(run.failed))
+            self.dag.set_states(step_states(self.graph, run), step_of(first_failure(run)))
         self.show_step_detail()
 
     def action_cancel_run(self) -> None:
@@ -336,8 +360,8 @@ class FlowtuiApp(App[None]):
             (origin_run_id, "bold"),
             " from ",
             (step, "bold"),
-            f"?\n{len(clone)} step(s) reused (≡ clone), "
-            f"{len(rerun) + len(partial)} step(s) run again (↻ rerun).",
+            f"?\n{count_steps(len(clone))} reused (≡ clone), "
+            f"{count_steps(len(rerun) + len(partial))} run again (↻ rerun).",
         )
         return ConfirmScreen(question, yes="Resume", no="Cancel")
 
@@ -382,7 +406,16 @@ class FlowtuiApp(App[None]):
         task_list.set_tasks(tasks)
         self.query_one(TaskDetail).show(task_list.selected)
 
+    @property
+    def artifacts_shown(self) -> bool:
+        """The artifacts screen is the one on top (`a` must not stack another)."""
+        from flowtui.tui.screens.artifacts import ArtifactsScreen
+
+        return isinstance(self.screen, ArtifactsScreen)
+
     def action_artifacts(self) -> None:
+        if self.artifacts_shown:
+            return
         task = self.query_one(TaskList).selected
         if task is None:
             self.notify("Select a step that has run to see its artifacts.", timeout=4)
@@ -392,6 +425,8 @@ class FlowtuiApp(App[None]):
     def open_artifacts(self, pathspec: str) -> None:
         from flowtui.tui.screens.artifacts import ArtifactsScreen
 
+        if self.artifacts_shown:
+            return
         run = self.run_state
         store = (run.store if run else "") or (str(self.store) if self.store else "")
         self.push_screen(ArtifactsScreen(store, pathspec))
@@ -457,6 +492,19 @@ class FlowtuiApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save a screenshot (the palette's "Screenshot") into the Downloads folder when there
+        is one, else into the current directory; the notification says where."""
+        if path is None:
+            downloads = user_downloads_path()
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        return super().deliver_screenshot(filename, path, time_format)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
+from textual.widgets._footer import FooterKey
 
 from flowtui.tui.app import FlowtuiApp, stylesheet_dir
 from flowtui.tui.screens.help import HelpScreen
@@ -17,6 +18,8 @@ from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
+from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
+from flowtui.tui.widgets.tasks import TaskList
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SIZE = (120, 40)
@@ -148,6 +151,12 @@ async def test_a_deleted_file_is_followed_when_it_comes_back(tmp_path: Path) -> 
         path.unlink()
         await wait_until(pilot, lambda: "was deleted" in problems_text(app))
         assert app.dag.has_class("-stale")
+        assert f"{path} was deleted; waiting for it to be saved again." in problems_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert said[-1] == "hello.py was deleted; save it again to run it."
+        assert app.controller is None
         path.write_text(with_extra_step(good))
         await wait_until(pilot, lambda: "extra" in app.dag.boxes and problems_text(app) == "")
 
@@ -243,6 +252,53 @@ async def test_quitting_while_idle_exits_at_once(tmp_path: Path) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
     assert app.return_code == 0
+
+
+async def test_the_resume_question_counts_steps_in_words(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=SIZE):
+        plan = {"clone": ["start"], "rerun": ["shout", "end"], "partial": []}
+        dialog = app.draw_resume_plan("1", "shout", plan)
+        assert "1 step reused (≡ clone), 2 steps run again (↻ rerun)." in dialog.question.plain
+
+
+async def test_a_narrow_terminal_keeps_help_and_quit_in_the_footer(tmp_path: Path) -> None:
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        keys = {key.action: key for key in app.query(FooterKey)}
+        for action in ("help", "quit"):
+            assert action in keys
+            assert keys[action].region.right <= 60, f"{action} is cut off the footer"
+            assert keys[action].region.width > 0
+        await pilot.press("question_mark")  # and the keys work
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_the_palette_screenshot_is_saved_where_a_folder_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"  # a home without a Downloads folder
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.chdir(work)
+    path = copy_example(tmp_path, "hello.py")
+    app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(work.glob("*.svg")))
+        saved = next(work.glob("*.svg"))
+        await wait_until(pilot, lambda: any(str(saved) in n.message for n in app._notifications))
+        assert not any("Failed" in n.message for n in app._notifications)
 
 
 def test_stylesheets_are_found() -> None:
@@ -406,7 +462,20 @@ async def test_cancel_stops_the_runner_and_shows_the_run_cancelled(
         assert "cancelled" in header_text(app)
         assert app.controller is not None and app.controller.process is not None
         assert app.controller.process.returncode is not None
-        assert app.dag.states["wait"].state != "running"
+        # the step the cancel stopped shows as cancelled everywhere, not as failed
+        assert app.dag.states["wait"].state == "cancelled"
+        assert app.dag.states["wait"].label == "■ cancelled"
+        assert app.dag.first_failed is None
+        app.dag.select("wait")
+        await pilot.pause()
+        tasks = app.query_one(TaskList)
+        assert tasks.get_row_at(0)[1].plain == "■ cancelled"
+        assert "■ cancelled" in str(app.query_one(TaskHeader).render())
+        # its stdout has a line: that tab is in front, and shows it
+        detail = app.query_one(TaskDetail)
+        assert app.query_one("#task-logs", TabbedContent).active == "stdout-tab"
+        await wait_until(pilot, lambda: detail.stdout.line_count == 1)
+        assert detail.stdout.lines.render_line(0).text.startswith("waiting")
 
 
 async def test_quitting_during_a_run_asks_then_stops_it(tmp_path: Path) -> None:
@@ -502,6 +571,13 @@ async def test_a_opens_the_artifacts_of_the_selected_task(tmp_path: Path) -> Non
         await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
         assert isinstance(app.screen, ArtifactsScreen)
         assert app.screen.pathspec.split("/")[2] == step
+        depth = len(app.screen_stack)
+        await pilot.press("a")  # already shown: not a second copy
+        await pilot.pause()
+        assert len(app.screen_stack) == depth
+        await pilot.press("escape")  # one escape is back on the DAG
+        await wait_until(pilot, lambda: not isinstance(app.screen, ArtifactsScreen))
+        assert len(app.screen_stack) == depth - 1
 
 
 CHATTY_FLOW = """

@@ -14,8 +14,8 @@ from textual.widgets import Static, TabbedContent
 
 from flowtui.engine.events import TaskError, TaskState, TaskStatus
 from flowtui.tui.widgets.logs import LogView
-from flowtui.tui.widgets.task_detail import TaskDetail
-from flowtui.tui.widgets.tasks import TaskList
+from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
+from flowtui.tui.widgets.tasks import TaskList, state_label
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -157,7 +157,7 @@ async def test_failed_task_shows_exception_and_traceback_literally(tmp_path: Pat
         assert panel.startswith("ZeroDivisionError: division by zero [red]")
         assert "self.score = 1 / self.count  # [red]not markup[/red]" in panel
         assert 'File "myflow.py", line 14, in train' in panel
-        header = str(app.query_one("#task-header", Static).render())
+        header = str(app.query_one(TaskHeader).render())
         assert "MyFlow/1/train/11" in header and "failed" in header and "attempt 2" in header
         # stderr is brought forward on failure, and it streams the file
         assert app.query_one(TabbedContent).active == "stderr-tab"
@@ -175,7 +175,7 @@ async def test_a_succeeded_task_has_no_failure_panel_and_shows_stdout(tmp_path: 
         await pilot.pause()
         assert not app.query_one("#task-failure").display
         assert app.query_one(TabbedContent).active == "stdout-tab"
-        header = str(app.query_one("#task-header", Static).render())
+        header = str(app.query_one(TaskHeader).render())
         assert "succeeded" in header and "attempt 1" in header
 
 
@@ -195,6 +195,7 @@ async def test_newer_state_of_the_same_task_keeps_the_log_position(tmp_path: Pat
         assert not detail.stdout.following
 
         error = TaskError("ValueError", "bad input", "")
+        err.write_text("Traceback (most recent call last):\nValueError: bad input\n")
         detail.show(replace(running, status=TaskStatus.FAILED, finished=time.time(), error=error))
         await pilot.pause()
         assert detail.stdout.lines.scroll_y == position
@@ -222,3 +223,71 @@ async def test_a_killed_task_says_why_and_nothing_selected_says_so() -> None:
         await pilot.pause()
         assert app.query_one("#task-empty").display
         assert detail.query_one("#stdout", LogView).path is None
+
+
+async def test_a_cancelled_task_shows_cancelled_and_its_stdout(tmp_path: Path) -> None:
+    out, err = tmp_path / "t.0.out", tmp_path / "t.0.err"
+    out.write_text("waiting\n")
+    err.write_text("a warning on stderr\n")
+    running = task(0, TaskStatus.RUNNING, stdout=str(out), stderr=str(err))
+    cancel = TaskError("Cancelled", "the run was cancelled", reason="cancel")
+    cancelled = replace(running, status=TaskStatus.FAILED, finished=time.time(), error=cancel)
+    app = DetailApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = app.query_one(TaskDetail)
+        detail.show(running)
+        await pilot.pause()
+        detail.show(cancelled)  # the run was cancelled while the task ran
+        await pilot.pause()
+        header = str(app.query_one(TaskHeader).render())
+        assert "■ cancelled" in header and "failed" not in header
+        assert detail.has_class("-cancelled") and not detail.has_class("-failed")
+        assert not app.query_one("#task-failure").display  # not a failure
+        assert app.query_one(TabbedContent).active == "stdout-tab"
+        await wait_until(pilot, lambda: detail.stdout.line_count == 1, "stdout")
+        assert detail.stdout.lines.render_line(0).text.startswith("waiting")
+
+        detail.show(None)  # selected again later: still its stdout
+        await pilot.pause()
+        detail.show(cancelled)
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "stdout-tab"
+
+
+async def test_a_failure_with_nothing_on_stderr_keeps_stdout_in_front(tmp_path: Path) -> None:
+    out, err = tmp_path / "t.0.out", tmp_path / "t.0.err"
+    out.write_text("step output\n")
+    err.touch()
+    error = TaskError("Killed", "signal 9", "", reason="signal")
+    app = DetailApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = app.query_one(TaskDetail)
+        detail.show(task(0, TaskStatus.FAILED, stdout=str(out), stderr=str(err), error=error))
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "stdout-tab"
+        # the empty stderr of a finished task says there is none, not that some may come
+        app.query_one(TabbedContent).active = "stderr-tab"
+        stderr = detail.stderr.lines
+        await wait_until(pilot, lambda: stderr.render_line(0).text.strip() != "", "stderr")
+        assert stderr.render_line(0).text.strip() == "no output"
+
+
+def test_task_states_in_the_list_say_cancelled_for_a_cancelled_task() -> None:
+    cancel = TaskError("Cancelled", "the run was cancelled", reason="cancel")
+    crash = TaskError("Killed", "signal 9", reason="signal")
+    assert state_label(task(0, TaskStatus.FAILED, error=cancel)) == "■ cancelled"
+    assert state_label(task(0, TaskStatus.FAILED, error=crash)) == "✗ failed"
+
+
+async def test_the_header_wraps_between_fields_never_inside_one() -> None:
+    pathspec = "LongerNamedFlow/12/process/345"
+    app = DetailApp()
+    async with app.run_test(size=(54, 30)) as pilot:  # a 52-column header
+        detail = app.query_one(TaskDetail)
+        detail.show(task(0, pathspec=pathspec, index=None, started=time.time() - 0.01))
+        await pilot.pause()
+        header = app.query_one(TaskHeader)
+        lines = [header.render_line(y).text.strip() for y in range(header.content_size.height)]
+        assert lines[0] == f"{pathspec}  ✓ succeeded"
+        assert lines[1].startswith("attempt 1  ") and lines[1].endswith("s")
+        assert len(lines) == 2

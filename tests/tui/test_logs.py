@@ -11,7 +11,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from flowtui.tui.widgets.logs import CACHED_LINES, PLACEHOLDER, LogView
+from flowtui.tui.widgets.logs import CACHED_LINES, FINISHED_PLACEHOLDER, PLACEHOLDER, LogView
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -217,6 +217,22 @@ async def test_no_path_says_no_output_yet() -> None:
     async with app.run_test(size=(60, 10)) as pilot:
         await pilot.pause()
         assert screen_lines(app.query_one(LogView))[0] == PLACEHOLDER
+
+
+async def test_an_empty_log_of_a_finished_task_says_no_output(tmp_path: Path) -> None:
+    log = tmp_path / "stdout.log"
+    log.touch()
+    app = LogApp(log)
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.pause(0.2)
+        assert screen_lines(view)[0] == PLACEHOLDER  # the task may still print
+        view.open(log, finished=True)  # the task finished without printing
+        await pilot.pause()
+        assert screen_lines(view)[0] == FINISHED_PLACEHOLDER
+        view.open(tmp_path / "other.log", finished=True)  # another finished task's log
+        await wait_until(pilot, lambda: screen_lines(view)[0] != "", "the other log's check")
+        assert screen_lines(view)[0] == FINISHED_PLACEHOLDER
 
 
 async def test_a_truncated_or_replaced_file_is_shown_afresh(tmp_path: Path) -> None:

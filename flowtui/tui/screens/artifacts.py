@@ -19,11 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from flowtui.store import ArtifactRecord, MetadataDB
 from flowtui.tui.preview import Preview, preview_command, read_preview
+from flowtui.tui.widgets.footer import KeysFooter
 
 PREVIEW_TIMEOUT = 60.0
 """Seconds a preview may take before it is stopped."""
@@ -104,7 +105,7 @@ class ArtifactsScreen(Screen[None]):
             yield DataTable[Text](id="artifact-list", cursor_type="row")
             with VerticalScroll(id="artifact-preview"):
                 yield Static(id="artifact-preview-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#artifact-list", DataTable)

@@ -26,9 +26,20 @@ from flowtui.engine.events import RunState, TaskState, TaskStatus
 from flowtui.graph.layout import layout_layers
 from flowtui.graph.model import FlowGraph
 from flowtui.graph.render import draw_canvas, render_rows
+from flowtui.tui.widgets.tasks import was_cancelled
 
 #: Step states, each a component class `dag--<state>` styled in styles/app.tcss.
-STATES = ("pending", "running", "retrying", "succeeded", "failed", "cloned", "clone", "rerun")
+STATES = (
+    "pending",
+    "running",
+    "retrying",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "cloned",
+    "clone",
+    "rerun",
+)
 #: Component classes that only add a background (and text attributes) to a box.
 OVERLAYS = frozenset({"selected", "first-failed"})
 
@@ -55,8 +66,11 @@ def _step_state(tasks: list[TaskState], expected: int | None, active: bool) -> S
     total = max(expected or 0, len(tasks))
     done = sum(1 for s in statuses if s.ok)
     counts = f" {done}/{total}" if total > 1 else ""
-    if TaskStatus.FAILED in statuses:
+    cancelled = [t for t in tasks if was_cancelled(t)]
+    if statuses.count(TaskStatus.FAILED) > len(cancelled):
         return StepState("failed", f"✖ failed{counts}")
+    if cancelled:
+        return StepState("cancelled", f"■ cancelled{counts}")
     retrying = [t for t in tasks if t.status is TaskStatus.RETRYING]
     rerunning = [t for t in tasks if t.status is TaskStatus.RUNNING and t.attempt > 0]
     if retrying or rerunning:

@@ -9,6 +9,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from flowtui.engine.events import RunState, RunStatus, TaskStatus
+from flowtui.tui.widgets.tasks import was_cancelled
 
 STATUS_GLYPHS = {
     RunStatus.RUNNING: "●",
@@ -28,9 +29,11 @@ def format_elapsed(seconds: float) -> str:
 
 
 def task_counts(run: RunState) -> dict[TaskStatus, int]:
+    """Tasks per status; a task stopped by a cancel is not counted as failed."""
     counts = dict.fromkeys(TaskStatus, 0)
     for task in run.tasks.values():
-        counts[task.status] += 1
+        if not was_cancelled(task):
+            counts[task.status] += 1
     return counts
 
 
@@ -105,6 +108,9 @@ class RunHeader(Static):
                 text.append(f"  ≡ {counts[TaskStatus.CLONED]}")
             text.append(f"  ● {counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]}")
             text.append(f"  ✖ {counts[TaskStatus.FAILED]}")
+            cancelled = sum(1 for task in run.tasks.values() if was_cancelled(task))
+            if cancelled:
+                text.append(f"  ■ {cancelled}")
         if self.note:
             text.append(f"   {self.note}", style="italic")
         return text

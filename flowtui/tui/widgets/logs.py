@@ -49,6 +49,9 @@ MAX_LINE_BYTES = 16_384
 CACHED_LINES = 512
 """Decoded lines kept around for redraws; the only text the view ever holds."""
 PLACEHOLDER = "no output yet"
+"""Shown while an empty log may still grow (its task is pending or running)."""
+FINISHED_PLACEHOLDER = "no output"
+"""Shown for the empty log of a finished task."""
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]")
 
@@ -190,6 +193,11 @@ class LogLines(ScrollView, can_focus=True):
             self.end = end
             self.widest = widest
 
+    class _Checked(Message, bubble=False):
+        def __init__(self, generation: int) -> None:
+            super().__init__()
+            self.generation = generation
+
     class _Reset(Message, bubble=False):
         def __init__(self, generation: int) -> None:
             super().__init__()
@@ -213,14 +221,21 @@ class LogLines(ScrollView, can_focus=True):
         self.current_match: int | None = None
         self._generation = 0
         self._reader: BinaryIO | None = None
+        self.finished = False
+        """The log will not grow: its task has finished (an empty log says "no output")."""
+        self.checked = True
+        """The file has been looked at since it was opened (so an empty view means empty)."""
 
     # -- opening and tailing -------------------------------------------------------------
 
-    def open(self, path: str | Path | None, *, follow: bool = True) -> None:
-        """Show `path` (None shows nothing) and tail it; `follow` starts at the bottom."""
+    def open(self, path: str | Path | None, *, follow: bool = True, finished: bool = False) -> None:
+        """Show `path` (None shows nothing) and tail it; `follow` starts at the bottom.
+        `finished`: the log will not grow (an empty one says "no output", not "… yet")."""
         self._generation += 1
         self._forget()
         self.path = Path(path) if path is not None else None
+        self.finished = finished
+        self.checked = self.path is None
         self.current_match = None
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.follow = follow
@@ -244,12 +259,21 @@ class LogLines(ScrollView, can_focus=True):
         fh: BinaryIO | None = None
         inode = -1
         pos = 0
+        checked = False
+
+        def rest() -> None:
+            nonlocal checked
+            if not checked:  # the first look at the file is done: say so once
+                checked = True
+                self.post_message(self._Checked(generation))
+            time.sleep(POLL_SECONDS)
+
         try:
             while not worker.is_cancelled:
                 try:
                     stat = os.stat(path)
                 except OSError:  # not created yet, or deleted: keep what is shown
-                    time.sleep(POLL_SECONDS)
+                    rest()
                     continue
                 if fh is None or stat.st_ino != inode or stat.st_size < pos:
                     if fh is not None:  # truncated or replaced: start over
@@ -259,11 +283,11 @@ class LogLines(ScrollView, can_focus=True):
                         fh = open(path, "rb")  # noqa: SIM115 -- lives across iterations
                     except OSError:
                         fh = None
-                        time.sleep(POLL_SECONDS)
+                        rest()
                         continue
                     inode, pos = os.fstat(fh.fileno()).st_ino, 0
                 if stat.st_size <= pos:
-                    time.sleep(POLL_SECONDS)
+                    rest()
                     continue
                 starts: array[int] = array("Q")
                 widest = 0
@@ -278,10 +302,30 @@ class LogLines(ScrollView, can_focus=True):
                     widest = max(widest, chunk_widest)
                     pos += len(chunk)
                 self.post_message(self._Grown(generation, starts, pos, widest))
-                time.sleep(POLL_SECONDS)
+                rest()
         finally:
             if fh is not None:
                 fh.close()
+
+    @on(_Checked)
+    def _on_checked(self, message: _Checked) -> None:
+        if message.generation == self._generation:
+            self.checked = True
+            self.refresh()
+
+    def set_finished(self, finished: bool) -> None:
+        """The log will (not) grow any more: only changes what an empty log says."""
+        if finished != self.finished:
+            self.finished = finished
+            self.refresh()
+
+    @property
+    def placeholder(self) -> str:
+        """What an empty view says: "no output yet" while the log may grow, "no output" once
+        it cannot, nothing while a finished task's file is still being looked at."""
+        if not self.finished:
+            return PLACEHOLDER
+        return FINISHED_PLACEHOLDER if self.checked else ""
 
     @on(_Reset)
     def _on_reset(self, message: _Reset) -> None:
@@ -381,7 +425,8 @@ class LogLines(ScrollView, can_focus=True):
         if self.line_count == 0:
             if y != 0:
                 return Strip.blank(width, base)
-            text = Text(PLACEHOLDER, style=self.get_component_rich_style("loglines--placeholder"))
+            style = self.get_component_rich_style("loglines--placeholder")
+            text = Text(self.placeholder, style=style)
         elif line >= self.line_count:
             return Strip.blank(width, base)
         else:
@@ -533,13 +578,15 @@ class LogView(Widget):
     def following(self) -> bool:
         return self.lines.follow
 
-    def open(self, path: str | Path | None, *, follow: bool = True) -> None:
+    def open(self, path: str | Path | None, *, follow: bool = True, finished: bool = False) -> None:
         """Show and tail `path`; None shows "no output yet". Re-opening the same path keeps
-        the scroll position and search."""
+        the scroll position and search. `finished`: the log will not grow any more, so an
+        empty one says "no output"."""
         new = Path(path) if path is not None else None
         if new is not None and new == self.lines.path:
+            self.lines.set_finished(finished)
             return
-        self.lines.open(new, follow=follow)
+        self.lines.open(new, follow=follow, finished=finished)
 
     @on(LogLines.Followed)
     def _on_followed(self, message: LogLines.Followed) -> None:

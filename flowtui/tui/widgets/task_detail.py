@@ -1,21 +1,31 @@
 """TaskDetail: one task — a header line, the failure panel when it failed, its live logs.
 
 `show(task)` is called with every newer state of the task: the logs keep their place, and the
-stderr tab is brought forward once, when the task fails. Exception text and tracebacks come
-from user code and are shown as plain `Text`, never parsed as markup.
+stderr tab is brought forward once, when the task fails and wrote to stderr (a task stopped by
+a cancelled run is not a failure: it shows as cancelled, with its stdout). Exception text and
+tracebacks come from user code and are shown as plain `Text`, never parsed as markup.
 """
 
 from __future__ import annotations
 
+import os
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from flowtui.engine.events import TaskError, TaskState, TaskStatus
 from flowtui.tui.widgets.logs import LogView
-from flowtui.tui.widgets.tasks import STATUS_GLYPHS, format_duration
+from flowtui.tui.widgets.tasks import (
+    SHOWN_STATES,
+    format_duration,
+    shown_state,
+    state_label,
+    was_cancelled,
+)
 
 EMPTY = "Select a task to see its logs."
 
@@ -27,20 +37,70 @@ REASONS = {
 }
 
 
-def header_text(task: TaskState) -> Text:
-    """`Flow/1/train/4  ✗ failed  attempt 2  3.1s  cloned from Flow/0/train/2`."""
-    text = Text()
-    text.append(task.pathspec, style="bold")
-    text.append(f"  {STATUS_GLYPHS[task.status]} {task.status.value}")
+def header_fields(task: TaskState) -> list[Text]:
+    """`Flow/1/train/4`, `✗ failed`, `attempt 2`, `3.1s`, `cloned from Flow/0/train/2`."""
+    fields = [Text(task.pathspec, style="bold"), Text(state_label(task))]
     if task.started is not None:
-        text.append(f"  attempt {task.attempt + 1}")
+        fields.append(Text(f"attempt {task.attempt + 1}"))
     if task.index is not None:
-        text.append(f"  index {task.index}")
+        fields.append(Text(f"index {task.index}"))
     if task.duration is not None:
-        text.append(f"  {format_duration(task.duration)}")
+        fields.append(Text(format_duration(task.duration)))
     if task.origin_pathspec:
-        text.append(f"  cloned from {task.origin_pathspec}")
+        fields.append(Text(f"cloned from {task.origin_pathspec}"))
+    return fields
+
+
+FIELD_GAP = "  "
+
+
+def pack_fields(fields: list[Text], width: int) -> Text:
+    """`fields` separated by two spaces, on lines at most `width` cells wide, broken only
+    between fields (never inside one, unless a field alone is wider than a line)."""
+    text = Text()
+    used = 0
+    for field in fields:
+        size = field.cell_len
+        if used and used + len(FIELD_GAP) + size > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append(FIELD_GAP)
+            used += len(FIELD_GAP)
+        text.append_text(field)
+        used += size
     return text
+
+
+def header_text(task: TaskState, width: int = 1_000) -> Text:
+    """The task's header, wrapped between fields to fit `width` cells."""
+    return pack_fields(header_fields(task), width)
+
+
+class TaskHeader(Widget):
+    """The task's header line; on a narrow pane it wraps between fields, never inside one."""
+
+    DEFAULT_CSS = """
+    TaskHeader {
+        height: auto;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.fields: list[Text] = []
+
+    def set_fields(self, fields: list[Text]) -> None:
+        changed_size = [f.plain for f in fields] != [f.plain for f in self.fields]
+        self.fields = fields
+        self.refresh(layout=changed_size)
+
+    def render(self) -> Text:
+        return pack_fields(self.fields, self.content_size.width or 1_000)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        packed = pack_fields(self.fields, width)
+        return len(packed.wrap(self.app.console, max(1, width)))
 
 
 def failure_text(error: TaskError, *, retrying: bool = False) -> Text:
@@ -55,6 +115,14 @@ def failure_text(error: TaskError, *, retrying: bool = False) -> Text:
         text.append("\n\n")
         text.append(error.traceback.rstrip("\n"))
     return text
+
+
+def has_output(log: str | None) -> bool:
+    """The log file exists and is not empty."""
+    try:
+        return log is not None and os.stat(log).st_size > 0
+    except OSError:
+        return False
 
 
 class TaskDetail(Widget):
@@ -96,7 +164,7 @@ class TaskDetail(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="task-empty")
-        yield Static(id="task-header")
+        yield TaskHeader(id="task-header")
         with VerticalScroll(id="task-failure"):
             yield Static(id="task-failure-text")
         with TabbedContent(id="task-logs"):
@@ -119,32 +187,35 @@ class TaskDetail(Widget):
         previous, self._displayed = self._displayed, task
         same = previous is not None and task is not None and previous.pathspec == task.pathspec
         self.set_class(task is None, "-empty")
-        for status in TaskStatus:
-            self.set_class(task is not None and task.status is status, f"-{status.value}")
-        self.set_class(task is not None and task.error is not None, "-has-error")
+        shown = shown_state(task) if task is not None else ""
+        for state in SHOWN_STATES:
+            self.set_class(shown == state, f"-{state}")
+        cancelled = task is not None and was_cancelled(task)
+        self.set_class(task is not None and task.error is not None and not cancelled, "-has-error")
         if task is None:
             self.stdout.open(None)
             self.stderr.open(None)
             return
-        self.query_one("#task-header", Static).update(header_text(task))
-        if task.error is not None:
+        self.query_one(TaskHeader).set_fields(header_fields(task))
+        if task.error is not None and not cancelled:
             retrying = task.status is TaskStatus.RETRYING
             panel = self.query_one("#task-failure", VerticalScroll)
             panel.border_title = f"attempt {task.attempt + 1} failed"
             self.query_one("#task-failure-text", Static).update(
                 failure_text(task.error, retrying=retrying)
             )
-        self.stdout.open(task.stdout)
-        self.stderr.open(task.stderr)
+        finished = task.status.done
+        self.stdout.open(task.stdout, finished=finished)
+        self.stderr.open(task.stderr, finished=finished)
         newly_failed = task.status is TaskStatus.FAILED and (
             not same or previous is None or previous.status is not TaskStatus.FAILED
         )
-        if newly_failed:
+        if newly_failed and not cancelled and has_output(task.stderr):
             self.query_one(TabbedContent).active = "stderr-tab"
-        elif not same:
+        elif not same or newly_failed:
             self.query_one(TabbedContent).active = "stdout-tab"
 
     def _tick(self) -> None:
         task = self.shown
         if task is not None and task.status in (TaskStatus.RUNNING, TaskStatus.RETRYING):
-            self.query_one("#task-header", Static).update(header_text(task))
+            self.query_one(TaskHeader).set_fields(header_fields(task))

@@ -27,6 +27,34 @@ STATUS_GLYPHS: dict[TaskStatus, str] = {
     TaskStatus.CLONED: "≡",
 }
 
+#: What a task stopped by a cancelled run shows instead of `failed`.
+CANCELLED = "cancelled"
+CANCELLED_GLYPH = "■"
+#: Every state a task can show: its status, or `cancelled`.
+SHOWN_STATES = (*(status.value for status in TaskStatus), CANCELLED)
+
+
+def was_cancelled(task: TaskState) -> bool:
+    """The task stopped because its run was cancelled (the runner's reason `cancel`)."""
+    return (
+        task.status is TaskStatus.FAILED
+        and task.error is not None
+        and task.error.reason == "cancel"
+    )
+
+
+def shown_state(task: TaskState) -> str:
+    """The state a user sees: the task's status, or `cancelled` for a cancelled task."""
+    return CANCELLED if was_cancelled(task) else task.status.value
+
+
+def state_label(task: TaskState) -> str:
+    """`✓ succeeded`, `✗ failed`, `■ cancelled`, …"""
+    if was_cancelled(task):
+        return f"{CANCELLED_GLYPH} {CANCELLED}"
+    return f"{STATUS_GLYPHS[task.status]} {task.status.value}"
+
+
 COLUMNS = ("#", "state", "attempt", "duration")
 
 
@@ -46,7 +74,7 @@ def format_duration(seconds: float | None) -> str:
 class TaskList(DataTable[Text]):
     """One row per task of a step: index, state (glyph and colour), attempt, duration."""
 
-    COMPONENT_CLASSES = {f"tasklist--{status.value}" for status in TaskStatus}
+    COMPONENT_CLASSES = {f"tasklist--{state}" for state in SHOWN_STATES}
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -119,9 +147,9 @@ class TaskList(DataTable[Text]):
             self.move_cursor(row=self._order.index(pathspec), animate=False)
 
     def _cells(self, task: TaskState) -> tuple[Text, Text, Text, Text]:
-        style = self.get_component_rich_style(f"tasklist--{task.status.value}", partial=True)
+        style = self.get_component_rich_style(f"tasklist--{shown_state(task)}", partial=True)
         index = Text(str(task.index) if task.index is not None else task.task_id, style="")
-        state = Text.assemble((f"{STATUS_GLYPHS[task.status]} {task.status.value}", style))
+        state = Text.assemble((state_label(task), style))
         attempt = Text(str(task.attempt + 1) if task.started is not None else "")
         duration = Text(format_duration(task.duration), justify="right")
         return index, state, attempt, duration
