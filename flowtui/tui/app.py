@@ -12,7 +12,6 @@ import json
 import time
 from pathlib import Path, PurePath
 
-from platformdirs import user_downloads_path
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -502,7 +501,7 @@ class FlowtuiApp(App[None]):
         """Save a screenshot (the palette's "Screenshot") into the Downloads folder when there
         is one, else into the current directory; the notification says where."""
         if path is None:
-            downloads = user_downloads_path()
+            downloads = Path.home() / "Downloads"
             path = str(downloads if downloads.is_dir() else Path.cwd())
         return super().deliver_screenshot(filename, path, time_format)
 
