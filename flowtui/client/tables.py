@@ -16,6 +16,7 @@ from rich.text import Text
 
 from flowtui.client.objects import Task
 from flowtui.store import RunRecord
+from flowtui.units import human_duration, human_size
 
 STATUS_STYLES = {
     "running": "bold yellow",
@@ -26,25 +27,6 @@ STATUS_STYLES = {
 }
 VALUE_MAX_ITEMS = 200  # items shown per container when printing a value
 VALUE_MAX_STRING = 5000  # characters shown per string
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-def human_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def started_at(ts: float, now: float) -> str:

@@ -372,8 +372,11 @@ class FlowtuiApp(App[None]):
 
     @on(TaskList.TaskSelected)
     def on_task_selected(self, message: TaskList.TaskSelected) -> None:
-        if self.run_state is not None:
-            self.query_one(TaskDetail).show(self.run_state.tasks.get(message.pathspec))
+        if self.run_state is None:
+            return
+        # A selection may still arrive while the app closes and the pane is gone.
+        for detail in self.query(TaskDetail):
+            detail.show(self.run_state.tasks.get(message.pathspec))
 
     @on(TaskList.TaskActivated)
     def on_task_activated(self, message: TaskList.TaskActivated) -> None:

@@ -25,19 +25,10 @@ from textual.worker import get_current_worker
 from flowtui.store import ArtifactRecord, MetadataDB
 from flowtui.tui.preview import Preview, preview_command, read_preview
 from flowtui.tui.widgets.footer import KeysFooter
+from flowtui.units import human_size
 
 PREVIEW_TIMEOUT = 60.0
 """Seconds a preview may take before it is stopped."""
-
-
-def format_size(size: int) -> str:
-    """`512 B`, `3.4 KB`, `1.2 GB`."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def list_artifacts(store: str, pathspec: str) -> list[ArtifactRecord]:
@@ -150,7 +141,7 @@ class ArtifactsScreen(Screen[None]):
             table.add_row(
                 Text(record.name, style="bold"),
                 Text(record.type),
-                Text(format_size(record.size), justify="right"),
+                Text(human_size(record.size), justify="right"),
                 Text(record.repr, no_wrap=True, overflow="ellipsis"),
                 key=record.name,
             )

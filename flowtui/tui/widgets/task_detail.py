@@ -21,11 +21,11 @@ from flowtui.engine.events import TaskError, TaskState, TaskStatus
 from flowtui.tui.widgets.logs import LogView
 from flowtui.tui.widgets.tasks import (
     SHOWN_STATES,
-    format_duration,
     shown_state,
     state_label,
     was_cancelled,
 )
+from flowtui.units import human_duration
 
 EMPTY = "Select a task to see its logs."
 
@@ -45,7 +45,7 @@ def header_fields(task: TaskState) -> list[Text]:
     if task.index is not None:
         fields.append(Text(f"index {task.index}"))
     if task.duration is not None:
-        fields.append(Text(format_duration(task.duration)))
+        fields.append(Text(human_duration(task.duration)))
     if task.origin_pathspec:
         fields.append(Text(f"cloned from {task.origin_pathspec}"))
     return fields

@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist, RowKey
 
 from flowtui.engine.events import TaskState, TaskStatus
+from flowtui.units import human_duration
 
 STATUS_GLYPHS: dict[TaskStatus, str] = {
     TaskStatus.PENDING: "·",
@@ -56,19 +57,6 @@ def state_label(task: TaskState) -> str:
 
 
 COLUMNS = ("#", "state", "attempt", "duration")
-
-
-def format_duration(seconds: float | None) -> str:
-    """`0.4s`, `12.0s`, `3m 04s`, `1h 02m`; empty when the task has not started."""
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 class TaskList(DataTable[Text]):
@@ -151,14 +139,14 @@ class TaskList(DataTable[Text]):
         index = Text(str(task.index) if task.index is not None else task.task_id, style="")
         state = Text.assemble((state_label(task), style))
         attempt = Text(str(task.attempt + 1) if task.started is not None else "")
-        duration = Text(format_duration(task.duration), justify="right")
+        duration = Text(human_duration(task.duration), justify="right")
         return index, state, attempt, duration
 
     def _tick(self) -> None:
         for task in self._tasks.values():
             if task.status in (TaskStatus.RUNNING, TaskStatus.RETRYING):
                 with suppress(RowDoesNotExist):
-                    cell = Text(format_duration(task.duration), justify="right")
+                    cell = Text(human_duration(task.duration), justify="right")
                     self.update_cell(task.pathspec, "duration", cell)
 
     @on(DataTable.RowHighlighted)
