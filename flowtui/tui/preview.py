@@ -201,10 +201,10 @@ def render_dataframe(frame: Any) -> RenderableType:
     table = Table(show_header=True, header_style="bold", show_lines=False)
     table.add_column("", style="dim")
     shown_columns = list(frame.columns[:TABLE_COLUMNS])
-    for column in shown_columns:
-        table.add_column(f"{column}\n{frame[column].dtype}", overflow="ellipsis")
+    for column in shown_columns:  # names and values are user text: Text, never markup
+        table.add_column(Text(f"{column}\n{frame[column].dtype}"), overflow="ellipsis")
     for label, row in frame.head(TABLE_ROWS)[shown_columns].iterrows():
-        table.add_row(str(label), *(str(v) for v in row.tolist()))
+        table.add_row(Text(str(label)), *(Text(str(v)) for v in row.tolist()))
     summary = f"DataFrame: {rows:,} rows, {columns:,} columns"
     if rows > TABLE_ROWS or columns > TABLE_COLUMNS:
         summary += f" (showing {min(rows, TABLE_ROWS)} rows, {min(columns, TABLE_COLUMNS)} columns)"

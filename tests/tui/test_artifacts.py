@@ -220,6 +220,24 @@ async def test_previews_a_numpy_array_with_shape_and_summary(tmp_path: Path) -> 
         assert "min 0.0" in shown and "max 11.0" in shown and "mean 5.5" in shown
 
 
+async def test_previews_a_dataframe_as_a_table_with_user_text_as_written(tmp_path: Path) -> None:
+    pandas_here = subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True)
+    if pandas_here.returncode != 0:
+        pytest.skip("pandas is not installed")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"[red]name[/red]": ["[b]ada[/b]", "bo"], "score": [0.5, 1.5]})
+    store, pathspec = make_task(tmp_path, {"table": pd.concat([frame] * 30, ignore_index=True)})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, preview_of(screen, "table"), "the table's preview")
+        shown = preview_text(screen)
+        assert "DataFrame: 60 rows, 2 columns" in shown
+        assert "[red]name[/red]" in shown and "[b]ada[/b]" in shown  # not parsed as markup
+        assert "float64" in shown and "1.5" in shown
+
+
 async def test_a_missing_store_or_task_without_artifacts_says_so(tmp_path: Path) -> None:
     app = ArtifactsApp(str(tmp_path / "nowhere"), "MyFlow/1/train/1")
     async with app.run_test(size=(100, 20)) as pilot:
