@@ -63,6 +63,29 @@ def resolve_parameters(
     or a value of the wrong type, before anything runs.
     """
     params = flow_parameters(cls)
+    values = given_parameters(cls, given)
+    base = cwd or Path.cwd()
+    for param in params.values():
+        if param.attr not in values:
+            if param.required and param.default is None:
+                raise UsageError(
+                    f"Parameter --{param.name} is required; pass --{param.name} VALUE."
+                )
+            try:
+                values[param.attr] = param.resolved_default()
+            except ParameterValueError as e:
+                raise UsageError(str(e)) from None
+        if isinstance(param, IncludeFile) and values[param.attr] is not None:
+            try:
+                values[param.attr] = param.read(str(values[param.attr]), base)
+            except ParameterValueError as e:
+                raise UsageError(str(e)) from None
+    return values
+
+
+def given_parameters(cls: type[FlowSpec], given: dict[str, str | None]) -> dict[str, Any]:
+    """Attribute name -> parsed value, for the parameters given on the command line only."""
+    params = flow_parameters(cls)
     values: dict[str, Any] = {}
     for name, text in given.items():
         found = _lookup(params, name)
@@ -81,20 +104,4 @@ def resolve_parameters(
                 values[param.attr] = param.parse(text)
         except ParameterValueError as e:
             raise UsageError(str(e)) from None
-    base = cwd or Path.cwd()
-    for param in params.values():
-        if param.attr not in values:
-            if param.required and param.default is None:
-                raise UsageError(
-                    f"Parameter --{param.name} is required; pass --{param.name} VALUE."
-                )
-            try:
-                values[param.attr] = param.resolved_default()
-            except ParameterValueError as e:
-                raise UsageError(str(e)) from None
-        if isinstance(param, IncludeFile) and values[param.attr] is not None:
-            try:
-                values[param.attr] = param.read(str(values[param.attr]), base)
-            except ParameterValueError as e:
-                raise UsageError(str(e)) from None
     return values

@@ -21,7 +21,7 @@ from typing import Any
 from flowtui.engine.events import RunStatus, TaskError
 from flowtui.engine.executor import LocalExecutor, TaskProcess
 from flowtui.engine.loader import load_flow_class
-from flowtui.engine.params import resolve_parameters
+from flowtui.engine.params import flow_parameters, given_parameters, resolve_parameters
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
@@ -40,6 +40,7 @@ from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, StepKind
 from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
+from flowtui.store.blobs import digest_of
 from flowtui.store.metadata import HEARTBEAT_EVERY, NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
@@ -121,24 +122,26 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     cls = load_flow_class(file, graph.flow_name)
     register_flow_class(str(file), graph.flow_name, cls)
     if origin_params is not None:
-        from flowtui.engine.params import flow_parameters
-
-        known = {p.attr: p for p in flow_parameters(cls).values()}
-        given = resolve_parameters(cls, config.params) if config.params else {}
-        for attr, value in given.items():
-            if attr in known and value != origin_params.get(attr, {}).get("value", _UNSET):
-                raise UsageError(
-                    f"Parameter --{known[attr].name} differs from the resumed run's value; "
-                    "resumed tasks were computed with the old value, so start a new run "
-                    "(flowtui run) to change it."
-                )
-        values = {}
+        _refuse_changed_parameters(cls, config.params, origin_params)
+        values: dict[str, Any] = {}
     else:
         values = resolve_parameters(cls, config.params, cwd=Path.cwd())
     return PreparedFlow(file, source, graph, cls, values)
 
 
-_UNSET = object()
+def _refuse_changed_parameters(
+    cls: type, given: dict[str, str | None], origin: dict[str, Any]
+) -> None:
+    """A resume takes the origin run's parameters; a different value given is refused."""
+    params = {p.attr: p for p in flow_parameters(cls).values()}
+    for attr, value in given_parameters(cls, given).items():
+        stored = origin.get(attr, {}).get("hash")
+        if stored != digest_of(value):
+            name = params[attr].name
+            raise UsageError(
+                f"Parameter --{name} differs from the resumed run's value; resumed tasks were "
+                "computed with the old value, so start a new run (flowtui run) to change it."
+            )
 
 
 class Runner:

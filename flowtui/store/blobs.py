@@ -48,6 +48,15 @@ class BlobRef:
     written: bool  # False when an identical blob was already stored
 
 
+def digest_of(value: Any) -> str:
+    """The hash `BlobStore.put_value(value)` stores `value` under (nothing is written)."""
+    try:
+        payload = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as e:
+        raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
+    return hashlib.sha256(payload).hexdigest()
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root

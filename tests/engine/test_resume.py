@@ -363,6 +363,30 @@ def test_a_changed_parameter_is_refused_and_the_same_value_accepted(env):
     assert Run("ResumeFlow/2").data.values == [5, 10, 15, 20]  # the origin's alpha
 
 
+def test_only_parameters_given_again_are_compared_and_by_value(env):
+    env.write(
+        FOREACH.replace(
+            "from flowtui import FlowSpec, Parameter, step",
+            "from flowtui import FlowSpec, JSONType, Parameter, step",
+        ).replace(
+            '    alpha = Parameter("alpha", default=3)\n',
+            '    alpha = Parameter("alpha", default=3)\n'
+            '    config = Parameter("config", default="{}", type=JSONType)\n',
+        )
+    )
+    (env.dir / "bad").write_text("2")
+    assert env.run("--alpha", "5", "--config", '{"k": [1, 2]}').exit_code == 1
+    (env.dir / "bad").unlink()
+    # alpha is not given again (its default differs from the run's 5): not a change;
+    # the JSON value given again equals the run's: not a change either.
+    same = env.resume("--config", '{"k": [1, 2]}')
+    assert same.exit_code == 0, same.output
+    assert Run("ResumeFlow/2").data.values == [5, 10, 15, 20]
+    changed = env.resume("--config", '{"k": [3]}')
+    assert changed.exit_code == 2
+    assert "Parameter --config differs" in changed.stderr.replace("\n", " ")
+
+
 def test_resume_errors_are_one_sentence(env):
     env.write(FOREACH)
     nothing = env.resume()
