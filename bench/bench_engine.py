@@ -563,8 +563,8 @@ def bench_resume(b: Bench) -> None:
 def plan_in_process(store_root: Path, path: Path, origin: str) -> float | None:
     """Median seconds of the runner's own resume planning, called in this process."""
     try:
+        from flowtui.engine.prepare import checked_graph
         from flowtui.engine.resume import ResumeSource
-        from flowtui.engine.runner import checked_graph
         from flowtui.store import Store
     except ImportError as e:
         print(f"note: resume planning not timed ({e})", file=sys.stderr)

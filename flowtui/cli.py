@@ -15,7 +15,7 @@ from rich.text import Text
 from flowtui.errors import FlowtuiError
 
 if TYPE_CHECKING:
-    from flowtui.engine.runner import RunConfig
+    from flowtui.engine.prepare import RunConfig
 
 app = typer.Typer(
     name="flowtui",
@@ -89,8 +89,9 @@ _EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 def _run_engine(config: object, events: bool, quiet: bool) -> None:
     """Run or resume through the engine; turn its errors into sentences and exit codes."""
     from flowtui.engine.loader import FlowImportError
+    from flowtui.engine.prepare import RunConfig
     from flowtui.engine.report import default_reporter
-    from flowtui.engine.runner import RunConfig, execute
+    from flowtui.engine.runner import execute
 
     assert isinstance(config, RunConfig)
     try:
@@ -124,7 +125,7 @@ def run_command(
 def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
     """A RunConfig for FILE with `--NAME VALUE` parameters, or a one-sentence exit."""
     from flowtui.engine.params import split_param_args
-    from flowtui.engine.runner import RunConfig
+    from flowtui.engine.prepare import RunConfig
     from flowtui.graph import read_flow_file
 
     try:
@@ -178,8 +179,8 @@ def resume_command(
 def _print_plan(config: object, json_out: bool) -> None:
     import json
 
+    from flowtui.engine.prepare import RunConfig, checked_graph
     from flowtui.engine.resume import ResumeSource
-    from flowtui.engine.runner import RunConfig, checked_graph
     from flowtui.store import Store
 
     assert isinstance(config, RunConfig)

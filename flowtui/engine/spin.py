@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.engine.events import RunStatus
+from flowtui.engine.prepare import RunConfig, checked_graph, prepare
 from flowtui.engine.report import ConsoleReporter, Reporter
-from flowtui.engine.runner import RunConfig, Runner, checked_graph, prepare
+from flowtui.engine.runner import Runner
 from flowtui.engine.scheduler import Frame, PendingTask
 from flowtui.errors import UsageError
 from flowtui.graph.model import FlowGraph

@@ -1,0 +1,78 @@
+"""What a run needs before anything is recorded: the file checked, the flow imported once,
+and its parameters resolved (or, for a resume, compared with the run it resumes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowtui.engine.loader import load_flow_class
+from flowtui.engine.params import flow_parameters, given_parameters, resolve_parameters
+from flowtui.engine.task import register_flow_class
+from flowtui.errors import UsageError
+from flowtui.graph import check_flow, read_flow_file
+from flowtui.graph.model import FlowGraph
+from flowtui.store.blobs import digest_of
+
+
+@dataclass
+class RunConfig:
+    file: Path
+    flow: str | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+    max_workers: int = 0  # 0: the number of CPUs
+    tags: tuple[str, ...] = ()
+    store: str | None = None
+    origin_run_id: str | None = None  # resume: the run to resume
+    resume_step: str | None = None  # resume: re-run from this step (default: first failure)
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedFlow:
+    """A flow file checked, imported, and its parameters resolved: ready to record a run."""
+
+    file: Path
+    source: str
+    graph: FlowGraph
+    cls: type
+    values: dict[str, Any]
+
+
+def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
+    """The file's source and graph, or a UsageError listing its problems with their lines."""
+    source = read_flow_file(file)
+    checked = check_flow(source, str(file), flow)
+    if checked.graph is None or not checked.ok:
+        lines = "\n".join(p.format(str(file)) for p in checked.problems if p.severity == "error")
+        raise UsageError(f"{file} has problems to fix before it can run:\n{lines}")
+    return source, checked.graph
+
+
+def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> PreparedFlow:
+    file = config.file.resolve()
+    source, graph = checked_graph(config.file, config.flow)
+    cls = load_flow_class(file, graph.flow_name)
+    register_flow_class(str(file), graph.flow_name, cls)
+    if origin_params is not None:
+        _refuse_changed_parameters(cls, config.params, origin_params)
+        values: dict[str, Any] = {}
+    else:
+        values = resolve_parameters(cls, config.params, cwd=Path.cwd())
+    return PreparedFlow(file, source, graph, cls, values)
+
+
+def _refuse_changed_parameters(
+    cls: type, given: dict[str, str | None], origin: dict[str, Any]
+) -> None:
+    """A resume takes the origin run's parameters; a different value given is refused."""
+    params = {p.attr: p for p in flow_parameters(cls).values()}
+    for attr, value in given_parameters(cls, given).items():
+        stored = origin.get(attr, {}).get("hash")
+        if stored != digest_of(value):
+            name = params[attr].name
+            raise UsageError(
+                f"Parameter --{name} differs from the resumed run's value; resumed tasks were "
+                "computed with the old value, so start a new run (flowtui run) to change it."
+            )
