@@ -36,7 +36,8 @@ from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
 from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
-from flowtui.store.metadata import HEARTBEAT_EVERY, NewTask
+from flowtui.store.metadata import HEARTBEAT_EVERY
+from flowtui.store.records import NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
 _SIGNAL_CAUSES: dict[int, str] = {

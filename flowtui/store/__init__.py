@@ -20,13 +20,8 @@ from flowtui.store.blobs import (
     BlobRef,
     BlobStore,
 )
-from flowtui.store.metadata import (
-    ArtifactRecord,
-    AttemptRecord,
-    MetadataDB,
-    RunRecord,
-    TaskRecord,
-)
+from flowtui.store.metadata import MetadataDB
+from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
 
 STORE_DIRNAME = ".flowtui"
 STORE_ENV = "FLOWTUI_STORE"

@@ -24,7 +24,7 @@ from flowtui.errors import FlowtuiError
 
 if TYPE_CHECKING:  # the store is imported when first read, off the first frame's path
     from flowtui.store import Store
-    from flowtui.store.metadata import RunRecord, TaskRecord
+    from flowtui.store.records import RunRecord, TaskRecord
 from flowtui.tui.widgets.header import STATUS_GLYPHS, format_elapsed
 
 

@@ -1,0 +1,85 @@
+"""What the metadata holds, as plain frozen records (read from or written to SQLite)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NewTask:
+    step: str
+    foreach_index: int | None
+    foreach_stack: list[Any]
+    frames: list[Any]
+    parents: list[str]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    flow: str
+    run_id: str
+    status: str  # running, succeeded, failed, cancelled, crashed
+    kind: str  # run, resume, spin
+    created: float
+    finished: float | None
+    file: str
+    params: dict[str, Any]
+    origin_run_id: str | None
+    resume_step: str | None
+    user: str
+    tags: tuple[str, ...]
+    system_tags: tuple[str, ...]
+    error: str | None
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow}/{self.run_id}"
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    flow: str
+    run_id: str
+    step: str
+    task_id: str
+    status: str  # pending, running, retrying, succeeded, failed, cloned
+    foreach_index: int | None
+    foreach_stack: list[Any]
+    frames: list[Any]
+    parents: list[str]  # parent task ids
+    attempts: int
+    created: float
+    started: float | None
+    finished: float | None
+    exit_reason: str | None
+    error: dict[str, Any] | None
+    origin_pathspec: str | None
+    foreach_count: int | None
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    task_id: str
+    attempt: int
+    status: str
+    started: float
+    finished: float | None
+    stdout: str
+    stderr: str
+    exit_reason: str | None
+    error: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    task_id: str
+    name: str
+    hash: str
+    type: str
+    size: int
+    repr: str
