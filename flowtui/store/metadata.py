@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -493,7 +494,7 @@ class MetadataDB:
                 "SELECT * FROM tasks WHERE run_id = ? AND step = ? ORDER BY task_id",
                 (int(run_id), step),
             )
-        return [_task(flow, r) for r in rows]
+        return self._settled([_task(flow, r) for r in rows])
 
     def task(self, task_id: str) -> TaskRecord | None:
         if not str(task_id).isdigit():
@@ -503,7 +504,32 @@ class MetadataDB:
             "WHERE task_id = ?",
             (int(task_id),),
         )
-        return _task(rows[0]["flow"], rows[0]) if rows else None
+        return self._settled([_task(rows[0]["flow"], rows[0])])[0] if rows else None
+
+    def _settled(self, tasks: list[TaskRecord]) -> list[TaskRecord]:
+        """Tasks that were running when their runner died are failed, not running forever."""
+        active = [t for t in tasks if t.status in ("running", "retrying")]
+        if not active:
+            return tasks
+        crashed = {
+            run_id
+            for run_id in {t.run_id for t in active}
+            if (run := self.run(run_id)) is not None and run.status == "crashed"
+        }
+        if not crashed:
+            return tasks
+        lost = {
+            "type": "RunnerDied",
+            "message": "the run's runner stopped (killed, or its machine went down) while this "
+            "task ran; resume the run to run it again",
+            "traceback": "",
+        }
+        return [
+            replace(t, status="failed", exit_reason="crashed", error=lost)
+            if t.run_id in crashed and t.status in ("running", "retrying")
+            else t
+            for t in tasks
+        ]
 
     def attempts(self, task_id: str) -> list[AttemptRecord]:
         rows = self._query(
@@ -548,7 +574,7 @@ class MetadataDB:
             "SELECT * FROM tasks WHERE run_id = ? AND step = ? ORDER BY task_id LIMIT 1",
             (int(run_id), step),
         )
-        return _task(self._flow_of(run_id), rows[0]) if rows else None
+        return self._settled([_task(self._flow_of(run_id), rows[0])])[0] if rows else None
 
     def child_tasks(self, task_id: str) -> list[TaskRecord]:
         """The tasks of the same run that list `task_id` among their parents."""
@@ -560,7 +586,7 @@ class MetadataDB:
             "WHERE tasks.run_id = ? AND CAST(p.value AS INTEGER) = ? ORDER BY tasks.task_id",
             (int(task.run_id), int(task_id)),
         )
-        return [_task(task.flow, r) for r in rows]
+        return self._settled([_task(task.flow, r) for r in rows])
 
     def _flow_of(self, run_id: str) -> str:
         rows = self._query("SELECT flow FROM runs WHERE run_id = ?", (int(run_id),))

@@ -296,7 +296,9 @@ def test_resume_after_the_runner_was_killed_with_sigkill(env):
         proc.wait()
     killed = Run("KilledFlow/1")
     assert killed.status == "crashed"
-    assert killed["slow"].task.status == "running"  # nobody lived to record its end
+    slow = killed["slow"].task
+    assert slow.status == "failed" and not slow.successful  # not shown running forever
+    assert slow.exception is not None and "runner stopped" in str(slow.exception)
     assert "crashed" in env.cli("runs", "KilledFlow").stdout
 
     plan = env.resume("--plan", "--json")
