@@ -64,9 +64,6 @@ class BlobStore:
     def path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
 
-    def exists(self, digest: str) -> bool:
-        return self.path(digest).exists()
-
     def put_value(self, value: Any) -> BlobRef:
         """Pickle `value` into the store. Small values are pickled in memory; a large one is
         streamed into a temp file while it is hashed, so it is never held twice in memory."""

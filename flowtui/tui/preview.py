@@ -18,7 +18,6 @@ import argparse
 import io
 import subprocess
 import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,17 +106,8 @@ def load_artifact(store_root: Path, pathspec: str, name: str) -> Any:
     if run is not None and run.file:  # classes defined next to the flow file import from there
         sys.path.insert(0, str(Path(run.file).resolve().parent))
     try:
-        try:
-            return store.blobs.get_value(record.hash)
-        except ModuleNotFoundError as e:
-            # A class defined in the flow file itself is pickled under the name the runner
-            # imported the file as; rebuild that module from the run's code snapshot.
-            if run is None or not (e.name or "").startswith(FLOW_MODULE_PREFIX):
-                raise
-            define_flow_module(e.name or "", run.file, store.meta.run_source(run.run_id))
-            return store.blobs.get_value(record.hash)
-    except PreviewError:
-        raise
+        # Classes defined in the flow file itself were pickled by value by the runner.
+        return store.blobs.get_value(record.hash)
     except BlobMissingError:
         raise PreviewError(
             f"The stored value of {name} ({record.hash[:12]}) is missing from the store; "
@@ -138,30 +128,6 @@ def load_artifact(store_root: Path, pathspec: str, name: str) -> Any:
     except Exception as e:
         raise PreviewError(
             f"{name} ({record.type}) could not be loaded: {type(e).__name__}: {e}."
-        ) from None
-
-
-FLOW_MODULE_PREFIX = "flowtui_flow_"
-"""How the runner names the module it imports a flow file as (flowtui.engine.loader)."""
-
-
-def define_flow_module(name: str, file: str, source: str) -> None:
-    """Execute the run's snapshot of the flow file as module `name` (preview process only)."""
-    if not source:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    from flowtui.engine.loader import install_metaflow_alias
-
-    install_metaflow_alias()
-    module = types.ModuleType(name)
-    module.__file__ = file
-    sys.modules[name] = module
-    try:
-        exec(compile(source, file, "exec"), module.__dict__)
-    except Exception as e:
-        del sys.modules[name]
-        raise PreviewError(
-            f"The flow file {Path(file).name}, needed to load this value, raised "
-            f"{type(e).__name__} when imported: {e}."
         ) from None
 
 
