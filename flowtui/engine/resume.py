@@ -45,17 +45,6 @@ class ResumePlan:
         }
 
 
-def descendants(graph: FlowGraph, step: str) -> set[str]:
-    seen = {step}
-    todo = [step]
-    while todo:
-        for child in graph[todo.pop()].next:
-            if child not in seen and child in graph:
-                seen.add(child)
-                todo.append(child)
-    return seen
-
-
 def _task_path(task: TaskRecord) -> tuple[tuple[str, int], ...]:
     return tuple((str(f[1]), int(f[2])) for f in task.frames)
 
@@ -122,7 +111,7 @@ def plan_resume(
         if step not in graph:
             names = ", ".join(s.name for s in graph)
             raise UsageError(f"{graph.flow_name} has no step '{step}'; its steps are: {names}.")
-        forced = descendants(graph, step)
+        forced = graph.descendants(step)
     else:
         forced = set()
     reusable = reusable_tasks(graph, tasks, forced)
@@ -147,7 +136,7 @@ def plan_resume(
                 "resume; name a STEP to re-run from it, or start a new run."
             )
         resume_step = first
-    after_resume_step = descendants(graph, resume_step)
+    after_resume_step = graph.descendants(resume_step)
     clone, partial, rerun = [], [], []
     counts = []
     for s in graph:
@@ -192,7 +181,7 @@ class ResumeSource:
     def bind(self, graph: FlowGraph) -> ResumePlan:
         self.plan = plan_resume(graph, self.origin, self.tasks, self.requested_step)
         self.step = self.plan.resume_step
-        forced = descendants(graph, self.step) if self.requested_step else set()
+        forced = graph.descendants(self.step) if self.requested_step else set()
         reusable = reusable_tasks(graph, self.tasks, forced)
         self._parent_steps = {
             t.task_id: tuple(reusable[p].step for p in t.parents) for t in reusable.values()

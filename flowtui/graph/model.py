@@ -7,7 +7,7 @@ the source.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -104,6 +104,24 @@ class FlowGraph:
 
     def parents(self, name: str) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps if name in s.next)
+
+    def descendants(self, name: str) -> set[str]:
+        """`name` and every step reachable from it along transitions."""
+        return reachable({s.name: s for s in self.steps}, name)
+
+
+def reachable(steps: Mapping[str, StepNode], root: str) -> set[str]:
+    """`root` and every step reachable from it (empty when there is no such step)."""
+    if root not in steps:
+        return set()
+    seen = {root}
+    todo = [root]
+    while todo:
+        for child in steps[todo.pop()].next:
+            if child in steps and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 @dataclass(frozen=True)

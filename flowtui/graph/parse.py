@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowtui.errors import UsageError
-from flowtui.graph.model import Decorator, FlowGraph, ParameterSpec, Problem, StepKind, StepNode
+from flowtui.graph.model import (
+    Decorator,
+    FlowGraph,
+    ParameterSpec,
+    Problem,
+    StepKind,
+    StepNode,
+    reachable,
+)
 
 FLOW_PACKAGES = frozenset({"flowtui", "metaflow"})
 PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file"}
@@ -404,9 +412,9 @@ def _topological(steps: dict[str, StepNode]) -> list[StepNode]:
     Steps unreachable from start come after the reachable ones; a cycle is broken at its
     earliest step, so a looping flow still has an order to display.
     """
-    reachable = _reachable(steps, "start")
+    from_start = reachable(steps, "start")
     order_key = {
-        name: (name != "start", name not in reachable, node.line, index)
+        name: (name != "start", name not in from_start, node.line, index)
         for index, (name, node) in enumerate(steps.items())
     }
     indegree = dict.fromkeys(steps, 0)
@@ -433,16 +441,3 @@ def _topological(steps: dict[str, StepNode]) -> list[StepNode]:
                 if indegree[child] == 0:
                     heapq.heappush(ready, order_key[child] + (child,))
     return ordered
-
-
-def _reachable(steps: dict[str, StepNode], root: str) -> set[str]:
-    if root not in steps:
-        return set()
-    seen = {root}
-    stack = [root]
-    while stack:
-        for child in steps[stack.pop()].next:
-            if child in steps and child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return seen
