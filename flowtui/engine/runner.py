@@ -29,6 +29,7 @@ from flowtui.engine.task import (
     TaskOutcome,
     TaskRequest,
     short_repr,
+    timeout_message,
     type_name,
 )
 from flowtui.errors import UsageError
@@ -158,6 +159,10 @@ class Runner:
         self.file = flow.file
         self.cls = flow.cls
         self.params = params
+        # What every task inherits from the run: its parameters, as stored artifacts.
+        self.param_artifacts: ArtifactMap = {
+            k: (v["hash"], v["type"], v["size"], v["repr"]) for k, v in params.items()
+        }
         self.user = resolve_username()
         self.decorators = self._decorators()
 
@@ -353,9 +358,7 @@ class Runner:
         self, pending: PendingTask, task_id: str, attempt: int, stdout: str, stderr: str
     ) -> TaskRequest:
         node = self.graph[pending.step]
-        params: ArtifactMap = {
-            k: (v["hash"], v["type"], v["size"], v["repr"]) for k, v in self.params.items()
-        }
+        params = self.param_artifacts
         join_inputs: tuple[tuple[str, str, ArtifactMap], ...] = ()
         if node.takes_inputs:
             inherited = params
@@ -496,13 +499,8 @@ class Runner:
         self, running: _Running, outcome: TaskOutcome | None, status: int
     ) -> tuple[TaskError, str]:
         if running.killed == "timeout":
-            limit = running.request.timeout or 0
-            return TaskError(
-                "TimeoutError",
-                f"step '{running.pending.step}' ran longer than its @timeout of {limit:g} s "
-                "and was stopped",
-                reason="timeout",
-            ), "timeout"
+            message = timeout_message(running.pending.step, running.request.timeout or 0)
+            return TaskError("TimeoutError", message, reason="timeout"), "timeout"
         if running.killed == "cancel":
             return TaskError("Cancelled", "the run was cancelled", reason="cancel"), "cancel"
         if outcome is not None and outcome.error is not None:

@@ -193,6 +193,10 @@ def _die_with_runner(runner_pid: int) -> None:
         os._exit(1)
 
 
+def timeout_message(step: str, seconds: float) -> str:
+    return f"step '{step}' ran longer than its @timeout of {seconds:g} s and was stopped"
+
+
 class TimeoutException(Exception):
     """Raised inside a step that ran longer than its @timeout."""
 
@@ -202,9 +206,7 @@ def _arm_timeout(req: TaskRequest) -> None:
         return
 
     def expired(signum: int, frame: Any) -> None:
-        raise TimeoutException(
-            f"step '{req.step}' ran longer than its @timeout of {req.timeout:g} s and was stopped"
-        )
+        raise TimeoutException(timeout_message(req.step, req.timeout or 0))
 
     signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, req.timeout)
