@@ -24,20 +24,23 @@ class Terminal:
 
     def __init__(self, command: list[str], cwd: Path) -> None:
         self.name = f"flowtui-e2e-{uuid.uuid4().hex[:8]}"
+        self.tmux = ["tmux", "-L", self.name]
         self.cwd = cwd
         shell_command = " ".join(_quote(part) for part in command)
-        session = ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40"]
+        # Each terminal has its own tmux server (-L): tests never share a server that may be
+        # exiting just as another test connects, and never touch the user's own tmux.
+        session = [*self.tmux, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40"]
         program = ["env", "TERM=xterm-256color", "sh", "-c", f"{shell_command}; sleep 30"]
         subprocess.run([*session, "-c", str(cwd), *program], check=True)
 
     def screen(self) -> str:
         result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
         )
         return result.stdout
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def wait_for(self, text: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -50,7 +53,7 @@ class Terminal:
         raise AssertionError(f"{text!r} never appeared on screen; last screen:\n{screen}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 def _quote(part: str) -> str:
