@@ -26,83 +26,10 @@ from flowtui.store.records import (
     RunRecord,
     TaskRecord,
 )
+from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
 HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
 HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS flows (
-    name TEXT PRIMARY KEY,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    flow TEXT NOT NULL REFERENCES flows(name),
-    status TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'run',
-    created REAL NOT NULL,
-    finished REAL,
-    file TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT '',
-    params TEXT NOT NULL DEFAULT '{}',
-    origin_run_id INTEGER,
-    resume_step TEXT,
-    user TEXT NOT NULL DEFAULT '',
-    host TEXT NOT NULL DEFAULT '',
-    pid INTEGER,
-    heartbeat REAL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_flow ON runs(flow, run_id);
-CREATE TABLE IF NOT EXISTS tags (
-    run_id INTEGER NOT NULL REFERENCES runs(run_id),
-    tag TEXT NOT NULL,
-    system INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, tag)
-);
-CREATE TABLE IF NOT EXISTS tasks (
-    task_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs(run_id),
-    step TEXT NOT NULL,
-    status TEXT NOT NULL,
-    foreach_index INTEGER,
-    foreach_stack TEXT NOT NULL DEFAULT '[]',
-    frames TEXT NOT NULL DEFAULT '[]',
-    parents TEXT NOT NULL DEFAULT '[]',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    exit_reason TEXT,
-    error TEXT,
-    origin_pathspec TEXT,
-    foreach_count INTEGER
-);
-CREATE INDEX IF NOT EXISTS tasks_by_run ON tasks(run_id, step);
-CREATE TABLE IF NOT EXISTS attempts (
-    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
-    attempt INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    started REAL NOT NULL,
-    finished REAL,
-    stdout TEXT NOT NULL,
-    stderr TEXT NOT NULL,
-    exit_reason TEXT,
-    error TEXT,
-    PRIMARY KEY (task_id, attempt)
-);
-CREATE TABLE IF NOT EXISTS artifacts (
-    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
-    name TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    repr TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (task_id, name)
-);
-"""
 
 
 def _loads(text: str | None) -> Any:
@@ -133,7 +60,7 @@ class MetadataDB:
             if not self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
             ).fetchone():
-                self._conn.executescript(_SCHEMA)  # idempotent: safe when two processes race
+                self._conn.executescript(SCHEMA)  # idempotent: safe when two processes race
                 self._conn.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
@@ -535,20 +462,18 @@ class MetadataDB:
         rows = self._query(
             "SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt", (int(task_id),)
         )
-        return [
-            AttemptRecord(
-                task_id=str(r["task_id"]),
-                attempt=r["attempt"],
-                status=r["status"],
-                started=r["started"],
-                finished=r["finished"],
-                stdout=r["stdout"],
-                stderr=r["stderr"],
-                exit_reason=r["exit_reason"],
-                error=_loads(r["error"]),
-            )
-            for r in rows
-        ]
+        return [_attempt(r) for r in rows]
+
+    def last_attempts(self, run_id: str) -> dict[str, AttemptRecord]:
+        """Each task of run `run_id` that has started: its latest attempt (one query)."""
+        if not str(run_id).isdigit():
+            return {}
+        rows = self._query(
+            "SELECT attempts.* FROM attempts JOIN tasks USING (task_id) WHERE tasks.run_id = ? "
+            "ORDER BY attempts.task_id, attempts.attempt",
+            (int(run_id),),
+        )
+        return {str(r["task_id"]): _attempt(r) for r in rows}  # the last one of each wins
 
     def artifacts(self, task_id: str) -> list[ArtifactRecord]:
         rows = self._query(
@@ -619,4 +544,18 @@ def _task(flow: str, r: sqlite3.Row) -> TaskRecord:
         error=_loads(r["error"]),
         origin_pathspec=r["origin_pathspec"],
         foreach_count=r["foreach_count"],
+    )
+
+
+def _attempt(r: sqlite3.Row) -> AttemptRecord:
+    return AttemptRecord(
+        task_id=str(r["task_id"]),
+        attempt=r["attempt"],
+        status=r["status"],
+        started=r["started"],
+        finished=r["finished"],
+        stdout=r["stdout"],
+        stderr=r["stderr"],
+        exit_reason=r["exit_reason"],
+        error=_loads(r["error"]),
     )
