@@ -1,0 +1,40 @@
+"""Round two of the differential tests: the names real flows import (S3, profile,
+parallel_map, metaflow_config), Parameter(multiple=True), split-switch steps, @project,
+Metaflow's run options and the client's answers, run under real Metaflow and flowtui."""
+
+from __future__ import annotations
+
+import pytest
+from differential import Sides, compare, needs_metaflow
+from s3server import S3Server, needs_s3, s3_server
+
+pytestmark = [pytest.mark.differential, needs_metaflow]
+__all__ = ["s3_server"]  # the fixture, used by name
+
+
+@needs_s3
+def test_s3_profile_parallel_map_and_config(sides: Sides, s3_server: S3Server) -> None:
+    sides.metaflow_env.update(s3_server.env())
+    sides.flowtui_env.update(s3_server.env(), METAFLOW_S3_RETRY_COUNT="3")
+    sides.metaflow_env["METAFLOW_S3_RETRY_COUNT"] = "3"
+    file = sides.flow("mf_s3")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert "all" in compared["start"] and "profile_lines" in compared["start"]
+    assert ft.value("start", "config") == ("s3://flows/data", True, 3)
+    assert ft.value("start", "got") == ("one.txt", "ROOT/one.txt", True, "first", 5)
+    assert ft.value("start", "missing_raises") == "MetaflowS3NotFound"
+    assert ft.value("start", "paths_dir") == [
+        ("a.txt", "ROOT/dir/a.txt", True, None, 1),
+        ("sub", "ROOT/dir/sub/", False, None, None),
+    ]
+    assert ft.value("start", "profile_lines") == [
+        "PROFILE: loading starting",
+        "inside",
+        "PROFILE: loading completed in Nms",
+    ]
+    assert ft.value("start", "mapped") == [10, 11, 14, 19, 26, 35]
+    assert ft.value("start", "tmp_removed") is True
