@@ -20,7 +20,7 @@ from flowtui.store.blobs import digest_of
 class RunConfig:
     file: Path
     flow: str | None = None
-    params: dict[str, str | None] = field(default_factory=dict)
+    params: dict[str, list[str | None]] = field(default_factory=dict)  # --NAME: each value
     max_workers: int = 0  # 0: the number of CPUs
     tags: tuple[str, ...] = ()
     store: str | None = None
@@ -64,7 +64,7 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
 
 
 def _refuse_changed_parameters(
-    cls: type, given: dict[str, str | None], origin: dict[str, Any]
+    cls: type, given: dict[str, list[str | None]], origin: dict[str, Any]
 ) -> None:
     """A resume takes the origin run's parameters; a different value given is refused."""
     params = {p.attr: p for p in flow_parameters(cls).values()}

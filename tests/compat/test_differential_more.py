@@ -38,3 +38,39 @@ def test_s3_profile_parallel_map_and_config(sides: Sides, s3_server: S3Server) -
     ]
     assert ft.value("start", "mapped") == [10, 11, 14, 19, 26, 35]
     assert ft.value("start", "tmp_removed") is True
+
+
+MULTIPLE = {"vals", "names", "single", "seen", "total"}
+
+
+@pytest.mark.parametrize(
+    ("args", "seen"),
+    [
+        ((), ((), ("a", "b"), 0)),
+        (
+            ("--val", "3", "--val", "4", "--name", "z", "--single", "1", "--single", "2"),
+            ((3, 4), ("z",), 2),
+        ),
+    ],
+)
+def test_parameter_multiple_takes_every_value(
+    sides: Sides, args: tuple[str, ...], seen: tuple[object, ...]
+) -> None:
+    file = sides.flow("mf_multiple")
+    mf, ft = sides.metaflow(file, *args), sides.flowtui(file, *args)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert compared == {"start": MULTIPLE, "end": MULTIPLE | {"kinds"}}
+    assert ft.value("start", "seen") == seen
+    assert ft.value("end", "kinds") == ["tuple", "tuple"]
+
+
+def test_parameter_multiple_bad_value_is_rejected_on_both_sides(sides: Sides) -> None:
+    file = sides.flow("mf_multiple")
+    args = ("--val", "3", "--val", "x")
+    mf, ft = sides.metaflow(file, *args), sides.flowtui(file, *args)
+    assert mf.code != 0 and ft.code != 0
+    assert mf.steps == ft.steps == {}
+    assert "'val'" in ft.output and "'x'" in ft.output and "Traceback" not in ft.output
