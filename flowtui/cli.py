@@ -324,7 +324,9 @@ def check_command(
     file: str = typer.Argument(..., help="The flow file to check (read, never run)."),
     flow: FlowOption = None,
 ) -> None:
-    """Lint the flow with Metaflow's checks: each problem as FILE:LINE: message; exit 1 if any."""
+    """Lint the flow with Metaflow's checks, and find the metaflow names flowtui does not offer:
+    each problem as FILE:LINE: message; exit 1 if any."""
+    from flowtui.compat.scan import unoffered_uses
     from flowtui.graph import FlowSyntaxError, lint_graph, parse_flow
 
     source = read_flow_source(file)
@@ -335,7 +337,7 @@ def check_command(
         raise typer.Exit(1) from None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    problems = lint_graph(graph)
+    problems = sorted([*lint_graph(graph), *unoffered_uses(source)], key=lambda p: p.line)
     for problem in problems:
         typer.echo(problem.format(file))
     errors = sum(p.severity == "error" for p in problems)

@@ -212,11 +212,11 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("line", "missing"),
     [
-        ("from metaflow import S3", "metaflow.S3"),
+        ("from metaflow import Deployer", "metaflow.Deployer"),
         ("from metaflow import Config, config_expr", "metaflow.Config"),
         ("from metaflow import Runner", "metaflow.Runner"),
         ("from metaflow import user_step_decorator", "metaflow.user_step_decorator"),
-        ("from metaflow import profile", "metaflow.profile"),
+        ("from metaflow import FlowMutator", "metaflow.FlowMutator"),
         ("from metaflow.cards import Markdown", "metaflow.cards"),
         ("import metaflow.plugins.aws", "metaflow.plugins"),
     ],
