@@ -43,6 +43,21 @@ EventsOption = Annotated[
     bool, typer.Option("--events", help="Write JSON events to stdout (for tools).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
+# Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
+WithOption = Annotated[
+    list[str],
+    typer.Option("--with", help="Add a decorator to every step: NAME[:ARG=VALUE,...]."),
+]
+SplitsOption = Annotated[
+    int, typer.Option("--max-num-splits", min=1, help="Most children a foreach may have.")
+]
+RunIdFileOption = Annotated[
+    str | None, typer.Option("--run-id-file", help="Write the run's id to this file.")
+]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option("--namespace", help="The client namespace inside the tasks (empty: all runs)."),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -114,10 +129,23 @@ def run_command(
     store: StoreOption = None,
     events: EventsOption = False,
     quiet: QuietOption = False,
+    with_: WithOption = [],  # noqa: B006 - typer copies defaults
+    max_num_splits: SplitsOption = 100,
+    run_id_file: RunIdFileOption = None,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
     config = _run_config(
-        file, ctx.args, flow=flow, max_workers=max_workers, tags=tuple(tag), store=store
+        file,
+        ctx.args,
+        flow=flow,
+        max_workers=max_workers,
+        tags=tuple(tag),
+        store=store,
+        with_decorators=tuple(with_),
+        max_num_splits=max_num_splits,
+        run_id_file=run_id_file,
+        namespace=namespace,
     )
     _run_engine(config, events, quiet)
 
@@ -154,6 +182,10 @@ def resume_command(
     json_out: bool = typer.Option(False, "--json", help="With --plan: print the plan as JSON."),
     events: EventsOption = False,
     quiet: QuietOption = False,
+    with_: WithOption = [],  # noqa: B006 - typer copies defaults
+    max_num_splits: SplitsOption = 100,
+    run_id_file: RunIdFileOption = None,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
     if step is not None and step.startswith("--"):  # a parameter, not a step
@@ -169,6 +201,10 @@ def resume_command(
         origin_run_id=origin_run_id,
         resume_step=step,
         resume=True,
+        with_decorators=tuple(with_),
+        max_num_splits=max_num_splits,
+        run_id_file=run_id_file,
+        namespace=namespace,
     )
     if plan:
         _print_plan(config, json_out)

@@ -84,9 +84,7 @@ def resolve_parameters(
     return values
 
 
-def given_parameters(
-    cls: type[FlowSpec], given: dict[str, list[str | None]]
-) -> dict[str, Any]:
+def given_parameters(cls: type[FlowSpec], given: dict[str, list[str | None]]) -> dict[str, Any]:
     """Attribute name -> parsed value, for the parameters given on the command line only."""
     params = flow_parameters(cls)
     values: dict[str, Any] = {}

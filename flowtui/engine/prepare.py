@@ -9,6 +9,11 @@ from typing import Any
 
 from flowtui.engine.loader import load_flow_class
 from flowtui.engine.params import flow_parameters, given_parameters, resolve_parameters
+from flowtui.engine.run_options import (
+    DEFAULT_MAX_NUM_SPLITS,
+    add_to_every_step,
+    set_client_namespace,
+)
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
 from flowtui.graph import check_flow, read_flow_file
@@ -27,6 +32,11 @@ class RunConfig:
     origin_run_id: str | None = None  # resume: the run to resume
     resume_step: str | None = None  # resume: re-run from this step (default: first failure)
     resume: bool = False
+    # Metaflow's run options (flowtui.engine.run_options)
+    with_decorators: tuple[str, ...] = ()  # --with NAME[:ARG=VALUE,...]
+    max_num_splits: int = DEFAULT_MAX_NUM_SPLITS
+    run_id_file: str | None = None
+    namespace: str | None = None  # the client namespace inside the tasks
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,8 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
     cls = load_flow_class(file, graph.flow_name)
+    add_to_every_step(cls, graph, config.with_decorators)
+    set_client_namespace(config.namespace)
     register_flow_class(str(file), graph.flow_name, cls)
     if origin_params is not None:
         _refuse_changed_parameters(cls, config.params, origin_params)

@@ -21,6 +21,7 @@ from flowtui.engine.executor import LocalExecutor, TaskProcess
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
+from flowtui.engine.run_options import too_many_splits, write_run_id
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
     ForeachFrame,
@@ -129,6 +130,7 @@ class Runner:
             origin_run_id=resume.origin.run_id if resume else None,
             resume_step=resume.step if resume else None,
         )
+        write_run_id(self.config.run_id_file, self.run_id)
         self.resume = resume
         started = time.time()
         self.reporter.prepare(self.graph, str(self.config.file))
@@ -480,6 +482,11 @@ class Runner:
                     pathspec, pending.step, task_id, attempt, time.time() - running.started
                 )
             )
+            count, limit = outcome.foreach_count, self.config.max_num_splits
+            refused = too_many_splits(pending.step, count, limit) if count else None
+            if refused is not None:  # the task succeeded; the run stops at its foreach
+                self.failed.append((pathspec, TaskError("MetaflowException", refused)))
+                return
             self._finished(pending, task_id, outcome.foreach_count)
             return
         error = self._describe_failure(running, outcome, status)

@@ -8,6 +8,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+# The client namespace a run's tasks start in, when the run was given `--namespace`.
+NAMESPACE_ENV = "FLOWTUI_NAMESPACE"
+
 
 @dataclass
 class _TaskContext:

@@ -74,3 +74,36 @@ def test_parameter_multiple_bad_value_is_rejected_on_both_sides(sides: Sides) ->
     assert mf.code != 0 and ft.code != 0
     assert mf.steps == ft.steps == {}
     assert "'val'" in ft.output and "'x'" in ft.output and "Traceback" not in ft.output
+
+
+def test_run_options_with_retry_namespace_tags_and_run_id_file(sides: Sides) -> None:
+    sides.flowtui_env["USERNAME"] = "tester"  # as Metaflow's side has it
+    file = sides.flow("mf_options")
+    args = ("--with", "retry:times=1,minutes_between_retries=0", "--namespace", "team:x")
+    args += ("--tag", "a", "--tag", "b", "--max-workers", "2")
+    run_id_file = sides.workdir / "flowtui-run-id"
+    mf = sides.metaflow(file, *args)
+    ft = sides.flowtui(file, *args, "--run-id-file", str(run_id_file))
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert compared["join"] == {"attempts", "namespaces", "tags"}
+    assert ft.value("join", "attempts") == [0, 1, 0]  # item 2 was retried, by --with retry
+    assert ft.value("join", "namespaces") == ("user:tester", "team:x")
+    assert ft.value("join", "tags") == ["a", "b"]
+    assert run_id_file.read_text() == ft.run_id
+
+
+def test_max_num_splits_refuses_a_larger_foreach_on_both_sides(sides: Sides) -> None:
+    file = sides.flow("mf_options")
+    mf, ft = (
+        sides.metaflow(file, "--max-num-splits", "2"),
+        sides.flowtui(file, "--max-num-splits", "2"),
+    )
+    assert mf.code != 0 and ft.code != 0
+    assert mf.failed_steps == ft.failed_steps == []  # start succeeded; its foreach is refused
+    assert compare(mf, ft) == {"start": {"items"}}
+    sentence = "yielded 3 child steps which is more than the current maximum of 2 children"
+    assert sentence in mf.output and sentence in ft.output
+    assert "--max-num-splits" in ft.output
