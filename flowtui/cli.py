@@ -54,6 +54,12 @@ SplitsOption = Annotated[
 RunIdFileOption = Annotated[
     str | None, typer.Option("--run-id-file", help="Write the run's id to this file.")
 ]
+BranchOption = Annotated[
+    str | None, typer.Option("--branch", help="@project: run on branch test.BRANCH.")
+]
+ProductionOption = Annotated[
+    bool, typer.Option("--production", help="@project: run on the production branch.")
+]
 NamespaceOption = Annotated[
     str | None,
     typer.Option("--namespace", help="The client namespace inside the tasks (empty: all runs)."),
@@ -133,6 +139,8 @@ def run_command(
     max_num_splits: SplitsOption = 100,
     run_id_file: RunIdFileOption = None,
     namespace: NamespaceOption = None,
+    branch: BranchOption = None,
+    production: ProductionOption = False,
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
     config = _run_config(
@@ -146,6 +154,8 @@ def run_command(
         max_num_splits=max_num_splits,
         run_id_file=run_id_file,
         namespace=namespace,
+        branch=branch,
+        production=production,
     )
     _run_engine(config, events, quiet)
 
@@ -186,6 +196,8 @@ def resume_command(
     max_num_splits: SplitsOption = 100,
     run_id_file: RunIdFileOption = None,
     namespace: NamespaceOption = None,
+    branch: BranchOption = None,
+    production: ProductionOption = False,
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
     if step is not None and step.startswith("--"):  # a parameter, not a step
@@ -205,6 +217,8 @@ def resume_command(
         max_num_splits=max_num_splits,
         run_id_file=run_id_file,
         namespace=namespace,
+        branch=branch,
+        production=production,
     )
     if plan:
         _print_plan(config, json_out)
@@ -562,13 +576,24 @@ def spin_command(
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     """`python myflow.py run ...` (a FlowSpec instantiated under __main__), as Metaflow does.
 
-    The first word is the command (run, resume, show, check); the file is this file.
+    The first word is the command (run, resume, show, check); the file is this file. Metaflow's
+    options that go before the command (`--branch X`, `--production`, `--with D`, `--quiet`)
+    are passed to it.
     """
+    before: list[str] = []
+    while argv and argv[0] in _LEADING_OPTIONS:
+        takes_value = _LEADING_OPTIONS[argv[0]]
+        before += argv[: 1 + takes_value]
+        argv = argv[1 + takes_value :]
     if not argv or argv[0] in ("-h", "--help"):
         print(f"Usage: python {file} [run|resume|show|check] [OPTIONS]")
         sys.exit(0)
-    command, rest = argv[0], argv[1:]
+    command, rest = argv[0], [*argv[1:], *before]
     if "--flow" not in rest:
         rest = [*rest, "--flow", cls.__name__]
     main([command, file, *rest])
     sys.exit(0)
+
+
+# Metaflow's options before the command, and whether each takes a value.
+_LEADING_OPTIONS = {"--branch": 1, "--production": 0, "--with": 1, "--quiet": 0}

@@ -41,6 +41,7 @@ from flowtui.flow import (
 )
 from flowtui.flow.decorators import ignored_locally
 from flowtui.flow.parameters import JSONTypeClass
+from flowtui.flow.project import project
 
 kubernetes = ignored_locally("kubernetes")
 batch = ignored_locally("batch")
@@ -49,7 +50,6 @@ conda_base = ignored_locally("conda_base")
 pypi = ignored_locally("pypi")
 pypi_base = ignored_locally("pypi_base")
 card = ignored_locally("card")
-project = ignored_locally("project")
 schedule = ignored_locally("schedule")
 trigger = ignored_locally("trigger")
 trigger_on_finish = ignored_locally("trigger_on_finish")

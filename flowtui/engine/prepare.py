@@ -16,6 +16,8 @@ from flowtui.engine.run_options import (
 )
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
+from flowtui.flow.current import resolve_username
+from flowtui.flow.project import ProjectError, ProjectInfo, project_of
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph
 from flowtui.store.blobs import digest_of
@@ -37,6 +39,8 @@ class RunConfig:
     max_num_splits: int = DEFAULT_MAX_NUM_SPLITS
     run_id_file: str | None = None
     namespace: str | None = None  # the client namespace inside the tasks
+    branch: str | None = None  # @project: --branch
+    production: bool = False  # @project: --production
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class PreparedFlow:
     graph: FlowGraph
     cls: type
     values: dict[str, Any]
+    project: ProjectInfo | None = None
 
 
 def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
@@ -66,13 +71,19 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     cls = load_flow_class(file, graph.flow_name)
     add_to_every_step(cls, graph, config.with_decorators)
     set_client_namespace(config.namespace)
+    try:
+        project = project_of(
+            cls, branch=config.branch, production=config.production, user=resolve_username()
+        )
+    except ProjectError as e:
+        raise UsageError(str(e)) from None
     register_flow_class(str(file), graph.flow_name, cls)
     if origin_params is not None:
         _refuse_changed_parameters(cls, config.params, origin_params)
         values: dict[str, Any] = {}
     else:
         values = resolve_parameters(cls, config.params, cwd=Path.cwd())
-    return PreparedFlow(file, source, graph, cls, values)
+    return PreparedFlow(file, source, graph, cls, values, project)
 
 
 def _refuse_changed_parameters(

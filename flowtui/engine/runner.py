@@ -14,7 +14,7 @@ import select
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from flowtui.engine.executor import LocalExecutor, TaskProcess
@@ -126,6 +126,7 @@ class Runner:
             params=params,
             user=self.user,
             tags=self.config.tags,
+            system_tags=flow.project.system_tags if flow.project else (),
             kind="resume" if resume else "run",
             origin_run_id=resume.origin.run_id if resume else None,
             resume_step=resume.step if resume else None,
@@ -175,6 +176,7 @@ class Runner:
         self.flow_name = flow.graph.flow_name
         self.file = flow.file
         self.cls = flow.cls
+        self.project = flow.project
         self.params = params
         # What every task inherits from the run: its parameters, as stored artifacts.
         self.param_artifacts: ArtifactMap = {k: ArtifactRef.from_json(v) for k, v in params.items()}
@@ -423,6 +425,7 @@ class Runner:
             user=self.user,
             tags=self.config.tags,
             timeout=decos.get("timeout", {}).get("seconds"),
+            project=astuple(self.project) if self.project else None,
         )
 
     def _foreach_hash(self, frame: Frame) -> str:

@@ -66,6 +66,7 @@ class TaskRequest:
     user: str = ""
     tags: tuple[str, ...] = ()
     timeout: float | None = None  # @timeout, in seconds
+    project: tuple[str, str, bool, str] | None = None  # @project: a ProjectInfo's fields
     runner_pid: int = field(default_factory=os.getpid)
 
 
@@ -257,6 +258,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
             username=req.user or None,
             tags=req.tags,
             store=req.store_root,
+            project=req.project,
         )
     )
     cls = _flow_class(req)

@@ -122,6 +122,7 @@ class MetadataDB:
         params: dict[str, Any],
         user: str,
         tags: Iterable[str] = (),
+        system_tags: Iterable[str] = (),
         kind: str = "run",
         origin_run_id: str | None = None,
         resume_step: str | None = None,
@@ -149,7 +150,7 @@ class MetadataDB:
                 ),
             )
             run_id = int(cur.lastrowid or 0)
-            system = [f"user:{user}", f"runtime:{kind}"]
+            system = [f"user:{user}", f"runtime:{kind}", *system_tags]
             c.executemany(
                 "INSERT OR IGNORE INTO tags VALUES (?, ?, ?)",
                 [(run_id, t, 1) for t in system] + [(run_id, t, 0) for t in tags],

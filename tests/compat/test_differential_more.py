@@ -8,6 +8,9 @@ import pytest
 from differential import Sides, compare, needs_metaflow
 from s3server import S3Server, needs_s3, s3_server
 
+from flowtui.client import Run
+from flowtui.store import Store
+
 pytestmark = [pytest.mark.differential, needs_metaflow]
 __all__ = ["s3_server"]  # the fixture, used by name
 
@@ -107,3 +110,47 @@ def test_max_num_splits_refuses_a_larger_foreach_on_both_sides(sides: Sides) -> 
     sentence = "yielded 3 child steps which is more than the current maximum of 2 children"
     assert sentence in mf.output and sentence in ft.output
     assert "--max-num-splits" in ft.output
+
+
+@pytest.mark.parametrize(
+    ("metaflow_env", "flowtui_args", "names"),
+    [
+        ({}, (), ("demo_proj", "user.tester", False, "demo_proj.user.tester.ProjectFlow")),
+        (
+            {"METAFLOW_BRANCH": "feat_1"},
+            ("--branch", "feat_1"),
+            ("demo_proj", "test.feat_1", False, "demo_proj.test.feat_1.ProjectFlow"),
+        ),
+        (
+            {"METAFLOW_PRODUCTION": "1"},
+            ("--production",),
+            ("demo_proj", "prod", True, "demo_proj.prod.ProjectFlow"),
+        ),
+    ],
+)
+def test_project_names_branches_and_tags(
+    sides: Sides, metaflow_env: dict[str, str], flowtui_args: tuple[str, ...], names: tuple
+) -> None:
+    sides.metaflow_env.update(metaflow_env)  # Metaflow takes --branch before `run` (or so)
+    sides.flowtui_env["USERNAME"] = "tester"
+    file = sides.flow("mf_project")
+    mf, ft = sides.metaflow(file), sides.flowtui(file, *flowtui_args)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    assert compare(mf, ft) == {"start": {"names"}, "end": {"names"}}
+    assert ft.value("start", "names") == names
+    assert "no effect" not in ft.output  # @project is honoured, not a notice
+
+    store = Store.open(str(sides.store), create=False)
+    try:
+        tags = Run(f"ProjectFlow/{ft.run_id}", _store=store, _namespace_check=False).system_tags
+    finally:
+        store.close()
+    assert {"project:demo_proj", f"project_branch:{names[1]}"} <= tags
+
+
+def test_a_bad_branch_name_is_one_sentence_before_anything_runs(sides: Sides) -> None:
+    file = sides.flow("mf_project")
+    ft = sides.flowtui(file, "--branch", "Feat-1")
+    assert ft.code == 2 and ft.steps == {}
+    assert "'Feat-1' must contain only lowercase letters, digits and underscores" in ft.output
