@@ -178,8 +178,13 @@ class Runner:
         self.cls = flow.cls
         self.project = flow.project
         self.params = params
-        # What every task inherits from the run: its parameters, as stored artifacts.
-        self.param_artifacts: ArtifactMap = {k: ArtifactRef.from_json(v) for k, v in params.items()}
+        # What every task inherits from the run: its parameters, as stored artifacts, and
+        # (as in Metaflow) `name`, the flow's name.
+        name = self.store.blobs.put_value(self.flow_name)
+        self.param_artifacts: ArtifactMap = {
+            "name": ArtifactRef(name.hash, "str", name.size, repr(self.flow_name)),
+            **{k: ArtifactRef.from_json(v) for k, v in params.items()},
+        }
         self.user = resolve_username()
         self.decorators = self._decorators()
 
@@ -479,6 +484,7 @@ class Runner:
                 attempt,
                 artifact_records(task_id, outcome.artifacts),
                 foreach_count=outcome.foreach_count,
+                caught=outcome.caught.to_json() if outcome.caught else None,
             )
             self.reporter.report(
                 TaskFinished(

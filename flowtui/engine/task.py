@@ -78,6 +78,7 @@ class TaskOutcome:
     artifacts: ArtifactMap = field(default_factory=dict)
     foreach_count: int | None = None
     error: TaskError | None = None
+    caught: TaskError | None = None  # the error @catch caught (the task still succeeds)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -86,6 +87,7 @@ class TaskOutcome:
                 "artifacts": {name: ref.to_json() for name, ref in self.artifacts.items()},
                 "foreach_count": self.foreach_count,
                 "error": self.error.to_json() if self.error else None,
+                "caught": self.caught.to_json() if self.caught else None,
             }
         )
 
@@ -97,6 +99,7 @@ class TaskOutcome:
             artifacts={k: ArtifactRef.from_json(v) for k, v in data["artifacts"].items()},
             foreach_count=data.get("foreach_count"),
             error=TaskError.from_json(data.get("error")),
+            caught=TaskError.from_json(data.get("caught")),
         )
 
 
@@ -298,6 +301,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
         _store_class_constants(flow)
 
     error: TaskError | None = None
+    caught_error: TaskError | None = None
     raised: BaseException | None = None
     try:
         _arm_timeout(req)
@@ -325,7 +329,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
         caught = CaughtException(raised, error.traceback or None)
         if req.catch_var:
             setattr(flow, req.catch_var, caught)
-        error = None
+        caught_error, error = error, None
     elif error is None and req.catch_var and req.catch_var not in vars(flow):
         setattr(flow, req.catch_var, None)
 
@@ -343,7 +347,11 @@ def _run(req: TaskRequest) -> TaskOutcome:
         except StepFailure as e:
             error = TaskError("ForeachError", str(e), reason=e.reason)
     return TaskOutcome(
-        ok=error is None, artifacts=artifacts, foreach_count=foreach_count, error=error
+        ok=error is None,
+        artifacts=artifacts,
+        foreach_count=foreach_count,
+        error=error,
+        caught=caught_error,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import socket
 import sqlite3
 import time
@@ -150,7 +151,8 @@ class MetadataDB:
                 ),
             )
             run_id = int(cur.lastrowid or 0)
-            system = [f"user:{user}", f"runtime:{kind}", *system_tags]
+            python = f"python_version:{platform.python_version()}"
+            system = [f"user:{user}", f"runtime:{kind}", python, *system_tags]
             c.executemany(
                 "INSERT OR IGNORE INTO tags VALUES (?, ?, ?)",
                 [(run_id, t, 1) for t in system] + [(run_id, t, 0) for t in tags],
@@ -281,8 +283,12 @@ class MetadataDB:
         artifacts: Iterable[ArtifactRecord],
         *,
         foreach_count: int | None = None,
+        caught: dict[str, Any] | None = None,
     ) -> None:
+        """`caught`: the error `@catch` caught; kept as the task's error with exit reason
+        `caught` (the task succeeded, but is not `successful` to the client, as in Metaflow)."""
         now = time.time()
+        error = json.dumps(caught) if caught else None
         with self.transaction() as c:
             c.execute(
                 "UPDATE attempts SET status = 'succeeded', finished = ? "
@@ -290,9 +296,9 @@ class MetadataDB:
                 (now, int(task_id), attempt),
             )
             c.execute(
-                "UPDATE tasks SET status = 'succeeded', finished = ?, error = NULL, "
-                "exit_reason = NULL, foreach_count = ? WHERE task_id = ?",
-                (now, foreach_count, int(task_id)),
+                "UPDATE tasks SET status = 'succeeded', finished = ?, error = ?, "
+                "exit_reason = ?, foreach_count = ? WHERE task_id = ?",
+                (now, error, "caught" if caught else None, foreach_count, int(task_id)),
             )
             self._put_artifacts(c, task_id, artifacts)
 

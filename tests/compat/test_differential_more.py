@@ -154,3 +154,28 @@ def test_a_bad_branch_name_is_one_sentence_before_anything_runs(sides: Sides) ->
     ft = sides.flowtui(file, "--branch", "Feat-1")
     assert ft.code == 2 and ft.steps == {}
     assert "'Feat-1' must contain only lowercase letters, digits and underscores" in ft.output
+
+
+def test_client_answers_order_metadata_tags_name_and_catch(sides: Sides) -> None:
+    sides.flowtui_env["USERNAME"] = "tester"
+    file = sides.flow("mf_client_shapes")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    answers = {"step_order", "task_order", "successful", "metadata", "name_artifact"}
+    assert answers | {"system_tags"} <= compared["end"]
+    assert ft.value("end", "step_order") == ["end", "join", "work", "start"]
+    assert ft.value("end", "task_order") == [3, 2, 1]
+    assert ft.value("end", "successful") == [(3, True, True), (2, False, True), (1, True, True)]
+    assert ft.value("end", "metadata") == {
+        "attempt": "0",
+        "attempt_ok": "True",
+        "attempt-done": "0",
+        "user": "tester",
+        "ds-type": "local",
+        "origin-run-id": "None",
+        "script-name": "mf_client_shapes.py",
+    }
+    assert ft.value("end", "name_artifact") == ("ClientShapesFlow",) * 2 + (True,)
