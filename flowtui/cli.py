@@ -339,6 +339,8 @@ def _graph_json(graph: Any, file: str) -> dict[str, Any]:
                 "kind": step.kind.value,
                 "next": list(step.next),
                 "foreach": step.foreach,
+                "condition": step.condition,
+                "cases": [list(case) for case in step.cases],
                 "line": step.line,
                 "decorators": [{"name": d.name, "args": d.args} for d in step.decorators],
                 "doc": step.doc,

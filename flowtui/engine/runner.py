@@ -311,15 +311,25 @@ class Runner:
                 index=pending.foreach_index,
             )
         )
-        self._finished(pending, task_id, origin.foreach_count)
+        chosen = None
+        if self.graph[pending.step].kind is StepKind.SWITCH:  # the case the origin run took
+            children = self.store.meta.child_tasks(origin.task_id)
+            chosen = children[0].step if children else None
+        self._finished(pending, task_id, origin.foreach_count, chosen)
 
-    def _finished(self, pending: PendingTask, task_id: str, foreach_count: int | None) -> None:
+    def _finished(
+        self,
+        pending: PendingTask,
+        task_id: str,
+        foreach_count: int | None,
+        chosen: str | None = None,
+    ) -> None:
         if foreach_count is not None:
             node = self.graph[pending.step]
             if node.kind is StepKind.FOREACH:
                 self.reporter.report(StepExpanded(node.next[0], foreach_count))
         ready = self.scheduler.finished(
-            FinishedTask(task_id, pending.step, pending.frames, foreach_count)
+            FinishedTask(task_id, pending.step, pending.frames, foreach_count, chosen)
         )
         self._submit(ready)
 
@@ -417,6 +427,7 @@ class Runner:
             next_steps=node.next,
             foreach_var=node.foreach,
             is_end=node.kind is StepKind.END,
+            switch=node.kind is StepKind.SWITCH,
             join_inputs=join_inputs,
             foreach=foreach,
             # as in Metaflow, @catch takes over only on the last attempt @retry allows
@@ -496,7 +507,7 @@ class Runner:
             if refused is not None:  # the task succeeded; the run stops at its foreach
                 self.failed.append((pathspec, TaskError("MetaflowException", refused)))
                 return
-            self._finished(pending, task_id, outcome.foreach_count)
+            self._finished(pending, task_id, outcome.foreach_count, outcome.chosen)
             return
         error = self._describe_failure(running, outcome, status)
         retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))

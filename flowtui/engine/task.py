@@ -67,6 +67,7 @@ class TaskRequest:
     tags: tuple[str, ...] = ()
     timeout: float | None = None  # @timeout, in seconds
     project: tuple[str, str, bool, str] | None = None  # @project: a ProjectInfo's fields
+    switch: bool = False  # the step is a switch: next_steps are its cases' steps
     runner_pid: int = field(default_factory=os.getpid)
 
 
@@ -79,6 +80,7 @@ class TaskOutcome:
     foreach_count: int | None = None
     error: TaskError | None = None
     caught: TaskError | None = None  # the error @catch caught (the task still succeeds)
+    chosen: str | None = None  # a switch: the step its condition chose
 
     def to_json(self) -> str:
         return json.dumps(
@@ -88,6 +90,7 @@ class TaskOutcome:
                 "foreach_count": self.foreach_count,
                 "error": self.error.to_json() if self.error else None,
                 "caught": self.caught.to_json() if self.caught else None,
+                "chosen": self.chosen,
             }
         )
 
@@ -100,6 +103,7 @@ class TaskOutcome:
             foreach_count=data.get("foreach_count"),
             error=TaskError.from_json(data.get("error")),
             caught=TaskError.from_json(data.get("caught")),
+            chosen=data.get("chosen"),
         )
 
 
@@ -352,7 +356,14 @@ def _run(req: TaskRequest) -> TaskOutcome:
         foreach_count=foreach_count,
         error=error,
         caught=caught_error,
+        chosen=_chosen(req, flow) if error is None else None,
     )
+
+
+def _chosen(req: TaskRequest, flow: FlowSpec) -> str | None:
+    """The step a switch's condition chose (None for any other step)."""
+    taken = flow._flowtui_transition
+    return taken[0][0] if req.switch and taken else None
 
 
 class CaughtException(Exception):
@@ -414,6 +425,8 @@ def _check_transition(req: TaskRequest, flow: FlowSpec) -> None:
             f"self.next(self.{req.next_steps[0] if req.next_steps else 'end'})."
         )
     steps, foreach = taken
+    if req.switch and flow._flowtui_switched and steps[0] in req.next_steps:
+        return
     if steps != req.next_steps or foreach != req.foreach_var:
         want = ", ".join(f"self.{s}" for s in req.next_steps)
         if req.foreach_var:

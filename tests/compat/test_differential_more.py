@@ -179,3 +179,43 @@ def test_client_answers_order_metadata_tags_name_and_catch(sides: Sides) -> None
         "script-name": "mf_client_shapes.py",
     }
     assert ft.value("end", "name_artifact") == ("ClientShapesFlow",) * 2 + (True,)
+
+
+SWITCH_PARAMS = {"score", "force", "route"}
+
+
+@pytest.mark.parametrize(("score", "taken"), [("7", "high"), ("3", "low")])
+def test_switch_runs_only_the_chosen_case(sides: Sides, score: str, taken: str) -> None:
+    file = sides.flow("mf_switch")
+    mf, ft = sides.metaflow(file, "--score", score), sides.flowtui(file, "--score", score)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert set(compared) == {"start", taken, "merge", "end"}  # the other case never ran
+    assert compared["merge"] == SWITCH_PARAMS | {"verdict", "seen"}
+    assert ft.value("merge", "seen") == (taken, taken)
+
+
+def test_switch_to_an_unknown_case_fails_the_step_on_both_sides(sides: Sides) -> None:
+    file = sides.flow("mf_switch")
+    mf, ft = sides.metaflow(file, "--force", "middle"), sides.flowtui(file, "--force", "middle")
+    assert mf.code != 0 and ft.code != 0
+    assert mf.failed_steps == ft.failed_steps == ["start"]
+    assert "'middle'" in ft.output and "'high', 'low'" in ft.output
+
+
+def test_switch_failure_then_resume_takes_the_same_case(sides: Sides) -> None:
+    file = sides.flow("mf_switch")
+    mf, ft = sides.metaflow(file, "--score", "200"), sides.flowtui(file, "--score", "200")
+    assert mf.code != 0 and ft.code != 0
+    assert mf.failed_steps == ft.failed_steps == ["high"]
+
+    (sides.workdir / "fixed").touch()
+    mf, ft = sides.metaflow(file, command="resume"), sides.flowtui(file, command="resume")
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert set(compared) == {"start", "high", "merge", "end"}
+    assert ft.value("merge", "seen") == ("high", "high")
