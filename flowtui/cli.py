@@ -475,7 +475,7 @@ def logs_command(
             sinks[stream].write(chunk)
             sinks[stream].flush()
         return
-    tasks = [found] if isinstance(found, Task) else list(found)
+    tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
     for task in tasks:
         if len(tasks) > 1:
             index = f" [{task.index}]" if task.index is not None else ""

@@ -294,6 +294,6 @@ def test_class_constants_are_artifacts_but_methods_and_properties_are_not(tmp_pa
     data = task.data
     # `cached` is there because the step cached its value on self (Metaflow 2.19 fails on a
     # cached_property in a flow class: it tries to store the descriptor as a constant)
-    assert {a.id for a in task} == {"LIMIT", "LABELS", "alpha", "seen", "cached"}
+    assert {a.id for a in task} == {"LIMIT", "LABELS", "alpha", "seen", "cached", "name"}
     assert data.seen == (6, 4, 3)
     assert data.LABELS == ("a", "b")
