@@ -5,6 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from flowtui.graph import parse_flow
+from flowtui.run.labels import StepState, step_states
+from flowtui.run.state import RunState, TaskState
+from flowtui.run.status import TaskStatus
 from flowtui.tui.app import FlowtuiApp
 
 SWITCH = textwrap.dedent(
@@ -47,3 +51,16 @@ async def test_the_dag_draws_a_switch_with_its_condition_and_case_labels(tmp_pat
         assert " high" in labels and " low" in labels  # the case labels, beside the arrows
         await pilot.press("down")
         assert dag.selected in ("high", "low")  # a case is selectable like any child
+
+
+def test_the_case_a_switch_did_not_take_reads_not_taken() -> None:
+    graph = parse_flow(SWITCH, "routed.py")
+    run = RunState(flow="Routed", run_id="1")
+    for number, step in ((1, "start"), (2, "high")):
+        pathspec = f"Routed/1/{step}/{number}"
+        run.tasks[pathspec] = TaskState(pathspec, step, str(number), TaskStatus.SUCCEEDED)
+
+    states = step_states(graph, run)
+
+    assert states["low"] == StepState("pending", "○ not taken")
+    assert states["end"].label == "○ pending"  # still to run
