@@ -50,7 +50,7 @@ KIND_MARKERS: Mapping[StepKind, str] = {
     StepKind.FOREACH: "∀",
     StepKind.JOIN: "⋈",
     StepKind.END: "□",
-    StepKind.SWITCH: "◇",
+    StepKind.SWITCH: "⎇",
 }
 """The one-cell glyph before a step's name, by kind: outlined shapes, so that none is read as
 a state (flowtui.run.labels draws states with filled ones: ● running, ■ cancelled)."""

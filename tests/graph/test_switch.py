@@ -51,7 +51,7 @@ def test_a_switch_is_parsed_with_its_condition_and_cases_and_lints_clean() -> No
 def test_a_switch_is_drawn_as_a_switch_with_its_case_labels() -> None:
     drawing = render_dag(parse_flow(SWITCH, "route.py"), max_width=100)
 
-    assert "◇ start (route)" in drawing
+    assert "⎇ start (route)" in drawing
     lines = drawing.splitlines()
     labels = next(line for line in lines if "fast|3" in line)
     assert "slow" in labels  # both labels on the row above the cases' boxes

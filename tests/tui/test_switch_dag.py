@@ -45,7 +45,7 @@ async def test_the_dag_draws_a_switch_with_its_condition_and_case_labels(tmp_pat
         dag = app.dag
         assert set(dag.boxes) == {"start", "high", "low", "end"}
         text = "\n".join(dag.lines)
-        assert "◇ start (route)" in text
+        assert "⎇ start (route)" in text
         above = {name: dag.lines[box.y - 1] for name, box in dag.boxes.items() if box.y > 0}
         labels = above["high"]
         assert " high" in labels and " low" in labels  # the case labels, beside the arrows
