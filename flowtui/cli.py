@@ -582,11 +582,9 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     options that go before the command (`--branch X`, `--production`, `--with D`, `--quiet`)
     are passed to it.
     """
-    before: list[str] = []
-    while argv and argv[0] in _LEADING_OPTIONS:
-        takes_value = _LEADING_OPTIONS[argv[0]]
-        before += argv[: 1 + takes_value]
-        argv = argv[1 + takes_value :]
+    from flowtui.engine.run_options import split_leading_options
+
+    before, argv = split_leading_options(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(f"Usage: python {file} [run|resume|show|check] [OPTIONS]")
         sys.exit(0)
@@ -595,7 +593,3 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
         rest = [*rest, "--flow", cls.__name__]
     main([command, file, *rest])
     sys.exit(0)
-
-
-# Metaflow's options before the command, and whether each takes a value.
-_LEADING_OPTIONS = {"--branch": 1, "--production": 0, "--with": 1, "--quiet": 0}

@@ -106,6 +106,21 @@ def write_run_id(path: str | None, run_id: str) -> None:
         raise UsageError(f"--run-id-file {path}: cannot write it ({e.strerror}).") from None
 
 
+# Metaflow's options that go before the command (`python flow.py --branch X run`), and whether
+# each takes a value.
+LEADING_OPTIONS = {"--branch": 1, "--production": 0, "--with": 1, "--quiet": 0}
+
+
+def split_leading_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`["--branch", "x", "run", ...]` -> `(["--branch", "x"], ["run", ...])`."""
+    before: list[str] = []
+    while argv and argv[0] in LEADING_OPTIONS:
+        takes_value = LEADING_OPTIONS[argv[0]]
+        before += argv[: 1 + takes_value]
+        argv = argv[1 + takes_value :]
+    return before, argv
+
+
 def set_client_namespace(ns: str | None) -> None:
     """`--namespace`: the client namespace the run's tasks start in (`current.namespace` is
     unchanged, as in Metaflow); an empty value sees every run."""
