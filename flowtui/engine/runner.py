@@ -506,6 +506,7 @@ class Runner:
             refused = too_many_splits(pending.step, count, limit) if count else None
             if refused is not None:  # the task succeeded; the run stops at its foreach
                 self.failed.append((pathspec, TaskError("MetaflowException", refused)))
+                self.reporter.report(Notice(f"{pathspec}: {refused}"))
                 return
             self._finished(pending, task_id, outcome.foreach_count, outcome.chosen)
             return
