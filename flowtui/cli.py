@@ -42,6 +42,20 @@ TagOption = Annotated[list[str], typer.Option("--tag", help="Tag the run (repeat
 EventsOption = Annotated[
     bool, typer.Option("--events", help="Write JSON events to stdout (for tools).")
 ]
+ExecutorOption = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where tasks run: local (processes on this machine) or ray (a Ray cluster).",
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="With --executor ray: the cluster (default: RAY_ADDRESS, else a local Ray).",
+    ),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
 # Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
 WithOption = Annotated[
@@ -141,6 +155,8 @@ def run_command(
     namespace: NamespaceOption = None,
     branch: BranchOption = None,
     production: ProductionOption = False,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
     config = _run_config(
@@ -156,12 +172,15 @@ def run_command(
         namespace=namespace,
         branch=branch,
         production=production,
+        executor=executor,
+        ray_address=ray_address,
     )
     _run_engine(config, events, quiet)
 
 
 def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
     """A RunConfig for FILE with `--NAME VALUE` parameters, or a one-sentence exit."""
+    from flowtui.engine.executor import check_executor
     from flowtui.engine.params import split_param_args
     from flowtui.engine.prepare import RunConfig
     from flowtui.graph import read_flow_file
@@ -169,6 +188,7 @@ def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
     try:
         read_flow_file(Path(file))
         params = split_param_args(param_args)
+        check_executor(options.get("executor", "local"))
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     return RunConfig(file=Path(file), params=params, **options)
@@ -198,6 +218,8 @@ def resume_command(
     namespace: NamespaceOption = None,
     branch: BranchOption = None,
     production: ProductionOption = False,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
     if step is not None and step.startswith("--"):  # a parameter, not a step
@@ -219,6 +241,8 @@ def resume_command(
         namespace=namespace,
         branch=branch,
         production=production,
+        executor=executor,
+        ray_address=ray_address,
     )
     if plan:
         _print_plan(config, json_out)
@@ -537,11 +561,14 @@ def spin_command(
     tag: list[str] = typer.Option([], "--tag", help="Tag the spin (repeatable)."),
     store: StoreOption = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Run one step once, with the inputs it had in a past run, and show its artifacts."""
 
     from flowtui.client.objects import Task
     from flowtui.client.tables import artifacts_table
+    from flowtui.engine.executor import check_executor
     from flowtui.engine.loader import FlowImportError
     from flowtui.engine.spin import SpinConfig, SpinConsoleReporter, spin
     from flowtui.graph import read_flow_file
@@ -556,10 +583,13 @@ def spin_command(
         persist=persist,
         store=store,
         tags=tuple(tag),
+        executor=executor,
+        ray_address=ray_address,
     )
     out = Console(highlight=False, force_terminal=None if sys.stdout.isatty() else False)
     try:
         read_flow_file(Path(file))
+        check_executor(executor)
         result = spin(config, SpinConsoleReporter(console=out, quiet=quiet))
     except FlowImportError as e:
         err_console.print(Text(e.details.rstrip(), style="dim"), soft_wrap=True)

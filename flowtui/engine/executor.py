@@ -1,19 +1,86 @@
-"""Executors start task processes. The local one forks the runner (which has the flow imported),
-so a task starts in a millisecond or two; where fork is unavailable or unsafe it spawns a fresh
-interpreter instead. Either way the task reports through a pipe and writes its own logs.
+"""Executors start task attempts; the runner waits on each attempt's `result_fd`.
+
+The seam is small: `launch(request)` returns a handle whose `result_fd` becomes readable with one
+JSON `TaskOutcome` line when the attempt ends, `poll`/`wait` give a `waitpid`-style status,
+`kill(sig)` stops it, `metadata()` says where it ran. The local executor forks the runner (which
+has the flow imported), so a task starts in a millisecond or two; where fork is unavailable or
+unsafe it spawns a fresh interpreter instead. The Ray executor (an optional extra, in
+`ray_executor`) runs each attempt as a Ray task.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from flowtui.engine.task import TaskRequest, run_task_process
+from flowtui.errors import UsageError
+
+if TYPE_CHECKING:
+    from flowtui.store import Store
+
+EXECUTORS = ("local", "ray")
+_HOST = socket.gethostname()
+
+
+class TaskHandle(Protocol):
+    """A launched task attempt, as the runner sees it."""
+
+    @property
+    def result_fd(self) -> int: ...
+
+    def kill(self, sig: int = signal.SIGKILL) -> None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+    def metadata(self) -> dict[str, str]: ...
+
+
+class Executor(Protocol):
+    name: str
+
+    def launch(self, request: TaskRequest) -> TaskHandle: ...
+
+    def capacity(self) -> int | None:
+        """How many tasks can run at once (None: the runner's own default)."""
+
+    def notices(self) -> list[str]:
+        """Lines to show when a run starts (where it runs)."""
+
+    def honours(self, decorator: str) -> bool:
+        """Whether a decorator ignored in local runs (e.g. resources) takes effect here."""
+
+    def close(self) -> None: ...
+
+
+def check_executor(name: str) -> None:
+    """A UsageError naming the fix if `name` is no executor, or is one not installed."""
+    if name not in EXECUTORS:
+        raise UsageError(f"Unknown executor '{name}'; use one of: {', '.join(EXECUTORS)}.")
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError('The Ray executor needs Ray: pip install "flowtui[ray]".')
+
+
+def make_executor(name: str, store: Store, flow_file: Path, address: str | None = None) -> Executor:
+    """The executor called `name` for a run of `flow_file`; `address` is a Ray cluster's
+    (default: RAY_ADDRESS)."""
+    check_executor(name)
+    if name == "ray":
+        from flowtui.engine.ray_executor import RayExecutor
+
+        return RayExecutor(store, flow_file, address)
+    return LocalExecutor()
 
 
 @dataclass
@@ -58,6 +125,9 @@ class TaskProcess:
             except ChildProcessError:
                 return 0
 
+    def metadata(self) -> dict[str, str]:
+        return {"executor": "local", "hostname": _HOST, "worker-pid": str(self.pid)}
+
 
 def start_method() -> str:
     wanted = os.environ.get("FLOWTUI_START_METHOD", "").lower()
@@ -69,8 +139,22 @@ def start_method() -> str:
 class LocalExecutor:
     """Runs each task attempt in its own local process."""
 
+    name = "local"
+
     def __init__(self, method: str | None = None) -> None:
         self.method = method or start_method()
+
+    def capacity(self) -> int | None:
+        return None
+
+    def notices(self) -> list[str]:
+        return []
+
+    def honours(self, decorator: str) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
 
     def launch(self, request: TaskRequest) -> TaskProcess:
         read_fd, write_fd = os.pipe()

@@ -41,6 +41,8 @@ class RunConfig:
     namespace: str | None = None  # the client namespace inside the tasks
     branch: str | None = None  # @project: --branch
     production: bool = False  # @project: --production
+    executor: str = "local"  # local or ray
+    ray_address: str | None = None  # ray: the cluster (default: RAY_ADDRESS, else a local Ray)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import astuple, dataclass, field
 from typing import Any
 
-from flowtui.engine.executor import LocalExecutor, TaskProcess
+from flowtui.engine.executor import TaskHandle, make_executor
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
@@ -82,7 +82,7 @@ class _Running:
     pending: PendingTask
     task_id: str
     attempt: int
-    proc: TaskProcess
+    proc: TaskHandle
     request: TaskRequest
     started: float
     deadline: float | None
@@ -95,8 +95,9 @@ class Runner:
         self.config = config
         self.store = store
         self.reporter = reporter
-        self.executor = LocalExecutor()
-        self.max_workers = max(1, config.max_workers or os.cpu_count() or 1)
+        self.executor = make_executor(config.executor, store, config.file, config.ray_address)
+        capacity = config.max_workers or self.executor.capacity() or os.cpu_count()
+        self.max_workers = max(1, capacity or 1)
         self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
         self.failed: list[tuple[str, TaskError]] = []
         self.running: dict[int, _Running] = {}  # result fd -> running task
@@ -255,7 +256,8 @@ class Runner:
         return out
 
     def _notices(self) -> list[str]:
-        notices = [  # flow-level ones (@project, @schedule, @conda_base, ...) decorate the class
+        notices = self.executor.notices()
+        notices += [  # flow-level ones (@project, @schedule, @conda_base, ...) decorate the class
             f"@{d.name} on flow {self.flow_name} has no effect in a local run; "
             "it is honoured when the flow runs on Metaflow."
             for d in step_decorators(self.cls)
@@ -263,7 +265,7 @@ class Runner:
         ]
         for step_name, decos in self.decorators.items():
             for name in decos:
-                if name in IGNORED_LOCALLY:
+                if name in IGNORED_LOCALLY and not self.executor.honours(name):
                     notices.append(
                         f"@{name} on step '{step_name}' has no effect in a local run; "
                         "it is honoured when the flow runs on Metaflow."
@@ -442,6 +444,7 @@ class Runner:
             tags=self.config.tags,
             timeout=decos.get("timeout", {}).get("seconds"),
             project=astuple(self.project) if self.project else None,
+            resources={k: v for k, v in decos.get("resources", {}).items() if v is not None},
         )
 
     def _foreach_hash(self, frame: Frame) -> str:
@@ -496,6 +499,7 @@ class Runner:
                 artifact_records(task_id, outcome.artifacts),
                 foreach_count=outcome.foreach_count,
                 caught=outcome.caught.to_json() if outcome.caught else None,
+                metadata=running.proc.metadata(),
             )
             self.reporter.report(
                 TaskFinished(
@@ -523,6 +527,7 @@ class Runner:
             error=error.to_json(),
             final=not will_retry,
             artifacts=artifact_records(task_id, artifacts),
+            metadata=running.proc.metadata(),
         )
         self.reporter.report(
             TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error)
@@ -593,6 +598,10 @@ class Runner:
 def execute(config: RunConfig, reporter: Reporter) -> RunResult:
     store = Store.open(config.store, create=not config.resume)  # resume needs an existing one
     try:
-        return Runner(config, store, reporter).execute()
+        runner = Runner(config, store, reporter)
+        try:
+            return runner.execute()
+        finally:
+            runner.executor.close()
     finally:
         store.close()

@@ -43,6 +43,8 @@ class SpinConfig:
     persist: bool = False
     store: str | None = None
     tags: tuple[str, ...] = ()
+    executor: str = "local"
+    ray_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,14 @@ class SpinRunner(Runner):
 
     def __init__(self, config: SpinConfig, store: Store, reporter: Reporter) -> None:
         super().__init__(
-            RunConfig(file=config.file, flow=config.flow, store=config.store, max_workers=1),
+            RunConfig(
+                file=config.file,
+                flow=config.flow,
+                store=config.store,
+                max_workers=1,
+                executor=config.executor,
+                ray_address=config.ray_address,
+            ),
             store,
             reporter,
         )
@@ -301,6 +310,10 @@ def _text(*parts: str | tuple[str, str]) -> Any:
 def spin(config: SpinConfig, reporter: Reporter) -> SpinResult:
     store = Store.open(config.store)
     try:
-        return SpinRunner(config, store, reporter).spin_step()
+        runner = SpinRunner(config, store, reporter)
+        try:
+            return runner.spin_step()
+        finally:
+            runner.executor.close()
     finally:
         store.close()

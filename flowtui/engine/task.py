@@ -68,6 +68,7 @@ class TaskRequest:
     timeout: float | None = None  # @timeout, in seconds
     project: tuple[str, str, bool, str] | None = None  # @project: a ProjectInfo's fields
     switch: bool = False  # the step is a switch: next_steps are its cases' steps
+    resources: dict[str, float] = field(default_factory=dict)  # @resources given (cpu, gpu, ...)
     runner_pid: int = field(default_factory=os.getpid)
 
 
@@ -250,8 +251,10 @@ def _redirect_output(req: TaskRequest) -> None:
     )
 
 
-def _run(req: TaskRequest) -> TaskOutcome:
-    blobs = BlobStore(Path(req.store_root) / "blobs")
+def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
+    """Run the step. `blobs` reads inputs and keeps new values (default: the store's blobs;
+    the Ray executor passes one backed by Ray's object store)."""
+    blobs = blobs if blobs is not None else BlobStore(Path(req.store_root) / "blobs")
     os.environ.update(req.env)
     os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
     current._bind(

@@ -85,8 +85,11 @@ TIMEOUT = "timeout"  # @timeout
 PICKLE = "pickle"  # an artifact could not be stored
 CANCEL = "cancel"  # the run was cancelled
 RUNNER_DIED = "crashed"  # the runner died while the task ran (derived by the store)
+WORKER_LOST = "worker-lost"  # Ray: the worker process running the task died
+NODE_LOST = "node-lost"  # Ray: the node running the task went away
+INFEASIBLE = "infeasible"  # Ray: no node of the cluster has the @resources asked for
 #: Failures that another attempt cannot fix: @retry does not retry them.
-NOT_RETRIED = frozenset({PICKLE, CANCEL})
+NOT_RETRIED = frozenset({PICKLE, CANCEL, INFEASIBLE})
 #: Why a task stopped, in words, when it was not an exception of the step.
 REASON_TEXT = {
     SIGNAL: "the task process was killed by a signal",
@@ -94,6 +97,9 @@ REASON_TEXT = {
     TIMEOUT: "the step ran past its @timeout",
     PICKLE: "an artifact could not be pickled",
     RUNNER_DIED: "the run's runner stopped while the task ran",
+    WORKER_LOST: "the Ray worker running the task died",
+    NODE_LOST: "the Ray node running the task went away",
+    INFEASIBLE: "no node of the Ray cluster has the resources the step asks for",
 }
 
 

@@ -28,6 +28,7 @@ from flowtui.store.records import (
     TaskRecord,
 )
 from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
+from flowtui.store.task_metadata import put_task_metadata, task_metadata
 
 HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
 HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
@@ -254,6 +255,7 @@ class MetadataDB:
         error: dict[str, Any] | None,
         final: bool,
         artifacts: Iterable[ArtifactRecord] = (),
+        metadata: dict[str, str] | None = None,
     ) -> None:
         now = time.time()
         with self.transaction() as c:
@@ -275,6 +277,7 @@ class MetadataDB:
             )
             if final:
                 self._put_artifacts(c, task_id, artifacts)
+            put_task_metadata(c, task_id, attempt, metadata or {})
 
     def succeed_task(
         self,
@@ -284,6 +287,7 @@ class MetadataDB:
         *,
         foreach_count: int | None = None,
         caught: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         """`caught`: the error `@catch` caught; kept as the task's error with exit reason
         `caught` (the task succeeded, but is not `successful` to the client, as in Metaflow)."""
@@ -301,6 +305,7 @@ class MetadataDB:
                 (now, error, "caught" if caught else None, foreach_count, int(task_id)),
             )
             self._put_artifacts(c, task_id, artifacts)
+            put_task_metadata(c, task_id, attempt, metadata or {})
 
     def clone_task(
         self,
@@ -481,6 +486,9 @@ class MetadataDB:
             (int(run_id),),
         )
         return {str(r["task_id"]): _attempt(r) for r in rows}  # the last one of each wins
+
+    def task_metadata(self, task_id: str) -> dict[int, dict[str, str]]:
+        return task_metadata(self._conn, task_id)
 
     def artifacts(self, task_id: str) -> list[ArtifactRecord]:
         rows = self._query(

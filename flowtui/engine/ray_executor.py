@@ -1,0 +1,343 @@
+"""The Ray executor: each task attempt a Ray task; the runner stays the only writer of the store.
+
+The driver (the runner process) connects to the cluster named by `--ray-address` or
+`RAY_ADDRESS`, or starts a local Ray for the run and stops it after. For each attempt it puts
+the blobs the task reads into Ray's object store (once per blob: every task that reads it shares
+that one object), submits the attempt with its `@resources` as Ray's `num_cpus`, `num_gpus` and
+`memory`, and ships the flow's directory with `runtime_env` (working_dir). A pump thread waits
+on the attempts, drains their log chunks into the driver's log files while they run, writes a
+finished attempt's new blobs into the store (hash checked), and hands the runner its outcome
+through the same kind of pipe a local task writes to. Ray's own retries are off: `@retry` decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from flowtui.engine.task import TaskOutcome, TaskRequest
+from flowtui.errors import UsageError
+from flowtui.run.status import CANCEL, EXCEPTION, INFEASIBLE, NODE_LOST, WORKER_LOST, TaskError
+from flowtui.store import Store
+
+INSTALL_HINT = 'The Ray executor needs Ray: pip install "flowtui[ray]".'
+_PUMP_EVERY = 0.1  # seconds between looks at running attempts and their logs
+_EXCLUDES = [".git", ".venv", "venv", ".flowtui", "__pycache__", "node_modules", "*.pyc"]
+_FLOWTUI_DIR = Path(__file__).resolve().parent.parent
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(INSTALL_HINT) from None
+    return ray
+
+
+@dataclass
+class RayAttempt:
+    """A submitted attempt, as the runner sees it (the `TaskHandle` seam)."""
+
+    executor: RayExecutor
+    request: TaskRequest
+    result_fd: int
+    write_fd: int
+    ref: Any = None
+    status: int | None = None  # a waitpid-style status once the outcome is written
+    where: dict[str, str] = field(default_factory=lambda: {"executor": "ray"})
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Cancel the Ray task: SIGTERM interrupts the step, SIGKILL ends its worker."""
+        if self.ref is not None and self.status is None:
+            with contextlib.suppress(Exception):
+                self.executor.ray.cancel(self.ref, force=sig == signal.SIGKILL)
+
+    def poll(self) -> int | None:
+        return self.status
+
+    def wait(self) -> int:
+        self.done.wait()
+        return self.status or 0
+
+    def metadata(self) -> dict[str, str]:
+        return self.where
+
+    def finish(self, outcome: TaskOutcome) -> None:
+        data = memoryview((outcome.to_json() + "\n").encode())
+        try:
+            while data:
+                data = data[os.write(self.write_fd, data) :]
+        finally:
+            os.close(self.write_fd)
+            self.status = 0
+            self.done.set()
+
+
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, store: Store, flow_file: Path, address: str | None = None) -> None:
+        self.ray = _import_ray()
+        self.store = store
+        self.flow_dir = flow_file.resolve().parent
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.started_local = self.address is None
+        self._connect()
+        from flowtui.engine.ray_task import LogSink, run_attempt
+
+        self._remote = self.ray.remote(run_attempt)
+        self.sink = LogSink.remote()  # type: ignore[attr-defined]
+        self.refs: dict[str, Any] = {}  # blob hash -> ObjectRef of its bytes
+        self.running: dict[Any, RayAttempt] = {}  # ObjectRef -> attempt
+        self.lock = threading.Lock()
+        self.closing = threading.Event()
+        self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
+        self.pump.start()
+
+    # -- the cluster --------------------------------------------------------------------
+    def _connect(self) -> None:
+        ray = self.ray
+        options: dict[str, Any] = {
+            "log_to_driver": False,  # the task's logs reach its log files instead
+            "logging_level": logging.ERROR,
+            "namespace": "flowtui",
+            # the flow's directory (its helper modules) and flowtui itself reach every worker
+            "runtime_env": {
+                "working_dir": str(self.flow_dir),
+                "py_modules": [str(_FLOWTUI_DIR)],
+                "excludes": _EXCLUDES,
+            },
+        }
+        if self.address is None:
+            options.update(address="local", include_dashboard=False)
+        else:
+            _check_reachable(self.address)
+            options["address"] = self.address
+        try:
+            ray.init(**options)
+        except Exception as e:
+            where = self.address or "a local Ray"
+            raise UsageError(
+                f"Cannot connect to the Ray cluster at {where} ({_first_line(e)}); check that it "
+                "runs (ray status) and that RAY_ADDRESS or --ray-address names it."
+            ) from None
+
+    def nodes(self) -> list[dict[str, float]]:
+        """The resources of each live node."""
+        return [n["Resources"] for n in self.ray.nodes() if n.get("Alive")]
+
+    def capacity(self) -> int | None:
+        return max(1, int(sum(n.get("CPU", 0) for n in self.nodes())))
+
+    def notices(self) -> list[str]:
+        nodes = self.nodes()
+        cpus = sum(n.get("CPU", 0) for n in nodes)
+        gpus = sum(n.get("GPU", 0) for n in nodes)
+        where = "a local Ray started for this run" if self.started_local else self.address
+        return [
+            f"Executor: ray at {where}: {len(nodes)} node{'s' * (len(nodes) != 1)}, "
+            f"{cpus:g} CPUs, {gpus:g} GPUs."
+        ]
+
+    def honours(self, decorator: str) -> bool:
+        return decorator == "resources"
+
+    def close(self) -> None:
+        self.closing.set()
+        self.pump.join(timeout=10)
+        with contextlib.suppress(Exception):
+            self.ray.shutdown()  # disconnects; also stops a Ray this run started
+
+    # -- launching ----------------------------------------------------------------------
+    def launch(self, request: TaskRequest) -> RayAttempt:
+        read_fd, write_fd = os.pipe()
+        attempt = RayAttempt(self, request, read_fd, write_fd)
+        options = ray_options(request.resources)
+        unmet = self._infeasible(request, options)
+        if unmet is not None:
+            attempt.finish(_failure("ResourcesUnavailable", unmet, INFEASIBLE))
+            return attempt
+        remote_request = replace(request, file=os.path.relpath(request.file, self.flow_dir))
+        try:
+            refs = {h: self._object(h) for h in _needed_blobs(request)}
+            attempt.ref = self._remote.options(**options, max_retries=0).remote(
+                remote_request, refs, self.sink
+            )
+        except Exception as e:
+            attempt.finish(
+                _failure("RayError", f"Ray could not start the task: {_first_line(e)}", EXCEPTION)
+            )
+            return attempt
+        with self.lock:
+            self.running[attempt.ref] = attempt
+        return attempt
+
+    def _object(self, digest: str) -> Any:
+        """The object holding blob `digest`'s bytes, put once for every task that reads it."""
+        ref = self.refs.get(digest)
+        if ref is None:
+            import numpy as np
+
+            payload = self.store.blobs.get_bytes(digest)
+            ref = self.refs[digest] = self.ray.put(np.frombuffer(payload, dtype=np.uint8))
+        return ref
+
+    def _infeasible(self, request: TaskRequest, options: dict[str, Any]) -> str | None:
+        """Why no live node could ever run this task, or None if one can."""
+        if not request.resources:
+            return None
+        wanted = {
+            "CPU": options.get("num_cpus", 1),
+            "GPU": options.get("num_gpus", 0),
+            "memory": options.get("memory", 0),
+        }
+        nodes = self.nodes()
+        for node in nodes:
+            if all(node.get(k, 0) >= v for k, v in wanted.items() if v):
+                return None
+        asked = ", ".join(f"{k}={v:g}" for k, v in request.resources.items())
+        have = "; ".join(
+            f"{n.get('CPU', 0):g} CPUs, {n.get('GPU', 0):g} GPUs, "
+            f"{n.get('memory', 0) / 2**20:,.0f} MB memory"
+            for n in nodes
+        )
+        return (
+            f"step '{request.step}' asks for @resources({asked}), which no node of the Ray "
+            f"cluster has (its {len(nodes)} node{'s' * (len(nodes) != 1)}: {have}); lower the "
+            "request or add a node that has it."
+        )
+
+    # -- the pump -----------------------------------------------------------------------
+    def _pump(self) -> None:
+        ray = self.ray
+        while not self.closing.is_set():
+            with self.lock:
+                refs = list(self.running)
+            ready: list[Any] = []
+            if refs:
+                try:
+                    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=_PUMP_EVERY)
+                except Exception:
+                    ready = []
+            else:
+                self.closing.wait(_PUMP_EVERY)
+            self._drain_logs()  # after the wait: a finished task's last lines are in
+            for ref in ready:
+                with self.lock:
+                    attempt = self.running.pop(ref, None)
+                if attempt is not None:
+                    attempt.finish(self._collect(attempt))
+
+    def _drain_logs(self) -> None:
+        try:
+            chunks = self.ray.get(self.sink.drain.remote(), timeout=30)
+        except Exception:
+            return
+        for path, data in chunks.items():
+            with contextlib.suppress(OSError), open(path, "ab") as f:
+                f.write(data)
+
+    def _collect(self, attempt: RayAttempt) -> TaskOutcome:
+        """The attempt's outcome, with its new blobs written to the store."""
+        ray = self.ray
+        try:
+            text, blobs, where = ray.get(attempt.ref)
+        except Exception as e:
+            return _ray_failure(e, attempt.request)
+        finally:
+            attempt.ref = None
+        attempt.where = where
+        outcome = TaskOutcome.from_json(text)
+        for digest, payload in blobs.items():
+            ref = self.store.blobs.put_bytes(memoryview(payload))  # type: ignore[arg-type]
+            if ref.hash != digest:
+                return _failure(
+                    "ArtifactError",
+                    f"an artifact of step '{attempt.request.step}' was damaged on its way from "
+                    "the Ray worker (its bytes do not match their hash); run the step again",
+                    EXCEPTION,
+                )
+        return outcome
+
+
+def ray_options(resources: dict[str, float]) -> dict[str, Any]:
+    """`@resources(cpu=, gpu=, memory=)` (memory in MB, as Metaflow's) as Ray task options."""
+    options: dict[str, Any] = {}
+    if resources.get("cpu"):
+        options["num_cpus"] = float(resources["cpu"])
+    if resources.get("gpu"):
+        options["num_gpus"] = float(resources["gpu"])
+    if resources.get("memory"):
+        options["memory"] = int(float(resources["memory"]) * 2**20)
+    return options
+
+
+def _needed_blobs(request: TaskRequest) -> set[str]:
+    hashes = {ref.hash for ref in request.inherited.values()}
+    for _step, _task, artifacts in request.join_inputs:
+        hashes.update(ref.hash for ref in artifacts.values())
+    hashes.update(frame.value_hash for frame in request.foreach)
+    return hashes
+
+
+def _failure(kind: str, message: str, reason: str) -> TaskOutcome:
+    return TaskOutcome(ok=False, error=TaskError(kind, message, "", reason))
+
+
+def _ray_failure(error: Exception, request: TaskRequest) -> TaskOutcome:
+    """One sentence for each way Ray can lose a task."""
+    kind = type(error).__name__
+    detail = _first_line(error)
+    if kind == "TaskCancelledError":
+        return _failure("Cancelled", "the run was cancelled", CANCEL)
+    if kind == "NodeDiedError" or ("node" in detail.lower() and "died" in detail.lower()):
+        return _failure(
+            "NodeLost",
+            f"the Ray node running step '{request.step}' went away ({kind}: {detail})",
+            NODE_LOST,
+        )
+    if kind in ("WorkerCrashedError", "OutOfMemoryError", "ActorDiedError", "LocalRayletDiedError"):
+        return _failure(
+            "WorkerLost",
+            f"the Ray worker process running step '{request.step}' died (killed from outside, "
+            f"or out of memory?) ({kind}: {detail})",
+            WORKER_LOST,
+        )
+    if kind == "RuntimeEnvSetupError":
+        return _failure(
+            "RuntimeEnvError",
+            f"Ray could not ship the flow's directory to a worker ({detail}); keep large files "
+            "out of the flow's folder (or list them in a .gitignore)",
+            EXCEPTION,
+        )
+    return _failure(kind, f"Ray failed the task: {detail}", EXCEPTION)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:300]
+
+
+def _check_reachable(address: str) -> None:
+    """A quick connect to host:port, so an unreachable cluster is one sentence, not a hang."""
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except OSError as e:
+        raise UsageError(
+            f"Cannot reach the Ray cluster at {address} ({e.strerror or e}); start one with "
+            "`ray start --head`, or point RAY_ADDRESS or --ray-address at a running one."
+        ) from None

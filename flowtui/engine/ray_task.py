@@ -1,0 +1,179 @@
+"""The worker side of the Ray executor: one task attempt inside a Ray worker process.
+
+`run_attempt` runs the step exactly as a local task process does (`task._run`), with two
+differences: inputs come from Ray's object store (one object per blob, put once by the driver,
+read zero-copy), and new values are kept in memory and returned, so the driver writes them to
+the store. The step's stdout/stderr (file descriptors 1 and 2) go through pipes to a thread
+that forwards each chunk to the run's `LogSink` actor, which the driver drains into the task's
+log files while the task runs. Ray reuses worker processes, so everything the attempt changes
+in the process (fds, `sys.stdout`, environment) is put back when it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+import select
+import socket
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import ray
+
+from flowtui.engine.task import TaskOutcome, TaskRequest, _run
+from flowtui.run.status import TaskError
+from flowtui.store.blobs import ArtifactPickleError, BlobRef
+
+_CHUNK = 1 << 16
+
+
+@ray.remote(num_cpus=0)
+class LogSink:
+    """Log chunks from running tasks, held until the driver drains them (path -> bytes)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, bytearray] = {}
+
+    def write(self, path: str, data: bytes) -> None:
+        self.pending.setdefault(path, bytearray()).extend(data)
+
+    def drain(self) -> dict[str, bytes]:
+        out, self.pending = self.pending, {}
+        return {path: bytes(data) for path, data in out.items()}
+
+
+class ObjectStoreBlobs:
+    """What `task._run` needs of a blob store, backed by Ray objects the driver put."""
+
+    def __init__(self, refs: dict[str, Any]) -> None:
+        self.refs = refs  # blob hash -> ObjectRef of its pickled bytes (a uint8 array)
+        self.new: dict[str, bytes] = {}
+
+    def get_value(self, digest: str) -> Any:
+        if digest in self.new:
+            return pickle.loads(self.new[digest])
+        payload = ray.get(self.refs[digest])  # read-only, mapped from the node's object store
+        return pickle.loads(memoryview(payload))
+
+    def put_value(self, value: Any) -> BlobRef:
+        try:
+            payload = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # cloudpickle raises many kinds for unpicklable values
+            raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
+        digest = hashlib.sha256(payload).hexdigest()
+        known = digest in self.refs or digest in self.new
+        if not known:
+            self.new[digest] = payload
+        return BlobRef(digest, len(payload), written=not known)
+
+
+def run_attempt(
+    request: TaskRequest, refs: dict[str, Any], sink: Any
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """Run one attempt; returns (outcome JSON, new blobs by hash, where it ran)."""
+    context = ray.get_runtime_context()
+    where = {
+        "executor": "ray",
+        "node-id": context.get_node_id(),
+        "hostname": socket.gethostname(),
+        "worker-pid": str(os.getpid()),
+    }
+    # runtime_env made the flow's directory this worker's working directory
+    local = replace(request, file=str(Path.cwd() / request.file))
+    blobs = ObjectStoreBlobs(refs)
+    with _restored_process(), _forwarded_output(sink, request.stdout, request.stderr):
+        try:
+            outcome = _run(local, blobs)
+            if not outcome.ok and outcome.error:
+                sys.stderr.write(outcome.error.traceback)
+        except Exception as e:  # flowtui's own failure: still report it
+            outcome = TaskOutcome(
+                ok=False, error=TaskError(type(e).__name__, str(e), traceback.format_exc())
+            )
+            traceback.print_exc()
+    new = {h: np.frombuffer(p, dtype=np.uint8) for h, p in blobs.new.items()}
+    return outcome.to_json(), new, where
+
+
+@contextlib.contextmanager
+def _restored_process() -> Iterator[None]:
+    """Put back what a step may change in a reused worker: environment, cwd, sys.path."""
+    env, cwd, path = dict(os.environ), os.getcwd(), list(sys.path)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
+        sys.path[:] = path
+
+
+@contextlib.contextmanager
+def _forwarded_output(sink: Any, stdout_path: str, stderr_path: str) -> Iterator[None]:
+    """Point fds 1 and 2 at pipes whose bytes go to `sink` under the driver's log paths."""
+    saved = {1: os.dup(1), 2: os.dup(2)}
+    streams = (sys.stdout, sys.stderr)
+    readers: dict[int, str] = {}
+    for fd, path in ((1, stdout_path), (2, stderr_path)):
+        r, w = os.pipe()
+        os.dup2(w, fd)
+        os.close(w)
+        readers[r] = path
+    sys.stdout, sys.stderr = (
+        io.TextIOWrapper(
+            io.FileIO(fd, "w", closefd=False),
+            encoding="utf-8",
+            errors="backslashreplace",
+            line_buffering=True,
+            write_through=True,
+        )
+        for fd in (1, 2)
+    )
+    stop = threading.Event()
+    sent: list[Any] = []
+    thread = threading.Thread(target=_forward, args=(readers, sink, stop, sent), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = streams
+        for fd, copy in saved.items():  # the pipes' last writers close: the reader sees EOF
+            os.dup2(copy, fd)
+            os.close(copy)
+        stop.set()  # a process the step started may hold a pipe open: stop reading anyway
+        thread.join()
+        for r in readers:
+            os.close(r)
+        if sent:
+            ray.wait(sent, num_returns=len(sent), timeout=30)  # delivered before the task ends
+
+
+def _forward(readers: dict[int, str], sink: Any, stop: threading.Event, sent: list[Any]) -> None:
+    open_fds = set(readers)
+    while open_fds:
+        try:
+            ready, _, _ = select.select(list(open_fds), [], [], 0.05)
+        except InterruptedError:
+            continue
+        if not ready and stop.is_set():
+            return
+        for fd in ready:
+            data = os.read(fd, _CHUNK)
+            if not data:
+                open_fds.discard(fd)
+                continue
+            sent.append(sink.write.remote(readers[fd], data))

@@ -1,0 +1,190 @@
+"""A real two-node Ray cluster on this machine, started with Ray's own CLI, for tests and benches.
+
+Every `ray start` runs with `--block` in its own session, so stopping the cluster signals only
+the process groups this module started; any process still naming the cluster's private temp
+directory on its command line (workers the raylet spawned in other groups) is stopped too.
+Other Ray clusters on the machine are never touched (no `ray stop`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LocalCluster:
+    temp_dir: Path
+    address: str = ""
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    workers: subprocess.Popen[bytes] | None = None  # the second node's `ray start`
+
+    def _start(self, *args: str) -> subprocess.Popen[bytes]:
+        ports = [
+            ("--node-manager-port", free_port()),
+            ("--object-manager-port", free_port()),
+            ("--dashboard-agent-listen-port", free_port()),
+            ("--dashboard-agent-grpc-port", free_port()),
+            ("--runtime-env-agent-port", free_port()),
+            ("--metrics-export-port", free_port()),
+        ]
+        base = free_port() % 20000 + 20000
+        cmd = [
+            _RAY,
+            "start",
+            "--block",
+            "--node-ip-address",
+            "127.0.0.1",
+            "--disable-usage-stats",
+            "--min-worker-port",
+            str(base),
+            "--max-worker-port",
+            str(base + 300),
+            *[f"{k}={v}" for k, v in ports],
+            *args,
+        ]
+        log = open(self.temp_dir / f"start-{len(self.procs)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=_env()
+        )
+        self.procs.append(proc)
+        return proc
+
+    def start(self, timeout: float = 180.0) -> LocalCluster:
+        port = free_port()
+        self._start(
+            "--head",
+            "--port",
+            str(port),
+            "--num-cpus",
+            "2",
+            "--temp-dir",
+            str(self.temp_dir),
+            "--include-dashboard=false",
+            "--dashboard-port",
+            str(free_port()),
+            "--ray-client-server-port",
+            str(free_port()),
+        )
+        self.address = f"127.0.0.1:{port}"
+        self.wait_for_nodes(1, timeout)
+        self.add_gpu_node(timeout)
+        return self
+
+    def add_gpu_node(self, timeout: float = 180.0) -> None:
+        self.workers = self._start("--address", self.address, "--num-cpus", "1", "--num-gpus", "1")
+        self.wait_for_nodes(2, timeout)
+
+    def remove_gpu_node(self) -> None:
+        """Stop the second node (as `ray stop` on that machine would), leaving the head up."""
+        if self.workers is not None:
+            _stop_group(self.workers)
+            self.procs.remove(self.workers)
+            self.workers = None
+
+    def alive_nodes(self) -> int:
+        code = (
+            "import ray,sys; ray.init(address=sys.argv[1], log_to_driver=False, "
+            "logging_level='ERROR'); print(sum(n['Alive'] for n in ray.nodes()))"
+        )
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", code, self.address],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=_env(),
+            )
+        except subprocess.TimeoutExpired:
+            return 0
+        lines = out.stdout.strip().splitlines()
+        return int(lines[-1]) if out.returncode == 0 and lines else 0
+
+    def wait_for_nodes(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"ray start exited: {self.logs()}")
+            if self.alive_nodes() >= count:
+                return
+        raise RuntimeError(f"the Ray cluster did not reach {count} nodes: {self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-2000:] for p in self.temp_dir.glob("*.log"))
+
+    def stop(self) -> None:
+        for proc in list(self.procs):
+            _stop_group(proc)
+        self.procs.clear()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
+    return env
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a `ray start --block` and every process in the session it leads (raylet, GCS,
+    agents, and the workers the raylet forked into process groups of their own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+    _kill_session(proc.pid)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+def _kill_session(sid: int) -> None:
+    """SIGKILL every process of ours whose session is `sid` (one this module started)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 3 and int(fields[3]) == sid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+def start_cluster() -> LocalCluster:
+    temp = Path(tempfile.mkdtemp(prefix="ftray", dir="/tmp"))
+    cluster = LocalCluster(temp)
+    try:
+        return cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+
+
+if __name__ == "__main__":  # a cluster for trying things by hand: prints its address
+    c = start_cluster()
+    print(c.address, c.temp_dir, flush=True)
+    try:
+        signal.pause()
+    finally:
+        c.stop()
