@@ -78,6 +78,20 @@ def load_flow_class(file: Path, flow_name: str) -> type[FlowSpec]:
 
 
 _FLOWTUI_DIR = str(Path(__file__).resolve().parent.parent) + "/"
+# Folders shown under another name in tracebacks: a Ray worker runs a copy of the flow's folder,
+# and its tracebacks name the files where the user has them (see ray_task).
+_SHOWN_AS: dict[str, str] = {}
+
+
+def show_paths_as(folder: str, shown: str) -> None:
+    _SHOWN_AS[folder.rstrip("/") + "/"] = shown.rstrip("/") + "/"
+
+
+def _shown(filename: str) -> str:
+    for folder, shown in _SHOWN_AS.items():
+        if filename.startswith(folder):
+            return shown + filename[len(folder) :]
+    return filename
 
 
 def user_traceback(exc: BaseException) -> list[str]:
@@ -87,6 +101,8 @@ def user_traceback(exc: BaseException) -> list[str]:
         for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith(_FLOWTUI_DIR) and "importlib._bootstrap" not in f.filename
     ]
+    for f in frames:
+        f.filename = _shown(f.filename)
     lines = ["Traceback (most recent call last):\n"]
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)

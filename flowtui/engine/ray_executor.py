@@ -113,7 +113,7 @@ class RayExecutor:
             "runtime_env": {
                 "working_dir": str(self.flow_dir),
                 "py_modules": [str(_FLOWTUI_DIR)],
-                "excludes": _EXCLUDES,
+                "excludes": [*_EXCLUDES, *_inside(self.store.root, self.flow_dir)],
             },
         }
         if self.address is None:
@@ -169,7 +169,7 @@ class RayExecutor:
         try:
             refs = {h: self._object(h) for h in _needed_blobs(request)}
             attempt.ref = self._remote.options(**options, max_retries=0).remote(
-                remote_request, refs, self.sink
+                remote_request, str(self.flow_dir), refs, self.sink
             )
         except Exception as e:
             attempt.finish(
@@ -278,6 +278,14 @@ def ray_options(resources: dict[str, float]) -> dict[str, Any]:
     if resources.get("memory"):
         options["memory"] = int(float(resources["memory"]) * 2**20)
     return options
+
+
+def _inside(store: Path, folder: Path) -> list[str]:
+    """The store, as a runtime_env exclude, when it lies inside the flow's folder."""
+    try:
+        return ["/" + str(store.resolve().relative_to(folder))]
+    except ValueError:
+        return []
 
 
 def _needed_blobs(request: TaskRequest) -> set[str]:

@@ -30,6 +30,7 @@ import cloudpickle
 import numpy as np
 import ray
 
+from flowtui.engine.loader import show_paths_as
 from flowtui.engine.task import TaskOutcome, TaskRequest, _run
 from flowtui.run.status import TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobRef
@@ -78,9 +79,12 @@ class ObjectStoreBlobs:
 
 
 def run_attempt(
-    request: TaskRequest, refs: dict[str, Any], sink: Any
+    request: TaskRequest, flow_dir: str, refs: dict[str, Any], sink: Any
 ) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """Run one attempt; returns (outcome JSON, new blobs by hash, where it ran)."""
+    """Run one attempt; returns (outcome JSON, new blobs by hash, where it ran).
+
+    `request.file` is relative to the flow's folder, which runtime_env made the working
+    directory; `flow_dir` is that folder on the driver (tracebacks name files there)."""
     context = ray.get_runtime_context()
     where = {
         "executor": "ray",
@@ -90,6 +94,7 @@ def run_attempt(
     }
     # runtime_env made the flow's directory this worker's working directory
     local = replace(request, file=str(Path.cwd() / request.file))
+    show_paths_as(os.getcwd(), flow_dir)
     blobs = ObjectStoreBlobs(refs)
     with _restored_process(), _forwarded_output(sink, request.stdout, request.stderr):
         try:
