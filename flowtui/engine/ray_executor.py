@@ -114,6 +114,7 @@ class RayExecutor:
                 "working_dir": str(self.flow_dir),
                 "py_modules": [str(_FLOWTUI_DIR)],
                 "excludes": [*_EXCLUDES, *_inside(self.store.root, self.flow_dir)],
+                "env_vars": _task_environment(),
             },
         }
         if self.address is None:
@@ -280,12 +281,28 @@ def ray_options(resources: dict[str, float]) -> dict[str, Any]:
     return options
 
 
+# Variables that describe this machine or session, not the run: not sent to other nodes.
+_MACHINE_VARS = {"PATH", "HOME", "PWD", "OLDPWD", "SHELL", "USER", "LOGNAME", "TMPDIR", "TERM"}
+_MACHINE_PREFIXES = ("RAY_", "SSH_", "XDG_", "LD_", "PYTHON", "VIRTUAL_ENV", "TMUX", "DISPLAY")
+
+
+def _task_environment() -> dict[str, str]:
+    """The runner's environment as tasks see it locally, less what belongs to this machine."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _MACHINE_VARS and not k.startswith(_MACHINE_PREFIXES)
+    }
+
+
 def _inside(store: Path, folder: Path) -> list[str]:
-    """The store, as a runtime_env exclude, when it lies inside the flow's folder."""
+    """The store's contents, as runtime_env excludes, when it lies inside the flow's folder.
+    (Excludes apply to flowtui's own upload too, so they name the store's files precisely.)"""
     try:
-        return ["/" + str(store.resolve().relative_to(folder))]
+        where = "/" + str(store.resolve().relative_to(folder))
     except ValueError:
         return []
+    return [f"{where}/blobs", f"{where}/logs", f"{where}/metadata.db*", f"{where}/cards"]
 
 
 def _needed_blobs(request: TaskRequest) -> set[str]:
@@ -330,6 +347,11 @@ def _ray_failure(error: Exception, request: TaskRequest) -> TaskOutcome:
 
 
 def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "cause", None)  # a RayTaskError wraps what the worker raised
+    if isinstance(cause, BaseException) and cause is not error:
+        error = getattr(cause, "cause", None) or cause
+        lines = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0][:300]
 

@@ -106,3 +106,24 @@ class RayFlows:
 @pytest.fixture
 def ray_flows(tmp_path: Path, cluster: LocalCluster) -> RayFlows:
     return RayFlows(tmp_path, cluster)
+
+
+@pytest.fixture
+def gpu_node(cluster: LocalCluster) -> str:
+    """The cluster with its GPU node up (a test that removes it leaves it down): its id."""
+    if cluster.workers is None:
+        cluster.add_gpu_node()
+    return cluster.gpu_node_id()
+
+
+def wait_for(condition, what: str, timeout: float = 240.0):
+    """Poll `condition()` until it returns something truthy (generous: the machine is loaded)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

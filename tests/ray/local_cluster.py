@@ -9,6 +9,7 @@ Other Ray clusters on the machine are never touched (no `ray stop`).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -98,6 +99,25 @@ class LocalCluster:
             _stop_group(self.workers)
             self.procs.remove(self.workers)
             self.workers = None
+
+    def gpu_node_id(self) -> str:
+        """The id of the live node that declares a GPU."""
+        code = (
+            "import ray,sys; ray.init(address=sys.argv[1], log_to_driver=False, "
+            "logging_level='ERROR'); "
+            "import json; print(json.dumps([n['NodeID'] for n in ray.nodes() "
+            "if n['Alive'] and n['Resources'].get('GPU')]))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, self.address],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env(),
+        )
+        ids = json.loads(out.stdout.strip().splitlines()[-1])
+        assert len(ids) == 1, out.stdout + out.stderr
+        return str(ids[0])
 
     def alive_nodes(self) -> int:
         code = (

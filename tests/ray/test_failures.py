@@ -1,0 +1,155 @@
+"""Failures on Ray are named, never hung: infeasible requests, killed workers, lost nodes,
+cancelling; and a worker's log lines reach the driver while the task runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from conftest import RayFlows, wait_for
+
+WAITING_STEP = """
+    import os, time
+    from flowtui import FlowSpec, current, resources, retry, step
+
+    PID_FILE = {pid_file!r}
+    MARKER = {marker!r}
+
+    class WaitFlow(FlowSpec):
+        {decorators}
+        @step
+        def start(self):
+            print("line from the worker", flush=True)
+            if current.retry_count == 0:
+                with open(PID_FILE, "w") as f:
+                    f.write(str(os.getpid()))
+                try:
+                    for _ in range(12000):  # until stopped from outside (at most 10 minutes)
+                        time.sleep(0.05)
+                finally:
+                    open(MARKER, "w").close()
+            self.done = True
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+def _write(ray_flows: RayFlows, decorators: str) -> tuple[str, str]:
+    pid_file, marker = str(ray_flows.root / "pid"), str(ray_flows.root / "stopped")
+    source = WAITING_STEP.format(pid_file=pid_file, marker=marker, decorators=decorators)
+    ray_flows.write("wait.py", source)
+    return pid_file, marker
+
+
+def _live_log_line(ray_flows: RayFlows) -> str:
+    """Wait until the running task's stdout on the driver has its first line; returns the text."""
+
+    def seen() -> str | None:
+        if not ray_flows.store_path.exists():
+            return None
+        meta = ray_flows.store.meta
+        for run in meta.runs("WaitFlow"):
+            for task in meta.tasks(run.run_id):
+                for attempt in meta.attempts(task.task_id):
+                    path = Path(attempt.stdout)
+                    if path.exists() and "line from the worker" in path.read_text():
+                        return path.read_text()
+        return None
+
+    return wait_for(seen, "the worker's log line on the driver")
+
+
+def _pid(pid_file: str) -> int:
+    path = Path(pid_file)
+    return int(wait_for(lambda: path.exists() and path.read_text(), "the task's pid"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_killed_worker_is_named_and_retried_and_its_log_lines_arrive_while_it_runs(
+    ray_flows: RayFlows,
+) -> None:
+    pid_file, _ = _write(ray_flows, "@retry(times=1)")
+    proc = ray_flows.start("run", "wait.py")
+    _live_log_line(ray_flows)  # before the task ends: it is still waiting
+    pid = _pid(pid_file)
+    assert proc.poll() is None
+    os.kill(pid, signal.SIGKILL)  # the Ray worker process itself
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert "the Ray worker process running step 'start' died" in out + err
+    meta = ray_flows.store.meta
+    task = next(t for t in meta.tasks(meta.runs("WaitFlow")[0].run_id) if t.step == "start")
+    attempts = meta.attempts(task.task_id)
+    assert [a.status for a in attempts] == ["failed", "succeeded"]
+    assert attempts[0].exit_reason == "worker-lost"
+
+
+def test_an_infeasible_request_fails_fast_naming_the_step_and_the_cluster(
+    ray_flows: RayFlows,
+) -> None:
+    ray_flows.write(
+        "greedy.py",
+        """
+        from flowtui import FlowSpec, resources, retry, step
+
+        class GreedyFlow(FlowSpec):
+            @retry(times=2)
+            @resources(gpu=8)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    ran = ray_flows.cli("run", "greedy.py")
+    assert ran.code == 1
+    text = " ".join(ran.output.split())
+    assert "step 'start' asks for @resources(cpu=1, gpu=8, memory=4096)" in text  # with defaults
+    assert "which no node of the Ray cluster has (its 2 nodes: " in text
+    assert "2 CPUs, 0 GPUs" in text and "1 CPUs, 1 GPUs" in text
+    meta = ray_flows.store.meta
+    task = meta.tasks(meta.runs("GreedyFlow")[0].run_id)[0]
+    assert len(meta.attempts(task.task_id)) == 1  # not retried: no node will ever fit it
+
+
+def test_cancelling_stops_the_ray_task(ray_flows: RayFlows) -> None:
+    pid_file, marker = _write(ray_flows, "")
+    proc = ray_flows.start("run", "wait.py")
+    _live_log_line(ray_flows)
+    pid = _pid(pid_file)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, out + err
+    # the step was interrupted (its finally ran) or its worker was ended
+    wait_for(lambda: os.path.exists(marker) or not _alive(pid), "the Ray task to stop")
+    meta = ray_flows.store.meta
+    run = meta.runs("WaitFlow")[0]
+    assert run.status == "cancelled"
+
+
+def test_losing_a_node_mid_run_names_it(ray_flows: RayFlows, gpu_node: str) -> None:
+    _write(ray_flows, "@resources(gpu=1)")
+    proc = ray_flows.start("run", "wait.py")
+    _live_log_line(ray_flows)
+    ray_flows.cluster.remove_gpu_node()  # as `ray stop` on that machine
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, out + err
+    text = " ".join((out + err).split())
+    assert (
+        "the Ray node running step 'start' went away" in text
+        or "the Ray worker process running step 'start' died" in text
+    ), text
