@@ -106,12 +106,22 @@ def open_command(
     file: str = typer.Argument(..., help="The flow file to open (it is watched for changes)."),
     flow: FlowOption = None,
     store: StoreOption = None,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="Where runs' tasks run: local or ray (default: as last)."),
+    ] = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Open the TUI on FILE: a live DAG on every save, runs, resume, artifacts."""
 
     from flowtui.tui.app import FlowtuiApp
+    from flowtui.tui.executor_choice import EXECUTORS
 
-    tui = FlowtuiApp(file, flow=flow, store=store)  # reads the file, once
+    if executor is not None and executor not in EXECUTORS:
+        raise fail(f"Unknown executor '{executor}'; use one of: {', '.join(EXECUTORS)}.", 2)
+    tui = FlowtuiApp(
+        file, flow=flow, store=store, executor=executor, ray_address=ray_address
+    )  # reads the file, once
     if tui.read_error:  # a missing or unreadable file is one sentence, before the TUI
         raise fail(tui.read_error, 2)
     tui.run()

@@ -30,6 +30,7 @@ from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
 from flowtui.tui.controller import RunController
+from flowtui.tui.executor_choice import next_executor, remember, remembered
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
@@ -86,6 +87,7 @@ class FlowtuiApp(App[None]):
         Binding("a", "artifacts", "Artifacts"),
         Binding("enter", "artifacts", "Artifacts", show=False),
         Binding("t", "toggle_theme", "Theme"),
+        Binding("e", "switch_executor", "Executor", show=False),  # listed in the help
     ]
 
     def __init__(
@@ -96,6 +98,8 @@ class FlowtuiApp(App[None]):
         *,
         follow: bool = True,
         clock: Callable[[], float] = time.time,
+        executor: str | None = None,
+        ray_address: str | None = None,
     ) -> None:
         super().__init__()
         self.clock = clock  # what "now" is for elapsed times (tests fix it)
@@ -103,6 +107,8 @@ class FlowtuiApp(App[None]):
         self.flow = flow
         self.store = Path(store) if store is not None else None
         self.reader = RunReader(self.store)  # the store, read only through the client
+        self.executor = executor or remembered(self.path, flow)  # where the next run's tasks run
+        self.ray_address = ray_address
         self.follow = follow  # watch the file for changes
         self.graph: FlowGraph | None = None  # the last good graph
         self.problems: list[Problem] = []
@@ -122,6 +128,7 @@ class FlowtuiApp(App[None]):
             self._initial[0].flow_name if self._initial[0] else "",
             str(self.path),
             clock=self.clock,
+            executor=self.executor,
             id="header",
         )
         with Horizontal(id="main"):
@@ -204,7 +211,18 @@ class FlowtuiApp(App[None]):
             extra += ["--flow", self.flow]
         if self.store is not None:
             extra += ["--store", str(self.store)]
+        if self.executor != "local":
+            extra += ["--executor", self.executor]
+        if self.ray_address and self.executor == "ray":
+            extra += ["--ray-address", self.ray_address]
         return [command, str(self.path), *args, *extra]
+
+    def action_switch_executor(self) -> None:
+        """Choose where the next run's tasks run (local processes or Ray); kept per flow."""
+        self.executor = next_executor(self.executor)
+        remember(self.path, self.flow, self.executor)
+        self.query_one(RunHeader).set_executor(self.executor)
+        self.notify(f"The next run's tasks run on: {self.executor}.", markup=False)
 
     def can_start(self) -> bool:
         if self.run_active:

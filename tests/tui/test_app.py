@@ -696,3 +696,20 @@ def test_opening_a_missing_file_is_one_sentence(tmp_path: Path) -> None:
     assert "nope.py does not exist" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_e_switches_the_next_runs_executor_and_it_is_remembered_for_the_flow(
+    examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    hello = examples_dir / "hello.py"
+    app = FlowtuiApp(hello, store=tmp_path / "store", follow=False)
+    async with app.run_test() as pilot:
+        assert "--executor" not in app.runner_args("run", "--events")
+        await pilot.press("e")
+        assert app.runner_args("run", "--events")[-2:] == ["--executor", "ray"]
+        assert "ray (next run)" in str(app.query_one(RunHeader).render_header())
+    again = FlowtuiApp(hello, store=tmp_path / "store", follow=False)
+    assert again.executor == "ray"  # remembered for this flow
+    other = FlowtuiApp(examples_dir / "foreach.py", store=tmp_path / "store", follow=False)
+    assert other.executor == "local"

@@ -21,6 +21,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "Search the logs"),
     ("ctrl+p", "Command palette: run, resume, artifacts, run history"),
     ("t", "Switch between the dark and the light theme"),
+    ("e", "Where the next run's tasks run: local processes or Ray (kept per flow)"),
     ("?", "This help"),
     ("q", "Quit (asks first while a run is active)"),
 )

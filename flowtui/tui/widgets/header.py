@@ -28,9 +28,11 @@ class RunHeader(Static):
         file: str,
         *,
         clock: Callable[[], float] = time.time,
+        executor: str = "local",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.executor = executor
         self.clock = clock
         self.flow_name = flow_name
         self.file = file
@@ -59,6 +61,10 @@ class RunHeader(Static):
                 self._ticker.resume()
             else:
                 self._ticker.pause()
+        self.refresh_header()
+
+    def set_executor(self, executor: str) -> None:
+        self.executor = executor
         self.refresh_header()
 
     def set_note(self, note: str) -> None:
@@ -99,4 +105,13 @@ class RunHeader(Static):
                 text.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
         if self.note:
             text.append(f"   {self.note}", style="italic")
+        if self.executor != "local":
+            text.append(f"   {self._where(run)}", style="dim")
         return text
+
+    def _where(self, run: RunState | None) -> str:
+        """The executor, and for a run on Ray the cluster's size (the runner's notice)."""
+        for notice in run.notices if run is not None else []:
+            if notice.startswith(f"Executor: {self.executor} at "):
+                return notice.split(": ", 1)[1].rstrip(".")
+        return f"{self.executor} (next run)"
