@@ -47,6 +47,7 @@ from flowtui.run.events import (
     TaskStarted,
 )
 from flowtui.run.status import CANCEL, EXIT, NOT_RETRIED, SIGNAL, TIMEOUT, RunStatus, TaskError
+from flowtui.run.where import node_label
 from flowtui.store import ArtifactPickleError, Store
 from flowtui.store.metadata import HEARTBEAT_EVERY
 from flowtui.store.records import NewTask
@@ -503,7 +504,12 @@ class Runner:
             )
             self.reporter.report(
                 TaskFinished(
-                    pathspec, pending.step, task_id, attempt, time.time() - running.started
+                    pathspec,
+                    pending.step,
+                    task_id,
+                    attempt,
+                    time.time() - running.started,
+                    node=node_label(running.proc.metadata()),
                 )
             )
             count, limit = outcome.foreach_count, self.config.max_num_splits
@@ -530,7 +536,15 @@ class Runner:
             metadata=running.proc.metadata(),
         )
         self.reporter.report(
-            TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error)
+            TaskFailed(
+                pathspec,
+                pending.step,
+                task_id,
+                attempt,
+                will_retry,
+                error,
+                node=node_label(running.proc.metadata()),
+            )
         )
         if will_retry:
             self.ready.appendleft((pending, task_id, attempt + 1))

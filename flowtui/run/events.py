@@ -76,6 +76,7 @@ class TaskFinished:
     attempt: int
     duration: float
     ts: float = field(default_factory=_now)
+    node: str = ""  # where it ran, when not on this machine (run.where.node_label)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class TaskFailed:
     will_retry: bool
     error: TaskError  # its reason is the event's `reason`
     ts: float = field(default_factory=_now)
+    node: str = ""  # where it ran, when not on this machine (run.where.node_label)
 
     @property
     def reason(self) -> str:

@@ -39,6 +39,7 @@ class TaskState:
     finished: float | None = None
     error: TaskError | None = None
     origin_pathspec: str | None = None  # a cloned task: the task it reuses
+    node: str = ""  # the node it ran on, when not on this machine (run.where.node_label)
 
     def elapsed(self, now: float) -> float | None:
         """Seconds it ran (until `now` while it runs); None before it started."""
@@ -149,13 +150,15 @@ class RunState:
                 finished=event.ts,
             )
         if isinstance(event, TaskFinished):
-            return replace(prev, status=TaskStatus.SUCCEEDED, finished=event.ts, error=None)
+            return replace(
+                prev, status=TaskStatus.SUCCEEDED, finished=event.ts, error=None, node=event.node
+            )
         if event.will_retry:
-            return replace(prev, status=TaskStatus.RETRYING, error=event.error)
+            return replace(prev, status=TaskStatus.RETRYING, error=event.error, node=event.node)
         status = TaskStatus.CANCELLED if event.error.cancelled else TaskStatus.FAILED
         if status is TaskStatus.FAILED and self.failed is None:
             self.failed = event.pathspec
-        return replace(prev, status=status, finished=event.ts, error=event.error)
+        return replace(prev, status=status, finished=event.ts, error=event.error, node=event.node)
 
     @classmethod
     def from_store(
@@ -164,6 +167,7 @@ class RunState:
         tasks: list[TaskRecord],
         last_attempts: dict[str, AttemptRecord],
         store: str,
+        nodes: dict[str, str] | None = None,
     ) -> RunState:
         """The run as the store holds it (`last_attempts`: each task's latest attempt)."""
         state = cls(
@@ -177,6 +181,8 @@ class RunState:
         )
         for record in tasks:
             task = TaskState.from_store(record, last_attempts.get(record.task_id))
+            if nodes and record.task_id in nodes:
+                task = replace(task, node=nodes[record.task_id])
             state.tasks[task.pathspec] = task
             if task.status is TaskStatus.FAILED and state.failed is None:
                 state.failed = task.pathspec

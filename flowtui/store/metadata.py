@@ -28,7 +28,7 @@ from flowtui.store.records import (
     TaskRecord,
 )
 from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
-from flowtui.store.task_metadata import put_task_metadata, task_metadata
+from flowtui.store.task_metadata import put_task_metadata, run_task_metadata, task_metadata
 
 HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
 HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
@@ -489,6 +489,10 @@ class MetadataDB:
 
     def task_metadata(self, task_id: str) -> dict[int, dict[str, str]]:
         return task_metadata(self._conn, task_id)
+
+    def run_task_metadata(self, run_id: str) -> dict[str, dict[str, str]]:
+        """Each task of the run: its latest recorded attempt's metadata (one query)."""
+        return run_task_metadata(self._conn, run_id)
 
     def artifacts(self, task_id: str) -> list[ArtifactRecord]:
         rows = self._query(

@@ -47,3 +47,26 @@ def task_metadata(conn: sqlite3.Connection, task_id: str) -> dict[int, dict[str,
     for attempt, field, value in rows:
         out.setdefault(int(attempt), {})[str(field)] = str(value)
     return out
+
+
+def run_task_metadata(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, str]]:
+    """task id -> the fields of its latest recorded attempt, for every task of a run."""
+    if not str(run_id).isdigit():
+        return {}
+    try:
+        rows = conn.execute(
+            "SELECT m.task_id, m.attempt, m.field, m.value FROM task_metadata m "
+            "JOIN tasks t USING (task_id) WHERE t.run_id = ? ORDER BY m.task_id, m.attempt",
+            (int(run_id),),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    latest: dict[str, tuple[int, dict[str, str]]] = {}
+    for task_id, attempt, field, value in rows:
+        key = str(task_id)
+        seen = latest.get(key)
+        if seen is None or seen[0] < attempt:
+            seen = latest[key] = (int(attempt), {})
+        if seen[0] == attempt:
+            seen[1][str(field)] = str(value)
+    return {task_id: fields for task_id, (_, fields) in latest.items()}

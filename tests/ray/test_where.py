@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from conftest import RayFlows
 
+from flowtui.client.runs import RunReader
+
 FLOW = """
     import os
     from flowtui import FlowSpec, resources, step
@@ -52,6 +54,9 @@ def test_a_gpu_step_runs_on_the_gpu_node_and_runs_resume_across_executors(
     assert where["node-id"] == gpu_node  # @resources(gpu=1): the node that has the GPU
     assert where["hostname"] and int(where["worker-pid"]) > 0
     assert "Executor: ray at" in first.output and "2 nodes, 3 CPUs, 1 GPUs" in first.output
+    run, _ = _task(ray_flows, "train")
+    shown = RunReader(ray_flows.store_path).run_state(run.run_id)
+    assert shown is not None and shown.tasks[train.pathspec].node == gpu_node[:8]  # TUI's column
 
     flag.write_text("")
     resumed = ray_flows.cli("resume", "where.py", executor="local")  # Ray run, resumed locally

@@ -713,3 +713,23 @@ async def test_e_switches_the_next_runs_executor_and_it_is_remembered_for_the_fl
     assert again.executor == "ray"  # remembered for this flow
     other = FlowtuiApp(examples_dir / "foreach.py", store=tmp_path / "store", follow=False)
     assert other.executor == "local"
+
+
+async def test_the_task_list_shows_the_node_once_a_task_ran_on_a_cluster(
+    examples_dir: Path, tmp_path: Path
+) -> None:
+    from flowtui.run.state import TaskState
+    from flowtui.run.status import TaskStatus
+
+    app = FlowtuiApp(examples_dir / "hello.py", store=tmp_path / "store", follow=False)
+    async with app.run_test() as pilot:
+        tasks = app.query_one(TaskList)
+        local = TaskState("HelloFlow/1/start/1", "start", "1", TaskStatus.SUCCEEDED)
+        tasks.set_tasks([local])
+        await pilot.pause()
+        assert "node" not in [str(c.label) for c in tasks.columns.values()]
+        remote = TaskState("HelloFlow/1/hello/2", "hello", "2", TaskStatus.RUNNING, node="1f2e3d4c")
+        tasks.set_tasks([local, remote])
+        await pilot.pause()
+        assert [str(c.label) for c in tasks.columns.values()][-1] == "node"
+        assert str(tasks.get_cell("HelloFlow/1/hello/2", "node")) == "1f2e3d4c"

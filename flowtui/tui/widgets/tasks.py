@@ -63,6 +63,7 @@ class TaskList(DataTable[Text]):
         self._tasks: dict[str, TaskState] = {}
         self._order: list[str] = []
         self._announced: str | None = None
+        self._columns: tuple[str, ...] = COLUMNS  # and "node" once a task ran on a cluster
 
     def on_mount(self) -> None:
         for label in COLUMNS:
@@ -86,9 +87,13 @@ class TaskList(DataTable[Text]):
         keep = self.selected.pathspec if self.selected is not None else None
         order = [t.pathspec for t in ordered]
         self._tasks = {t.pathspec: t for t in ordered}
+        if "node" not in self._columns and any(t.node for t in ordered):
+            self._columns = (*COLUMNS, "node")
+            self.add_column("node", key="node")
+            self._order = []  # redraw every row with its node
         if order == self._order:
             for task in ordered:
-                for column, cell in zip(COLUMNS, self._cells(task), strict=True):
+                for column, cell in zip(self._columns, self._cells(task), strict=True):
                     self.update_cell(task.pathspec, column, cell)
             return
         self._order = order
@@ -106,13 +111,14 @@ class TaskList(DataTable[Text]):
         if pathspec in self._tasks:
             self.move_cursor(row=self._order.index(pathspec), animate=False)
 
-    def _cells(self, task: TaskState) -> tuple[Text, Text, Text, Text, Text]:
+    def _cells(self, task: TaskState) -> tuple[Text, ...]:
         style = self.get_component_rich_style(f"tasklist--{task.status.value}", partial=True)
         task_id = Text(task.task_id)
         item = Text(str(task.index) if task.index is not None else "", justify="right")
         state = Text.assemble((task_label(task.status), style))
         attempt = Text(str(task.attempt + 1) if task.started is not None else "")
-        return task_id, item, state, attempt, self._duration(task)
+        cells = (task_id, item, state, attempt, self._duration(task))
+        return (*cells, Text(task.node, style="dim")) if "node" in self._columns else cells
 
     def _duration(self, task: TaskState) -> Text:
         return Text(human_duration(task.elapsed(self.clock())), justify="right")
