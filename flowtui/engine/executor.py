@@ -68,8 +68,13 @@ def check_executor(name: str) -> None:
     """A UsageError naming the fix if `name` is no executor, or is one not installed."""
     if name not in EXECUTORS:
         raise UsageError(f"Unknown executor '{name}'; use one of: {', '.join(EXECUTORS)}.")
-    if name == "ray" and importlib.util.find_spec("ray") is None:
-        raise UsageError('The Ray executor needs Ray: pip install "flowtui[ray]".')
+    if name == "ray":
+        try:
+            found = importlib.util.find_spec("ray") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise UsageError('The Ray executor needs Ray: pip install "flowtui[ray]".')
 
 
 def make_executor(name: str, store: Store, flow_file: Path, address: str | None = None) -> Executor:

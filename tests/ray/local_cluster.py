@@ -46,7 +46,7 @@ class LocalCluster:
             ("--runtime-env-agent-port", free_port()),
             ("--metrics-export-port", free_port()),
         ]
-        base = free_port() % 20000 + 20000
+        base = 10000 + free_port() % 20000  # below the ephemeral ports the others come from
         cmd = [
             _RAY,
             "start",
@@ -191,14 +191,21 @@ def _kill_session(sid: int) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
 
 
-def start_cluster() -> LocalCluster:
-    temp = Path(tempfile.mkdtemp(prefix="ftray", dir="/tmp"))
-    cluster = LocalCluster(temp)
-    try:
-        return cluster.start()
-    except BaseException:
-        cluster.stop()
-        raise
+def start_cluster(tries: int = 3) -> LocalCluster:
+    """Start the cluster; a port taken between choosing it and binding it means another try."""
+    for attempt in range(tries):
+        temp = Path(tempfile.mkdtemp(prefix="ftray", dir="/tmp"))
+        cluster = LocalCluster(temp)
+        try:
+            return cluster.start()
+        except RuntimeError:
+            cluster.stop()
+            if attempt == tries - 1:
+                raise
+        except BaseException:
+            cluster.stop()
+            raise
+    raise AssertionError("unreachable")
 
 
 if __name__ == "__main__":  # a cluster for trying things by hand: prints its address

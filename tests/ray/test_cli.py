@@ -32,3 +32,25 @@ def test_an_unknown_executor_names_the_choices(tmp_path: Path) -> None:
     ran = _run(tmp_path, "--executor", "dask")
     assert ran.returncode == 2
     assert "Unknown executor 'dask'; use one of: local, ray." in ran.stderr
+
+
+def test_without_ray_installed_the_executor_says_how_to_install_it(tmp_path: Path) -> None:
+    hide_ray = (
+        "import sys\n"
+        "class HideRay:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'ray' or name.startswith('ray.'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, HideRay())\n"
+        "from flowtui.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    args = ["run", str(HELLO), "--store", str(tmp_path), "--executor", "ray"]
+    ran = subprocess.run(
+        [sys.executable, "-c", hide_ray, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 2
+    assert 'The Ray executor needs Ray: pip install "flowtui[ray]".' in ran.stderr
