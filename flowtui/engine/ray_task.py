@@ -169,13 +169,16 @@ def _forwarded_output(sink: Any, stdout_path: str, stderr_path: str) -> Iterator
 
 def _forward(readers: dict[int, str], sink: Any, stop: threading.Event, sent: list[Any]) -> None:
     open_fds = set(readers)
+    rounds_after_stop = 0  # a process the step left running may write forever: bounded
     while open_fds:
         try:
             ready, _, _ = select.select(list(open_fds), [], [], 0.05)
         except InterruptedError:
             continue
-        if not ready and stop.is_set():
-            return
+        if stop.is_set():
+            rounds_after_stop += 1
+            if not ready or rounds_after_stop > 100:
+                return
         for fd in ready:
             data = os.read(fd, _CHUNK)
             if not data:
