@@ -61,14 +61,16 @@ class LocalCluster:
             *[f"{k}={v}" for k, v in ports],
             *args,
         ]
-        log = open(self.temp_dir / f"start-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=_env()
-        )
+        log_path = self.temp_dir / f"start-{len(self.procs)}.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=_env()
+            )
         self.procs.append(proc)
+        _wait_started(proc, log_path)
         return proc
 
-    def start(self, timeout: float = 180.0) -> LocalCluster:
+    def start(self, timeout: float = 600.0) -> LocalCluster:
         port = free_port()
         self._start(
             "--head",
@@ -85,11 +87,10 @@ class LocalCluster:
             str(free_port()),
         )
         self.address = f"127.0.0.1:{port}"
-        self.wait_for_nodes(1, timeout)
-        self.add_gpu_node(timeout)
+        self.add_gpu_node(timeout)  # the head is up: its `ray start` said so
         return self
 
-    def add_gpu_node(self, timeout: float = 180.0) -> None:
+    def add_gpu_node(self, timeout: float = 600.0) -> None:
         self.workers = self._start("--address", self.address, "--num-cpus", "1", "--num-gpus", "1")
         self.wait_for_nodes(2, timeout)
 
@@ -129,7 +130,7 @@ class LocalCluster:
                 [sys.executable, "-c", code, self.address],
                 capture_output=True,
                 text=True,
-                timeout=120,
+                timeout=300,
                 env=_env(),
             )
         except subprocess.TimeoutExpired:
@@ -155,6 +156,18 @@ class LocalCluster:
             _stop_group(proc)
         self.procs.clear()
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _wait_started(proc: subprocess.Popen[bytes], log: Path, timeout: float = 600.0) -> None:
+    """Until `ray start` says its node runs (cheap: no Python start-up per look)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ray start exited: {log.read_text(errors='replace')[-3000:]}")
+        if b"Ray runtime started" in log.read_bytes():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"ray start did not finish: {log.read_text(errors='replace')[-3000:]}")
 
 
 def _env() -> dict[str, str]:
