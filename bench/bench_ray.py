@@ -94,7 +94,8 @@ def run(folder: Path, source: str, executor: str, cluster: LocalCluster, tag: st
     if executor == "ray":
         cmd += ["--ray-address", cluster.address]
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=folder)
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # as the cluster (local_cluster._env)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=folder, env=env)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{tag} on {executor} failed:\n{done.stdout}{done.stderr}")

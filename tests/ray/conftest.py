@@ -69,7 +69,7 @@ class RayFlows:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-        return {**env, "FLOWTUI_STORE": str(self.store_path)}
+        return {**env, "FLOWTUI_STORE": str(self.store_path), "RAY_AUTH_MODE": "disabled"}
 
     def command(self, *args: str, executor: str = "ray") -> list[str]:
         extra = ["--executor", executor]

@@ -174,6 +174,9 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
     env["RAY_USAGE_STATS_ENABLED"] = "0"
+    # Ray turns token auth on for a new cluster when ~/.ray/auth_token exists (some other
+    # cluster's): this private cluster goes without, on every node and driver alike.
+    env["RAY_AUTH_MODE"] = "disabled"
     return env
 
 
