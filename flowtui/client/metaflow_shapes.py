@@ -16,7 +16,8 @@ def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) 
 
     `attempt` is the latest attempt (from 0); `attempt_ok` says whether it succeeded, and
     `attempt-done` is the attempt that finished (set once one has); `ds-type` is `local` and
-    `ds-root` the store's directory; `runtime` is the run's kind (run, resume, spin).
+    `ds-root` the store's directory; `runtime` is the run's kind (run, resume, spin). Where the
+    latest recorded attempt ran: `executor`, `hostname`, `worker-pid`, and on Ray `node-id`.
     """
     attempts = store.meta.attempts(record.task_id)
     latest = attempts[-1] if attempts else None
@@ -34,6 +35,9 @@ def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) 
         if latest.finished is not None:
             out["attempt_ok"] = str(latest.status == "succeeded")
             out["attempt-done"] = str(latest.attempt)
+    where = store.meta.task_metadata(record.task_id)
+    if where:
+        out.update(where[max(where)])
     return out
 
 

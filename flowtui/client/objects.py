@@ -460,12 +460,6 @@ class Task(_ClientObject):
         return max(self._fresh().attempts - 1, 0)
 
     @property
-    def metadata_dict(self) -> dict[str, str]:
-        """Where the latest attempt ran: executor, hostname, worker-pid, and on Ray node-id."""
-        by_attempt = self._store.meta.task_metadata(self._record.task_id)
-        return by_attempt[max(by_attempt)] if by_attempt else {}
-
-    @property
     def index(self) -> int | None:
         """The index of this task in its innermost foreach (None outside a foreach)."""
         return self._record.foreach_index

@@ -97,8 +97,9 @@ class Runner:
         self.store = store
         self.reporter = reporter
         self.executor = make_executor(config.executor, store, config.file, config.ray_address)
-        capacity = config.max_workers or self.executor.capacity() or os.cpu_count()
-        self.max_workers = max(1, capacity or 1)
+        self.max_workers = max(
+            1, config.max_workers or self.executor.capacity() or os.cpu_count() or 1
+        )
         self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
         self.failed: list[tuple[str, TaskError]] = []
         self.running: dict[int, _Running] = {}  # result fd -> running task
@@ -491,7 +492,8 @@ class Runner:
                 outcome = None
         pending, task_id, attempt = running.pending, running.task_id, running.attempt
         pathspec = self._pathspec(pending.step, task_id)
-        meta = self.store.meta
+        meta, where = self.store.meta, running.proc.metadata()
+        node, took = node_label(where), time.time() - running.started
         if outcome is not None and outcome.ok:
             self.outputs[task_id] = outcome.artifacts
             meta.succeed_task(
@@ -500,17 +502,10 @@ class Runner:
                 artifact_records(task_id, outcome.artifacts),
                 foreach_count=outcome.foreach_count,
                 caught=outcome.caught.to_json() if outcome.caught else None,
-                metadata=running.proc.metadata(),
+                metadata=where,
             )
             self.reporter.report(
-                TaskFinished(
-                    pathspec,
-                    pending.step,
-                    task_id,
-                    attempt,
-                    time.time() - running.started,
-                    node=node_label(running.proc.metadata()),
-                )
+                TaskFinished(pathspec, pending.step, task_id, attempt, took, node=node)
             )
             count, limit = outcome.foreach_count, self.config.max_num_splits
             refused = too_many_splits(pending.step, count, limit) if count else None
@@ -533,18 +528,10 @@ class Runner:
             error=error.to_json(),
             final=not will_retry,
             artifacts=artifact_records(task_id, artifacts),
-            metadata=running.proc.metadata(),
+            metadata=where,
         )
         self.reporter.report(
-            TaskFailed(
-                pathspec,
-                pending.step,
-                task_id,
-                attempt,
-                will_retry,
-                error,
-                node=node_label(running.proc.metadata()),
-            )
+            TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error, node=node)
         )
         if will_retry:
             self.ready.appendleft((pending, task_id, attempt + 1))
