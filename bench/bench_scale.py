@@ -95,7 +95,11 @@ def metaflow_env(root: Path) -> dict[str, str]:
 
 def metaflow_python(wanted: str | None) -> str | None:
     for python in (wanted, os.environ.get("METAFLOW_PYTHON"), sys.executable):
-        if python and subprocess.run([python, "-c", "import metaflow"], capture_output=True).returncode == 0:
+        if (
+            python
+            and subprocess.run([python, "-c", "import metaflow"], capture_output=True).returncode
+            == 0
+        ):
             return python
     return None
 
@@ -112,19 +116,42 @@ def measure(args: argparse.Namespace, work: Path) -> tuple[list[Point], dict[str
         for _ in range(args.repeat if width <= 1000 else 1):
             floor_dir = fresh(work / "floor")
             point.floor.append(
-                timed([sys.executable, str(HERE / "floor.py"), str(flow.tasks), "--workers",
-                       workers, "--dir", str(floor_dir)], work).wall
+                timed(
+                    [
+                        sys.executable,
+                        str(HERE / "floor.py"),
+                        str(flow.tasks),
+                        "--workers",
+                        workers,
+                        "--dir",
+                        str(floor_dir),
+                    ],
+                    work,
+                ).wall
             )
             store = fresh(work / "store")
-            run = timed([*FLOWTUI, "run", str(path), "--store", str(store), "--max-workers",
-                         workers, "-q"], work)
+            run = timed(
+                [*FLOWTUI, "run", str(path), "--store", str(store), "--max-workers", workers, "-q"],
+                work,
+            )
             point.flowtui.append(run.wall)
             point.runner_mb.append(run.max_rss_mb)
         if mf_python and (mf_per_task is None or mf_per_task * flow.tasks <= args.metaflow_budget):
             root = fresh(work / "mf")
-            mf = timed([mf_python, str(path), "--no-pylint", "run", "--max-num-splits",
-                        str(max(100, flow.tasks)), "--max-workers", workers],
-                       work, env=metaflow_env(root))
+            mf = timed(
+                [
+                    mf_python,
+                    str(path),
+                    "--no-pylint",
+                    "run",
+                    "--max-num-splits",
+                    str(max(100, flow.tasks)),
+                    "--max-workers",
+                    workers,
+                ],
+                work,
+                env=metaflow_env(root),
+            )
             point.metaflow = mf.wall
             mf_per_task = mf.wall / flow.tasks
         points.append(point)
@@ -147,15 +174,22 @@ def failing_run(work: Path, width: int, workers: str, name: str) -> tuple[Path, 
     path = flows.foreach_flow(width, name="ResumeFlow", fail_join=True).write(work)
     store = fresh(work / name)
     env = {**os.environ, flows.FAIL_JOIN_ENV: "1"}
-    done = subprocess.run([*FLOWTUI, "run", str(path), "--store", str(store), "--max-workers",
-                           workers, "--events"], cwd=work, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [*FLOWTUI, "run", str(path), "--store", str(store), "--max-workers", workers, "--events"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return path, store, stream(done.stdout)
 
 
 def queries(work: Path, store: Path, events: list[dict]) -> dict[str, float]:
     """Median wall (ms) of the CLI's read commands and the client against one run."""
     run_id = next(e["run_id"] for e in events if e["event"] == "run_started")
-    body = next(e["task_id"] for e in events if e["event"] == "task_started" and e["step"] == "body")
+    body = next(
+        e["task_id"] for e in events if e["event"] == "task_started" and e["step"] == "body"
+    )
     out = {}
     for name, argv in (
         ("flowtui runs", ["runs", "ResumeFlow"]),
@@ -192,9 +226,21 @@ def at_scale(work: Path, width: int, workers: str) -> dict[str, float]:
         out[f"{name}, ms, {width} wide"] = big[name]
     run_id = next(e["run_id"] for e in events if e["event"] == "run_started")
     resumed = subprocess.run(
-        [*FLOWTUI, "resume", str(path), "--origin-run-id", run_id, "--store", str(store),
-         "--events", "--max-workers", workers],
-        cwd=work, capture_output=True, text=True,
+        [
+            *FLOWTUI,
+            "resume",
+            str(path),
+            "--origin-run-id",
+            run_id,
+            "--store",
+            str(store),
+            "--events",
+            "--max-workers",
+            workers,
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
     )
     stream_ = stream(resumed.stdout)
     started = next(e["ts"] for e in stream_ if e["event"] == "run_started")
@@ -236,29 +282,42 @@ def verdicts(points: list[Point], extra: dict[str, float]) -> list[str]:
     by_width = {p.width: p for p in points}
     if 1000 in by_width:
         r = by_width[1000].ratio
-        lines.append(f"1,000 wide vs floor: {r:.2f}x (target <= {RATIO_BUDGET}x: "
-                     f"{'yes' if r <= RATIO_BUDGET else 'NO'})")
+        lines.append(
+            f"1,000 wide vs floor: {r:.2f}x (target <= {RATIO_BUDGET}x: "
+            f"{'yes' if r <= RATIO_BUDGET else 'NO'})"
+        )
     if 1000 in by_width and 10000 in by_width:
         f = statistics.median(by_width[10000].flowtui) / statistics.median(by_width[1000].flowtui)
-        lines.append(f"10,000 wide / 1,000 wide: {f:.2f}x (target <= {FLAT_BUDGET}x: "
-                     f"{'yes' if f <= FLAT_BUDGET else 'NO'})")
+        lines.append(
+            f"10,000 wide / 1,000 wide: {f:.2f}x (target <= {FLAT_BUDGET}x: "
+            f"{'yes' if f <= FLAT_BUDGET else 'NO'})"
+        )
     peak = max(max(p.runner_mb) for p in points)
-    lines.append(f"runner peak RSS: {peak:.0f} MB (target < {RUNNER_MB_BUDGET:g} MB: "
-                 f"{'yes' if peak < RUNNER_MB_BUDGET else 'NO'})")
+    lines.append(
+        f"runner peak RSS: {peak:.0f} MB (target < {RUNNER_MB_BUDGET:g} MB: "
+        f"{'yes' if peak < RUNNER_MB_BUDGET else 'NO'})"
+    )
     lines += [f"{k}: {v:.3f}" if v < 100 else f"{k}: {v:.0f}" for k, v in extra.items()]
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--widths", default="10,100,1000,2000,5000,10000",
-                        type=lambda s: [int(w) for w in s.split(",")])
+    parser.add_argument(
+        "--widths",
+        default="10,100,1000,2000,5000,10000",
+        type=lambda s: [int(w) for w in s.split(",")],
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per width up to 1,000")
     parser.add_argument("--max-workers", type=int, default=0)
     parser.add_argument("--no-metaflow", action="store_true")
     parser.add_argument("--metaflow-python", default=None)
-    parser.add_argument("--metaflow-budget", type=float, default=120.0,
-                        help="run Metaflow on a width only if predicted under this many seconds")
+    parser.add_argument(
+        "--metaflow-budget",
+        type=float,
+        default=120.0,
+        help="run Metaflow on a width only if predicted under this many seconds",
+    )
     parser.add_argument("--no-scale-rows", dest="scale_rows", action="store_false")
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)

@@ -7,19 +7,6 @@ a notebook reads past runs with the client (`Flow("MyFlow").latest_run`).
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flowtui.flow import (
-        FlowSpec,
-        IncludeFile,
-        JSONType,
-        Parameter,
-        catch,
-        current,
-        environment,
-        resources,
-        retry,
-        step,
-        timeout,
-    )
     from flowtui.client import (
         DataArtifact,
         Flow,
@@ -34,6 +21,19 @@ if TYPE_CHECKING:
         metadata,
         namespace,
     )
+    from flowtui.flow import (
+        FlowSpec,
+        IncludeFile,
+        JSONType,
+        Parameter,
+        catch,
+        environment,
+        resources,
+        retry,
+        step,
+        timeout,
+    )
+    from flowtui.flow.current import current
 
 __version__ = "0.1.0"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -48,6 +50,11 @@ class Reporter:
     def tick(self) -> None:
         """Called by the runner's loop about ten times a second."""
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """The calls made inside are one group (an event stream sends them in one write)."""
+        yield
+
 
 class EventReporter(Reporter):
     """Writes the event stream of docs/events.md."""
@@ -55,13 +62,29 @@ class EventReporter(Reporter):
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
         self._closed = False
+        self._held = False
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+            self._send(None)
 
     def report(self, event: Event) -> None:
+        self._send(encode_event(event) + "\n")
+
+    def _send(self, line: str | None) -> None:
+        """Write `line`, and flush unless a batch is being written (None: flush only)."""
         if self._closed:
             return
         try:
-            self.out.write(encode_event(event) + "\n")
-            self.out.flush()
+            if line is not None:
+                self.out.write(line)
+            if not self._held:
+                self.out.flush()
         except BrokenPipeError:
             # Whoever followed the run has gone: stop writing to the closed pipe; the runner
             # sees `reader_gone` and cancels the run as Ctrl-C would.

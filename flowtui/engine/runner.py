@@ -37,6 +37,7 @@ from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_map, artifact_records
 from flowtui.run.events import (
+    Event,
     Notice,
     RunFinished,
     RunStarted,
@@ -48,6 +49,7 @@ from flowtui.run.events import (
 )
 from flowtui.run.status import CANCEL, EXIT, NOT_RETRIED, SIGNAL, TIMEOUT, RunStatus, TaskError
 from flowtui.store import ArtifactPickleError, Store
+from flowtui.store.attempts import AttemptBatch
 from flowtui.store.metadata import HEARTBEAT_EVERY
 from flowtui.store.records import NewTask
 
@@ -95,6 +97,11 @@ class Runner:
         self.config = config
         self.store = store
         self.reporter = reporter
+        # Starts and outcomes are committed together once per turn of the loop (group commit);
+        # the events about them are sent after, so a reader never sees an event the store
+        # does not hold yet.
+        self.batch = AttemptBatch(store.meta)
+        self.held: list[Event] = []
         self.executor = LocalExecutor()
         self.max_workers = max(1, config.max_workers or os.cpu_count() or 1)
         self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
@@ -206,6 +213,7 @@ class Runner:
         finally:
             if self.running:  # cancelled or an internal error: stop what is still running
                 self._terminate_all()
+            self._commit()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             error = None
@@ -302,7 +310,7 @@ class Runner:
         )
         self.outputs[task_id] = artifact_map(self.store.meta.artifacts(task_id))
         self.tasks_cloned += 1
-        self.reporter.report(
+        self._hold(
             TaskCloned(
                 self._pathspec(pending.step, task_id),
                 pending.step,
@@ -327,7 +335,7 @@ class Runner:
         if foreach_count is not None:
             node = self.graph[pending.step]
             if node.kind is StepKind.FOREACH:
-                self.reporter.report(StepExpanded(node.next[0], foreach_count))
+                self._hold(StepExpanded(node.next[0], foreach_count))
         ready = self.scheduler.finished(
             FinishedTask(task_id, pending.step, pending.frames, foreach_count, chosen)
         )
@@ -343,6 +351,7 @@ class Runner:
                 return
             while self.ready and len(self.running) < self.max_workers and not self.failed:
                 self._launch(*self.ready.popleft())
+            self._commit()
             if self.failed and not self.running:
                 break
             now = time.time()
@@ -368,7 +377,7 @@ class Runner:
         stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
         request = self._request(pending, task_id, attempt, str(stdout), str(stderr))
         proc = self.executor.launch(request)  # first: the task starts while we record it
-        self.store.meta.start_attempt(task_id, attempt, str(stdout), str(stderr))
+        self.batch.start_attempt(task_id, attempt, str(stdout), str(stderr))
         now = time.time()
         limit = request.timeout
         # The task stops itself at its @timeout (so @catch and @retry see it); the runner
@@ -378,7 +387,7 @@ class Runner:
             pending, task_id, attempt, proc, request, now, deadline
         )
         self.tasks_run += attempt == 0
-        self.reporter.report(
+        self._hold(
             TaskStarted(
                 self._pathspec(pending.step, task_id),
                 pending.step,
@@ -487,17 +496,16 @@ class Runner:
                 outcome = None
         pending, task_id, attempt = running.pending, running.task_id, running.attempt
         pathspec = self._pathspec(pending.step, task_id)
-        meta = self.store.meta
         if outcome is not None and outcome.ok:
             self.outputs[task_id] = outcome.artifacts
-            meta.succeed_task(
+            self.batch.succeed_task(
                 task_id,
                 attempt,
                 artifact_records(task_id, outcome.artifacts),
                 foreach_count=outcome.foreach_count,
                 caught=outcome.caught.to_json() if outcome.caught else None,
             )
-            self.reporter.report(
+            self._hold(
                 TaskFinished(
                     pathspec, pending.step, task_id, attempt, time.time() - running.started
                 )
@@ -516,7 +524,7 @@ class Runner:
             attempt < retries and self.cancel_reason is None and error.reason not in NOT_RETRIED
         )
         artifacts = outcome.artifacts if outcome else {}
-        meta.fail_attempt(
+        self.batch.fail_attempt(
             task_id,
             attempt,
             reason=error.reason,
@@ -524,9 +532,7 @@ class Runner:
             final=not will_retry,
             artifacts=artifact_records(task_id, artifacts),
         )
-        self.reporter.report(
-            TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error)
-        )
+        self._hold(TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error))
         if will_retry:
             self.ready.appendleft((pending, task_id, attempt + 1))
         elif not error.cancelled:
@@ -585,6 +591,18 @@ class Runner:
                 continue
             for fd in readable:
                 self._read(fd)
+
+    def _hold(self, event: Event) -> None:
+        self.held.append(event)
+
+    def _commit(self) -> None:
+        """Record the waiting starts and outcomes in one transaction, then tell of them."""
+        self.batch.commit()
+        held, self.held = self.held, []
+        if held:
+            with self.reporter.batched():
+                for event in held:
+                    self.reporter.report(event)
 
     def _pathspec(self, step: str, task_id: str) -> str:
         return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"

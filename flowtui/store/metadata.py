@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.errors import UsageError
+from flowtui.store import attempts
 from flowtui.store.records import (
     ArtifactRecord,
     AttemptRecord,
@@ -232,18 +233,8 @@ class MetadataDB:
         return ids
 
     def start_attempt(self, task_id: str, attempt: int, stdout: str, stderr: str) -> None:
-        now = time.time()
         with self.transaction() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO attempts (task_id, attempt, status, started, stdout, "
-                "stderr) VALUES (?, ?, 'running', ?, ?, ?)",
-                (int(task_id), attempt, now, stdout, stderr),
-            )
-            c.execute(
-                "UPDATE tasks SET status = 'running', attempts = ?, "
-                "started = COALESCE(started, ?) WHERE task_id = ?",
-                (attempt + 1, now, int(task_id)),
-            )
+            attempts.start_attempt(c, task_id, attempt, stdout, stderr, time.time())
 
     def fail_attempt(
         self,
@@ -255,26 +246,17 @@ class MetadataDB:
         final: bool,
         artifacts: Iterable[ArtifactRecord] = (),
     ) -> None:
-        now = time.time()
         with self.transaction() as c:
-            c.execute(
-                "UPDATE attempts SET status = 'failed', finished = ?, exit_reason = ?, error = ? "
-                "WHERE task_id = ? AND attempt = ?",
-                (now, reason, json.dumps(error), int(task_id), attempt),
+            attempts.fail_attempt(
+                c,
+                task_id,
+                attempt,
+                reason=reason,
+                error=error,
+                final=final,
+                artifacts=artifacts,
+                now=time.time(),
             )
-            c.execute(
-                "UPDATE tasks SET status = ?, finished = ?, exit_reason = ?, error = ? "
-                "WHERE task_id = ?",
-                (
-                    "failed" if final else "retrying",
-                    now if final else None,
-                    reason,
-                    json.dumps(error),
-                    int(task_id),
-                ),
-            )
-            if final:
-                self._put_artifacts(c, task_id, artifacts)
 
     def succeed_task(
         self,
@@ -287,20 +269,10 @@ class MetadataDB:
     ) -> None:
         """`caught`: the error `@catch` caught; kept as the task's error with exit reason
         `caught` (the task succeeded, but is not `successful` to the client, as in Metaflow)."""
-        now = time.time()
-        error = json.dumps(caught) if caught else None
         with self.transaction() as c:
-            c.execute(
-                "UPDATE attempts SET status = 'succeeded', finished = ? "
-                "WHERE task_id = ? AND attempt = ?",
-                (now, int(task_id), attempt),
+            attempts.succeed_task(
+                c, task_id, attempt, artifacts, foreach_count, time.time(), caught=caught
             )
-            c.execute(
-                "UPDATE tasks SET status = 'succeeded', finished = ?, error = ?, "
-                "exit_reason = ?, foreach_count = ? WHERE task_id = ?",
-                (now, error, "caught" if caught else None, foreach_count, int(task_id)),
-            )
-            self._put_artifacts(c, task_id, artifacts)
 
     def clone_task(
         self,
@@ -347,13 +319,6 @@ class MetadataDB:
                 (new_id, int(origin.task_id)),
             )
         return str(new_id)
-
-    @staticmethod
-    def _put_artifacts(c: sqlite3.Connection, task_id: str, arts: Iterable[ArtifactRecord]) -> None:
-        c.executemany(
-            "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
-            [(int(task_id), a.name, a.hash, a.type, a.size, a.repr) for a in arts],
-        )
 
     # -- reading -----------------------------------------------------------------------
     def flows(self) -> list[str]:
