@@ -121,6 +121,7 @@ class ConsoleReporter(Reporter):
     quiet: bool = False
     _tails: dict[str, list[_Tail]] = field(default_factory=dict)
     _steps: dict[str, _StepCount] = field(default_factory=dict)
+    _reused: dict[str, tuple[int, str]] = field(default_factory=dict)  # step -> (count, run)
     _live: Live | None = None
     _started: float = 0.0
     _last_refresh: float = 0.0
@@ -198,10 +199,29 @@ class ConsoleReporter(Reporter):
         count = self._steps.setdefault(event.step, _StepCount())
         count.cloned += 1
         count.done += 1
-        if not self.console.is_terminal or event.index is None:
+        if event.index is None:
             self._print(
                 Text(f"{self._label(event)}: reused from {event.origin_pathspec}", style="dim")
             )
+        elif not self.console.is_terminal:  # one line per step, not one per foreach task
+            origin_run = (event.origin_pathspec or "").rsplit("/", 2)[0]
+            reused = self._reused.get(event.step, (0, origin_run))
+            self._reused[event.step] = (reused[0] + 1, origin_run)
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self._print_reused()
+
+    def _print_reused(self) -> None:
+        for step, (count, origin_run) in self._reused.items():
+            tasks = "task" if count == 1 else "tasks"
+            self._print(
+                Text(f"{step}: {count:,} foreach {tasks} reused from {origin_run}", style="dim")
+            )
+        self._reused.clear()
 
     def task_failed(self, event: TaskFailed) -> None:
         self._drain(event.pathspec, final=True)
@@ -279,6 +299,7 @@ class ConsoleReporter(Reporter):
         return Group(Text.assemble(("⏵ ", "cyan"), line, (f"  {elapsed:5.1f}s", "dim")))
 
     def run_finished(self, event: RunFinished) -> None:
+        self._print_reused()
         for pathspec in list(self._tails):
             self._drain(pathspec, final=True)
         if self._live is not None:

@@ -281,12 +281,15 @@ class Runner:
     # -- scheduling ----------------------------------------------------------------------
     def _submit(self, tasks: list[PendingTask]) -> None:
         to_run = []
+        to_clone = []
         for pending in tasks:
             origin = self.resume.match(pending) if self.resume else None
             if origin is not None:
-                self._clone(pending, origin)
+                to_clone.append((pending, origin))
             else:
                 to_run.append(pending)
+        if to_clone:
+            self._clone(to_clone)
         new = [
             NewTask(
                 pending.step,
@@ -301,29 +304,32 @@ class Runner:
             ids = self.store.meta.create_tasks(self.run_id, new)
             self.ready.extend((p, task_id, 0) for p, task_id in zip(to_run, ids, strict=True))
 
-    def _clone(self, pending: PendingTask, origin: Any) -> None:
-        task_id = self.store.meta.clone_task(
+    def _clone(self, clones: list[tuple[PendingTask, Any]]) -> None:
+        """Record reused tasks (a foreach's at once, in one transaction), then go on from them."""
+        meta = self.store.meta
+        ids = meta.clone_tasks(
             self.run_id,
-            origin,
-            frames=[f.to_json() for f in pending.frames],
-            parents=list(pending.parents),
+            [(origin, [f.to_json() for f in p.frames], list(p.parents)) for p, origin in clones],
         )
-        self.outputs[task_id] = artifact_map(self.store.meta.artifacts(task_id))
-        self.tasks_cloned += 1
-        self._hold(
-            TaskCloned(
-                self._pathspec(pending.step, task_id),
-                pending.step,
-                task_id,
-                origin_pathspec=origin.origin_pathspec or origin.pathspec,
-                index=pending.foreach_index,
+        artifacts = meta.artifacts_of(ids)
+        for (pending, origin), task_id in zip(clones, ids, strict=True):
+            self.outputs[task_id] = artifact_map(artifacts[task_id])
+            self.tasks_cloned += 1
+            self._hold(
+                TaskCloned(
+                    self._pathspec(pending.step, task_id),
+                    pending.step,
+                    task_id,
+                    origin_pathspec=origin.origin_pathspec or origin.pathspec,
+                    index=pending.foreach_index,
+                )
             )
-        )
-        chosen = None
-        if self.graph[pending.step].kind is StepKind.SWITCH:  # the case the origin run took
-            children = self.store.meta.child_tasks(origin.task_id)
-            chosen = children[0].step if children else None
-        self._finished(pending, task_id, origin.foreach_count, chosen)
+        for (pending, origin), task_id in zip(clones, ids, strict=True):
+            chosen = None
+            if self.graph[pending.step].kind is StepKind.SWITCH:  # the case the origin took
+                children = meta.child_tasks(origin.task_id)
+                chosen = children[0].step if children else None
+            self._finished(pending, task_id, origin.foreach_count, chosen)
 
     def _finished(
         self,

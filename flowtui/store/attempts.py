@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flowtui.store.records import ArtifactRecord
+from flowtui.store.records import ArtifactRecord, TaskRecord
 
 if TYPE_CHECKING:
     from flowtui.store.metadata import MetadataDB
@@ -102,6 +102,48 @@ def put_artifacts(c: sqlite3.Connection, task_id: str, arts: Iterable[ArtifactRe
         "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
         [(int(task_id), a.name, a.hash, a.type, a.size, a.repr) for a in arts],
     )
+
+
+def clone_task(
+    c: sqlite3.Connection,
+    run_id: str,
+    origin: TaskRecord,
+    frames: list[Any],
+    parents: list[str],
+    now: float,
+) -> str:
+    """Record `origin` (a succeeded task of another run) as done in `run_id`; the new id."""
+    cur = c.execute(
+        "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
+        "parents, attempts, created, started, finished, origin_pathspec, foreach_count) "
+        "VALUES (?, ?, 'cloned', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            int(run_id),
+            origin.step,
+            origin.foreach_index,
+            json.dumps(origin.foreach_stack),
+            json.dumps(frames),
+            json.dumps(parents),
+            origin.attempts,
+            now,
+            now,
+            now,
+            origin.origin_pathspec or origin.pathspec,
+            origin.foreach_count,
+        ),
+    )
+    new_id = int(cur.lastrowid or 0)
+    c.execute(
+        "INSERT INTO attempts SELECT ?, attempt, status, started, finished, stdout, "
+        "stderr, exit_reason, error FROM attempts WHERE task_id = ?",
+        (new_id, int(origin.task_id)),
+    )
+    c.execute(
+        "INSERT INTO artifacts SELECT ?, name, hash, type, size, repr FROM artifacts "
+        "WHERE task_id = ?",
+        (new_id, int(origin.task_id)),
+    )
+    return str(new_id)
 
 
 class AttemptBatch:

@@ -286,39 +286,35 @@ class MetadataDB:
 
         Artifacts point at the same blobs and attempts at the same log files: nothing copied.
         """
+        return self.clone_tasks(run_id, [(origin, frames, parents)])[0]
+
+    def clone_tasks(
+        self, run_id: str, clones: list[tuple[TaskRecord, list[Any], list[str]]]
+    ) -> list[str]:
+        """`clone_task` for many (origin, frames, parents) at once, in one transaction."""
         now = time.time()
+        ids = []
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
-                "parents, attempts, created, started, finished, origin_pathspec, foreach_count) "
-                "VALUES (?, ?, 'cloned', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    int(run_id),
-                    origin.step,
-                    origin.foreach_index,
-                    json.dumps(origin.foreach_stack),
-                    json.dumps(frames),
-                    json.dumps(parents),
-                    origin.attempts,
-                    now,
-                    now,
-                    now,
-                    origin.origin_pathspec or origin.pathspec,
-                    origin.foreach_count,
-                ),
-            )
-            new_id = int(cur.lastrowid or 0)
-            c.execute(
-                "INSERT INTO attempts SELECT ?, attempt, status, started, finished, stdout, "
-                "stderr, exit_reason, error FROM attempts WHERE task_id = ?",
-                (new_id, int(origin.task_id)),
-            )
-            c.execute(
-                "INSERT INTO artifacts SELECT ?, name, hash, type, size, repr FROM artifacts "
-                "WHERE task_id = ?",
-                (new_id, int(origin.task_id)),
-            )
-        return str(new_id)
+            for origin, frames, parents in clones:
+                ids.append(attempts.clone_task(c, run_id, origin, frames, parents, now))
+        return ids
+
+    def artifacts_of(self, task_ids: list[str]) -> dict[str, list[ArtifactRecord]]:
+        """The artifacts of each of `task_ids` (one query per 500 tasks)."""
+        out: dict[str, list[ArtifactRecord]] = {t: [] for t in task_ids}
+        for i in range(0, len(task_ids), 500):
+            chunk = [int(t) for t in task_ids[i : i + 500]]
+            for r in self._query(
+                f"SELECT * FROM artifacts WHERE task_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY task_id, name",
+                chunk,
+            ):
+                out[str(r["task_id"])].append(
+                    ArtifactRecord(
+                        str(r["task_id"]), r["name"], r["hash"], r["type"], r["size"], r["repr"]
+                    )
+                )
+        return out
 
     # -- reading -----------------------------------------------------------------------
     def flows(self) -> list[str]:
