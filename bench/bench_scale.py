@@ -104,7 +104,7 @@ def metaflow_python(wanted: str | None) -> str | None:
     return None
 
 
-def measure(args: argparse.Namespace, work: Path) -> tuple[list[Point], dict[str, float]]:
+def measure(args: argparse.Namespace, work: Path) -> list[Point]:
     workers = str(args.max_workers or os.cpu_count() or 1)
     mf_python = None if args.no_metaflow else metaflow_python(args.metaflow_python)
     mf_per_task: float | None = None
@@ -156,8 +156,7 @@ def measure(args: argparse.Namespace, work: Path) -> tuple[list[Point], dict[str
             mf_per_task = mf.wall / flow.tasks
         points.append(point)
         print(row(point), file=sys.stderr, flush=True)
-    extra = at_scale(work, args.widths[-1], workers) if args.scale_rows else {}
-    return points, extra
+    return points
 
 
 def row(p: Point) -> str:
@@ -324,14 +323,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="flowtui-scale-") as tmp:
-        points, extra = measure(args, Path(tmp))
+        points = measure(args, Path(tmp))
+        if args.plot:  # drawn before the (long) rows at scale, so a stopped run keeps it
+            plot(points, args.plot)
+        workers = str(args.max_workers or os.cpu_count() or 1)
+        extra = at_scale(Path(tmp), args.widths[-1], workers) if args.scale_rows else {}
     print(f"1-minute load: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     for p in points:
         print(row(p))
     for line in verdicts(points, extra):
         print(line)
-    if args.plot:
-        plot(points, args.plot)
     if args.json:
         args.json.write_text(json.dumps({"points": [asdict(p) for p in points], **extra}, indent=1))
     return 0
