@@ -6,20 +6,6 @@ a notebook reads past runs with the client (`Flow("MyFlow").latest_run`).
 
 from typing import TYPE_CHECKING, Any
 
-from flowtui.flow import (
-    FlowSpec,
-    IncludeFile,
-    JSONType,
-    Parameter,
-    catch,
-    current,
-    environment,
-    resources,
-    retry,
-    step,
-    timeout,
-)
-
 if TYPE_CHECKING:
     from flowtui.client import (
         DataArtifact,
@@ -35,9 +21,36 @@ if TYPE_CHECKING:
         metadata,
         namespace,
     )
+    from flowtui.flow import (
+        FlowSpec,
+        IncludeFile,
+        JSONType,
+        Parameter,
+        catch,
+        environment,
+        resources,
+        retry,
+        step,
+        timeout,
+    )
+    from flowtui.flow.current import current
 
 __version__ = "0.1.0"
 
+# The authoring API's names, imported on first use: `flowtui FILE` (the TUI) never needs them.
+_FLOW_NAMES = (
+    "FlowSpec",
+    "IncludeFile",
+    "JSONType",
+    "Parameter",
+    "catch",
+    "current",
+    "environment",
+    "resources",
+    "retry",
+    "step",
+    "timeout",
+)
 # The client's names, imported on first use (a flow file importing FlowSpec does not pay for them).
 _CLIENT_NAMES = (
     "DataArtifact",
@@ -56,6 +69,10 @@ _CLIENT_NAMES = (
 
 
 def __getattr__(name: str) -> Any:
+    if name in _FLOW_NAMES:
+        import flowtui.flow
+
+        return getattr(flowtui.flow, name)
     if name in _CLIENT_NAMES:
         import flowtui.client
 

@@ -1,3 +1,3 @@
-from flowtui.cli import main
+from flowtui.entry import main
 
 main()

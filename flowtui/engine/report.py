@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -48,6 +50,11 @@ class Reporter:
     def tick(self) -> None:
         """Called by the runner's loop about ten times a second."""
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """The calls made inside are one group (an event stream sends them in one write)."""
+        yield
+
 
 class EventReporter(Reporter):
     """Writes the event stream of docs/events.md."""
@@ -55,13 +62,29 @@ class EventReporter(Reporter):
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
         self._closed = False
+        self._held = False
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+            self._send(None)
 
     def report(self, event: Event) -> None:
+        self._send(encode_event(event) + "\n")
+
+    def _send(self, line: str | None) -> None:
+        """Write `line`, and flush unless a batch is being written (None: flush only)."""
         if self._closed:
             return
         try:
-            self.out.write(encode_event(event) + "\n")
-            self.out.flush()
+            if line is not None:
+                self.out.write(line)
+            if not self._held:
+                self.out.flush()
         except BrokenPipeError:
             # Whoever followed the run has gone: stop writing to the closed pipe; the runner
             # sees `reader_gone` and cancels the run as Ctrl-C would.
@@ -98,6 +121,7 @@ class ConsoleReporter(Reporter):
     quiet: bool = False
     _tails: dict[str, list[_Tail]] = field(default_factory=dict)
     _steps: dict[str, _StepCount] = field(default_factory=dict)
+    _reused: dict[str, tuple[int, str]] = field(default_factory=dict)  # step -> (count, run)
     _live: Live | None = None
     _started: float = 0.0
     _last_refresh: float = 0.0
@@ -175,10 +199,29 @@ class ConsoleReporter(Reporter):
         count = self._steps.setdefault(event.step, _StepCount())
         count.cloned += 1
         count.done += 1
-        if not self.console.is_terminal or event.index is None:
+        if event.index is None:
             self._print(
                 Text(f"{self._label(event)}: reused from {event.origin_pathspec}", style="dim")
             )
+        elif not self.console.is_terminal:  # one line per step, not one per foreach task
+            origin_run = (event.origin_pathspec or "").rsplit("/", 2)[0]
+            reused = self._reused.get(event.step, (0, origin_run))
+            self._reused[event.step] = (reused[0] + 1, origin_run)
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self._print_reused()
+
+    def _print_reused(self) -> None:
+        for step, (count, origin_run) in self._reused.items():
+            tasks = "task" if count == 1 else "tasks"
+            self._print(
+                Text(f"{step}: {count:,} foreach {tasks} reused from {origin_run}", style="dim")
+            )
+        self._reused.clear()
 
     def task_failed(self, event: TaskFailed) -> None:
         self._drain(event.pathspec, final=True)
@@ -256,6 +299,7 @@ class ConsoleReporter(Reporter):
         return Group(Text.assemble(("⏵ ", "cyan"), line, (f"  {elapsed:5.1f}s", "dim")))
 
     def run_finished(self, event: RunFinished) -> None:
+        self._print_reused()
         for pathspec in list(self._tails):
             self._drain(pathspec, final=True)
         if self._live is not None:

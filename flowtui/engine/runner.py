@@ -37,6 +37,7 @@ from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_map, artifact_records
 from flowtui.run.events import (
+    Event,
     Notice,
     RunFinished,
     RunStarted,
@@ -49,6 +50,7 @@ from flowtui.run.events import (
 from flowtui.run.status import CANCEL, EXIT, NOT_RETRIED, SIGNAL, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
 from flowtui.store import ArtifactPickleError, Store
+from flowtui.store.attempts import AttemptBatch
 from flowtui.store.metadata import HEARTBEAT_EVERY
 from flowtui.store.records import NewTask
 
@@ -96,6 +98,11 @@ class Runner:
         self.config = config
         self.store = store
         self.reporter = reporter
+        # Starts and outcomes are committed together once per turn of the loop (group commit);
+        # the events about them are sent after, so a reader never sees an event the store
+        # does not hold yet.
+        self.batch = AttemptBatch(store.meta)
+        self.held: list[Event] = []
         self.executor = make_executor(config.executor, store, config.file, config.ray_address)
         self.max_workers = max(
             1, config.max_workers or self.executor.capacity() or os.cpu_count() or 1
@@ -209,6 +216,7 @@ class Runner:
         finally:
             if self.running:  # cancelled or an internal error: stop what is still running
                 self._terminate_all()
+            self._commit()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             error = None
@@ -277,12 +285,15 @@ class Runner:
     # -- scheduling ----------------------------------------------------------------------
     def _submit(self, tasks: list[PendingTask]) -> None:
         to_run = []
+        to_clone = []
         for pending in tasks:
             origin = self.resume.match(pending) if self.resume else None
             if origin is not None:
-                self._clone(pending, origin)
+                to_clone.append((pending, origin))
             else:
                 to_run.append(pending)
+        if to_clone:
+            self._clone(to_clone)
         new = [
             NewTask(
                 pending.step,
@@ -297,29 +308,32 @@ class Runner:
             ids = self.store.meta.create_tasks(self.run_id, new)
             self.ready.extend((p, task_id, 0) for p, task_id in zip(to_run, ids, strict=True))
 
-    def _clone(self, pending: PendingTask, origin: Any) -> None:
-        task_id = self.store.meta.clone_task(
+    def _clone(self, clones: list[tuple[PendingTask, Any]]) -> None:
+        """Record reused tasks (a foreach's at once, in one transaction), then go on from them."""
+        meta = self.store.meta
+        ids = meta.clone_tasks(
             self.run_id,
-            origin,
-            frames=[f.to_json() for f in pending.frames],
-            parents=list(pending.parents),
+            [(origin, [f.to_json() for f in p.frames], list(p.parents)) for p, origin in clones],
         )
-        self.outputs[task_id] = artifact_map(self.store.meta.artifacts(task_id))
-        self.tasks_cloned += 1
-        self.reporter.report(
-            TaskCloned(
-                self._pathspec(pending.step, task_id),
-                pending.step,
-                task_id,
-                origin_pathspec=origin.origin_pathspec or origin.pathspec,
-                index=pending.foreach_index,
+        artifacts = meta.artifacts_of(ids)
+        for (pending, origin), task_id in zip(clones, ids, strict=True):
+            self.outputs[task_id] = artifact_map(artifacts[task_id])
+            self.tasks_cloned += 1
+            self._hold(
+                TaskCloned(
+                    self._pathspec(pending.step, task_id),
+                    pending.step,
+                    task_id,
+                    origin_pathspec=origin.origin_pathspec or origin.pathspec,
+                    index=pending.foreach_index,
+                )
             )
-        )
-        chosen = None
-        if self.graph[pending.step].kind is StepKind.SWITCH:  # the case the origin run took
-            children = self.store.meta.child_tasks(origin.task_id)
-            chosen = children[0].step if children else None
-        self._finished(pending, task_id, origin.foreach_count, chosen)
+        for (pending, origin), task_id in zip(clones, ids, strict=True):
+            chosen = None
+            if self.graph[pending.step].kind is StepKind.SWITCH:  # the case the origin took
+                children = meta.child_tasks(origin.task_id)
+                chosen = children[0].step if children else None
+            self._finished(pending, task_id, origin.foreach_count, chosen)
 
     def _finished(
         self,
@@ -331,7 +345,7 @@ class Runner:
         if foreach_count is not None:
             node = self.graph[pending.step]
             if node.kind is StepKind.FOREACH:
-                self.reporter.report(StepExpanded(node.next[0], foreach_count))
+                self._hold(StepExpanded(node.next[0], foreach_count))
         ready = self.scheduler.finished(
             FinishedTask(task_id, pending.step, pending.frames, foreach_count, chosen)
         )
@@ -347,6 +361,7 @@ class Runner:
                 return
             while self.ready and len(self.running) < self.max_workers and not self.failed:
                 self._launch(*self.ready.popleft())
+            self._commit()
             if self.failed and not self.running:
                 break
             now = time.time()
@@ -372,7 +387,7 @@ class Runner:
         stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
         request = self._request(pending, task_id, attempt, str(stdout), str(stderr))
         proc = self.executor.launch(request)  # first: the task starts while we record it
-        self.store.meta.start_attempt(task_id, attempt, str(stdout), str(stderr))
+        self.batch.start_attempt(task_id, attempt, str(stdout), str(stderr))
         now = time.time()
         limit = request.timeout
         # The task stops itself at its @timeout (so @catch and @retry see it); the runner
@@ -382,7 +397,7 @@ class Runner:
             pending, task_id, attempt, proc, request, now, deadline
         )
         self.tasks_run += attempt == 0
-        self.reporter.report(
+        self._hold(
             TaskStarted(
                 self._pathspec(pending.step, task_id),
                 pending.step,
@@ -492,11 +507,11 @@ class Runner:
                 outcome = None
         pending, task_id, attempt = running.pending, running.task_id, running.attempt
         pathspec = self._pathspec(pending.step, task_id)
-        meta, where = self.store.meta, running.proc.metadata()
+        where = running.proc.metadata()
         node, took = node_label(where), time.time() - running.started
         if outcome is not None and outcome.ok:
             self.outputs[task_id] = outcome.artifacts
-            meta.succeed_task(
+            self.batch.succeed_task(
                 task_id,
                 attempt,
                 artifact_records(task_id, outcome.artifacts),
@@ -504,9 +519,7 @@ class Runner:
                 caught=outcome.caught.to_json() if outcome.caught else None,
                 metadata=where,
             )
-            self.reporter.report(
-                TaskFinished(pathspec, pending.step, task_id, attempt, took, node=node)
-            )
+            self._hold(TaskFinished(pathspec, pending.step, task_id, attempt, took, node=node))
             count, limit = outcome.foreach_count, self.config.max_num_splits
             refused = too_many_splits(pending.step, count, limit) if count else None
             if refused is not None:  # the task succeeded; the run stops at its foreach
@@ -521,7 +534,7 @@ class Runner:
             attempt < retries and self.cancel_reason is None and error.reason not in NOT_RETRIED
         )
         artifacts = outcome.artifacts if outcome else {}
-        meta.fail_attempt(
+        self.batch.fail_attempt(
             task_id,
             attempt,
             reason=error.reason,
@@ -530,7 +543,7 @@ class Runner:
             artifacts=artifact_records(task_id, artifacts),
             metadata=where,
         )
-        self.reporter.report(
+        self._hold(
             TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error, node=node)
         )
         if will_retry:
@@ -591,6 +604,18 @@ class Runner:
                 continue
             for fd in readable:
                 self._read(fd)
+
+    def _hold(self, event: Event) -> None:
+        self.held.append(event)
+
+    def _commit(self) -> None:
+        """Record the waiting starts and outcomes in one transaction, then tell of them."""
+        self.batch.commit()
+        held, self.held = self.held, []
+        if held:
+            with self.reporter.batched():
+                for event in held:
+                    self.reporter.report(event)
 
     def _pathspec(self, step: str, task_id: str) -> str:
         return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"

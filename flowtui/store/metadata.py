@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.errors import UsageError
+from flowtui.store import attempts
 from flowtui.store.records import (
     ArtifactRecord,
     AttemptRecord,
@@ -28,7 +29,7 @@ from flowtui.store.records import (
     TaskRecord,
 )
 from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
-from flowtui.store.task_metadata import put_task_metadata, run_task_metadata, task_metadata
+from flowtui.store.task_metadata import run_task_metadata, task_metadata
 
 HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
 HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
@@ -233,18 +234,8 @@ class MetadataDB:
         return ids
 
     def start_attempt(self, task_id: str, attempt: int, stdout: str, stderr: str) -> None:
-        now = time.time()
         with self.transaction() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO attempts (task_id, attempt, status, started, stdout, "
-                "stderr) VALUES (?, ?, 'running', ?, ?, ?)",
-                (int(task_id), attempt, now, stdout, stderr),
-            )
-            c.execute(
-                "UPDATE tasks SET status = 'running', attempts = ?, "
-                "started = COALESCE(started, ?) WHERE task_id = ?",
-                (attempt + 1, now, int(task_id)),
-            )
+            attempts.start_attempt(c, task_id, attempt, stdout, stderr, time.time())
 
     def fail_attempt(
         self,
@@ -257,27 +248,18 @@ class MetadataDB:
         artifacts: Iterable[ArtifactRecord] = (),
         metadata: dict[str, str] | None = None,
     ) -> None:
-        now = time.time()
         with self.transaction() as c:
-            c.execute(
-                "UPDATE attempts SET status = 'failed', finished = ?, exit_reason = ?, error = ? "
-                "WHERE task_id = ? AND attempt = ?",
-                (now, reason, json.dumps(error), int(task_id), attempt),
+            attempts.fail_attempt(
+                c,
+                task_id,
+                attempt,
+                reason=reason,
+                error=error,
+                final=final,
+                artifacts=artifacts,
+                now=time.time(),
+                metadata=metadata,
             )
-            c.execute(
-                "UPDATE tasks SET status = ?, finished = ?, exit_reason = ?, error = ? "
-                "WHERE task_id = ?",
-                (
-                    "failed" if final else "retrying",
-                    now if final else None,
-                    reason,
-                    json.dumps(error),
-                    int(task_id),
-                ),
-            )
-            if final:
-                self._put_artifacts(c, task_id, artifacts)
-            put_task_metadata(c, task_id, attempt, metadata or {})
 
     def succeed_task(
         self,
@@ -291,21 +273,17 @@ class MetadataDB:
     ) -> None:
         """`caught`: the error `@catch` caught; kept as the task's error with exit reason
         `caught` (the task succeeded, but is not `successful` to the client, as in Metaflow)."""
-        now = time.time()
-        error = json.dumps(caught) if caught else None
         with self.transaction() as c:
-            c.execute(
-                "UPDATE attempts SET status = 'succeeded', finished = ? "
-                "WHERE task_id = ? AND attempt = ?",
-                (now, int(task_id), attempt),
+            attempts.succeed_task(
+                c,
+                task_id,
+                attempt,
+                artifacts,
+                foreach_count,
+                time.time(),
+                caught=caught,
+                metadata=metadata,
             )
-            c.execute(
-                "UPDATE tasks SET status = 'succeeded', finished = ?, error = ?, "
-                "exit_reason = ?, foreach_count = ? WHERE task_id = ?",
-                (now, error, "caught" if caught else None, foreach_count, int(task_id)),
-            )
-            self._put_artifacts(c, task_id, artifacts)
-            put_task_metadata(c, task_id, attempt, metadata or {})
 
     def clone_task(
         self,
@@ -319,46 +297,35 @@ class MetadataDB:
 
         Artifacts point at the same blobs and attempts at the same log files: nothing copied.
         """
-        now = time.time()
-        with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
-                "parents, attempts, created, started, finished, origin_pathspec, foreach_count) "
-                "VALUES (?, ?, 'cloned', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    int(run_id),
-                    origin.step,
-                    origin.foreach_index,
-                    json.dumps(origin.foreach_stack),
-                    json.dumps(frames),
-                    json.dumps(parents),
-                    origin.attempts,
-                    now,
-                    now,
-                    now,
-                    origin.origin_pathspec or origin.pathspec,
-                    origin.foreach_count,
-                ),
-            )
-            new_id = int(cur.lastrowid or 0)
-            c.execute(
-                "INSERT INTO attempts SELECT ?, attempt, status, started, finished, stdout, "
-                "stderr, exit_reason, error FROM attempts WHERE task_id = ?",
-                (new_id, int(origin.task_id)),
-            )
-            c.execute(
-                "INSERT INTO artifacts SELECT ?, name, hash, type, size, repr FROM artifacts "
-                "WHERE task_id = ?",
-                (new_id, int(origin.task_id)),
-            )
-        return str(new_id)
+        return self.clone_tasks(run_id, [(origin, frames, parents)])[0]
 
-    @staticmethod
-    def _put_artifacts(c: sqlite3.Connection, task_id: str, arts: Iterable[ArtifactRecord]) -> None:
-        c.executemany(
-            "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
-            [(int(task_id), a.name, a.hash, a.type, a.size, a.repr) for a in arts],
-        )
+    def clone_tasks(
+        self, run_id: str, clones: list[tuple[TaskRecord, list[Any], list[str]]]
+    ) -> list[str]:
+        """`clone_task` for many (origin, frames, parents) at once, in one transaction."""
+        now = time.time()
+        ids = []
+        with self.transaction() as c:
+            for origin, frames, parents in clones:
+                ids.append(attempts.clone_task(c, run_id, origin, frames, parents, now))
+        return ids
+
+    def artifacts_of(self, task_ids: list[str]) -> dict[str, list[ArtifactRecord]]:
+        """The artifacts of each of `task_ids` (one query per 500 tasks)."""
+        out: dict[str, list[ArtifactRecord]] = {t: [] for t in task_ids}
+        for i in range(0, len(task_ids), 500):
+            chunk = [int(t) for t in task_ids[i : i + 500]]
+            for r in self._query(
+                f"SELECT * FROM artifacts WHERE task_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY task_id, name",
+                chunk,
+            ):
+                out[str(r["task_id"])].append(
+                    ArtifactRecord(
+                        str(r["task_id"]), r["name"], r["hash"], r["type"], r["size"], r["repr"]
+                    )
+                )
+        return out
 
     # -- reading -----------------------------------------------------------------------
     def flows(self) -> list[str]:

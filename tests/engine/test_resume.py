@@ -535,3 +535,16 @@ def test_resume_of_a_cancelled_run(env):
     assert resumed.resume_step == "wait"
     assert resumed["start"].task.status == "cloned"
     assert resumed["wait"].task.status == "succeeded"
+
+
+def test_a_reused_foreach_is_one_line_of_output_not_one_per_task(env):
+    env.write(FOREACH)
+    assert env.run().exit_code == 0
+    result = env.cli("resume", str(env.file), "join", "--max-workers", "1")
+    assert result.exit_code == 0, result.output
+    assert "body: 4 foreach tasks reused from ResumeFlow/1" in result.output
+    assert "reused from ResumeFlow/1/start/" in result.output  # a single task keeps its line
+    assert result.output.count("reused from") == 2
+    resumed = Run("ResumeFlow/2")
+    assert [t.status for t in resumed["body"]] == ["cloned"] * 4
+    assert resumed.data.total == 30

@@ -1,0 +1,59 @@
+"""The console entry point. `flowtui FILE.py [--flow NAME] [--store DIR]` opens the TUI straight
+away, without the CLI framework: typer (and the pydantic it pulls in) cost 50-70 ms before the
+first frame, for a path the app takes as it is. Every other command line, help and
+`flowtui open ...` included, goes to `flowtui.cli` unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+
+_OPEN_OPTIONS = ("--flow", "--store")
+
+
+def open_args(args: list[str]) -> dict[str, str] | None:
+    """`{"file", "flow"?, "store"?}` when `args` is the plain `FILE.py [--flow X] [--store Y]`
+    form, else None (the CLI then parses it, with its help and its error messages)."""
+    if not args or not args[0].endswith(".py") or args[0].startswith("-"):
+        return None
+    found = {"file": args[0]}
+    rest = args[1:]
+    while rest:
+        name, _, value = rest[0].partition("=")
+        if name not in _OPEN_OPTIONS or name[2:] in found:
+            return None
+        if not value:
+            if len(rest) < 2 or rest[1].startswith("-"):
+                return None
+            value, rest = rest[1], rest[1:]
+        found[name[2:]] = value
+        rest = rest[1:]
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    opened = open_args(args)
+    if opened is None:
+        from flowtui.cli import main as cli_main
+
+        cli_main(args)
+        return
+    from pathlib import Path
+
+    from flowtui.errors import FlowtuiError
+    from flowtui.graph import read_flow_file
+
+    try:
+        read_flow_file(Path(opened["file"]))  # a bad path is one sentence, before the TUI
+    except FlowtuiError as e:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False).print(
+            Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True
+        )
+        sys.exit(e.exit_code)
+    from flowtui.tui.app import FlowtuiApp
+
+    FlowtuiApp(opened["file"], flow=opened.get("flow"), store=opened.get("store")).run()
