@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
+<<<<<<< HEAD
 from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent
+=======
+from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets._footer import FooterKey
+>>>>>>> 08f2b0c (TUI for a whole working day (issue 13): panes, search/filter, failures first, big DAGs, timeline, pictures, remembered settings, hang-up cancels)
 
 from flowtui.run.plan import ResumePlan, StepPlan
 from flowtui.tui.app import FlowtuiApp, stylesheet_dir
@@ -550,16 +555,27 @@ async def test_history_lists_runs_and_opens_an_older_one(
         await run_to_the_end(pilot, app)
         assert app.run_state is not None and app.run_state.status.value == "succeeded"
 
+<<<<<<< HEAD
         await run_command(pilot, app, "run history")
+=======
+        app.dag.select("start")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"run history")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+>>>>>>> 08f2b0c (TUI for a whole working day (issue 13): panes, search/filter, failures first, big DAGs, timeline, pictures, remembered settings, hang-up cancels)
         await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
         assert [run.run_id for run in app.screen.runs][-1] == failed_run
+        table = app.screen.query_one(DataTable)
+        failed_row = [cell.plain for cell in table.get_row(failed_run)]
+        assert failed_row[-1] == "✖ train"  # the step that failed it, in the list
         await pilot.press("down", "enter")  # the older, failed run
         await wait_until(
             pilot, lambda: app.run_state is not None and app.run_state.run_id == failed_run
         )
         assert app.run_state.status.value == "failed"
         assert app.dag.states["train"].state == "failed"
-        app.dag.select("train")
+        await wait_until(pilot, lambda: app.dag.selected == "train")  # opened on its failure
         await pilot.pause(0.2)
         assert "RuntimeError" in detail_text(app)  # the failure, as the store recorded it
 

@@ -1,0 +1,118 @@
+"""The main states at the three sizes people use: 80x24, 120x40 and 220x60.
+
+Idle, failed, the resume plan, the timeline, and artifacts with a chart and a picture. Run
+states come from a fixed event stream (see test_snapshots.py), so the pictures do not depend
+on timing. Review a changed snapshot before accepting it (`pytest --snapshot-update`, then
+look at snapshot_report.html, or convert the SVGs with rsvg-convert and look at them).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from textual.pilot import Pilot
+
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.screens.artifacts import ArtifactsScreen
+from flowtui.tui.widgets.timeline import TimelineView
+from tests.tui.test_artifact_visuals import make_task
+from tests.tui.test_artifacts import ArtifactsApp
+from tests.tui.test_snapshots import EXAMPLES, T0, failed_run
+
+SIZES = [(80, 24), (120, 40), (220, 60)]
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """Copy an example into an empty working directory; the screen shows a relative path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLOWTUI_STORE", raising=False)
+
+    def copy(name: str) -> str:
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+        return name
+
+    return copy
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_idle(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False)
+    assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_failed(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+    assert snap_compare(app, terminal_size=size, run_before=failed_run(app))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_plan(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+
+    async def plan(pilot: Pilot[None]) -> None:
+        await failed_run(app)(pilot)
+        drawn = {"clone": ["start", "prepare"], "rerun": ["train", "end"], "partial": []}
+        app.push_screen(app.draw_resume_plan("1", "train", drawn))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=plan)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_timeline(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+
+    async def timeline(pilot: Pilot[None]) -> None:
+        app.query_one(TimelineView).clock = lambda: T0 + 30
+        await failed_run(app)(pilot)
+        await pilot.press("T")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=timeline)
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    y, x = np.mgrid[0:48, 0:64]
+    photo = np.zeros((48, 64, 3), dtype=np.uint8)
+    photo[..., 0] = (x * 4).astype(np.uint8)
+    photo[..., 1] = (y * 5).astype(np.uint8)
+    photo[..., 2] = 160
+    values = {
+        "losses": [round(2.0 / (1 + 0.1 * i), 4) for i in range(120)],
+        "photo": photo,
+    }
+    return make_task(tmp_path_factory.mktemp("pictures"), values)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("row", [0, 1], ids=["chart", "picture"])
+def test_artifacts(
+    snap_compare: SnapCompare, pictures: tuple[str, str], size: Any, row: int
+) -> None:
+    store, pathspec = pictures
+    app = ArtifactsApp(store, pathspec)
+
+    async def loaded(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        deadline = time.monotonic() + 60
+        while len(screen.artifacts) < 2 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        screen.query_one("#artifact-list").move_cursor(row=row)  # type: ignore[attr-defined]
+        name = screen.artifacts[row].name
+        while not (screen.previewing == name and screen.preview is not None):
+            assert time.monotonic() < deadline, "the preview never came"
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
