@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
-<<<<<<< HEAD
 from textual.widget import Widget
-from textual.widgets import Footer, Input, TabbedContent
-=======
-from textual.widgets import DataTable, Input, TabbedContent
-from textual.widgets._footer import FooterKey
->>>>>>> 08f2b0c (TUI for a whole working day (issue 13): panes, search/filter, failures first, big DAGs, timeline, pictures, remembered settings, hang-up cancels)
+from textual.widgets import DataTable, Footer, Input, TabbedContent
 
 from flowtui.run.plan import ResumePlan, StepPlan
 from flowtui.tui.app import FlowtuiApp, stylesheet_dir
@@ -555,15 +550,8 @@ async def test_history_lists_runs_and_opens_an_older_one(
         await run_to_the_end(pilot, app)
         assert app.run_state is not None and app.run_state.status.value == "succeeded"
 
-<<<<<<< HEAD
-        await run_command(pilot, app, "run history")
-=======
         app.dag.select("start")
-        await pilot.press("ctrl+p")
-        await pilot.press(*"run history")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
->>>>>>> 08f2b0c (TUI for a whole working day (issue 13): panes, search/filter, failures first, big DAGs, timeline, pictures, remembered settings, hang-up cancels)
+        await run_command(pilot, app, "run history")
         await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
         assert [run.run_id for run in app.screen.runs][-1] == failed_run
         table = app.screen.query_one(DataTable)

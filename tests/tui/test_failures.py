@@ -5,69 +5,51 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Static
 
-from flowtui.engine.events import RunState
+from flowtui.run.events import (
+    Event,
+    RunFinished,
+    RunStarted,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+)
+from flowtui.run.state import RunState
+from flowtui.run.status import RunStatus, TaskError
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import MAX_ROWS, TaskList
-from tests.tui.test_snapshots import EXAMPLES, T0, event
+from tests.tui.test_snapshots import EXAMPLES, T0
 
 FLOW = "ForeachFlow"
 WIDTH = 50
 FAILING = (17, 33)
 
 
-def task(step: str, task_id: int, index: int | None, outcome: str) -> list[dict[str, Any]]:
-    common = {
-        "pathspec": f"{FLOW}/1/{step}/{task_id}",
-        "step": step,
-        "task_id": str(task_id),
-        "attempt": 0,
-    }
-    started = event("task_started", T0 + task_id, index=index, stdout=None, stderr=None, **common)
+def task(step: str, task_id: int, index: int | None, outcome: str) -> list[Event]:
+    pathspec = f"{FLOW}/1/{step}/{task_id}"
+    started = TaskStarted(pathspec, step, str(task_id), 0, index, "", "", ts=T0 + task_id)
+    end: Event
     if outcome == "failed":
-        error = {"type": "ValueError", "message": f"bad item {index}", "traceback": ""}
-        end = event(
-            "task_failed", T0 + task_id + 1, will_retry=False, error=error, reason="exception"
-        )
+        error = TaskError("ValueError", f"bad item {index}", "")
+        end = TaskFailed(pathspec, step, str(task_id), 0, False, error, ts=T0 + task_id + 1)
     else:
-        end = event("task_finished", T0 + task_id + 1, duration=1.0)
-    return [started, end | common]
+        end = TaskFinished(pathspec, step, str(task_id), 0, 1.0, ts=T0 + task_id + 1)
+    return [started, end]
 
 
-def wide_failed_run() -> list[dict[str, Any]]:
-    events = [
-        event(
-            "run_started",
-            T0,
-            flow=FLOW,
-            run_id="1",
-            pathspec=f"{FLOW}/1",
-            store="store",
-            origin_run_id=None,
-            params={},
-        )
-    ]
+def wide_failed_run() -> list[Event]:
+    events: list[Event] = [RunStarted(FLOW, "1", "store", ts=T0)]
     events += task("start", 1, None, "succeeded")
     for index in range(WIDTH):
         outcome = "failed" if index in FAILING else "succeeded"
         events += task("score", 2 + index, index, outcome)
-    events.append(
-        event(
-            "run_finished",
-            T0 + 90,
-            pathspec=f"{FLOW}/1",
-            run_id="1",
-            status="failed",
-            duration=90.0,
-            failed=f"{FLOW}/1/score/{2 + FAILING[0]}",
-        )
-    )
+    failed = f"{FLOW}/1/score/{2 + FAILING[0]}"
+    events.append(RunFinished(FLOW, "1", RunStatus.FAILED, 90.0, failed=failed, ts=T0 + 90))
     return events
 
 
@@ -99,7 +81,7 @@ async def test_the_failed_task_of_a_wide_foreach_is_selected(app: FlowtuiApp) ->
         shown = app.query_one(TaskDetail).shown
         assert shown is not None and shown.index == FAILING[0]
         info = str(app.query_one("#step-info", Static).render())
-        assert "50 tasks" in info and "✓ 48" in info and "✗ 2" in info
+        assert "50 tasks" in info and "✔ 48" in info and "✖ 2" in info
 
 
 async def test_f_and_shift_f_jump_between_failures_across_the_run(app: FlowtuiApp) -> None:
@@ -140,16 +122,7 @@ async def test_the_task_list_sorts_and_filters_by_state(app: FlowtuiApp) -> None
         assert tasks.row_count == 2
 
 
-async def test_the_resume_plan_counts_tasks_reused_and_run_again(app: FlowtuiApp) -> None:
-    async with app.run_test(size=(120, 40)) as pilot:
-        await fail_wide(app)
-        await pilot.pause(0.3)
-        plan = {"clone": ["start"], "rerun": ["best", "end"], "partial": ["score"]}
-        dialog = app.draw_resume_plan("1", "score", plan)
-        assert "49 tasks reused, 4 tasks run again." in dialog.question.plain
-
-
-def huge_run(width: int, failing: int) -> list[dict[str, Any]]:
+def huge_run(width: int, failing: int) -> list[Event]:
     events = wide_failed_run()[:1] + task("start", 1, None, "succeeded")
     for index in range(width):
         outcome = "failed" if index == failing else "succeeded"
@@ -169,7 +142,7 @@ async def test_a_ten_thousand_task_step_lists_a_window_counts_all_and_finds_the_
         tasks = app.query_one(TaskList)
         assert tasks.row_count == MAX_ROWS + 1  # a window, plus the failure beyond it
         info = str(app.query_one("#step-info", Static).render())
-        assert "10,000 tasks" in info and "✗ 1" in info and "█" * 20 in info
+        assert "10,000 tasks" in info and "✖ 1" in info and "█" * 20 in info
         assert selected_index(app) == 7_777  # shown afresh: on its failure
         app.dag.select("start")
         await pilot.pause()

@@ -23,5 +23,5 @@ def test_history_rows_show_parameters_and_the_failed_step() -> None:
         system_tags=(),
         error="F/7/train/3: ValueError: bad",
     )
-    cells = [cell.plain for cell in describe_run(run)]
+    cells = [cell.plain for cell in describe_run(run, now=12.0)]
     assert cells[-2:] == ["alpha=0.5 name=x", "✖ train"]

@@ -18,14 +18,16 @@ import numpy as np
 import pytest
 from textual.pilot import Pilot
 
+from flowtui.run.plan import ResumePlan, StepPlan
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.artifacts import ArtifactsScreen
-from flowtui.tui.widgets.timeline import TimelineView
 from tests.tui.test_artifact_visuals import make_task
 from tests.tui.test_artifacts import ArtifactsApp
 from tests.tui.test_snapshots import EXAMPLES, T0, failed_run
 
 SIZES = [(80, 24), (120, 40), (220, 60)]
+#: The app's clock, fixed: elapsed times read the same on any machine.
+CLOCK = lambda: T0 + 30  # noqa: E731
 SnapCompare = Callable[..., bool]
 
 
@@ -44,24 +46,25 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_idle(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
-    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False)
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False, clock=CLOCK)
     assert snap_compare(app, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_failed(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
-    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False, clock=CLOCK)
     assert snap_compare(app, terminal_size=size, run_before=failed_run(app))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_plan(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
-    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False, clock=CLOCK)
 
     async def plan(pilot: Pilot[None]) -> None:
         await failed_run(app)(pilot)
-        drawn = {"clone": ["start", "prepare"], "rerun": ["train", "end"], "partial": []}
-        app.push_screen(app.draw_resume_plan("1", "train", drawn))
+        steps = [StepPlan(s, "clone", 1, 1) for s in ("start", "prepare")]
+        steps += [StepPlan("train", "rerun", 0, 1), StepPlan("end", "rerun", 0, 0)]
+        app.push_screen(app.draw_resume_plan(ResumePlan("1", "train", tuple(steps))))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=plan)
@@ -69,10 +72,9 @@ def test_plan(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_timeline(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
-    app = FlowtuiApp(here("flaky.py"), store="store", follow=False)
+    app = FlowtuiApp(here("flaky.py"), store="store", follow=False, clock=CLOCK)
 
     async def timeline(pilot: Pilot[None]) -> None:
-        app.query_one(TimelineView).clock = lambda: T0 + 30
         await failed_run(app)(pilot)
         await pilot.press("T")
         await pilot.pause()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowtui.engine.events import RunState
+from flowtui.run.state import RunState
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.timeline import TASKS_PER_STEP, TimelineView, timeline_rows
@@ -55,11 +55,9 @@ async def test_t_shows_the_tasks_as_bars_that_grow_while_they_run(flaky: str) ->
 
 
 def test_a_wide_foreach_shows_its_first_tasks_and_a_summary_row() -> None:
-    from flowtui.engine.events import apply_event
-
     run = RunState()
     for event in wide_failed_run():
-        apply_event(run, event)
+        run.apply(event)
     rows, span = timeline_rows(run, None, now=T0 + 100)
     labels = [row.label.strip() for row in rows]
     score = labels.index("score")
