@@ -1,6 +1,6 @@
 """The main states at the three sizes people use: 80x24, 120x40 and 220x60.
 
-Idle, failed, the resume plan, the timeline, and artifacts with a chart and a picture. Run
+Idle, running, failed, the resume plan, the timeline, and artifacts with a chart and a picture. Run
 states come from a fixed event stream (see test_snapshots.py), so the pictures do not depend
 on timing. Review a changed snapshot before accepting it (`pytest --snapshot-update`, then
 look at snapshot_report.html, or convert the SVGs with rsvg-convert and look at them).
@@ -23,7 +23,7 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.artifacts import ArtifactsScreen
 from tests.tui.test_artifact_visuals import make_task
 from tests.tui.test_artifacts import ArtifactsApp
-from tests.tui.test_snapshots import EXAMPLES, T0, failed_run
+from tests.tui.test_snapshots import EXAMPLES, T0, failed_run, feed, logs_shown
 
 SIZES = [(80, 24), (120, 40), (220, 60)]
 #: The app's clock, fixed: elapsed times read the same on any machine.
@@ -48,6 +48,21 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str
 def test_idle(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
     app = FlowtuiApp(here("branch_join.py"), store="store", follow=False, clock=CLOCK)
     assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_running(snap_compare: SnapCompare, here: Callable[[str], str], size: Any) -> None:
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False, clock=CLOCK)
+
+    async def run_halfway(pilot: Pilot[None]) -> None:
+        assert app.graph is not None
+        steps = [s.name for s in app.graph]
+        progress = [(steps[0], "succeeded")] + [(s, "running") for s in steps[1:-2]]
+        feed(app, app.graph.flow_name, progress, None, T0)
+        await pilot.pause()
+        await logs_shown(pilot, app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_halfway)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
