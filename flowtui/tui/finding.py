@@ -87,6 +87,8 @@ class FindingApp(PanedApp):
 
     def show_step_detail(self) -> None:
         """The selected step: its name and kind, its tasks, and the selected task's detail."""
+        if not self.query(DagView):
+            return  # the main screen is not up (the app is starting or closing)
         step = self.dag.selected
         info = self.query_one("#step-info", Static)
         task_list = self.query_one(TaskList)
