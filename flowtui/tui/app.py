@@ -8,8 +8,10 @@ controller, which runs the real `flowtui run --events` in a subprocess.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePath
 
 from rich.text import Text
@@ -26,20 +28,23 @@ from flowtui.graph.model import FlowGraph, Problem
 from flowtui.run.events import Notice, RunStarted
 from flowtui.run.labels import plan_states, step_states
 from flowtui.run.plan import ResumePlan
-from flowtui.run.state import RunState, TaskState
+from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
 from flowtui.tui.controller import RunController
 from flowtui.tui.executor_choice import next_executor, remember, remembered
+from flowtui.tui.finding import FindingApp
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
+from flowtui.tui.settings import load_settings, save_settings
 from flowtui.tui.watcher import watch_file
 from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
+from flowtui.tui.widgets.timeline import TimelineView
 
 
 def stylesheet_dir() -> Path:
@@ -70,7 +75,7 @@ def count_tasks(count: int) -> str:
 STORE_POLL_INTERVAL = 1.0
 
 
-class FlowtuiApp(App[None]):
+class FlowtuiApp(FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
     TITLE = "flowtui"
@@ -86,8 +91,18 @@ class FlowtuiApp(App[None]):
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("a", "artifacts", "Artifacts"),
         Binding("enter", "artifacts", "Artifacts", show=False),
-        Binding("t", "toggle_theme", "Theme"),
-        Binding("e", "switch_executor", "Executor", show=False),  # listed in the help
+        Binding("E", "switch_executor", "Executor", show=False),  # listed in the help
+        Binding("colon", "goto_step", "Go to step", show=False),
+        Binding("f", "next_failure(1)", "Next failed"),
+        Binding("F", "next_failure(-1)", "Previous failed", show=False),
+        Binding("T", "toggle_timeline", "Timeline"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("escape", "unzoom", "Unzoom", show=False),
+        Binding("less_than_sign", "split(-1)", "Narrow the DAG", show=False),
+        Binding("greater_than_sign", "split(1)", "Widen the DAG", show=False),
+        Binding("slash", "search", "Search"),
+        Binding("ampersand", "filter_log", "Filter log", show=False),
+        Binding("t", "toggle_theme", "Theme", show=False),
     ]
 
     def __init__(
@@ -107,7 +122,9 @@ class FlowtuiApp(App[None]):
         self.flow = flow
         self.store = Path(store) if store is not None else None
         self.reader = RunReader(self.store)  # the store, read only through the client
-        self.executor = executor or remembered(self.path, flow)  # where the next run's tasks run
+        self.settings = load_settings()  # theme, parameters and executor kept between sessions
+        # where the next run's tasks run
+        self.executor = executor or remembered(self.settings, self.path, flow)
         self.ray_address = ray_address
         self.follow = follow  # watch the file for changes
         self.graph: FlowGraph | None = None  # the last good graph
@@ -119,6 +136,10 @@ class FlowtuiApp(App[None]):
         self._shown_before_run: RunState | None = None
         self.file_deleted = False  # the watcher saw the file go (and not come back yet)
         self.read_error: str | None = None  # why the file could not be read, last time
+        self.run_graph: FlowGraph | None = None
+        """The graph our last run started with (the file may have changed since)."""
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
         self._initial = self.check_file()  # the file is read once before the first frame
 
     # -- layout -------------------------------------------------------------------------
@@ -134,6 +155,7 @@ class FlowtuiApp(App[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield DagView(id="dag")
+                yield TimelineView(id="timeline", clock=self.clock)
                 yield ProblemsPanel(str(self.path), id="problems")
             with Vertical(id="detail"):
                 yield Static(id="step-info")
@@ -142,16 +164,24 @@ class FlowtuiApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_panes(self.panes.resized(self.size.width))
         self.show_check(*self._initial)
         self.query_one(DagView).focus()
         if self.follow:
             self.follow_file()
             self.set_interval(STORE_POLL_INTERVAL, self.poll_store)
         self.poll_store()
+        if not self.is_headless and hasattr(signal, "SIGHUP"):
+            # The terminal closed: stop the run at once rather than when its next event
+            # finds nobody reading.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
 
-    @property
-    def dag(self) -> DagView:
-        return self.query_one(DagView)
+    def hang_up(self) -> None:
+        """The terminal is gone: interrupt the active run (it records itself cancelled), quit."""
+        if self.controller is not None:
+            self.controller.interrupt_now()
+        self._stop_watching.set()
+        self.exit()
 
     # -- the file -----------------------------------------------------------------------
 
@@ -177,7 +207,8 @@ class FlowtuiApp(App[None]):
         dag = self.dag
         if graph is not None:
             self.graph = graph
-            dag.set_graph(graph)
+            if not self.run_active or self.run_graph is None:
+                dag.set_graph(graph)  # an active run stays drawn on the graph it runs
             self.query_one(RunHeader).show(graph.flow_name, self.run_state)
             self.refresh_run_view()
         elif self.graph is None and note:
@@ -220,7 +251,8 @@ class FlowtuiApp(App[None]):
     def action_switch_executor(self) -> None:
         """Choose where the next run's tasks run (local processes or Ray); kept per flow."""
         self.executor = next_executor(self.executor)
-        remember(self.path, self.flow, self.executor)
+        remember(self.settings, self.path, self.flow, self.executor)
+        self.save_settings()
         self.query_one(RunHeader).set_executor(self.executor)
         self.notify(f"The next run's tasks run on: {self.executor}.", markup=False)
 
@@ -250,19 +282,22 @@ class FlowtuiApp(App[None]):
         if not self.can_start() or self.graph is None:
             return
         if self.graph.parameters:
-            self.push_screen(
-                ParametersScreen(self.graph.flow_name, self.graph.parameters),
-                lambda args: (
+            flow = self.graph.flow_name
+            form = ParametersScreen(flow, self.graph.parameters, self.settings.params.get(flow))
+
+            def submitted(args: list[str] | None) -> None:
+                if args is not None:
+                    self.settings.params[flow] = form.values
+                    self.save_settings()
                     self.start_runner(self.runner_args("run", "--events", *args))
-                    if args is not None
-                    else None
-                ),
-            )
+
+            self.push_screen(form, submitted)
         else:
             self.start_runner(self.runner_args("run", "--events"))
 
     def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None:
         self._shown_before_run = self.run_state
+        self.run_graph = self.graph
         self.run_state = RunState(
             flow=self.graph.flow_name if self.graph else "", origin_run_id=origin_run_id
         )
@@ -300,6 +335,8 @@ class FlowtuiApp(App[None]):
             run.status = RunStatus.CANCELLED if message.cancelled else RunStatus.CRASHED
             if run.finished is None:
                 run.finished = self.clock()
+        if self.graph is not None and self.dag.graph != self.graph:
+            self.dag.set_graph(self.graph)  # the run is over: show the file as it is now
         if run is not None and run.status is RunStatus.FAILED and run.failed:
             failed_step = step_of(run.failed)
             if failed_step:
@@ -318,6 +355,8 @@ class FlowtuiApp(App[None]):
             return True if has_run and not active else None
         if action == "artifacts":
             return not self.artifacts_shown
+        if action == "unzoom":
+            return self.panes.zoom is not None  # else Escape goes on to whoever wants it
         return True
 
     def refresh_run_view(self) -> None:
@@ -326,8 +365,12 @@ class FlowtuiApp(App[None]):
         run = self.run_state
         header = self.query_one(RunHeader)
         header.show(self.graph.flow_name if self.graph else None, run)
-        if self.graph is not None and run is not None:
-            self.dag.set_states(step_states(self.graph, run), step_of(run.failed))
+        changed = self.run_graph is not None and self.graph != self.run_graph
+        header.set_file_changed(run is not None and changed)
+        drawn = self.dag.graph
+        if drawn is not None and run is not None:
+            self.dag.set_states(step_states(drawn, run), step_of(run.failed))
+        self.query_one(TimelineView).set_run(run, drawn)
         self.show_step_detail()
 
     def action_cancel_run(self) -> None:
@@ -405,32 +448,6 @@ class FlowtuiApp(App[None]):
     def on_task_activated(self, message: TaskList.TaskActivated) -> None:
         self.open_artifacts(message.pathspec)
 
-    def selected_tasks(self) -> list[TaskState]:
-        step = self.dag.selected
-        if self.run_state is None or step is None:
-            return []
-        return self.run_state.step_tasks(step)
-
-    def show_step_detail(self) -> None:
-        """The selected step: its name and kind, its tasks, and the selected task's detail."""
-        step = self.dag.selected
-        info = self.query_one("#step-info", Static)
-        task_list = self.query_one(TaskList)
-        if self.graph is None or step is None or step not in self.graph:
-            info.update(Text("No step selected.", style="dim"))
-            task_list.set_tasks([])
-            self.query_one(TaskDetail).show(None)
-            return
-        node = self.graph[step]
-        text = Text(node.name, style="bold")
-        text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
-        if node.doc:
-            text.append("\n" + node.doc)
-        info.update(text)
-        tasks = self.selected_tasks()
-        task_list.set_tasks(tasks)
-        self.query_one(TaskDetail).show(task_list.selected)
-
     @property
     def artifacts_shown(self) -> bool:
         """The artifacts screen is the one on top (`a` must not stack another)."""
@@ -484,6 +501,8 @@ class FlowtuiApp(App[None]):
             return  # the event stream is the fresher source while our own run goes
         if state.run_id.isdigit():
             self._newest_run_seen = max(self._newest_run_seen, int(state.run_id))
+        if self.run_state is None or state.run_id != self.run_state.run_id:
+            self.run_graph = None  # not our run: what it ran with is not known here
         self.run_state = state
         self.refresh_run_view()
 
@@ -508,6 +527,9 @@ class FlowtuiApp(App[None]):
         state = await asyncio.to_thread(self.reader.run_state, run_id)
         if state is not None:
             self.show_stored_run(state)
+            failed = step_of(state.failed)
+            if failed is not None:  # a failed run opens on its failure
+                self.dag.select(failed)
 
     # -- app ----------------------------------------------------------------------------
 
@@ -532,6 +554,13 @@ class FlowtuiApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        self.settings.theme = self.theme
+        self.save_settings()
+
+    def save_settings(self) -> None:
+        """Remember the theme and the parameters (written by a thread: a slow disk never
+        holds the screen)."""
+        self.run_worker(partial(save_settings, self.settings), thread=True, group="settings")
 
     async def action_quit(self) -> None:
         if self.run_active:

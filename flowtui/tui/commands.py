@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 #: (title, help, app action) for each command.
 FLOWTUI_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Run", "Run the flow (parameters form first when it has any)", "run"),
+    ("Go to step…", "Select a step by typing part of its name", "goto_step"),
     ("Resume from step…", "Resume the last run from the selected step", "resume"),
     ("Cancel run", "Stop the active run", "cancel_run"),
     ("Open artifacts…", "Browse the artifacts of the selected task", "artifacts"),

@@ -124,6 +124,15 @@ class RunController:
             batch, self._pending = self._pending, []
             self.target.post_message(self.Events(batch))
 
+    def interrupt_now(self) -> None:
+        """SIGINT to the runner's group, now, without waiting: the runner cancels the run
+        (stopping its tasks) on its own, even after this process is gone."""
+        process = self.process
+        if process is not None and process.returncode is None:
+            self.cancelled = True
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGINT)
+
     async def cancel(self) -> None:
         """Stop the run: SIGINT to the runner's group, then SIGTERM, then SIGKILL."""
         process = self.process

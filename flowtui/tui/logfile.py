@@ -1,5 +1,6 @@
 """Reading a log file as lines without holding its text: byte offsets of line starts, decoding
-one line for the screen, and searching the file in chunks. Headless (no Textual): the log
+one line for the screen, and searching (finding, counting, and listing the lines that hold
+a term) the file in chunks. Headless (no Textual): the log
 widget (`tui/widgets/logs.py`) draws with it.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterator
 from itertools import accumulate
 
 from rich.style import Style
@@ -113,3 +115,40 @@ def find_in_file(
                     return lo + hit
                 pos = lo
     return None
+
+
+def _chunks(path: str, needle: bytes, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, lowered bytes) pieces of [start, stop), each overlapping the one before by
+    len(needle) - 1 bytes, so a match across a boundary is seen once, in the later piece."""
+    overlap = max(0, len(needle) - 1)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        carry = b""
+        pos = start
+        while pos < stop:
+            chunk = fh.read(min(READ_CHUNK, stop - pos))
+            if not chunk:
+                return
+            yield pos - len(carry), (carry + chunk).lower()
+            pos += len(chunk)
+            carry = (carry + chunk)[-overlap:] if overlap else b""
+
+
+def count_in_file(path: str, needle: bytes, start: int, stop: int) -> int:
+    """How many case-insensitive matches of `needle` start in [start, stop - len + 1)."""
+    needle = needle.lower()
+    return sum(piece.count(needle) for _, piece in _chunks(path, needle, start, stop))
+
+
+def lines_matching(path: str, needle: bytes, index: LineIndex, start: int, stop: int) -> array[int]:
+    """The lines (numbers, ascending, each once) holding a case-insensitive match of `needle`
+    that starts in [start, stop)."""
+    needle = needle.lower()
+    pattern = re.compile(re.escape(needle))
+    found: array[int] = array("Q")
+    for base, piece in _chunks(path, needle, start, stop):
+        for match in pattern.finditer(piece):
+            line = index.line_at(base + match.start())
+            if not found or found[-1] < line:
+                found.append(line)
+    return found

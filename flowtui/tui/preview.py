@@ -20,9 +20,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowtui.client.render import PREVIEW_BUDGET, render_to_ansi, render_value
+from flowtui.client.render import render_to_ansi
 from flowtui.client.runs import load_value
 from flowtui.errors import FlowtuiError
+from flowtui.tui.visuals import render_preview
 
 PREVIEW_FAILED = 2
 """Exit code of a preview that printed a sentence instead of a value."""
@@ -38,8 +39,9 @@ class Preview:
     text: str
 
 
-def preview_command(store: str, pathspec: str, name: str, width: int) -> list[str]:
-    """The command line that previews artifact `name` of task `pathspec`."""
+def preview_command(store: str, pathspec: str, name: str, width: int, page: int = 0) -> list[str]:
+    """The command line that previews artifact `name` of task `pathspec` (`page`: which
+    200 items of a long list, tuple, set or mapping)."""
     return [
         sys.executable,
         "-m",
@@ -49,6 +51,8 @@ def preview_command(store: str, pathspec: str, name: str, width: int) -> list[st
         name,
         "--width",
         str(max(20, width)),
+        "--page",
+        str(max(0, page)),
     ]
 
 
@@ -81,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pathspec")
     parser.add_argument("name")
     parser.add_argument("--width", type=int, default=100)
+    parser.add_argument("--page", type=int, default=0)
     args = parser.parse_args(argv)
     try:
         value = load_value(Path(args.store), args.pathspec, args.name)
-        rendered = render_to_ansi(render_value(value, PREVIEW_BUDGET), args.width)
+        rendered = render_to_ansi(render_preview(value, args.width, args.page), args.width)
     except FlowtuiError as e:
         sys.stdout.write(str(e))
         return PREVIEW_FAILED

@@ -31,7 +31,9 @@ class Terminal:
         # Each terminal has its own tmux server (-L): tests never share a server that may be
         # exiting just as another test connects, and never touch the user's own tmux.
         session = [*self.tmux, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40"]
-        program = ["env", "TERM=xterm-256color", "sh", "-c", f"{shell_command}; sleep 30"]
+        # COLUMNS/LINES: the app sizes itself from them even before tmux says the size.
+        size = ["COLUMNS=120", "LINES=40"]
+        program = ["env", "TERM=xterm-256color", *size, "sh", "-c", f"{shell_command}; sleep 30"]
         subprocess.run([*session, "-c", str(cwd), *program], check=True)
 
     def screen(self) -> str:

@@ -11,7 +11,7 @@ import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Footer, Input, TabbedContent
+from textual.widgets import DataTable, Footer, Input, TabbedContent
 
 from flowtui.run.plan import ResumePlan, StepPlan
 from flowtui.tui.app import FlowtuiApp, stylesheet_dir
@@ -550,16 +550,20 @@ async def test_history_lists_runs_and_opens_an_older_one(
         await run_to_the_end(pilot, app)
         assert app.run_state is not None and app.run_state.status.value == "succeeded"
 
+        app.dag.select("start")
         await run_command(pilot, app, "run history")
         await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
         assert [run.run_id for run in app.screen.runs][-1] == failed_run
+        table = app.screen.query_one(DataTable)
+        failed_row = [cell.plain for cell in table.get_row(failed_run)]
+        assert failed_row[-1] == "✖ train"  # the step that failed it, in the list
         await pilot.press("down", "enter")  # the older, failed run
         await wait_until(
             pilot, lambda: app.run_state is not None and app.run_state.run_id == failed_run
         )
         assert app.run_state.status.value == "failed"
         assert app.dag.states["train"].state == "failed"
-        app.dag.select("train")
+        await wait_until(pilot, lambda: app.dag.selected == "train")  # opened on its failure
         await pilot.pause(0.2)
         assert "RuntimeError" in detail_text(app)  # the failure, as the store recorded it
 
@@ -698,17 +702,19 @@ def test_opening_a_missing_file_is_one_sentence(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-async def test_e_switches_the_next_runs_executor_and_it_is_remembered_for_the_flow(
-    examples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_shift_e_switches_the_next_runs_executor_and_it_is_remembered_for_the_flow(
+    examples_dir: Path, tmp_path: Path, own_settings: Path
 ) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     hello = examples_dir / "hello.py"
     app = FlowtuiApp(hello, store=tmp_path / "store", follow=False)
     async with app.run_test() as pilot:
         assert "--executor" not in app.runner_args("run", "--events")
-        await pilot.press("e")
+        await pilot.press("E")
         assert app.runner_args("run", "--events")[-2:] == ["--executor", "ray"]
         assert "ray (next run)" in str(app.query_one(RunHeader).render_header())
+        await wait_until(
+            pilot, lambda: own_settings.is_file() and "ray" in own_settings.read_text()
+        )
     again = FlowtuiApp(hello, store=tmp_path / "store", follow=False)
     assert again.executor == "ray"  # remembered for this flow
     other = FlowtuiApp(examples_dir / "foreach.py", store=tmp_path / "store", follow=False)

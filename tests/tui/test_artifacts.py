@@ -151,8 +151,13 @@ async def test_previews_a_string_literally_and_a_long_list_with_a_note(
         table.move_cursor(row=4)
         await wait_until(pilot, preview_of(screen, "numbers"), "the list's preview")
         shown = preview_text(screen)
-        assert "5,000 items; showing the first 200" in shown
+        assert "5,000 items; items 0 to 199 (page 1 of 25" in shown
         assert "199" in shown and "4999" not in shown
+        await pilot.press("right_square_bracket")  # the next page
+        await wait_until(pilot, preview_of(screen, "numbers"), "the second page")
+        shown = preview_text(screen)
+        assert "items 200 to 399 (page 2 of 25" in shown
+        assert "399" in shown and "199," not in shown
 
 
 async def test_unimportable_class_and_crashing_load_show_errors_and_the_app_lives(

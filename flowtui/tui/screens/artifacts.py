@@ -4,6 +4,7 @@ The list comes from the store's metadata (no value is loaded for it). The previe
 highlighted artifact is rendered by `python -m flowtui.tui.preview` in a subprocess, from a
 thread worker: unpickling runs user code, which must never run in the TUI process, and a
 huge value must not freeze it. Moving on to another artifact stops the previous preview.
+`[`/`]` page through a long list; `y` copies the Python line that loads the value.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ PREVIEW_TIMEOUT = 60.0
 """Seconds a preview may take before it is stopped."""
 
 
+def load_line(pathspec: str, name: str) -> str:
+    """The client line that loads artifact `name` of task `pathspec` in a notebook:
+    `Flow("F")["1"]["train"]["3"].data.model`."""
+    flow, run_id, step, task_id = pathspec.split("/")
+    return f'Flow("{flow}")["{run_id}"]["{step}"]["{task_id}"].data.{name}'
+
+
 def list_artifacts(store: str, pathspec: str) -> list[ArtifactRecord]:
     """The task's artifacts as the store at `store` lists them (no value is loaded)."""
     reader = RunReader(store)
@@ -47,6 +55,9 @@ class ArtifactsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
+        Binding("y", "copy_load_line", "Copy load line"),
+        Binding("right_square_bracket", "page(1)", "Next page"),
+        Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -84,6 +95,7 @@ class ArtifactsScreen(Screen[None]):
         self.artifacts: list[ArtifactRecord] = []
         self.previewing: str | None = None
         self.preview: Preview | None = None
+        self.page = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("Artifacts of ", "bold"), self.pathspec), id="artifacts-title")
@@ -104,6 +116,19 @@ class ArtifactsScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_copy_load_line(self) -> None:
+        if self.previewing is None:
+            return
+        line = load_line(self.pathspec, self.previewing)
+        self.app.copy_to_clipboard(line)
+        self.notify(f"Copied: {line}", timeout=4, markup=False)
+
+    def action_page(self, step: int) -> None:
+        """Show the next (previous) `MAX_ITEMS` items of a long container."""
+        if self.previewing is not None and self.page + step >= 0:
+            self.page += step
+            self._start_preview(self.previewing, keep_page=True)
 
     def action_cursor_down(self) -> None:
         self.query_one("#artifact-list", DataTable).action_cursor_down()
@@ -150,19 +175,21 @@ class ArtifactsScreen(Screen[None]):
         if name is not None and name != self.previewing:
             self._start_preview(str(name))
 
-    def _start_preview(self, name: str) -> None:
+    def _start_preview(self, name: str, *, keep_page: bool = False) -> None:
+        if not keep_page:
+            self.page = 0
         self.previewing = name
         self.preview = None
         self._show_message(f"Loading {name}…")
         panel = self.query_one("#artifact-preview", VerticalScroll)
         panel.border_title = name
         width = max(20, panel.scrollable_content_region.width - 1 or 80)
-        self._run_preview(self.store_path, self.pathspec, name, width)
+        self._run_preview(self.store_path, self.pathspec, name, width, self.page)
 
     @work(thread=True, exclusive=True, group="artifact-preview", exit_on_error=False)
-    def _run_preview(self, store: str, pathspec: str, name: str, width: int) -> None:
+    def _run_preview(self, store: str, pathspec: str, name: str, width: int, page: int) -> None:
         worker = get_current_worker()
-        command = preview_command(store, pathspec, name, width)
+        command = preview_command(store, pathspec, name, width, page)
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
         )

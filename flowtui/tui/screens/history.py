@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -23,8 +24,24 @@ from flowtui.run.status import RunStatus
 from flowtui.units import human_duration
 
 
-def describe_run(run: RunRecord, now: float) -> tuple[Text, Text, Text, Text, Text]:
-    """A row of the history: id, status, start, duration, and what kind of run it was."""
+def failed_step(run: RunRecord) -> str | None:
+    """The step whose task failed the run (its error reads `Flow/run/step/task: …`)."""
+    if run.status != "failed" or not run.error:
+        return None
+    parts = run.error.split(":", 1)[0].split("/")
+    return parts[2] if len(parts) == 4 else None
+
+
+def describe_params(params: dict[str, Any], width: int = 30) -> str:
+    """`alpha=0.5 name=x`, cut to `width` cells."""
+    text = " ".join(f"{name}={value}" for name, value in sorted(params.items()))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def describe_run(run: RunRecord, now: float) -> tuple[Text, ...]:
+    """A row of the history: id, status, start, duration, what kind of run it was, its
+    parameters and the step that failed it."""
+    failure = failed_step(run)
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
     end = run.finished if run.finished is not None else now
     origin = f"resume of {run.origin_run_id}" if run.origin_run_id else run.kind
@@ -34,6 +51,8 @@ def describe_run(run: RunRecord, now: float) -> tuple[Text, Text, Text, Text, Te
         Text(started),
         Text(human_duration(end - run.created), justify="right"),
         Text(origin),
+        Text(describe_params(run.params)),
+        Text(f"✖ {failure}" if failure else ""),
     )
 
 
@@ -65,7 +84,7 @@ class RunHistoryScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label in ("run", "status", "started", "took", "kind"):
+        for label in ("run", "status", "started", "took", "kind", "parameters", "failed in"):
             table.add_column(label, key=label)
         now = self.clock()
         for run in self.runs:

@@ -64,7 +64,8 @@ def value_validators(spec: ParameterSpec) -> list[Validator]:
 
 
 class ParametersScreen(ModalScreen[list[str] | None]):
-    """A form with one input per `Parameter`, pre-filled with its default.
+    """A form with one input per `Parameter`, pre-filled with the value last run with
+    (`remembered`, by parameter name) or else its default.
 
     Dismisses with the CLI arguments for the values the user changed (`["--alpha", "0.5"]`;
     unchanged defaults are left to the runner), or None when cancelled.
@@ -72,10 +73,18 @@ class ParametersScreen(ModalScreen[list[str] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, flow_name: str, parameters: Sequence[ParameterSpec]) -> None:
+    def __init__(
+        self,
+        flow_name: str,
+        parameters: Sequence[ParameterSpec],
+        remembered: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.flow_name = flow_name
         self.parameters = tuple(parameters)
+        self.remembered = dict(remembered or {})
+        self.values: dict[str, str] = {}
+        """What the form was submitted with, by parameter name."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="params-box", classes="dialog"):
@@ -91,7 +100,7 @@ class ParametersScreen(ModalScreen[list[str] | None]):
                     if spec.help:
                         yield Label(Text(spec.help), classes="param-help")
                     yield Input(
-                        value=default_text(spec),
+                        value=self.remembered.get(spec.name, default_text(spec)),
                         placeholder=type_label(spec),
                         validators=value_validators(spec),
                         id=f"param-{spec.attr}",
@@ -131,6 +140,10 @@ class ParametersScreen(ModalScreen[list[str] | None]):
         problems = self.validate_all()
         self.query_one("#params-error", Static).update(Text("\n".join(problems)))
         if not problems:
+            self.values = {
+                spec.name: self.query_one(f"#param-{spec.attr}", Input).value
+                for spec in self.parameters
+            }
             self.dismiss(self.cli_arguments())
 
     @on(Input.Submitted)

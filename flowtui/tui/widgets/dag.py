@@ -3,12 +3,17 @@
 The drawing itself (boxes, edges, the text of each line) comes from `flowtui.graph.render`;
 this widget shows the visible part of it (line API: only the lines on screen are rendered),
 colours each box's cells by its step's state through component classes (so the theme decides
-the colours), and moves a selection along the edges with the arrow keys, `hjkl` or a click.
-A terminal too narrow for the drawing gets one row per step instead.
+the colours), and moves a selection along the edges with the arrow keys, `hjkl` or a click;
+`g`/Home and `G`/End go to the first and the last step.
+A terminal too narrow for the drawing gets one row per step instead, with hysteresis: the
+boxes give way only when the drawing is `ROWS_SLACK` cells wider than the view (the rest
+scrolls), and come back only once they fit, so renaming a step by one character never flips
+the view.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,6 +34,21 @@ from flowtui.run.labels import STEP_STATES, StepState
 
 #: Component classes that only add a background (and text attributes) to a box.
 OVERLAYS = frozenset({"selected", "first-failed"})
+#: Runs of blanks and runs of anything else, in a drawn line.
+_RUNS = re.compile(r" +|[^ ]+")
+_BLANK = Style(blink2=False)
+#: How many cells wider than the view the boxes may be (scrolling) before rows replace them.
+ROWS_SLACK = 8
+
+
+def use_rows(width: int, available: int, rows_now: bool | None) -> bool | None:
+    """Draw one row per step rather than boxes `width` cells wide in a view `available`
+    cells wide, given the view now (None: none chosen yet; see the module docstring)."""
+    if not available:
+        return rows_now
+    if rows_now is None or rows_now:
+        return width > available
+    return width > available + ROWS_SLACK
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,10 @@ class DagView(ScrollView, can_focus=True):
         Binding("j", "move('down')", show=False),
         Binding("h", "move('left')", show=False),
         Binding("l", "move('right')", show=False),
+        Binding("g", "move('first')", "First step", show=False),
+        Binding("home", "move('first')", show=False),
+        Binding("G", "move('last')", "Last step", show=False),
+        Binding("end", "move('last')", show=False),
     ]
 
     COMPONENT_CLASSES = {
@@ -101,6 +125,7 @@ class DagView(ScrollView, can_focus=True):
         self.boxes: dict[str, Region] = {}
         self.step_layers: dict[str, int] = {}  # step -> its layer (siblings share one)
         self.rows_view = False
+        self._rows: bool | None = None  # the view chosen (None: not yet, the view has no width)
 
     # -- data in ------------------------------------------------------------------------
 
@@ -154,8 +179,10 @@ class DagView(ScrollView, can_focus=True):
         lines = [str(line) for line in canvas.lines]
         width = max((cell_len(line) for line in lines), default=0)
         available = self.scrollable_content_region.width
-        self.rows_view = bool(available) and width > available
+        self._rows = use_rows(width, available, self._rows)
+        self.rows_view = bool(self._rows)
         self.set_class(self.rows_view, "-rows")
+        self.step_layers = {name: box.layer for name, box in canvas.boxes.items()}
         if self.rows_view:
             lines = [str(line) for line in render_rows(graph, self.status_labels)]
             boxes = {
@@ -168,7 +195,6 @@ class DagView(ScrollView, can_focus=True):
                 name: Region(box.x + margin, box.y, box.w, box.h)
                 for name, box in canvas.boxes.items()
             }
-            self.step_layers = {name: box.layer for name, box in canvas.boxes.items()}
         self.lines = lines
         self.boxes = boxes
         self.spans = self._spans(boxes, len(lines))
@@ -202,7 +228,16 @@ class DagView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         stale = self.has_class("-stale")
         edge = base + self._style("stale" if stale else "edge")
-        line = Strip([Segment(self.lines[index], edge)])
+        # Blank runs in a style of their own (it looks the same): never merged with the glyphs
+        # around them, so an SVG export (the screenshots) places each run of glyphs at its own
+        # column, and edges meet the boxes in every SVG viewer.
+        blank = edge + _BLANK
+        line = Strip(
+            [
+                Segment(run, blank if run.isspace() else edge)
+                for run in _RUNS.findall(self.lines[index])
+            ]
+        )
         spans = self.spans[index]
         cuts = sorted({c for span in spans for c in (span.start, span.end)} | {line.cell_length})
         pieces = line.divide(cuts) if spans else [line]
@@ -264,11 +299,13 @@ class DagView(ScrollView, can_focus=True):
         if current is None or current not in self.boxes:
             return graph.steps[0].name
         here = self.boxes[current]
-        if self.rows_view:
+        if direction in ("first", "last"):
+            ordered = sorted(self.boxes, key=lambda s: (self.boxes[s].y, self.boxes[s].x))
+            return ordered[0 if direction == "first" else -1]
+        if self.rows_view and direction in ("up", "down"):
             ordered = sorted(self.boxes, key=lambda s: self.boxes[s].y)
-            position = ordered.index(current)
-            step = {"up": -1, "down": 1}.get(direction, 0)
-            return ordered[max(0, min(len(ordered) - 1, position + step))]
+            position = ordered.index(current) + (1 if direction == "down" else -1)
+            return ordered[max(0, min(len(ordered) - 1, position))]
         if direction in ("up", "down"):
             candidates = graph[current].next if direction == "down" else graph.parents(current)
             placed = [s for s in candidates if s in self.boxes]
@@ -279,9 +316,9 @@ class DagView(ScrollView, can_focus=True):
                 placed, key=lambda s: abs(self.boxes[s].x + self.boxes[s].width / 2 - centre)
             )
         mine = self.step_layers.get(current)
-        layer = sorted(
+        layer = sorted(  # siblings: left to right in boxes, top to bottom in rows
             (s for s in self.boxes if self.step_layers.get(s) == mine),
-            key=lambda s: self.boxes[s].x,
+            key=lambda s: (self.boxes[s].x, self.boxes[s].y),
         )
         position = layer.index(current) + (1 if direction == "right" else -1)
         return layer[position] if 0 <= position < len(layer) else None

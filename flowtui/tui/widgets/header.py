@@ -1,4 +1,8 @@
-"""The run header: flow name, file, run id, status, elapsed time and task counts."""
+"""The run header: flow name, file, run id, status, elapsed time and task counts.
+
+On a terminal too narrow for one line it wraps between its fields (never inside one), so
+nothing is cut off.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,22 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
 
 from flowtui.run.labels import run_label, task_count
 from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus, TaskStatus
+from flowtui.tui.widgets.task_detail import pack_fields
 from flowtui.units import human_duration
 
 
-class RunHeader(Static):
-    """One line at the top of the screen; the elapsed time ticks while a run is active."""
+class RunHeader(Widget):
+    """The top of the screen; the elapsed time ticks while a run is active."""
 
     DEFAULT_CSS = """
-    RunHeader { height: 1; }
+    RunHeader { height: auto; }
     """
 
     def __init__(
@@ -38,6 +44,7 @@ class RunHeader(Static):
         self.file = file
         self.run: RunState | None = None
         self.note = ""
+        self.file_changed = False
         self._ticker: Timer | None = None
 
     def on_mount(self) -> None:
@@ -67,47 +74,62 @@ class RunHeader(Static):
         self.executor = executor
         self.refresh_header()
 
+    def set_file_changed(self, changed: bool) -> None:
+        """Mark (or not) that the file has changed since the run shown started."""
+        if changed != self.file_changed:
+            self.file_changed = changed
+            self.refresh_header()
+
     def set_note(self, note: str) -> None:
         """A short note after the counts (e.g. "resume plan from train")."""
         self.note = note
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        self.update(self.render_header())
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        return pack_fields(self.header_fields(), self.content_size.width or 1_000)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(pack_fields(self.header_fields(), width).split("\n"))
 
     def render_header(self) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(self.flow_name or "(no flow)", style="bold")
-        text.append("  ")
-        text.append(self.file, style="dim")
+        """The whole header on one line."""
+        return pack_fields(self.header_fields(), 1_000_000)
+
+    def header_fields(self) -> list[Text]:
+        """Flow, file, run, status, elapsed, counts, note: the pieces a line breaks between."""
+        fields = [Text(self.flow_name or "(no flow)", style="bold"), Text(self.file, style="dim")]
         run = self.run
         if run is None:
-            text.append("   no run yet — press r to run", style="dim")
+            fields.append(Text("no run yet — press r to run", style="dim"))
         else:
-            text.append("   run ")
-            text.append(run.run_id or "…", style="bold")
+            run_field = Text.assemble("run ", (run.run_id or "…", "bold"))
             if run.origin_run_id:
-                text.append(f" (resumed from {run.origin_run_id})", style="dim")
-            text.append("   ")
-            text.append(run_label(run.status), style="bold")
+                run_field.append(f" (resumed from {run.origin_run_id})", style="dim")
+            fields.append(run_field)
+            fields.append(Text(run_label(run.status), style="bold"))
             elapsed = run.elapsed(self.clock())
             if elapsed is not None:
-                text.append(f"   {human_duration(elapsed)}")
+                fields.append(Text(human_duration(elapsed)))
             counts = run.counts()
             running = counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]
-            text.append("   ")
-            text.append(task_count(TaskStatus.SUCCEEDED, counts[TaskStatus.SUCCEEDED]))
+            tally = Text(task_count(TaskStatus.SUCCEEDED, counts[TaskStatus.SUCCEEDED]))
             if counts[TaskStatus.CLONED]:
-                text.append("  " + task_count(TaskStatus.CLONED, counts[TaskStatus.CLONED]))
-            text.append("  " + task_count(TaskStatus.RUNNING, running))
-            text.append("  " + task_count(TaskStatus.FAILED, counts[TaskStatus.FAILED]))
+                tally.append("  " + task_count(TaskStatus.CLONED, counts[TaskStatus.CLONED]))
+            tally.append("  " + task_count(TaskStatus.RUNNING, running))
+            tally.append("  " + task_count(TaskStatus.FAILED, counts[TaskStatus.FAILED]))
             if counts[TaskStatus.CANCELLED]:
-                text.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
+                tally.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
+            fields.append(tally)
+        if self.file_changed and run is not None:
+            fields.append(Text("✎ file changed since this run", style="bold italic"))
         if self.note:
-            text.append(f"   {self.note}", style="italic")
+            fields.append(Text(self.note, style="italic"))
         if self.executor != "local":
-            text.append(f"   {self._where(run)}", style="dim")
-        return text
+            fields.append(Text(self._where(run), style="dim"))
+        return fields
 
     def _where(self, run: RunState | None) -> str:
         """The executor, and for a run on Ray the cluster's size (the runner's notice)."""

@@ -142,6 +142,12 @@ class TaskDetail(Widget):
     TaskDetail.-empty #task-header, TaskDetail.-empty #task-logs {
         display: none;
     }
+    TaskDetail #task-logs, TaskDetail #task-logs > ContentSwitcher, TaskDetail TabPane {
+        height: 1fr;
+    }
+    TaskDetail TabPane {
+        padding: 0;
+    }
     """
 
     def __init__(
@@ -211,6 +217,12 @@ class TaskDetail(Widget):
             self.query_one(TabbedContent).active = "stderr-tab"
         elif not same or newly_failed:
             self.query_one(TabbedContent).active = "stdout-tab"
+
+    @property
+    def shown_log(self) -> LogView:
+        """The log on the front tab (stdout or stderr)."""
+        front = self.query_one(TabbedContent).active
+        return self.stderr if front == "stderr-tab" else self.stdout
 
     def _tick(self) -> None:
         task = self.shown

@@ -1,8 +1,11 @@
 """TaskList: the tasks of one step (a foreach has many), with their state, attempt and duration.
 
-`set_tasks()` may be called on every event of a run: rows are updated in place and the cursor
-stays on the task it was on. Moving the cursor posts `TaskList.TaskSelected`; Enter posts
-`TaskList.TaskActivated`.
+`set_tasks()` may be called on every event of a run: rows are updated in place (only those
+that read differently) and the cursor stays on the task it was on; a step shown afresh puts it
+on its first failed task. `o` orders the rows by index, state or duration; `v` shows only the
+tasks in one state. A step of thousands lists `MAX_ROWS` of them plus every failed or running
+one (the tally above the list counts them all). Moving the cursor posts
+`TaskList.TaskSelected`; Enter posts `TaskList.TaskActivated`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,94 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from flowtui.run.labels import task_label
-from flowtui.run.state import TaskState
+from flowtui.graph.model import FlowGraph
+from flowtui.run.labels import TASK_GLYPHS, task_label
+from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import TaskStatus
 from flowtui.units import human_duration
 
 COLUMNS = ("task", "item", "state", "attempt", "duration")
+
+#: What `o` cycles through: the rows' order.
+ORDERS = ("index", "state", "duration")
+#: What `v` cycles through: which states are listed (None: all).
+ONLY = (None, "failed", "running", "pending", "succeeded")
+#: The order of states when sorting by state: what needs a look first.
+STATE_RANK = {
+    state: rank
+    for rank, state in enumerate(
+        ("failed", "retrying", "running", "cancelled", "pending", "succeeded", "cloned")
+    )
+}
+#: Rows listed at most (the tally above the list counts them all).
+MAX_ROWS = 500
+#: Cells of the progress bar in the tally.
+BAR_WIDTH = 20
+
+
+def is_failure(task: TaskState) -> bool:
+    """The task failed for good (a cancelled task is not a failure)."""
+    return task.status is TaskStatus.FAILED
+
+
+def listed(
+    tasks: list[TaskState], order: str, only: str | None, now: float | None = None
+) -> list[TaskState]:
+    """`tasks` as the list shows them: those in state `only` (all when None), in `order`."""
+    chosen = [t for t in tasks if only is None or _matches(t, only)]
+    chosen.sort(key=_task_order)
+    if order == "state":
+        chosen.sort(key=lambda t: STATE_RANK.get(t.status.value, 99))
+    elif order == "duration":
+        moment = time.time() if now is None else now
+        chosen.sort(key=lambda t: -(t.elapsed(moment) or 0.0))
+    return chosen
+
+
+def capped(tasks: list[TaskState]) -> list[TaskState]:
+    """At most `MAX_ROWS` of `tasks` (in their order), always with every task that failed or
+    is running, so `f`/`F` and the eye find them in a step of ten thousand."""
+    if len(tasks) <= MAX_ROWS:
+        return tasks
+    head = tasks[:MAX_ROWS]
+    rest = [t for t in tasks[MAX_ROWS:] if is_failure(t) or t.status.active]
+    return head + rest
+
+
+def failed_tasks(run: RunState | None, graph: FlowGraph | None) -> list[str]:
+    """The run's failed tasks (pathspecs), in the graph's step order, then by foreach index."""
+    if run is None or graph is None:
+        return []
+    steps = {node.name: position for position, node in enumerate(graph)}
+    failed = [t for t in run.tasks.values() if is_failure(t) and t.step in steps]
+    failed.sort(key=lambda t: (steps[t.step], *_task_order(t)))
+    return [t.pathspec for t in failed]
+
+
+def _matches(task: TaskState, only: str) -> bool:
+    if only == "running":
+        return task.status.active
+    if only == "succeeded":
+        return task.status.ok
+    return task.status.value == only
+
+
+def tally(tasks: list[TaskState]) -> Text:
+    """`████░░ 50 tasks  ✔ 45  ● 3  ✖ 1  ○ 1`: a bar of the finished share, and how many
+    tasks are in each state."""
+    counts: dict[TaskStatus, int] = {}
+    for task in tasks:
+        counts[task.status] = counts.get(task.status, 0) + 1
+    finished = sum(n for status, n in counts.items() if status.done)
+    filled = round(BAR_WIDTH * finished / len(tasks)) if tasks else 0
+    text = Text("█" * filled + "░" * (BAR_WIDTH - filled) + " ", style="dim")
+    text.append(f"{len(tasks):,} task" + ("" if len(tasks) == 1 else "s"))
+    for status in TaskStatus:
+        if counts.get(status):
+            text.append(f"  {TASK_GLYPHS[status]} {counts[status]:,}")
+    if len(tasks) > MAX_ROWS:
+        text.append(f"  (listing {MAX_ROWS:,} and every failure)", style="italic")
+    return text
 
 
 class TaskList(DataTable[Text]):
@@ -33,6 +118,8 @@ class TaskList(DataTable[Text]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("o", "order", "Order"),
+        Binding("v", "only", "Show only"),
     ]
 
     class TaskSelected(Message):
@@ -50,6 +137,9 @@ class TaskList(DataTable[Text]):
     class TaskActivated(TaskSelected):
         """Enter was pressed on a task (open it)."""
 
+    class Rearranged(Message):
+        """The order or the state filter changed (the app says so above the list)."""
+
     def __init__(
         self,
         *,
@@ -64,6 +154,10 @@ class TaskList(DataTable[Text]):
         self._order: list[str] = []
         self._announced: str | None = None
         self._columns: tuple[str, ...] = COLUMNS  # and "node" once a task ran on a cluster
+        self._all: list[TaskState] = []
+        self._shown: dict[str, tuple[str, ...]] = {}  # each row's text, as last written
+        self.order = ORDERS[0]
+        self.only: str | None = None
 
     def on_mount(self) -> None:
         for label in COLUMNS:
@@ -82,8 +176,10 @@ class TaskList(DataTable[Text]):
         return self._tasks[self._order[self.cursor_row]]
 
     def set_tasks(self, tasks: list[TaskState]) -> None:
-        """Show `tasks` (in foreach-index order), keeping the cursor on the same task."""
-        ordered = sorted(tasks, key=_task_order)
+        """Show `tasks` (ordered and filtered as chosen), keeping the cursor on the same task;
+        a list shown afresh starts on its first failed task."""
+        self._all = list(tasks)
+        ordered = capped(listed(self._all, self.order, self.only, self.clock()))
         keep = self.selected.pathspec if self.selected is not None else None
         order = [t.pathspec for t in ordered]
         self._tasks = {t.pathspec: t for t in ordered}
@@ -92,19 +188,48 @@ class TaskList(DataTable[Text]):
             self.add_column("node", key="node")
             self._order = []  # redraw every row with its node
         if order == self._order:
-            for task in ordered:
-                for column, cell in zip(self._columns, self._cells(task), strict=True):
-                    self.update_cell(task.pathspec, column, cell)
+            for task in ordered:  # only the rows that read differently (a wide step has many)
+                cells = self._cells(task)
+                plain = tuple(cell.plain for cell in cells)
+                if self._shown.get(task.pathspec) != plain:
+                    self._shown[task.pathspec] = plain
+                    for column, cell in zip(self._columns, cells, strict=True):
+                        self.update_cell(task.pathspec, column, cell)
             return
         self._order = order
         self.clear()
+        self._shown = {}
         for task in ordered:
-            self.add_row(*self._cells(task), key=task.pathspec)
+            cells = self._cells(task)
+            self._shown[task.pathspec] = tuple(cell.plain for cell in cells)
+            self.add_row(*cells, key=task.pathspec)
         if keep is not None and keep in self._tasks:
             self._announced = keep  # the same task: nothing new to tell
             self.move_cursor(row=order.index(keep), animate=False)
         elif order:
-            self.move_cursor(row=0, animate=False)
+            failed = next((row for row, t in enumerate(ordered) if is_failure(t)), 0)
+            self.move_cursor(row=failed, animate=False)
+
+    def action_order(self) -> None:
+        self.order = ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)]
+        self._rearrange()
+
+    def action_only(self) -> None:
+        self.only = ONLY[(ONLY.index(self.only) + 1) % len(ONLY)]
+        self._rearrange()
+
+    def _rearrange(self) -> None:
+        self._order = []  # rebuild the rows
+        self.set_tasks(self._all)
+        self.post_message(self.Rearranged())
+
+    @property
+    def arrangement(self) -> str:
+        """`by state · only failed`, or "" for the default (index order, every task)."""
+        parts = [] if self.order == ORDERS[0] else [f"by {self.order}"]
+        if self.only is not None:
+            parts.append(f"only {self.only}")
+        return " · ".join(parts)
 
     def select(self, pathspec: str) -> None:
         """Put the cursor on the task `pathspec` (if listed)."""

@@ -1,0 +1,134 @@
+"""Finding things in a run: the keys that move the selection to what the user is after.
+
+`FindingApp` is the main app's base: the selected step's detail (its tasks and the selected
+task), `f`/`F` to the next/previous failed task across the run, `:` to a step by part of
+its name, `/` and `&` into the selected task's log from anywhere, and `T` for the timeline.
+It sits on `PanedApp` (the panes' arrangement) and leaves runs and the file to `FlowtuiApp`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rich.text import Text
+from textual import on
+from textual.command import SimpleCommand
+from textual.widgets import Static
+
+from flowtui.graph.model import FlowGraph
+from flowtui.run.state import RunState, TaskState
+from flowtui.tui.panes import PanedApp
+from flowtui.tui.widgets.dag import DagView, step_of
+from flowtui.tui.widgets.task_detail import TaskDetail
+from flowtui.tui.widgets.tasks import TaskList, failed_tasks, tally
+from flowtui.tui.widgets.timeline import TimelineView
+
+
+class FindingApp(PanedApp):
+    """The selection and the keys that move it (see the module docstring)."""
+
+    graph: FlowGraph | None = None
+    """The last good graph of the flow file."""
+    run_state: RunState | None = None
+    """The run shown."""
+
+    @property
+    def dag(self) -> DagView:
+        return self.query_one(DagView)
+
+    def action_search(self) -> None:
+        """`/` from anywhere: search the log shown for the selected task."""
+        detail = self.query_one(TaskDetail)
+        if detail.shown is None:
+            self.notify("Select a task that has run to search its logs.", timeout=4)
+            return
+        detail.shown_log.action_search()
+
+    def action_toggle_timeline(self) -> None:
+        """`T`: the run's timeline (a Gantt chart of its tasks) in place of the DAG, or back."""
+        left = self.query_one("#left")
+        left.toggle_class("-timeline")
+        shown = left.has_class("-timeline")
+        (self.query_one(TimelineView) if shown else self.dag).focus()
+
+    def action_goto_step(self) -> None:
+        """`:` (and the palette): pick a step by typing part of its name."""
+        if self.graph is None:
+            self.notify("Fix the file first: there is no DAG to go through.", severity="warning")
+            return
+        states = self.dag.states
+        self.search_commands(
+            [
+                SimpleCommand(
+                    node.name,
+                    partial(self.dag.select, node.name),
+                    f"{states[node.name].label}  ·  line {node.line}"
+                    if node.name in states
+                    else f"line {node.line}",
+                )
+                for node in self.graph
+            ],
+            placeholder="Go to step…",
+        )
+
+    def action_filter_log(self) -> None:
+        """`&` from anywhere: show only the log lines holding a term."""
+        detail = self.query_one(TaskDetail)
+        if detail.shown is None:
+            self.notify("Select a task that has run to filter its logs.", timeout=4)
+            return
+        detail.shown_log.action_filter()
+
+    def selected_tasks(self) -> list[TaskState]:
+        step = self.dag.selected
+        if self.run_state is None or step is None:
+            return []
+        return self.run_state.step_tasks(step)
+
+    def show_step_detail(self) -> None:
+        """The selected step: its name and kind, its tasks, and the selected task's detail."""
+        if not self.query(DagView):
+            return  # the main screen is not up (the app is starting or closing)
+        step = self.dag.selected
+        info = self.query_one("#step-info", Static)
+        task_list = self.query_one(TaskList)
+        if self.graph is None or step is None or step not in self.graph:
+            info.update(Text("No step selected.", style="dim"))
+            task_list.set_tasks([])
+            self.query_one(TaskDetail).show(None)
+            return
+        node = self.graph[step]
+        text = Text(node.name, style="bold")
+        text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
+        tasks = self.selected_tasks()
+        if len(tasks) > 1 or task_list.arrangement:
+            text.append("\n").append_text(tally(tasks))
+            if task_list.arrangement:
+                text.append(f"  ({task_list.arrangement})", style="italic")
+        if node.doc:
+            text.append("\n" + node.doc)
+        info.update(text)
+        task_list.set_tasks(tasks)
+        self.query_one(TaskDetail).show(task_list.selected)
+
+    @on(TaskList.Rearranged)
+    def on_tasks_rearranged(self, message: TaskList.Rearranged) -> None:
+        self.show_step_detail()
+
+    def action_next_failure(self, direction: int) -> None:
+        """`f`/`F`: select the next (previous) failed task of the run, in whatever step."""
+        failures = failed_tasks(self.run_state, self.graph)
+        if not failures:
+            self.notify("No task of this run has failed.", timeout=3)
+            return
+        current = self.query_one(TaskList).selected
+        if current is not None and current.pathspec in failures:
+            position = (failures.index(current.pathspec) + direction) % len(failures)
+        else:
+            position = 0 if direction > 0 else len(failures) - 1
+        target = failures[position]
+        step = step_of(target)
+        if step is not None:
+            self.dag.select(step)
+            self.show_step_detail()
+            self.query_one(TaskList).select(target)
