@@ -128,7 +128,7 @@ class _StoreSource:
         return entry[0] if entry else None
 
     def load(self, name: str) -> Any:
-        value = self._blobs.get_value(self._artifacts[name][0])
+        value = self._blobs.get_value(self._artifacts[name][0], f"artifact '{name}'")
         self.loaded[name] = value
         return value
 
