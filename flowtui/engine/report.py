@@ -2,23 +2,28 @@
 
 `EventReporter` writes docs/events.md's stream (for the TUI). `ConsoleReporter` shows each
 task's output as it is written, prefixed by its task, a live progress line on a terminal (plain
-lines elsewhere), and a summary at the end.
+lines elsewhere), and a summary at the end. It prints from a thread (`echo.ConsoleWriter`), so
+a slow, blocked or closed console never holds up or fails the run.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from flowtui.engine.echo import ConsoleWriter, Tail, echo_tail
 from flowtui.engine.events import RunStatus, TaskError, encode_event
 from flowtui.graph.model import FlowGraph
+from flowtui.store import find_store_root
 
 
 class Reporter:
@@ -37,6 +42,9 @@ class Reporter:
 
     def tick(self) -> None:
         """Called by the runner's loop about ten times a second."""
+
+    def close(self) -> None:
+        """Called once the run is over (whatever happened): finish any output."""
 
 
 class EventReporter(Reporter):
@@ -107,15 +115,6 @@ class EventReporter(Reporter):
 
 
 @dataclass
-class _Tail:
-    label: str
-    path: str
-    style: str
-    offset: int = 0
-    partial: bytes = b""
-
-
-@dataclass
 class _StepCount:
     done: int = 0
     running: int = 0
@@ -130,7 +129,7 @@ class ConsoleReporter(Reporter):
 
     console: Console = field(default_factory=lambda: Console(highlight=False))
     quiet: bool = False
-    _tails: dict[str, list[_Tail]] = field(default_factory=dict)
+    _tails: dict[str, list[Tail]] = field(default_factory=dict)
     _steps: dict[str, _StepCount] = field(default_factory=dict)
     _live: Live | None = None
     _started: float = 0.0
@@ -138,12 +137,20 @@ class ConsoleReporter(Reporter):
     _flow: str = ""
     _run_id: str = ""
     _file: str = "FILE"
+    _writer: ConsoleWriter | None = None
+    _store_option: str = ""
 
     def _print(self, renderable: Any) -> None:
-        self.console.print(renderable, soft_wrap=True)
+        if self._writer is not None:
+            self._writer.put(renderable)
+        else:
+            self.console.print(renderable, soft_wrap=True)
 
     def run_started(self, **kw: Any) -> None:
+        self._writer = ConsoleWriter(self.console)
         self._flow, self._run_id = kw["flow"], kw["run_id"]
+        if Path(kw["store"]) != find_store_root():  # the hints must name the same store
+            self._store_option = f" --store {shlex.quote(str(kw['store']))}"
         self._file = kw.get("file") or "FILE"
         self._started = time.time()
         graph: FlowGraph | None = kw.get("graph")
@@ -179,8 +186,8 @@ class ConsoleReporter(Reporter):
             self._print(Text(f"{label}: retrying (attempt {kw['attempt'] + 1})", style="yellow"))
         if not self.quiet:
             self._tails[kw["pathspec"]] = [
-                _Tail(label, kw["stdout"], ""),
-                _Tail(label, kw["stderr"], "red"),
+                Tail(label, kw["stdout"], "", kw["pathspec"]),
+                Tail(label, kw["stderr"], "red", kw["pathspec"]),
             ]
 
     def task_cloned(self, **kw: Any) -> None:
@@ -233,29 +240,12 @@ class ConsoleReporter(Reporter):
         if not tails:
             return
         for tail in tails:
-            try:
-                with open(tail.path, "rb") as f:
-                    f.seek(tail.offset)
-                    while True:
-                        data = f.read(1 << 20)
-                        tail.offset += len(data)
-                        self._print_lines(tail, data, final and len(data) < 1 << 20)
-                        if not final or len(data) < 1 << 20:
-                            break
-            except FileNotFoundError:
-                continue
+            if self._writer is not None:
+                self._writer.follow(tail, final)
+            else:
+                echo_tail(tail, final, self._print)
         if final:
             del self._tails[pathspec]
-
-    def _print_lines(self, tail: _Tail, data: bytes, last: bool) -> None:
-        lines = (tail.partial + data).split(b"\n")
-        tail.partial = lines.pop()
-        if last and tail.partial:
-            lines.append(tail.partial)
-            tail.partial = b""
-        for raw in lines:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
-            self._print(Text.assemble((f"{tail.label} ", "dim cyan"), Text(line, style=tail.style)))
 
     def _status(self) -> Any:
         parts = []
@@ -304,7 +294,8 @@ class ConsoleReporter(Reporter):
                     ("■ ", "bold yellow"),
                     (pathspec, "bold"),
                     f" was cancelled after {duration:.2f}s. Resume it with "
-                    f"flowtui resume {self._file} --origin-run-id {kw['run_id']}.",
+                    f"flowtui resume {self._file}{self._store_option} "
+                    f"--origin-run-id {kw['run_id']}.",
                 )
             )
             return
@@ -322,11 +313,17 @@ class ConsoleReporter(Reporter):
         step = (kw.get("failed") or [("///?",)])[0][0].split("/")[2]
         self._print(
             Text(
-                f"Fix the code, then: flowtui resume {self._file}  (re-runs from '{step}', reusing "
-                "every task that succeeded).",
+                f"Fix the code, then: flowtui resume {self._file}{self._store_option}  (re-runs "
+                f"from '{step}', reusing every task that succeeded).",
                 style="cyan",
             )
         )
+
+    def close(self) -> None:
+        """Wait until everything reported has been printed."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 def _indent(text: str) -> str:

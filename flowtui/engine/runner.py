@@ -9,6 +9,7 @@ new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTER
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -24,6 +25,7 @@ from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
+    RESULT_PIPE_LOST,
     ArtifactMap,
     ForeachFrame,
     TaskOutcome,
@@ -37,7 +39,7 @@ from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
 from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
-from flowtui.store.metadata import HEARTBEAT_EVERY
+from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
@@ -77,6 +79,7 @@ class _Running:
     deadline: float | None
     buffer: bytearray = field(default_factory=bytearray)
     killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
+    eof: bool = False  # its pipe closed (the task may still run: it closed the pipe's fd)
 
 
 class Runner:
@@ -172,6 +175,7 @@ class Runner:
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
+        heartbeat = Heartbeat(self.store.meta.path, self.run_id).start()
         try:
             self._submit(first)
             self._loop()
@@ -186,6 +190,7 @@ class Runner:
                 self._terminate_all()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            heartbeat.stop()
             error = None
             if self.failed:
                 error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
@@ -300,7 +305,6 @@ class Runner:
         self._submit(ready)
 
     def _loop(self) -> None:
-        last_beat = time.time()
         while self.ready or self.running:
             if self.reporter.reader_gone and self.cancel_reason is None:
                 self.cancel_reason = "the reader of the event stream went away"
@@ -318,7 +322,7 @@ class Runner:
                 timeout = max(0.0, min(timeout, min(deadlines) - now))
             if self.running:
                 try:
-                    readable, _, _ = select.select(list(self.running), [], [], timeout)
+                    readable, _, _ = select.select(self._open_pipes(), [], [], timeout)
                 except InterruptedError:
                     readable = []
                 for fd in readable:
@@ -326,9 +330,6 @@ class Runner:
             self._reap_exited()
             self._check_deadlines()
             self.reporter.tick()
-            if time.time() - last_beat > HEARTBEAT_EVERY:
-                self.store.meta.heartbeat(self.run_id)
-                last_beat = time.time()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
         stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
@@ -421,7 +422,10 @@ class Runner:
             if running.buffer.endswith(b"\n"):  # the outcome is complete
                 self._reap(fd, running.proc.poll())
             return
-        self._reap(fd, running.proc.wait())
+        running.eof = True  # the process's exit, seen by _reap_exited, finishes it
+
+    def _open_pipes(self) -> list[int]:
+        return [fd for fd, running in self.running.items() if not running.eof]
 
     def _reap(self, fd: int, status: int | None) -> None:
         """Record a task whose process has exited (`status` None: not yet, try again later).
@@ -435,9 +439,17 @@ class Runner:
         self._outcome(running, status)
 
     def _reap_exited(self) -> None:
+        """Finish every task whose process has exited, whether or not its pipe has closed (a
+        process the step forked may hold the pipe open for its whole life)."""
         for fd, running in list(self.running.items()):
-            if running.buffer.endswith(b"\n"):
-                self._reap(fd, running.proc.poll())
+            status = running.proc.poll()
+            if status is None:
+                continue
+            with contextlib.suppress(OSError):  # what the task wrote before it exited
+                os.set_blocking(fd, False)
+                while chunk := os.read(fd, 1 << 16):
+                    running.buffer += chunk
+            self._reap(fd, status)
 
     def _outcome(self, running: _Running, status: int) -> None:
         outcome: TaskOutcome | None = None
@@ -518,6 +530,13 @@ class Runner:
                 "Killed", f"the task process was killed by {name} ({why})", reason="signal"
             ), "signal"
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        if code == RESULT_PIPE_LOST:
+            return TaskError(
+                "ResultPipeClosed",
+                "the step closed the pipe flowtui reads its result from (a file descriptor it "
+                "did not open, e.g. with os.closerange); close only descriptors the step opened",
+                reason="exit",
+            ), "exit"
         return TaskError(
             "ProcessExit",
             f"the task process exited with code {code} before the step finished "
@@ -545,11 +564,12 @@ class Runner:
                     running.proc.kill(signal.SIGKILL)
                 timeout = 1.0
             try:
-                readable, _, _ = select.select(list(self.running), [], [], timeout)
+                readable, _, _ = select.select(self._open_pipes(), [], [], min(timeout, 0.1))
             except InterruptedError:
                 continue
             for fd in readable:
                 self._read(fd)
+            self._reap_exited()
 
     def _pathspec(self, step: str, task_id: str) -> str:
         return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"
@@ -566,4 +586,5 @@ def execute(config: RunConfig, reporter: Reporter) -> RunResult:
     try:
         return Runner(config, store, reporter).execute()
     finally:
+        reporter.close()
         store.close()

@@ -31,6 +31,7 @@ from flowtui.store.blobs import ArtifactPickleError, BlobStore
 ArtifactMap = dict[str, tuple[str, str, int, str]]
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
+RESULT_PIPE_LOST = 113  # exit code: the step closed (or replaced) the result pipe's fd
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_runner(req.runner_pid)
+    pipe = os.fstat(result_fd)
     try:
         _redirect_output(req)
         outcome = _run(req)
@@ -158,15 +160,28 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
         )
         code = 1
     try:
-        data = (outcome.to_json() + "\n").encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(result_fd, view) :]
+        if not _same_file(result_fd, pipe):  # closed by the step, maybe reused for its file
+            code = RESULT_PIPE_LOST
+        else:
+            data = (outcome.to_json() + "\n").encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(result_fd, view) :]
+    except OSError:
+        code = RESULT_PIPE_LOST
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
+
+
+def _same_file(fd: int, was: os.stat_result) -> bool:
+    try:
+        now = os.fstat(fd)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (was.st_dev, was.st_ino)
 
 
 def _find_prctl() -> Any:

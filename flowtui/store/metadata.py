@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.errors import UsageError
+from flowtui.store.liveness import runner_alive, runner_place
 from flowtui.store.records import (
     ArtifactRecord,
     AttemptRecord,
@@ -28,8 +28,6 @@ from flowtui.store.records import (
 )
 
 SCHEMA_VERSION = 1
-HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
-HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,16 +105,6 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class MetadataDB:
@@ -216,7 +204,7 @@ class MetadataDB:
                     int(origin_run_id) if origin_run_id else None,
                     resume_step,
                     user,
-                    socket.gethostname(),
+                    runner_place(),
                     os.getpid(),
                     now,
                 ),
@@ -455,12 +443,11 @@ class MetadataDB:
             ids,
         ):
             tags.setdefault(t["run_id"], []).append((t["tag"], t["system"]))
-        host = socket.gethostname()
         now = time.time()
         out = []
         for r in rows:
             status = r["status"]
-            if status == "running" and _runner_gone(r, host, now):
+            if status == "running" and _runner_gone(r, now):
                 status = "crashed"
             run_tags = tags.get(r["run_id"], [])
             out.append(
@@ -593,11 +580,8 @@ class MetadataDB:
         return str(rows[0]["flow"]) if rows else ""
 
 
-def _runner_gone(row: sqlite3.Row, host: str, now: float) -> bool:
-    if row["host"] == host and row["pid"] and not _pid_alive(int(row["pid"])):
-        return True
-    beat = row["heartbeat"]
-    return beat is not None and now - beat > HEARTBEAT_STALE
+def _runner_gone(row: sqlite3.Row, now: float) -> bool:
+    return not runner_alive(row["host"], row["pid"], row["heartbeat"], row["created"], now)
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:
