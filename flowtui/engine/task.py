@@ -232,7 +232,7 @@ def _redirect_output(req: TaskRequest) -> None:
     os.dup2(devnull, 0)
     os.close(devnull)
     for fd, path in ((1, req.stdout), (2, req.stderr)):
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         os.dup2(target, fd)
         os.close(target)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - /dev/null, for the process's life

@@ -110,7 +110,7 @@ def _loads(text: str | None) -> Any:
 class MetadataDB:
     """A connection to the store's SQLite file. Not shared across processes: open one each."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self.read_only = False
         try:
@@ -121,6 +121,12 @@ class MetadataDB:
             if not self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
             ).fetchone():
+                if not create:  # a reader never makes a store
+                    self._conn.close()
+                    raise UsageError(
+                        f"No flowtui store at {path.parent} (its metadata.db has no runs "
+                        "table); run a flow first or pass --store PATH."
+                    )
                 self._conn.executescript(_SCHEMA)  # idempotent: safe when two processes race
                 self._conn.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
