@@ -38,7 +38,7 @@ from flowtui.errors import UsageError
 from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
-from flowtui.store import ArtifactPickleError, ArtifactRecord, Store
+from flowtui.store import ArtifactPickleError, ArtifactRecord, Store, StoreFullError
 from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
@@ -176,6 +176,7 @@ class Runner:
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         heartbeat = Heartbeat(self.store.meta.path, self.run_id).start()
+        completed = False
         try:
             self._submit(first)
             self._loop()
@@ -185,6 +186,7 @@ class Runner:
                 status = RunStatus.FAILED
             else:
                 status = RunStatus.SUCCEEDED
+            completed = True
         finally:
             if self.running:  # cancelled or an internal error: stop what is still running
                 self._terminate_all()
@@ -196,7 +198,12 @@ class Runner:
                 error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
             elif status is RunStatus.CANCELLED:
                 error = "cancelled"
-            self.store.meta.finish_run(self.run_id, status.value, error)
+            try:
+                self.store.meta.finish_run(self.run_id, status.value, error)
+            except StoreFullError:
+                if completed:  # else the error on its way names the problem; the run reads
+                    raise  # crashed, and resume finishes it once there is room
+
         return status
 
     def _on_signal(self, signum: int, frame: Any) -> None:

@@ -25,7 +25,7 @@ from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
-from flowtui.store.blobs import ArtifactPickleError, BlobStore
+from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
 
 # name -> (hash, type, size, repr)
 ArtifactMap = dict[str, tuple[str, str, int, str]]
@@ -517,6 +517,8 @@ def _persist(
         except ArtifactPickleError as e:
             failures.append(f"self.{name} ({e})")
             continue
+        except StoreFullError as e:
+            raise StepFailure(f"self.{name} was not stored: {e}", reason="pickle") from None
         out[name] = (ref.hash, type_name(value), ref.size, short_repr(value))
     if failures:
         raise StepFailure(

@@ -14,19 +14,23 @@ blobs or logs is refused, never silently started afresh over the old files.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import secrets
 import stat
 import sys
 from pathlib import Path
 
 from flowtui.errors import UsageError
 from flowtui.store.blobs import (
+    FULL_ERRNOS,
     ArtifactPickleError,
     BlobCorruptError,
     BlobMissingError,
     BlobRef,
     BlobStore,
+    StoreFullError,
     private_dirs,
 )
 from flowtui.store.metadata import MetadataDB
@@ -49,6 +53,7 @@ __all__ = [
     "RunRecord",
     "Store",
     "StoreConflictError",
+    "StoreFullError",
     "TaskRecord",
     "find_store_root",
 ]
@@ -114,6 +119,24 @@ def _has_entries(path: Path) -> bool:
         return False
 
 
+def _create_database(db: Path) -> None:
+    """Create metadata.db whole: its schema is made under a temp name (private, whatever the
+    umask) and linked into place, so no reader ever sees an empty database."""
+    tmp = db.with_name(f".{db.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        MetadataDB(tmp).close()
+        with contextlib.suppress(FileExistsError):  # another runner made it first
+            os.link(tmp, db)
+    except OSError as e:
+        if e.errno in FULL_ERRNOS:
+            raise StoreFullError(db.parent) from None
+        raise UsageError(f"Cannot create the store's database {db}: {e.strerror}.") from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
 class StoreConflictError(UsageError):
     """The store's files disagree with its database (a reset or replaced metadata.db)."""
 
@@ -175,10 +198,8 @@ class Store:
                 f"No flowtui store at {self.root}; run a flow first (flowtui run FILE) "
                 "or pass --store PATH."
             )
-        try:  # created private, before SQLite creates it (and its -wal, -shm) with the umask
-            os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
-        except OSError as e:
-            raise UsageError(f"Cannot create the store's database {db}: {e.strerror}.") from None
+        if not db.exists():
+            _create_database(db)
 
     @classmethod
     def open(cls, explicit: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:

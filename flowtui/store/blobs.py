@@ -28,6 +28,8 @@ from typing import Any
 
 import cloudpickle
 
+from flowtui.errors import FlowtuiError
+
 _RAW = b"R"
 _ZLIB = b"Z"
 _COMPRESS_MIN = 64 * 1024  # below this, compression never pays for its time
@@ -41,6 +43,20 @@ _WORTH_IT = 0.7  # compress when a sample shrinks to under 70%
 
 class ArtifactPickleError(Exception):
     """A value could not be serialized; the message names its type."""
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+class StoreFullError(FlowtuiError):
+    """The disk (or quota) holding the store is full; what was stored before is kept."""
+
+    def __init__(self, root: Path, what: str = "") -> None:
+        saving = f" while saving {what}" if what else ""
+        super().__init__(
+            f"The disk holding the store {root} is full (or over its quota){saving}. Everything "
+            "stored before is kept; free some space, then flowtui resume finishes the run."
+        )
 
 
 class BlobMissingError(Exception):
@@ -97,12 +113,30 @@ class BlobStore:
         sink = _BlobSink(self)
         try:
             cloudpickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as e:
+            sink.abort()
+            if e.errno in FULL_ERRNOS:
+                raise StoreFullError(self.root.parent) from None
+            raise
         except Exception as e:  # cloudpickle raises many kinds for unpicklable values
             sink.abort()
             raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
-        return sink.finish()
+        try:
+            return sink.finish()
+        except OSError as e:
+            if e.errno in FULL_ERRNOS:
+                raise StoreFullError(self.root.parent) from None
+            raise
 
     def put_bytes(self, payload: bytes) -> BlobRef:
+        try:
+            return self._put_bytes(payload)
+        except OSError as e:
+            if e.errno in FULL_ERRNOS:
+                raise StoreFullError(self.root.parent) from None
+            raise
+
+    def _put_bytes(self, payload: bytes) -> BlobRef:
         digest = hashlib.sha256(payload).hexdigest()
         target = self.path(digest)
         if self.intact(digest):
@@ -409,7 +443,7 @@ class _BlobSink:
 
     def finish(self) -> BlobRef:
         if self.fd is None:
-            return self.store.put_bytes(bytes(self.buffer))
+            return self.store._put_bytes(bytes(self.buffer))
         assert self.tmp is not None
         try:
             if self.compressor is not None:

@@ -7,6 +7,7 @@ by its pid (same host) or a stale heartbeat, and reported as crashed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.errors import UsageError
+from flowtui.store.blobs import StoreFullError
 from flowtui.store.liveness import runner_alive, runner_place
 from flowtui.store.records import (
     ArtifactRecord,
@@ -28,6 +30,7 @@ from flowtui.store.records import (
 )
 
 SCHEMA_VERSION = 1
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,6 +136,8 @@ class MetadataDB:
                     (str(SCHEMA_VERSION),),
                 )
         except sqlite3.OperationalError as e:
+            if _disk_full(e):
+                raise StoreFullError(path.parent) from None
             if not path.is_file():
                 raise UsageError(f"Cannot create the store's database {path}: {e}.") from None
             # A store on read-only media (or without write permission): readers still work.
@@ -165,16 +170,22 @@ class MetadataDB:
                 f"The store at {self.path.parent} is read-only; pass a writable --store to run "
                 "flows or change tags."
             )
-        c.execute("BEGIN IMMEDIATE")
         try:
-            yield c
-        except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                if c.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        c.execute("ROLLBACK")
+                raise
+            else:
+                if c.in_transaction:
+                    c.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            if _disk_full(e):
+                raise StoreFullError(self.path.parent, "the run's records") from None
             raise
-        else:
-            if c.in_transaction:
-                c.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         return self._conn.execute(sql, tuple(args)).fetchall()
@@ -584,6 +595,10 @@ class MetadataDB:
     def _flow_of(self, run_id: str) -> str:
         rows = self._query("SELECT flow FROM runs WHERE run_id = ?", (int(run_id),))
         return str(rows[0]["flow"]) if rows else ""
+
+
+def _disk_full(e: sqlite3.Error) -> bool:
+    return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
 
 
 def _runner_gone(row: sqlite3.Row, now: float) -> bool:
