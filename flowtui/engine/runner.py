@@ -412,6 +412,7 @@ class Runner:
             user=self.user,
             tags=self.config.tags,
             timeout=decos.get("timeout", {}).get("seconds"),
+            memory=decos.get("resources", {}).get("memory"),
         )
 
     def _foreach_hash(self, frame: Frame) -> str:

@@ -68,6 +68,7 @@ class TaskRequest:
     user: str = ""
     tags: tuple[str, ...] = ()
     timeout: float | None = None  # @timeout, in seconds
+    memory: int | None = None  # @resources(memory=MB): enforced with RLIMIT_AS
     runner_pid: int = field(default_factory=os.getpid)
 
 
@@ -216,6 +217,25 @@ class TimeoutException(Exception):
     """Raised inside a step that ran longer than its @timeout."""
 
 
+def _limit_memory(req: TaskRequest) -> None:
+    """Cap the task's address space at what it uses now plus its @resources(memory=MB): an
+    allocation past it raises MemoryError in the step (reported as OutOfMemory)."""
+    if not req.memory:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = used + int(req.memory) * (1 << 20)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError, ImportError):
+        return  # not Linux: recorded, not enforced
+
+
 def _arm_timeout(req: TaskRequest) -> None:
     if not req.timeout:
         return
@@ -310,6 +330,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
     raised: BaseException | None = None
     try:
         _arm_timeout(req)
+        _limit_memory(req)
         try:
             getattr(flow, req.step)(*args)
         finally:
@@ -321,6 +342,18 @@ def _run(req: TaskRequest) -> TaskOutcome:
     except StepFailure as e:
         error = {"type": "StepError", "message": str(e), "traceback": ""}
         reason, raised = e.reason, e
+    except MemoryError as e:
+        error = {
+            "type": "OutOfMemory" if req.memory else "MemoryError",
+            "message": (
+                f"step '{req.step}' needed more memory than its @resources(memory={req.memory}) "
+                "(MB) allows; raise the limit or make the step use less"
+                if req.memory
+                else str(e)
+            ),
+            "traceback": "".join(user_traceback(e)),
+        }
+        reason, raised = "exception", e
     except SystemExit as e:
         error = {
             "type": "SystemExit",
