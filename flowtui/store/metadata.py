@@ -28,82 +28,10 @@ from flowtui.store.records import (
     RunRecord,
     TaskRecord,
 )
+from flowtui.store.schema import SCHEMA as _SCHEMA
 
 SCHEMA_VERSION = 1
 _SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS flows (
-    name TEXT PRIMARY KEY,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    flow TEXT NOT NULL REFERENCES flows(name),
-    status TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'run',
-    created REAL NOT NULL,
-    finished REAL,
-    file TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT '',
-    params TEXT NOT NULL DEFAULT '{}',
-    origin_run_id INTEGER,
-    resume_step TEXT,
-    user TEXT NOT NULL DEFAULT '',
-    host TEXT NOT NULL DEFAULT '',
-    pid INTEGER,
-    heartbeat REAL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_flow ON runs(flow, run_id);
-CREATE TABLE IF NOT EXISTS tags (
-    run_id INTEGER NOT NULL REFERENCES runs(run_id),
-    tag TEXT NOT NULL,
-    system INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, tag)
-);
-CREATE TABLE IF NOT EXISTS tasks (
-    task_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs(run_id),
-    step TEXT NOT NULL,
-    status TEXT NOT NULL,
-    foreach_index INTEGER,
-    foreach_stack TEXT NOT NULL DEFAULT '[]',
-    frames TEXT NOT NULL DEFAULT '[]',
-    parents TEXT NOT NULL DEFAULT '[]',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    exit_reason TEXT,
-    error TEXT,
-    origin_pathspec TEXT,
-    foreach_count INTEGER
-);
-CREATE INDEX IF NOT EXISTS tasks_by_run ON tasks(run_id, step);
-CREATE TABLE IF NOT EXISTS attempts (
-    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
-    attempt INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    started REAL NOT NULL,
-    finished REAL,
-    stdout TEXT NOT NULL,
-    stderr TEXT NOT NULL,
-    exit_reason TEXT,
-    error TEXT,
-    PRIMARY KEY (task_id, attempt)
-);
-CREATE TABLE IF NOT EXISTS artifacts (
-    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
-    name TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    repr TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (task_id, name)
-);
-"""
 
 
 def _loads(text: str | None) -> Any:
