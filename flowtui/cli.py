@@ -423,7 +423,10 @@ def logs_command(
             sys.stdout.write(f"── {task.pathspec}{index} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            sinks[stream].write(read_log(task, stream))
+            try:
+                sinks[stream].write(read_log(task, stream))
+            except FlowtuiError as e:
+                raise fail(str(e), e.exit_code) from None
             sinks[stream].flush()
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 
 BEHIND = 8 << 20  # bytes of a log the console may lag behind before it skips ahead
 KEEP = 1 << 20  # bytes of the end of a log shown after a skip
@@ -64,9 +65,29 @@ def echo_tail(tail: Tail, final: bool, emit: Callable[[Any], None]) -> None:
                 tail.partial = b""
             for raw in lines:
                 line = raw.decode("utf-8", errors="replace").rstrip("\r")
-                emit(Text.assemble((f"{tail.label} ", "dim cyan"), Text(line, style=tail.style)))
+                emit(Text.assemble((f"{tail.label} ", "dim cyan"), task_text(line, tail.style)))
             if len(data) < _CHUNK:
                 return
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
+
+
+def task_text(line: str, style: str) -> Text:
+    """A line of a task's output as inert text: colours (SGR) are kept, any other escape
+    sequence (a window title, a hyperlink, a cursor move) is dropped, and control characters
+    are shown escaped, so a task can never drive the user's terminal."""
+    if "\x1b" in line:
+        text = Text.from_ansi(line, style=style)
+        if text.plain == text.plain.translate(_CONTROLS):
+            text.spans = [  # hyperlinks (OSC 8) are a task driving the terminal too
+                Span(sp.start, sp.end, sp.style.update_link(None))
+                if isinstance(sp.style, Style) and sp.style.link
+                else sp
+                for sp in text.spans
+            ]
+            return text
+    return Text(line.translate(_CONTROLS), style=style)
 
 
 def _skip(f: Any, tail: Tail, to: int, emit: Callable[[Any], None]) -> None:

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from flowtui.engine.echo import ConsoleWriter, Tail, echo_tail
 from flowtui.engine.events import RunStatus, TaskError, encode_event
+from flowtui.engine.task import INHERITED_FDS
 from flowtui.graph.model import FlowGraph
 from flowtui.store import find_store_root
 
@@ -49,7 +50,7 @@ class Reporter:
 
 class EventReporter(Reporter):
     def __init__(self, out: IO[str] | None = None) -> None:
-        self.out = out or sys.stdout
+        self.out = out or _own_stdout()
         self._closed = False
 
     def _emit(self, event: str, **fields: Any) -> None:
@@ -112,6 +113,17 @@ class EventReporter(Reporter):
             duration=kw["duration"],
             failed=failed[0][0] if failed else None,
         )
+
+
+def _own_stdout() -> IO[str]:
+    """The events' own stream: the process's stdout moves to a new fd, and fd 1 becomes
+    stderr, so whatever the flow prints (at import, or in the runner) never enters the
+    stream. Task processes close the new fd."""
+    sys.stdout.flush()
+    events = os.dup(1)
+    os.dup2(2, 1)
+    INHERITED_FDS.add(events)
+    return os.fdopen(events, "w", encoding="utf-8", errors="replace", buffering=1)
 
 
 @dataclass

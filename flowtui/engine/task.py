@@ -32,6 +32,7 @@ ArtifactMap = dict[str, tuple[str, str, int, str]]
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
 RESULT_PIPE_LOST = 113  # exit code: the step closed (or replaced) the result pipe's fd
+INHERITED_FDS: set[int] = set()  # the runner's fds a forked task closes (the events stream)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_runner(req.runner_pid)
+    for fd in INHERITED_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     pipe = os.fstat(result_fd)
     try:
         _redirect_output(req)

@@ -31,6 +31,7 @@ from flowtui.store.blobs import (
     BlobRef,
     BlobStore,
     StoreFullError,
+    dead_temp_files,
     private_dirs,
 )
 from flowtui.store.metadata import MetadataDB
@@ -176,6 +177,8 @@ class Store:
         self._log_dirs: set[str] = set()
         if create:
             self.meta  # noqa: B018 - checked and created now, before any blob is written
+            for leftover in dead_temp_files(self.blobs.root):  # of writers killed earlier
+                leftover.unlink(missing_ok=True)
 
     def _check_database(self) -> None:
         """Refuse a store whose metadata.db is gone or empty while it holds blobs or logs."""

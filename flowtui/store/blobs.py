@@ -230,6 +230,36 @@ class BlobStore:
             return False
 
 
+def dead_temp_files(folder: Path, *, db_exists: bool = True) -> list[Path]:
+    """Temp files in `folder` whose writer died (on this host): blobs, or a database, cut
+    short by a kill. Files of writers on other hosts, or still alive, are never listed."""
+    from flowtui.store.liveness import pid_alive, runner_place
+
+    here = runner_place().split(" ")[0]
+    out = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            continue
+        parts = name[1 : -len(TEMP_SUFFIX)].split(".", 2)
+        if name.startswith(".metadata.db."):
+            if db_exists:  # a database being created: old once the database exists
+                out.append(folder / name)
+            continue
+        if len(parts) == 3:  # .RANDOM.PID.HOST.tmp
+            _, pid, host = parts
+        elif len(parts) == 2 and parts[0].isdigit():  # the old .PID.N.tmp
+            pid, host = parts[0], here
+        else:
+            continue
+        if host == here and pid.isdigit() and not pid_alive(int(pid)):
+            out.append(folder / name)
+    return out
+
+
 def _open_blob(path: Path) -> Any:
     """Open a blob for reading: a regular file, never through a symlink."""
     try:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowtui.store import Store
-from flowtui.store.blobs import TEMP_SUFFIX
-from flowtui.store.liveness import pid_alive, runner_alive, runner_place
+from flowtui.store.blobs import dead_temp_files
+from flowtui.store.liveness import runner_alive
 
 DAMAGE = "damage"
 LEFTOVER = "leftover"
@@ -229,33 +229,17 @@ def _dead_runs(db: sqlite3.Connection) -> list[Finding]:
 
 def _temp_files(store: Store) -> list[Finding]:
     """Temp files whose writer is dead: a blob (or the database) interrupted while written."""
-    here = runner_place().split(" ")[0]
-    out = []
-    for path in [*_entries(store.blobs.root), *_entries(store.root)]:
-        if not (path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)):
-            continue
-        parts = path.name[1 : -len(TEMP_SUFFIX)].split(".", 2)
-        if path.name.startswith(".metadata.db."):
-            pid, host = "", here  # a database being created: no pid, old once the db exists
-        elif len(parts) == 3:  # .RANDOM.PID.HOST.tmp
-            _, pid, host = parts
-        elif len(parts) == 2 and parts[0].isdigit():  # the old .PID.N.tmp
-            pid, host = parts[0], here
-        else:
-            continue
-        if host != here or (pid.isdigit() and pid_alive(int(pid))):
-            continue  # another machine's writer, or one still writing
-        if not pid and not (store.root / "metadata.db").exists():
-            continue
-        out.append(
-            Finding(
-                "temp-file",
-                LEFTOVER,
-                f"temp file {path} was left by a writer that died",
-                path=str(path),
-            )
+    db_exists = (store.root / "metadata.db").exists()
+    return [
+        Finding(
+            "temp-file",
+            LEFTOVER,
+            f"temp file {path} was left by a writer that died",
+            path=str(path),
         )
-    return out
+        for folder in (store.blobs.root, store.root)
+        for path in dead_temp_files(folder, db_exists=db_exists)
+    ]
 
 
 def _permissions(store: Store) -> list[Finding]:

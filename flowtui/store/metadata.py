@@ -116,7 +116,10 @@ class MetadataDB:
             raise
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return self._conn.execute(sql, tuple(args)).fetchall()
+        try:
+            return self._conn.execute(sql, tuple(args)).fetchall()
+        except OverflowError:  # an id past SQLite's 64-bit integers: no row has it
+            return []
 
     # -- writing: runs -----------------------------------------------------------------
     def create_run(
