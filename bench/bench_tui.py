@@ -323,7 +323,7 @@ def first_frame_in_tmux(
     tmux = Tmux(folder)
     rows = []
     try:
-        floor = f"{python} -c 'print(\"│ ▶ start │\"); import time; time.sleep(30)'"
+        floor = f"{python} -c 'print(\"│ ▷ start │\"); import time; time.sleep(30)'"
         samples = [tmux.time_until(floor, dag_on_screen) for _ in range(starts)]
         rows.append(
             median_row(f"tmux: bare interpreter prints a box{label}", samples, None, "the floor")

@@ -74,12 +74,12 @@ def open_command(
 ) -> None:
     """Open the TUI on FILE: a live DAG on every save, runs, resume, artifacts."""
 
-    from flowtui.graph import read_flow_file
-
-    read_flow_file(Path(file))  # a missing or unreadable file is one sentence, before the TUI
     from flowtui.tui.app import FlowtuiApp
 
-    FlowtuiApp(file, flow=flow, store=store).run()
+    tui = FlowtuiApp(file, flow=flow, store=store)  # reads the file, once
+    if tui.read_error:  # a missing or unreadable file is one sentence, before the TUI
+        raise fail(tui.read_error, 2)
+    tui.run()
 
 
 _PARAMS_HELP = "Flow parameters go after FILE as --NAME VALUE (e.g. --alpha 0.5)."
@@ -179,18 +179,22 @@ def resume_command(
 def _print_plan(config: object, json_out: bool) -> None:
     import json
 
+    from flowtui.client.runs import RunReader
     from flowtui.engine.prepare import RunConfig, checked_graph
-    from flowtui.engine.resume import ResumeSource
-    from flowtui.store import Store
+    from flowtui.errors import UsageError
+    from flowtui.run.plan import StepPlan
 
     assert isinstance(config, RunConfig)
+    reader = RunReader(config.store)
     try:
         _, graph = checked_graph(config.file, config.flow)
-        store = Store.open(config.store, create=False)
-        source = ResumeSource.open(store, graph.flow_name, config.origin_run_id, config.resume_step)
-        plan = source.bind(graph)
+        if reader.root is None:
+            raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
+        plan = reader.resume_plan(graph, config.origin_run_id, config.resume_step)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
+    finally:
+        reader.close()
     if json_out:
         print(json.dumps(plan.to_json()))
         return
@@ -204,16 +208,18 @@ def _print_plan(config: object, json_out: bool) -> None:
             ":",
         )
     )
-    counts = {step: (kept, total) for step, kept, total in plan.reused}
 
-    def partly(step: str) -> str:
-        kept, total = counts.get(step, (0, 0))
-        return f"{step} ({kept} of {total} tasks)" if total > 1 else step
+    def partly(step: StepPlan) -> str:
+        return f"{step.step} ({step.reused} of {step.total} tasks)" if step.total > 1 else step.step
 
     rows = [
-        ("reuse", plan.clone, "green"),
-        ("reuse some, re-run the rest", tuple(partly(s) for s in plan.partial), "yellow"),
-        ("run", plan.rerun, "cyan"),
+        ("reuse", [s.step for s in plan.steps if s.action == "clone"], "green"),
+        (
+            "reuse some, re-run the rest",
+            [partly(s) for s in plan.steps if s.action == "partial"],
+            "yellow",
+        ),
+        ("run", [s.step for s in plan.steps if s.action == "rerun"], "cyan"),
     ]
     for label, steps, style in rows:
         if steps:
@@ -373,7 +379,6 @@ def runs_command(
     limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many runs."),
 ) -> None:
     """List a flow's runs, newest first: id, status, start, duration, origin, tags."""
-    from flowtui.client.objects import is_listed
     from flowtui.client.tables import runs_table
 
     try:
@@ -381,7 +386,7 @@ def runs_command(
         name = _flow_name(file_or_flow, flow)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    runs = [r for r in meta.runs(name) if all_runs or is_listed(r)]
+    runs = [r for r in meta.runs(name) if all_runs or r.listed]
     if not runs:
         flows = ", ".join(meta.flows()) or "none"
         raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
@@ -438,7 +443,8 @@ def artifacts_command(
 ) -> None:
     """List a task's artifacts (name, type, size, short repr), or print one value."""
     from flowtui.client.lookup import resolve_task
-    from flowtui.client.tables import artifacts_table, value_view
+    from flowtui.client.render import render_value
+    from flowtui.client.tables import artifacts_table
 
     try:
         task = resolve_task(_reader_store(store), pathspec)
@@ -460,7 +466,7 @@ def artifacts_command(
             f"{type(e).__name__}: {e}; its stored repr is {art.repr}"
         ) from None
     hint = f'Task("{task.pathspec}").data.{art.id}'
-    out.print(value_view(value, size=art.size, hint=hint))
+    out.print(render_value(value, hint=hint))
 
 
 @app.command("spin")

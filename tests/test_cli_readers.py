@@ -253,7 +253,7 @@ def test_artifacts_prints_one_value_and_truncates_big_ones(cli):
     big = cli("artifacts", "1/start", "big")
     assert big.exit_code == 0
     assert "... +4800" in big.stdout
-    assert "truncated: first 200 of 5000 items" in big.stdout
+    assert "5,000 items; showing the first 200" in big.stdout
     assert 'Task("ReadFlow/1/start/1").data.big' in big.stdout.replace("\n", "")
 
 

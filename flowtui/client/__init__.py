@@ -8,6 +8,7 @@ Works from a notebook, from the CLI readers, and inside a running step (where it
 running flow's store).
 """
 
+from flowtui.client.base import DataArtifact, Metaflow, MetaflowData, TaskException
 from flowtui.client.errors import (
     ArtifactNotFound,
     FlowNotFound,
@@ -27,14 +28,10 @@ from flowtui.client.namespace import (
     namespace,
 )
 from flowtui.client.objects import (
-    DataArtifact,
     Flow,
-    Metaflow,
-    MetaflowData,
     Run,
     Step,
     Task,
-    TaskException,
 )
 
 __all__ = [

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.pretty import Pretty
 from rich.table import Table
 from rich.text import Text
 
@@ -25,8 +22,6 @@ STATUS_STYLES = {
     "cancelled": "yellow",
     "crashed": "bold magenta",
 }
-VALUE_MAX_ITEMS = 200  # items shown per container when printing a value
-VALUE_MAX_STRING = 5000  # characters shown per string
 
 
 def started_at(ts: float, now: float) -> str:
@@ -92,30 +87,3 @@ def artifacts_table(task: Task, width: int = 100) -> Table:
         value.truncate(value_width, overflow="ellipsis")
         table.add_row(name, type_, size, value)
     return table
-
-
-def value_view(value: Any, *, size: int, hint: str) -> RenderableType:
-    """The value pretty-printed, limited for big values, with a note saying what was cut."""
-    pretty = Pretty(
-        value,
-        max_length=VALUE_MAX_ITEMS,
-        max_string=VALUE_MAX_STRING,
-        max_depth=8,
-        expand_all=False,
-        overflow="fold",
-    )
-    cut = []
-    try:
-        if len(value) > VALUE_MAX_ITEMS and not isinstance(value, (str, bytes)):
-            cut.append(f"first {VALUE_MAX_ITEMS} of {len(value)} items")
-        elif isinstance(value, (str, bytes)) and len(value) > VALUE_MAX_STRING:
-            cut.append(f"first {VALUE_MAX_STRING} of {len(value)} characters")
-    except Exception:  # len() of a user type may raise anything
-        pass
-    if not cut:
-        return pretty
-    note = Text(
-        f"(truncated: {', '.join(cut)}; {human_size(size)} stored; the full value: {hint})",
-        style="dim italic",
-    )
-    return Group(pretty, note)

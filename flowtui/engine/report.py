@@ -21,25 +21,35 @@ from rich.live import Live
 from rich.text import Text
 
 from flowtui.engine.echo import ConsoleWriter, Tail, echo_tail
-from flowtui.engine.events import RunStatus, TaskError, encode_event
 from flowtui.engine.task import INHERITED_FDS
 from flowtui.graph.model import FlowGraph
+from flowtui.run.events import (
+    Event,
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepExpanded,
+    TaskCloned,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+    encode_event,
+)
+from flowtui.run.labels import RUN_GLYPHS
+from flowtui.run.status import RunStatus, TaskError
 from flowtui.store import find_store_root
+from flowtui.units import human_duration
 
 
 class Reporter:
-    """Receives every state change of a run. The base class ignores them all."""
+    """Receives every event of a run. The base class ignores them all."""
 
     reader_gone = False  # set when whoever follows the run has gone away (cancel it)
 
-    def run_started(self, **kw: Any) -> None: ...
-    def notice(self, message: str) -> None: ...
-    def task_started(self, **kw: Any) -> None: ...
-    def task_cloned(self, **kw: Any) -> None: ...
-    def task_finished(self, **kw: Any) -> None: ...
-    def task_failed(self, **kw: Any) -> None: ...
-    def step_expanded(self, **kw: Any) -> None: ...
-    def run_finished(self, **kw: Any) -> None: ...
+    def prepare(self, graph: FlowGraph | None, file: str | None) -> None:
+        """Called once before the run starts, with what a console needs to draw it."""
+
+    def report(self, event: Event) -> None: ...
 
     def tick(self) -> None:
         """Called by the runner's loop about ten times a second."""
@@ -49,15 +59,17 @@ class Reporter:
 
 
 class EventReporter(Reporter):
+    """Writes the event stream of docs/events.md."""
+
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or _own_stdout()
         self._closed = False
 
-    def _emit(self, event: str, **fields: Any) -> None:
+    def report(self, event: Event) -> None:
         if self._closed:
             return
         try:
-            self.out.write(encode_event(event, **fields) + "\n")
+            self.out.write(encode_event(event) + "\n")
             self.out.flush()
         except BrokenPipeError:
             # Whoever followed the run has gone: stop writing to the closed pipe; the runner
@@ -67,52 +79,6 @@ class EventReporter(Reporter):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.out.fileno())
             os.close(devnull)
-
-    def run_started(self, **kw: Any) -> None:
-        flow, run_id = kw["flow"], kw["run_id"]
-        self._emit(
-            "run_started",
-            flow=flow,
-            run_id=run_id,
-            pathspec=f"{flow}/{run_id}",
-            store=kw["store"],
-            origin_run_id=kw.get("origin_run_id"),
-            params=kw.get("params", {}),
-        )
-
-    def notice(self, message: str) -> None:
-        self._emit("notice", message=message)
-
-    def task_started(self, **kw: Any) -> None:
-        self._emit("task_started", **kw)
-
-    def task_cloned(self, **kw: Any) -> None:
-        self._emit("task_cloned", **kw)
-
-    def task_finished(self, **kw: Any) -> None:
-        self._emit("task_finished", **kw)
-
-    def task_failed(self, **kw: Any) -> None:
-        error: TaskError = kw.pop("error")
-        self._emit(
-            "task_failed",
-            **kw,
-            error={"type": error.type, "message": error.message, "traceback": error.traceback},
-        )
-
-    def step_expanded(self, **kw: Any) -> None:
-        self._emit("step_expanded", **kw)
-
-    def run_finished(self, **kw: Any) -> None:
-        failed = kw.get("failed") or []
-        self._emit(
-            "run_finished",
-            pathspec=f"{kw['flow']}/{kw['run_id']}",
-            run_id=kw["run_id"],
-            status=kw["status"].value,
-            duration=kw["duration"],
-            failed=failed[0][0] if failed else None,
-        )
 
 
 def _own_stdout() -> IO[str]:
@@ -149,6 +115,8 @@ class ConsoleReporter(Reporter):
     _flow: str = ""
     _run_id: str = ""
     _file: str = "FILE"
+    _index: dict[str, int | None] = field(default_factory=dict)  # pathspec -> foreach index
+    failures: list[tuple[str, TaskError]] = field(default_factory=list)
     _writer: ConsoleWriter | None = None
     _store_option: str = ""
 
@@ -158,23 +126,44 @@ class ConsoleReporter(Reporter):
         else:
             self.console.print(renderable, soft_wrap=True)
 
-    def run_started(self, **kw: Any) -> None:
-        self._writer = ConsoleWriter(self.console)
-        self._flow, self._run_id = kw["flow"], kw["run_id"]
-        if Path(kw["store"]) != find_store_root():  # the hints must name the same store
-            self._store_option = f" --store {shlex.quote(str(kw['store']))}"
-        self._file = kw.get("file") or "FILE"
-        self._started = time.time()
-        graph: FlowGraph | None = kw.get("graph")
+    def prepare(self, graph: FlowGraph | None, file: str | None) -> None:
         if graph is not None:
             self._steps = {s.name: _StepCount() for s in graph}
-        origin = kw.get("origin_run_id")
-        what = f"Resuming run {origin} as" if origin else "Running"
+        self._file = file or "FILE"
+
+    def report(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self.run_started(event)
+        elif isinstance(event, Notice):
+            self._print(Text.assemble(("notice: ", "yellow"), event.message))
+        elif isinstance(event, TaskStarted):
+            self.task_started(event)
+        elif isinstance(event, TaskCloned):
+            self.task_cloned(event)
+        elif isinstance(event, TaskFinished):
+            self._drain(event.pathspec, final=True)
+            count = self._steps.setdefault(event.step, _StepCount())
+            count.running -= 1
+            count.done += 1
+        elif isinstance(event, TaskFailed):
+            self.task_failed(event)
+        elif isinstance(event, StepExpanded):
+            self._steps.setdefault(event.step, _StepCount()).expected = event.count
+        elif isinstance(event, RunFinished):
+            self.run_finished(event)
+
+    def run_started(self, event: RunStarted) -> None:
+        self._writer = ConsoleWriter(self.console)
+        self._flow, self._run_id = event.flow, event.run_id
+        if Path(event.store) != find_store_root():  # the hints must name the same store
+            self._store_option = f" --store {shlex.quote(str(event.store))}"
+        self._started = time.time()
+        what = f"Resuming run {event.origin_run_id} as" if event.origin_run_id else "Running"
         self._print(
             Text.assemble(
                 (f"{what} ", "bold"),
-                (f"{self._flow}/{self._run_id}", "bold cyan"),
-                (f"  (store {kw['store']})", "dim"),
+                (event.pathspec, "bold cyan"),
+                (f"  (store {event.store})", "dim"),
             )
         )
         if self.console.is_terminal:
@@ -183,60 +172,51 @@ class ConsoleReporter(Reporter):
             )
             self._live.start()
 
-    def notice(self, message: str) -> None:
-        self._print(Text.assemble(("notice: ", "yellow"), message))
-
-    def _label(self, kw: dict[str, Any]) -> str:
-        index = kw.get("index")
+    def _label(self, event: TaskStarted | TaskCloned | TaskFailed) -> str:
+        index = self._index.get(event.pathspec)
         suffix = f"[{index}]" if index is not None else ""
-        return f"{kw['step']}{suffix}/{kw['task_id']}"
+        return f"{event.step}{suffix}/{event.task_id}"
 
-    def task_started(self, **kw: Any) -> None:
-        self._steps.setdefault(kw["step"], _StepCount()).running += 1
-        label = self._label(kw)
-        if kw.get("attempt"):
-            self._print(Text(f"{label}: retrying (attempt {kw['attempt'] + 1})", style="yellow"))
+    def task_started(self, event: TaskStarted) -> None:
+        self._index[event.pathspec] = event.index
+        self._steps.setdefault(event.step, _StepCount()).running += 1
+        label = self._label(event)
+        if event.attempt:
+            self._print(Text(f"{label}: retrying (attempt {event.attempt + 1})", style="yellow"))
         if not self.quiet:
-            self._tails[kw["pathspec"]] = [
-                Tail(label, kw["stdout"], "", kw["pathspec"]),
-                Tail(label, kw["stderr"], "red", kw["pathspec"]),
+            self._tails[event.pathspec] = [
+                Tail(label, event.stdout, "", event.pathspec),
+                Tail(label, event.stderr, "red", event.pathspec),
             ]
 
-    def task_cloned(self, **kw: Any) -> None:
-        count = self._steps.setdefault(kw["step"], _StepCount())
+    def task_cloned(self, event: TaskCloned) -> None:
+        self._index[event.pathspec] = event.index
+        count = self._steps.setdefault(event.step, _StepCount())
         count.cloned += 1
         count.done += 1
-        if not self.console.is_terminal or kw.get("index") is None:
+        if not self.console.is_terminal or event.index is None:
             self._print(
-                Text(f"{self._label(kw)}: reused from {kw['origin_pathspec']}", style="dim")
+                Text(f"{self._label(event)}: reused from {event.origin_pathspec}", style="dim")
             )
 
-    def task_finished(self, **kw: Any) -> None:
-        self._drain(kw["pathspec"], final=True)
-        count = self._steps.setdefault(kw["step"], _StepCount())
+    def task_failed(self, event: TaskFailed) -> None:
+        self._drain(event.pathspec, final=True)
+        count = self._steps.setdefault(event.step, _StepCount())
         count.running -= 1
-        count.done += 1
-
-    def task_failed(self, **kw: Any) -> None:
-        self._drain(kw["pathspec"], final=True)
-        count = self._steps.setdefault(kw["step"], _StepCount())
-        count.running -= 1
-        error: TaskError = kw["error"]
-        label = self._label(kw)
-        if kw.get("will_retry"):
+        error = event.error
+        label = self._label(event)
+        if event.will_retry:
             self._print(
                 Text(
-                    f"{label}: attempt {kw['attempt'] + 1} failed: {error.summary()}",
+                    f"{label}: attempt {event.attempt + 1} failed: {error.summary()}",
                     style="yellow",
                 )
             )
             return
-        if kw.get("reason") != "cancel":
+        if not error.cancelled:
             count.failed += 1
+            self.failures.append((event.pathspec, error))
             self._print(Text(f"{label}: failed: {error.summary()}", style="bold red"))
-
-    def step_expanded(self, **kw: Any) -> None:
-        self._steps.setdefault(kw["step"], _StepCount()).expected = kw["count"]
 
     def tick(self) -> None:
         for pathspec in list(self._tails):
@@ -277,52 +257,53 @@ class ConsoleReporter(Reporter):
         line = Text(" → ").join(parts) if parts else Text("")
         return Group(Text.assemble(("⏵ ", "cyan"), line, (f"  {elapsed:5.1f}s", "dim")))
 
-    def run_finished(self, **kw: Any) -> None:
+    def run_finished(self, event: RunFinished) -> None:
         for pathspec in list(self._tails):
             self._drain(pathspec, final=True)
         if self._live is not None:
             self._live.stop()
             self._live = None
-        status: RunStatus = kw["status"]
-        duration = kw["duration"]
+        status, duration, pathspec = event.status, event.duration, event.pathspec
         done = sum(c.done for c in self._steps.values())
         failed = sum(c.failed for c in self._steps.values())
         cloned = sum(c.cloned for c in self._steps.values())
         ran = f"{done} tasks done" + (f", {failed} failed" if failed else "")
         ran += f", {cloned} reused" if cloned else ""
-        pathspec = f"{kw['flow']}/{kw['run_id']}"
+        glyph = RUN_GLYPHS[status]
         if status is RunStatus.SUCCEEDED:
             self._print(
                 Text.assemble(
-                    ("✔ ", "bold green"),
+                    (f"{glyph} ", "bold green"),
                     (pathspec, "bold"),
-                    f" succeeded in {duration:.2f}s ({ran}).",
+                    f" succeeded in {human_duration(duration)} ({ran}).",
                 )
             )
             return
         if status is RunStatus.CANCELLED:
             self._print(
                 Text.assemble(
-                    ("■ ", "bold yellow"),
+                    (f"{glyph} ", "bold yellow"),
                     (pathspec, "bold"),
-                    f" was cancelled after {duration:.2f}s. Resume it with "
+                    f" was cancelled after {human_duration(duration)}. Resume it with "
                     f"flowtui resume {self._file}{self._store_option} "
-                    f"--origin-run-id {kw['run_id']}.",
+                    f"--origin-run-id {event.run_id}.",
                 )
             )
             return
         self._print(
             Text.assemble(
-                ("✖ ", "bold red"), (pathspec, "bold"), f" failed after {duration:.2f}s ({ran})."
+                (f"{glyph} ", "bold red"),
+                (pathspec, "bold"),
+                f" failed after {human_duration(duration)} ({ran}).",
             )
         )
-        for failed_pathspec, error in kw.get("failed") or []:
+        for failed_pathspec, error in self.failures:
             self._print(
                 Text.assemble(("  ", ""), (failed_pathspec, "bold"), ": ", (error.summary(), "red"))
             )
             if error.traceback and self.quiet:  # otherwise it was just shown from the log
                 self._print(Text(_indent(error.traceback.rstrip()), style="dim"))
-        step = (kw.get("failed") or [("///?",)])[0][0].split("/")[2]
+        step = (event.failed or "///?").split("/")[2]
         self._print(
             Text(
                 f"Fix the code, then: flowtui resume {self._file}{self._store_option}  (re-runs "

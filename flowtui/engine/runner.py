@@ -18,7 +18,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowtui.engine.events import RunStatus, TaskError
 from flowtui.engine.executor import LocalExecutor, TaskProcess
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
@@ -26,7 +25,6 @@ from flowtui.engine.resume import ResumeSource
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
     RESULT_PIPE_LOST,
-    ArtifactMap,
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
@@ -38,7 +36,19 @@ from flowtui.errors import UsageError
 from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
-from flowtui.store import ArtifactPickleError, ArtifactRecord, Store, StoreFullError
+from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_map, artifact_records
+from flowtui.run.events import (
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepExpanded,
+    TaskCloned,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+)
+from flowtui.run.status import CANCEL, EXIT, NOT_RETRIED, SIGNAL, TIMEOUT, RunStatus, TaskError
+from flowtui.store import ArtifactPickleError, Store, StoreFullError
 from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
@@ -65,7 +75,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return {RunStatus.SUCCEEDED: 0, RunStatus.CANCELLED: 130}.get(self.status, 1)
+        return self.status.exit_code
 
 
 @dataclass
@@ -124,27 +134,21 @@ class Runner:
         )
         self.resume = resume
         started = time.time()
-        self.reporter.run_started(
-            flow=self.flow_name,
-            run_id=self.run_id,
-            store=str(self.store.root),
-            origin_run_id=resume.origin.run_id if resume else None,
-            params={k: v["repr"] for k, v in params.items()},
-            graph=self.graph,
-            file=str(self.config.file),
+        self.reporter.prepare(self.graph, str(self.config.file))
+        self.reporter.report(
+            RunStarted(
+                flow=self.flow_name,
+                run_id=self.run_id,
+                store=str(self.store.root),
+                origin_run_id=resume.origin.run_id if resume else None,
+                params={k: v["repr"] for k, v in params.items()},
+                file=str(self.file),
+            )
         )
-        for message in self._notices():
-            self.reporter.notice(message)
+        self._report_notices()
         self.scheduler = Scheduler(self.graph)
         status = self._drive([self.scheduler.start()])
-        duration = time.time() - started
-        self.reporter.run_finished(
-            flow=self.flow_name,
-            run_id=self.run_id,
-            status=status,
-            duration=duration,
-            failed=self.failed,
-        )
+        duration = self._report_finished(status, started)
         return RunResult(
             self.flow_name,
             self.run_id,
@@ -155,6 +159,17 @@ class Runner:
             self.tasks_cloned,
         )
 
+    def _report_notices(self) -> None:
+        for message in self._notices():
+            self.reporter.report(Notice(message))
+
+    def _report_finished(self, status: RunStatus, started: float) -> float:
+        """Tell the reporter how the run ended; returns how long it took (s)."""
+        duration = time.time() - started
+        failed = self.failed[0][0] if self.failed else None
+        self.reporter.report(RunFinished(self.flow_name, self.run_id, status, duration, failed))
+        return duration
+
     def _adopt(self, flow: PreparedFlow, params: dict[str, Any]) -> None:
         """Take on the prepared flow and the run's stored parameters."""
         self.graph = flow.graph
@@ -163,9 +178,7 @@ class Runner:
         self.cls = flow.cls
         self.params = params
         # What every task inherits from the run: its parameters, as stored artifacts.
-        self.param_artifacts: ArtifactMap = {
-            k: (v["hash"], v["type"], v["size"], v["repr"]) for k, v in params.items()
-        }
+        self.param_artifacts: ArtifactMap = {k: ArtifactRef.from_json(v) for k, v in params.items()}
         self.user = resolve_username()
         self.decorators = self._decorators()
 
@@ -212,7 +225,9 @@ class Runner:
         A second signal kills the running tasks at once."""
         if self.cancel_reason is None:
             self.cancel_reason = signal.Signals(signum).name
-            self.reporter.notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
+            self.reporter.report(
+                Notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
+            )
         else:
             for running in self.running.values():
                 running.proc.kill(signal.SIGKILL)
@@ -288,16 +303,16 @@ class Runner:
             frames=[f.to_json() for f in pending.frames],
             parents=list(pending.parents),
         )
-        self.outputs[task_id] = {
-            a.name: (a.hash, a.type, a.size, a.repr) for a in self.store.meta.artifacts(task_id)
-        }
+        self.outputs[task_id] = artifact_map(self.store.meta.artifacts(task_id))
         self.tasks_cloned += 1
-        self.reporter.task_cloned(
-            pathspec=self._pathspec(pending.step, task_id),
-            step=pending.step,
-            task_id=task_id,
-            origin_pathspec=origin.origin_pathspec or origin.pathspec,
-            index=pending.foreach_index,
+        self.reporter.report(
+            TaskCloned(
+                self._pathspec(pending.step, task_id),
+                pending.step,
+                task_id,
+                origin_pathspec=origin.origin_pathspec or origin.pathspec,
+                index=pending.foreach_index,
+            )
         )
         self._finished(pending, task_id, origin.foreach_count)
 
@@ -305,7 +320,7 @@ class Runner:
         if foreach_count is not None:
             node = self.graph[pending.step]
             if node.kind is StepKind.FOREACH:
-                self.reporter.step_expanded(step=node.next[0], count=foreach_count)
+                self.reporter.report(StepExpanded(node.next[0], foreach_count))
         ready = self.scheduler.finished(
             FinishedTask(task_id, pending.step, pending.frames, foreach_count)
         )
@@ -352,14 +367,16 @@ class Runner:
             pending, task_id, attempt, proc, request, now, deadline
         )
         self.tasks_run += attempt == 0
-        self.reporter.task_started(
-            pathspec=self._pathspec(pending.step, task_id),
-            step=pending.step,
-            task_id=task_id,
-            attempt=attempt,
-            index=pending.foreach_index,
-            stdout=str(stdout),
-            stderr=str(stderr),
+        self.reporter.report(
+            TaskStarted(
+                self._pathspec(pending.step, task_id),
+                pending.step,
+                task_id,
+                attempt,
+                pending.foreach_index,
+                str(stdout),
+                str(stderr),
+            )
         )
 
     def _request(
@@ -417,7 +434,7 @@ class Runner:
 
     def _foreach_hash(self, frame: Frame) -> str:
         var = self.graph[frame.step].foreach or ""
-        return self.outputs[frame.split_task][var][0]
+        return self.outputs[frame.split_task][var].hash
 
     def _read(self, fd: int) -> None:
         running = self.running[fd]
@@ -475,58 +492,48 @@ class Runner:
             meta.succeed_task(
                 task_id,
                 attempt,
-                _records(task_id, outcome.artifacts),
+                artifact_records(task_id, outcome.artifacts),
                 foreach_count=outcome.foreach_count,
             )
-            self.reporter.task_finished(
-                pathspec=pathspec,
-                step=pending.step,
-                task_id=task_id,
-                attempt=attempt,
-                duration=time.time() - running.started,
+            self.reporter.report(
+                TaskFinished(
+                    pathspec, pending.step, task_id, attempt, time.time() - running.started
+                )
             )
             self._finished(pending, task_id, outcome.foreach_count)
             return
-        error, reason = self._describe_failure(running, outcome, status)
+        error = self._describe_failure(running, outcome, status)
         retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))
         will_retry = (
-            attempt < retries and self.cancel_reason is None and reason not in ("pickle", "cancel")
+            attempt < retries and self.cancel_reason is None and error.reason not in NOT_RETRIED
         )
         artifacts = outcome.artifacts if outcome else {}
         meta.fail_attempt(
             task_id,
             attempt,
-            reason=reason,
-            error={"type": error.type, "message": error.message, "traceback": error.traceback},
+            reason=error.reason,
+            error=error.to_json(),
             final=not will_retry,
-            artifacts=_records(task_id, artifacts),
+            artifacts=artifact_records(task_id, artifacts),
         )
-        self.reporter.task_failed(
-            pathspec=pathspec,
-            step=pending.step,
-            task_id=task_id,
-            attempt=attempt,
-            will_retry=will_retry,
-            error=error,
-            reason=reason,
+        self.reporter.report(
+            TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error)
         )
         if will_retry:
             self.ready.appendleft((pending, task_id, attempt + 1))
-        elif reason != "cancel":
+        elif not error.cancelled:
             self.failed.append((pathspec, error))
 
     def _describe_failure(
         self, running: _Running, outcome: TaskOutcome | None, status: int
-    ) -> tuple[TaskError, str]:
-        if running.killed == "timeout":
+    ) -> TaskError:
+        if running.killed == TIMEOUT:
             message = timeout_message(running.pending.step, running.request.timeout or 0)
-            return TaskError("TimeoutError", message, reason="timeout"), "timeout"
-        if running.killed == "cancel":
-            return TaskError("Cancelled", "the run was cancelled", reason="cancel"), "cancel"
+            return TaskError("TimeoutError", message, reason=TIMEOUT)
+        if running.killed == CANCEL:
+            return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
         if outcome is not None and outcome.error is not None:
-            e = outcome.error
-            reason = outcome.reason or "exception"
-            return TaskError(e["type"], e["message"], e.get("traceback", ""), reason), reason
+            return outcome.error
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             try:
@@ -535,34 +542,34 @@ class Runner:
                 name = f"signal {sig}"
             why = _SIGNAL_CAUSES.get(sig, "killed from outside?")
             return TaskError(
-                "Killed", f"the task process was killed by {name} ({why})", reason="signal"
-            ), "signal"
+                "Killed", f"the task process was killed by {name} ({why})", reason=SIGNAL
+            )
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
         if code == RESULT_PIPE_LOST:
             return TaskError(
                 "ResultPipeClosed",
                 "the step closed the pipe flowtui reads its result from (a file descriptor it "
                 "did not open, e.g. with os.closerange); close only descriptors the step opened",
-                reason="exit",
-            ), "exit"
+                reason=EXIT,
+            )
         return TaskError(
             "ProcessExit",
             f"the task process exited with code {code} before the step finished "
             "(os._exit or a crash in native code?)",
-            reason="exit",
-        ), "exit"
+            reason=EXIT,
+        )
 
     def _check_deadlines(self) -> None:
         now = time.time()
         for running in self.running.values():
             if running.deadline and now > running.deadline and running.killed is None:
-                running.killed = "timeout"
+                running.killed = TIMEOUT
                 running.proc.kill(signal.SIGKILL)
 
     def _terminate_all(self) -> None:
         """Stop every running task: SIGTERM, then SIGKILL after a grace period; record them."""
         for running in self.running.values():
-            running.killed = running.killed or "cancel"
+            running.killed = running.killed or CANCEL
             running.proc.kill(signal.SIGTERM)
         deadline = time.time() + CANCEL_GRACE
         while self.running:
@@ -581,12 +588,6 @@ class Runner:
 
     def _pathspec(self, step: str, task_id: str) -> str:
         return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"
-
-
-def _records(task_id: str, artifacts: ArtifactMap) -> list[ArtifactRecord]:
-    return [
-        ArtifactRecord(task_id, name, h, t, size, r) for name, (h, t, size, r) in artifacts.items()
-    ]
 
 
 def execute(config: RunConfig, reporter: Reporter) -> RunResult:

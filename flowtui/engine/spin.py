@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowtui.engine.events import RunStatus
 from flowtui.engine.prepare import RunConfig, checked_graph, prepare
 from flowtui.engine.report import ConsoleReporter, Reporter
 from flowtui.engine.runner import Runner
 from flowtui.engine.scheduler import Frame, PendingTask
 from flowtui.errors import UsageError
 from flowtui.graph.model import FlowGraph
+from flowtui.run.artifacts import artifact_map
+from flowtui.run.events import Event, RunFinished, RunStarted
+from flowtui.run.labels import RUN_GLYPHS
+from flowtui.run.status import OK_STORED, RunStatus
 from flowtui.store import Store, TaskRecord
-
-# A spin run with this tag is listed among the flow's runs (flowtui.client.objects has the same).
-SPIN_PERSISTED_TAG = "spin:persisted"
-_OK = ("succeeded", "cloned")
+from flowtui.store.records import SPIN_PERSISTED_TAG
+from flowtui.units import human_duration
 
 
 @dataclass
@@ -111,7 +112,7 @@ def find_source_task(
 def _parents_ok(store: Store, task: TaskRecord) -> bool:
     for parent in task.parents:
         record = store.meta.task(parent)
-        if record is None or record.status not in _OK:
+        if record is None or record.status not in OK_STORED:
             return False
     return True
 
@@ -173,27 +174,21 @@ class SpinRunner(Runner):
             resume_step=self.spin.step,
         )
         started = time.time()
-        self.reporter.run_started(
-            flow=self.flow_name,
-            run_id=self.run_id,
-            store=str(self.store.root),
-            origin_run_id=None,
-            params={k: v["repr"] for k, v in self.params.items()},
-            graph=None,
-            spin_of=source.pathspec,
+        self.reporter.prepare(None, str(self.spin.file))
+        self.reporter.report(
+            RunStarted(
+                flow=self.flow_name,
+                run_id=self.run_id,
+                store=str(self.store.root),
+                params={k: v["repr"] for k, v in self.params.items()},
+                file=str(self.file),
+                spin_of=source.pathspec,
+            )
         )
-        for message in self._notices():
-            self.reporter.notice(message)
+        self._report_notices()
         status = self._drive([pending])
         task_ids = [t.task_id for t in meta.tasks(self.run_id)]
-        duration = time.time() - started
-        self.reporter.run_finished(
-            flow=self.flow_name,
-            run_id=self.run_id,
-            status=status,
-            duration=duration,
-            failed=self.failed,
-        )
+        duration = self._report_finished(status, started)
         return SpinResult(
             self.flow_name,
             self.run_id,
@@ -212,7 +207,7 @@ class SpinRunner(Runner):
             record = meta.task(parent)
             assert record is not None
             parent_steps.append(record.step)
-            self.outputs[parent] = _artifact_map(self.store, parent)
+            self.outputs[parent] = artifact_map(meta.artifacts(parent))
         node = self.graph[self.spin.step]
         for parent_step in parent_steps:
             if parent_step not in self.graph or node.name not in self.graph[parent_step].next:
@@ -225,7 +220,7 @@ class SpinRunner(Runner):
             if not frame.foreach:
                 continue
             outputs = self.outputs.setdefault(
-                frame.split_task, _artifact_map(self.store, frame.split_task)
+                frame.split_task, artifact_map(meta.artifacts(frame.split_task))
             )
             var = self.graph[frame.step].foreach if frame.step in self.graph else None
             if not var or var not in outputs:
@@ -239,56 +234,55 @@ class SpinRunner(Runner):
         self.spun_task = task_id  # a spin runs one task: nothing follows it
 
 
-def _artifact_map(store: Store, task_id: str) -> dict[str, tuple[str, str, int, str]]:
-    return {a.name: (a.hash, a.type, a.size, a.repr) for a in store.meta.artifacts(task_id)}
-
-
 @dataclass
 class SpinConsoleReporter(ConsoleReporter):
     """The console reporter, with a spin's own first and last lines."""
 
     spin_of: str = ""
 
-    def run_started(self, **kw: Any) -> None:
-        self._flow, self._run_id = kw["flow"], kw["run_id"]
-        self._started = time.time()
-        self.spin_of = kw.get("spin_of", "")
-        self._print(
-            _text(
-                ("Spinning ", "bold"),
-                (self.spin_of, "bold cyan"),
-                (f" as {self._flow}/{self._run_id}", "bold"),
-                (f"  (store {kw['store']})", "dim"),
+    def report(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._flow, self._run_id = event.flow, event.run_id
+            self._started = time.time()
+            self.spin_of = event.spin_of or ""
+            self._print(
+                _text(
+                    ("Spinning ", "bold"),
+                    (self.spin_of, "bold cyan"),
+                    (f" as {event.pathspec}", "bold"),
+                    (f"  (store {event.store})", "dim"),
+                )
             )
-        )
+        elif isinstance(event, RunFinished):
+            self.spin_finished(event)
+        else:
+            super().report(event)
 
-    def run_finished(self, **kw: Any) -> None:
+    def spin_finished(self, event: RunFinished) -> None:
         for pathspec in list(self._tails):
             self._drain(pathspec, final=True)
-        status: RunStatus = kw["status"]
-        pathspec = f"{kw['flow']}/{kw['run_id']}"
+        status, pathspec = event.status, event.pathspec
+        glyph = RUN_GLYPHS[status]
         if status is RunStatus.SUCCEEDED:
             self._print(
-                _text(("✔ ", "bold green"), (pathspec, "bold"), f" done in {kw['duration']:.2f}s.")
+                _text(
+                    (f"{glyph} ", "bold green"),
+                    (pathspec, "bold"),
+                    f" done in {human_duration(event.duration)}.",
+                )
             )
             return
         word = "was cancelled" if status is RunStatus.CANCELLED else "failed"
-        self._print(_text(("✖ ", "bold red"), (pathspec, "bold"), f" {word}."))
-        for failed_pathspec, error in kw.get("failed") or []:
+        self._print(_text((f"{glyph} ", "bold red"), (pathspec, "bold"), f" {word}."))
+        for failed_pathspec, error in self.failures:
             self._print(
                 _text(("  ", ""), (failed_pathspec, "bold"), ": ", (error.summary(), "red"))
             )
             if error.traceback:
-                self._print(
-                    _text(
-                        (
-                            "\n".join(
-                                "    " + line for line in error.traceback.rstrip().splitlines()
-                            ),
-                            "dim",
-                        )
-                    )
+                indented = "\n".join(
+                    "    " + line for line in error.traceback.rstrip().splitlines()
                 )
+                self._print(_text((indented, "dim")))
         self._print(_text(("Fix the code and spin again.", "cyan")))
 
 

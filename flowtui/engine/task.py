@@ -25,10 +25,9 @@ from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
+from flowtui.run.artifacts import ArtifactMap, ArtifactRef
+from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
-
-# name -> (hash, type, size, repr)
-ArtifactMap = dict[str, tuple[str, str, int, str]]
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
 RESULT_PIPE_LOST = 113  # exit code: the step closed (or replaced) the result pipe's fd
@@ -75,26 +74,38 @@ class TaskRequest:
 
 @dataclass
 class TaskOutcome:
+    """What a task process sends its runner, as one JSON line on its result pipe."""
+
     ok: bool
-    artifacts: dict[str, tuple[str, str, int, str]] = field(default_factory=dict)
+    artifacts: ArtifactMap = field(default_factory=dict)
     foreach_count: int | None = None
-    error: dict[str, str] | None = None
-    reason: str | None = None  # exception, pickle, exit
+    error: TaskError | None = None
 
     def to_json(self) -> str:
-        return json.dumps(vars(self))
+        return json.dumps(
+            {
+                "ok": self.ok,
+                "artifacts": {name: ref.to_json() for name, ref in self.artifacts.items()},
+                "foreach_count": self.foreach_count,
+                "error": self.error.to_json() if self.error else None,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> TaskOutcome:
         data = json.loads(text)
-        data["artifacts"] = {k: tuple(v) for k, v in data["artifacts"].items()}
-        return cls(**data)
+        return cls(
+            ok=bool(data["ok"]),
+            artifacts={k: ArtifactRef.from_json(v) for k, v in data["artifacts"].items()},
+            foreach_count=data.get("foreach_count"),
+            error=TaskError.from_json(data.get("error")),
+        )
 
 
 class StepFailure(Exception):
     """A failure of the step's contract (not an exception from user code)."""
 
-    def __init__(self, message: str, reason: str = "exception") -> None:
+    def __init__(self, message: str, reason: str = EXCEPTION) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -128,10 +139,10 @@ class _StoreSource:
 
     def hash_of(self, name: str) -> str | None:
         entry = self._artifacts.get(name)
-        return entry[0] if entry else None
+        return entry.hash if entry else None
 
     def load(self, name: str) -> Any:
-        value = self._blobs.get_value(self._artifacts[name][0], f"artifact '{name}'")
+        value = self._blobs.get_value(self._artifacts[name].hash, f"artifact '{name}'")
         self.loaded[name] = value
         return value
 
@@ -152,16 +163,10 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
         _redirect_output(req)
         outcome = _run(req)
         if not outcome.ok and outcome.error:
-            sys.stderr.write(outcome.error.get("traceback") or "")
+            sys.stderr.write(outcome.error.traceback)
     except BaseException as e:  # flowtui's own failure: still report it, never hang
         outcome = TaskOutcome(
-            ok=False,
-            error={
-                "type": type(e).__name__,
-                "message": str(e),
-                "traceback": traceback.format_exc(),
-            },
-            reason="exception",
+            ok=False, error=TaskError(type(e).__name__, str(e), traceback.format_exc())
         )
         code = 1
     try:
@@ -305,12 +310,12 @@ def _run(req: TaskRequest) -> TaskOutcome:
         foreach_input = item
     flow._flowtui_bind(
         source,
-        {k: v[0] for k, v in req.inherited.items()},
+        {k: v.hash for k, v in req.inherited.items()},
         step=req.step,
         foreach_frames=tuple(stack),
         foreach_input=foreach_input,
     )
-    known: dict[str, tuple[str, int, str]] = {h: (t, s, r) for h, t, s, r in req.inherited.values()}
+    known: dict[str, ArtifactRef] = {ref.hash: ref for ref in req.inherited.values()}
     args: list[Any] = []
     if req.join_inputs:
         flows = []
@@ -318,19 +323,18 @@ def _run(req: TaskRequest) -> TaskOutcome:
             inp = cls.__new__(cls)
             inp._flowtui_bind(
                 _StoreSource(blobs, artifacts),
-                {k: v[0] for k, v in artifacts.items()},
+                {k: v.hash for k, v in artifacts.items()},
                 step=_step,
                 read_only=True,
             )
-            known.update({h: (t, s, r) for h, t, s, r in artifacts.values()})
+            known.update({ref.hash: ref for ref in artifacts.values()})
             flows.append(inp)
         args.append(Inputs(flows, [s for s, _, _ in req.join_inputs]))
 
     if req.step == "start":
         _store_class_constants(flow)
 
-    error: dict[str, str] | None = None
-    reason: str | None = None
+    error: TaskError | None = None
     raised: BaseException | None = None
     try:
         _arm_timeout(req)
@@ -341,46 +345,34 @@ def _run(req: TaskRequest) -> TaskOutcome:
             signal.setitimer(signal.ITIMER_REAL, 0)
         _check_transition(req, flow)
     except TimeoutException as e:  # the traceback shows the line that was running
-        error = {"type": "TimeoutError", "message": str(e), "traceback": "".join(user_traceback(e))}
-        reason, raised = "timeout", e
+        error = TaskError("TimeoutError", str(e), "".join(user_traceback(e)), TIMEOUT)
+        raised = e
     except StepFailure as e:
-        error = {"type": "StepError", "message": str(e), "traceback": ""}
-        reason, raised = e.reason, e
+        error, raised = TaskError("StepError", str(e), reason=e.reason), e
     except MemoryError as e:
-        error = {
-            "type": "OutOfMemory" if req.memory else "MemoryError",
-            "message": (
-                f"step '{req.step}' needed more memory than its @resources(memory={req.memory}) "
-                "(MB) allows; raise the limit or make the step use less"
-                if req.memory
-                else str(e)
-            ),
-            "traceback": "".join(user_traceback(e)),
-        }
-        reason, raised = "exception", e
+        message = (
+            f"step '{req.step}' needed more memory than its @resources(memory={req.memory}) "
+            "(MB) allows; raise the limit or make the step use less"
+            if req.memory
+            else str(e)
+        )
+        kind = "OutOfMemory" if req.memory else "MemoryError"
+        error, raised = TaskError(kind, message, "".join(user_traceback(e))), e
     except SystemExit as e:
-        error = {
-            "type": "SystemExit",
-            "message": f"step '{req.step}' called sys.exit({e.code!r}); raise an exception instead",
-            "traceback": "".join(user_traceback(e)),
-        }
-        reason = "exit"
+        message = f"step '{req.step}' called sys.exit({e.code!r}); raise an exception instead"
+        error = TaskError("SystemExit", message, "".join(user_traceback(e)), EXIT)
     except Exception as e:
-        error = {
-            "type": type(e).__name__,
-            "message": str(e),
-            "traceback": "".join(user_traceback(e)),
-        }
-        reason, raised = "exception", e
+        error = TaskError(type(e).__name__, str(e), "".join(user_traceback(e)))
+        raised = e
 
-    if error is not None and req.catch and reason != "exit":
+    if error is not None and req.catch and error.reason != EXIT:
         if req.catch_print:
-            sys.stderr.write(error["traceback"] or f"{error['type']}: {error['message']}\n")
+            sys.stderr.write(error.traceback or f"{error.summary()}\n")
             sys.stderr.write(f"@catch: step '{req.step}' failed; the flow continues.\n")
-        caught = CaughtException(raised, error["traceback"] or None)
+        caught = CaughtException(raised, error.traceback or None)
         if req.catch_var:
             setattr(flow, req.catch_var, caught)
-        error, reason = None, None
+        error = None
     elif error is None and req.catch_var and req.catch_var not in vars(flow):
         setattr(flow, req.catch_var, None)
 
@@ -388,8 +380,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
         artifacts = _persist(flow, source, req.inherited, known, blobs)
     except StepFailure as e:
         if error is None:
-            error = {"type": "ArtifactError", "message": str(e), "traceback": ""}
-            reason = "pickle"
+            error = TaskError("ArtifactError", str(e), reason=PICKLE)
         artifacts = dict(req.inherited)
 
     foreach_count = None
@@ -397,13 +388,9 @@ def _run(req: TaskRequest) -> TaskOutcome:
         try:
             foreach_count = _foreach_count(req, flow)
         except StepFailure as e:
-            error, reason = {"type": "ForeachError", "message": str(e), "traceback": ""}, e.reason
+            error = TaskError("ForeachError", str(e), reason=e.reason)
     return TaskOutcome(
-        ok=error is None,
-        artifacts=artifacts,
-        foreach_count=foreach_count,
-        error=error,
-        reason=reason,
+        ok=error is None, artifacts=artifacts, foreach_count=foreach_count, error=error
     )
 
 
@@ -533,15 +520,15 @@ def _persist(
     flow: FlowSpec,
     source: _StoreSource,
     inherited: ArtifactMap,
-    known: dict[str, tuple[str, int, str]],
+    known: dict[str, ArtifactRef],
     blobs: BlobStore,
 ) -> ArtifactMap:
     """Every public artifact of the task: inherited ones by reference, new values written."""
     out: ArtifactMap = {}
     for name, digest in flow._flowtui_inherited.items():
-        meta = known.get(digest)
-        if meta is not None:
-            out[name] = (digest, *meta)
+        ref = known.get(digest)
+        if ref is not None:
+            out[name] = ref
     failures = []
     for name, value in list(vars(flow).items()):
         if name.startswith("_"):
@@ -550,18 +537,18 @@ def _persist(
         if loaded is value and isinstance(value, _IMMUTABLE) and name in out:
             continue  # read but necessarily unchanged: keep the reference
         try:
-            ref = blobs.put_value(value)
+            stored = blobs.put_value(value)
         except ArtifactPickleError as e:
             failures.append(f"self.{name} ({e})")
             continue
         except StoreFullError as e:
-            raise StepFailure(f"self.{name} was not stored: {e}", reason="pickle") from None
-        out[name] = (ref.hash, type_name(value), ref.size, short_repr(value))
+            raise StepFailure(f"self.{name} was not stored: {e}", reason=PICKLE) from None
+        out[name] = ArtifactRef(stored.hash, type_name(value), stored.size, short_repr(value))
     if failures:
         raise StepFailure(
             "These artifacts cannot be stored: " + "; ".join(failures) + ". Store a picklable "
             "value instead, or keep it in a name starting with '_' (not persisted).",
-            reason="pickle",
+            reason=PICKLE,
         )
     return out
 

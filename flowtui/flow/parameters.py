@@ -7,9 +7,10 @@ are parsed by `Parameter.parse` from text, by the declared `type=` or the defaul
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from flowtui.run.params import EXPECTED, parse_value
 
 
 class JSONTypeClass:
@@ -105,24 +106,13 @@ class Parameter:
         """Turn command-line text into a value of this parameter's type."""
         kind = self.type_name
         try:
-            if kind == "int":
-                return int(text)
-            if kind == "float":
-                return float(text)
-            if kind == "bool":
-                lowered = text.lower()  # the words Metaflow's command line (click 7) accepts
-                if lowered in ("1", "true", "t", "yes", "y"):
-                    return True
-                if lowered in ("0", "false", "f", "no", "n"):
-                    return False
-                raise ValueError(text)
-            if kind == "json":
-                return json.loads(text)
+            value = parse_value(kind, text)
         except ValueError:
-            expected = {"int": "a whole number", "float": "a number", "bool": "true or false"}
             raise ParameterValueError(
-                f"Parameter '{self.name}' takes {expected.get(kind, 'valid JSON')}, not {text!r}."
+                f"Parameter '{self.name}' takes {EXPECTED.get(kind, 'a string')}, not {text!r}."
             ) from None
+        if kind != "str":
+            return value
         return self.split(text)
 
     def split(self, value: Any) -> Any:

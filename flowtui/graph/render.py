@@ -154,7 +154,7 @@ def render_rows(graph: FlowGraph, status: Mapping[str, str] | None = None) -> li
     step (a cycle, only in a broken flow) is written after the name as ``↑ target``.
     """
     status = status or {}
-    order = _row_order(graph)
+    order = row_order(graph)
     steps: dict[str, StepNode] = {}
     for s in graph.steps:
         steps.setdefault(s.name, s)
@@ -199,8 +199,9 @@ def render_rows(graph: FlowGraph, status: Mapping[str, str] | None = None) -> li
     return [("".join(cells).ljust(width) + " " + text).rstrip() for cells, text in rows]
 
 
-def _row_order(graph: FlowGraph) -> list[str]:
-    """Steps by layer (a topological order), ties in the graph's own order."""
+def row_order(graph: FlowGraph) -> list[str]:
+    """Steps by layer (a topological order), ties in the graph's own order: the order of
+    `render_rows`'s lines, one per step."""
     layer = layer_numbers(graph)
     index: dict[str, int] = {}
     for s in graph.steps:

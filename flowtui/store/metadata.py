@@ -28,9 +28,8 @@ from flowtui.store.records import (
     RunRecord,
     TaskRecord,
 )
-from flowtui.store.schema import SCHEMA as _SCHEMA
+from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
 _SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
 
 
@@ -58,7 +57,7 @@ class MetadataDB:
                         f"No flowtui store at {path.parent} (its metadata.db has no runs "
                         "table); run a flow first or pass --store PATH."
                     )
-                self._conn.executescript(_SCHEMA)  # idempotent: safe when two processes race
+                self._conn.executescript(SCHEMA)  # idempotent: safe when two processes race
                 self._conn.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
@@ -470,20 +469,18 @@ class MetadataDB:
         rows = self._query(
             "SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt", (int(task_id),)
         )
-        return [
-            AttemptRecord(
-                task_id=str(r["task_id"]),
-                attempt=r["attempt"],
-                status=r["status"],
-                started=r["started"],
-                finished=r["finished"],
-                stdout=r["stdout"],
-                stderr=r["stderr"],
-                exit_reason=r["exit_reason"],
-                error=_loads(r["error"]),
-            )
-            for r in rows
-        ]
+        return [_attempt(r) for r in rows]
+
+    def last_attempts(self, run_id: str) -> dict[str, AttemptRecord]:
+        """Each task of run `run_id` that has started: its latest attempt (one query)."""
+        if not str(run_id).isdigit():
+            return {}
+        rows = self._query(
+            "SELECT attempts.* FROM attempts JOIN tasks USING (task_id) WHERE tasks.run_id = ? "
+            "ORDER BY attempts.task_id, attempts.attempt",
+            (int(run_id),),
+        )
+        return {str(r["task_id"]): _attempt(r) for r in rows}  # the last one of each wins
 
     def artifacts(self, task_id: str) -> list[ArtifactRecord]:
         rows = self._query(
@@ -555,4 +552,18 @@ def _task(flow: str, r: sqlite3.Row) -> TaskRecord:
         error=_loads(r["error"]),
         origin_pathspec=r["origin_pathspec"],
         foreach_count=r["foreach_count"],
+    )
+
+
+def _attempt(r: sqlite3.Row) -> AttemptRecord:
+    return AttemptRecord(
+        task_id=str(r["task_id"]),
+        attempt=r["attempt"],
+        status=r["status"],
+        started=r["started"],
+        finished=r["finished"],
+        stdout=r["stdout"],
+        stderr=r["stderr"],
+        exit_reason=r["exit_reason"],
+        error=_loads(r["error"]),
     )

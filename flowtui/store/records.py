@@ -15,6 +15,10 @@ class NewTask:
     parents: list[str]
 
 
+#: The tag of a `flowtui spin --persist` run: listed among the flow's runs like any run.
+SPIN_PERSISTED_TAG = "spin:persisted"
+
+
 @dataclass(frozen=True)
 class RunRecord:
     flow: str
@@ -35,6 +39,11 @@ class RunRecord:
     @property
     def pathspec(self) -> str:
         return f"{self.flow}/{self.run_id}"
+
+    @property
+    def listed(self) -> bool:
+        """Whether it counts as one of the flow's runs (spins kept apart do not)."""
+        return self.kind != "spin" or SPIN_PERSISTED_TAG in self.tags
 
 
 @dataclass(frozen=True)

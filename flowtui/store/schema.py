@@ -1,4 +1,7 @@
-"""The metadata database's tables (created idempotently: two processes may race)."""
+"""The metadata database's tables (SQLite). Creating them is idempotent, so two processes
+opening a new store at once both succeed."""
+
+SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -8,8 +8,8 @@ controller, which runs the real `flowtui run --events` in a subprocess.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePath
 
 from rich.text import Text
@@ -17,24 +17,28 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
-from flowtui.engine.events import RunState, RunStatus, TaskState, apply_event
+from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
+from flowtui.run.events import Notice, RunStarted
+from flowtui.run.labels import plan_states, step_states
+from flowtui.run.plan import ResumePlan
+from flowtui.run.state import RunState, TaskState
+from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
-from flowtui.tui.controller import RunController, read_command_output
+from flowtui.tui.controller import RunController
 from flowtui.tui.screens.help import HelpScreen
-from flowtui.tui.screens.history import RunHistoryScreen, list_runs, load_run
+from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
 from flowtui.tui.watcher import watch_file
-from flowtui.tui.widgets.dag import DagView, plan_states, step_of, step_states
-from flowtui.tui.widgets.footer import KeysFooter
+from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
-from flowtui.tui.widgets.tasks import TaskList, was_cancelled
+from flowtui.tui.widgets.tasks import TaskList
 
 
 def stylesheet_dir() -> Path:
@@ -57,10 +61,8 @@ def count_steps(count: int) -> str:
     return f"{count} step" if count == 1 else f"{count} steps"
 
 
-def first_failure(run: RunState) -> str | None:
-    """The pathspec of the run's first failed task; a task stopped by a cancel is none."""
-    task = run.tasks.get(run.failed) if run.failed else None
-    return None if task is not None and was_cancelled(task) else run.failed
+def count_tasks(count: int) -> str:
+    return f"{count} task" if count == 1 else f"{count} tasks"
 
 
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
@@ -73,7 +75,10 @@ class FlowtuiApp(App[None]):
     TITLE = "flowtui"
     CSS_PATH = stylesheets()
     COMMANDS = App.COMMANDS | {FlowtuiCommands}
+    # Help and Quit come first, so a narrow footer never cuts off how to get help or leave.
     BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
         Binding("r", "run", "Run"),
         Binding("R", "resume", "Resume"),
         Binding("x", "cancel_run", "Cancel"),
@@ -81,8 +86,6 @@ class FlowtuiApp(App[None]):
         Binding("a", "artifacts", "Artifacts"),
         Binding("enter", "artifacts", "Artifacts", show=False),
         Binding("t", "toggle_theme", "Theme"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
     ]
 
     def __init__(
@@ -92,11 +95,14 @@ class FlowtuiApp(App[None]):
         store: str | Path | None = None,
         *,
         follow: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
+        self.clock = clock  # what "now" is for elapsed times (tests fix it)
         self.path = Path(path)
         self.flow = flow
         self.store = Path(store) if store is not None else None
+        self.reader = RunReader(self.store)  # the store, read only through the client
         self.follow = follow  # watch the file for changes
         self.graph: FlowGraph | None = None  # the last good graph
         self.problems: list[Problem] = []
@@ -106,13 +112,17 @@ class FlowtuiApp(App[None]):
         self._newest_run_seen = 0  # the highest run id of this flow seen in the store
         self._shown_before_run: RunState | None = None
         self.file_deleted = False  # the watcher saw the file go (and not come back yet)
-        self._initial = self.check_file()
+        self.read_error: str | None = None  # why the file could not be read, last time
+        self._initial = self.check_file()  # the file is read once before the first frame
 
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield RunHeader(
-            self._initial[0].flow_name if self._initial[0] else "", str(self.path), id="header"
+            self._initial[0].flow_name if self._initial[0] else "",
+            str(self.path),
+            clock=self.clock,
+            id="header",
         )
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -120,9 +130,9 @@ class FlowtuiApp(App[None]):
                 yield ProblemsPanel(str(self.path), id="problems")
             with Vertical(id="detail"):
                 yield Static(id="step-info")
-                yield TaskList(id="tasks")
-                yield TaskDetail(id="task-detail")
-        yield KeysFooter()
+                yield TaskList(clock=self.clock, id="tasks")
+                yield TaskDetail(clock=self.clock, id="task-detail")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.show_check(*self._initial)
@@ -143,7 +153,9 @@ class FlowtuiApp(App[None]):
         try:
             source = read_flow_file(self.path)
         except FlowtuiError as error:
+            self.read_error = str(error)
             return None, [], str(error)
+        self.read_error = None
         try:
             result = check_flow(source, str(self.path), self.flow)
         except FlowtuiError as error:
@@ -245,12 +257,11 @@ class FlowtuiApp(App[None]):
         if self.run_state is None:
             return
         for event in message.events:
-            apply_event(self.run_state, event)
-            if event.get("event") == "run_started" and self.run_state.run_id.isdigit():
-                self._newest_run_seen = max(self._newest_run_seen, int(self.run_state.run_id))
-            if event.get("event") == "notice":
-                notice = str(event.get("message", ""))
-                self.notify(notice, title="notice", timeout=6, markup=False)
+            self.run_state.apply(event)
+            if isinstance(event, RunStarted) and event.run_id.isdigit():
+                self._newest_run_seen = max(self._newest_run_seen, int(event.run_id))
+            elif isinstance(event, Notice):
+                self.notify(event.message, title="notice", timeout=6, markup=False)
         self.refresh_run_view()
 
     @on(RunController.Stderr)
@@ -270,7 +281,7 @@ class FlowtuiApp(App[None]):
         if run is not None and not run.status.done:
             run.status = RunStatus.CANCELLED if message.cancelled else RunStatus.CRASHED
             if run.finished is None:
-                run.finished = time.time()
+                run.finished = self.clock()
         if run is not None and run.status is RunStatus.FAILED and run.failed:
             failed_step = step_of(run.failed)
             if failed_step:
@@ -298,7 +309,7 @@ class FlowtuiApp(App[None]):
         header = self.query_one(RunHeader)
         header.show(self.graph.flow_name if self.graph else None, run)
         if self.graph is not None and run is not None:
-            self.dag.set_states(step_states(self.graph, run), step_of(first_failure(run)))
+            self.dag.set_states(step_states(self.graph, run), step_of(run.failed))
         self.show_step_detail()
 
     def action_cancel_run(self) -> None:
@@ -321,24 +332,20 @@ class FlowtuiApp(App[None]):
                 severity="warning",
             )
             return
-        self.plan_resume(run.run_id, step)
+        self.plan_resume(self.graph, run.run_id, step)
 
     @work(exclusive=True, group="plan", exit_on_error=False)
-    async def plan_resume(self, origin_run_id: str, step: str) -> None:
-        args = self.runner_args(
-            "resume", step, "--origin-run-id", origin_run_id, "--plan", "--json"
-        )
-        code, out, err = await read_command_output(args)
-        try:
-            plan = json.loads(out) if code == 0 else None
-        except ValueError:
-            plan = None
-        if not isinstance(plan, dict):
-            reason = err.strip().splitlines()[-1] if err.strip() else "the plan could not be made"
-            reason = reason.removeprefix("error: ")
-            self.notify(f"Cannot resume from {step}: {reason}", severity="error", markup=False)
+    async def plan_resume(self, graph: FlowGraph | None, origin_run_id: str, step: str) -> None:
+        """Work out the plan in process (a pure function of the graph and the stored run),
+        draw it on the DAG, and start the resume if the user confirms."""
+        if graph is None:
             return
-        confirmed = await self.push_screen_wait(self.draw_resume_plan(origin_run_id, step, plan))
+        try:
+            plan = await asyncio.to_thread(self.reader.resume_plan, graph, origin_run_id, step)
+        except FlowtuiError as error:
+            self.notify(f"Cannot resume from {step}: {error}", severity="error", markup=False)
+            return
+        confirmed = await self.push_screen_wait(self.draw_resume_plan(plan))
         self.query_one(RunHeader).set_note("")
         if confirmed:
             args = self.runner_args("resume", step, "--origin-run-id", origin_run_id, "--events")
@@ -346,21 +353,19 @@ class FlowtuiApp(App[None]):
         else:
             self.refresh_run_view()
 
-    def draw_resume_plan(
-        self, origin_run_id: str, step: str, plan: dict[str, list[str]]
-    ) -> ConfirmScreen:
-        """Draw `plan` (clone/rerun/partial step lists) on the DAG; the dialog that asks."""
-        clone, rerun = list(plan.get("clone", [])), list(plan.get("rerun", []))
-        partial = list(plan.get("partial", []))
-        self.dag.set_states(plan_states(clone, rerun, partial))
-        self.query_one(RunHeader).set_note(f"resume plan from {step}")
+    def draw_resume_plan(self, plan: ResumePlan) -> ConfirmScreen:
+        """Draw `plan` on the DAG (≡ clone, ◐ partly, ↻ rerun); the dialog that asks."""
+        self.dag.set_states(plan_states(plan))
+        self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
+        clone, again = len(plan.clone), len(plan.rerun) + len(plan.partial)
         question = Text.assemble(
             "Resume run ",
-            (origin_run_id, "bold"),
+            (plan.origin_run_id, "bold"),
             " from ",
-            (step, "bold"),
-            f"?\n{count_steps(len(clone))} reused (≡ clone), "
-            f"{count_steps(len(rerun) + len(partial))} run again (↻ rerun).",
+            (plan.resume_step, "bold"),
+            f"?\n{count_steps(clone)} reused (≡ clone), {count_steps(again)} run again (↻ rerun)."
+            f"\nOf run {plan.origin_run_id}'s tasks, {count_tasks(plan.tasks_reused)} reused, "
+            f"{count_tasks(plan.tasks_rerun)} run again.",
         )
         return ConfirmScreen(question, yes="Resume", no="Cancel")
 
@@ -435,38 +440,32 @@ class FlowtuiApp(App[None]):
 
     # -- the store: history, and runs started elsewhere ----------------------------------
 
-    @property
-    def store_arg(self) -> str | None:
-        return str(self.store) if self.store is not None else None
-
     def poll_store(self) -> None:
         if self.graph is not None and not self.run_active:
-            self.check_store(self.graph.flow_name)
+            shown = self.run_state
+            live = shown.run_id if shown is not None and not shown.status.done else None
+            self.check_store(self.graph.flow_name, self._newest_run_seen, live)
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
-    def check_store(self, flow: str) -> None:
-        """Show a run of this flow newer than any seen (e.g. started from a shell), and keep
-        the shown run current while the store says it is still going."""
-        runs = list_runs(self.store_arg, flow)
+    def check_store(self, flow: str, newest_seen: int, live: str | None) -> None:
+        """Show a run of this flow newer than `newest_seen` (e.g. started from a shell), and
+        keep the shown run current (`live`) while the store says it is still going. Reads
+        only; the app's state changes on the event loop, in `show_stored_run`."""
+        runs = self.reader.runs(flow)
         if not runs:
             return
         newest = runs[0]
-        shown = self.run_state
-        if int(newest.run_id) > self._newest_run_seen:
-            self._newest_run_seen = int(newest.run_id)
-            target: str | None = newest.run_id
-        elif shown is not None and shown.run_id and not shown.status.done:
-            target = shown.run_id
-        else:
-            target = None
+        target = newest.run_id if int(newest.run_id) > newest_seen else live
         if target is not None:
-            state = load_run(self.store_arg, target)
+            state = self.reader.run_state(target)
             if state is not None:
                 self.call_from_thread(self.show_stored_run, state)
 
     def show_stored_run(self, state: RunState) -> None:
         if self.run_active:
             return  # the event stream is the fresher source while our own run goes
+        if state.run_id.isdigit():
+            self._newest_run_seen = max(self._newest_run_seen, int(state.run_id))
         self.run_state = state
         self.refresh_run_view()
 
@@ -478,19 +477,24 @@ class FlowtuiApp(App[None]):
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def open_history(self, flow: str) -> None:
-        runs = await asyncio.to_thread(list_runs, self.store_arg, flow)
+        runs = await asyncio.to_thread(self.reader.runs, flow)
         current = self.run_state.run_id if self.run_state else None
-        run_id = await self.push_screen_wait(RunHistoryScreen(flow, runs, current))
+        run_id = await self.push_screen_wait(
+            RunHistoryScreen(flow, runs, current, clock=self.clock)
+        )
         if run_id is None:
             return
         if self.run_active:
             self.notify("A run is active; cancel it to look at another run.", severity="warning")
             return
-        state = await asyncio.to_thread(load_run, self.store_arg, run_id)
+        state = await asyncio.to_thread(self.reader.run_state, run_id)
         if state is not None:
             self.show_stored_run(state)
 
     # -- app ----------------------------------------------------------------------------
+
+    def on_unmount(self) -> None:
+        self.reader.close()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -13,12 +13,11 @@ import contextlib
 import os
 import signal
 import sys
-from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from flowtui.engine.events import decode_event
+from flowtui.run.events import Event, decode_event
 
 #: How often decoded events are handed to the app (s): the UI redraws at most this often.
 BATCH_INTERVAL = 0.06
@@ -44,7 +43,7 @@ class RunController:
     class Events(Message):
         """A batch of decoded events, in stream order."""
 
-        def __init__(self, events: list[dict[str, Any]]) -> None:
+        def __init__(self, events: list[Event]) -> None:
             super().__init__()
             self.events = events
 
@@ -68,7 +67,7 @@ class RunController:
         self.args = args
         self.process: asyncio.subprocess.Process | None = None
         self.cancelled = False
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[Event] = []
 
     @property
     def running(self) -> bool:
@@ -146,23 +145,3 @@ class RunController:
             except asyncio.TimeoutError:
                 continue
         await process.wait()
-
-
-async def read_command_output(args: list[str], timeout: float = 30.0) -> tuple[int, str, str]:
-    """Run a short flowtui CLI command (e.g. a resume plan); returns (code, stdout, stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        *runner_command(args),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        await process.wait()
-        return -1, "", f"flowtui {' '.join(args[:1])} did not answer within {timeout:.0f} s"
-    code = process.returncode if process.returncode is not None else -1
-    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")

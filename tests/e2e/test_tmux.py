@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -42,12 +43,13 @@ class Terminal:
     def send(self, *keys: str) -> None:
         subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+    def wait_for(self, text: str, timeout: float = 20.0, *, pattern: bool = False) -> str:
+        """The screen once it shows `text` (a regular expression when `pattern`)."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if re.search(text, screen) if pattern else text in screen:
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared on screen; last screen:\n{screen}")
@@ -89,7 +91,7 @@ def test_r_runs_the_flow_to_success(terminal: Terminal) -> None:
     terminal.send("r")
     terminal.wait_for("Run HelloFlow with parameters", timeout=10)
     terminal.send("Enter")
-    screen = terminal.wait_for("✔ succeeded", timeout=60)
+    screen = terminal.wait_for(r"run 1 +✔ succeeded", timeout=60, pattern=True)  # the header
     assert "✔ done" in screen
 
 
@@ -107,13 +109,12 @@ def test_fail_edit_save_resume_succeeds(tmp_path: Path) -> None:
         source = flow.read_text()
         fixed = source.replace('os.environ.get("FLOWTUI_FIX") != "1"', "False")
         assert fixed != source
-        flow.write_text(fixed)  # saved from another editor
-        time.sleep(0.5)
+        flow.write_text(fixed)  # saved from another editor; the resume runs the file as it is now
         term.send("R")
         screen = term.wait_for("Resume run", timeout=20)
         assert "≡ clone" in screen and "↻ rerun" in screen
         term.send("y")
-        screen = term.wait_for("✔ succeeded", timeout=60)
+        screen = term.wait_for(r"\(resumed from 1\) +✔ succeeded", timeout=60, pattern=True)
         assert "≡ cloned" in screen and "resumed from 1" in screen
     finally:
         term.close()

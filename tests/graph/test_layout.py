@@ -199,7 +199,7 @@ def test_box_width_is_fixed_by_the_widest_label() -> None:
     layout = layout_layers(graph)
     assert layout.inner_width <= 29
     assert layout.boxes[long_name].label.endswith("…")
-    assert layout.boxes[long_name].label.startswith("● a_really_long")
+    assert layout.boxes[long_name].label.startswith("◇ a_really_long")
 
 
 def test_inner_width_can_be_chosen() -> None:

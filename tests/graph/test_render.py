@@ -66,7 +66,7 @@ DIAMOND_DRAWING = """\
          ╭──────────┴──────────╮
          │                     │
 ┌────────▼────────┐   ┌────────▼────────┐
-│ ● a             │   │ ● b             │
+│ ◇ a             │   │ ◇ b             │
 │ ✔ done          │   │ ⠋ running       │
 └────────┬────────┘   └────────┬────────┘
          │                     │
@@ -78,7 +78,7 @@ DIAMOND_DRAWING = """\
            └────────┬────────┘
                     │
            ┌────────▼────────┐
-           │ ■ end           │
+           │ □ end           │
            │                 │
            └─────────────────┘"""
 
@@ -141,17 +141,17 @@ def test_wide_characters_keep_every_line_the_same_width() -> None:
 def test_rows_view_shows_splits_and_joins_git_style() -> None:
     assert render_rows(DIAMOND) == [
         "⋔─╮ start",
-        "● │ a",
-        "│ ● b",
+        "◇ │ a",
+        "│ ◇ b",
         "⋈─╯ join",
-        "■   end",
+        "□   end",
     ]
 
 
 def test_rows_view_marks_foreach_and_appends_status() -> None:
     rows = render_rows(nested_foreach_flow(1).graph, {"step_002": "✔ 2/2"})
     assert rows[1].startswith("∀ each_001 (items_001)")
-    assert rows[2] == "● step_002  ✔ 2/2"
+    assert rows[2] == "◇ step_002  ✔ 2/2"
 
 
 @pytest.mark.parametrize("name", list(GENERATED))
@@ -171,7 +171,7 @@ def test_rows_view_has_one_row_per_step_in_topological_order(name: str) -> None:
 
 def test_rows_view_writes_a_cycle_as_a_pointer_back() -> None:
     rows = render_rows(CYCLE)
-    assert rows[2] == "● b  ↑ a"
+    assert rows[2] == "◇ b  ↑ a"
 
 
 def test_render_dag_draws_boxes_when_they_fit_and_rows_when_not() -> None:
@@ -185,4 +185,4 @@ def test_render_dag_draws_boxes_when_they_fit_and_rows_when_not() -> None:
 
 def test_render_dag_passes_status_to_either_view() -> None:
     assert "✔ done" in render_dag(DIAMOND, status={"a": "✔ done"})
-    assert "● │ a  ✔ done" in render_dag(DIAMOND, max_width=10, status={"a": "✔ done"})
+    assert "◇ │ a  ✔ done" in render_dag(DIAMOND, max_width=10, status={"a": "✔ done"})

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import Input, TabbedContent
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
+from textual.widgets import Footer, Input, TabbedContent
 
+from flowtui.run.plan import ResumePlan, StepPlan
 from flowtui.tui.app import FlowtuiApp, stylesheet_dir
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
@@ -41,6 +43,19 @@ async def wait_until(
             raise AssertionError("the screen never reached the expected state")
         await pilot.pause(0.05)
         waited += 0.05
+
+
+async def run_command(pilot: Pilot[None], app: FlowtuiApp, words: str) -> None:
+    """Open the command palette, type `words`, and choose the first hit once it is listed."""
+    await pilot.press("ctrl+p")
+    await pilot.press(*words)
+
+    def listed() -> bool:
+        hits = app.screen.query(CommandList)
+        return bool(hits) and hits.first().option_count > 0
+
+    await wait_until(pilot, listed)
+    await pilot.press("enter")
 
 
 def dag_text(app: FlowtuiApp) -> str:
@@ -233,10 +248,7 @@ async def test_help_theme_and_palette(tmp_path: Path) -> None:
         dark = app.current_theme.dark
         await pilot.press("t")
         assert app.current_theme.dark is not dark
-        await pilot.press("ctrl+p")
-        await pilot.press(*"run history")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, app, "run history")
         await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
         assert not app.screen.runs  # nothing has run yet
         await pilot.press("escape")
@@ -258,8 +270,9 @@ async def test_the_resume_question_counts_steps_in_words(tmp_path: Path) -> None
     path = copy_example(tmp_path, "hello.py")
     app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
     async with app.run_test(size=SIZE):
-        plan = {"clone": ["start"], "rerun": ["shout", "end"], "partial": []}
-        dialog = app.draw_resume_plan("1", "shout", plan)
+        steps = (StepPlan("start", "clone", 1, 1), StepPlan("shout", "rerun", 0, 1))
+        plan = ResumePlan("1", "shout", (*steps, StepPlan("end", "rerun", 0, 0)))
+        dialog = app.draw_resume_plan(plan)
         assert "1 step reused (≡ clone), 2 steps run again (↻ rerun)." in dialog.question.plain
 
 
@@ -268,11 +281,14 @@ async def test_a_narrow_terminal_keeps_help_and_quit_in_the_footer(tmp_path: Pat
     app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
-        keys = {key.action: key for key in app.query(FooterKey)}
-        for action in ("help", "quit"):
-            assert action in keys
-            assert keys[action].region.right <= 60, f"{action} is cut off the footer"
-            assert keys[action].region.width > 0
+        footer = app.query_one(Footer)
+
+        def shown(label: str) -> list[Widget]:
+            return [k for k in footer.children if label in str(k.render()) and k.region.width]
+
+        await wait_until(pilot, lambda: bool(shown("Help") and shown("Quit")))
+        for label in ("Help", "Quit"):
+            assert shown(label)[0].region.right <= 60, f"{label} is cut off the footer"
         await pilot.press("question_mark")  # and the keys work
         assert isinstance(app.screen, HelpScreen)
 
@@ -291,10 +307,7 @@ async def test_the_palette_screenshot_is_saved_where_a_folder_exists(
     path = copy_example(tmp_path, "hello.py")
     app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.press(*"screenshot")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, app, "screenshot")
         await wait_until(pilot, lambda: any(work.glob("*.svg")))
         saved = next(work.glob("*.svg"))
         await wait_until(pilot, lambda: any(str(saved) in n.message for n in app._notifications))
@@ -469,7 +482,7 @@ async def test_cancel_stops_the_runner_and_shows_the_run_cancelled(
         app.dag.select("wait")
         await pilot.pause()
         tasks = app.query_one(TaskList)
-        assert tasks.get_row_at(0)[1].plain == "■ cancelled"
+        assert tasks.get_row_at(0)[2].plain == "■ cancelled"
         assert "■ cancelled" in str(app.query_one(TaskHeader).render())
         # its stdout has a line: that tab is in front, and shows it
         detail = app.query_one(TaskDetail)
@@ -537,10 +550,7 @@ async def test_history_lists_runs_and_opens_an_older_one(
         await run_to_the_end(pilot, app)
         assert app.run_state is not None and app.run_state.status.value == "succeeded"
 
-        await pilot.press("ctrl+p")
-        await pilot.press(*"run history")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, app, "run history")
         await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
         assert [run.run_id for run in app.screen.runs][-1] == failed_run
         await pilot.press("down", "enter")  # the older, failed run

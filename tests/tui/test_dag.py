@@ -11,10 +11,13 @@ import pytest
 from rich.style import Style
 from textual.pilot import Pilot
 
-from flowtui.engine.events import RunState, RunStatus, TaskError, TaskState, TaskStatus
 from flowtui.graph import parse_flow
+from flowtui.run.labels import StepState, plan_states, step_states
+from flowtui.run.plan import ResumePlan, StepPlan
+from flowtui.run.state import RunState, TaskState
+from flowtui.run.status import RunStatus, TaskError, TaskStatus
 from flowtui.tui.app import FlowtuiApp
-from flowtui.tui.widgets.dag import DagView, StepState, plan_states, step_states
+from flowtui.tui.widgets.dag import DagView
 
 BRANCHES = textwrap.dedent(
     """
@@ -223,7 +226,9 @@ def test_cloned_steps_and_resume_plans_are_distinct() -> None:
     run = RunState(flow="Branches", run_id="2", origin_run_id="1")
     run.tasks["F/2/start/1"] = task("start", 1, TaskStatus.CLONED)
     assert step_states(graph, run)["start"] == StepState("cloned", "≡ cloned")
-    plan = plan_states(clone=["start", "left"], rerun=["middle", "join", "end"])
+    steps = [StepPlan("start", "clone", 1, 1), StepPlan("left", "clone", 1, 1)]
+    steps += [StepPlan(name, "rerun", 0, 0) for name in ("middle", "join", "end")]
+    plan = plan_states(ResumePlan("1", "middle", tuple(steps)))
     assert plan["left"].label == "≡ clone"
     assert plan["join"].label == "↻ rerun"
 

@@ -12,10 +12,12 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
-from flowtui.engine.events import TaskError, TaskState, TaskStatus
+from flowtui.run.labels import task_label
+from flowtui.run.state import TaskState
+from flowtui.run.status import TaskError, TaskStatus
 from flowtui.tui.widgets.logs import LogView
 from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
-from flowtui.tui.widgets.tasks import TaskList, state_label
+from flowtui.tui.widgets.tasks import TaskList
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -91,12 +93,12 @@ async def test_task_list_shows_index_state_attempt_and_duration() -> None:
         )
         await pilot.pause()
         assert rows(table) == [
-            ["0", "✓ succeeded", "1", "3.0s"],
-            ["1", "✗ failed", "3", "3.0s"],
-            ["2", "· pending", "", ""],
+            ["10", "0", "✔ succeeded", "1", "3.0s"],
+            ["11", "1", "✖ failed", "3", "3.0s"],
+            ["12", "2", "○ pending", "", ""],
         ]
-        failed = table.get_row_at(1)[1]
-        ok = table.get_row_at(0)[1]
+        failed = table.get_row_at(1)[2]
+        ok = table.get_row_at(0)[2]
         assert failed.spans and ok.spans and failed.spans[0].style != ok.spans[0].style
 
 
@@ -120,7 +122,7 @@ async def test_task_list_selection_posts_and_survives_updates() -> None:
         table.set_tasks([task(i) for i in range(4)])
         await pilot.pause()
         assert table.selected is not None and table.selected.pathspec == "MyFlow/1/train/12"
-        assert rows(table)[2][1] == "✓ succeeded"
+        assert rows(table)[2][2] == "✔ succeeded"
         assert app.selected == ["MyFlow/1/train/10", "MyFlow/1/train/11", "MyFlow/1/train/12"]
 
         await pilot.press("enter")
@@ -231,7 +233,7 @@ async def test_a_cancelled_task_shows_cancelled_and_its_stdout(tmp_path: Path) -
     err.write_text("a warning on stderr\n")
     running = task(0, TaskStatus.RUNNING, stdout=str(out), stderr=str(err))
     cancel = TaskError("Cancelled", "the run was cancelled", reason="cancel")
-    cancelled = replace(running, status=TaskStatus.FAILED, finished=time.time(), error=cancel)
+    cancelled = replace(running, status=TaskStatus.CANCELLED, finished=time.time(), error=cancel)
     app = DetailApp()
     async with app.run_test(size=(100, 30)) as pilot:
         detail = app.query_one(TaskDetail)
@@ -273,10 +275,9 @@ async def test_a_failure_with_nothing_on_stderr_keeps_stdout_in_front(tmp_path: 
 
 
 def test_task_states_in_the_list_say_cancelled_for_a_cancelled_task() -> None:
-    cancel = TaskError("Cancelled", "the run was cancelled", reason="cancel")
-    crash = TaskError("Killed", "signal 9", reason="signal")
-    assert state_label(task(0, TaskStatus.FAILED, error=cancel)) == "■ cancelled"
-    assert state_label(task(0, TaskStatus.FAILED, error=crash)) == "✗ failed"
+    # the store keeps a cancelled task as failed with the reason "cancel"
+    assert task_label(TaskStatus.of("failed", "cancel")) == "■ cancelled"
+    assert task_label(TaskStatus.of("failed", "signal")) == "✖ failed"
 
 
 async def test_the_header_wraps_between_fields_never_inside_one() -> None:
@@ -288,6 +289,6 @@ async def test_the_header_wraps_between_fields_never_inside_one() -> None:
         await pilot.pause()
         header = app.query_one(TaskHeader)
         lines = [header.render_line(y).text.strip() for y in range(header.content_size.height)]
-        assert lines[0] == f"{pathspec}  ✓ succeeded"
+        assert lines[0] == f"{pathspec}  ✔ succeeded"
         assert lines[1].startswith("attempt 1  ") and lines[1].endswith("s")
         assert len(lines) == 2

@@ -8,7 +8,6 @@ the pictures do not depend on timing. Review a changed snapshot before accepting
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,20 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from flowtui.engine.events import RunState
+from flowtui.run.events import (
+    Event,
+    RunFinished,
+    RunStarted,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+)
+from flowtui.run.plan import ResumePlan, StepPlan
+from flowtui.run.state import RunState
+from flowtui.run.status import RunStatus, TaskError
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
+from flowtui.tui.widgets.task_detail import TaskDetail
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SIZE = (120, 40)
@@ -42,42 +52,20 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str
     return copy
 
 
-def event(kind: str, ts: float, **fields: Any) -> dict[str, Any]:
-    return {"event": kind, "ts": ts, **fields}
-
-
-def task_events(
-    flow: str, step: str, task_id: int, ts: float, outcome: str
-) -> list[dict[str, Any]]:
+def task_events(flow: str, step: str, task_id: int, ts: float, outcome: str) -> list[Event]:
     pathspec = f"{flow}/1/{step}/{task_id}"
     log = Path("logs") / f"{step}.{task_id}"
     log.parent.mkdir(exist_ok=True)
     log.with_suffix(".out").write_text(f"{step} says hello\n")
     log.with_suffix(".err").write_text("")
-    common = {"pathspec": pathspec, "step": step, "task_id": str(task_id), "attempt": 0}
-    events = [
-        event(
-            "task_started",
-            ts,
-            index=None,
-            stdout=str(log.with_suffix(".out")),
-            stderr=str(log.with_suffix(".err")),
-            **common,
-        )
-    ]
+    out, err = str(log.with_suffix(".out")), str(log.with_suffix(".err"))
+    events: list[Event] = [TaskStarted(pathspec, step, str(task_id), 0, None, out, err, ts=ts)]
     if outcome == "succeeded":
-        events.append(event("task_finished", ts + 1.5, duration=1.5, **common))
+        events.append(TaskFinished(pathspec, step, str(task_id), 0, 1.5, ts=ts + 1.5))
     elif outcome == "failed":
-        error = {
-            "type": "RuntimeError",
-            "message": "train is broken on purpose; set FLOWTUI_FIX=1 and resume",
-            "traceback": TRACEBACK,
-        }
-        events.append(
-            event(
-                "task_failed", ts + 2.0, will_retry=False, error=error, reason="exception", **common
-            )
-        )
+        message = "train is broken on purpose; set FLOWTUI_FIX=1 and resume"
+        error = TaskError("RuntimeError", message, TRACEBACK)
+        events.append(TaskFailed(pathspec, step, str(task_id), 0, False, error, ts=ts + 2.0))
     return events
 
 
@@ -86,35 +74,15 @@ def feed(
 ) -> None:
     """Post a run's events to the app as the controller does: a batch, then the exit."""
     app.run_state = RunState()
-    events = [
-        event(
-            "run_started",
-            t0,
-            flow=flow,
-            run_id="1",
-            pathspec=f"{flow}/1",
-            store="store",
-            origin_run_id=None,
-            params={},
-        )
-    ]
+    events: list[Event] = [RunStarted(flow, "1", "store", ts=t0)]
     for number, (step, outcome) in enumerate(steps, start=1):
         events += task_events(flow, step, number, t0 + number * 2, outcome)
     if finished is not None:
         failed = next(
             (f"{flow}/1/{s}/{n}" for n, (s, o) in enumerate(steps, 1) if o == "failed"), None
         )
-        events.append(
-            event(
-                "run_finished",
-                t0 + 30,
-                pathspec=f"{flow}/1",
-                run_id="1",
-                status=finished,
-                duration=30.0,
-                failed=failed,
-            )
-        )
+        status = RunStatus(finished)
+        events.append(RunFinished(flow, "1", status, 30.0, failed=failed, ts=t0 + 30))
     app.post_message(RunController.Events(events))
     if finished is not None:
         app.post_message(RunController.Exited(1 if finished == "failed" else 0, cancelled=False))
@@ -151,20 +119,30 @@ def test_help_screen(snap_compare: SnapCompare, here: Callable[[str], str]) -> N
 
 
 def test_mid_run(snap_compare: SnapCompare, here: Callable[[str], str]) -> None:
-    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False)
+    # The app's clock is fixed: the header and the running tasks read the same times on any
+    # machine, however loaded.
+    app = FlowtuiApp(here("branch_join.py"), store="store", follow=False, clock=lambda: T0 + 7)
 
     async def run_halfway(pilot: Pilot[None]) -> None:
         assert app.graph is not None
         steps = [s.name for s in app.graph]
-        started = time.time() - 0.2  # the header's clock reads 0:00
         progress = [(steps[0], "succeeded")] + [(s, "running") for s in steps[1:-2]]
-        feed(app, app.graph.flow_name, progress, None, started - 10)
+        feed(app, app.graph.flow_name, progress, None, T0)
         await pilot.pause()
-        app.run_state.started = started  # type: ignore[union-attr]
-        app.refresh_run_view()
-        await pilot.pause()
+        await logs_shown(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_halfway)
+
+
+async def logs_shown(pilot: Pilot[None], app: FlowtuiApp) -> None:
+    """Let the app settle until the selected task's stdout is on screen (read by a worker)."""
+    detail = app.query_one(TaskDetail)
+    for _ in range(400):  # a bound on the number of turns, not a time
+        if detail.stdout.line_count > 0:
+            break
+        await pilot.pause(0.05)
+    assert detail.stdout.line_count > 0, "the selected task's log never loaded"
+    await pilot.pause()
 
 
 def failed_run(app: FlowtuiApp) -> Callable[[Pilot[None]], Any]:
@@ -173,7 +151,8 @@ def failed_run(app: FlowtuiApp) -> Callable[[Pilot[None]], Any]:
     async def fail(pilot: Pilot[None]) -> None:
         outcomes = [("start", "succeeded"), ("prepare", "succeeded"), ("train", "failed")]
         feed(app, "FlakyFlow", outcomes, "failed", T0)
-        await pilot.pause(0.3)
+        await pilot.pause()
+        await logs_shown(pilot, app)
 
     return fail
 
@@ -189,8 +168,9 @@ def test_resume_plan(snap_compare: SnapCompare, here: Callable[[str], str]) -> N
     async def plan(pilot: Pilot[None]) -> None:
         await failed_run(app)(pilot)
         assert app.dag.selected == "train"
-        drawn = {"clone": ["start", "prepare"], "rerun": ["train", "end"], "partial": []}
-        app.push_screen(app.draw_resume_plan("1", "train", drawn))
+        steps = [StepPlan(s, "clone", 1, 1) for s in ("start", "prepare")]
+        steps += [StepPlan("train", "rerun", 0, 1), StepPlan("end", "rerun", 0, 0)]
+        app.push_screen(app.draw_resume_plan(ResumePlan("1", "train", tuple(steps))))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=plan)

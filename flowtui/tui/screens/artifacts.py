@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -19,12 +18,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from flowtui.store import ArtifactRecord, MetadataDB
+from flowtui.client.runs import RunReader
+from flowtui.errors import FlowtuiError, UsageError
+from flowtui.run import ArtifactRecord
 from flowtui.tui.preview import Preview, preview_command, read_preview
-from flowtui.tui.widgets.footer import KeysFooter
 from flowtui.units import human_size
 
 PREVIEW_TIMEOUT = 60.0
@@ -32,19 +32,14 @@ PREVIEW_TIMEOUT = 60.0
 
 
 def list_artifacts(store: str, pathspec: str) -> list[ArtifactRecord]:
-    """The task's artifacts from the store's metadata; raises `LookupError` with a sentence."""
-    root = Path(store)
-    database = root / "metadata.db"
-    if not database.is_file():
-        raise LookupError(f"There is no flowtui store at {root}; run the flow first.")
-    task_id = pathspec.rsplit("/", 1)[-1]
-    if not task_id.isdigit():
-        raise LookupError(f"{pathspec} is not a task pathspec (Flow/run/step/task).")
-    meta = MetadataDB(database)
+    """The task's artifacts as the store at `store` lists them (no value is loaded)."""
+    reader = RunReader(store)
     try:
-        return meta.artifacts(task_id)
+        if reader.root is None:
+            raise UsageError(f"There is no flowtui store at {store}; run the flow first.")
+        return reader.artifacts(pathspec)
     finally:
-        meta.close()
+        reader.close()
 
 
 class ArtifactsScreen(Screen[None]):
@@ -96,7 +91,7 @@ class ArtifactsScreen(Screen[None]):
             yield DataTable[Text](id="artifact-list", cursor_type="row")
             with VerticalScroll(id="artifact-preview"):
                 yield Static(id="artifact-preview-text")
-        yield KeysFooter()
+        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#artifact-list", DataTable)
@@ -122,7 +117,7 @@ class ArtifactsScreen(Screen[None]):
     def _list(self, store: str, pathspec: str) -> None:
         try:
             self.post_message(self._Listed(list_artifacts(store, pathspec)))
-        except LookupError as e:
+        except FlowtuiError as e:
             self.post_message(self._Listed(None, str(e)))
         except Exception as e:  # a locked or damaged database: say so, stay open
             self.post_message(self._Listed(None, f"The store at {store} could not be read ({e})."))

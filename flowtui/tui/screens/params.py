@@ -15,9 +15,7 @@ from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
 
 from flowtui.graph.model import ParameterSpec
-
-TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})
-FALSE_WORDS = frozenset({"false", "0", "no", "n", "off"})
+from flowtui.run.params import parse_value
 
 
 def default_text(spec: ParameterSpec) -> str:
@@ -38,15 +36,9 @@ def type_label(spec: ParameterSpec) -> str:
 
 
 def _parses(kind: str, value: str) -> bool:
+    """The runner would accept `value` for a parameter of type `kind` (the same rule)."""
     try:
-        if kind == "int":
-            int(value)
-        elif kind == "float":
-            float(value)
-        elif kind == "json":
-            json.loads(value)
-        elif kind == "bool":
-            return value.strip().lower() in TRUE_WORDS | FALSE_WORDS
+        parse_value(kind, value)
     except ValueError:
         return False
     return True

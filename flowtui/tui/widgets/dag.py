@@ -9,7 +9,7 @@ A terminal too narrow for the drawing gets one row per step instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -22,34 +22,13 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from flowtui.engine.events import RunState, TaskState, TaskStatus
-from flowtui.graph.layout import layout_layers
+from flowtui.graph.layout import DagLayout, layout_layers
 from flowtui.graph.model import FlowGraph
-from flowtui.graph.render import draw_canvas, render_rows
-from flowtui.tui.widgets.tasks import was_cancelled
+from flowtui.graph.render import draw_canvas, render_rows, row_order
+from flowtui.run.labels import STEP_STATES, StepState
 
-#: Step states, each a component class `dag--<state>` styled in styles/app.tcss.
-STATES = (
-    "pending",
-    "running",
-    "retrying",
-    "succeeded",
-    "failed",
-    "cancelled",
-    "cloned",
-    "clone",
-    "rerun",
-)
 #: Component classes that only add a background (and text attributes) to a box.
 OVERLAYS = frozenset({"selected", "first-failed"})
-
-
-@dataclass(frozen=True)
-class StepState:
-    """How one step shows on the DAG: a state (one of STATES) and its status-line label."""
-
-    state: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -59,59 +38,6 @@ class Span:
     start: int
     end: int
     step: str
-
-
-def _step_state(tasks: list[TaskState], expected: int | None, active: bool) -> StepState:
-    statuses = [t.status for t in tasks]
-    total = max(expected or 0, len(tasks))
-    done = sum(1 for s in statuses if s.ok)
-    counts = f" {done}/{total}" if total > 1 else ""
-    cancelled = [t for t in tasks if was_cancelled(t)]
-    if statuses.count(TaskStatus.FAILED) > len(cancelled):
-        return StepState("failed", f"✖ failed{counts}")
-    if cancelled:
-        return StepState("cancelled", f"■ cancelled{counts}")
-    retrying = [t for t in tasks if t.status is TaskStatus.RETRYING]
-    rerunning = [t for t in tasks if t.status is TaskStatus.RUNNING and t.attempt > 0]
-    if retrying or rerunning:
-        attempt = max(
-            t.attempt + (1 if t.status is TaskStatus.RETRYING else 0) for t in retrying + rerunning
-        )
-        return StepState("retrying", f"⟳ retry {attempt}{counts}")
-    if TaskStatus.RUNNING in statuses or done < total:
-        if not active and TaskStatus.RUNNING not in statuses:
-            return StepState("pending", f"○ stopped{counts}")
-        return StepState("running", f"● {done}/{total}" if total > 1 else "● running")
-    if statuses and all(s is TaskStatus.CLONED for s in statuses):
-        return StepState("cloned", f"≡ cloned{counts}")
-    return StepState("succeeded", f"✔ {total} done" if total > 1 else "✔ done")
-
-
-def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
-    """Each step's state in `run`, for the steps of `graph`."""
-    by_step: dict[str, list[TaskState]] = {}
-    for task in run.tasks.values():
-        by_step.setdefault(task.step, []).append(task)
-    active = not run.status.done
-    states: dict[str, StepState] = {}
-    for node in graph:
-        tasks = by_step.get(node.name, [])
-        if tasks:
-            states[node.name] = _step_state(tasks, run.expected.get(node.name), active)
-        else:
-            states[node.name] = StepState("pending", "○ pending" if active else "○ not run")
-    return states
-
-
-def plan_states(
-    clone: Iterable[str], rerun: Iterable[str], partial: Iterable[str] = ()
-) -> dict[str, StepState]:
-    """A resume plan as step states: `≡ clone` for reused steps, `↻ rerun` for the rest, and
-    `◐ partial` for a foreach whose finished tasks are reused and the others re-run."""
-    states = {step: StepState("clone", "≡ clone") for step in clone}
-    states.update({step: StepState("rerun", "◐ partial") for step in partial})
-    states.update({step: StepState("rerun", "↻ rerun") for step in rerun})
-    return states
 
 
 def step_of(pathspec: str | None) -> str | None:
@@ -144,7 +70,7 @@ class DagView(ScrollView, can_focus=True):
         "dag--selected",
         "dag--first-failed",
         "dag--stale",
-        *(f"dag--{state}" for state in STATES),
+        *(f"dag--{state}" for state in STEP_STATES),
     }
 
     DEFAULT_CSS = """
@@ -166,6 +92,7 @@ class DagView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.graph: FlowGraph | None = None
+        self.dag_layout: DagLayout | None = None  # the graph's layout, computed once per graph
         self.selected: str | None = None
         self.first_failed: str | None = None
         self.states: dict[str, StepState] = {}
@@ -180,6 +107,7 @@ class DagView(ScrollView, can_focus=True):
     def set_graph(self, graph: FlowGraph) -> None:
         """Show `graph`, keeping the selection when the selected step still exists."""
         self.graph = graph
+        self.dag_layout = layout_layers(graph)
         if self.selected not in graph:
             self.selected = graph.steps[0].name if graph.steps else None
             if self.selected is not None and self.is_mounted:
@@ -187,10 +115,15 @@ class DagView(ScrollView, can_focus=True):
         self.redraw()
 
     def set_states(self, states: Mapping[str, StepState], first_failed: str | None = None) -> None:
-        """Colour and label the steps (missing steps show no state)."""
+        """Colour and label the steps (missing steps show no state). The layout stays; the
+        lines are redrawn only when a status line's text changed, else only restyled."""
+        labels_changed = {k: v.label for k, v in states.items()} != self.status_labels
         self.states = dict(states)
         self.first_failed = first_failed
-        self.redraw()
+        if labels_changed:
+            self.redraw()
+        else:
+            self.refresh()
 
     def select(self, step: str) -> None:
         """Select `step` (if it is in the graph), scroll to it and tell the app."""
@@ -211,13 +144,13 @@ class DagView(ScrollView, can_focus=True):
 
     def redraw(self) -> None:
         """Recompute the drawn lines (canvas or rows) for the current graph and states."""
-        graph = self.graph
-        if graph is None:
+        graph, layout = self.graph, self.dag_layout
+        if graph is None or layout is None:
             self.lines, self.spans, self.boxes = [], [], {}
             self.virtual_size = Size(0, 0)
             self.refresh()
             return
-        canvas = draw_canvas(layout_layers(graph), self.status_labels)
+        canvas = draw_canvas(layout, self.status_labels)
         lines = [str(line) for line in canvas.lines]
         width = max((cell_len(line) for line in lines), default=0)
         available = self.scrollable_content_region.width
@@ -225,7 +158,9 @@ class DagView(ScrollView, can_focus=True):
         self.set_class(self.rows_view, "-rows")
         if self.rows_view:
             lines = [str(line) for line in render_rows(graph, self.status_labels)]
-            boxes = self._row_boxes(graph, lines)
+            boxes = {
+                name: Region(0, y, cell_len(lines[y]), 1) for y, name in enumerate(row_order(graph))
+            }
         else:
             margin = max(0, (available - width) // 2)  # centred when narrower than the view
             lines = [" " * margin + line for line in lines]
@@ -239,16 +174,6 @@ class DagView(ScrollView, can_focus=True):
         self.spans = self._spans(boxes, len(lines))
         self.virtual_size = Size(max((cell_len(line) for line in lines), default=0), len(lines))
         self.refresh()
-
-    @staticmethod
-    def _row_boxes(graph: FlowGraph, lines: list[str]) -> dict[str, Region]:
-        """In the rows view, each step's row is the line naming it (first word after lanes)."""
-        boxes: dict[str, Region] = {}
-        for y, line in enumerate(lines):
-            name = next((word for word in line.split() if word[0].isidentifier()), None)
-            if name is not None and name in graph and name not in boxes:
-                boxes[name] = Region(0, y, cell_len(line), 1)
-        return boxes
 
     @staticmethod
     def _spans(boxes: Mapping[str, Region], height: int) -> list[list[Span]]:

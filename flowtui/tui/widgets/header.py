@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
-from flowtui.engine.events import RunState, RunStatus, TaskStatus
-from flowtui.tui.widgets.tasks import was_cancelled
-
-STATUS_GLYPHS = {
-    RunStatus.RUNNING: "●",
-    RunStatus.SUCCEEDED: "✔",
-    RunStatus.FAILED: "✖",
-    RunStatus.CANCELLED: "■",
-    RunStatus.CRASHED: "✖",
-}
-
-
-def format_elapsed(seconds: float) -> str:
-    """`0:07`, `12:34`, `1:02:03`."""
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def task_counts(run: RunState) -> dict[TaskStatus, int]:
-    """Tasks per status; a task stopped by a cancel is not counted as failed."""
-    counts = dict.fromkeys(TaskStatus, 0)
-    for task in run.tasks.values():
-        if not was_cancelled(task):
-            counts[task.status] += 1
-    return counts
+from flowtui.run.labels import run_label, task_count
+from flowtui.run.state import RunState
+from flowtui.run.status import RunStatus, TaskStatus
+from flowtui.units import human_duration
 
 
 class RunHeader(Static):
@@ -44,8 +22,16 @@ class RunHeader(Static):
     RunHeader { height: 1; }
     """
 
-    def __init__(self, flow_name: str, file: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        flow_name: str,
+        file: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.clock = clock
         self.flow_name = flow_name
         self.file = file
         self.run: RunState | None = None
@@ -97,20 +83,20 @@ class RunHeader(Static):
             if run.origin_run_id:
                 text.append(f" (resumed from {run.origin_run_id})", style="dim")
             text.append("   ")
-            text.append(f"{STATUS_GLYPHS[run.status]} {run.status.value}", style="bold")
-            if run.started is not None:
-                end = run.finished if run.finished is not None else time.time()
-                text.append(f"   {format_elapsed(end - run.started)}")
-            counts = task_counts(run)
+            text.append(run_label(run.status), style="bold")
+            elapsed = run.elapsed(self.clock())
+            if elapsed is not None:
+                text.append(f"   {human_duration(elapsed)}")
+            counts = run.counts()
+            running = counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]
             text.append("   ")
-            text.append(f"✔ {counts[TaskStatus.SUCCEEDED]}")
+            text.append(task_count(TaskStatus.SUCCEEDED, counts[TaskStatus.SUCCEEDED]))
             if counts[TaskStatus.CLONED]:
-                text.append(f"  ≡ {counts[TaskStatus.CLONED]}")
-            text.append(f"  ● {counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]}")
-            text.append(f"  ✖ {counts[TaskStatus.FAILED]}")
-            cancelled = sum(1 for task in run.tasks.values() if was_cancelled(task))
-            if cancelled:
-                text.append(f"  ■ {cancelled}")
+                text.append("  " + task_count(TaskStatus.CLONED, counts[TaskStatus.CLONED]))
+            text.append("  " + task_count(TaskStatus.RUNNING, running))
+            text.append("  " + task_count(TaskStatus.FAILED, counts[TaskStatus.FAILED]))
+            if counts[TaskStatus.CANCELLED]:
+                text.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
         if self.note:
             text.append(f"   {self.note}", style="italic")
         return text

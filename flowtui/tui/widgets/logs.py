@@ -13,16 +13,12 @@ bottom (`end`). `/` searches (`n`/`N` for the next/previous match).
 from __future__ import annotations
 
 import os
-import re
 import time
 from array import array
-from bisect import bisect_right
-from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 
 from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,116 +34,25 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from flowtui.tui.logfile import (
+    MAX_LINE_BYTES,
+    READ_CHUNK,
+    LineIndex,
+    decode_log_line,
+    find_in_file,
+    scan_line_starts,
+)
+
 POLL_SECONDS = 0.08
 """How often the tail worker looks at the file's size."""
-READ_CHUNK = 1 << 20
-"""Bytes read at a time while indexing or searching."""
 BATCH_BYTES = 32 << 20
 """Most bytes indexed before the view is told (so a huge file shows up progressively)."""
-MAX_LINE_BYTES = 16_384
-"""Longer lines are shown cut, with a marker; their bytes are never read in full."""
 CACHED_LINES = 512
 """Decoded lines kept around for redraws; the only text the view ever holds."""
 PLACEHOLDER = "no output yet"
 """Shown while an empty log may still grow (its task is pending or running)."""
 FINISHED_PLACEHOLDER = "no output"
 """Shown for the empty log of a finished task."""
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]")
-
-
-def decode_log_line(raw: bytes, *, cut: bool = False) -> Text:
-    """One raw log line as `Text`: invalid UTF-8 replaced, ANSI colours kept, no markup."""
-    line = raw.decode("utf-8", errors="replace").rstrip("\r")
-    if "\r" in line:  # a progress bar redrawn in place: keep what the terminal would show
-        line = next((part for part in reversed(line.split("\r")) if part), "")
-    line = _CONTROL.sub("\ufffd", line.expandtabs(8))
-    text = Text.from_ansi(line) if "\x1b" in line else Text(line)
-    if cut:
-        text.append(" … (line cut)", style=Style(dim=True, italic=True))
-    return text
-
-
-def scan_line_starts(chunk: bytes, base: int) -> tuple[array[int], int]:
-    """Offsets of the lines that start inside `chunk` (which begins at file offset `base`).
-
-    Returns the offsets (the byte after each newline) and the longest piece between newlines,
-    in bytes. Runs at C speed: no Python loop over lines.
-    """
-    pieces = chunk.split(b"\n")
-    lengths = [len(piece) + 1 for piece in pieces[:-1]]
-    starts = array("Q", accumulate(lengths, initial=base))
-    del starts[0]
-    return starts, max(map(len, pieces))
-
-
-class LineIndex:
-    """Where each line of a file starts, as byte offsets; never the lines themselves."""
-
-    def __init__(self) -> None:
-        self.starts: array[int] = array("Q", [0])
-        self.end = 0
-        self.widest = 0
-
-    def clear(self) -> None:
-        self.starts = array("Q", [0])
-        self.end = 0
-        self.widest = 0
-
-    def extend(self, starts: array[int], end: int, widest: int) -> None:
-        self.starts.extend(starts)
-        self.end = end
-        self.widest = max(self.widest, widest)
-
-    @property
-    def line_count(self) -> int:
-        """Lines in the file; a last line without its newline yet counts."""
-        return len(self.starts) - (self.starts[-1] >= self.end)
-
-    def span(self, line: int) -> tuple[int, int]:
-        """Byte range of `line`, without its newline."""
-        start = self.starts[line]
-        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else self.end
-        return start, max(start, end)
-
-    def offset_of(self, line: int) -> int:
-        """Where `line` starts (the end of the file for a line past the last)."""
-        return self.starts[line] if line < len(self.starts) else self.end
-
-    def line_at(self, offset: int) -> int:
-        """The line holding byte `offset`."""
-        return max(0, bisect_right(self.starts, offset) - 1)
-
-
-def find_in_file(
-    path: str, needle: bytes, start: int, stop: int, *, backwards: bool = False
-) -> int | None:
-    """Offset of the first (or, backwards, last) case-insensitive match in [start, stop)."""
-    needle = needle.lower()
-    overlap = len(needle) - 1
-    with open(path, "rb") as fh:
-        if not backwards:
-            pos = start
-            while pos < stop:
-                fh.seek(pos)
-                chunk = fh.read(min(READ_CHUNK + overlap, stop - pos)).lower()
-                if not chunk:
-                    return None
-                hit = chunk.find(needle)
-                if hit != -1:
-                    return pos + hit
-                pos += READ_CHUNK
-        else:
-            pos = stop
-            while pos > start:
-                lo = max(start, pos - READ_CHUNK)
-                fh.seek(lo)
-                chunk = fh.read(min(pos + overlap, stop) - lo).lower()
-                hit = chunk.rfind(needle)
-                if hit != -1:
-                    return lo + hit
-                pos = lo
-    return None
 
 
 class LogLines(ScrollView, can_focus=True):

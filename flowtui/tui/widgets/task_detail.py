@@ -9,6 +9,8 @@ tracebacks come from user code and are shown as plain `Text`, never parsed as ma
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,35 +19,25 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
-from flowtui.engine.events import TaskError, TaskState, TaskStatus
+from flowtui.run.labels import task_label
+from flowtui.run.state import TaskState
+from flowtui.run.status import TaskError, TaskStatus
 from flowtui.tui.widgets.logs import LogView
-from flowtui.tui.widgets.tasks import (
-    SHOWN_STATES,
-    shown_state,
-    state_label,
-    was_cancelled,
-)
 from flowtui.units import human_duration
 
 EMPTY = "Select a task to see its logs."
 
-REASONS = {
-    "signal": "the task process was killed by a signal",
-    "exit": "the task process exited before the step finished",
-    "timeout": "the step ran past its @timeout",
-    "pickle": "an artifact could not be pickled",
-}
 
-
-def header_fields(task: TaskState) -> list[Text]:
-    """`Flow/1/train/4`, `✗ failed`, `attempt 2`, `3.1s`, `cloned from Flow/0/train/2`."""
-    fields = [Text(task.pathspec, style="bold"), Text(state_label(task))]
+def header_fields(task: TaskState, now: float) -> list[Text]:
+    """`Flow/1/train/4`, `✖ failed`, `attempt 2`, `3.1s`, `cloned from Flow/0/train/2`."""
+    fields = [Text(task.pathspec, style="bold"), Text(task_label(task.status))]
     if task.started is not None:
         fields.append(Text(f"attempt {task.attempt + 1}"))
     if task.index is not None:
-        fields.append(Text(f"index {task.index}"))
-    if task.duration is not None:
-        fields.append(Text(human_duration(task.duration)))
+        fields.append(Text(f"item {task.index}"))
+    elapsed = task.elapsed(now)
+    if elapsed is not None:
+        fields.append(Text(human_duration(elapsed)))
     if task.origin_pathspec:
         fields.append(Text(f"cloned from {task.origin_pathspec}"))
     return fields
@@ -72,9 +64,9 @@ def pack_fields(fields: list[Text], width: int) -> Text:
     return text
 
 
-def header_text(task: TaskState, width: int = 1_000) -> Text:
+def header_text(task: TaskState, now: float, width: int = 1_000) -> Text:
     """The task's header, wrapped between fields to fit `width` cells."""
-    return pack_fields(header_fields(task), width)
+    return pack_fields(header_fields(task, now), width)
 
 
 class TaskHeader(Widget):
@@ -107,8 +99,8 @@ def failure_text(error: TaskError, *, retrying: bool = False) -> Text:
     """The exception, why the task stopped when it was not an exception, then the traceback."""
     text = Text()
     text.append(error.summary(), style="bold")
-    if error.reason in REASONS:
-        text.append(f"\n{REASONS[error.reason]}", style="italic")
+    if error.why:
+        text.append(f"\n{error.why}", style="italic")
     if retrying:
         text.append("\nthe step will be retried", style="italic")
     if error.traceback:
@@ -153,9 +145,15 @@ class TaskDetail(Widget):
     """
 
     def __init__(
-        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.clock = clock
         self.shown: TaskState | None = None
         self._displayed: TaskState | None = None
         self._composed = False
@@ -187,16 +185,15 @@ class TaskDetail(Widget):
         previous, self._displayed = self._displayed, task
         same = previous is not None and task is not None and previous.pathspec == task.pathspec
         self.set_class(task is None, "-empty")
-        shown = shown_state(task) if task is not None else ""
-        for state in SHOWN_STATES:
-            self.set_class(shown == state, f"-{state}")
-        cancelled = task is not None and was_cancelled(task)
+        for status in TaskStatus:
+            self.set_class(task is not None and task.status is status, f"-{status.value}")
+        cancelled = task is not None and task.status is TaskStatus.CANCELLED
         self.set_class(task is not None and task.error is not None and not cancelled, "-has-error")
         if task is None:
             self.stdout.open(None)
             self.stderr.open(None)
             return
-        self.query_one(TaskHeader).set_fields(header_fields(task))
+        self.query_one(TaskHeader).set_fields(header_fields(task, self.clock()))
         if task.error is not None and not cancelled:
             retrying = task.status is TaskStatus.RETRYING
             panel = self.query_one("#task-failure", VerticalScroll)
@@ -217,5 +214,5 @@ class TaskDetail(Widget):
 
     def _tick(self) -> None:
         task = self.shown
-        if task is not None and task.status in (TaskStatus.RUNNING, TaskStatus.RETRYING):
-            self.query_one(TaskHeader).set_fields(header_fields(task))
+        if task is not None and task.status.active:
+            self.query_one(TaskHeader).set_fields(header_fields(task, self.clock()))

@@ -7,62 +7,28 @@ stays on the task it was on. Moving the cursor posts `TaskList.TaskSelected`; En
 
 from __future__ import annotations
 
-from contextlib import suppress
+import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist, RowKey
+from textual.widgets.data_table import RowKey
 
-from flowtui.engine.events import TaskState, TaskStatus
+from flowtui.run.labels import task_label
+from flowtui.run.state import TaskState
+from flowtui.run.status import TaskStatus
 from flowtui.units import human_duration
 
-STATUS_GLYPHS: dict[TaskStatus, str] = {
-    TaskStatus.PENDING: "·",
-    TaskStatus.RUNNING: "▶",
-    TaskStatus.RETRYING: "↻",
-    TaskStatus.SUCCEEDED: "✓",
-    TaskStatus.FAILED: "✗",
-    TaskStatus.CLONED: "≡",
-}
-
-#: What a task stopped by a cancelled run shows instead of `failed`.
-CANCELLED = "cancelled"
-CANCELLED_GLYPH = "■"
-#: Every state a task can show: its status, or `cancelled`.
-SHOWN_STATES = (*(status.value for status in TaskStatus), CANCELLED)
-
-
-def was_cancelled(task: TaskState) -> bool:
-    """The task stopped because its run was cancelled (the runner's reason `cancel`)."""
-    return (
-        task.status is TaskStatus.FAILED
-        and task.error is not None
-        and task.error.reason == "cancel"
-    )
-
-
-def shown_state(task: TaskState) -> str:
-    """The state a user sees: the task's status, or `cancelled` for a cancelled task."""
-    return CANCELLED if was_cancelled(task) else task.status.value
-
-
-def state_label(task: TaskState) -> str:
-    """`✓ succeeded`, `✗ failed`, `■ cancelled`, …"""
-    if was_cancelled(task):
-        return f"{CANCELLED_GLYPH} {CANCELLED}"
-    return f"{STATUS_GLYPHS[task.status]} {task.status.value}"
-
-
-COLUMNS = ("#", "state", "attempt", "duration")
+COLUMNS = ("task", "item", "state", "attempt", "duration")
 
 
 class TaskList(DataTable[Text]):
     """One row per task of a step: index, state (glyph and colour), attempt, duration."""
 
-    COMPONENT_CLASSES = {f"tasklist--{state}" for state in SHOWN_STATES}
+    COMPONENT_CLASSES = {f"tasklist--{status.value}" for status in TaskStatus}
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -85,9 +51,15 @@ class TaskList(DataTable[Text]):
         """Enter was pressed on a task (open it)."""
 
     def __init__(
-        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        self.clock = clock
         self._tasks: dict[str, TaskState] = {}
         self._order: list[str] = []
         self._announced: str | None = None
@@ -134,20 +106,21 @@ class TaskList(DataTable[Text]):
         if pathspec in self._tasks:
             self.move_cursor(row=self._order.index(pathspec), animate=False)
 
-    def _cells(self, task: TaskState) -> tuple[Text, Text, Text, Text]:
-        style = self.get_component_rich_style(f"tasklist--{shown_state(task)}", partial=True)
-        index = Text(str(task.index) if task.index is not None else task.task_id, style="")
-        state = Text.assemble((state_label(task), style))
+    def _cells(self, task: TaskState) -> tuple[Text, Text, Text, Text, Text]:
+        style = self.get_component_rich_style(f"tasklist--{task.status.value}", partial=True)
+        task_id = Text(task.task_id)
+        item = Text(str(task.index) if task.index is not None else "", justify="right")
+        state = Text.assemble((task_label(task.status), style))
         attempt = Text(str(task.attempt + 1) if task.started is not None else "")
-        duration = Text(human_duration(task.duration), justify="right")
-        return index, state, attempt, duration
+        return task_id, item, state, attempt, self._duration(task)
+
+    def _duration(self, task: TaskState) -> Text:
+        return Text(human_duration(task.elapsed(self.clock())), justify="right")
 
     def _tick(self) -> None:
         for task in self._tasks.values():
-            if task.status in (TaskStatus.RUNNING, TaskStatus.RETRYING):
-                with suppress(RowDoesNotExist):
-                    cell = Text(human_duration(task.duration), justify="right")
-                    self.update_cell(task.pathspec, "duration", cell)
+            if task.status.active and task.pathspec in self.rows:
+                self.update_cell(task.pathspec, "duration", self._duration(task))
 
     @on(DataTable.RowHighlighted)
     def _on_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -170,7 +143,7 @@ class TaskList(DataTable[Text]):
         super().notify_style_update()
         if self._order:  # theme changed: recolour the states
             for task in self.tasks:
-                self.update_cell(task.pathspec, "state", self._cells(task)[1])
+                self.update_cell(task.pathspec, "state", self._cells(task)[2])
 
 
 def _task_order(task: TaskState) -> tuple[int, int, str]:

@@ -1,0 +1,120 @@
+"""How states read on screen: one glyph and one word per state, for the CLI and every widget.
+
+A task's state, a run's, a step's summary on the DAG and a resume plan's verdict are all
+written here, so the DAG, the task list, the header, run history and the CLI's summary agree.
+Each `StepState.state` is also the name of the style (`dag--<state>`) the TUI colours it with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowtui.graph.model import FlowGraph
+from flowtui.run.plan import ResumePlan
+from flowtui.run.state import RunState, TaskState
+from flowtui.run.status import RunStatus, TaskStatus
+
+TASK_GLYPHS: dict[TaskStatus, str] = {
+    TaskStatus.PENDING: "○",
+    TaskStatus.RUNNING: "●",
+    TaskStatus.RETRYING: "⟳",
+    TaskStatus.SUCCEEDED: "✔",
+    TaskStatus.FAILED: "✖",
+    TaskStatus.CANCELLED: "■",
+    TaskStatus.CLONED: "≡",
+}
+RUN_GLYPHS: dict[RunStatus, str] = {
+    RunStatus.RUNNING: TASK_GLYPHS[TaskStatus.RUNNING],
+    RunStatus.SUCCEEDED: TASK_GLYPHS[TaskStatus.SUCCEEDED],
+    RunStatus.FAILED: TASK_GLYPHS[TaskStatus.FAILED],
+    RunStatus.CANCELLED: TASK_GLYPHS[TaskStatus.CANCELLED],
+    RunStatus.CRASHED: "☠",
+}
+#: A resume plan's verdicts on a step.
+PLAN_GLYPHS = {"clone": "≡", "partial": "◐", "rerun": "↻"}
+#: Every state a step can show on the DAG (a task status, or a plan's verdict).
+STEP_STATES = (*(s.value for s in TaskStatus), "clone", "partial", "rerun")
+
+
+def task_label(status: TaskStatus) -> str:
+    """`✔ succeeded`, `✖ failed`, `■ cancelled`, …"""
+    return f"{TASK_GLYPHS[status]} {status.value}"
+
+
+def run_label(status: RunStatus) -> str:
+    return f"{RUN_GLYPHS[status]} {status.value}"
+
+
+def task_count(status: TaskStatus, count: int) -> str:
+    """`✔ 3`: a count of tasks in one status, as the header shows it."""
+    return f"{TASK_GLYPHS[status]} {count}"
+
+
+@dataclass(frozen=True)
+class StepState:
+    """How one step shows on the DAG: a state (one of STEP_STATES) and its status line."""
+
+    state: str
+    label: str
+
+
+def step_state(tasks: list[TaskState], expected: int | None, active: bool) -> StepState:
+    """A step's summary from its tasks (`expected`: a foreach's announced task count)."""
+    statuses = [t.status for t in tasks]
+    total = max(expected or 0, len(tasks))
+    done = sum(1 for s in statuses if s.ok)
+    counts = f" {done}/{total}" if total > 1 else ""
+    glyph = TASK_GLYPHS
+    if TaskStatus.FAILED in statuses:
+        return StepState("failed", f"{glyph[TaskStatus.FAILED]} failed{counts}")
+    if TaskStatus.CANCELLED in statuses:
+        return StepState("cancelled", f"{glyph[TaskStatus.CANCELLED]} cancelled{counts}")
+    retrying = [
+        t.attempt + (1 if t.status is TaskStatus.RETRYING else 0)
+        for t in tasks
+        if t.status is TaskStatus.RETRYING or (t.status is TaskStatus.RUNNING and t.attempt > 0)
+    ]
+    if retrying:
+        return StepState("retrying", f"{glyph[TaskStatus.RETRYING]} retry {max(retrying)}{counts}")
+    if TaskStatus.RUNNING in statuses or done < total:
+        if not active and TaskStatus.RUNNING not in statuses:
+            return StepState("pending", f"{glyph[TaskStatus.PENDING]} stopped{counts}")
+        running = f"{glyph[TaskStatus.RUNNING]} "
+        return StepState("running", running + (f"{done}/{total}" if total > 1 else "running"))
+    if statuses and all(s is TaskStatus.CLONED for s in statuses):
+        return StepState("cloned", f"{glyph[TaskStatus.CLONED]} cloned{counts}")
+    ok = glyph[TaskStatus.SUCCEEDED]
+    return StepState("succeeded", f"{ok} {total} done" if total > 1 else f"{ok} done")
+
+
+def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
+    """Each step's state in `run`, for the steps of `graph`."""
+    by_step: dict[str, list[TaskState]] = {}
+    for task in run.tasks.values():
+        by_step.setdefault(task.step, []).append(task)
+    active = not run.status.done
+    pending = TASK_GLYPHS[TaskStatus.PENDING]
+    states: dict[str, StepState] = {}
+    for node in graph:
+        tasks = by_step.get(node.name, [])
+        if tasks:
+            states[node.name] = step_state(tasks, run.expected.get(node.name), active)
+        else:
+            states[node.name] = StepState(
+                "pending", f"{pending} pending" if active else f"{pending} not run"
+            )
+    return states
+
+
+def plan_states(plan: ResumePlan) -> dict[str, StepState]:
+    """A resume plan as step states: `≡ clone` for reused steps, `↻ rerun` for the rest, and
+    `◐ 3/5 reused` for a foreach whose finished tasks are reused and the others re-run."""
+    states = {}
+    for step in plan.steps:
+        glyph = PLAN_GLYPHS[step.action]
+        if step.action == "partial":
+            label = f"{glyph} {step.reused}/{step.total} reused"
+        else:
+            label = f"{glyph} {step.action}"
+        states[step.step] = StepState(step.action, label)
+    return states
