@@ -174,9 +174,11 @@ class BlobStore:
         body = self._read_verified(digest, what)
         return body
 
-    def _read_verified(self, digest: str, what: str | None) -> bytes:
+    def _read_verified(self, digest: str, what: str | None, f: Any = None) -> bytes:
         try:
-            with _open_blob(self.path(digest)) as f:
+            if f is None:
+                f = _open_blob(self.path(digest))
+            with f:
                 header = f.read(1)
                 body = f.read()
         except FileNotFoundError:
@@ -201,8 +203,7 @@ class BlobStore:
             raise BlobMissingError(missing_message(digest, what)) from None
         with f:
             if os.fstat(f.fileno()).st_size < _STREAM_READ_MIN:
-                f.close()
-                return pickle.loads(self._read_verified(digest, what))
+                return pickle.loads(self._read_verified(digest, what, f))
             header = f.read(1)
             if header not in (_ZLIB, _RAW):
                 raise BlobCorruptError(damaged_message(digest, what))
