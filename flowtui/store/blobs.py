@@ -18,7 +18,6 @@ import hashlib
 import os
 import pickle
 import secrets
-import socket
 import stat
 import threading
 import zlib
@@ -29,6 +28,7 @@ from typing import Any
 import cloudpickle
 
 from flowtui.errors import FlowtuiError
+from flowtui.store.liveness import pid_alive, runner_place
 
 _RAW = b"R"
 _ZLIB = b"Z"
@@ -81,7 +81,17 @@ def missing_message(digest: str, what: str | None = None) -> str:
 
 
 TEMP_SUFFIX = ".tmp"
-_HOST = socket.gethostname()
+
+
+def _temp_place() -> str:
+    """This process's host and PID namespace, as a file-name part: a pid in a temp file's name
+    means something only to a reader in the same place."""
+    host, _, ns = runner_place().partition(" ")
+    inode = "".join(c for c in ns if c.isdigit())
+    return f"{host}@{inode}" if inode else host
+
+
+TEMP_PLACE = _temp_place()
 
 
 @dataclass(frozen=True)
@@ -159,7 +169,7 @@ class BlobStore:
     def _temp_path(self) -> Path:
         """A fresh temp name: random (so no other writer, whatever its pid, picks it) and
         carrying the writer's pid and host (so a crashed writer's leftovers can be found)."""
-        return self.root / f".{secrets.token_hex(8)}.{os.getpid()}.{_HOST}{TEMP_SUFFIX}"
+        return self.root / f".{secrets.token_hex(8)}.{os.getpid()}.{TEMP_PLACE}{TEMP_SUFFIX}"
 
     def _publish(self, tmp: Path, target: Path) -> None:
         """Move a finished temp file to its name (atomic: readers never see a partial blob)."""
@@ -234,9 +244,6 @@ class BlobStore:
 def dead_temp_files(folder: Path, *, db_exists: bool = True) -> list[Path]:
     """Temp files in `folder` whose writer died (on this host): blobs, or a database, cut
     short by a kill. Files of writers on other hosts, or still alive, are never listed."""
-    from flowtui.store.liveness import pid_alive, runner_place
-
-    here = runner_place().split(" ")[0]
     out = []
     try:
         names = os.listdir(folder)
@@ -250,13 +257,13 @@ def dead_temp_files(folder: Path, *, db_exists: bool = True) -> list[Path]:
             if db_exists:  # a database being created: old once the database exists
                 out.append(folder / name)
             continue
-        if len(parts) == 3:  # .RANDOM.PID.HOST.tmp
-            _, pid, host = parts
+        if len(parts) == 3:  # .RANDOM.PID.HOST@PIDNS.tmp
+            _, pid, place = parts
         elif len(parts) == 2 and parts[0].isdigit():  # the old .PID.N.tmp
-            pid, host = parts[0], here
+            pid, place = parts[0], TEMP_PLACE
         else:
             continue
-        if host == here and pid.isdigit() and not pid_alive(int(pid)):
+        if place == TEMP_PLACE and pid.isdigit() and not pid_alive(int(pid)):
             out.append(folder / name)
     return out
 

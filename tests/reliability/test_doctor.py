@@ -11,6 +11,7 @@ import sys
 from lab import Lab, wait_for
 
 from flowtui.store import BlobStore
+from flowtui.store.blobs import TEMP_PLACE
 
 FLOW = """
     import os
@@ -72,7 +73,7 @@ def test_repair_removes_the_leftovers_of_crashes_and_keeps_every_used_blob(lab: 
     assert lab.cli("run", "doc.py").code == 0
     blobs = BlobStore(lab.store_path / "blobs")
     unused = blobs.put_value("nobody uses me")
-    orphan = blobs.root / f".deadbeefdeadbeef.{dead_pid()}.{os.uname().nodename}.tmp"
+    orphan = blobs.root / f".deadbeefdeadbeef.{dead_pid()}.{TEMP_PLACE}.tmp"
     orphan.write_bytes(b"half a blob")
     ran = lab.cli("doctor")
     assert ran.code == 1, ran.output

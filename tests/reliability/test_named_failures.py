@@ -7,6 +7,8 @@ import subprocess
 
 from lab import Lab
 
+from flowtui.store.blobs import TEMP_PLACE
+
 ONE_STEP = """
     from flowtui import FlowSpec, step
 
@@ -130,7 +132,6 @@ def test_a_flow_file_that_is_a_fifo_or_a_device_is_refused_at_once(lab: Lab):
 
 
 def test_temp_blobs_a_kill_left_behind_are_removed_by_the_next_run(lab: Lab):
-    import os
     import subprocess
     import sys
 
@@ -138,7 +139,7 @@ def test_temp_blobs_a_kill_left_behind_are_removed_by_the_next_run(lab: Lab):
     assert lab.cli("run", file, "--quiet").code == 0
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    orphan = lab.store_path / "blobs" / f".0123456789abcdef.{gone.pid}.{os.uname().nodename}.tmp"
+    orphan = lab.store_path / "blobs" / f".0123456789abcdef.{gone.pid}.{TEMP_PLACE}.tmp"
     orphan.write_bytes(b"half a value")
     assert lab.cli("run", file, "--quiet").code == 0
     assert not orphan.exists()
