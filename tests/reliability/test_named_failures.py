@@ -157,3 +157,12 @@ def test_task_escape_sequences_never_reach_the_terminal_raw(lab: Lab):
     line = next(x for x in ran.stdout.splitlines() if "title" in x)
     assert "\x1b]" not in line and "\x1b[2J" not in line and "\x1bc" not in line
     assert "end" in line
+
+
+def test_an_artifact_named_like_flowspecs_own_attributes_is_an_error_naming_it(lab: Lab):
+    file = one_step(lab, "ShadowFlow", "self.foreach_stack = [1, 2]")
+    ran = lab.cli("run", file, "--quiet")
+    assert ran.code == 1
+    assert "self.foreach_stack cannot be an artifact: 'foreach_stack' is part of FlowSpec" in (
+        ran.output
+    )
