@@ -43,6 +43,27 @@ EventsOption = Annotated[
     bool, typer.Option("--events", help="Write JSON events to stdout (for tools).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
+# Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
+WithOption = Annotated[
+    list[str],
+    typer.Option("--with", help="Add a decorator to every step: NAME[:ARG=VALUE,...]."),
+]
+SplitsOption = Annotated[
+    int, typer.Option("--max-num-splits", min=1, help="Most children a foreach may have.")
+]
+RunIdFileOption = Annotated[
+    str | None, typer.Option("--run-id-file", help="Write the run's id to this file.")
+]
+BranchOption = Annotated[
+    str | None, typer.Option("--branch", help="@project: run on branch test.BRANCH.")
+]
+ProductionOption = Annotated[
+    bool, typer.Option("--production", help="@project: run on the production branch.")
+]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option("--namespace", help="The client namespace inside the tasks (empty: all runs)."),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -114,10 +135,27 @@ def run_command(
     store: StoreOption = None,
     events: EventsOption = False,
     quiet: QuietOption = False,
+    with_: WithOption = [],  # noqa: B006 - typer copies defaults
+    max_num_splits: SplitsOption = 100,
+    run_id_file: RunIdFileOption = None,
+    namespace: NamespaceOption = None,
+    branch: BranchOption = None,
+    production: ProductionOption = False,
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
     config = _run_config(
-        file, ctx.args, flow=flow, max_workers=max_workers, tags=tuple(tag), store=store
+        file,
+        ctx.args,
+        flow=flow,
+        max_workers=max_workers,
+        tags=tuple(tag),
+        store=store,
+        with_decorators=tuple(with_),
+        max_num_splits=max_num_splits,
+        run_id_file=run_id_file,
+        namespace=namespace,
+        branch=branch,
+        production=production,
     )
     _run_engine(config, events, quiet)
 
@@ -154,6 +192,12 @@ def resume_command(
     json_out: bool = typer.Option(False, "--json", help="With --plan: print the plan as JSON."),
     events: EventsOption = False,
     quiet: QuietOption = False,
+    with_: WithOption = [],  # noqa: B006 - typer copies defaults
+    max_num_splits: SplitsOption = 100,
+    run_id_file: RunIdFileOption = None,
+    namespace: NamespaceOption = None,
+    branch: BranchOption = None,
+    production: ProductionOption = False,
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
     if step is not None and step.startswith("--"):  # a parameter, not a step
@@ -169,6 +213,12 @@ def resume_command(
         origin_run_id=origin_run_id,
         resume_step=step,
         resume=True,
+        with_decorators=tuple(with_),
+        max_num_splits=max_num_splits,
+        run_id_file=run_id_file,
+        namespace=namespace,
+        branch=branch,
+        production=production,
     )
     if plan:
         _print_plan(config, json_out)
@@ -289,6 +339,8 @@ def _graph_json(graph: Any, file: str) -> dict[str, Any]:
                 "kind": step.kind.value,
                 "next": list(step.next),
                 "foreach": step.foreach,
+                "condition": step.condition,
+                "cases": [list(case) for case in step.cases],
                 "line": step.line,
                 "decorators": [{"name": d.name, "args": d.args} for d in step.decorators],
                 "doc": step.doc,
@@ -324,7 +376,9 @@ def check_command(
     file: str = typer.Argument(..., help="The flow file to check (read, never run)."),
     flow: FlowOption = None,
 ) -> None:
-    """Lint the flow with Metaflow's checks: each problem as FILE:LINE: message; exit 1 if any."""
+    """Lint the flow with Metaflow's checks, and find the metaflow names flowtui does not offer:
+    each problem as FILE:LINE: message; exit 1 if any."""
+    from flowtui.compat.scan import unoffered_uses
     from flowtui.graph import FlowSyntaxError, lint_graph, parse_flow
 
     source = read_flow_source(file)
@@ -335,7 +389,7 @@ def check_command(
         raise typer.Exit(1) from None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    problems = lint_graph(graph)
+    problems = sorted([*lint_graph(graph), *unoffered_uses(source)], key=lambda p: p.line)
     for problem in problems:
         typer.echo(problem.format(file))
     errors = sum(p.severity == "error" for p in problems)
@@ -421,7 +475,7 @@ def logs_command(
             sinks[stream].write(chunk)
             sinks[stream].flush()
         return
-    tasks = [found] if isinstance(found, Task) else list(found)
+    tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
     for task in tasks:
         if len(tasks) > 1:
             index = f" [{task.index}]" if task.index is not None else ""
@@ -568,12 +622,17 @@ def doctor_command(
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     """`python myflow.py run ...` (a FlowSpec instantiated under __main__), as Metaflow does.
 
-    The first word is the command (run, resume, show, check); the file is this file.
+    The first word is the command (run, resume, show, check); the file is this file. Metaflow's
+    options that go before the command (`--branch X`, `--production`, `--with D`, `--quiet`)
+    are passed to it.
     """
+    from flowtui.engine.run_options import split_leading_options
+
+    before, argv = split_leading_options(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(f"Usage: python {file} [run|resume|show|check] [OPTIONS]")
         sys.exit(0)
-    command, rest = argv[0], argv[1:]
+    command, rest = argv[0], [*argv[1:], *before]
     if "--flow" not in rest:
         rest = [*rest, "--flow", cls.__name__]
     main([command, file, *rest])

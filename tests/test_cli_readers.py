@@ -224,7 +224,7 @@ def test_artifacts_lists_name_type_size_and_short_repr(cli):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["name", "type", "size", "value"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert sorted(rows) == ["big", "fail", "items", "markup"]
+    assert sorted(rows) == ["big", "fail", "items", "markup", "name"]
     assert rows["items"].split()[1:] == ["list", *rows["items"].split()[2:4], "['a',", "'b']"]
     assert "KB" in rows["big"]  # a 5000-item list takes kilobytes
     assert "[red]not markup[/red]" in rows["markup"]  # user text is never Rich markup
@@ -238,7 +238,8 @@ def test_artifacts_list_keeps_names_on_a_narrow_terminal(cli):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["name", "type", "size", "value"]
-    assert sorted(line.split()[0] for line in lines[1:]) == ["big", "fail", "items", "markup"]
+    names = sorted(line.split()[0] for line in lines[1:])
+    assert names == ["big", "fail", "items", "markup", "name"]
     assert all(len(line) <= 40 for line in lines)
     big = next(line for line in lines if line.startswith("big"))
     assert big.endswith("…")  # the long value is cut, not the columns before it
@@ -261,7 +262,7 @@ def test_artifacts_errors_name_what_exists(cli):
     assert cli("run", str(cli.file), "-q").exit_code == 0
     missing = cli("artifacts", "1/start", "model")
     assert missing.exit_code == 2
-    assert "has no artifact 'model'; its artifacts: big, fail, items, markup." in (
+    assert "has no artifact 'model'; its artifacts: big, fail, items, markup, name." in (
         missing.stderr.replace("\n", " ")
     )
     several = cli("artifacts", "1/each")

@@ -89,7 +89,17 @@ def test_show_json_is_the_graph_in_topological_order(examples_dir: Path) -> None
     assert data["flow"] == "MetaflowStyleFlow" and data["file"] == str(path)
     steps = data["steps"]
     assert [s["name"] for s in steps] == ["start", "process", "gather", "end"]
-    assert set(steps[0]) == {"name", "kind", "next", "foreach", "line", "decorators", "doc"}
+    assert set(steps[0]) == {
+        "name",
+        "kind",
+        "next",
+        "foreach",
+        "condition",
+        "cases",
+        "line",
+        "decorators",
+        "doc",
+    }
     assert steps[0]["kind"] == "foreach" and steps[0]["foreach"] == "shard_ids"
     assert steps[0]["next"] == ["process"] and steps[-1]["next"] == []
     assert steps[1]["decorators"] == [

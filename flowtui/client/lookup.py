@@ -36,7 +36,7 @@ def resolve_task(store: Store, text: str) -> Task:
     found = resolve_step_or_task(store, text)
     if isinstance(found, Task):
         return found
-    tasks = list(found)
+    tasks = sorted(found, key=lambda t: int(t.id))  # in the order they ran
     if len(tasks) == 1:
         return tasks[0]
     choices = ", ".join(

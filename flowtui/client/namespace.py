@@ -8,10 +8,11 @@ so inside a running step the client reads the store of the run it belongs to.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
-from flowtui.flow.current import resolve_username
+from flowtui.flow.current import NAMESPACE_ENV, resolve_username
 from flowtui.store import Store, find_store_root
 
 _UNSET = object()
@@ -34,6 +35,9 @@ def namespace(ns: str | None) -> str | None:
 def get_namespace() -> str | None:
     """The namespace that filters runs now (`None`: no filter)."""
     if _namespace is _UNSET:
+        given = os.environ.get(NAMESPACE_ENV)
+        if given is not None:  # inside a run started with --namespace (empty: every run)
+            return namespace(given or None)
         return default_namespace()
     return _namespace if _namespace is None else str(_namespace)
 

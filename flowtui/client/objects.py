@@ -36,6 +36,7 @@ from flowtui.client.errors import (
     StepNotFound,
     TaskNotFound,
 )
+from flowtui.client.metaflow_shapes import RunCode, task_metadata_dict
 from flowtui.client.namespace import get_namespace
 from flowtui.client.values import value_cache
 from flowtui.run.status import OK_STORED
@@ -290,9 +291,10 @@ class Run(_ClientObject):
         return end.data if end else None
 
     @property
-    def code(self) -> str:
-        """The flow file's source as it was when the run started."""
-        return self._store.meta.run_source(self._record.run_id)
+    def code(self) -> RunCode:
+        """The flow file's source as it was when the run started (with `.flowspec`, as
+        Metaflow's code package; see RunCode)."""
+        return RunCode(self._store.meta.run_source(self._record.run_id), self._record.file)
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -340,7 +342,8 @@ class Step(_ClientObject):
         return Task._make(record, self._store) if record else None
 
     def tasks(self, *tags: str) -> Iterator[Task]:
-        for record in self._store.meta.tasks(self._run._record.run_id, self.name):
+        """The step's tasks, latest first (as Metaflow orders them)."""
+        for record in reversed(self._store.meta.tasks(self._run._record.run_id, self.name)):
             yield Task._make(record, self._store)
 
     def __iter__(self) -> Iterator[Task]:
@@ -416,7 +419,9 @@ class Task(_ClientObject):
 
     @property
     def successful(self) -> bool:
-        return self._fresh().status in _DONE_OK
+        """False for a failed task, and (as in Metaflow) for one whose exception @catch caught."""
+        record = self._fresh()
+        return record.status in _DONE_OK and record.exit_reason != "caught"
 
     @property
     def finished(self) -> bool:
@@ -426,6 +431,12 @@ class Task(_ClientObject):
     def finished_at(self) -> datetime | None:
         record = self._fresh()
         return _time(record.finished) if record.status in _FINISHED else None
+
+    @property
+    def metadata_dict(self) -> dict[str, str]:
+        """The task's metadata by Metaflow's names (`attempt`, `attempt_ok`, `user`, ...)."""
+        record = self._fresh()
+        return task_metadata_dict(record, self._store.meta.run(record.run_id), self._store)
 
     @property
     def created_at(self) -> datetime:

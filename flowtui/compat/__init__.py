@@ -22,6 +22,9 @@ from types import ModuleType
 from typing import Any
 
 from flowtui import _CLIENT_NAMES
+from flowtui.compat.multicore import parallel_imap_unordered, parallel_map
+from flowtui.compat.profiling import profile
+from flowtui.compat.s3 import S3
 from flowtui.flow import (
     FlowSpec,
     IncludeFile,
@@ -38,6 +41,7 @@ from flowtui.flow import (
 )
 from flowtui.flow.decorators import ignored_locally
 from flowtui.flow.parameters import JSONTypeClass
+from flowtui.flow.project import project
 
 kubernetes = ignored_locally("kubernetes")
 batch = ignored_locally("batch")
@@ -46,7 +50,6 @@ conda_base = ignored_locally("conda_base")
 pypi = ignored_locally("pypi")
 pypi_base = ignored_locally("pypi_base")
 card = ignored_locally("card")
-project = ignored_locally("project")
 schedule = ignored_locally("schedule")
 trigger = ignored_locally("trigger")
 trigger_on_finish = ignored_locally("trigger_on_finish")
@@ -58,6 +61,7 @@ CLIENT_NAMES = _CLIENT_NAMES
 
 __all__ = [
     "CLIENT_NAMES",
+    "S3",
     "DataArtifact",
     "Flow",
     "FlowSpec",
@@ -85,6 +89,9 @@ __all__ = [
     "metadata",
     "namespace",
     "parallel",
+    "parallel_imap_unordered",
+    "parallel_map",
+    "profile",
     "project",
     "pypi",
     "pypi_base",
@@ -144,11 +151,15 @@ class _SubmoduleSentence(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if not fullname.startswith("metaflow."):
+        if not fullname.startswith("metaflow.") or fullname in SUBMODULES:
             return None
         if sys.modules.get("metaflow") is not sys.modules.get(__name__):
             return None
         raise unavailable(fullname)
+
+
+# `metaflow.*` submodules flowtui offers (found in this package as usual); any other is refused.
+SUBMODULES = frozenset({"metaflow.metaflow_config"})
 
 
 if not any(isinstance(f, _SubmoduleSentence) for f in sys.meta_path):

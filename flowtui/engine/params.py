@@ -21,22 +21,23 @@ def flow_parameters(cls: type[FlowSpec]) -> dict[str, Parameter]:
     return found
 
 
-def split_param_args(args: Sequence[str]) -> dict[str, str | None]:
-    """`["--alpha", "3", "--beta=x", "--flag"]` -> `{"alpha": "3", "beta": "x", "flag": None}`."""
-    out: dict[str, str | None] = {}
+def split_param_args(args: Sequence[str]) -> dict[str, list[str | None]]:
+    """`["--a", "3", "--b=x", "--flag", "--a", "4"]` -> `{"a": ["3", "4"], "b": ["x"],
+    "flag": [None]}`: every value given, in order (a `multiple=True` parameter takes them all)."""
+    out: dict[str, list[str | None]] = {}
     i = 0
     while i < len(args):
         arg = args[i]
         if not arg.startswith("--") or arg == "--":
             raise UsageError(f"Unexpected argument {arg!r}; parameters are given as --NAME VALUE.")
         name, eq, value = arg[2:].partition("=")
+        given: str | None = None
         if eq:
-            out[name] = value
+            given = value
         elif i + 1 < len(args) and not args[i + 1].startswith("--"):
-            out[name] = args[i + 1]
+            given = args[i + 1]
             i += 1
-        else:
-            out[name] = None
+        out.setdefault(name, []).append(given)
         i += 1
     return out
 
@@ -55,7 +56,7 @@ def _lookup(params: dict[str, Parameter], given: str) -> tuple[Parameter, bool] 
 
 
 def resolve_parameters(
-    cls: type[FlowSpec], given: dict[str, str | None], *, cwd: Path | None = None
+    cls: type[FlowSpec], given: dict[str, list[str | None]], *, cwd: Path | None = None
 ) -> dict[str, Any]:
     """Attribute name -> value for every parameter, from the command line or defaults.
 
@@ -83,11 +84,11 @@ def resolve_parameters(
     return values
 
 
-def given_parameters(cls: type[FlowSpec], given: dict[str, str | None]) -> dict[str, Any]:
+def given_parameters(cls: type[FlowSpec], given: dict[str, list[str | None]]) -> dict[str, Any]:
     """Attribute name -> parsed value, for the parameters given on the command line only."""
     params = flow_parameters(cls)
     values: dict[str, Any] = {}
-    for name, text in given.items():
+    for name, texts in given.items():
         found = _lookup(params, name)
         if found is None:
             known = ", ".join(f"--{n}" for n in params) or "none"
@@ -96,12 +97,17 @@ def given_parameters(cls: type[FlowSpec], given: dict[str, str | None]) -> dict[
             )
         param, positive = found
         try:
-            if param.type_name == "bool" and text is None:
-                values[param.attr] = positive
-            elif text is None:
-                raise UsageError(f"Parameter --{param.name} needs a value: --{param.name} VALUE.")
-            else:
-                values[param.attr] = param.parse(text)
+            parsed = [_parse_one(param, positive, text) for text in texts]
         except ParameterValueError as e:
             raise UsageError(str(e)) from None
+        # Several values: all of them for `multiple=True`, else the last (as Metaflow's click).
+        values[param.attr] = tuple(parsed) if param.multiple else parsed[-1]
     return values
+
+
+def _parse_one(param: Parameter, positive: bool, text: str | None) -> Any:
+    if param.type_name == "bool" and text is None:
+        return positive
+    if text is None:
+        raise UsageError(f"Parameter --{param.name} needs a value: --{param.name} VALUE.")
+    return param.parse(text)

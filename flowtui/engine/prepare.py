@@ -9,8 +9,15 @@ from typing import Any
 
 from flowtui.engine.loader import load_flow_class
 from flowtui.engine.params import flow_parameters, given_parameters, resolve_parameters
+from flowtui.engine.run_options import (
+    DEFAULT_MAX_NUM_SPLITS,
+    add_to_every_step,
+    set_client_namespace,
+)
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
+from flowtui.flow.current import resolve_username
+from flowtui.flow.project import ProjectError, ProjectInfo, project_of
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph
 from flowtui.store.blobs import digest_of
@@ -20,13 +27,20 @@ from flowtui.store.blobs import digest_of
 class RunConfig:
     file: Path
     flow: str | None = None
-    params: dict[str, str | None] = field(default_factory=dict)
+    params: dict[str, list[str | None]] = field(default_factory=dict)  # --NAME: each value
     max_workers: int = 0  # 0: the number of CPUs
     tags: tuple[str, ...] = ()
     store: str | None = None
     origin_run_id: str | None = None  # resume: the run to resume
     resume_step: str | None = None  # resume: re-run from this step (default: first failure)
     resume: bool = False
+    # Metaflow's run options (flowtui.engine.run_options)
+    with_decorators: tuple[str, ...] = ()  # --with NAME[:ARG=VALUE,...]
+    max_num_splits: int = DEFAULT_MAX_NUM_SPLITS
+    run_id_file: str | None = None
+    namespace: str | None = None  # the client namespace inside the tasks
+    branch: str | None = None  # @project: --branch
+    production: bool = False  # @project: --production
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,7 @@ class PreparedFlow:
     graph: FlowGraph
     cls: type
     values: dict[str, Any]
+    project: ProjectInfo | None = None
 
 
 def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
@@ -54,17 +69,25 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
     cls = load_flow_class(file, graph.flow_name)
+    add_to_every_step(cls, graph, config.with_decorators)
+    set_client_namespace(config.namespace)
+    try:
+        project = project_of(
+            cls, branch=config.branch, production=config.production, user=resolve_username()
+        )
+    except ProjectError as e:
+        raise UsageError(str(e)) from None
     register_flow_class(str(file), graph.flow_name, cls)
     if origin_params is not None:
         _refuse_changed_parameters(cls, config.params, origin_params)
         values: dict[str, Any] = {}
     else:
         values = resolve_parameters(cls, config.params, cwd=Path.cwd())
-    return PreparedFlow(file, source, graph, cls, values)
+    return PreparedFlow(file, source, graph, cls, values, project)
 
 
 def _refuse_changed_parameters(
-    cls: type, given: dict[str, str | None], origin: dict[str, Any]
+    cls: type, given: dict[str, list[str | None]], origin: dict[str, Any]
 ) -> None:
     """A resume takes the origin run's parameters; a different value given is refused."""
     params = {p.attr: p for p in flow_parameters(cls).values()}

@@ -15,13 +15,14 @@ import select
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from flowtui.engine.executor import LocalExecutor, TaskProcess
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
+from flowtui.engine.run_options import too_many_splits, write_run_id
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
     RESULT_PIPE_LOST,
@@ -128,10 +129,12 @@ class Runner:
             params=params,
             user=self.user,
             tags=self.config.tags,
+            system_tags=flow.project.system_tags if flow.project else (),
             kind="resume" if resume else "run",
             origin_run_id=resume.origin.run_id if resume else None,
             resume_step=resume.step if resume else None,
         )
+        write_run_id(self.config.run_id_file, self.run_id)
         self.resume = resume
         started = time.time()
         self.reporter.prepare(self.graph, str(self.config.file))
@@ -176,9 +179,15 @@ class Runner:
         self.flow_name = flow.graph.flow_name
         self.file = flow.file
         self.cls = flow.cls
+        self.project = flow.project
         self.params = params
-        # What every task inherits from the run: its parameters, as stored artifacts.
-        self.param_artifacts: ArtifactMap = {k: ArtifactRef.from_json(v) for k, v in params.items()}
+        # What every task inherits from the run: its parameters, as stored artifacts, and
+        # (as in Metaflow) `name`, the flow's name.
+        name = self.store.blobs.put_value(self.flow_name)
+        self.param_artifacts: ArtifactMap = {
+            "name": ArtifactRef(name.hash, "str", name.size, repr(self.flow_name)),
+            **{k: ArtifactRef.from_json(v) for k, v in params.items()},
+        }
         self.user = resolve_username()
         self.decorators = self._decorators()
 
@@ -314,15 +323,25 @@ class Runner:
                 index=pending.foreach_index,
             )
         )
-        self._finished(pending, task_id, origin.foreach_count)
+        chosen = None
+        if self.graph[pending.step].kind is StepKind.SWITCH:  # the case the origin run took
+            children = self.store.meta.child_tasks(origin.task_id)
+            chosen = children[0].step if children else None
+        self._finished(pending, task_id, origin.foreach_count, chosen)
 
-    def _finished(self, pending: PendingTask, task_id: str, foreach_count: int | None) -> None:
+    def _finished(
+        self,
+        pending: PendingTask,
+        task_id: str,
+        foreach_count: int | None,
+        chosen: str | None = None,
+    ) -> None:
         if foreach_count is not None:
             node = self.graph[pending.step]
             if node.kind is StepKind.FOREACH:
                 self.reporter.report(StepExpanded(node.next[0], foreach_count))
         ready = self.scheduler.finished(
-            FinishedTask(task_id, pending.step, pending.frames, foreach_count)
+            FinishedTask(task_id, pending.step, pending.frames, foreach_count, chosen)
         )
         self._submit(ready)
 
@@ -416,6 +435,7 @@ class Runner:
             next_steps=node.next,
             foreach_var=node.foreach,
             is_end=node.kind is StepKind.END,
+            switch=node.kind is StepKind.SWITCH,
             join_inputs=join_inputs,
             foreach=foreach,
             # as in Metaflow, @catch takes over only on the last attempt @retry allows
@@ -430,6 +450,7 @@ class Runner:
             tags=self.config.tags,
             timeout=decos.get("timeout", {}).get("seconds"),
             memory=decos.get("resources", {}).get("memory"),
+            project=astuple(self.project) if self.project else None,
         )
 
     def _foreach_hash(self, frame: Frame) -> str:
@@ -494,13 +515,20 @@ class Runner:
                 attempt,
                 artifact_records(task_id, outcome.artifacts),
                 foreach_count=outcome.foreach_count,
+                caught=outcome.caught.to_json() if outcome.caught else None,
             )
             self.reporter.report(
                 TaskFinished(
                     pathspec, pending.step, task_id, attempt, time.time() - running.started
                 )
             )
-            self._finished(pending, task_id, outcome.foreach_count)
+            count, limit = outcome.foreach_count, self.config.max_num_splits
+            refused = too_many_splits(pending.step, count, limit) if count else None
+            if refused is not None:  # the task succeeded; the run stops at its foreach
+                self.failed.append((pathspec, TaskError("MetaflowException", refused)))
+                self.reporter.report(Notice(f"{pathspec}: {refused}"))
+                return
+            self._finished(pending, task_id, outcome.foreach_count, outcome.chosen)
             return
         error = self._describe_failure(running, outcome, status)
         retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))

@@ -58,6 +58,7 @@ class FinishedTask:
     step: str
     frames: tuple[Frame, ...]
     foreach_count: int | None = None
+    chosen: str | None = None  # a switch: the one step that runs next
 
 
 @dataclass
@@ -84,6 +85,10 @@ class Scheduler:
                 )
                 for i in range(count)
             ]
+        if node.kind is StepKind.SWITCH:  # only the chosen case runs; no frame opens
+            if task.chosen is None:
+                return []
+            return [PendingTask(task.chosen, task.frames, (task.task_id,), (task.step,))]
         if len(node.next) > 1:
             count = len(node.next)
             return [

@@ -230,7 +230,13 @@ class SpinRunner(Runner):
                 )
         return PendingTask(self.spin.step, frames, tuple(source.parents), tuple(parent_steps))
 
-    def _finished(self, pending: PendingTask, task_id: str, foreach_count: int | None) -> None:
+    def _finished(
+        self,
+        pending: PendingTask,
+        task_id: str,
+        foreach_count: int | None,
+        chosen: str | None = None,
+    ) -> None:
         self.spun_task = task_id  # a spin runs one task: nothing follows it
 
 

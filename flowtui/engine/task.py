@@ -69,6 +69,8 @@ class TaskRequest:
     tags: tuple[str, ...] = ()
     timeout: float | None = None  # @timeout, in seconds
     memory: int | None = None  # @resources(memory=MB): enforced with RLIMIT_AS
+    project: tuple[str, str, bool, str] | None = None  # @project: a ProjectInfo's fields
+    switch: bool = False  # the step is a switch: next_steps are its cases' steps
     runner_pid: int = field(default_factory=os.getpid)
 
 
@@ -80,6 +82,8 @@ class TaskOutcome:
     artifacts: ArtifactMap = field(default_factory=dict)
     foreach_count: int | None = None
     error: TaskError | None = None
+    caught: TaskError | None = None  # the error @catch caught (the task still succeeds)
+    chosen: str | None = None  # a switch: the step its condition chose
 
     def to_json(self) -> str:
         return json.dumps(
@@ -88,6 +92,8 @@ class TaskOutcome:
                 "artifacts": {name: ref.to_json() for name, ref in self.artifacts.items()},
                 "foreach_count": self.foreach_count,
                 "error": self.error.to_json() if self.error else None,
+                "caught": self.caught.to_json() if self.caught else None,
+                "chosen": self.chosen,
             }
         )
 
@@ -99,6 +105,8 @@ class TaskOutcome:
             artifacts={k: ArtifactRef.from_json(v) for k, v in data["artifacts"].items()},
             foreach_count=data.get("foreach_count"),
             error=TaskError.from_json(data.get("error")),
+            caught=TaskError.from_json(data.get("caught")),
+            chosen=data.get("chosen"),
         )
 
 
@@ -296,6 +304,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
             username=req.user or None,
             tags=req.tags,
             store=req.store_root,
+            project=req.project,
         )
     )
     cls = _flow_class(req)
@@ -335,6 +344,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
         _store_class_constants(flow)
 
     error: TaskError | None = None
+    caught_error: TaskError | None = None
     raised: BaseException | None = None
     try:
         _arm_timeout(req)
@@ -372,7 +382,7 @@ def _run(req: TaskRequest) -> TaskOutcome:
         caught = CaughtException(raised, error.traceback or None)
         if req.catch_var:
             setattr(flow, req.catch_var, caught)
-        error = None
+        caught_error, error = error, None
     elif error is None and req.catch_var and req.catch_var not in vars(flow):
         setattr(flow, req.catch_var, None)
 
@@ -390,8 +400,19 @@ def _run(req: TaskRequest) -> TaskOutcome:
         except StepFailure as e:
             error = TaskError("ForeachError", str(e), reason=e.reason)
     return TaskOutcome(
-        ok=error is None, artifacts=artifacts, foreach_count=foreach_count, error=error
+        ok=error is None,
+        artifacts=artifacts,
+        foreach_count=foreach_count,
+        error=error,
+        caught=caught_error,
+        chosen=_chosen(req, flow) if error is None else None,
     )
+
+
+def _chosen(req: TaskRequest, flow: FlowSpec) -> str | None:
+    """The step a switch's condition chose (None for any other step)."""
+    taken = flow._flowtui_transition
+    return taken[0][0] if req.switch and taken else None
 
 
 class CaughtException(Exception):
@@ -453,6 +474,8 @@ def _check_transition(req: TaskRequest, flow: FlowSpec) -> None:
             f"self.next(self.{req.next_steps[0] if req.next_steps else 'end'})."
         )
     steps, foreach = taken
+    if req.switch and flow._flowtui_switched and steps[0] in req.next_steps:
+        return
     if steps != req.next_steps or foreach != req.foreach_var:
         want = ", ".join(f"self.{s}" for s in req.next_steps)
         if req.foreach_var:

@@ -8,6 +8,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+# The client namespace a run's tasks start in, when the run was given `--namespace`.
+NAMESPACE_ENV = "FLOWTUI_NAMESPACE"
+
 
 @dataclass
 class _TaskContext:
@@ -21,6 +24,7 @@ class _TaskContext:
     username: str | None = None
     tags: tuple[str, ...] = ()
     store: str | None = None
+    project: tuple[str, str, bool, str] | None = None  # name, branch, production, flow name
 
 
 def resolve_username() -> str:
@@ -100,6 +104,28 @@ class Current:
     @property
     def tags(self) -> tuple[str, ...]:
         return tuple(self._get("tags"))
+
+    def _project(self, index: int, name: str) -> Any:
+        info = self._get("project")
+        if info is None:
+            raise AttributeError(f"current.{name} is set only in a flow decorated with @project.")
+        return info[index]
+
+    @property
+    def project_name(self) -> str:
+        return str(self._project(0, "project_name"))
+
+    @property
+    def branch_name(self) -> str:
+        return str(self._project(1, "branch_name"))
+
+    @property
+    def is_production(self) -> bool:
+        return bool(self._project(2, "is_production"))
+
+    @property
+    def project_flow_name(self) -> str:
+        return str(self._project(3, "project_flow_name"))
 
     @property
     def tempdir(self) -> str:

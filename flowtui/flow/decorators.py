@@ -29,7 +29,6 @@ IGNORED_LOCALLY = (
     "trigger",
     "trigger_on_finish",
     "schedule",
-    "project",
     "conda_base",
     "pypi_base",
 )

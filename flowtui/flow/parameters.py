@@ -45,9 +45,11 @@ class Parameter:
         required: bool | None = None,
         show_default: bool = True,
         separator: str | None = None,
+        multiple: bool = False,
         **kwargs: Any,
     ) -> None:
         self.name = name
+        self.multiple = bool(multiple)
         self.default = default
         self.type = type
         self.help = help or ""
@@ -93,6 +95,11 @@ class Parameter:
         default = self.default
         if callable(default) and not isinstance(default, type):
             default = default(None)
+        if self.multiple:  # a tuple, as Metaflow gives: () without a default
+            if default is None:
+                return ()
+            items = default if isinstance(default, list | tuple) else (default,)
+            return tuple(self.parse(v) if isinstance(v, str) else v for v in items)
         if self.type_name_of_declared() == "json" and isinstance(default, str):
             return self.parse(default)
         return self.split(default)

@@ -51,6 +51,7 @@ class FlowSpec:
     _flowtui_source: ArtifactSource = _NoArtifacts()
     _flowtui_inherited: dict[str, str]
     _flowtui_transition: tuple[tuple[str, ...], str | None] | None = None
+    _flowtui_switched: bool = False  # the transition is a switch's chosen case
     _flowtui_foreach_frames: tuple[tuple[int, int, Any], ...] = ()
     _flowtui_input: Any = None
     _flowtui_read_only: bool = False
@@ -112,9 +113,20 @@ class FlowSpec:
         object.__setattr__(self, "_flowtui_read_only", read_only)
 
     # -- transitions -------------------------------------------------------------------
-    def next(self, *steps: Any, foreach: str | None = None, **kwargs: Any) -> None:
+    def next(
+        self,
+        *steps: Any,
+        foreach: str | None = None,
+        condition: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Say which step(s) run after this one: `self.next(self.a)`, `self.next(self.a,
-        self.b)` (a split), or `self.next(self.body, foreach="items")` (one task per item)."""
+        self.b)` (a split), `self.next(self.body, foreach="items")` (one task per item), or
+        `self.next({"high": self.high, "low": self.low}, condition="route")` (a switch: only
+        the step whose case is the value of `self.route` runs)."""
+        if condition is not None or (len(steps) == 1 and isinstance(steps[0], dict)):
+            self._flowtui_switch(steps, condition)
+            return
         if kwargs:
             bad = ", ".join(sorted(kwargs))
             raise TransitionError(f"self.next() got unsupported argument(s): {bad}.")
@@ -131,6 +143,38 @@ class FlowSpec:
         if foreach is not None and len(names) != 1:
             raise TransitionError("self.next(..., foreach=...) takes exactly one step.")
         object.__setattr__(self, "_flowtui_transition", (tuple(names), foreach))
+
+    def _flowtui_switch(self, steps: tuple[Any, ...], condition: str | None) -> None:
+        if self._flowtui_transition is not None:
+            raise TransitionError("self.next() was called twice in this step; call it once, last.")
+        if len(steps) != 1 or not isinstance(steps[0], dict) or not steps[0]:
+            raise TransitionError(
+                "With condition=, self.next() takes one dict of cases to steps: "
+                'self.next({"a": self.a, "b": self.b}, condition="route").'
+            )
+        if not isinstance(condition, str):
+            raise TransitionError(
+                'A dict of steps in self.next() needs condition="<artifact name>".'
+            )
+        cases: dict[Any, Any] = steps[0]
+        try:
+            value = getattr(self, condition)
+        except AttributeError:
+            raise TransitionError(
+                f"The switch's condition self.{condition} was never set; set it in this step "
+                "before self.next()."
+            ) from None
+        if value not in cases:
+            known = ", ".join(repr(c) for c in cases)
+            raise TransitionError(
+                f"The switch's condition self.{condition} is {value!r}, which is none of its "
+                f"cases ({known})."
+            )
+        chosen = getattr(cases[value], "__name__", None)
+        if chosen is None or not getattr(cases[value], "is_step", False):
+            raise TransitionError(f"The switch case {value!r} must be a step like self.a.")
+        object.__setattr__(self, "_flowtui_transition", ((chosen,), None))
+        object.__setattr__(self, "_flowtui_switched", True)
 
     # -- foreach -----------------------------------------------------------------------
     @property

@@ -50,6 +50,7 @@ KIND_MARKERS: Mapping[StepKind, str] = {
     StepKind.FOREACH: "∀",
     StepKind.JOIN: "⋈",
     StepKind.END: "□",
+    StepKind.SWITCH: "⎇",
 }
 """The one-cell glyph before a step's name, by kind: outlined shapes, so that none is read as
 a state (flowtui.run.labels draws states with filled ones: ● running, ■ cancelled)."""
@@ -121,6 +122,8 @@ class EdgeRoute:
     dst: str
     points: tuple[Point, ...]
     back: bool = False
+    label: str = ""
+    """A switch's case label(s) for this edge (drawn beside the edge above ``dst``)."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,14 @@ def step_label(step: StepNode) -> str:
     label = f"{marker} {step.name}"
     if step.kind is StepKind.FOREACH and step.foreach:
         label += f" ({step.foreach})"
+    if step.kind is StepKind.SWITCH and step.condition:
+        label += f" ({step.condition})"
     return label
+
+
+def case_label(step: StepNode, dst: str) -> str:
+    """The case label(s) of a switch's edge to ``dst`` (``high``, or ``a|b`` for several)."""
+    return "|".join(case for case, target in step.cases if target == dst)
 
 
 def fit_cells(text: str, width: int) -> str:
@@ -388,7 +398,16 @@ class _Layout:
                     points.append((qx, row))
                 points.append((qx, bottom))
             routes.append(
-                (v, w, EdgeRoute(self.steps[v].name, self.steps[w].name, _corners(points)))
+                (
+                    v,
+                    w,
+                    EdgeRoute(
+                        self.steps[v].name,
+                        self.steps[w].name,
+                        _corners(points),
+                        label=case_label(self.steps[v], self.steps[w].name),
+                    ),
+                )
             )
         channel = content_width + 1
         width = content_width

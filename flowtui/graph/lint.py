@@ -64,6 +64,7 @@ def lint_graph(graph: FlowGraph) -> list[Problem]:
     if not transitions:  # a missing or unknown transition would make its successors orphans
         problems += _check_orphans(steps)
     problems += _check_empty_foreach(steps)
+    problems += _check_switches(steps)
     problems += _check_parameter_names(graph)
     if not transitions and not cycles and "start" in steps and "end" in steps:
         problems += _check_split_join_balance(steps)
@@ -271,6 +272,29 @@ def _check_empty_foreach(steps: _Steps) -> Iterator[Problem]:
                 "least one step between the foreach and its join.",
                 node.line,
             )
+
+
+def _check_switches(steps: _Steps) -> Iterator[Problem]:
+    """A switch needs two cases or more, and no case may go straight to a join (which of its
+    inputs would arrive is not known until the run), as Metaflow's lint says."""
+    for node in steps.values():
+        if node.kind is not StepKind.SWITCH:
+            continue
+        line = node.next_line or node.line
+        if len(node.cases) < 2:
+            yield Problem(
+                f"Step {node.name} is a switch with {len(node.cases)} case; a switch needs at "
+                "least 2 (use self.next(self.<step>) for one).",
+                line,
+            )
+        for case, target in node.cases:
+            if target in steps and steps[target].takes_inputs:
+                yield Problem(
+                    f"Step {node.name}'s switch case {case!r} goes straight to join step "
+                    f"{target}; a conditional path cannot lead directly to a join, so add an "
+                    "unconditional step between them.",
+                    line,
+                )
 
 
 # A split frame: (the split step, the branch taken from it). A step's context is the stack of

@@ -21,6 +21,7 @@ class StepKind(str, Enum):
     FOREACH = "foreach"
     JOIN = "join"
     END = "end"
+    SWITCH = "split-switch"  # self.next({"a": self.a, ...}, condition="var"): one case runs
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class StepNode:
     next_line: int | None = None  # line of the `self.next(...)` call, if any
     arg_count: int = 1  # positional parameters of the method, `self` included
     next_error: str | None = None  # why the trailing `self.next(...)` is malformed, if it is
+    condition: str | None = None  # a switch: the artifact whose value picks the case
+    cases: tuple[tuple[str, str], ...] = ()  # a switch: (case label, step), in source order
 
     @property
     def is_join(self) -> bool:

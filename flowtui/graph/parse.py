@@ -249,6 +249,8 @@ def _step_node(func: ast.FunctionDef | ast.AsyncFunctionDef, scope: _ImportScope
         kind = StepKind.END
     elif transition.has_foreach:
         kind = StepKind.FOREACH
+    elif transition.condition is not None:
+        kind = StepKind.SWITCH
     elif len(transition.targets) > 1:
         kind = StepKind.SPLIT
     elif takes_inputs:
@@ -272,6 +274,8 @@ def _step_node(func: ast.FunctionDef | ast.AsyncFunctionDef, scope: _ImportScope
         next_line=transition.line,
         arg_count=arg_count,
         next_error=transition.error,
+        condition=transition.condition,
+        cases=transition.cases,
     )
 
 
@@ -293,6 +297,8 @@ class _Transition:
     has_foreach: bool = False
     line: int | None = None
     error: str | None = None
+    condition: str | None = None
+    cases: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, func: ast.FunctionDef | ast.AsyncFunctionDef) -> _Transition:
@@ -319,7 +325,13 @@ class _Transition:
             if isinstance(arg, ast.Attribute) and _is_self(arg.value):
                 targets.append(arg.attr)
             elif isinstance(arg, ast.Dict):
-                errors.append("conditional transitions (a dict of steps) are not supported")
+                cases, problem = _switch_cases(arg)
+                found.cases = cases
+                targets += [step for _, step in cases]
+                if problem:
+                    errors.append(problem)
+                elif not any(k.arg == "condition" for k in call.keywords):
+                    errors.append('a dict of steps needs condition="<artifact name>"')
             else:
                 errors.append(f"{ast.unparse(arg)} is not a step; name steps as self.<step>")
         for keyword in call.keywords:
@@ -333,6 +345,20 @@ class _Transition:
                         f"foreach={ast.unparse(value)} must be the artifact's name as a string, "
                         'e.g. foreach="items"'
                     )
+            elif keyword.arg == "condition":
+                value = keyword.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    found.condition = value.value
+                else:
+                    errors.append(
+                        f"condition={ast.unparse(value)} must be the artifact's name as a "
+                        'string, e.g. condition="route"'
+                    )
+                if not (len(call.args) == 1 and isinstance(call.args[0], ast.Dict)):
+                    errors.append(
+                        'condition= goes with one dict of steps: self.next({"a": self.a, '
+                        '"b": self.b}, condition="route")'
+                    )
             elif keyword.arg is None:
                 errors.append(f"**{ast.unparse(keyword.value)} cannot be read statically")
             else:
@@ -344,6 +370,21 @@ class _Transition:
         found.targets = tuple(dict.fromkeys(targets))
         found.error = "; ".join(errors) or None
         return found
+
+
+def _switch_cases(node: ast.Dict) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The (label, step) cases of a switch's dict, and what makes it unreadable, if anything.
+
+    Labels are literal strings or numbers, read as text; each value names a step as self.X."""
+    cases: list[tuple[str, str]] = []
+    for key, value in zip(node.keys, node.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str | int | float)):
+            shown = "**" + ast.unparse(value) if key is None else ast.unparse(key)
+            return (), f"the switch case {shown} must be a literal string or number"
+        if not (isinstance(value, ast.Attribute) and _is_self(value.value)):
+            return (), f"the switch case {key.value!r} must name a step as self.<step>"
+        cases.append((str(key.value), value.attr))
+    return tuple(cases), None
 
 
 def _is_self(expr: ast.expr) -> bool:

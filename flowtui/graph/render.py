@@ -108,6 +108,9 @@ def draw_canvas(layout: DagLayout, status: Mapping[str, str] | None = None) -> C
     status = status or {}
     for box in layout.boxes.values():
         _draw_box(grid, box, status.get(box.step, ""))
+    for edge in layout.edges:
+        if edge.label and len(edge.points) >= 2:
+            _draw_edge_label(grid, edge.points[-1], edge.label)
     for x, y in starts:
         grid[y][x] = PORT_OUT
     for x, y in ends:
@@ -118,6 +121,21 @@ def draw_canvas(layout: DagLayout, status: Mapping[str, str] | None = None) -> C
         width=width,
         height=height,
     )
+
+
+def _draw_edge_label(grid: list[list[str]], end: tuple[int, int], label: str) -> None:
+    """A switch case's label on the row above the arrow into its step: right of the edge
+    where there is room, else left of it; left out where neither side is free."""
+    x, y = end[0], end[1] - 1
+    if y < 0:
+        return
+    row, cells = grid[y], _cells(label)
+    right = range(x + 2, x + 2 + len(cells))
+    left = range(x - 1 - len(cells), x - 1)
+    for span in (right, left):
+        if span.start >= 0 and span.stop <= len(row) and all(row[i] == " " for i in span):
+            row[span.start : span.stop] = cells
+            return
 
 
 def _draw_box(grid: list[list[str]], box: Box, status: str) -> None:

@@ -7,9 +7,10 @@ Each `StepState.state` is also the name of the style (`dag--<state>`) the TUI co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flowtui.graph.model import FlowGraph
+from flowtui.graph.model import FlowGraph, StepKind
 from flowtui.run.plan import ResumePlan
 from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import RunStatus, TaskStatus
@@ -99,11 +100,22 @@ def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
         tasks = by_step.get(node.name, [])
         if tasks:
             states[node.name] = step_state(tasks, run.expected.get(node.name), active)
+        elif _case_not_taken(graph, node.name, by_step):
+            states[node.name] = StepState("pending", f"{pending} not taken")
         else:
             states[node.name] = StepState(
                 "pending", f"{pending} pending" if active else f"{pending} not run"
             )
     return states
+
+
+def _case_not_taken(graph: FlowGraph, step: str, by_step: Mapping[str, object]) -> bool:
+    """A switch's case that will not run: each switch before it took another case."""
+    parents = [graph[p] for p in graph.parents(step)]
+    return bool(parents) and all(
+        p.kind is StepKind.SWITCH and any(c in by_step for c in p.next if c != step)
+        for p in parents
+    )
 
 
 def plan_states(plan: ResumePlan) -> dict[str, StepState]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -130,6 +131,7 @@ class MetadataDB:
         params: dict[str, Any],
         user: str,
         tags: Iterable[str] = (),
+        system_tags: Iterable[str] = (),
         kind: str = "run",
         origin_run_id: str | None = None,
         resume_step: str | None = None,
@@ -157,7 +159,8 @@ class MetadataDB:
                 ),
             )
             run_id = int(cur.lastrowid or 0)
-            system = [f"user:{user}", f"runtime:{kind}"]
+            python = f"python_version:{platform.python_version()}"
+            system = [f"user:{user}", f"runtime:{kind}", python, *system_tags]
             c.executemany(
                 "INSERT OR IGNORE INTO tags VALUES (?, ?, ?)",
                 [(run_id, t, 1) for t in system] + [(run_id, t, 0) for t in tags],
@@ -288,8 +291,12 @@ class MetadataDB:
         artifacts: Iterable[ArtifactRecord],
         *,
         foreach_count: int | None = None,
+        caught: dict[str, Any] | None = None,
     ) -> None:
+        """`caught`: the error `@catch` caught; kept as the task's error with exit reason
+        `caught` (the task succeeded, but is not `successful` to the client, as in Metaflow)."""
         now = time.time()
+        error = json.dumps(caught) if caught else None
         with self.transaction() as c:
             c.execute(
                 "UPDATE attempts SET status = 'succeeded', finished = ? "
@@ -297,9 +304,9 @@ class MetadataDB:
                 (now, int(task_id), attempt),
             )
             c.execute(
-                "UPDATE tasks SET status = 'succeeded', finished = ?, error = NULL, "
-                "exit_reason = NULL, foreach_count = ? WHERE task_id = ?",
-                (now, foreach_count, int(task_id)),
+                "UPDATE tasks SET status = 'succeeded', finished = ?, error = ?, "
+                "exit_reason = ?, foreach_count = ? WHERE task_id = ?",
+                (now, error, "caught" if caught else None, foreach_count, int(task_id)),
             )
             self._put_artifacts(c, task_id, artifacts)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import textwrap
@@ -105,7 +106,7 @@ def test_step_and_task_navigation_through_a_foreach(flowtui):
     assert flowtui("run", FOREACH, "--scale", "100").exit_code == 0
     run = Run("ShapesFlow/1")
 
-    bodies = list(run["body"])
+    bodies = list(run["body"])[::-1]  # the client lists them latest first, as Metaflow
     assert [t.index for t in bodies] == [0, 1, 2]
     assert [t.data.value for t in bodies] == [100, 200, 300]
     assert run["body"].task == bodies[0]
@@ -129,7 +130,7 @@ def test_task_artifacts_by_attribute_item_and_named_tuple(flowtui):
     assert task.data.value == 10
     assert task["value"].data == 10
     assert "value" in task and "value" in task.data
-    assert sorted(a.id for a in task) == ["fail_on", "items", "same", "scale", "value"]
+    assert sorted(a.id for a in task) == ["fail_on", "items", "name", "same", "scale", "value"]
     assert task.artifacts.value.data == 10
     art = task["items"]
     assert isinstance(art, DataArtifact)
@@ -170,8 +171,9 @@ def test_tags_can_be_added_and_removed_but_not_system_tags(flowtui):
     assert flowtui("run", FOREACH, "--tag", "first").exit_code == 0
     run = Run("ShapesFlow/1")
     user = f"user:{os.environ.get('USER') or __import__('getpass').getuser()}"
-    assert run.tags == {"first", user, "runtime:run"}
-    assert run.system_tags == {user, "runtime:run"}
+    python = f"python_version:{platform.python_version()}"
+    assert run.tags == {"first", user, "runtime:run", python}
+    assert run.system_tags == {user, "runtime:run", python}
 
     run.add_tag("keep")
     run.remove_tag("first")

@@ -12,7 +12,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from comparable import comparable
+from comparable import METAFLOW_SYSTEM_ARTIFACTS, comparable
 
 from flowtui.client import Flow, FlowNotFound, metadata, namespace
 
@@ -32,13 +32,15 @@ def main() -> None:
     failed = []
     for step in run:
         for task in step:
-            if not task.successful:  # succeeded, or reused by a resume
+            if task.status not in ("succeeded", "cloned"):  # a task @catch caught counts
                 if task.status == "failed":
                     failed.append(step.id)
                 continue
             key = task.foreach_indices
             steps.setdefault(step.id, {})[key] = {
-                a.id: comparable(a.data) for a in task if not a.id.startswith("_")
+                a.id: comparable(a.data)
+                for a in task
+                if not a.id.startswith("_") and a.id not in METAFLOW_SYSTEM_ARTIFACTS
             }
     dump = {
         "run_id": run.id,

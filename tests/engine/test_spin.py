@@ -99,7 +99,7 @@ def test_a_spin_is_kept_apart_unless_persisted(spin_env):
 def test_spin_a_foreach_body_gets_the_item_of_the_chosen_task(spin_env):
     cli, file = spin_env
     assert cli("run", str(file), "-q").exit_code == 0
-    bodies = list(Run("SpinFlow/1")["body"])
+    bodies = sorted(Run("SpinFlow/1")["body"], key=lambda t: t.index)
     _edit(file, "+ self.base  # VERSION 1", "+ self.base + 1000  # VERSION 2")
 
     first = cli("spin", str(file), "body", "-q")
@@ -155,6 +155,6 @@ def test_spin_errors_name_what_exists(spin_env):
     assert "has no run 9; its latest runs are: 1." in no_run.stderr.replace("\n", " ")
     no_task = cli("spin", str(file), "body", "--task-id", "999")
     assert no_task.exit_code == 2
-    ids = ", ".join(f"{t.id} [{t.index}]" for t in Run("SpinFlow/1")["body"])
+    ids = ", ".join(f"{t.id} [{t.index}]" for t in reversed(list(Run("SpinFlow/1")["body"])))
     assert f"tasks of 'body' in run 1: {ids}." in no_task.stderr.replace("\n", " ")
     assert "Traceback" not in nothing.output + no_step.output + no_run.output + no_task.output

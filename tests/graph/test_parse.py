@@ -221,7 +221,9 @@ def test_a_linear_start_is_start_kind_and_lines_span_the_method() -> None:
         ("self.next(self.end, self.other, foreach='xs')", "exactly one step"),
         ("self.next(self.end, foreach=names)", 'foreach="items"'),
         ("self.next(self.end, unknown=1)", "unknown="),
-        ("self.next({'a': self.end}, condition='c')", "conditional"),
+        ("self.next({'a': self.end})", 'needs condition="<artifact name>"'),
+        ("self.next({k: self.end}, condition='c')", "must be a literal string or number"),
+        ("self.next({'a': self.end}, condition=c)", 'e.g. condition="route"'),
     ],
 )
 def test_a_malformed_self_next_is_recorded_not_raised(call: str, fragment: str) -> None:

@@ -296,5 +296,8 @@ async def test_a_class_defined_in_the_flow_file_is_previewed_after_a_real_run(
     async with app.run_test(size=(100, 20)) as pilot:
         screen = app.screen
         assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 2, "the list")  # name, origin
+        table.move_cursor(row=1)
         await wait_until(pilot, preview_of(screen, "origin"), "the preview")
         assert preview_text(screen).strip() == "Point(x=3, y=4)"

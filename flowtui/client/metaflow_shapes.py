@@ -1,0 +1,67 @@
+"""Answers shaped as Metaflow's client gives them, for the expressions users port unchanged:
+`task.metadata_dict` and `run.code`. (`Task.successful`, `system_tags` and the `name`
+artifact are answered where they live.)"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from flowtui.store import Store
+from flowtui.store.records import RunRecord, TaskRecord
+
+
+def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) -> dict[str, str]:
+    """The task's metadata, by the names Metaflow's local runs record (values as text).
+
+    `attempt` is the latest attempt (from 0); `attempt_ok` says whether it succeeded, and
+    `attempt-done` is the attempt that finished (set once one has); `ds-type` is `local` and
+    `ds-root` the store's directory; `runtime` is the run's kind (run, resume, spin).
+    """
+    attempts = store.meta.attempts(record.task_id)
+    latest = attempts[-1] if attempts else None
+    out = {
+        "script-name": Path(run.file).name if run else "",
+        "python_version": platform.python_version(),
+        "runtime": run.kind if run else "",
+        "user": run.user if run else "",
+        "ds-type": "local",
+        "ds-root": str(store.root),
+        "origin-run-id": str(run.origin_run_id) if run else "None",
+    }
+    if latest is not None:
+        out["attempt"] = str(latest.attempt)
+        if latest.finished is not None:
+            out["attempt_ok"] = str(latest.status == "succeeded")
+            out["attempt-done"] = str(latest.attempt)
+    return out
+
+
+class RunCode(str):
+    """`run.code`: the flow file's source as the run started it (a `str`), with the attributes
+    of Metaflow's code package: `.flowspec` (the same text), `.script_name`, `.path`, `.info`.
+
+    Metaflow answers `None` for a local run without a code package; flowtui keeps every run's
+    source, so it answers with it (docs/metaflow-compat.md says so)."""
+
+    script_name: str
+    path: str
+
+    def __new__(cls, source: str, file: str) -> RunCode:
+        code = super().__new__(cls, source)
+        code.script_name = Path(file).name
+        code.path = file
+        return code
+
+    @property
+    def flowspec(self) -> str:
+        return str(self)
+
+    @property
+    def info(self) -> dict[str, str]:
+        return {"script": self.script_name}
+
+    @property
+    def tarball(self) -> None:
+        """Metaflow's code-package tarball; a local run has none."""
+        return None

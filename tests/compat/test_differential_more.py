@@ -1,0 +1,221 @@
+"""Round two of the differential tests: the names real flows import (S3, profile,
+parallel_map, metaflow_config), Parameter(multiple=True), split-switch steps, @project,
+Metaflow's run options and the client's answers, run under real Metaflow and flowtui."""
+
+from __future__ import annotations
+
+import pytest
+from differential import Sides, compare, needs_metaflow
+from s3server import S3Server, needs_s3, s3_server
+
+from flowtui.client import Run
+from flowtui.store import Store
+
+pytestmark = [pytest.mark.differential, needs_metaflow]
+__all__ = ["s3_server"]  # the fixture, used by name
+
+
+@needs_s3
+def test_s3_profile_parallel_map_and_config(sides: Sides, s3_server: S3Server) -> None:
+    sides.metaflow_env.update(s3_server.env())
+    sides.flowtui_env.update(s3_server.env(), METAFLOW_S3_RETRY_COUNT="3")
+    sides.metaflow_env["METAFLOW_S3_RETRY_COUNT"] = "3"
+    file = sides.flow("mf_s3")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert "all" in compared["start"] and "profile_lines" in compared["start"]
+    assert ft.value("start", "config") == ("s3://flows/data", True, 3)
+    assert ft.value("start", "got") == ("one.txt", "ROOT/one.txt", True, "first", 5)
+    assert ft.value("start", "missing_raises") == "MetaflowS3NotFound"
+    assert ft.value("start", "paths_dir") == [
+        ("a.txt", "ROOT/dir/a.txt", True, None, 1),
+        ("sub", "ROOT/dir/sub/", False, None, None),
+    ]
+    assert ft.value("start", "profile_lines") == [
+        "PROFILE: loading starting",
+        "inside",
+        "PROFILE: loading completed in Nms",
+    ]
+    assert ft.value("start", "mapped") == [10, 11, 14, 19, 26, 35]
+    assert ft.value("start", "tmp_removed") is True
+
+
+MULTIPLE = {"vals", "names", "single", "seen", "total"}
+
+
+@pytest.mark.parametrize(
+    ("args", "seen"),
+    [
+        ((), ((), ("a", "b"), 0)),
+        (
+            ("--val", "3", "--val", "4", "--name", "z", "--single", "1", "--single", "2"),
+            ((3, 4), ("z",), 2),
+        ),
+    ],
+)
+def test_parameter_multiple_takes_every_value(
+    sides: Sides, args: tuple[str, ...], seen: tuple[object, ...]
+) -> None:
+    file = sides.flow("mf_multiple")
+    mf, ft = sides.metaflow(file, *args), sides.flowtui(file, *args)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert compared == {"start": MULTIPLE, "end": MULTIPLE | {"kinds"}}
+    assert ft.value("start", "seen") == seen
+    assert ft.value("end", "kinds") == ["tuple", "tuple"]
+
+
+def test_parameter_multiple_bad_value_is_rejected_on_both_sides(sides: Sides) -> None:
+    file = sides.flow("mf_multiple")
+    args = ("--val", "3", "--val", "x")
+    mf, ft = sides.metaflow(file, *args), sides.flowtui(file, *args)
+    assert mf.code != 0 and ft.code != 0
+    assert mf.steps == ft.steps == {}
+    assert "'val'" in ft.output and "'x'" in ft.output and "Traceback" not in ft.output
+
+
+def test_run_options_with_retry_namespace_tags_and_run_id_file(sides: Sides) -> None:
+    sides.flowtui_env["USERNAME"] = "tester"  # as Metaflow's side has it
+    file = sides.flow("mf_options")
+    args = ("--with", "retry:times=1,minutes_between_retries=0", "--namespace", "team:x")
+    args += ("--tag", "a", "--tag", "b", "--max-workers", "2")
+    run_id_file = sides.workdir / "flowtui-run-id"
+    mf = sides.metaflow(file, *args)
+    ft = sides.flowtui(file, *args, "--run-id-file", str(run_id_file))
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert compared["join"] == {"attempts", "namespaces", "tags"}
+    assert ft.value("join", "attempts") == [0, 1, 0]  # item 2 was retried, by --with retry
+    assert ft.value("join", "namespaces") == ("user:tester", "team:x")
+    assert ft.value("join", "tags") == ["a", "b"]
+    assert run_id_file.read_text() == ft.run_id
+
+
+def test_max_num_splits_refuses_a_larger_foreach_on_both_sides(sides: Sides) -> None:
+    file = sides.flow("mf_options")
+    mf, ft = (
+        sides.metaflow(file, "--max-num-splits", "2"),
+        sides.flowtui(file, "--max-num-splits", "2"),
+    )
+    assert mf.code != 0 and ft.code != 0
+    assert mf.failed_steps == ft.failed_steps == []  # start succeeded; its foreach is refused
+    assert compare(mf, ft) == {"start": {"items"}}
+    sentence = "yielded 3 child steps which is more than the current maximum of 2 children"
+    assert sentence in mf.output and sentence in ft.output
+    assert "--max-num-splits" in ft.output
+
+
+@pytest.mark.parametrize(
+    ("metaflow_env", "flowtui_args", "names"),
+    [
+        ({}, (), ("demo_proj", "user.tester", False, "demo_proj.user.tester.ProjectFlow")),
+        (
+            {"METAFLOW_BRANCH": "feat_1"},
+            ("--branch", "feat_1"),
+            ("demo_proj", "test.feat_1", False, "demo_proj.test.feat_1.ProjectFlow"),
+        ),
+        (
+            {"METAFLOW_PRODUCTION": "1"},
+            ("--production",),
+            ("demo_proj", "prod", True, "demo_proj.prod.ProjectFlow"),
+        ),
+    ],
+)
+def test_project_names_branches_and_tags(
+    sides: Sides, metaflow_env: dict[str, str], flowtui_args: tuple[str, ...], names: tuple
+) -> None:
+    sides.metaflow_env.update(metaflow_env)  # Metaflow takes --branch before `run` (or so)
+    sides.flowtui_env["USERNAME"] = "tester"
+    file = sides.flow("mf_project")
+    mf, ft = sides.metaflow(file), sides.flowtui(file, *flowtui_args)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    assert compare(mf, ft) == {"start": {"names"}, "end": {"names"}}
+    assert ft.value("start", "names") == names
+    assert "no effect" not in ft.output  # @project is honoured, not a notice
+
+    store = Store.open(str(sides.store), create=False)
+    try:
+        tags = Run(f"ProjectFlow/{ft.run_id}", _store=store, _namespace_check=False).system_tags
+    finally:
+        store.close()
+    assert {"project:demo_proj", f"project_branch:{names[1]}"} <= tags
+
+
+def test_a_bad_branch_name_is_one_sentence_before_anything_runs(sides: Sides) -> None:
+    file = sides.flow("mf_project")
+    ft = sides.flowtui(file, "--branch", "Feat-1")
+    assert ft.code == 2 and ft.steps == {}
+    assert "'Feat-1' must contain only lowercase letters, digits and underscores" in ft.output
+
+
+def test_client_answers_order_metadata_tags_name_and_catch(sides: Sides) -> None:
+    sides.flowtui_env["USERNAME"] = "tester"
+    file = sides.flow("mf_client_shapes")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    answers = {"step_order", "task_order", "successful", "metadata", "name_artifact"}
+    assert answers | {"system_tags"} <= compared["end"]
+    assert ft.value("end", "step_order") == ["end", "join", "work", "start"]
+    assert ft.value("end", "task_order") == [3, 2, 1]
+    assert ft.value("end", "successful") == [(3, True, True), (2, False, True), (1, True, True)]
+    assert ft.value("end", "metadata") == {
+        "attempt": "0",
+        "attempt_ok": "True",
+        "attempt-done": "0",
+        "user": "tester",
+        "ds-type": "local",
+        "origin-run-id": "None",
+        "script-name": "mf_client_shapes.py",
+    }
+    assert ft.value("end", "name_artifact") == ("ClientShapesFlow",) * 2 + (True,)
+
+
+SWITCH_PARAMS = {"score", "force", "route"}
+
+
+@pytest.mark.parametrize(("score", "taken"), [("7", "high"), ("3", "low")])
+def test_switch_runs_only_the_chosen_case(sides: Sides, score: str, taken: str) -> None:
+    file = sides.flow("mf_switch")
+    mf, ft = sides.metaflow(file, "--score", score), sides.flowtui(file, "--score", score)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert set(compared) == {"start", taken, "merge", "end"}  # the other case never ran
+    assert compared["merge"] == SWITCH_PARAMS | {"verdict", "seen"}
+    assert ft.value("merge", "seen") == (taken, taken)
+
+
+def test_switch_to_an_unknown_case_fails_the_step_on_both_sides(sides: Sides) -> None:
+    file = sides.flow("mf_switch")
+    mf, ft = sides.metaflow(file, "--force", "middle"), sides.flowtui(file, "--force", "middle")
+    assert mf.code != 0 and ft.code != 0
+    assert mf.failed_steps == ft.failed_steps == ["start"]
+    assert "'middle'" in ft.output and "'high', 'low'" in ft.output
+
+
+def test_switch_failure_then_resume_takes_the_same_case(sides: Sides) -> None:
+    file = sides.flow("mf_switch")
+    mf, ft = sides.metaflow(file, "--score", "200"), sides.flowtui(file, "--score", "200")
+    assert mf.code != 0 and ft.code != 0
+    assert mf.failed_steps == ft.failed_steps == ["high"]
+
+    (sides.workdir / "fixed").touch()
+    mf, ft = sides.metaflow(file, command="resume"), sides.flowtui(file, command="resume")
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert set(compared) == {"start", "high", "merge", "end"}
+    assert ft.value("merge", "seen") == ("high", "high")
