@@ -482,10 +482,7 @@ def logs_command(
             sys.stdout.write(f"── {task.pathspec}{index} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            try:
-                sinks[stream].write(read_log(task, stream))
-            except FlowtuiError as e:
-                raise fail(str(e), e.exit_code) from None
+            sinks[stream].write(read_log(task, stream))  # a missing log: main() says so
             sinks[stream].flush()
 
 
@@ -578,47 +575,6 @@ def spin_command(
     raise typer.Exit(result.exit_code)
 
 
-@app.command("doctor")
-def doctor_command(
-    store: StoreOption = None,
-    repair: bool = typer.Option(
-        False, "--repair", help="Fix what is safe: leftovers of crashes (never a used blob)."
-    ),
-) -> None:
-    """Check the store: every blob against its hash, logs, crashed runs, SQLite's integrity.
-
-    Exit code 0: clean; 1: only leftovers of crashes (--repair tidies them); 3: damage.
-    """
-    from flowtui.store import Store
-    from flowtui.store.doctor import examine
-    from flowtui.store.doctor import repair as repair_store
-
-    try:
-        st = Store.open(store, create=False)
-        st.meta  # noqa: B018 - a store without a database is named here, in one sentence
-        report = examine(st)
-        done = repair_store(st, report) if repair else []
-        after = examine(st) if repair else report
-    except FlowtuiError as e:
-        raise fail(str(e), e.exit_code) from None
-    out = Console(highlight=False, soft_wrap=True)
-    out.print(
-        Text(
-            f"{st.root}: {report.blobs_checked} blobs verified "
-            f"({report.bytes_checked / 1e6:.1f} MB) in {report.seconds:.2f} s",
-            style="dim",
-        )
-    )
-    for finding in report.findings:
-        style = "bold red" if finding.severity == "damage" else "yellow"
-        out.print(Text.assemble((f"{finding.severity}: ", style), finding.line()))
-    for line in done:
-        out.print(Text.assemble(("repaired: ", "green"), line))
-    if not after.findings:
-        out.print(Text("ok: nothing wrong with the store.", style="green"))
-    raise typer.Exit(after.exit_code)
-
-
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     """`python myflow.py run ...` (a FlowSpec instantiated under __main__), as Metaflow does.
 
@@ -637,3 +593,8 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
         rest = [*rest, "--flow", cls.__name__]
     main([command, file, *rest])
     sys.exit(0)
+
+
+from flowtui.cli_doctor import doctor_command  # noqa: E402 - it uses this module's options
+
+app.command("doctor")(doctor_command)

@@ -19,13 +19,13 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from flowtui.engine.executor import LocalExecutor, TaskProcess
+from flowtui.engine.exits import describe_exit
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
 from flowtui.engine.run_options import too_many_splits, write_run_id
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
-    RESULT_PIPE_LOST,
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
@@ -48,19 +48,12 @@ from flowtui.run.events import (
     TaskFinished,
     TaskStarted,
 )
-from flowtui.run.status import CANCEL, EXIT, NOT_RETRIED, SIGNAL, TIMEOUT, RunStatus, TaskError
+from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.store import ArtifactPickleError, Store, StoreFullError
 from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
-_SIGNAL_CAUSES: dict[int, str] = {
-    signal.SIGKILL: "out of memory, or killed from outside?",
-    signal.SIGSEGV: "a crash in native code: a C extension or a corrupt input?",
-    signal.SIGBUS: "a crash in native code: a C extension or a corrupt input?",
-    signal.SIGABRT: "aborted by native code: a failed assertion in a C extension?",
-    signal.SIGTERM: "terminated from outside",
-}
 TIMEOUT_GRACE = 5.0  # seconds past a task's @timeout before the runner kills it
 
 
@@ -562,30 +555,7 @@ class Runner:
             return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
         if outcome is not None and outcome.error is not None:
             return outcome.error
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            try:
-                name = signal.Signals(sig).name
-            except ValueError:
-                name = f"signal {sig}"
-            why = _SIGNAL_CAUSES.get(sig, "killed from outside?")
-            return TaskError(
-                "Killed", f"the task process was killed by {name} ({why})", reason=SIGNAL
-            )
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-        if code == RESULT_PIPE_LOST:
-            return TaskError(
-                "ResultPipeClosed",
-                "the step closed the pipe flowtui reads its result from (a file descriptor it "
-                "did not open, e.g. with os.closerange); close only descriptors the step opened",
-                reason=EXIT,
-            )
-        return TaskError(
-            "ProcessExit",
-            f"the task process exited with code {code} before the step finished "
-            "(os._exit or a crash in native code?)",
-            reason=EXIT,
-        )
+        return describe_exit(status)
 
     def _check_deadlines(self) -> None:
         now = time.time()
