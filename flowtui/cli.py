@@ -516,7 +516,7 @@ def logs_command(
             sys.stdout.write(f"── {task.pathspec}{index} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            sinks[stream].write(read_log(task, stream))
+            sinks[stream].write(read_log(task, stream))  # a missing log: main() says so
             sinks[stream].flush()
 
 
@@ -633,3 +633,8 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
         rest = [*rest, "--flow", cls.__name__]
     main([command, file, *rest])
     sys.exit(0)
+
+
+from flowtui.cli_doctor import doctor_command  # noqa: E402 - it uses this module's options
+
+app.command("doctor")(doctor_command)

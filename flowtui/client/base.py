@@ -184,7 +184,9 @@ class DataArtifact(_ClientObject):
     @property
     def data(self) -> Any:
         """The value (unpickled on first access, then cached for the process)."""
-        return value_cache.get(self._store.blobs, self._record.hash, self._record.size)
+        return value_cache.get(
+            self._store.blobs, self._record.hash, self._record.size, what=self.pathspec
+        )
 
     @property
     def sha(self) -> str:

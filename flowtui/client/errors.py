@@ -44,3 +44,9 @@ class MetaflowInvalidPathspec(ValueError, FlowtuiError):
     """A pathspec with the wrong number of parts for the object asked for."""
 
     exit_code = 2
+
+
+class LogMissingError(FlowtuiError):
+    """A task's log file is gone from the store (deleted after the task wrote it)."""
+
+    exit_code = 1

@@ -10,20 +10,27 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from flowtui.client.errors import LogMissingError
 from flowtui.client.objects import Task
 
 FOLLOW_POLL = 0.1  # seconds between looks at a followed log
 
 
 def read_log(task: Task, stream: str) -> bytes:
-    """The latest attempt's log of `stream` (stdout or stderr); empty before it starts."""
+    """The latest attempt's log of `stream` (stdout or stderr); empty before it starts.
+
+    The runner creates an attempt's log files before it records the attempt, so a file that
+    is not there was deleted: that is said (`LogMissingError`), never shown as an empty log."""
     path = task.log_path(stream)
     if path is None:
         return b""
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        return b""
+        raise LogMissingError(
+            f"The {stream} log of {task.pathspec} is missing from the store ({path} was "
+            "deleted); its output is lost."
+        ) from None
 
 
 def follow_log(

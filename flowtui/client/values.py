@@ -23,13 +23,13 @@ class ValueCache:
         self._used = 0
         self._lock = threading.Lock()
 
-    def get(self, blobs: BlobStore, digest: str, size: int) -> Any:
+    def get(self, blobs: BlobStore, digest: str, size: int, what: str | None = None) -> Any:
         with self._lock:
             hit = self._values.get(digest)
             if hit is not None:
                 self._values.move_to_end(digest)
                 return hit[0]
-        value = blobs.get_value(digest)
+        value = blobs.get_value(digest, what)
         if size <= self.budget:
             with self._lock:
                 if digest not in self._values:

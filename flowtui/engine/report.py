@@ -2,23 +2,28 @@
 
 `EventReporter` writes docs/events.md's stream (for the TUI). `ConsoleReporter` shows each
 task's output as it is written, prefixed by its task, a live progress line on a terminal (plain
-lines elsewhere), and a summary at the end.
+lines elsewhere), and a summary at the end. It prints from a thread (`echo.ConsoleWriter`), so
+a slow, blocked or closed console never holds up or fails the run.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from flowtui.engine.echo import ConsoleWriter, Tail, echo_tail
+from flowtui.engine.task import INHERITED_FDS
 from flowtui.graph.model import FlowGraph
 from flowtui.run.events import (
     Event,
@@ -34,6 +39,7 @@ from flowtui.run.events import (
 )
 from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.status import RunStatus, TaskError
+from flowtui.store import find_store_root
 from flowtui.units import human_duration
 
 
@@ -55,12 +61,15 @@ class Reporter:
         """The calls made inside are one group (an event stream sends them in one write)."""
         yield
 
+    def close(self) -> None:
+        """Called once the run is over (whatever happened): finish any output."""
+
 
 class EventReporter(Reporter):
     """Writes the event stream of docs/events.md."""
 
     def __init__(self, out: IO[str] | None = None) -> None:
-        self.out = out or sys.stdout
+        self.out = out or _own_stdout()
         self._closed = False
         self._held = False
 
@@ -95,13 +104,15 @@ class EventReporter(Reporter):
             os.close(devnull)
 
 
-@dataclass
-class _Tail:
-    label: str
-    path: str
-    style: str
-    offset: int = 0
-    partial: bytes = b""
+def _own_stdout() -> IO[str]:
+    """The events' own stream: the process's stdout moves to a new fd, and fd 1 becomes
+    stderr, so whatever the flow prints (at import, or in the runner) never enters the
+    stream. Task processes close the new fd."""
+    sys.stdout.flush()
+    events = os.dup(1)
+    os.dup2(2, 1)
+    INHERITED_FDS.add(events)
+    return os.fdopen(events, "w", encoding="utf-8", errors="replace", buffering=1)
 
 
 @dataclass
@@ -119,7 +130,7 @@ class ConsoleReporter(Reporter):
 
     console: Console = field(default_factory=lambda: Console(highlight=False))
     quiet: bool = False
-    _tails: dict[str, list[_Tail]] = field(default_factory=dict)
+    _tails: dict[str, list[Tail]] = field(default_factory=dict)
     _steps: dict[str, _StepCount] = field(default_factory=dict)
     _reused: dict[str, tuple[int, str]] = field(default_factory=dict)  # step -> (count, run)
     _live: Live | None = None
@@ -130,9 +141,14 @@ class ConsoleReporter(Reporter):
     _file: str = "FILE"
     _index: dict[str, int | None] = field(default_factory=dict)  # pathspec -> foreach index
     failures: list[tuple[str, TaskError]] = field(default_factory=list)
+    _writer: ConsoleWriter | None = None
+    _store_option: str = ""
 
     def _print(self, renderable: Any) -> None:
-        self.console.print(renderable, soft_wrap=True)
+        if self._writer is not None:
+            self._writer.put(renderable)
+        else:
+            self.console.print(renderable, soft_wrap=True)
 
     def prepare(self, graph: FlowGraph | None, file: str | None) -> None:
         if graph is not None:
@@ -161,7 +177,10 @@ class ConsoleReporter(Reporter):
             self.run_finished(event)
 
     def run_started(self, event: RunStarted) -> None:
+        self._writer = ConsoleWriter(self.console)
         self._flow, self._run_id = event.flow, event.run_id
+        if Path(event.store) != find_store_root():  # the hints must name the same store
+            self._store_option = f" --store {shlex.quote(str(event.store))}"
         self._started = time.time()
         what = f"Resuming run {event.origin_run_id} as" if event.origin_run_id else "Running"
         self._print(
@@ -190,8 +209,8 @@ class ConsoleReporter(Reporter):
             self._print(Text(f"{label}: retrying (attempt {event.attempt + 1})", style="yellow"))
         if not self.quiet:
             self._tails[event.pathspec] = [
-                _Tail(label, event.stdout, ""),
-                _Tail(label, event.stderr, "red"),
+                Tail(label, event.stdout, "", event.pathspec),
+                Tail(label, event.stderr, "red", event.pathspec),
             ]
 
     def task_cloned(self, event: TaskCloned) -> None:
@@ -256,29 +275,12 @@ class ConsoleReporter(Reporter):
         if not tails:
             return
         for tail in tails:
-            try:
-                with open(tail.path, "rb") as f:
-                    f.seek(tail.offset)
-                    while True:
-                        data = f.read(1 << 20)
-                        tail.offset += len(data)
-                        self._print_lines(tail, data, final and len(data) < 1 << 20)
-                        if not final or len(data) < 1 << 20:
-                            break
-            except FileNotFoundError:
-                continue
+            if self._writer is not None:
+                self._writer.follow(tail, final)
+            else:
+                echo_tail(tail, final, self._print)
         if final:
             del self._tails[pathspec]
-
-    def _print_lines(self, tail: _Tail, data: bytes, last: bool) -> None:
-        lines = (tail.partial + data).split(b"\n")
-        tail.partial = lines.pop()
-        if last and tail.partial:
-            lines.append(tail.partial)
-            tail.partial = b""
-        for raw in lines:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
-            self._print(Text.assemble((f"{tail.label} ", "dim cyan"), Text(line, style=tail.style)))
 
     def _status(self) -> Any:
         parts = []
@@ -327,7 +329,8 @@ class ConsoleReporter(Reporter):
                     (f"{glyph} ", "bold yellow"),
                     (pathspec, "bold"),
                     f" was cancelled after {human_duration(duration)}. Resume it with "
-                    f"flowtui resume {self._file} --origin-run-id {event.run_id}.",
+                    f"flowtui resume {self._file}{self._store_option} "
+                    f"--origin-run-id {event.run_id}.",
                 )
             )
             return
@@ -347,11 +350,17 @@ class ConsoleReporter(Reporter):
         step = (event.failed or "///?").split("/")[2]
         self._print(
             Text(
-                f"Fix the code, then: flowtui resume {self._file}  (re-runs from '{step}', reusing "
-                "every task that succeeded).",
+                f"Fix the code, then: flowtui resume {self._file}{self._store_option}  (re-runs "
+                f"from '{step}', reusing every task that succeeded).",
                 style="cyan",
             )
         )
+
+    def close(self) -> None:
+        """Wait until everything reported has been printed."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 def _indent(text: str) -> str:

@@ -9,6 +9,7 @@ new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTER
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -18,6 +19,7 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from flowtui.engine.executor import TaskHandle, make_executor
+from flowtui.engine.exits import describe_exit
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
@@ -47,21 +49,14 @@ from flowtui.run.events import (
     TaskFinished,
     TaskStarted,
 )
-from flowtui.run.status import CANCEL, EXIT, NOT_RETRIED, SIGNAL, TIMEOUT, RunStatus, TaskError
+from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
-from flowtui.store import ArtifactPickleError, Store
+from flowtui.store import ArtifactPickleError, Store, StoreFullError
 from flowtui.store.attempts import AttemptBatch
-from flowtui.store.metadata import HEARTBEAT_EVERY
+from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
-_SIGNAL_CAUSES: dict[int, str] = {
-    signal.SIGKILL: "out of memory, or killed from outside?",
-    signal.SIGSEGV: "a crash in native code: a C extension or a corrupt input?",
-    signal.SIGBUS: "a crash in native code: a C extension or a corrupt input?",
-    signal.SIGABRT: "aborted by native code: a failed assertion in a C extension?",
-    signal.SIGTERM: "terminated from outside",
-}
 TIMEOUT_GRACE = 5.0  # seconds past a task's @timeout before the runner kills it
 
 
@@ -91,6 +86,7 @@ class _Running:
     deadline: float | None
     buffer: bytearray = field(default_factory=bytearray)
     killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
+    eof: bool = False  # its pipe closed (the task may still run: it closed the pipe's fd)
 
 
 class Runner:
@@ -204,6 +200,8 @@ class Runner:
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
+        heartbeat = Heartbeat(self.store.meta.path, self.run_id).start()
+        completed = False
         try:
             self._submit(first)
             self._loop()
@@ -213,18 +211,25 @@ class Runner:
                 status = RunStatus.FAILED
             else:
                 status = RunStatus.SUCCEEDED
+            completed = True
         finally:
             if self.running:  # cancelled or an internal error: stop what is still running
                 self._terminate_all()
             self._commit()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            heartbeat.stop()
             error = None
             if self.failed:
                 error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
             elif status is RunStatus.CANCELLED:
                 error = "cancelled"
-            self.store.meta.finish_run(self.run_id, status.value, error)
+            try:
+                self.store.meta.finish_run(self.run_id, status.value, error)
+            except StoreFullError:
+                if completed:  # else the error on its way names the problem; the run reads
+                    raise  # crashed, and resume finishes it once there is room
+
         return status
 
     def _on_signal(self, signum: int, frame: Any) -> None:
@@ -352,7 +357,6 @@ class Runner:
         self._submit(ready)
 
     def _loop(self) -> None:
-        last_beat = time.time()
         while self.ready or self.running:
             if self.reporter.reader_gone and self.cancel_reason is None:
                 self.cancel_reason = "the reader of the event stream went away"
@@ -371,7 +375,7 @@ class Runner:
                 timeout = max(0.0, min(timeout, min(deadlines) - now))
             if self.running:
                 try:
-                    readable, _, _ = select.select(list(self.running), [], [], timeout)
+                    readable, _, _ = select.select(self._open_pipes(), [], [], timeout)
                 except InterruptedError:
                     readable = []
                 for fd in readable:
@@ -379,9 +383,6 @@ class Runner:
             self._reap_exited()
             self._check_deadlines()
             self.reporter.tick()
-            if time.time() - last_beat > HEARTBEAT_EVERY:
-                self.store.meta.heartbeat(self.run_id)
-                last_beat = time.time()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
         stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
@@ -460,6 +461,7 @@ class Runner:
             user=self.user,
             tags=self.config.tags,
             timeout=decos.get("timeout", {}).get("seconds"),
+            memory=decos.get("resources", {}).get("memory"),
             project=astuple(self.project) if self.project else None,
             resources={k: v for k, v in decos.get("resources", {}).items() if v is not None},
         )
@@ -479,7 +481,10 @@ class Runner:
             if running.buffer.endswith(b"\n"):  # the outcome is complete
                 self._reap(fd, running.proc.poll())
             return
-        self._reap(fd, running.proc.wait())
+        running.eof = True  # the process's exit, seen by _reap_exited, finishes it
+
+    def _open_pipes(self) -> list[int]:
+        return [fd for fd, running in self.running.items() if not running.eof]
 
     def _reap(self, fd: int, status: int | None) -> None:
         """Record a task whose process has exited (`status` None: not yet, try again later).
@@ -493,9 +498,17 @@ class Runner:
         self._outcome(running, status)
 
     def _reap_exited(self) -> None:
+        """Finish every task whose process has exited, whether or not its pipe has closed (a
+        process the step forked may hold the pipe open for its whole life)."""
         for fd, running in list(self.running.items()):
-            if running.buffer.endswith(b"\n"):
-                self._reap(fd, running.proc.poll())
+            status = running.proc.poll()
+            if status is None:
+                continue
+            with contextlib.suppress(OSError):  # what the task wrote before it exited
+                os.set_blocking(fd, False)
+                while chunk := os.read(fd, 1 << 16):
+                    running.buffer += chunk
+            self._reap(fd, status)
 
     def _outcome(self, running: _Running, status: int) -> None:
         outcome: TaskOutcome | None = None
@@ -561,23 +574,7 @@ class Runner:
             return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
         if outcome is not None and outcome.error is not None:
             return outcome.error
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            try:
-                name = signal.Signals(sig).name
-            except ValueError:
-                name = f"signal {sig}"
-            why = _SIGNAL_CAUSES.get(sig, "killed from outside?")
-            return TaskError(
-                "Killed", f"the task process was killed by {name} ({why})", reason=SIGNAL
-            )
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-        return TaskError(
-            "ProcessExit",
-            f"the task process exited with code {code} before the step finished "
-            "(os._exit or a crash in native code?)",
-            reason=EXIT,
-        )
+        return describe_exit(status)
 
     def _check_deadlines(self) -> None:
         now = time.time()
@@ -599,11 +596,12 @@ class Runner:
                     running.proc.kill(signal.SIGKILL)
                 timeout = 1.0
             try:
-                readable, _, _ = select.select(list(self.running), [], [], timeout)
+                readable, _, _ = select.select(self._open_pipes(), [], [], min(timeout, 0.1))
             except InterruptedError:
                 continue
             for fd in readable:
                 self._read(fd)
+            self._reap_exited()
 
     def _hold(self, event: Event) -> None:
         self.held.append(event)
@@ -630,4 +628,5 @@ def execute(config: RunConfig, reporter: Reporter) -> RunResult:
         finally:
             runner.executor.close()
     finally:
+        reporter.close()
         store.close()

@@ -27,9 +27,11 @@ from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
-from flowtui.store.blobs import ArtifactPickleError, BlobStore
+from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
+RESULT_PIPE_LOST = 113  # exit code: the step closed (or replaced) the result pipe's fd
+INHERITED_FDS: set[int] = set()  # the runner's fds a forked task closes (the events stream)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class TaskRequest:
     user: str = ""
     tags: tuple[str, ...] = ()
     timeout: float | None = None  # @timeout, in seconds
+    memory: int | None = None  # @resources(memory=MB): enforced with RLIMIT_AS
     project: tuple[str, str, bool, str] | None = None  # @project: a ProjectInfo's fields
     switch: bool = False  # the step is a switch: next_steps are its cases' steps
     resources: dict[str, float] = field(default_factory=dict)  # @resources given (cpu, gpu, ...)
@@ -148,7 +151,7 @@ class _StoreSource:
         return entry.hash if entry else None
 
     def load(self, name: str) -> Any:
-        value = self._blobs.get_value(self._artifacts[name].hash)
+        value = self._blobs.get_value(self._artifacts[name].hash, f"artifact '{name}'")
         self.loaded[name] = value
         return value
 
@@ -161,6 +164,10 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_runner(req.runner_pid)
+    for fd in INHERITED_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    pipe = os.fstat(result_fd)
     try:
         _redirect_output(req)
         outcome = _run(req)
@@ -172,15 +179,28 @@ def run_task_process(req: TaskRequest, result_fd: int) -> None:
         )
         code = 1
     try:
-        data = (outcome.to_json() + "\n").encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(result_fd, view) :]
+        if not _same_file(result_fd, pipe):  # closed by the step, maybe reused for its file
+            code = RESULT_PIPE_LOST
+        else:
+            data = (outcome.to_json() + "\n").encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(result_fd, view) :]
+    except OSError:
+        code = RESULT_PIPE_LOST
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
+
+
+def _same_file(fd: int, was: os.stat_result) -> bool:
+    try:
+        now = os.fstat(fd)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (was.st_dev, was.st_ino)
 
 
 def _find_prctl() -> Any:
@@ -215,6 +235,25 @@ class TimeoutException(Exception):
     """Raised inside a step that ran longer than its @timeout."""
 
 
+def _limit_memory(req: TaskRequest) -> None:
+    """Cap the task's address space at what it uses now plus its @resources(memory=MB): an
+    allocation past it raises MemoryError in the step (reported as OutOfMemory)."""
+    if not req.memory:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = used + int(req.memory) * (1 << 20)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError, ImportError):
+        return  # not Linux: recorded, not enforced
+
+
 def _arm_timeout(req: TaskRequest) -> None:
     if not req.timeout:
         return
@@ -231,7 +270,7 @@ def _redirect_output(req: TaskRequest) -> None:
     os.dup2(devnull, 0)
     os.close(devnull)
     for fd, path in ((1, req.stdout), (2, req.stderr)):
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         os.dup2(target, fd)
         os.close(target)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - /dev/null, for the process's life
@@ -312,6 +351,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
     raised: BaseException | None = None
     try:
         _arm_timeout(req)
+        _limit_memory(req)
         try:
             getattr(flow, req.step)(*args)
         finally:
@@ -322,6 +362,15 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         raised = e
     except StepFailure as e:
         error, raised = TaskError("StepError", str(e), reason=e.reason), e
+    except MemoryError as e:
+        message = (
+            f"step '{req.step}' needed more memory than its @resources(memory={req.memory}) "
+            "(MB) allows; raise the limit or make the step use less"
+            if req.memory
+            else str(e)
+        )
+        kind = "OutOfMemory" if req.memory else "MemoryError"
+        error, raised = TaskError(kind, message, "".join(user_traceback(e))), e
     except SystemExit as e:
         message = f"step '{req.step}' called sys.exit({e.code!r}); raise an exception instead"
         error = TaskError("SystemExit", message, "".join(user_traceback(e)), EXIT)
@@ -518,6 +567,8 @@ def _persist(
         except ArtifactPickleError as e:
             failures.append(f"self.{name} ({e})")
             continue
+        except StoreFullError as e:
+            raise StepFailure(f"self.{name} was not stored: {e}", reason=PICKLE) from None
         out[name] = ArtifactRef(stored.hash, type_name(value), stored.size, short_repr(value))
     if failures:
         raise StepFailure(

@@ -102,7 +102,7 @@ def resources(
     memory: int = 4096,
     shared_memory: int | None = None,
 ) -> Any:
-    """Record the resources a step asks for (locally they are recorded, not enforced)."""
+    """Record the resources a step asks for; locally `memory` (MB) caps the task's memory."""
     args = {"cpu": cpu, "gpu": gpu, "disk": disk, "memory": memory, "shared_memory": shared_memory}
     return _bare_or_called("resources", func, args)
 

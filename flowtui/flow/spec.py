@@ -81,6 +81,12 @@ class FlowSpec:
     def __setattr__(self, name: str, value: Any) -> None:
         if self._flowtui_read_only and not name.startswith("_flowtui"):
             raise AttributeError(f"Cannot set '{name}' on an input of a join; set it on self.")
+        if name in _RESERVED:  # stored, it would be shadowed by FlowSpec's own and never read
+            raise AttributeError(
+                f"self.{name} cannot be an artifact: '{name}' is part of FlowSpec "
+                f"(self.{name}{'()' if callable(getattr(FlowSpec, name)) else ''}); "
+                "give the artifact another name."
+            )
         object.__setattr__(self, name, value)
 
     def _flowtui_read_artifact(self, name: str) -> Any:
@@ -303,3 +309,9 @@ class Inputs(Sequence[FlowSpec]):
                 f"This join has no input from a step named '{name}'; "
                 f"its inputs come from: {', '.join(sorted(self._by_step))}."
             ) from None
+
+
+# FlowSpec's own public names (methods and properties): never artifact names.
+_RESERVED = frozenset(
+    name for name in vars(FlowSpec) if not name.startswith("_") and name != "script_name"
+)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import heapq
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,9 @@ class FlowSyntaxError(FlowSourceError):
     """The file is not valid Python; `problem` carries the line and column."""
 
 
+MAX_FLOW_FILE = 16 << 20  # bytes: a flow file larger than this is refused, never read whole
+
+
 def read_flow_file(path: str | Path) -> str:
     """The text of a flow file, or a `UsageError` sentence saying what is wrong with the path."""
     file = Path(path)
@@ -53,7 +58,19 @@ def read_flow_file(path: str | Path) -> str:
     if file.suffix != ".py":
         raise UsageError(f"{file} is not a Python file; a flow file ends in .py.")
     try:
-        data = file.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below)
+        with os.fdopen(os.open(file, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise UsageError(
+                    f"{file} is not a regular file (a pipe, device or socket?); give the path "
+                    "of a flow's .py file."
+                )
+            data = f.read(MAX_FLOW_FILE + 1)
+        if len(data) > MAX_FLOW_FILE:
+            raise UsageError(
+                f"{file} is over {MAX_FLOW_FILE >> 20} MB, too large for a flow file; keep data "
+                "out of the flow's source."
+            )
     except OSError as e:
         reason = e.strerror or type(e).__name__
         raise UsageError(f"{file} cannot be read ({reason}); check its permissions.") from None

@@ -5,20 +5,34 @@ A store is a directory (by default `.flowtui/`):
     metadata.db        SQLite (WAL): flows, runs, tasks, attempts, artifacts, tags
     blobs/ab/cdef...   one file per distinct artifact value, named by its SHA-256
     logs/RUN/STEP/     TASK.ATTEMPT.out / .err, written by the task's own fds 1 and 2
+
+A store is private: folders 0700, files 0600, whatever the umask. A `.flowtui/` found by
+walking up is used only when it is the user's own and nobody else can write to it (artifacts
+are pickles: loading one runs code). A store whose database is gone or empty while it holds
+blobs or logs is refused, never silently started afresh over the old files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import secrets
+import stat
+import sys
 from pathlib import Path
 
 from flowtui.errors import UsageError
 from flowtui.store.blobs import (
+    FULL_ERRNOS,
     ArtifactPickleError,
     BlobCorruptError,
     BlobMissingError,
     BlobRef,
     BlobStore,
+    StoreFullError,
+    dead_temp_files,
+    private_dirs,
 )
 from flowtui.store.metadata import MetadataDB
 from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
@@ -39,6 +53,8 @@ __all__ = [
     "MetadataDB",
     "RunRecord",
     "Store",
+    "StoreConflictError",
+    "StoreFullError",
     "TaskRecord",
     "find_store_root",
 ]
@@ -55,9 +71,75 @@ def find_store_root(
         return Path(os.environ[STORE_ENV]).expanduser().resolve()
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
-        if (d / STORE_DIRNAME).is_dir():
-            return d / STORE_DIRNAME
-    return here / STORE_DIRNAME
+        found = d / STORE_DIRNAME
+        if found.is_dir():
+            why = untrusted(found)
+            if why is None:
+                return found
+            _say_skipped(found, why)
+    default = here / STORE_DIRNAME
+    if default.exists():  # only when it was skipped above
+        raise UsageError(
+            f"The store {default} cannot be used: {untrusted(default) or 'it is not a folder'}; "
+            "move it aside or pass --store with a folder of your own."
+        )
+    return default
+
+
+def untrusted(path: Path) -> str | None:
+    """Why the folder at `path` must not be used as this user's store (None: it may)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        return f"it cannot be read ({e.strerror})"
+    if st.st_uid != os.geteuid():
+        return f"it belongs to another user (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "it is writable by other users"
+    return None
+
+
+_skipped: set[Path] = set()
+
+
+def _say_skipped(path: Path, why: str) -> None:
+    if path in _skipped:
+        return
+    _skipped.add(path)
+    sys.stderr.write(
+        f"flowtui: skipped the store {path}: {why}, and its artifacts (pickles) could run "
+        "anyone's code; pass --store to choose a store.\n"
+    )
+
+
+def _has_entries(path: Path) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return any(True for _ in it)
+    except OSError:
+        return False
+
+
+def _create_database(db: Path) -> None:
+    """Create metadata.db whole: its schema is made under a temp name (private, whatever the
+    umask) and linked into place, so no reader ever sees an empty database."""
+    tmp = db.with_name(f".{db.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        MetadataDB(tmp).close()
+        with contextlib.suppress(FileExistsError):  # another runner made it first
+            os.link(tmp, db)
+    except OSError as e:
+        if e.errno in FULL_ERRNOS:
+            raise StoreFullError(db.parent) from None
+        raise UsageError(f"Cannot create the store's database {db}: {e.strerror}.") from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+class StoreConflictError(UsageError):
+    """The store's files disagree with its database (a reset or replaced metadata.db)."""
 
 
 class Store:
@@ -76,12 +158,51 @@ class Store:
                     "or pass --store PATH."
                 )
             try:
-                self.root.mkdir(parents=True, exist_ok=True)  # two runs may race here
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                os.mkdir(self.root, 0o700)
+            except FileExistsError:
+                pass  # two runs may race here
             except OSError as e:
                 raise UsageError(f"Cannot create the store at {self.root}: {e.strerror}.") from None
+        why = untrusted(self.root)
+        if create and why is not None:
+            raise UsageError(
+                f"Not writing to the store {self.root}: {why}; flowtui writes only to a store "
+                "that is yours alone (its artifacts are pickles: loading one runs code). Pass "
+                "--store with a folder of your own."
+            )
+        self.create = create
         self.blobs = BlobStore(self.root / "blobs")
         self._meta: MetadataDB | None = None
         self._log_dirs: set[str] = set()
+        if create:
+            self.meta  # noqa: B018 - checked and created now, before any blob is written
+            for leftover in dead_temp_files(self.blobs.root):  # of writers killed earlier
+                leftover.unlink(missing_ok=True)
+
+    def _check_database(self) -> None:
+        """Refuse a store whose metadata.db is gone or empty while it holds blobs or logs."""
+        db = self.root / "metadata.db"
+        try:
+            empty = db.stat().st_size == 0
+        except FileNotFoundError:
+            empty = True
+        if not empty:
+            return
+        if _has_entries(self.root / "blobs") or _has_entries(self.root / "logs"):
+            raise StoreConflictError(
+                f"The store at {self.root} holds artifacts and logs but its metadata.db is missing "
+                "or empty, so its runs are unknown; nothing was written. Restore metadata.db "
+                f"from a backup, or move the store aside (mv {self.root} {self.root}.old) to "
+                "start a new one."
+            )
+        if not self.create:
+            raise UsageError(
+                f"No flowtui store at {self.root}; run a flow first (flowtui run FILE) "
+                "or pass --store PATH."
+            )
+        if not db.exists():
+            _create_database(db)
 
     @classmethod
     def open(cls, explicit: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
@@ -91,20 +212,41 @@ class Store:
     def meta(self) -> MetadataDB:
         """The metadata connection, opened on first use (and re-opened after a fork)."""
         if self._meta is None or self._meta_pid != os.getpid():
-            self._meta = MetadataDB(self.root / "metadata.db")
+            self._check_database()
+            self._meta = MetadataDB(self.root / "metadata.db", create=self.create)
             self._meta_pid = os.getpid()
         return self._meta
 
     _meta_pid: int = -1
 
     def log_paths(self, run_id: str, step: str, task_id: str, attempt: int) -> tuple[Path, Path]:
-        """The attempt's stdout and stderr files (their folder is created on first use)."""
+        """The attempt's stdout and stderr files, created empty and private: never an existing
+        file (a new attempt never appends to an old one), never through a symlink."""
         folder = f"{self.root}/logs/{run_id}/{step}"
         if folder not in self._log_dirs:
-            os.makedirs(folder, exist_ok=True)
+            private_dirs(Path(folder), self.root)
+            for d in (self.root / "logs", Path(folder).parent, Path(folder)):
+                if not stat.S_ISDIR(os.lstat(d).st_mode):
+                    raise StoreConflictError(
+                        f"{d} in the store is not a folder (a symlink?); flowtui writes logs "
+                        "only inside the store. Remove it, then run again."
+                    )
             self._log_dirs.add(folder)
         base = f"{folder}/{task_id}.{attempt}"
-        return Path(base + ".out"), Path(base + ".err")
+        paths = Path(base + ".out"), Path(base + ".err")
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            except OSError as e:
+                if e.errno != errno.EEXIST:
+                    raise
+                raise StoreConflictError(
+                    f"The log file {path} already exists, so the store's files and its "
+                    "metadata.db disagree (was metadata.db replaced?); nothing was overwritten. "
+                    "Run flowtui doctor on the store, or move it aside to start a new one."
+                ) from None
+            os.close(fd)
+        return paths
 
     def close(self) -> None:
         if self._meta is not None and self._meta_pid == os.getpid():

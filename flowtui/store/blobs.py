@@ -3,14 +3,22 @@
 A blob file is one header byte (how the payload is encoded) followed by the payload. Writes are
 atomic (temp file, fsync, rename), so a crash never leaves a half-written blob under a real
 name. Identical values, in any task of any run, share one file.
+
+Trust: every read checks the bytes against the name while pickle consumes them (`_HashingReader`)
+and a mismatch is a `BlobCorruptError`, never a value. Temp files have random names and are
+created exclusively without following symlinks (writers with the same pid in two containers
+never share one); a stored file that does not match its name is replaced when the value is
+written again. Files are 0600 and folders 0700 whatever the umask.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import mmap
 import os
 import pickle
+import secrets
+import stat
 import threading
 import zlib
 from dataclasses import dataclass
@@ -19,18 +27,36 @@ from typing import Any
 
 import cloudpickle
 
+from flowtui.errors import FlowtuiError
+from flowtui.store.liveness import pid_alive, runner_place
+
 _RAW = b"R"
 _ZLIB = b"Z"
 _COMPRESS_MIN = 64 * 1024  # below this, compression never pays for its time
-_MMAP_MIN = 1 << 20  # above this, values are unpickled from a memory map (one copy fewer)
+_STREAM_READ_MIN = 1 << 20  # above this, a value streams from its file into pickle
 _STREAM_MIN = 1 << 20  # pickles larger than this stream to disk instead of memory
 _HASH_IN_THREAD = 16 << 20  # chunks larger than this are hashed while they are written
 _SAMPLE = 256 * 1024
+_CHUNK = 1 << 20  # bytes read (or decompressed) at a time while a blob is verified
 _WORTH_IT = 0.7  # compress when a sample shrinks to under 70%
 
 
 class ArtifactPickleError(Exception):
     """A value could not be serialized; the message names its type."""
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+class StoreFullError(FlowtuiError):
+    """The disk (or quota) holding the store is full; what was stored before is kept."""
+
+    def __init__(self, root: Path, what: str = "") -> None:
+        saving = f" while saving {what}" if what else ""
+        super().__init__(
+            f"The disk holding the store {root} is full (or over its quota){saving}. Everything "
+            "stored before is kept; free some space, then flowtui resume finishes the run."
+        )
 
 
 class BlobMissingError(Exception):
@@ -39,6 +65,33 @@ class BlobMissingError(Exception):
 
 class BlobCorruptError(Exception):
     """A blob's bytes no longer match the hash it is stored under."""
+
+
+def damaged_message(digest: str, what: str | None = None) -> str:
+    subject = f"the stored value of {what} (blob {digest[:12]})" if what else f"blob {digest[:12]}"
+    return (
+        f"{subject} is damaged: its bytes no longer match their hash, so it is not loaded; "
+        "re-run the step that made it (flowtui doctor lists every damaged blob)"
+    )
+
+
+def missing_message(digest: str, what: str | None = None) -> str:
+    subject = f"the stored value of {what} (blob {digest[:12]})" if what else f"blob {digest[:12]}"
+    return f"{subject} is missing from the store; re-run the step that made it"
+
+
+TEMP_SUFFIX = ".tmp"
+
+
+def _temp_place() -> str:
+    """This process's host and PID namespace, as a file-name part: a pid in a temp file's name
+    means something only to a reader in the same place."""
+    host, _, ns = runner_place().partition(" ")
+    inode = "".join(c for c in ns if c.isdigit())
+    return f"{host}@{inode}" if inode else host
+
+
+TEMP_PLACE = _temp_place()
 
 
 @dataclass(frozen=True)
@@ -70,15 +123,33 @@ class BlobStore:
         sink = _BlobSink(self)
         try:
             cloudpickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as e:
+            sink.abort()
+            if e.errno in FULL_ERRNOS:
+                raise StoreFullError(self.root.parent) from None
+            raise
         except Exception as e:  # cloudpickle raises many kinds for unpicklable values
             sink.abort()
             raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
-        return sink.finish()
+        try:
+            return sink.finish()
+        except OSError as e:
+            if e.errno in FULL_ERRNOS:
+                raise StoreFullError(self.root.parent) from None
+            raise
 
     def put_bytes(self, payload: bytes) -> BlobRef:
+        try:
+            return self._put_bytes(payload)
+        except OSError as e:
+            if e.errno in FULL_ERRNOS:
+                raise StoreFullError(self.root.parent) from None
+            raise
+
+    def _put_bytes(self, payload: bytes) -> BlobRef:
         digest = hashlib.sha256(payload).hexdigest()
         target = self.path(digest)
-        if target.exists():
+        if self.intact(digest):
             return BlobRef(digest, len(payload), written=False)
         header, body = _encode(payload)
         tmp = self._temp_path()
@@ -87,72 +158,245 @@ class BlobStore:
             os.write(fd, header)
             _write_all(fd, body)
             _sync(fd)
-        finally:
+        except BaseException:
             os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
         self._publish(tmp, target)
         return BlobRef(digest, len(payload), written=True)
 
     def _temp_path(self) -> Path:
-        _BlobSink.counter += 1
-        return self.root / f".{os.getpid()}.{_BlobSink.counter}.tmp"
+        """A fresh temp name: random (so no other writer, whatever its pid, picks it) and
+        carrying the writer's pid and host (so a crashed writer's leftovers can be found)."""
+        return self.root / f".{secrets.token_hex(8)}.{os.getpid()}.{TEMP_PLACE}{TEMP_SUFFIX}"
 
     def _publish(self, tmp: Path, target: Path) -> None:
         """Move a finished temp file to its name (atomic: readers never see a partial blob)."""
         try:
             os.replace(tmp, target)
         except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(target.parent, self.root)
             os.replace(tmp, target)
 
-    def get_bytes(self, digest: str) -> bytes:
+    def get_bytes(self, digest: str, what: str | None = None) -> bytes:
+        """The pickled bytes of a blob, checked against its name."""
+        body = self._read_verified(digest, what)
+        return body
+
+    def _read_verified(self, digest: str, what: str | None, f: Any = None) -> bytes:
         try:
-            with open(self.path(digest), "rb") as f:
+            if f is None:
+                f = _open_blob(self.path(digest))
+            with f:
                 header = f.read(1)
                 body = f.read()
         except FileNotFoundError:
-            raise BlobMissingError(
-                f"artifact blob {digest[:12]} is missing from the store"
-            ) from None
-        if header == _ZLIB:
-            return zlib.decompress(body)
+            raise BlobMissingError(missing_message(digest, what)) from None
+        try:
+            if header == _ZLIB:
+                body = zlib.decompress(body)
+        except zlib.error:
+            raise BlobCorruptError(damaged_message(digest, what)) from None
+        if header not in (_ZLIB, _RAW) or hashlib.sha256(body).hexdigest() != digest:
+            raise BlobCorruptError(damaged_message(digest, what))
         return body
 
-    def get_value(self, digest: str) -> Any:
-        """Unpickle a stored value. A value that fails to load is checked against its hash, so
-        a damaged blob is reported as such, not as an unpickling error of the user's code."""
-        try:
-            return self._load(digest)
-        except BlobMissingError:
-            raise
-        except Exception:
-            if not self.intact(digest):
-                raise BlobCorruptError(
-                    f"artifact blob {digest[:12]} is damaged (its bytes no longer match their "
-                    "hash); the value is lost, re-run the step that made it"
-                ) from None
-            raise
-
-    def intact(self, digest: str) -> bool:
-        try:
-            return hashlib.sha256(self.get_bytes(digest)).hexdigest() == digest
-        except (OSError, zlib.error, BlobMissingError):
-            return False
-
-    def _load(self, digest: str) -> Any:
+    def get_value(self, digest: str, what: str | None = None) -> Any:
+        """Unpickle a stored value, verifying its bytes against `digest` as they are read: a
+        mismatch raises `BlobCorruptError` (naming `what`, e.g. the artifact's pathspec) and
+        the value is never returned. A large blob streams into pickle (never held twice)."""
         path = self.path(digest)
         try:
-            size = path.stat().st_size
+            f = _open_blob(path)
         except FileNotFoundError:
-            raise BlobMissingError(
-                f"artifact blob {digest[:12]} is missing from the store"
-            ) from None
-        if size < _MMAP_MIN:
-            return pickle.loads(self.get_bytes(digest))
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            if m[:1] == _ZLIB:
-                return pickle.loads(zlib.decompress(m[1:]))
-            with memoryview(m) as view, view[1:] as payload:
-                return pickle.loads(payload)  # unpickled straight from the page cache
+            raise BlobMissingError(missing_message(digest, what)) from None
+        with f:
+            if os.fstat(f.fileno()).st_size < _STREAM_READ_MIN:
+                return pickle.loads(self._read_verified(digest, what, f))
+            header = f.read(1)
+            if header not in (_ZLIB, _RAW):
+                raise BlobCorruptError(damaged_message(digest, what))
+            reader = _HashingReader(f, header == _ZLIB)
+            try:
+                value = pickle.Unpickler(reader).load()
+            except Exception:
+                if not reader.matches(digest):
+                    raise BlobCorruptError(damaged_message(digest, what)) from None
+                raise
+            if not reader.matches(digest):
+                del value
+                raise BlobCorruptError(damaged_message(digest, what))
+            return value
+
+    def intact(self, digest: str) -> bool:
+        """Whether the blob is stored and its bytes match its name (streamed, any size)."""
+        try:
+            with _open_blob(self.path(digest)) as f:
+                header = f.read(1)
+                if header not in (_ZLIB, _RAW):
+                    return False
+                return _HashingReader(f, header == _ZLIB).matches(digest)
+        except OSError:
+            return False
+
+
+def dead_temp_files(folder: Path, *, db_exists: bool = True) -> list[Path]:
+    """Temp files in `folder` whose writer died (on this host): blobs, or a database, cut
+    short by a kill. Files of writers on other hosts, or still alive, are never listed."""
+    out = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            continue
+        parts = name[1 : -len(TEMP_SUFFIX)].split(".", 2)
+        if name.startswith(".metadata.db."):
+            if db_exists:  # a database being created: old once the database exists
+                out.append(folder / name)
+            continue
+        if len(parts) == 3:  # .RANDOM.PID.HOST@PIDNS.tmp
+            _, pid, place = parts
+        elif len(parts) == 2 and parts[0].isdigit():  # the old .PID.N.tmp
+            pid, place = parts[0], TEMP_PLACE
+        else:
+            continue
+        if place == TEMP_PLACE and pid.isdigit() and not pid_alive(int(pid)):
+            out.append(folder / name)
+    return out
+
+
+def _open_blob(path: Path) -> Any:
+    """Open a blob for reading: a regular file, never through a symlink."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # a symlink planted in the store is not a blob
+            raise FileNotFoundError(e.errno, "not a blob", str(path)) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FileNotFoundError(errno.ENOENT, "not a regular file", str(path))
+    return os.fdopen(fd, "rb")
+
+
+class _HashingReader:
+    """A file-like source for `pickle.Unpickler` that hashes every byte it hands out (the
+    payload after the header, decompressed when stored compressed). `matches()` reads what
+    pickle left (a damaged blob may have more) and compares the digest with the name."""
+
+    def __init__(self, f: Any, compressed: bool) -> None:
+        self._f = f
+        self._hash = hashlib.sha256()
+        self._inflate = zlib.decompressobj() if compressed else None
+        self._pending = memoryview(b"")
+        self._eof = False
+        self._damaged = False
+
+    # Uncompressed: straight from the file into pickle's buffers, hashed on the way.
+    def readinto(self, buf: Any) -> int:
+        with memoryview(buf) as view, view.cast("B") as out:
+            if self._inflate is None:
+                n = self._f.readinto(out)
+                self._hash.update(out[:n])
+                return int(n)
+            filled = 0
+            while filled < len(out):
+                if not self._pending and not self._more():
+                    break
+                take = min(len(self._pending), len(out) - filled)
+                out[filled : filled + take] = self._pending[:take]
+                self._pending = self._pending[take:]
+                filled += take
+            return filled
+
+    def read(self, n: int = -1) -> bytes:
+        if self._inflate is None:
+            data = self._f.read(n)
+            self._hash.update(data)
+            return bytes(data)
+        if n is None or n < 0:
+            parts = [bytes(self._pending)]
+            self._pending = memoryview(b"")
+            while self._more():
+                parts.append(bytes(self._pending))
+                self._pending = memoryview(b"")
+            return b"".join(parts)
+        buf = bytearray(n)
+        got = self.readinto(buf)
+        del buf[got:]
+        return bytes(buf)
+
+    def readline(self) -> bytes:
+        if self._inflate is None:
+            line = self._f.readline()
+            self._hash.update(line)
+            return bytes(line)
+        out = bytearray()
+        while True:
+            if not self._pending and not self._more():
+                return bytes(out)
+            end = bytes(self._pending).find(b"\n")
+            take = len(self._pending) if end < 0 else end + 1
+            out += self._pending[:take]
+            self._pending = self._pending[take:]
+            if end >= 0:
+                return bytes(out)
+
+    def _more(self) -> bool:
+        """Decompress the next chunk into `_pending` (hashing it); False at the end."""
+        assert self._inflate is not None
+        while not self._eof:
+            tail = self._inflate.unconsumed_tail
+            raw = tail if tail else self._f.read(_CHUNK)
+            try:
+                if raw:
+                    data = self._inflate.decompress(raw, _CHUNK)
+                else:
+                    self._eof = True
+                    data = self._inflate.flush()
+                    if not self._inflate.eof:
+                        self._damaged = True  # the compressed stream was cut short
+            except zlib.error:
+                self._damaged = True
+                self._eof = True
+                return False
+            if self._inflate.unused_data:
+                self._damaged = True  # bytes after the end of the compressed stream
+            if data:
+                self._hash.update(data)
+                self._pending = memoryview(data)
+                return True
+        return False
+
+    def matches(self, digest: str) -> bool:
+        try:
+            if self._inflate is None:
+                while chunk := self._f.read(_CHUNK):
+                    self._hash.update(chunk)
+            else:
+                self._pending = memoryview(b"")
+                while self._more():
+                    self._pending = memoryview(b"")
+        except OSError:
+            return False
+        return not self._damaged and self._hash.hexdigest() == digest
+
+
+def private_dirs(path: Path, root: Path) -> None:
+    """Create `path` (and its parents up to `root`) as 0700 folders."""
+    missing = []
+    for d in (path, *path.parents):
+        if d.exists() or d == root.parent:
+            break
+        missing.append(d)
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue
 
 
 # The data (and the size needed to read it back) must be on disk before the blob gets its
@@ -160,12 +404,16 @@ class BlobStore:
 _sync = getattr(os, "fdatasync", os.fsync)
 
 
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
 def _create(path: Path) -> int:
+    """A new private file: exclusive (never another writer's), never through a symlink."""
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        return os.open(path, _CREATE_FLAGS, 0o600)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        private_dirs(path.parent, path.parent)
+        return os.open(path, _CREATE_FLAGS, 0o600)
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
@@ -233,14 +481,14 @@ class _BlobSink:
 
     def finish(self) -> BlobRef:
         if self.fd is None:
-            return self.store.put_bytes(bytes(self.buffer))
+            return self.store._put_bytes(bytes(self.buffer))
         assert self.tmp is not None
         try:
             if self.compressor is not None:
                 _write_all(self.fd, self.compressor.flush())
             digest = self.hash.hexdigest()
             target = self.store.path(digest)
-            if target.exists():
+            if self.store.intact(digest):
                 os.close(self.fd)
                 self.fd = None
                 self.tmp.unlink()

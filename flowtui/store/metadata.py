@@ -7,10 +7,10 @@ by its pid (same host) or a stale heartbeat, and reported as crashed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
-import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -21,6 +21,8 @@ from typing import Any
 
 from flowtui.errors import UsageError
 from flowtui.store import attempts
+from flowtui.store.blobs import StoreFullError
+from flowtui.store.liveness import runner_alive, runner_place
 from flowtui.store.records import (
     ArtifactRecord,
     AttemptRecord,
@@ -31,28 +33,17 @@ from flowtui.store.records import (
 from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
 from flowtui.store.task_metadata import run_task_metadata, task_metadata
 
-HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
-HEARTBEAT_STALE = 30.0  # a running run not heard from for this long has crashed
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
 
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class MetadataDB:
     """A connection to the store's SQLite file. Not shared across processes: open one each."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self.read_only = False
         try:
@@ -63,12 +54,20 @@ class MetadataDB:
             if not self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
             ).fetchone():
+                if not create:  # a reader never makes a store
+                    self._conn.close()
+                    raise UsageError(
+                        f"No flowtui store at {path.parent} (its metadata.db has no runs "
+                        "table); run a flow first or pass --store PATH."
+                    )
                 self._conn.executescript(SCHEMA)  # idempotent: safe when two processes race
                 self._conn.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
         except sqlite3.OperationalError as e:
+            if _disk_full(e):
+                raise StoreFullError(path.parent) from None
             if not path.is_file():
                 raise UsageError(f"Cannot create the store's database {path}: {e}.") from None
             # A store on read-only media (or without write permission): readers still work.
@@ -101,19 +100,28 @@ class MetadataDB:
                 f"The store at {self.path.parent} is read-only; pass a writable --store to run "
                 "flows or change tags."
             )
-        c.execute("BEGIN IMMEDIATE")
         try:
-            yield c
-        except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                if c.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        c.execute("ROLLBACK")
+                raise
+            else:
+                if c.in_transaction:
+                    c.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            if _disk_full(e):
+                raise StoreFullError(self.path.parent, "the run's records") from None
             raise
-        else:
-            if c.in_transaction:
-                c.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return self._conn.execute(sql, tuple(args)).fetchall()
+        try:
+            return self._conn.execute(sql, tuple(args)).fetchall()
+        except OverflowError:  # an id past SQLite's 64-bit integers: no row has it
+            return []
 
     # -- writing: runs -----------------------------------------------------------------
     def create_run(
@@ -147,7 +155,7 @@ class MetadataDB:
                     int(origin_run_id) if origin_run_id else None,
                     resume_step,
                     user,
-                    socket.gethostname(),
+                    runner_place(),
                     os.getpid(),
                     now,
                 ),
@@ -361,12 +369,11 @@ class MetadataDB:
             ids,
         ):
             tags.setdefault(t["run_id"], []).append((t["tag"], t["system"]))
-        host = socket.gethostname()
         now = time.time()
         out = []
         for r in rows:
             status = r["status"]
-            if status == "running" and _runner_gone(r, host, now):
+            if status == "running" and _runner_gone(r, now):
                 status = "crashed"
             run_tags = tags.get(r["run_id"], [])
             out.append(
@@ -504,11 +511,12 @@ class MetadataDB:
         return str(rows[0]["flow"]) if rows else ""
 
 
-def _runner_gone(row: sqlite3.Row, host: str, now: float) -> bool:
-    if row["host"] == host and row["pid"] and not _pid_alive(int(row["pid"])):
-        return True
-    beat = row["heartbeat"]
-    return beat is not None and now - beat > HEARTBEAT_STALE
+def _disk_full(e: sqlite3.Error) -> bool:
+    return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
+
+
+def _runner_gone(row: sqlite3.Row, now: float) -> bool:
+    return not runner_alive(row["host"], row["pid"], row["heartbeat"], row["created"], now)
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:

@@ -1,0 +1,96 @@
+"""Eight runs of one flow at once into one store, two of them in their own PID namespaces
+(where a runner and its tasks may have the same pids as others), while a client reads in a
+loop: no `database is locked`, no lost task, every artifact right."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from lab import Lab
+
+from flowtui.client import Flow, metadata, namespace
+
+FLOW = """
+    import os
+    from flowtui import FlowSpec, step
+
+    class ManyFlow(FlowSpec):
+        @step
+        def start(self):
+            self.items = list(range(6))
+            self.next(self.body, foreach="items")
+
+        @step
+        def body(self):
+            self.sq = self.input * self.input
+            self.big = bytes([self.input]) * (2 << 20) + os.urandom(64)  # streamed, unique
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.total = sum(i.sq for i in inputs)
+            self.sizes = sorted(len(i.big) for i in inputs)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+def _pid_namespaces() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rpf", "--mount-proc", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def test_eight_runs_at_once_with_a_reader_lose_nothing(lab: Lab):
+    lab.write("many.py", FLOW)
+    isolated = _pid_namespaces()
+    base = [sys.executable, "-m", "flowtui", "run", "many.py", "--quiet", "--max-workers", "2"]
+    commands = [base] * 6 + [["unshare", "-rpf", "--mount-proc", *base]] * 2
+    if not isolated:
+        pytest.skip("this machine does not allow PID namespaces (unshare -rpf)")
+    procs = [
+        subprocess.Popen(
+            cmd,
+            cwd=lab.root,
+            env=lab.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for cmd in commands
+    ]
+    metadata(str(lab.store_path))
+    namespace(None)
+    reads = 0
+    while any(p.poll() is None for p in procs):  # a client reading while they all write
+        try:
+            for run in Flow("ManyFlow").runs():
+                for step in run:
+                    for task in step:
+                        reads += len(list(task))
+        except Exception as e:  # only "not there yet" is acceptable while the store is new
+            assert type(e).__name__ in ("FlowNotFound",), repr(e)
+    outs = [p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, "\n".join(o + e for o, e in outs)
+    assert not any("locked" in err for _, err in outs)
+    runs = lab.runs("ManyFlow")
+    assert len(runs) == 8 and {r.status for r in runs} == {"succeeded"}
+    store = lab.store
+    try:
+        for run in runs:
+            tasks = store.meta.tasks(run.run_id)
+            assert sorted(t.step for t in tasks) == sorted(["start", "join", "end"] + ["body"] * 6)
+            join = next(t for t in tasks if t.step == "join")
+            assert lab.value(join.task_id, "total") == sum(i * i for i in range(6))
+            assert lab.value(join.task_id, "sizes") == [(2 << 20) + 64] * 6
+    finally:
+        store.close()
+    assert lab.cli("doctor").code == 0
+    assert reads > 0

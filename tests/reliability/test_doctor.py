@@ -1,0 +1,107 @@
+"""`flowtui doctor [--repair]`: names every problem with the pathspecs it affects, tidies the
+leftovers of crashes, and never deletes a blob a task uses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from lab import Lab, wait_for
+
+from flowtui.store import BlobStore
+from flowtui.store.blobs import TEMP_PLACE
+
+FLOW = """
+    import os
+    from flowtui import FlowSpec, step
+
+    class DocFlow(FlowSpec):
+        @step
+        def start(self):
+            self.message = "the answer is 42"
+            self.numbers = list(range(1000))
+            if os.environ.get("STARTED"):
+                open(os.environ["STARTED"], "w").close()
+                while True:
+                    pass
+            self.next(self.end)
+
+        @step
+        def end(self):
+            print("done")
+"""
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_clean_store_is_clean(lab: Lab):
+    lab.write("doc.py", FLOW)
+    assert lab.cli("run", "doc.py").code == 0
+    ran = lab.cli("doctor")
+    assert ran.code == 0, ran.output
+    assert "blobs verified" in ran.stdout and "ok: nothing wrong with the store." in ran.stdout
+
+
+def test_damage_is_named_with_its_pathspecs_and_never_repaired_away(lab: Lab):
+    lab.write("doc.py", FLOW)
+    assert lab.cli("run", "doc.py").code == 0
+    store = lab.store
+    start = store.meta.tasks("1", "start")[0]
+    art = {a.name: a for a in store.meta.artifacts(start.task_id)}["message"]
+    path = store.blobs.path(art.hash)
+    path.write_bytes(path.read_bytes().replace(b"42", b"92"))
+    log = store.meta.attempts(start.task_id)[0].stdout
+    os.unlink(log)
+    ran = lab.cli("doctor")
+    assert ran.code == 3, ran.output
+    assert f"damage: blob {art.hash[:12]} is damaged" in ran.stdout
+    assert f"DocFlow/1/start/{start.task_id} message" in ran.stdout
+    assert "DocFlow/1/end/" in ran.stdout  # the end task inherited the same value
+    assert f"damage: log file {log} is missing: DocFlow/1/start/{start.task_id}#0" in ran.stdout
+    repaired = lab.cli("doctor", "--repair")
+    assert repaired.code == 3 and path.exists()
+
+
+def test_repair_removes_the_leftovers_of_crashes_and_keeps_every_used_blob(lab: Lab):
+    lab.write("doc.py", FLOW)
+    assert lab.cli("run", "doc.py").code == 0
+    blobs = BlobStore(lab.store_path / "blobs")
+    unused = blobs.put_value("nobody uses me")
+    orphan = blobs.root / f".deadbeefdeadbeef.{dead_pid()}.{TEMP_PLACE}.tmp"
+    orphan.write_bytes(b"half a blob")
+    ran = lab.cli("doctor")
+    assert ran.code == 1, ran.output
+    assert f"leftover: blob {unused.hash[:12]} is referenced by no run" in ran.stdout
+    assert f"leftover: temp file {orphan} was left by a writer that died" in ran.stdout
+    repaired = lab.cli("doctor", "--repair")
+    assert repaired.code == 0, repaired.output
+    assert "repaired: removed unreferenced blob" in repaired.stdout
+    assert not orphan.exists() and not blobs.path(unused.hash).exists()
+    assert "the answer is 42" in lab.cli("artifacts", "DocFlow/1/end", "message").stdout
+    assert lab.cli("doctor").code == 0
+
+
+def test_a_run_whose_runner_was_killed_reads_crashed_and_repair_settles_it(lab: Lab):
+    lab.write("doc.py", FLOW)
+    started = lab.root / "started"
+    lab.env["STARTED"] = str(started)
+    proc = lab.start("run", "doc.py", "--quiet")
+    wait_for(started.exists, "the step to start")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: lab.runs("DocFlow")[0].status == "crashed", "the run to read crashed")
+    ran = lab.cli("doctor")
+    assert ran.code == 1, ran.output
+    assert "run DocFlow/1 is recorded as running but its runner is gone" in ran.stdout
+    repaired = lab.cli("doctor", "--repair")
+    assert "repaired: marked run 1 crashed" in repaired.stdout
+    assert repaired.code == 0, repaired.output
+    assert lab.runs("DocFlow")[0].status == "crashed"
+    del lab.env["STARTED"]
+    assert lab.cli("resume", "doc.py").code == 0
