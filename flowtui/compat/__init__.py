@@ -31,6 +31,7 @@ from flowtui.flow import (
     JSONType,
     MergeArtifactsError,
     Parameter,
+    card,
     catch,
     current,
     environment,
@@ -49,7 +50,6 @@ conda = ignored_locally("conda")
 conda_base = ignored_locally("conda_base")
 pypi = ignored_locally("pypi")
 pypi_base = ignored_locally("pypi_base")
-card = ignored_locally("card")
 schedule = ignored_locally("schedule")
 trigger = ignored_locally("trigger")
 trigger_on_finish = ignored_locally("trigger_on_finish")
@@ -159,7 +159,7 @@ class _SubmoduleSentence(importlib.abc.MetaPathFinder):
 
 
 # `metaflow.*` submodules flowtui offers (found in this package as usual); any other is refused.
-SUBMODULES = frozenset({"metaflow.metaflow_config"})
+SUBMODULES = frozenset({"metaflow.metaflow_config", "metaflow.cards"})
 
 
 if not any(isinstance(f, _SubmoduleSentence) for f in sys.meta_path):

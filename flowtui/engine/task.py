@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MethodType
 from typing import Any
 
+from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
@@ -272,6 +273,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         )
     )
     cls = _flow_class(req)
+    cards = TaskCards(req, cls)
+    current._card = cards.collector
     flow = cls.__new__(cls)
     source = _StoreSource(blobs, req.inherited)
     foreach_input = None
@@ -346,6 +349,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         if error is None:
             error = TaskError("ArtifactError", str(e), reason=PICKLE)
         artifacts = dict(req.inherited)
+    if cards.slots:
+        cards.finish(flow, list(artifacts))
 
     foreach_count = None
     if error is None and req.foreach_var:

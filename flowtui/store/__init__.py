@@ -5,6 +5,7 @@ A store is a directory (by default `.flowtui/`):
     metadata.db        SQLite (WAL): flows, runs, tasks, attempts, artifacts, tags
     blobs/ab/cdef...   one file per distinct artifact value, named by its SHA-256
     logs/RUN/STEP/     TASK.ATTEMPT.out / .err, written by the task's own fds 1 and 2
+    cards/TASK/N.json  the task's N-th @card, written (and refreshed) by the task itself
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flowtui.store.blobs import (
     BlobRef,
     BlobStore,
 )
+from flowtui.store.cards import CardFiles
 from flowtui.store.metadata import MetadataDB
 from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
 
@@ -36,6 +38,7 @@ __all__ = [
     "BlobMissingError",
     "BlobRef",
     "BlobStore",
+    "CardFiles",
     "MetadataDB",
     "RunRecord",
     "Store",
@@ -80,6 +83,7 @@ class Store:
             except OSError as e:
                 raise UsageError(f"Cannot create the store at {self.root}: {e.strerror}.") from None
         self.blobs = BlobStore(self.root / "blobs")
+        self.cards = CardFiles(self.root)
         self._meta: MetadataDB | None = None
         self._log_dirs: set[str] = set()
 

@@ -1,0 +1,130 @@
+"""Reading a task's cards back: `get_cards(task)`, as `metaflow.cards.get_cards`.
+
+A card is a stored document (see `flowtui.store.cards`); `Card.components` are its components
+in Metaflow's shape, `Card.get()` a standalone HTML page of it, and `Card.refreshed()` reads it
+again (a running task's dynamic card changes while it runs). A task that a resume reused shows
+the cards of the task that actually ran, as Metaflow does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flowtui.client.errors import MetaflowNotFound
+from flowtui.client.objects import Task
+from flowtui.store import Store
+
+
+class Card:
+    """One card of a task."""
+
+    def __init__(self, document: dict[str, Any], task: Task, index: int) -> None:
+        self._document = document
+        self._task = task
+        self._index = index
+
+    @property
+    def type(self) -> str:
+        return str(self._document.get("type") or "default")
+
+    @property
+    def id(self) -> str | None:
+        value = self._document.get("id")
+        return None if value is None else str(value)
+
+    @property
+    def title(self) -> str:
+        return str(self._document.get("title") or "")
+
+    @property
+    def final(self) -> bool:
+        """False while the task is still running and the card may change."""
+        return bool(self._document.get("final"))
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        return list(self._document.get("components") or [])
+
+    @property
+    def pathspec(self) -> str:
+        return str(self._document.get("pathspec") or self._task.pathspec)
+
+    @property
+    def from_resumed(self) -> bool:
+        return self.pathspec != self._task.pathspec
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """Everything stored: components, and the default card's artifacts and parameters."""
+        return dict(self._document)
+
+    def get_data(self) -> dict[str, Any]:
+        """The card's data, by component id (as Metaflow's `Card.get_data()["data"]`)."""
+        return {c["id"]: c for c in self.components if isinstance(c, dict) and c.get("id")}
+
+    def get(self) -> str:
+        """The card as a standalone HTML page (no network needed to open it)."""
+        from flowtui.client.card_render import card_html
+
+        return card_html(self._document)
+
+    def refreshed(self) -> Card | None:
+        """The same card read again from the store (None if it is gone)."""
+        for card in get_cards(self._task):
+            if card._index == self._index:
+                return card
+        return None
+
+    def __repr__(self) -> str:
+        name = self.type + (f" id={self.id}" if self.id else "")
+        return f"<Card {name} of {self._task.pathspec}>"
+
+
+class CardContainer:
+    """The cards of a task: iterate, index by position, or `len()`."""
+
+    def __init__(self, cards: list[Card]) -> None:
+        self._cards = cards
+
+    def __iter__(self) -> Iterator[Card]:
+        return iter(self._cards)
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+    def __getitem__(self, index: int) -> Card:
+        return self._cards[index]
+
+    def __repr__(self) -> str:
+        return f"<CardContainer {self._cards!r}>"
+
+
+def get_cards(
+    task: Task | str, id: str | None = None, type: str | None = None, follow_resumed: bool = True
+) -> CardContainer:
+    """The cards of `task` (a `Task` or its pathspec), optionally only those of an `id` or
+    `type`; none when the step had no `@card`."""
+    if isinstance(task, str):
+        task = Task(task)
+    if not isinstance(task, Task):
+        raise MetaflowNotFound(
+            f"get_cards needs a Task or a task pathspec (Flow/RUN/STEP/TASK), not {task!r}."
+        )
+    store: Store = task._store
+    source_id = task.id
+    origin = task.origin_pathspec
+    if follow_resumed and origin and not store.cards.read(source_id):
+        source_id = origin.rsplit("/", 1)[-1]
+    cards = [
+        Card(document, task, i)
+        for i, document in enumerate(store.cards.read(source_id))
+        if (id is None or document.get("id") == id)
+        and (type is None or document.get("type") == type)
+    ]
+    return CardContainer(cards)
+
+
+def cards_stamp(task: Task) -> tuple[tuple[str, int], ...]:
+    """Changes whenever one of the task's cards is written (cheap: no file is read)."""
+    return task._store.cards.stamp(task.id)
