@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
-    }
+    } | {g.name for g in app.registered_groups}
     if args and not args[0].startswith("-") and args[0] not in commands:
         args.insert(0, "open")
     try:
@@ -552,6 +552,39 @@ def artifacts_command(
         ) from None
     hint = f'Task("{task.pathspec}").data.{art.id}'
     out.print(render_value(value, hint=hint))
+
+
+card_app = typer.Typer(help="A task's cards (@card): view them in the terminal or as HTML.")
+app.add_typer(card_app, name="card")
+
+
+@card_app.command("view")
+def card_view_command(
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    card_id: str | None = typer.Option(None, "--id", help="The card with this @card(id=...)."),
+    card_type: str | None = typer.Option(None, "--type", help="The card of this type."),
+    html: Path | None = typer.Option(None, "--html", help="Write a standalone HTML page here."),
+    store: StoreOption = None,
+) -> None:
+    """Print a task's card in the terminal (its first card unless --id/--type picks one)."""
+    from flowtui.client.card_render import card_renderables
+    from flowtui.client.cards import select_card
+    from flowtui.client.lookup import resolve_task
+
+    try:
+        card = select_card(resolve_task(_reader_store(store), pathspec), card_id, card_type)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    if html is not None:
+        try:
+            html.write_text(card.get(), encoding="utf-8")
+        except OSError as e:
+            raise fail(f"Cannot write {html}: {e.strerror}; pick another --html path.") from None
+        typer.echo(f"Wrote {html}")
+        return
+    console = Console(highlight=False)
+    for renderable in card_renderables(card.document, console.width):
+        console.print(renderable)
 
 
 @app.command("spin")

@@ -125,6 +125,37 @@ def get_cards(
     return CardContainer(cards)
 
 
+def select_card(task: Task, id: str | None = None, type: str | None = None) -> Card:
+    """The one card of `task` that `id`/`type` pick; a sentence naming the choices otherwise."""
+    all_cards = list(get_cards(task))
+    if not all_cards:
+        raise MetaflowNotFound(
+            f"Task {task.pathspec} has no cards; add @card to step '{task.parent.id}' "
+            "(cards are saved while the task runs)."
+        )
+    chosen = [
+        c for c in all_cards if (id is None or c.id == id) and (type is None or c.type == type)
+    ]
+    if len(chosen) == 1 or (chosen and id is None and type is None):
+        return chosen[0]
+    names = ", ".join(f"{c.type}" + (f" --id {c.id}" if c.id else "") for c in all_cards)
+    what = "no card" if not chosen else f"{len(chosen)} cards"
+    raise MetaflowNotFound(
+        f"Task {task.pathspec} has {what} matching that; its cards: {names}. "
+        "Pick one with --id ID or --type TYPE."
+    )
+
+
 def cards_stamp(task: Task) -> tuple[tuple[str, int], ...]:
     """Changes whenever one of the task's cards is written (cheap: no file is read)."""
     return task._store.cards.stamp(task.id)
+
+
+def task_cards_at(store_root: str, pathspec: str) -> tuple[list[Card], bool]:
+    """The cards of the task `pathspec` in the store at `store_root`, and whether the task has
+    finished (for readers that follow a running task's cards from outside a run)."""
+    from pathlib import Path
+
+    store = Store(Path(store_root), create=False)
+    task = Task(pathspec, _store=store)
+    return list(get_cards(task)), task.finished

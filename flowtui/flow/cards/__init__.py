@@ -42,3 +42,12 @@ def get_cards(task: Any, id: str | None = None, type: str | None = None) -> Any:
     from flowtui.client.cards import get_cards as read
 
     return read(task, id=id, type=type)
+
+
+def __getattr__(name: str) -> Any:
+    """Another `metaflow.cards` name (ValueBox, PythonCode, ...): one sentence naming it."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from flowtui.compat import unavailable
+
+    raise unavailable(f"metaflow.cards.{name}")

@@ -18,6 +18,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("← → / h l", "Select a sibling step in the same layer"),
     ("tab", "Move focus between the DAG, the task list and the logs"),
     ("a / enter", "Open the artifacts of the selected task"),
+    ("c", "Open the cards (@card) of the selected task, live while it runs"),
     ("/", "Search the logs"),
     ("ctrl+p", "Command palette: run, resume, artifacts, run history"),
     ("t", "Switch between the dark and the light theme"),

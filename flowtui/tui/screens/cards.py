@@ -1,0 +1,130 @@
+"""CardsScreen: a task's cards (`@card`), drawn for the terminal, following a running task.
+
+The cards are read through the client and drawn (`flowtui.client.card_render`: Markdown,
+tables, images as pictures, progress bars, Vega-Lite charts) in a thread worker, so decoding
+an image or drawing a chart never blocks the UI. While the task runs, the screen checks twice
+a second whether a card file changed and redraws it: a step that calls `current.card.refresh()`
+is watched live. Card data is JSON written by the task; it is never imported or unpickled.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Static
+
+from flowtui.client.card_render import card_renderables
+from flowtui.client.cards import task_cards_at
+from flowtui.tui.widgets.footer import KeysFooter
+
+POLL_SECONDS = 0.5
+"""How often a running task's cards are checked for changes."""
+
+
+class CardsScreen(Screen[None]):
+    """The cards of task `pathspec` in the store at `store_path`; Escape closes."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("j", "scroll_down", "Down", show=False),
+        Binding("k", "scroll_up", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    CardsScreen #cards-body {
+        height: 1fr;
+    }
+    """
+
+    class _Drawn(Message):
+        def __init__(self, drawing: RenderableType, live: bool, stamp: object) -> None:
+            super().__init__()
+            self.drawing = drawing
+            self.live = live
+            self.stamp = stamp
+
+    def __init__(self, store_path: str, pathspec: str) -> None:
+        super().__init__()
+        self.store_path = store_path
+        self.pathspec = pathspec
+        self.stamp: object = None
+        self.live = True
+        self.draws = 0
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("Cards of ", "bold"), self.pathspec), id="cards-title")
+        with VerticalScroll(id="cards-body"):
+            yield Static(Text("Loading the cards…"), id="cards-text")
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#cards-body", VerticalScroll).focus()
+        self._read()
+        self._timer = self.set_interval(POLL_SECONDS, self._poll)
+
+    def _poll(self) -> None:
+        if self.live:
+            self._read()
+        elif self._timer is not None:
+            self._timer.stop()
+
+    def _read(self) -> None:
+        body = self.query_one("#cards-body", VerticalScroll)
+        width = max(30, (body.scrollable_content_region.width or 80) - 2)
+        self._draw(self.store_path, self.pathspec, width, self.stamp)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#cards-body", VerticalScroll).scroll_down()
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#cards-body", VerticalScroll).scroll_up()
+
+    @work(thread=True, exclusive=True, group="cards", exit_on_error=False)
+    def _draw(self, store: str, pathspec: str, width: int, previous: object) -> None:
+        try:
+            cards, finished = task_cards_at(store, pathspec)
+        except Exception as e:  # a missing store or task: say so, stay open
+            self.post_message(self._Drawn(Text(str(e)), False, None))
+            return
+        stamp = tuple((c.document.get("updated"), c.final) for c in cards)
+        live = not finished or any(not c.final for c in cards)
+        if stamp == previous and cards:
+            if not live:
+                self.post_message(self._Drawn(Text(""), False, stamp))
+            return
+        if not cards:
+            message = (
+                "No cards yet: the task is running and has not saved one."
+                if not finished
+                else f"Task {pathspec} has no cards; add @card to its step."
+            )
+            self.post_message(self._Drawn(Text(message), live, stamp))
+            return
+        parts: list[RenderableType] = []
+        for i, card in enumerate(cards):
+            if i:
+                parts.append(Rule(style="dim"))
+            parts += card_renderables(card.document, width)
+        self.post_message(self._Drawn(Group(*parts), live, stamp))
+
+    @on(_Drawn)
+    def _on_drawn(self, message: _Drawn) -> None:
+        self.live = message.live
+        if message.stamp is not None and message.stamp == self.stamp:
+            return  # nothing changed (the task has just finished)
+        self.stamp = message.stamp
+        self.draws += 1
+        self.set_class(message.live, "-live")
+        self.query_one("#cards-text", Static).update(message.drawing)
