@@ -56,6 +56,14 @@ RayAddressOption = Annotated[
         help="With --executor ray: the cluster (default: RAY_ADDRESS, else a local Ray).",
     ),
 ]
+SourceOption = Annotated[
+    str,
+    typer.Option(
+        "--source",
+        help="flowtui, metaflow (runs real Metaflow made, read by Metaflow's client) or auto "
+        "(Metaflow's when flowtui has none and a .metaflow/ folder beside has them).",
+    ),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
 # Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
 WithOption = Annotated[
@@ -465,19 +473,28 @@ def runs_command(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
     ),
     limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many runs."),
+    source: SourceOption = "auto",
 ) -> None:
     """List a flow's runs, newest first: id, status, start, duration, origin, tags."""
+    from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
     from flowtui.client.tables import runs_table
 
+    source = _source(source)
+    near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
     try:
-        meta = _reader_store(store).meta
         name = _flow_name(file_or_flow, flow)
+        if reads_metaflow(source, store, name, near=near):
+            runs = metaflow_runs(name, near)
+        else:
+            meta = _reader_store(store).meta
+            runs = [r for r in meta.runs(name) if all_runs or r.listed]
+            if not runs:
+                flows = ", ".join(meta.flows()) or "none"
+                raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    runs = [r for r in meta.runs(name) if all_runs or r.listed]
     if not runs:
-        flows = ", ".join(meta.flows()) or "none"
-        raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
+        raise fail(f"Metaflow has no runs of {name}.")
     out = Console(highlight=False)
     out.print(runs_table(runs[:limit]))
     if len(runs) > limit:
@@ -491,6 +508,7 @@ def logs_command(
     stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
     store: StoreOption = None,
+    source: SourceOption = "auto",
 ) -> None:
     """Print a task's output (its stdout to stdout, its stderr to stderr)."""
     from flowtui.client import Task
@@ -498,6 +516,18 @@ def logs_command(
     from flowtui.client.lookup import resolve_step_or_task, resolve_task
 
     streams = ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+    if _metaflow_pathspec(_source(source), store, pathspec):
+        from flowtui.client.metaflow_runs import metaflow_log, metaflow_task
+
+        try:
+            mf_task = metaflow_task(pathspec)
+        except FlowtuiError as e:
+            raise fail(str(e), e.exit_code) from None
+        for stream in streams:
+            sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
+            sink.write(metaflow_log(mf_task, stream))
+            sink.flush()
+        return
     try:
         st = _reader_store(store)
         found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
@@ -525,12 +555,16 @@ def artifacts_command(
     pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
     name: str | None = typer.Argument(None, help="Print this artifact's value."),
     store: StoreOption = None,
+    source: SourceOption = "auto",
 ) -> None:
     """List a task's artifacts (name, type, size, short repr), or print one value."""
     from flowtui.client.lookup import resolve_task
     from flowtui.client.render import render_value
     from flowtui.client.tables import artifacts_table
 
+    if _metaflow_pathspec(_source(source), store, pathspec):
+        _metaflow_artifacts(pathspec, name)
+        return
     try:
         task = resolve_task(_reader_store(store), pathspec)
         art = task[name] if name is not None else None
@@ -565,26 +599,66 @@ def card_view_command(
     card_type: str | None = typer.Option(None, "--type", help="The card of this type."),
     html: Path | None = typer.Option(None, "--html", help="Write a standalone HTML page here."),
     store: StoreOption = None,
+    source: SourceOption = "auto",
 ) -> None:
     """Print a task's card in the terminal (its first card unless --id/--type picks one)."""
-    from flowtui.client.card_render import card_renderables
-    from flowtui.client.cards import select_card
+    from flowtui.client.card_render import card_html, card_renderables
+    from flowtui.client.cards import select_card, select_metaflow_card
     from flowtui.client.lookup import resolve_task
 
     try:
-        card = select_card(resolve_task(_reader_store(store), pathspec), card_id, card_type)
+        if _metaflow_pathspec(_source(source), store, pathspec):
+            document = select_metaflow_card(pathspec, card_id, card_type)
+        else:
+            task = resolve_task(_reader_store(store), pathspec)
+            document = select_card(task, card_id, card_type).document
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     if html is not None:
         try:
-            html.write_text(card.get(), encoding="utf-8")
+            html.write_text(card_html(document), encoding="utf-8")
         except OSError as e:
             raise fail(f"Cannot write {html}: {e.strerror}; pick another --html path.") from None
         typer.echo(f"Wrote {html}")
         return
     console = Console(highlight=False)
-    for renderable in card_renderables(card.document, console.width):
+    for renderable in card_renderables(document, console.width):
         console.print(renderable)
+
+
+def _source(source: str) -> str:
+    if source not in ("auto", "flowtui", "metaflow"):
+        raise fail(f"--source {source} is not known; use flowtui, metaflow or auto.")
+    return source
+
+
+def _metaflow_pathspec(source: str, store: str | None, pathspec: str) -> bool:
+    from flowtui.client.metaflow_runs import flow_of, reads_metaflow
+
+    flow, run_id = flow_of(pathspec)
+    if source == "metaflow":
+        return True
+    return bool(flow) and reads_metaflow(source, store, flow, run_id)
+
+
+def _metaflow_artifacts(pathspec: str, name: str | None) -> None:
+    from flowtui.client.metaflow_runs import metaflow_artifacts, metaflow_task
+    from flowtui.client.render import render_value
+    from flowtui.client.tables import artifacts_table
+
+    try:
+        artifacts = metaflow_artifacts(metaflow_task(pathspec))
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    out = Console(highlight=False)
+    if name is None:
+        out.print(artifacts_table(artifacts, out.width))
+        return
+    chosen = next((a for a in artifacts if a.id == name), None)
+    if chosen is None:
+        names = ", ".join(a.id for a in artifacts) or "none"
+        raise fail(f"Metaflow task {pathspec} has no artifact {name!r}; its artifacts: {names}.")
+    out.print(render_value(chosen.value, hint=f'Task("{pathspec}").data.{name}'))
 
 
 @app.command("spin")

@@ -146,6 +146,28 @@ def select_card(task: Task, id: str | None = None, type: str | None = None) -> C
     )
 
 
+def select_metaflow_card(
+    pathspec: str, id: str | None = None, type: str | None = None
+) -> dict[str, Any]:
+    """The document of the card of a task that real Metaflow ran (see `metaflow_runs`)."""
+    from flowtui.client.metaflow_runs import metaflow_cards, metaflow_task
+
+    documents = metaflow_cards(metaflow_task(pathspec))
+    if not documents:
+        raise MetaflowNotFound(f"Metaflow task {pathspec} has no cards.")
+    chosen = [
+        d
+        for d in documents
+        if (id is None or d["id"] == id) and (type is None or d["type"] == type)
+    ]
+    if chosen:
+        return chosen[0]
+    names = ", ".join(d["type"] + (f" --id {d['id']}" if d["id"] else "") for d in documents)
+    raise MetaflowNotFound(
+        f"Metaflow task {pathspec} has no card matching that; its cards: {names}."
+    )
+
+
 def cards_stamp(task: Task) -> tuple[tuple[str, int], ...]:
     """Changes whenever one of the task's cards is written (cheap: no file is read)."""
     return task._store.cards.stamp(task.id)

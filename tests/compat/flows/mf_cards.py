@@ -39,6 +39,7 @@ class CardsFlow(FlowSpec):
     @card
     @step
     def start(self):
+        print("drawing the cards")
         self.alpha = 3
         self.words = ["a", "b"]
         current.card.append(Markdown("# Default card\nwith *text*"))
