@@ -117,5 +117,7 @@ def test_cards_store_the_same_components_and_data(sides: Sides) -> None:
         "alpha",
         "words",
     ]
-    end = ours["end"][0]["components"]
+    end = by_key(ours["end"])[("blank", None)]["components"]
     assert [len(t["data"]) for t in end] == [6, 5]  # truncate=False, then the first 5 rows
+    pictures = by_key(ours["end"])[("blank", "pictures")]["components"]
+    assert [(p["type"], p["label"]) for p in pictures] == [("image", "pil"), ("image", "plot")]

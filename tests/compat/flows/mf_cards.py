@@ -56,22 +56,37 @@ class CardsFlow(FlowSpec):
             current.card["report"].refresh()
         self.next(self.end)
 
+    @card(type="blank", id="pictures")
     @card(type="blank")
     @step
     def end(self):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
         import pandas as pd
+        from PIL import Image as PILImage
 
         df = pd.DataFrame(
             {
                 "n": [1, 2, 3, 4, 5, 6],
-                "s": ["x", "y", None, "w", "v", "u"],
-                "f": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5],
+                "s": ["x", "y", None, "w", "v", "u" * 40],
+                "f": [0.5, 1.5, float("nan"), 3.5, 4.5, 5.5],
+                "b": [True, False, True, True, False, True],
+                "when": pd.to_datetime([f"2024-01-0{d} 12:30" for d in range(1, 7)]),
+                "kind": pd.Categorical(["a", "b", "a", "c", "b", "a"]),
             }
         )
+        pictures = current.card["pictures"]
+        pictures.append(Image.from_pil_image(PILImage.new("RGB", (6, 4), (10, 200, 30)), "pil"))
+        figure, axes = plt.subplots(figsize=(2, 1.5), dpi=40)
+        axes.plot([1, 2, 3], [3, 1, 2])
+        pictures.append(Image.from_matplotlib(figure, "plot"))
         current.card.extend([Table.from_dataframe(df), Markdown("after")])
         current.card.append(Markdown("gone"))
         current.card.clear()
-        current.card.append(Table.from_dataframe(df, truncate=False))
+        # a copy: Metaflow converts the frame it is given in place when truncate=False
+        current.card.append(Table.from_dataframe(df.copy(), truncate=False))
         current.card.append(Table.from_dataframe(df))
 
 
