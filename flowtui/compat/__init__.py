@@ -3,9 +3,9 @@
 Names Metaflow users import for local work behave as in Metaflow. Decorators for remote compute
 or packaging are accepted and have no local effect (the runner prints one notice per use, for
 step and flow decorators alike). The client names (`Flow`, `Run`, `namespace`, ...) come from
-`flowtui.client`, imported on first use. A name flowtui does not offer, or a `metaflow.*`
-submodule, fails with one sentence saying what is missing and that the file still runs on
-Metaflow itself.
+`flowtui.client`, imported on first use; `metaflow.cards` is `flowtui.flow.cards`. A name
+flowtui does not offer, or another `metaflow.*` submodule, fails with one sentence saying
+what is missing and that the file still runs on Metaflow itself.
 
 Nothing here touches `sys.modules["metaflow"]`: only the engine's loader installs the alias,
 in runner and task processes.

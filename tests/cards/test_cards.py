@@ -129,3 +129,33 @@ def test_a_card_never_fails_its_task(cards: CardRun) -> None:
     assert "Bytes not parsable as image" in by_type["default"].components[0]["data"]
     assert "not a card component" in ran.output
     assert "not available locally" in by_type["nonexistent_type"].document["error"]
+
+
+def test_a_resumed_run_shows_the_cards_of_the_tasks_it_reused(cards: CardRun) -> None:
+    source = """
+        import os
+        from metaflow import FlowSpec, card, current, step
+        from metaflow.cards import Markdown
+
+        class ResumeFlow(FlowSpec):
+            @card(type="blank")
+            @step
+            def start(self):
+                current.card.append(Markdown("# made once"))
+                self.next(self.end)
+
+            @step
+            def end(self):
+                if os.path.exists("broken"):
+                    raise RuntimeError("broken")
+        """
+    (cards.root / "broken").touch()
+    assert cards.run(source).code != 0
+    (cards.root / "broken").unlink()
+    resumed = cards.cli("resume", "flow.py")
+    assert resumed.returncode == 0, resumed.stderr
+    run = cards.run_obj("ResumeFlow")
+    assert run.id == "2"
+    (reused,) = get_cards(run["start"].task)
+    assert reused.from_resumed and reused.pathspec == "ResumeFlow/1/start/1"
+    assert reused.components[0]["source"] == "# made once"
