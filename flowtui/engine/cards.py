@@ -47,6 +47,7 @@ class TaskCards:
             self.files.clear(req.task_id)  # an earlier attempt's cards are replaced
         for slot in self.slots:
             slot.save = self._save_running
+            self._save_running(slot, False)  # readers see the card (empty, live) at once
 
     def _save_running(self, slot: CardSlot, final: bool) -> None:
         self._write(slot, self._document(slot, final=final))
