@@ -178,6 +178,12 @@ def task_cards_at(store_root: str, pathspec: str) -> tuple[list[Card], bool]:
     finished (for readers that follow a running task's cards from outside a run)."""
     from pathlib import Path
 
+    from flowtui.client.objects import Run
+
     store = Store(Path(store_root), create=False)
-    task = Task(pathspec, _store=store)
+    parts = pathspec.split("/")
+    if len(parts) != 4:
+        raise MetaflowNotFound(f"{pathspec} is not a task pathspec (Flow/RUN/STEP/TASK).")
+    run = Run("/".join(parts[:2]), _store=store, _namespace_check=False)  # any user's run
+    task = run[parts[2]][parts[3]]
     return list(get_cards(task)), task.finished

@@ -53,7 +53,7 @@ def describe_chart(spec: dict[str, Any]) -> str:
     kind = _mark(spec) or "unknown"
     if _is_histogram(spec):
         kind = "histogram"
-    fields = [f.get("field") for f in (_field(spec, "x"), _field(spec, "y")) if f.get("field")]
+    fields = [f.get("field") for f in (_field(spec, "y"), _field(spec, "x")) if f.get("field")]
     title = spec.get("title")
     head = f"{title}: " if isinstance(title, str) and title else ""
     count = f", {len(values)} data points" if values is not None else ", data not inline"
