@@ -20,6 +20,7 @@ from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -73,6 +74,10 @@ def component_renderable(component: Any, width: int = 80) -> RenderableType:
         return _artifacts(component)
     if kind in ("title", "subtitle"):
         return Text(str(component.get("text") or ""), style="bold")
+    if kind == "pythonCode":
+        return Syntax(str(component.get("data") or ""), "python", word_wrap=True)
+    if kind == "valueBox":
+        return _value_box(component)
     if kind in ("section", "page"):
         parts = [component_renderable(c, width) for c in component.get("contents") or []]
         return Group(*parts)
@@ -168,6 +173,16 @@ def _progress(component: dict[str, Any], width: int) -> RenderableType:
     return Group(line, bar, Text(""))
 
 
+def _value_box(component: dict[str, Any]) -> RenderableType:
+    body = Text(str(component.get("value", "")), style="bold")
+    if component.get("subtitle"):
+        body.append("\n" + str(component["subtitle"]), style="dim")
+    if component.get("change_indicator"):
+        body.append("\n" + str(component["change_indicator"]))
+    title = component.get("title")
+    return Panel(body, title=Text(str(title)) if title else None, expand=False)
+
+
 def _num(value: float) -> str:
     return f"{value:g}"
 
@@ -228,6 +243,7 @@ h1{font-size:1.3rem} table{border-collapse:collapse;margin:1rem 0}
 td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
 pre{background:#f5f5f7;padding:.6rem;overflow:auto} .log{border-left:4px solid #d33}
 .dim{color:#777} progress{width:20rem} figure{margin:1rem 0}
+.box{display:inline-block;border:1px solid #ccc;border-radius:.4rem;padding:.6rem 1rem}
 """
 
 
@@ -309,6 +325,15 @@ def component_html(component: Any) -> str:
             f"<details><summary>Vega-Lite spec</summary><pre>"
             f"{esc(json.dumps(spec, indent=2, default=str))}</pre></details></figure>"
         )
+    if kind == "pythonCode":
+        return f"<pre>{esc(str(component.get('data') or ''))}</pre>"
+    if kind == "valueBox":
+        parts = [
+            f"<b>{esc(str(component.get(k)))}</b>" if k == "value" else esc(str(component[k]))
+            for k in ("title", "value", "subtitle", "change_indicator")
+            if component.get(k) is not None
+        ]
+        return '<div class="box">' + "<br>".join(parts) + "</div>"
     if kind == "log":
         return f'<pre class="log">{esc(str(component.get("data") or ""))}</pre>'
     if kind == "artifacts":

@@ -102,6 +102,8 @@ def test_cards_store_the_same_components_and_data(sides: Sides) -> None:
         "log",
         "vegaChart",
         "artifacts",
+        "valueBox",
+        "pythonCode",
     ]
     assert report[3] == {
         "type": "progressBar",

@@ -16,8 +16,10 @@ from flowtui.flow.cards.components import (
     Markdown,
     MetaflowCardComponent,
     ProgressBar,
+    PythonCode,
     Table,
     UserComponent,
+    ValueBox,
     VegaChart,
 )
 
@@ -30,8 +32,10 @@ __all__ = [
     "Markdown",
     "MetaflowCardComponent",
     "ProgressBar",
+    "PythonCode",
     "Table",
     "UserComponent",
+    "ValueBox",
     "VegaChart",
     "get_cards",
 ]
@@ -45,7 +49,7 @@ def get_cards(task: Any, id: str | None = None, type: str | None = None) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    """Another `metaflow.cards` name (ValueBox, PythonCode, ...): one sentence naming it."""
+    """Another `metaflow.cards` name (JSONViewer, EventsTimeline, ...): one sentence naming it."""
     if name.startswith("__"):
         raise AttributeError(name)
     from flowtui.compat import unavailable

@@ -416,3 +416,70 @@ class VegaChart(MetaflowCardComponent):
         if self._inside_table and "autosize" not in self._spec:
             self._spec["autosize"] = "fit-x"
         return out
+
+
+class PythonCode(MetaflowCardComponent):
+    """Python source: a function's (`code_func`) or a string's (`code_string`)."""
+
+    def __init__(self, code_func: Any = None, code_string: str | None = None) -> None:
+        if code_func is not None:
+            import inspect
+
+            code_string = inspect.getsource(code_func)
+        self._code = code_string
+
+    def render(self) -> dict[str, Any]:
+        if self._code is None:
+            return log_component(
+                "`PythonCode` needs code_func= or code_string=; neither was given.",
+                self._ensure_id(),
+            )
+        return {"type": "pythonCode", "data": self._code, "id": self._ensure_id()}
+
+
+class ValueBox(MetaflowCardComponent):
+    """One key figure, with an optional title, subtitle, theme and change note."""
+
+    REALTIME_UPDATABLE = True
+
+    def __init__(
+        self,
+        title: str | None = None,
+        value: str | int | float = "",
+        subtitle: str | None = None,
+        theme: str | None = None,
+        change_indicator: str | None = None,
+    ) -> None:
+        self._fields: dict[str, Any] = {}
+        self.update(title, value, subtitle, theme, change_indicator)
+
+    def update(
+        self,
+        title: str | None = None,
+        value: str | int | float | None = None,
+        subtitle: str | None = None,
+        theme: str | None = None,
+        change_indicator: str | None = None,
+    ) -> None:
+        if value is not None or "value" not in self._fields:
+            if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise TypeError(f"ValueBox value must be a str, int or float, not {value!r}")
+            if isinstance(value, str) and not value.strip():
+                raise ValueError("ValueBox value cannot be empty")
+            self._fields["value"] = value
+        texts = {"title": title, "subtitle": subtitle, "theme": theme}
+        texts["change_indicator"] = change_indicator
+        for key, text in texts.items():
+            if text is None:
+                continue
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"ValueBox {key} must be a non-empty string, not {text!r}")
+            self._fields[key] = text
+
+    def render(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "valueBox", "id": self._ensure_id()}
+        out["value"] = self._fields["value"]
+        for key in ("title", "subtitle", "theme", "change_indicator"):
+            if key in self._fields:
+                out[key] = self._fields[key]
+        return out

@@ -4,7 +4,17 @@ import struct
 import zlib
 
 from metaflow import FlowSpec, card, current, step
-from metaflow.cards import Artifact, Error, Image, Markdown, ProgressBar, Table, VegaChart
+from metaflow.cards import (
+    Artifact,
+    Error,
+    Image,
+    Markdown,
+    ProgressBar,
+    PythonCode,
+    Table,
+    ValueBox,
+    VegaChart,
+)
 
 
 def png(width, height, rgb):
@@ -51,6 +61,8 @@ class CardsFlow(FlowSpec):
         report.append(Error(ValueError("bad value"), "It failed"))
         report.append(VegaChart(CHART))
         report.append(Artifact([1, 2, 3], "numbers"))
+        report.append(ValueBox(title="Accuracy", value=0.93, change_indicator="up 2%"))
+        report.append(PythonCode(code_string="print('hi')"))
         for i in range(1, 4):
             current.card["report"].components["bar"].update(i, metadata=f"{i} done")
             current.card["report"].refresh()
