@@ -56,14 +56,8 @@ RayAddressOption = Annotated[
         help="With --executor ray: the cluster (default: RAY_ADDRESS, else a local Ray).",
     ),
 ]
-SourceOption = Annotated[
-    str,
-    typer.Option(
-        "--source",
-        help="flowtui, metaflow (runs real Metaflow made, read by Metaflow's client) or auto "
-        "(Metaflow's when flowtui has none and a .metaflow/ folder beside has them).",
-    ),
-]
+_SOURCE_HELP = "flowtui, metaflow (Metaflow's runs) or auto (Metaflow's if only it has them)."
+SourceOption = Annotated[str, typer.Option("--source", help=_SOURCE_HELP)]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
 # Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
 WithOption = Annotated[
@@ -479,7 +473,6 @@ def runs_command(
     from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
     from flowtui.client.tables import runs_table
 
-    source = _source(source)
     near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
     try:
         name = _flow_name(file_or_flow, flow)
@@ -514,15 +507,14 @@ def logs_command(
     from flowtui.client import Task
     from flowtui.client.logs import follow_log, read_log
     from flowtui.client.lookup import resolve_step_or_task, resolve_task
+    from flowtui.client.metaflow_runs import metaflow_log, metaflow_task_if_asked
 
     streams = ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
-    if _metaflow_pathspec(_source(source), store, pathspec):
-        from flowtui.client.metaflow_runs import metaflow_log, metaflow_task
-
-        try:
-            mf_task = metaflow_task(pathspec)
-        except FlowtuiError as e:
-            raise fail(str(e), e.exit_code) from None
+    try:
+        mf_task = metaflow_task_if_asked(source, store, pathspec)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    if mf_task is not None:
         for stream in streams:
             sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
             sink.write(metaflow_log(mf_task, stream))
@@ -559,18 +551,23 @@ def artifacts_command(
 ) -> None:
     """List a task's artifacts (name, type, size, short repr), or print one value."""
     from flowtui.client.lookup import resolve_task
+    from flowtui.client.metaflow_runs import metaflow_artifacts_view, metaflow_task_if_asked
     from flowtui.client.render import render_value
     from flowtui.client.tables import artifacts_table
 
-    if _metaflow_pathspec(_source(source), store, pathspec):
-        _metaflow_artifacts(pathspec, name)
-        return
+    out = Console(highlight=False)
+    try:
+        mf_task = metaflow_task_if_asked(source, store, pathspec)
+        if mf_task is not None:
+            out.print(metaflow_artifacts_view(mf_task, name, out.width))
+            return
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
     try:
         task = resolve_task(_reader_store(store), pathspec)
         art = task[name] if name is not None else None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    out = Console(highlight=False)
     if art is None:
         if not list(task):
             out.print(Text(f"{task.pathspec} has no artifacts.", style="dim"))
@@ -603,15 +600,10 @@ def card_view_command(
 ) -> None:
     """Print a task's card in the terminal (its first card unless --id/--type picks one)."""
     from flowtui.client.card_render import card_html, card_renderables
-    from flowtui.client.cards import select_card, select_metaflow_card
-    from flowtui.client.lookup import resolve_task
+    from flowtui.client.cards import card_document
 
     try:
-        if _metaflow_pathspec(_source(source), store, pathspec):
-            document = select_metaflow_card(pathspec, card_id, card_type)
-        else:
-            task = resolve_task(_reader_store(store), pathspec)
-            document = select_card(task, card_id, card_type).document
+        document = card_document(source, store, pathspec, card_id, card_type)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     if html is not None:
@@ -624,41 +616,6 @@ def card_view_command(
     console = Console(highlight=False)
     for renderable in card_renderables(document, console.width):
         console.print(renderable)
-
-
-def _source(source: str) -> str:
-    if source not in ("auto", "flowtui", "metaflow"):
-        raise fail(f"--source {source} is not known; use flowtui, metaflow or auto.")
-    return source
-
-
-def _metaflow_pathspec(source: str, store: str | None, pathspec: str) -> bool:
-    from flowtui.client.metaflow_runs import flow_of, reads_metaflow
-
-    flow, run_id = flow_of(pathspec)
-    if source == "metaflow":
-        return True
-    return bool(flow) and reads_metaflow(source, store, flow, run_id)
-
-
-def _metaflow_artifacts(pathspec: str, name: str | None) -> None:
-    from flowtui.client.metaflow_runs import metaflow_artifacts, metaflow_task
-    from flowtui.client.render import render_value
-    from flowtui.client.tables import artifacts_table
-
-    try:
-        artifacts = metaflow_artifacts(metaflow_task(pathspec))
-    except FlowtuiError as e:
-        raise fail(str(e), e.exit_code) from None
-    out = Console(highlight=False)
-    if name is None:
-        out.print(artifacts_table(artifacts, out.width))
-        return
-    chosen = next((a for a in artifacts if a.id == name), None)
-    if chosen is None:
-        names = ", ".join(a.id for a in artifacts) or "none"
-        raise fail(f"Metaflow task {pathspec} has no artifact {name!r}; its artifacts: {names}.")
-    out.print(render_value(chosen.value, hint=f'Task("{pathspec}").data.{name}'))
 
 
 @app.command("spin")

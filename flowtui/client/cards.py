@@ -147,12 +147,13 @@ def select_card(task: Task, id: str | None = None, type: str | None = None) -> C
 
 
 def select_metaflow_card(
-    pathspec: str, id: str | None = None, type: str | None = None
+    mf_task: Any, id: str | None = None, type: str | None = None
 ) -> dict[str, Any]:
     """The document of the card of a task that real Metaflow ran (see `metaflow_runs`)."""
-    from flowtui.client.metaflow_runs import metaflow_cards, metaflow_task
+    from flowtui.client.metaflow_runs import metaflow_cards
 
-    documents = metaflow_cards(metaflow_task(pathspec))
+    pathspec = mf_task.pathspec
+    documents = metaflow_cards(mf_task)
     if not documents:
         raise MetaflowNotFound(f"Metaflow task {pathspec} has no cards.")
     chosen = [
@@ -166,6 +167,21 @@ def select_metaflow_card(
     raise MetaflowNotFound(
         f"Metaflow task {pathspec} has no card matching that; its cards: {names}."
     )
+
+
+def card_document(
+    source: str, store: str | None, pathspec: str, id: str | None, type: str | None
+) -> dict[str, Any]:
+    """The card a reader asked for, from flowtui's store or from a run Metaflow made."""
+    from flowtui.client.lookup import resolve_task
+    from flowtui.client.metaflow_runs import metaflow_task_if_asked
+    from flowtui.client.namespace import namespace
+
+    mf_task = metaflow_task_if_asked(source, store, pathspec)
+    if mf_task is not None:
+        return select_metaflow_card(mf_task, id, type)
+    namespace(None)  # a reader sees every user's runs
+    return select_card(resolve_task(Store.open(store, create=False), pathspec), id, type).document
 
 
 def cards_stamp(task: Task) -> tuple[tuple[str, int], ...]:

@@ -28,6 +28,7 @@ from flowtui.errors import UsageError
 from flowtui.store.records import RunRecord
 
 METAFLOW_DIRNAME = ".metaflow"
+SOURCES = ("auto", "flowtui", "metaflow")
 _CARD_DATA = re.compile(r'window\.__MF_DATA__\["[^"]+"\] = "([^"]+)"')
 
 
@@ -53,6 +54,8 @@ def reads_metaflow(
 ) -> bool:
     """Whether a reader should read Metaflow's runs: asked (`metaflow`), or `auto` and the
     flowtui store has no such flow (or run) while Metaflow's datastore beside it has."""
+    if source not in SOURCES:
+        raise UsageError(f"--source {source} is not known; use flowtui, metaflow or auto.")
     if source != "auto":
         return source == "metaflow"
     from flowtui.store import Store
@@ -76,6 +79,16 @@ def flow_of(pathspec: str) -> tuple[str, str | None]:
     if len(parts) >= 2 and not parts[0].isdigit():
         return parts[0], parts[1]
     return "", None
+
+
+def metaflow_task_if_asked(source: str, store: str | None, pathspec: str) -> Any:
+    """Metaflow's task for `pathspec` when the reader should read Metaflow's runs, else None."""
+    flow, run_id = flow_of(pathspec)
+    if source == "metaflow" or (flow and reads_metaflow(source, store, flow, run_id)):
+        return metaflow_task(pathspec)
+    if source not in SOURCES:
+        raise UsageError(f"--source {source} is not known; use flowtui, metaflow or auto.")
+    return None
 
 
 def load_metaflow(near: Path | None = None) -> ModuleType:
@@ -201,6 +214,23 @@ def metaflow_artifacts(task: Any) -> list[MetaflowArtifact]:
             value, kind, text = None, "?", f"<cannot be loaded here: {type(e).__name__}: {e}>"
         out.append(MetaflowArtifact(artifact.id, kind, None, text, value))
     return sorted(out, key=lambda a: a.id)
+
+
+def metaflow_artifacts_view(task: Any, name: str | None, width: int) -> Any:
+    """What `flowtui artifacts` prints for a Metaflow task: the table, or one value."""
+    from flowtui.client.render import render_value
+    from flowtui.client.tables import artifacts_table
+
+    artifacts = metaflow_artifacts(task)
+    if name is None:
+        return artifacts_table(artifacts, width)
+    chosen = next((a for a in artifacts if a.id == name), None)
+    if chosen is None:
+        names = ", ".join(a.id for a in artifacts) or "none"
+        raise MetaflowNotFound(
+            f"Metaflow task {task.pathspec} has no artifact {name!r}; its artifacts: {names}."
+        )
+    return render_value(chosen.value, hint=f'Task("{task.pathspec}").data.{name}')
 
 
 def _short(value: Any) -> str:
