@@ -91,7 +91,12 @@ def artifacts_table(task: Task | Iterable[ArtifactRow], width: int = 100) -> Tab
     Name, type and size are never squeezed out: the value column takes what is left of
     `width` (the console's), its text cut with an ellipsis."""
     rows = [
-        (Text(a.id), Text(a.type), Text("—" if a.size is None else human_size(a.size)), Text(a.repr))
+        (
+            Text(a.id),
+            Text(a.type),
+            Text("—" if a.size is None else human_size(a.size)),
+            Text(a.repr),
+        )
         for a in task
     ]
     fixed = [

@@ -19,11 +19,10 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from flowtui.client.card_render import card_renderables
 from flowtui.client.cards import task_cards_at
-from flowtui.tui.widgets.footer import KeysFooter
 
 POLL_SECONDS = 0.5
 """How often a running task's cards are checked for changes."""
@@ -64,7 +63,7 @@ class CardsScreen(Screen[None]):
         yield Static(Text.assemble(("Cards of ", "bold"), self.pathspec), id="cards-title")
         with VerticalScroll(id="cards-body"):
             yield Static(Text("Loading the cards…"), id="cards-text")
-        yield KeysFooter()
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#cards-body", VerticalScroll).focus()
