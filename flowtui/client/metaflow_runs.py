@@ -25,6 +25,7 @@ from typing import Any
 
 from flowtui.client.errors import MetaflowInvalidPathspec, MetaflowNotFound
 from flowtui.errors import UsageError
+from flowtui.run.artifacts import short_repr, type_name
 from flowtui.store.records import RunRecord
 
 METAFLOW_DIRNAME = ".metaflow"
@@ -201,15 +202,13 @@ class MetaflowArtifact:
 
 def metaflow_artifacts(task: Any) -> list[MetaflowArtifact]:
     """The task's artifacts (Metaflow's own `name` and `_` ones left out), values loaded."""
-    from flowtui.flow.cards.components import type_label
-
     out = []
     for artifact in task:
         if artifact.id.startswith("_") or artifact.id == "name":
             continue
         try:
             value = artifact.data
-            kind, text = type_label(value), _short(value)
+            kind, text = type_name(value), short_repr(value)
         except Exception as e:  # unpickling runs arbitrary code
             value, kind, text = None, "?", f"<cannot be loaded here: {type(e).__name__}: {e}>"
         out.append(MetaflowArtifact(artifact.id, kind, None, text, value))
@@ -231,13 +230,6 @@ def metaflow_artifacts_view(task: Any, name: str | None, width: int) -> Any:
             f"Metaflow task {task.pathspec} has no artifact {name!r}; its artifacts: {names}."
         )
     return render_value(chosen.value, hint=f'Task("{task.pathspec}").data.{name}')
-
-
-def _short(value: Any) -> str:
-    from flowtui.flow.cards.components import readable
-
-    text = " ".join(readable(value).split())
-    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def metaflow_cards(task: Any) -> list[dict[str, Any]]:
