@@ -44,8 +44,13 @@ class CardsScreen(Screen[None]):
     """
 
     class _Drawn(Message):
-        def __init__(self, drawing: RenderableType, live: bool, stamp: object) -> None:
+        """A worker's reading: what to draw (None: unchanged), whether the task still runs."""
+
+        def __init__(
+            self, generation: int, drawing: RenderableType | None, live: bool, stamp: object
+        ) -> None:
             super().__init__()
+            self.generation = generation
             self.drawing = drawing
             self.live = live
             self.stamp = stamp
@@ -58,6 +63,9 @@ class CardsScreen(Screen[None]):
         self.live = True
         self.draws = 0
         self._timer: Timer | None = None
+        self._asked = 0  # generation of the latest reading asked for
+        self._applied = 0  # generation of the latest reading shown (older ones are dropped)
+        self._width = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("Cards of ", "bold"), self.pathspec), id="cards-title")
@@ -67,7 +75,7 @@ class CardsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#cards-body", VerticalScroll).focus()
-        self._read()
+        self.call_after_refresh(self._read)  # once laid out, so the width is the real one
         self._timer = self.set_interval(POLL_SECONDS, self._poll)
 
     def _poll(self) -> None:
@@ -79,7 +87,10 @@ class CardsScreen(Screen[None]):
     def _read(self) -> None:
         body = self.query_one("#cards-body", VerticalScroll)
         width = max(30, (body.scrollable_content_region.width or 80) - 2)
-        self._draw(self.store_path, self.pathspec, width, self.stamp)
+        self._asked += 1
+        previous = self.stamp if width == self._width else None  # resized: draw again
+        self._width = width
+        self._draw(self._asked, self.store_path, self.pathspec, width, previous)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -91,17 +102,18 @@ class CardsScreen(Screen[None]):
         self.query_one("#cards-body", VerticalScroll).scroll_up()
 
     @work(thread=True, exclusive=True, group="cards", exit_on_error=False)
-    def _draw(self, store: str, pathspec: str, width: int, previous: object) -> None:
+    def _draw(
+        self, generation: int, store: str, pathspec: str, width: int, previous: object
+    ) -> None:
         try:
             cards, finished = task_cards_at(store, pathspec)
         except Exception as e:  # a missing store or task: say so, stay open
-            self.post_message(self._Drawn(Text(str(e)), False, None))
+            self.post_message(self._Drawn(generation, Text(str(e)), False, None))
             return
         stamp = tuple((c.document.get("updated"), c.final) for c in cards)
         live = not finished or any(not c.final for c in cards)
         if stamp == previous and cards:
-            if not live:
-                self.post_message(self._Drawn(Text(""), False, stamp))
+            self.post_message(self._Drawn(generation, None, live, stamp))
             return
         if not cards:
             message = (
@@ -109,21 +121,24 @@ class CardsScreen(Screen[None]):
                 if not finished
                 else f"Task {pathspec} has no cards; add @card to its step."
             )
-            self.post_message(self._Drawn(Text(message), live, stamp))
+            self.post_message(self._Drawn(generation, Text(message), live, stamp))
             return
         parts: list[RenderableType] = []
         for i, card in enumerate(cards):
             if i:
                 parts.append(Rule(style="dim"))
             parts += card_renderables(card.document, width)
-        self.post_message(self._Drawn(Group(*parts), live, stamp))
+        self.post_message(self._Drawn(generation, Group(*parts), live, stamp))
 
     @on(_Drawn)
     def _on_drawn(self, message: _Drawn) -> None:
+        if message.generation < self._applied:
+            return  # a slower, older reading: what it saw is already superseded
+        self._applied = message.generation
         self.live = message.live
-        if message.stamp is not None and message.stamp == self.stamp:
-            return  # nothing changed (the task has just finished)
+        self.set_class(message.live, "-live")
+        if message.drawing is None:
+            return  # the cards have not changed since they were drawn
         self.stamp = message.stamp
         self.draws += 1
-        self.set_class(message.live, "-live")
         self.query_one("#cards-text", Static).update(message.drawing)
