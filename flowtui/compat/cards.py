@@ -7,10 +7,12 @@ from flowtui.flow.cards import (
     Markdown,
     MetaflowCardComponent,
     ProgressBar,
+    PythonCode,
     Table,
     UserComponent,
+    ValueBox,
     VegaChart,
-    __getattr__,
+    __getattr__,  # noqa: F401 - another metaflow.cards name: one sentence naming it
     get_cards,
 )
 
@@ -21,8 +23,10 @@ __all__ = [
     "Markdown",
     "MetaflowCardComponent",
     "ProgressBar",
+    "PythonCode",
     "Table",
     "UserComponent",
+    "ValueBox",
     "VegaChart",
     "get_cards",
 ]

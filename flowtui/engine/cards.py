@@ -105,7 +105,7 @@ class TaskCards:
             if isinstance(value, Parameter)
         }
         for name in sorted(names):
-            if name.startswith("_"):
+            if name.startswith("_") or name == "name":  # `name`: the flow's, as in Metaflow
                 continue
             try:
                 value = getattr(flow, name)
