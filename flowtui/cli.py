@@ -56,6 +56,8 @@ RayAddressOption = Annotated[
         help="With --executor ray: the cluster (default: RAY_ADDRESS, else a local Ray).",
     ),
 ]
+_SOURCE_HELP = "flowtui, metaflow (Metaflow's runs) or auto (Metaflow's if only it has them)."
+SourceOption = Annotated[str, typer.Option("--source", help=_SOURCE_HELP)]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
 # Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
 WithOption = Annotated[
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
-    }
+    } | {g.name for g in app.registered_groups}
     if args and not args[0].startswith("-") and args[0] not in commands:
         args.insert(0, "open")
     try:
@@ -465,19 +467,27 @@ def runs_command(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
     ),
     limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many runs."),
+    source: SourceOption = "auto",
 ) -> None:
     """List a flow's runs, newest first: id, status, start, duration, origin, tags."""
+    from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
     from flowtui.client.tables import runs_table
 
+    near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
     try:
-        meta = _reader_store(store).meta
         name = _flow_name(file_or_flow, flow)
+        if reads_metaflow(source, store, name, near=near):
+            runs = metaflow_runs(name, near)
+        else:
+            meta = _reader_store(store).meta
+            runs = [r for r in meta.runs(name) if all_runs or r.listed]
+            if not runs:
+                flows = ", ".join(meta.flows()) or "none"
+                raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    runs = [r for r in meta.runs(name) if all_runs or r.listed]
     if not runs:
-        flows = ", ".join(meta.flows()) or "none"
-        raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
+        raise fail(f"Metaflow has no runs of {name}.")
     out = Console(highlight=False)
     out.print(runs_table(runs[:limit]))
     if len(runs) > limit:
@@ -491,13 +501,25 @@ def logs_command(
     stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
     store: StoreOption = None,
+    source: SourceOption = "auto",
 ) -> None:
     """Print a task's output (its stdout to stdout, its stderr to stderr)."""
     from flowtui.client import Task
     from flowtui.client.logs import follow_log, read_log
     from flowtui.client.lookup import resolve_step_or_task, resolve_task
+    from flowtui.client.metaflow_runs import metaflow_log, metaflow_task_if_asked
 
     streams = ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+    try:
+        mf_task = metaflow_task_if_asked(source, store, pathspec)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    if mf_task is not None:
+        for stream in streams:
+            sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
+            sink.write(metaflow_log(mf_task, stream))
+            sink.flush()
+        return
     try:
         st = _reader_store(store)
         found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
@@ -525,18 +547,27 @@ def artifacts_command(
     pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
     name: str | None = typer.Argument(None, help="Print this artifact's value."),
     store: StoreOption = None,
+    source: SourceOption = "auto",
 ) -> None:
     """List a task's artifacts (name, type, size, short repr), or print one value."""
     from flowtui.client.lookup import resolve_task
+    from flowtui.client.metaflow_runs import metaflow_artifacts_view, metaflow_task_if_asked
     from flowtui.client.render import render_value
     from flowtui.client.tables import artifacts_table
 
+    out = Console(highlight=False)
+    try:
+        mf_task = metaflow_task_if_asked(source, store, pathspec)
+        if mf_task is not None:
+            out.print(metaflow_artifacts_view(mf_task, name, out.width))
+            return
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
     try:
         task = resolve_task(_reader_store(store), pathspec)
         art = task[name] if name is not None else None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    out = Console(highlight=False)
     if art is None:
         if not list(task):
             out.print(Text(f"{task.pathspec} has no artifacts.", style="dim"))
@@ -552,6 +583,39 @@ def artifacts_command(
         ) from None
     hint = f'Task("{task.pathspec}").data.{art.id}'
     out.print(render_value(value, hint=hint))
+
+
+card_app = typer.Typer(help="A task's cards (@card): view them in the terminal or as HTML.")
+app.add_typer(card_app, name="card")
+
+
+@card_app.command("view")
+def card_view_command(
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    card_id: str | None = typer.Option(None, "--id", help="The card with this @card(id=...)."),
+    card_type: str | None = typer.Option(None, "--type", help="The card of this type."),
+    html: Path | None = typer.Option(None, "--html", help="Write a standalone HTML page here."),
+    store: StoreOption = None,
+    source: SourceOption = "auto",
+) -> None:
+    """Print a task's card in the terminal (its first card unless --id/--type picks one)."""
+    from flowtui.client.card_render import card_html, card_renderables
+    from flowtui.client.cards import card_document
+
+    try:
+        document = card_document(source, store, pathspec, card_id, card_type)
+    except FlowtuiError as e:
+        raise fail(str(e), e.exit_code) from None
+    if html is not None:
+        try:
+            html.write_text(card_html(document), encoding="utf-8")
+        except OSError as e:
+            raise fail(f"Cannot write {html}: {e.strerror}; pick another --html path.") from None
+        typer.echo(f"Wrote {html}")
+        return
+    console = Console(highlight=False)
+    for renderable in card_renderables(document, console.width):
+        console.print(renderable)
 
 
 @app.command("spin")

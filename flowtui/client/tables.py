@@ -6,7 +6,9 @@ Text that comes from user code (reprs, tags) is never read as Rich markup.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from rich.table import Table
 from rich.text import Text
@@ -67,12 +69,36 @@ def runs_table(runs: list[RunRecord], *, now: float | None = None) -> Table:
     return table
 
 
-def artifacts_table(task: Task, width: int = 100) -> Table:
+class ArtifactRow(Protocol):
+    """What the artifacts table shows of an artifact (flowtui's, or one Metaflow stored)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def size(self) -> int | None: ...
+
+    @property
+    def repr(self) -> str: ...
+
+
+def artifacts_table(task: Task | Iterable[ArtifactRow], width: int = 100) -> Table:
     """A task's artifacts: name, type, size, and the short repr recorded when it was stored.
 
     Name, type and size are never squeezed out: the value column takes what is left of
     `width` (the console's), its text cut with an ellipsis."""
-    rows = [(Text(a.id), Text(a.type), Text(human_size(a.size)), Text(a.repr)) for a in task]
+    rows = [
+        (
+            Text(a.id),
+            Text(a.type),
+            Text("—" if a.size is None else human_size(a.size)),
+            Text(a.repr),
+        )
+        for a in task
+    ]
     fixed = [
         max([len(header), *(r[i].cell_len for r in rows)])
         for i, header in enumerate(("name", "type", "size"))

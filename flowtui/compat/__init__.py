@@ -3,9 +3,9 @@
 Names Metaflow users import for local work behave as in Metaflow. Decorators for remote compute
 or packaging are accepted and have no local effect (the runner prints one notice per use, for
 step and flow decorators alike). The client names (`Flow`, `Run`, `namespace`, ...) come from
-`flowtui.client`, imported on first use. A name flowtui does not offer, or a `metaflow.*`
-submodule, fails with one sentence saying what is missing and that the file still runs on
-Metaflow itself.
+`flowtui.client`, imported on first use; `metaflow.cards` is `flowtui.flow.cards`. A name
+flowtui does not offer, or another `metaflow.*` submodule, fails with one sentence saying
+what is missing and that the file still runs on Metaflow itself.
 
 Nothing here touches `sys.modules["metaflow"]`: only the engine's loader installs the alias,
 in runner and task processes.
@@ -31,6 +31,7 @@ from flowtui.flow import (
     JSONType,
     MergeArtifactsError,
     Parameter,
+    card,
     catch,
     current,
     environment,
@@ -49,7 +50,6 @@ conda = ignored_locally("conda")
 conda_base = ignored_locally("conda_base")
 pypi = ignored_locally("pypi")
 pypi_base = ignored_locally("pypi_base")
-card = ignored_locally("card")
 schedule = ignored_locally("schedule")
 trigger = ignored_locally("trigger")
 trigger_on_finish = ignored_locally("trigger_on_finish")
@@ -159,7 +159,7 @@ class _SubmoduleSentence(importlib.abc.MetaPathFinder):
 
 
 # `metaflow.*` submodules flowtui offers (found in this package as usual); any other is refused.
-SUBMODULES = frozenset({"metaflow.metaflow_config"})
+SUBMODULES = frozenset({"metaflow.metaflow_config", "metaflow.cards"})
 
 
 if not any(isinstance(f, _SubmoduleSentence) for f in sys.meta_path):

@@ -12,7 +12,6 @@ import contextlib
 import io
 import json
 import os
-import reprlib
 import signal
 import sys
 import traceback
@@ -21,11 +20,12 @@ from pathlib import Path
 from types import MethodType
 from typing import Any
 
+from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
-from flowtui.run.artifacts import ArtifactMap, ArtifactRef
+from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
 
@@ -311,6 +311,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         )
     )
     cls = _flow_class(req)
+    cards = TaskCards(req, cls)
+    current._card = cards.collector
     flow = cls.__new__(cls)
     source = _StoreSource(blobs, req.inherited)
     foreach_input = None
@@ -395,6 +397,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         if error is None:
             error = TaskError("ArtifactError", str(e), reason=PICKLE)
         artifacts = dict(req.inherited)
+    if cards.slots:
+        cards.finish(flow, list(artifacts))
 
     foreach_count = None
     if error is None and req.foreach_var:
@@ -514,32 +518,6 @@ def _foreach_count(req: TaskRequest, flow: FlowSpec) -> int:
             "a foreach needs at least one."
         )
     return count
-
-
-_repr = reprlib.Repr()
-_repr.maxstring = 80
-_repr.maxother = 80
-_repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
-
-
-def short_repr(value: Any) -> str:
-    """A one-line repr of at most 120 characters, without building a huge one first."""
-    try:
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            head = bytes(value[:40])
-            more = f"… ({len(value):,} bytes)" if len(value) > 40 else ""
-            text = repr(head) + more
-        else:
-            text = _repr.repr(value)
-    except Exception as e:
-        text = f"<repr failed: {type(e).__name__}>"
-    text = " ".join(text.split())
-    return text if len(text) <= 120 else text[:119] + "…"
-
-
-def type_name(value: Any) -> str:
-    t = type(value)
-    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
 def _persist(

@@ -2,6 +2,7 @@
 
 from flowtui.flow.current import current
 from flowtui.flow.decorators import (
+    card,
     catch,
     environment,
     ignored_locally,
@@ -20,6 +21,7 @@ __all__ = [
     "JSONType",
     "MergeArtifactsError",
     "Parameter",
+    "card",
     "catch",
     "current",
     "environment",

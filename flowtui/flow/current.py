@@ -48,10 +48,12 @@ class Current:
     def __init__(self) -> None:
         self._ctx: _TaskContext | None = None
         self._tempdir: str | None = None
+        self._card: Any = None
 
-    def _bind(self, ctx: _TaskContext | None) -> None:
+    def _bind(self, ctx: _TaskContext | None, card: Any = None) -> None:
         self._ctx = ctx
         self._tempdir = None
+        self._card = card
 
     @property
     def is_running_flow(self) -> bool:
@@ -134,6 +136,16 @@ class Current:
         if self._tempdir is None:
             self._tempdir = tempfile.mkdtemp(prefix=f"flowtui-{self.step_name}-")
         return self._tempdir
+
+    @property
+    def card(self) -> Any:
+        """The step's `@card`s: `current.card.append(Markdown(...))`, `current.card["id"]`."""
+        self._get("task_id")  # only inside a running step
+        if self._card is None:
+            from flowtui.flow.cards.collector import CardCollector
+
+            self._card = CardCollector()
+        return self._card
 
     def __repr__(self) -> str:
         if self._ctx is None:

@@ -21,7 +21,6 @@ IGNORED_LOCALLY = (
     "batch",
     "conda",
     "pypi",
-    "card",
     "parallel",
     "secrets",
     "slurm",
@@ -110,6 +109,33 @@ def resources(
 def environment(func: Any = None, *, vars: dict[str, str] | None = None) -> Any:
     """Set environment variables for the step's task."""
     return _bare_or_called("environment", func, {"vars": dict(vars or {})})
+
+
+def card(
+    func: Any = None,
+    *,
+    type: str = "default",
+    id: str | None = None,
+    options: dict[str, Any] | None = None,
+    timeout: int = 45,
+    refresh_interval: float = 5,
+    save_errors: bool = True,
+    customize: bool = False,
+) -> Any:
+    """Attach a card to the step: `default` (the task's artifacts, plus what the step adds
+    through `current.card`) or `blank` (only what it adds); several per step with `id=`."""
+    if id is not None and not (isinstance(id, str) and id.replace("_", "a").isalnum()):
+        raise ValueError(f"@card(id={id!r}) must be letters, digits and underscores.")
+    args = {
+        "type": type,
+        "id": id,
+        "options": dict(options or {}),
+        "timeout": timeout,
+        "refresh_interval": refresh_interval,
+        "save_errors": save_errors,
+        "customize": customize,
+    }
+    return _bare_or_called("card", func, args)
 
 
 def ignored_locally(name: str) -> Callable[..., Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,3 +47,29 @@ def artifact_map(records: list[ArtifactRecord]) -> ArtifactMap:
 
 def artifact_records(task_id: str, artifacts: ArtifactMap) -> list[ArtifactRecord]:
     return [ref.record(task_id, name) for name, ref in artifacts.items()]
+
+
+_repr = reprlib.Repr()
+_repr.maxstring = 80
+_repr.maxother = 80
+_repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
+
+
+def short_repr(value: Any) -> str:
+    """A one-line repr of at most 120 characters, without building a huge one first."""
+    try:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            head = bytes(value[:40])
+            more = f"… ({len(value):,} bytes)" if len(value) > 40 else ""
+            text = repr(head) + more
+        else:
+            text = _repr.repr(value)
+    except Exception as e:
+        text = f"<repr failed: {type(e).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def type_name(value: Any) -> str:
+    t = type(value)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"

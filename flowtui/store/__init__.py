@@ -5,6 +5,7 @@ A store is a directory (by default `.flowtui/`):
     metadata.db        SQLite (WAL): flows, runs, tasks, attempts, artifacts, tags
     blobs/ab/cdef...   one file per distinct artifact value, named by its SHA-256
     logs/RUN/STEP/     TASK.ATTEMPT.out / .err, written by the task's own fds 1 and 2
+    cards/TASK/N.json  the task's N-th @card, written (and refreshed) by the task itself
 
 A store is private: folders 0700, files 0600, whatever the umask. A `.flowtui/` found by
 walking up is used only when it is the user's own and nobody else can write to it (artifacts
@@ -34,6 +35,7 @@ from flowtui.store.blobs import (
     dead_temp_files,
     private_dirs,
 )
+from flowtui.store.cards import CardFiles
 from flowtui.store.metadata import MetadataDB
 from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
 
@@ -50,6 +52,7 @@ __all__ = [
     "BlobMissingError",
     "BlobRef",
     "BlobStore",
+    "CardFiles",
     "MetadataDB",
     "RunRecord",
     "Store",
@@ -173,6 +176,7 @@ class Store:
             )
         self.create = create
         self.blobs = BlobStore(self.root / "blobs")
+        self.cards = CardFiles(self.root)
         self._meta: MetadataDB | None = None
         self._log_dirs: set[str] = set()
         if create:

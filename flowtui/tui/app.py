@@ -91,6 +91,7 @@ class FlowtuiApp(FindingApp):
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("a", "artifacts", "Artifacts"),
         Binding("enter", "artifacts", "Artifacts", show=False),
+        Binding("c", "cards", "Cards"),
         Binding("E", "switch_executor", "Executor", show=False),  # listed in the help
         Binding("colon", "goto_step", "Go to step", show=False),
         Binding("f", "next_failure(1)", "Next failed"),
@@ -472,6 +473,19 @@ class FlowtuiApp(FindingApp):
         run = self.run_state
         store = (run.store if run else "") or (str(self.store) if self.store else "")
         self.push_screen(ArtifactsScreen(store, pathspec))
+
+    def action_cards(self) -> None:
+        from flowtui.tui.screens.cards import CardsScreen
+
+        task = self.query_one(TaskList).selected
+        if isinstance(self.screen, CardsScreen):
+            return
+        if task is None:
+            self.notify("Select a step that has run to see its cards.", timeout=4)
+            return
+        run = self.run_state
+        store = (run.store if run else "") or (str(self.store) if self.store else "")
+        self.push_screen(CardsScreen(store, task.pathspec))
 
     # -- the store: history, and runs started elsewhere ----------------------------------
 

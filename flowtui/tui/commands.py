@@ -13,6 +13,7 @@ FLOWTUI_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Resume from step…", "Resume the last run from the selected step", "resume"),
     ("Cancel run", "Stop the active run", "cancel_run"),
     ("Open artifacts…", "Browse the artifacts of the selected task", "artifacts"),
+    ("Open cards…", "The cards (@card) of the selected task, live while it runs", "cards"),
     ("Show run history", "Past runs of this flow, to open any of them", "history"),
     ("Toggle dark/light theme", "Switch between the dark and the light theme", "toggle_theme"),
     ("Help", "Keys and the edit-run-fix-resume loop", "help"),

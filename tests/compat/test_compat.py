@@ -198,7 +198,6 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
             "batch",
             "conda",
             "pypi",
-            "card",
             "secrets",
             "parallel",
         ]
@@ -216,7 +215,7 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
         ("from metaflow import Runner", "metaflow.Runner"),
         ("from metaflow import user_step_decorator", "metaflow.user_step_decorator"),
         ("from metaflow import FlowMutator", "metaflow.FlowMutator"),
-        ("from metaflow.cards import Markdown", "metaflow.cards"),
+        ("from metaflow.cards import NoSuchComponent", "metaflow.cards.NoSuchComponent"),
         ("import metaflow.plugins.aws", "metaflow.plugins"),
     ],
 )

@@ -22,6 +22,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("o / v", "Task list: order by index, state or duration / show only one state"),
     ("tab", "Move focus between the DAG, the task list and the logs"),
     ("a / enter", "Open the artifacts of the selected task ([ ] page, y copies its load line)"),
+    ("c", "Open the cards (@card) of the selected task, live while it runs"),
     ("/ n N", "Search the logs from anywhere (the log's border counts the matches)"),
     ("&", "Show only the log lines holding a term (empty shows all)"),
     ("end", "In the logs: follow the tail again"),

@@ -1,0 +1,161 @@
+"""Cards end to end: a flow's @card and current.card, stored with the task, read back by the
+client (`get_cards`), printed by `flowtui card view` and written as a standalone HTML page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cardrun import CardRun
+
+from flowtui.client.cards import get_cards
+
+FLOW = """
+from metaflow import FlowSpec, Parameter, card, current, step
+from metaflow.cards import Markdown, ProgressBar, Table, VegaChart
+
+POINTS = [{"epoch": i, "loss": 10 - i} for i in range(6)]
+
+
+class ReportFlow(FlowSpec):
+    rate = Parameter("rate", default=0.5)
+
+    @card(type="blank", id="report", options={"title": "Training"})
+    @card
+    @step
+    def start(self):
+        self.model = "tiny [red]model[/red]"
+        current.card.append(Markdown("## Notes\\n- **bold** point"))
+        report = current.card["report"]
+        report.append(Table([["<b>cell</b>", 3]], headers=["name", "n"]))
+        report.append(ProgressBar(max=4, label="epochs", value=0), id="bar")
+        report.append(VegaChart({
+            "mark": "line", "data": {"values": POINTS},
+            "encoding": {"x": {"field": "epoch", "type": "quantitative"},
+                         "y": {"field": "loss", "type": "quantitative"}},
+        }))
+        for i in range(1, 5):
+            report.components["bar"].update(i)
+            report.refresh(force=True)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        current.card.append(Markdown("nowhere to go"))
+"""
+
+
+def test_cards_are_stored_with_the_task_and_read_back(cards: CardRun) -> None:
+    ran = cards.run(FLOW)
+    assert ran.code == 0, ran.output
+    run = cards.run_obj("ReportFlow")
+    found = list(get_cards(run["start"].task))
+    assert [(c.type, c.id) for c in found] == [("default", None), ("blank", "report")]
+    default, report = found
+    assert default.final and report.final and report.title == "Training"
+    assert default.components[0]["source"].startswith("## Notes")
+    listed = default.document
+    assert [a["name"] for a in listed["artifacts"]] == ["model"]
+    assert [(p["name"], p["data"]) for p in listed["parameters"]] == [("rate", "0.5")]
+    assert report.get_data()["bar"]["value"] == 4  # the last update, kept
+    assert [c.id for c in get_cards(run["start"].task, id="report")] == ["report"]
+    assert list(get_cards(run["end"].task)) == []  # no @card: nothing stored ...
+    assert "has no @card" in ran.output  # ... and the step was told why
+
+
+def test_card_view_prints_the_card_for_the_terminal(cards: CardRun) -> None:
+    assert cards.run(FLOW).code == 0
+    shown = cards.cli("card", "view", "ReportFlow/1/start", "--id", "report")
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert "Training" in text and "<b>cell</b>" in text  # user text shown as written
+    assert "epochs" in text and "4/4" in text and "100%" in text
+    assert re.search(r"10\.0+┤", text), text  # the loss chart's y axis, drawn
+    default = cards.cli("card", "view", "ReportFlow/1/start")
+    assert "Notes" in default.stdout and "tiny [red]model[/red]" in default.stdout
+
+
+def test_card_view_html_is_a_standalone_page(cards: CardRun, tmp_path: Path) -> None:
+    assert cards.run(FLOW).code == 0
+    page = tmp_path / "card.html"
+    wrote = cards.cli("card", "view", "ReportFlow/1/start", "--id", "report", "--html", str(page))
+    assert wrote.returncode == 0, wrote.stderr
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html
+    assert "&lt;b&gt;cell&lt;/b&gt;" in html  # escaped, never injected
+    assert '<progress value="4" max="4">' in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing to fetch
+    assert "<script" not in html
+
+
+def test_card_view_says_what_is_wrong_in_one_sentence(cards: CardRun) -> None:
+    assert cards.run(FLOW).code == 0
+    none = cards.cli("card", "view", "ReportFlow/1/end")
+    assert none.returncode == 2
+    assert none.stderr.startswith("error: Task ReportFlow/1/end/")
+    assert "has no cards; add @card" in none.stderr and "Traceback" not in none.stderr
+    wrong = cards.cli("card", "view", "ReportFlow/1/start", "--id", "nope")
+    assert "its cards: default, blank --id report" in wrong.stderr
+
+
+def test_a_card_never_fails_its_task(cards: CardRun) -> None:
+    ran = cards.run(
+        """
+        from metaflow import FlowSpec, card, current, step
+        from metaflow.cards import Image, Markdown
+
+        class Broken:
+            def __repr__(self):
+                raise RuntimeError("no repr")
+
+        class SafeFlow(FlowSpec):
+            @card(type="nonexistent_type")
+            @card(id="pics")
+            @step
+            def start(self):
+                self.broken = Broken()
+                current.card["pics"].append(Image(b"not an image", "junk"))
+                current.card["pics"].append("just a string")
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    )
+    assert ran.code == 0, ran.output
+    found = list(get_cards(cards.run_obj("SafeFlow")["start"].task))
+    by_type = {c.type: c for c in found}
+    assert "Bytes not parsable as image" in by_type["default"].components[0]["data"]
+    assert "not a card component" in ran.output
+    assert "not available locally" in by_type["nonexistent_type"].document["error"]
+
+
+def test_a_resumed_run_shows_the_cards_of_the_tasks_it_reused(cards: CardRun) -> None:
+    source = """
+        import os
+        from metaflow import FlowSpec, card, current, step
+        from metaflow.cards import Markdown
+
+        class ResumeFlow(FlowSpec):
+            @card(type="blank")
+            @step
+            def start(self):
+                current.card.append(Markdown("# made once"))
+                self.next(self.end)
+
+            @step
+            def end(self):
+                if os.path.exists("broken"):
+                    raise RuntimeError("broken")
+        """
+    (cards.root / "broken").touch()
+    assert cards.run(source).code != 0
+    (cards.root / "broken").unlink()
+    resumed = cards.cli("resume", "flow.py")
+    assert resumed.returncode == 0, resumed.stderr
+    run = cards.run_obj("ResumeFlow")
+    assert run.id == "2"
+    (reused,) = get_cards(run["start"].task)
+    assert reused.from_resumed and reused.pathspec == "ResumeFlow/1/start/1"
+    assert reused.components[0]["source"] == "# made once"
