@@ -80,12 +80,20 @@ NamespaceOption = Annotated[
     str | None,
     typer.Option("--namespace", help="The client namespace inside the tasks (empty: all runs)."),
 ]
+NoDebugOption = Annotated[
+    bool, typer.Option("--no-debug", help="breakpoint() in a step does nothing (never waits).")
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one sentence for the user and return the Exit to raise."""
     err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     return typer.Exit(code)
+
+
+def _import_failed(error: Any) -> typer.Exit:  # its traceback (dim), then one sentence
+    err_console.print(Text(error.details.rstrip(), style="dim"), soft_wrap=True)
+    return fail(str(error), 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,19 +141,20 @@ _PARAMS_HELP = "Flow parameters go after FILE as --NAME VALUE (e.g. --alpha 0.5)
 _EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def _run_engine(config: object, events: bool, quiet: bool) -> None:
+def _run_engine(config: object, events: bool, quiet: bool, no_debug: bool = False) -> None:
     """Run or resume through the engine; turn its errors into sentences and exit codes."""
+    from flowtui.engine.breakpoints import breakpoint_mode
     from flowtui.engine.loader import FlowImportError
     from flowtui.engine.prepare import RunConfig
     from flowtui.engine.report import default_reporter
     from flowtui.engine.runner import execute
 
     assert isinstance(config, RunConfig)
+    config.breakpoints = breakpoint_mode(events=events, no_debug=no_debug)
     try:
         result = execute(config, default_reporter(events, quiet))
     except FlowImportError as e:
-        err_console.print(Text(e.details.rstrip(), style="dim"), soft_wrap=True)
-        raise fail(str(e), 1) from None
+        raise _import_failed(e) from None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     raise typer.Exit(result.exit_code)
@@ -169,6 +178,7 @@ def run_command(
     production: ProductionOption = False,
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
+    no_debug: NoDebugOption = False,
 ) -> None:
     """Run the flow in FILE: one process per task, artifacts and logs in the store."""
     config = _run_config(
@@ -187,7 +197,7 @@ def run_command(
         executor=executor,
         ray_address=ray_address,
     )
-    _run_engine(config, events, quiet)
+    _run_engine(config, events, quiet, no_debug)
 
 
 def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
@@ -232,6 +242,7 @@ def resume_command(
     production: ProductionOption = False,
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
+    no_debug: NoDebugOption = False,
 ) -> None:
     """Start a new run that reuses the tasks an earlier run finished, and runs the rest."""
     if step is not None and step.startswith("--"):  # a parameter, not a step
@@ -257,59 +268,15 @@ def resume_command(
         ray_address=ray_address,
     )
     if plan:
-        _print_plan(config, json_out)
+        from flowtui.cli_debugging import print_plan, warn_before_resume
+
+        print_plan(config, json_out)
         return
-    _run_engine(config, events, quiet)
+    if not events:
+        from flowtui.cli_debugging import warn_before_resume
 
-
-def _print_plan(config: object, json_out: bool) -> None:
-    import json
-
-    from flowtui.client.runs import RunReader
-    from flowtui.engine.prepare import RunConfig, checked_graph
-    from flowtui.errors import UsageError
-    from flowtui.run.plan import StepPlan
-
-    assert isinstance(config, RunConfig)
-    reader = RunReader(config.store)
-    try:
-        _, graph = checked_graph(config.file, config.flow)
-        if reader.root is None:
-            raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
-        plan = reader.resume_plan(graph, config.origin_run_id, config.resume_step)
-    except FlowtuiError as e:
-        raise fail(str(e), e.exit_code) from None
-    finally:
-        reader.close()
-    if json_out:
-        print(json.dumps(plan.to_json()))
-        return
-    out = Console(highlight=False)
-    out.print(
-        Text.assemble(
-            "Resuming ",
-            (f"{graph.flow_name}/{plan.origin_run_id}", "bold"),
-            " from step ",
-            (plan.resume_step, "bold cyan"),
-            ":",
-        )
-    )
-
-    def partly(step: StepPlan) -> str:
-        return f"{step.step} ({step.reused} of {step.total} tasks)" if step.total > 1 else step.step
-
-    rows = [
-        ("reuse", [s.step for s in plan.steps if s.action == "clone"], "green"),
-        (
-            "reuse some, re-run the rest",
-            [partly(s) for s in plan.steps if s.action == "partial"],
-            "yellow",
-        ),
-        ("run", [s.step for s in plan.steps if s.action == "rerun"], "cyan"),
-    ]
-    for label, steps, style in rows:
-        if steps:
-            out.print(Text.assemble((f"  {label}: ", style), ", ".join(steps)))
+        warn_before_resume(config)
+    _run_engine(config, events, quiet, no_debug)
 
 
 # -- show, check: the flow's graph from its text, never imported ------------------------------
@@ -640,6 +607,7 @@ def spin_command(
 ) -> None:
     """Run one step once, with the inputs it had in a past run, and show its artifacts."""
 
+    from flowtui.client.diff import compare, render
     from flowtui.client.objects import Task
     from flowtui.client.tables import artifacts_table
     from flowtui.engine.executor import check_executor
@@ -666,8 +634,7 @@ def spin_command(
         check_executor(executor)
         result = spin(config, SpinConsoleReporter(console=out, quiet=quiet))
     except FlowImportError as e:
-        err_console.print(Text(e.details.rstrip(), style="dim"), soft_wrap=True)
-        raise fail(str(e), 1) from None
+        raise _import_failed(e) from None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     if result.task_id is not None:
@@ -676,6 +643,7 @@ def spin_command(
         if record is not None and st.meta.artifacts(result.task_id):
             out.print(Text(f"Artifacts of {record.pathspec}:", style="bold"))
             out.print(artifacts_table(Task._make(record, st), out.width))
+            out.print(render(compare(st, result.source_pathspec, record.pathspec)))
     raise typer.Exit(result.exit_code)
 
 
@@ -702,3 +670,5 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
 from flowtui.cli_doctor import doctor_command  # noqa: E402 - it uses this module's options
 
 app.command("doctor")(doctor_command)
+
+from flowtui import cli_debugging  # noqa: E402, F401 - registers `debug` and `diff` on the app

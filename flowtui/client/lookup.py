@@ -20,7 +20,7 @@ def resolve_step_or_task(store: Store, text: str) -> Step | Task:
     if parts[0].isdigit():
         if len(parts) not in (2, 3):
             raise _invalid(text)
-        run = _run_by_id(store, parts[0])
+        run = run_by_id(store, parts[0])
         rest = parts[1:]
     else:
         if len(parts) not in (3, 4):
@@ -49,7 +49,7 @@ def resolve_task(store: Store, text: str) -> Task:
     )
 
 
-def _run_by_id(store: Store, run_id: str) -> Run:
+def run_by_id(store: Store, run_id: str) -> Run:
     record = store.meta.run(run_id)
     if record is None:
         latest = ", ".join(f"{r.run_id} ({r.flow})" for r in store.meta.runs()[:8]) or "none"

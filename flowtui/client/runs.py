@@ -16,6 +16,7 @@ from typing import Any
 
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.graph.model import FlowGraph
+from flowtui.run.changes import CodeChanges, code_changes
 from flowtui.run.plan import ResumePlan, choose_origin, plan_resume
 from flowtui.run.state import RunState
 from flowtui.run.where import node_label
@@ -96,6 +97,16 @@ class RunReader:
             flow = graph.flow_name
             origin = choose_origin(store.meta.runs(flow), flow, origin_run_id)
             return plan_resume(graph, origin, store.meta.tasks(origin.run_id), step)
+
+    def code_changes(self, graph: FlowGraph, plan: ResumePlan, current_source: str) -> CodeChanges:
+        """Which steps of `plan` changed since its origin run (whose code the store keeps)."""
+        with self._lock:
+            store = self._open()
+            if store is None:
+                raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
+            origin_source = store.meta.run_source(plan.origin_run_id)
+            tasks = store.meta.tasks(plan.origin_run_id)
+        return code_changes(graph, plan, origin_source, current_source, tasks)
 
     def close(self) -> None:
         with self._lock:

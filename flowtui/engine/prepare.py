@@ -43,6 +43,7 @@ class RunConfig:
     production: bool = False  # @project: --production
     executor: str = "local"  # local or ray
     ray_address: str | None = None  # ray: the cluster (default: RAY_ADDRESS, else a local Ray)
+    breakpoints: str = "wait"  # breakpoint() in a step waits for a debugger, or is "off"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from flowtui.run.events import (
     TaskFailed,
     TaskFinished,
     TaskStarted,
+    TaskWaiting,
     encode_event,
 )
 from flowtui.run.labels import RUN_GLYPHS
@@ -173,8 +174,21 @@ class ConsoleReporter(Reporter):
             self.task_failed(event)
         elif isinstance(event, StepExpanded):
             self._steps.setdefault(event.step, _StepCount()).expected = event.count
+        elif isinstance(event, TaskWaiting) and event.waiting:
+            self.task_waiting(event)
         elif isinstance(event, RunFinished):
             self.run_finished(event)
+
+    def task_waiting(self, event: TaskWaiting) -> None:
+        """A task at a breakpoint(): give it the terminal (others' output waits meanwhile)."""
+        from flowtui.engine.breakpoints import give_terminal
+
+        self._drain(event.pathspec)
+        if self._live is not None:
+            self._live.stop()
+        give_terminal(self.console, event.pathspec, event.socket)
+        if self._live is not None:
+            self._live.start()
 
     def run_started(self, event: RunStarted) -> None:
         self._writer = ConsoleWriter(self.console)

@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import astuple, dataclass, field
 from typing import Any
 
+from flowtui.engine.breakpoints import BreakpointWatch, socket_path
 from flowtui.engine.executor import TaskHandle, make_executor
 from flowtui.engine.exits import describe_exit
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
@@ -48,6 +49,7 @@ from flowtui.run.events import (
     TaskFailed,
     TaskFinished,
     TaskStarted,
+    TaskWaiting,
 )
 from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
@@ -110,6 +112,7 @@ class Runner:
         self.cancel_reason: str | None = None
         self.tasks_run = 0
         self.tasks_cloned = 0
+        self.breakpoints = BreakpointWatch(str(store.root))
 
     # -- the run -----------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -382,6 +385,7 @@ class Runner:
                     self._read(fd)
             self._reap_exited()
             self._check_deadlines()
+            self._check_breakpoints()
             self.reporter.tick()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
@@ -464,6 +468,7 @@ class Runner:
             memory=decos.get("resources", {}).get("memory"),
             project=astuple(self.project) if self.project else None,
             resources={k: v for k, v in decos.get("resources", {}).items() if v is not None},
+            breakpoints=self.config.breakpoints,
         )
 
     def _foreach_hash(self, frame: Frame) -> str:
@@ -575,6 +580,24 @@ class Runner:
         if outcome is not None and outcome.error is not None:
             return outcome.error
         return describe_exit(status)
+
+    def _check_breakpoints(self) -> None:
+        """Tell the reporter about tasks that start or stop waiting at a breakpoint()."""
+        by_id = {r.task_id: r for r in self.running.values()}
+        for task_id, now_waiting in self.breakpoints.changes(list(by_id), time.time()):
+            running = by_id[task_id]
+            running.deadline = None  # the task dropped its @timeout at the breakpoint
+            pending = running.pending
+            self.reporter.report(
+                TaskWaiting(
+                    self._pathspec(pending.step, task_id),
+                    pending.step,
+                    task_id,
+                    pending.foreach_index,
+                    now_waiting,
+                    socket_path(str(self.store.root), task_id),
+                )
+            )
 
     def _check_deadlines(self) -> None:
         now = time.time()

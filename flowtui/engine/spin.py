@@ -138,18 +138,18 @@ class SpinRunner(Runner):
     """A runner that runs one prepared task and stops: the task's successors never start."""
 
     def __init__(self, config: SpinConfig, store: Store, reporter: Reporter) -> None:
-        super().__init__(
-            RunConfig(
-                file=config.file,
-                flow=config.flow,
-                store=config.store,
-                max_workers=1,
-                executor=config.executor,
-                ray_address=config.ray_address,
-            ),
-            store,
-            reporter,
+        from flowtui.engine.breakpoints import breakpoint_mode
+
+        run_config = RunConfig(
+            file=config.file,
+            flow=config.flow,
+            store=config.store,
+            max_workers=1,
+            executor=config.executor,
+            ray_address=config.ray_address,
         )
+        run_config.breakpoints = breakpoint_mode(events=False, no_debug=False)
+        super().__init__(run_config, store, reporter)
         self.spin = config
         self.spun_task: str | None = None
 

@@ -73,6 +73,9 @@ class TaskRequest:
     switch: bool = False  # the step is a switch: next_steps are its cases' steps
     resources: dict[str, float] = field(default_factory=dict)  # @resources given (cpu, gpu, ...)
     runner_pid: int = field(default_factory=os.getpid)
+    debug: str | None = None  # "post-mortem" or "break": run under a debugger (flowtui debug)
+    breakpoints: str = "wait"  # breakpoint() waits for a debugger to attach, or is "off"
+    persist: bool = True  # False: the artifacts the step sets are not written (a debug attempt)
 
 
 @dataclass
@@ -310,6 +313,10 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
             project=req.project,
         )
     )
+    if not req.debug:  # under `flowtui debug`, breakpoint() is the terminal's own pdb
+        from flowtui.engine.breakpoints import install
+
+        install(req.store_root, req.task_id, req.breakpoints)
     cls = _flow_class(req)
     cards = TaskCards(req, cls)
     current._card = cards.collector
@@ -355,7 +362,12 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         _arm_timeout(req)
         _limit_memory(req)
         try:
-            getattr(flow, req.step)(*args)
+            if req.debug:
+                from flowtui.engine.debug import call_under_debugger
+
+                call_under_debugger(req.debug, getattr(flow, req.step), args, req.file)
+            else:
+                getattr(flow, req.step)(*args)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         _check_transition(req, flow)
@@ -392,7 +404,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         setattr(flow, req.catch_var, None)
 
     try:
-        artifacts = _persist(flow, source, req.inherited, known, blobs)
+        artifacts = _persist(flow, source, req.inherited, known, blobs) if req.persist else {}
     except StepFailure as e:
         if error is None:
             error = TaskError("ArtifactError", str(e), reason=PICKLE)

@@ -97,6 +97,18 @@ class TaskFailed:
 
 
 @dataclass(frozen=True)
+class TaskWaiting:
+    kind: ClassVar[str] = "task_waiting"
+    pathspec: str
+    step: str
+    task_id: str
+    index: int | None
+    waiting: bool  # stopped at breakpoint() for a debugger (False: one attached, or it went on)
+    socket: str  # where `flowtui debug PATHSPEC` attaches
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class StepExpanded:
     kind: ClassVar[str] = "step_expanded"
     step: str
@@ -121,7 +133,7 @@ class RunFinished:
 
 Event = (
     RunStarted | Notice | TaskStarted | TaskCloned | TaskFinished | TaskFailed | StepExpanded
-) | RunFinished
+) | (RunFinished | TaskWaiting)
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (
@@ -133,6 +145,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         TaskFailed,
         StepExpanded,
         RunFinished,
+        TaskWaiting,
     )
 }
 

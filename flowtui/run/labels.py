@@ -34,12 +34,23 @@ RUN_GLYPHS: dict[RunStatus, str] = {
 #: A resume plan's verdicts on a step.
 PLAN_GLYPHS = {"clone": "≡", "partial": "◐", "rerun": "↻"}
 #: Every state a step can show on the DAG (a task status, or a plan's verdict).
-STEP_STATES = (*(s.value for s in TaskStatus), "clone", "partial", "rerun")
+STEP_STATES = (*(s.value for s in TaskStatus), "clone", "partial", "rerun", "changed")
 
 
 def task_label(status: TaskStatus) -> str:
     """`✔ succeeded`, `✖ failed`, `■ cancelled`, …"""
     return f"{TASK_GLYPHS[status]} {status.value}"
+
+
+#: A running task stopped at breakpoint(), waiting for a debugger to attach.
+WAITING_LABEL = "⏸ waiting in debugger"
+
+
+def task_state_label(task: TaskState) -> str:
+    """`task_label` of the task's status, or `⏸ waiting in debugger` while it waits."""
+    if task.waiting and task.status is TaskStatus.RUNNING:
+        return WAITING_LABEL
+    return task_label(task.status)
 
 
 def run_label(status: RunStatus) -> str:

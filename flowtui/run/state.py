@@ -18,6 +18,7 @@ from flowtui.run.events import (
     TaskFailed,
     TaskFinished,
     TaskStarted,
+    TaskWaiting,
 )
 from flowtui.run.status import RunStatus, TaskError, TaskStatus
 from flowtui.store.records import AttemptRecord, RunRecord, TaskRecord
@@ -40,6 +41,7 @@ class TaskState:
     error: TaskError | None = None
     origin_pathspec: str | None = None  # a cloned task: the task it reuses
     node: str = ""  # the node it ran on, when not on this machine (run.where.node_label)
+    waiting: bool = False  # stopped at breakpoint(), waiting for a debugger to attach
 
     def elapsed(self, now: float) -> float | None:
         """Seconds it ran (until `now` while it runs); None before it started."""
@@ -120,6 +122,9 @@ class RunState:
             self.expected[event.step] = event.count
         elif isinstance(event, (TaskStarted, TaskCloned, TaskFinished, TaskFailed)):
             self.tasks[event.pathspec] = self._task(event)
+        elif isinstance(event, TaskWaiting) and event.pathspec in self.tasks:
+            task = self.tasks[event.pathspec]
+            self.tasks[event.pathspec] = replace(task, waiting=event.waiting)
         elif isinstance(event, RunFinished):
             self.status = event.status
             self.finished = event.ts

@@ -13,25 +13,29 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path, PurePath
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
-from flowtui.run.events import Notice, RunStarted
-from flowtui.run.labels import plan_states, step_states
+from flowtui.run.changes import CHANGED, CHANGED_LABEL, CodeChanges
+from flowtui.run.events import Notice, RunStarted, TaskWaiting
+from flowtui.run.labels import StepState, plan_states, step_states
 from flowtui.run.plan import ResumePlan
 from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
 from flowtui.tui.controller import RunController
+from flowtui.tui.debugging import DebuggingActions
 from flowtui.tui.executor_choice import next_executor, remember, remembered
 from flowtui.tui.finding import FindingApp
 from flowtui.tui.screens.help import HelpScreen
@@ -75,7 +79,7 @@ def count_tasks(count: int) -> str:
 STORE_POLL_INTERVAL = 1.0
 
 
-class FlowtuiApp(FindingApp):
+class FlowtuiApp(DebuggingActions, FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
     TITLE = "flowtui"
@@ -92,7 +96,7 @@ class FlowtuiApp(FindingApp):
         Binding("a", "artifacts", "Artifacts"),
         Binding("enter", "artifacts", "Artifacts", show=False),
         Binding("c", "cards", "Cards"),
-        Binding("E", "switch_executor", "Executor", show=False),  # listed in the help
+        Binding("w", "switch_executor", "Executor", show=False),  # listed in the help
         Binding("colon", "goto_step", "Go to step", show=False),
         Binding("f", "next_failure(1)", "Next failed"),
         Binding("F", "next_failure(-1)", "Previous failed", show=False),
@@ -104,6 +108,10 @@ class FlowtuiApp(FindingApp):
         Binding("slash", "search", "Search"),
         Binding("ampersand", "filter_log", "Filter log", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("D", "debug", "Debug", show=False),
+        Binding("s", "spin", "Spin", show=False),
+        Binding("d", "diff", "Diff", show=False),
+        Binding("e", "edit", "Edit", show=False),
     ]
 
     def __init__(
@@ -316,6 +324,12 @@ class FlowtuiApp(FindingApp):
                 self._newest_run_seen = max(self._newest_run_seen, int(event.run_id))
             elif isinstance(event, Notice):
                 self.notify(event.message, title="notice", timeout=6, markup=False)
+            elif isinstance(event, TaskWaiting) and event.waiting:
+                self.notify(
+                    f"⏸ {event.pathspec} waiting in debugger: select it and press D.",
+                    timeout=10,
+                    markup=False,
+                )
         self.refresh_run_view()
 
     @on(RunController.Stderr)
@@ -407,17 +421,36 @@ class FlowtuiApp(FindingApp):
         except FlowtuiError as error:
             self.notify(f"Cannot resume from {step}: {error}", severity="error", markup=False)
             return
-        confirmed = await self.push_screen_wait(self.draw_resume_plan(plan))
+        try:
+            source = await asyncio.to_thread(read_flow_file, self.path)
+            changes = await asyncio.to_thread(self.reader.code_changes, graph, plan, source)
+        except FlowtuiError:
+            changes = None  # the file went away meanwhile: the plan alone
+        answer = await self.push_screen_wait(self.draw_resume_plan(plan, changes))
         self.query_one(RunHeader).set_note("")
-        if confirmed:
-            args = self.runner_args("resume", step, "--origin-run-id", origin_run_id, "--events")
+        start = step if answer is True else answer if isinstance(answer, str) else None
+        if start:
+            args = self.runner_args("resume", start, "--origin-run-id", origin_run_id, "--events")
             self.start_runner(args, origin_run_id=origin_run_id)
         else:
             self.refresh_run_view()
 
-    def draw_resume_plan(self, plan: ResumePlan) -> ConfirmScreen:
-        """Draw `plan` on the DAG (≡ clone, ◐ partly, ↻ rerun); the dialog that asks."""
-        self.dag.set_states(plan_states(plan))
+    def draw_resume_plan(
+        self, plan: ResumePlan, changes: CodeChanges | None = None
+    ) -> ModalScreen[Any]:
+        """Draw `plan` on the DAG (≡ clone, ◐ partly, ↻ rerun, ✎ changed); the dialog that
+        asks (offering to start from the earliest changed step when the plan would reuse one)."""
+        states = plan_states(plan)
+        changed = list(changes.cloned_changed) if changes is not None else []
+        states.update({step: StepState(CHANGED, CHANGED_LABEL) for step in changed})
+        self.dag.set_states(states)
+        if changes is not None and changes.earliest is not None:
+            from flowtui.tui.screens.changed import ChangedCodeScreen
+
+            self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
+            return ChangedCodeScreen(
+                plan.origin_run_id, plan.resume_step, changed, changes.earliest
+            )
         self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
         clone, again = len(plan.clone), len(plan.rerun) + len(plan.partial)
         question = Text.assemble(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flowtui.tui.settings import Settings
 
-EXECUTORS = ("local", "ray")  # the order `E` cycles through
+EXECUTORS = ("local", "ray")  # the order `w` cycles through
 
 
 def _key(file: Path, flow: str | None) -> str:

@@ -310,6 +310,15 @@ def test_resume_after_the_runner_was_killed_with_sigkill(env):
         "partial": [],
         "rerun": ["slow", "end"],
         "reused": {"start": [1, 1], "slow": [0, 1]},
+        "changed": [],
+        "file_changed": False,
+        "cloned_changed": [],
+        "earliest_changed": None,
+        "reasons": {
+            "start": ["reuse", "unchanged and cloned"],
+            "slow": ["run", "failed"],
+            "end": ["run", "downstream of the resume point"],
+        },
     }
     (env.dir / "go").touch()
     result = env.resume()
@@ -328,11 +337,12 @@ def test_plan_prints_what_is_reused_and_what_runs_without_running_anything(env):
 
     text = env.resume("--plan")
     assert text.exit_code == 0
-    assert text.stdout.splitlines() == [
+    assert text.stdout.splitlines() == [  # each step, what happens to it, and why
         "Resuming ResumeFlow/1 from step body:",
-        "  reuse: start",
-        "  reuse some, re-run the rest: body (1 of 4 tasks)",
-        "  run: join, end",
+        "  start  reuse      unchanged and cloned",
+        "  body   reuse some 1 of 4 tasks succeeded and are cloned, the rest run again",
+        "  join   run        downstream of the resume point",
+        "  end    run        downstream of the resume point",
     ]
     as_json = json.loads(env.resume("--plan", "--json").stdout)
     assert as_json == {
@@ -342,6 +352,16 @@ def test_plan_prints_what_is_reused_and_what_runs_without_running_anything(env):
         "partial": ["body"],
         "rerun": ["join", "end"],
         "reused": {"start": [1, 1], "body": [1, 4]},
+        "changed": [],  # the file is the one that ran
+        "file_changed": False,
+        "cloned_changed": [],
+        "earliest_changed": None,
+        "reasons": {
+            "start": ["reuse", "unchanged and cloned"],
+            "body": ["reuse some", "1 of 4 tasks succeeded and are cloned, the rest run again"],
+            "join": ["run", "downstream of the resume point"],
+            "end": ["run", "downstream of the resume point"],
+        },
     }
     explicit = json.loads(env.resume("start", "--plan", "--json").stdout)
     assert explicit["clone"] == [] and explicit["rerun"] == ["start", "body", "join", "end"]

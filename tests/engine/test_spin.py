@@ -106,6 +106,8 @@ def test_spin_a_foreach_body_gets_the_item_of_the_chosen_task(spin_env):
     assert first.exit_code == 0, first.output
     task = Run("SpinFlow/2")["body"].task
     assert (task.index, task.data.value) == (0, 1015)
+    assert f"Comparing {bodies[0].pathspec} with {task.pathspec}" in first.stdout
+    assert "15 → 1015 (+1000, +6666.67%)" in first.stdout  # what the new code changed
 
     third = cli("spin", str(file), "body", "--task-id", bodies[2].id)
     assert third.exit_code == 0, third.output

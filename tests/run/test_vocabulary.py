@@ -172,9 +172,10 @@ def test_the_tui_plans_a_resume_in_process_exactly_as_the_cli_does(tmp_path: Pat
     reader = RunReader(tmp_path / "store")
     try:
         plan = reader.resume_plan(graph, None, None)  # what the TUI's R computes
+        changes = reader.code_changes(graph, plan, flow.read_text())  # and what it warns of
     finally:
         reader.close()
-    assert plan.to_json() == json.loads(from_cli.stdout)
+    assert plan.to_json() | changes.to_json() == json.loads(from_cli.stdout)
     assert plan.resume_step == "body"
     assert plan.partial == ("body",) and plan.clone == ("start",)
     assert (plan.tasks_reused, plan.tasks_rerun) == (4, 1)  # start and 3 items; item 3 again

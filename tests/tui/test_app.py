@@ -702,14 +702,14 @@ def test_opening_a_missing_file_is_one_sentence(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-async def test_shift_e_switches_the_next_runs_executor_and_it_is_remembered_for_the_flow(
+async def test_w_switches_the_next_runs_executor_and_it_is_remembered_for_the_flow(
     examples_dir: Path, tmp_path: Path, own_settings: Path
 ) -> None:
     hello = examples_dir / "hello.py"
     app = FlowtuiApp(hello, store=tmp_path / "store", follow=False)
     async with app.run_test() as pilot:
         assert "--executor" not in app.runner_args("run", "--events")
-        await pilot.press("E")
+        await pilot.press("w")
         assert app.runner_args("run", "--events")[-2:] == ["--executor", "ray"]
         assert "ray (next run)" in str(app.query_one(RunHeader).render_header())
         await wait_until(

@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from flowtui.graph.model import FlowGraph
-from flowtui.run.labels import TASK_GLYPHS, task_label
+from flowtui.run.labels import TASK_GLYPHS, task_state_label
 from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import TaskStatus
 from flowtui.units import human_duration
@@ -240,7 +240,7 @@ class TaskList(DataTable[Text]):
         style = self.get_component_rich_style(f"tasklist--{task.status.value}", partial=True)
         task_id = Text(task.task_id)
         item = Text(str(task.index) if task.index is not None else "", justify="right")
-        state = Text.assemble((task_label(task.status), style))
+        state = Text.assemble((task_state_label(task), style))
         attempt = Text(str(task.attempt + 1) if task.started is not None else "")
         cells = (task_id, item, state, attempt, self._duration(task))
         return (*cells, Text(task.node, style="dim")) if "node" in self._columns else cells

@@ -1,0 +1,219 @@
+"""`breakpoint()` inside a step: the task waits for a debugger, and a terminal attaches to it.
+
+A task's stdin is /dev/null and its output goes to log files, so pdb cannot talk to the user
+directly. Instead `breakpoint()` in a task (this module's hook, installed in every task process)
+listens on a Unix socket named after the store and the task, and blocks until someone connects:
+- `flowtui run` in a terminal notices the socket and gives that task the terminal (its other
+  tasks keep running; their output is held back until the debugger lets go);
+- the TUI is told by a `task_waiting` event, and `D` runs `flowtui debug` on the task, which
+  finds the socket and attaches the user's terminal to it.
+Continuing (`c`) or closing the terminal detaches, and the step carries on. A run nobody attaches
+to can still be cancelled (the task dies with its process group). `--no-debug`,
+`PYTHONBREAKPOINT=0`, or a run with no terminal to debug in make `breakpoint()` a no-op that
+says so in the task's log.
+
+The socket sits in a private (0700) folder of the temp dir, as Unix socket paths are short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pdb
+import select
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+WAIT = "wait"  # breakpoint() waits for a debugger to attach
+OFF = "off"  # breakpoint() is a no-op (said in the log)
+_SKIP = ["flowtui.*", "cloudpickle.*"]
+
+
+def socket_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"flowtui-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def socket_path(store_root: str, task_id: str) -> str:
+    """Where the task `task_id` of the store at `store_root` waits while at a breakpoint."""
+    digest = hashlib.sha256(os.path.realpath(store_root).encode()).hexdigest()[:12]
+    return str(socket_dir() / f"{digest}-{task_id}.sock")
+
+
+def waiting(store_root: str, task_id: str) -> bool:
+    return os.path.exists(socket_path(store_root, task_id))
+
+
+def install(store_root: str, task_id: str, mode: str) -> None:
+    """Make `breakpoint()` in this (task) process wait for a debugger, or do nothing."""
+
+    def hook(*args: Any, **kwargs: Any) -> None:
+        frame = sys._getframe(1)
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        if mode == OFF or os.environ.get("PYTHONBREAKPOINT", "").strip() == "0":
+            why = "PYTHONBREAKPOINT=0" if mode != OFF else "no terminal to debug in, or --no-debug"
+            print(f"flowtui: breakpoint() at {where} skipped ({why}).", file=sys.stderr)
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)  # time in a debugger is not the step's: no @timeout
+        wait_for_debugger(socket_path(store_root, task_id), frame, where)
+
+    sys.breakpointhook = hook
+
+
+def wait_for_debugger(path: str, frame: FrameType, where: str) -> None:
+    """Listen on `path` until a debugger connects, then run pdb over that connection."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # left by an earlier attempt of this task
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(path)
+        server.listen(1)
+        print(f"flowtui: breakpoint() at {where}: waiting for a debugger.", file=sys.stderr)
+        conn, _ = server.accept()
+    finally:
+        server.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    SocketPdb(conn).set_trace(frame)
+
+
+class SocketPdb(pdb.Pdb):
+    """pdb talking over a socket; continuing (or the other end going away) detaches it."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self._conn = conn
+        # Two streams: a text stream that is written to drops what it had read ahead, which
+        # would lose lines typed (or pasted) before pdb asked for them.
+        self._input: IO[str] = conn.makefile("r", encoding="utf-8", errors="replace")
+        self._output: IO[str] = conn.makefile("w", encoding="utf-8", errors="replace")
+        super().__init__(stdin=self._input, stdout=self._output, skip=_SKIP)
+        self.use_rawinput = False
+
+    def _detach(self) -> None:
+        self.clear_all_breaks()  # nobody to stop for any more
+        for stream in (self._output, self._input):
+            with contextlib.suppress(OSError):
+                stream.close()
+        with contextlib.suppress(OSError):
+            self._conn.close()
+
+    def do_continue(self, arg: str) -> bool | None:
+        self.message("flowtui: detached; the step continues.")
+        with contextlib.suppress(OSError):
+            self._output.flush()
+        result = super().do_continue(arg)
+        self._detach()
+        return result
+
+    do_c = do_cont = do_continue
+
+    def do_EOF(self, arg: str) -> bool | None:
+        return self.do_continue(arg)
+
+    def do_quit(self, arg: str) -> bool | None:
+        result = super().do_quit(arg)
+        self._detach()
+        return result
+
+    do_q = do_exit = do_quit
+
+
+class NotWaiting(Exception):
+    """The task is not (or no longer) waiting at a breakpoint."""
+
+
+def attach(path: str, stdin: int | None = None, stdout: int | None = None) -> None:
+    """Connect this terminal to the debugger of the task waiting at `path`, until it detaches.
+
+    Lines typed go to pdb; what pdb writes is shown. Returns when pdb lets go (`c`, `q`) or the
+    task ends. Ctrl-D sends end of input, which continues the step."""
+    stdin = sys.stdin.fileno() if stdin is None else stdin
+    stdout = sys.stdout.fileno() if stdout is None else stdout
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(path)
+    except (FileNotFoundError, ConnectionRefusedError):
+        conn.close()
+        raise NotWaiting(path) from None
+    reading = True
+    with conn:
+        while True:
+            watched = [conn, stdin] if reading else [conn]
+            ready, _, _ = select.select(watched, [], [])
+            if conn in ready:
+                data = conn.recv(1 << 16)
+                if not data:
+                    return
+                os.write(stdout, data)
+            if reading and stdin in ready:
+                data = os.read(stdin, 1 << 16)
+                if data:
+                    conn.sendall(data)
+                else:
+                    reading = False
+                    conn.shutdown(socket.SHUT_WR)
+
+
+class BreakpointWatch:
+    """The runner's view of which of its running tasks wait at a breakpoint (polled)."""
+
+    EVERY = 0.2  # seconds between looks
+
+    def __init__(self, store_root: str) -> None:
+        self.store_root = store_root
+        self.waiting: set[str] = set()
+        self._last = 0.0
+
+    def changes(self, task_ids: list[str], now: float) -> list[tuple[str, bool]]:
+        """(task id, waiting now) for each running task that started or stopped waiting."""
+        if now - self._last < self.EVERY:
+            return []
+        self._last = now
+        out = []
+        for task_id in task_ids:
+            now_waiting = waiting(self.store_root, task_id)
+            if now_waiting != (task_id in self.waiting):
+                out.append((task_id, now_waiting))
+                (self.waiting.add if now_waiting else self.waiting.discard)(task_id)
+        for task_id in self.waiting - set(task_ids):  # ended while waiting (cancelled)
+            self.waiting.discard(task_id)
+        return out
+
+
+def give_terminal(console: Any, pathspec: str, path: str) -> None:
+    """`flowtui run` at a terminal: attach it to the task waiting at `path` until it detaches."""
+    from rich.text import Text
+
+    if not (sys.stdin.isatty() and console.is_terminal):
+        console.print(
+            Text(f"{pathspec} waits in breakpoint(); attach with: flowtui debug {pathspec}"),
+            style="yellow",
+        )
+        return
+    console.print(
+        Text(
+            f"⏸ {pathspec} stopped at breakpoint(): the debugger has the terminal; other tasks "
+            "keep running and their output is held back until you continue (c).",
+            style="bold yellow",
+        )
+    )
+    try:
+        attach(path)
+    except NotWaiting:
+        console.print(Text(f"{pathspec} no longer waits (another terminal attached?).", "dim"))
+
+
+def breakpoint_mode(*, events: bool, no_debug: bool) -> str:
+    """Whether breakpoint() in this run's tasks waits: for the TUI (events) or a terminal."""
+    if no_debug:
+        return OFF
+    if events:
+        return WAIT
+    return WAIT if sys.stdin.isatty() and sys.stdout.isatty() else OFF

@@ -1,0 +1,121 @@
+"""The app's debugging keys: `e` edit at the line that matters, `D` debug the selected task,
+`s` spin its step, `d` compare it with the same task in another run.
+
+A mixin of `FlowtuiApp`, kept apart so the app module stays a composition. Terminal hand-overs
+(editor, `flowtui debug`, `flowtui spin`) are in `flowtui.tui.handoff`; the diff screen in
+`flowtui.tui.screens.diff`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+
+from flowtui.tui.screens.history import RunHistoryScreen
+from flowtui.tui.widgets.tasks import TaskList
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flowtui.client.runs import RunReader
+    from flowtui.graph.model import FlowGraph, Problem
+    from flowtui.run.state import RunState
+    from flowtui.tui.widgets.dag import DagView
+
+
+class DebuggingActions(App[None]):
+    """`e`, `D`, `s` and `d`, for an app that has these (FlowtuiApp):"""
+
+    if TYPE_CHECKING:
+        path: Path
+        flow: str | None
+        store: Path | None
+        reader: RunReader
+        clock: Callable[[], float]
+        graph: FlowGraph | None
+        problems: list[Problem]
+        run_state: RunState | None
+
+        @property
+        def dag(self) -> DagView: ...
+        @property
+        def run_active(self) -> bool: ...
+        def reload(self) -> None: ...
+        def poll_store(self) -> None: ...
+
+    def hand_over(self, commands: list[list[str]], *, pause: bool) -> None:
+        """Suspend the app, run `commands` in the terminal, come back and re-read."""
+        from textual.app import SuspendNotSupported
+
+        from flowtui.tui.handoff import run_in_terminal
+
+        try:
+            with self.suspend():
+                run_in_terminal(commands, pause=pause)
+        except SuspendNotSupported:
+            self.notify("This terminal cannot be handed to another program.", severity="error")
+            return
+        self.reload()
+        self.poll_store()
+
+    def action_edit(self) -> None:
+        from flowtui.tui.handoff import editor_command, line_that_matters
+
+        task = self.query_one(TaskList).selected
+        line = line_that_matters(self.path, self.graph, self.problems, self.dag.selected, task)
+        self.hand_over([editor_command(self.path, line)], pause=False)
+
+    def action_debug(self) -> None:
+        from flowtui.tui.handoff import debug_args
+
+        task = self.query_one(TaskList).selected
+        args = debug_args(task, self.run_store) if task is not None else None
+        if args is None:
+            self.notify("Select a failed task, or one waiting in the debugger, to debug it.")
+            return
+        self.hand_over([args], pause=True)
+
+    def action_spin(self) -> None:
+        from flowtui.tui.handoff import spin_args
+
+        task = self.query_one(TaskList).selected
+        if task is None or self.run_active:
+            self.notify("Select a task of a finished run to spin its step with its inputs.")
+            return
+        from flowtui.tui.screens.spin import SpinScreen
+
+        command = spin_args(self.path, task, self.flow, self.run_store)
+        self.push_screen(
+            SpinScreen(f"Spinning {task.step} with the inputs of {task.pathspec}", command)
+        )
+
+    def action_diff(self) -> None:
+        task = self.query_one(TaskList).selected
+        if task is None or self.graph is None:
+            self.notify("Select a task to compare it with the same task in another run.")
+            return
+        self.pick_run_to_compare(self.graph.flow_name, task.pathspec)
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def pick_run_to_compare(self, flow: str, pathspec: str) -> None:
+        from flowtui.tui.screens.diff import DiffScreen
+
+        run_id = pathspec.split("/")[1]
+        runs = await asyncio.to_thread(self.reader.runs, flow)
+        older = [r.run_id for r in runs if int(r.run_id) < int(run_id)]
+        default = older[0] if older else None  # the previous run of the flow
+        other = await self.push_screen_wait(RunHistoryScreen(flow, runs, default, clock=self.clock))
+        if other is not None:
+            await self.push_screen_wait(DiffScreen(self.run_store, pathspec, other))
+
+    @property
+    def run_store(self) -> str | None:
+        """The store of the run shown (as the runner reported it), else the app's own."""
+        run = self.run_state
+        return (run.store if run and run.store else None) or (
+            str(self.store) if self.store is not None else None
+        )

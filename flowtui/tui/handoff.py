@@ -1,0 +1,102 @@
+"""Handing the terminal to another program and back: the editor (`e`), the debugger (`D`);
+and the command line of a spin (`s`, which the spin screen runs in the background).
+
+The TUI never runs user code, so debugging runs the real CLI (`flowtui debug`) in the
+foreground while the app is suspended (Textual's `App.suspend`); the app redraws as it was
+when it returns. The editor opens at the line that matters, with the `+LINE`
+convention most editors accept (vi, vim, nvim, emacs, nano, micro, kak, helix, code -g aside).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from flowtui.graph.model import FlowGraph, Problem
+from flowtui.run.state import TaskState
+from flowtui.run.status import TaskStatus
+
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.MULTILINE)
+
+
+def editor_command(file: Path, line: int | None, env: Mapping[str, str] = os.environ) -> list[str]:
+    """`$VISUAL` (else `$EDITOR`, else vi) with `+LINE FILE`."""
+    editor = env.get("VISUAL") or env.get("EDITOR") or "vi"
+    return [*shlex.split(editor), *([f"+{line}"] if line else []), str(file)]
+
+
+def failure_line(traceback: str, file: Path) -> int | None:
+    """The line of the deepest frame of `traceback` that is in `file` (the user's code)."""
+    wanted = os.path.realpath(file)
+    line = None
+    for match in _FRAME.finditer(traceback):
+        if os.path.realpath(match["file"]) == wanted:
+            line = int(match["line"])
+    return line
+
+
+def line_that_matters(
+    file: Path,
+    graph: FlowGraph | None,
+    problems: Sequence[Problem],
+    step: str | None,
+    task: TaskState | None,
+) -> int | None:
+    """Where `e` opens: the file's first problem (errors first) while it has any, else the
+    deepest frame of the selected task's failure in the file, else the selected step's `def`."""
+    if problems:
+        return sorted(problems, key=lambda p: (p.severity != "error", p.line))[0].line
+    if task is not None and task.error is not None and task.error.traceback:
+        line = failure_line(task.error.traceback, file)
+        if line is not None:
+            return line
+    if graph is not None and step is not None and step in graph:
+        return graph[step].line
+    return None
+
+
+def flowtui_command(*args: str) -> list[str]:
+    """The CLI, as this interpreter runs it (the same flowtui the app is)."""
+    return [sys.executable, "-m", "flowtui", *args]
+
+
+def debug_args(task: TaskState, store: str | None) -> list[str] | None:
+    """`flowtui debug` for a failed task, or one waiting at a breakpoint(); None otherwise."""
+    if task.status not in (TaskStatus.FAILED, TaskStatus.RUNNING):
+        return None
+    return flowtui_command("debug", task.pathspec, *(["--store", store] if store else []))
+
+
+def spin_args(file: Path, task: TaskState, flow: str | None, store: str | None) -> list[str]:
+    """`flowtui spin FILE STEP` with the inputs the selected task had in its run."""
+    run_id = task.pathspec.split("/")[1]
+    args = ["spin", str(file), task.step, "--run-id", run_id, "--task-id", task.task_id]
+    if flow:
+        args += ["--flow", flow]
+    if store:
+        args += ["--store", store]
+    return flowtui_command(*args)
+
+
+def run_in_terminal(commands: Sequence[Sequence[str]], *, pause: bool) -> int:
+    """Run `commands` one after the other in the (suspended app's) terminal; their last exit
+    code. With `pause`, wait for Enter afterwards so their last lines can be read."""
+    code = 0
+    for command in commands:
+        try:
+            code = subprocess.run(list(command), check=False).returncode
+        except OSError as e:
+            print(f"flowtui: cannot run {command[0]}: {e.strerror or e}")
+            code = 127
+        except KeyboardInterrupt:
+            code = 130
+    if pause:
+        with contextlib.suppress(EOFError, KeyboardInterrupt):
+            input("\nPress Enter to return to flowtui. ")
+    return code

@@ -1,0 +1,203 @@
+"""The TUI's debugging keys that need no terminal of their own: `d` (diff), and where `e` goes."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from textual.widgets import Static
+from typer.testing import CliRunner
+
+from flowtui.cli import app as cli
+from flowtui.graph import parse_flow
+from flowtui.graph.model import Problem
+from flowtui.run.changes import CodeChanges
+from flowtui.run.plan import ResumePlan, StepPlan
+from flowtui.run.state import TaskState
+from flowtui.run.status import TaskError, TaskStatus
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.handoff import editor_command, line_that_matters
+from flowtui.tui.screens.changed import ChangedCodeScreen
+from flowtui.tui.screens.diff import DiffScreen
+from flowtui.tui.screens.history import RunHistoryScreen
+from flowtui.tui.widgets.tasks import TaskList
+from tests.tui.test_app import SIZE, wait_until
+
+FLOW = """
+from flowtui import FlowSpec, Parameter, step
+
+class TwiceFlow(FlowSpec):
+    scale = Parameter("scale", default=1)
+
+    @step
+    def start(self):
+        self.count = 10 * self.scale
+        self.note = "same"
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_d_compares_the_selected_task_with_the_previous_run(tmp_path: Path) -> None:
+    file = tmp_path / "twice.py"
+    file.write_text(textwrap.dedent(FLOW))
+    store = tmp_path / "store"
+    for args in ([], ["--scale", "2"]):
+        ran = CliRunner().invoke(cli, ["run", str(file), "--store", str(store), "-q", *args])
+        assert ran.exit_code == 0, ran.output
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "2")
+        app.dag.select("start")
+        await wait_until(pilot, lambda: app.query_one(TaskList).selected is not None)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
+        await pilot.press("enter")  # the previous run is the one highlighted
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen))
+        body = app.screen.query_one("#diff-body", Static)
+        await wait_until(pilot, lambda: "→" in str(body.render()))
+        text = str(body.render())
+        assert "TwiceFlow/2/start/" in text and "TwiceFlow/1/start/" in text
+        assert "count (int)" in text and "10 → 20 (+10, +100.00%)" in text
+        assert "note" not in text.replace("unchanged", "")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, DiffScreen))
+
+
+def test_e_goes_to_the_first_problem_then_the_failing_frame_then_the_step() -> None:
+    file = Path("/work/flow.py")
+    graph = parse_flow(textwrap.dedent(FLOW), str(file))
+    failed = TaskState(
+        pathspec="TwiceFlow/1/start/1",
+        step="start",
+        task_id="1",
+        status=TaskStatus.FAILED,
+        error=TaskError(
+            "KeyError",
+            "'x'",
+            'Traceback (most recent call last):\n  File "/work/flow.py", line 9, in start\n'
+            '    helper()\n  File "/work/lib.py", line 3, in helper\n'
+            '  File "/work/flow.py", line 20, in helper2\n',
+        ),
+    )
+    problems = [Problem("w", 4, severity="warning"), Problem("e", 7)]
+    assert line_that_matters(file, graph, problems, "start", failed) == 7
+    assert line_that_matters(file, graph, [], "start", failed) == 20  # the deepest in the file
+    assert line_that_matters(file, graph, [], "end", None) == graph["end"].line
+    env = {"VISUAL": "code -w", "EDITOR": "vi"}
+    assert editor_command(file, 20, env) == ["code", "-w", "+20", "/work/flow.py"]
+    assert editor_command(file, None, {"EDITOR": "nano"}) == ["nano", "/work/flow.py"]
+
+
+async def test_a_changed_step_the_plan_would_clone_is_drawn_and_resumed_from_by_default(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twice.py"
+    path.write_text(textwrap.dedent(FLOW))
+    app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        plan = ResumePlan(
+            "1", "end", (StepPlan("start", "clone", 1, 1), StepPlan("end", "rerun", 0, 1))
+        )
+        changes = CodeChanges(("start",), True, ("start",), "start", ())
+        dialog = app.draw_resume_plan(plan, changes)
+        assert isinstance(dialog, ChangedCodeScreen)
+        assert app.dag.states["start"].state == "changed"
+        assert app.dag.states["start"].label == "✎ changed"
+        answers: list[str | None] = []
+        app.push_screen(dialog, answers.append)
+        await pilot.pause()
+        question = str(dialog.query_one("#confirm-question", Static).render())
+        assert "start has new code since run 1" in question
+        await pilot.press("enter")  # the default: resume from the changed step
+        await wait_until(pilot, lambda: bool(answers))
+        assert answers == ["start"]
+
+
+PAUSE_FLOW = """
+from flowtui import FlowSpec, step
+
+class PauseFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        if self.input == 2:
+            breakpoint()
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_a_task_at_a_breakpoint_shows_waiting_and_the_run_can_be_cancelled(
+    tmp_path: Path,
+) -> None:
+    from tests.tui.test_app import run_to_the_end
+
+    path = tmp_path / "pause.py"
+    path.write_text(textwrap.dedent(PAUSE_FLOW))
+    app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.run_state is not None and any(t.waiting for t in app.run_state.tasks.values())
+            ),
+            timeout=60,
+        )
+        app.dag.select("body")
+        await pilot.pause()
+        table = app.query_one(TaskList)
+        cells = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+        assert "⏸ waiting in debugger" in cells
+        assert any("waiting in debugger" in str(n.message) for n in app._notifications)
+        await pilot.press("x")  # nobody attached: cancelling still stops the run
+        await run_to_the_end(pilot, app)
+        assert app.run_state is not None and app.run_state.status.value == "cancelled"
+
+
+async def test_s_spins_the_step_with_new_code_and_shows_what_changed(tmp_path: Path) -> None:
+    from flowtui.tui.screens.spin import SpinScreen
+
+    file = tmp_path / "twice.py"
+    file.write_text(textwrap.dedent(FLOW))
+    store = tmp_path / "store"
+    ran = CliRunner().invoke(cli, ["run", str(file), "--store", str(store), "-q"])
+    assert ran.exit_code == 0, ran.output
+    file.write_text(
+        textwrap.dedent(FLOW).replace(
+            "self.count = 10 * self.scale", "self.count = 7 * self.scale; print('new code ran')"
+        )
+    )
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "1")
+        app.dag.select("start")
+        await wait_until(pilot, lambda: app.query_one(TaskList).selected is not None)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpinScreen))
+        screen = app.screen
+        assert isinstance(screen, SpinScreen)
+        await wait_until(pilot, lambda: screen.exit_code is not None, timeout=60)
+        out = screen.output
+        assert screen.exit_code == 0, out
+        assert "new code ran" in out  # its log, streamed
+        assert "Artifacts of TwiceFlow/2/start/" in out
+        assert "Comparing TwiceFlow/1/start/1 with TwiceFlow/2/start/" in out
+        assert "10 → 7 (-3, -30.00%)" in out  # what the new code changed
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
