@@ -17,83 +17,28 @@ from flowtui.errors import FlowtuiError
 if TYPE_CHECKING:
     from flowtui.engine.prepare import RunConfig
 
-app = typer.Typer(
-    name="flowtui",
-    help="The local development loop for Metaflow-style flows.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+from flowtui.cli_options import (
+    BranchOption,
+    EventsOption,
+    ExecutorOption,
+    FlowOption,
+    NamespaceOption,
+    NoDebugOption,
+    ProductionOption,
+    QuietOption,
+    RayAddressOption,
+    RunIdFileOption,
+    SourceOption,
+    SplitsOption,
+    StoreOption,
+    TagOption,
+    WithOption,
+    WorkersOption,
+    _import_failed,
+    app,
+    err_console,
+    fail,
 )
-
-err_console = Console(stderr=True, highlight=False)
-
-# Options that several commands share, declared once.
-FlowOption = Annotated[
-    str | None, typer.Option("--flow", help="The flow class, when the file has several.")
-]
-StoreOption = Annotated[
-    str | None, typer.Option("--store", help="The store directory (default: .flowtui/).")
-]
-WorkersOption = Annotated[
-    int, typer.Option("--max-workers", min=0, help="Tasks at once (default: CPU count).")
-]
-TagOption = Annotated[list[str], typer.Option("--tag", help="Tag the run (repeatable).")]
-EventsOption = Annotated[
-    bool, typer.Option("--events", help="Write JSON events to stdout (for tools).")
-]
-ExecutorOption = Annotated[
-    str,
-    typer.Option(
-        "--executor",
-        help="Where tasks run: local (processes on this machine) or ray (a Ray cluster).",
-    ),
-]
-RayAddressOption = Annotated[
-    str | None,
-    typer.Option(
-        "--ray-address",
-        help="With --executor ray: the cluster (default: RAY_ADDRESS, else a local Ray).",
-    ),
-]
-_SOURCE_HELP = "flowtui, metaflow (Metaflow's runs) or auto (Metaflow's if only it has them)."
-SourceOption = Annotated[str, typer.Option("--source", help=_SOURCE_HELP)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
-# Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
-WithOption = Annotated[
-    list[str],
-    typer.Option("--with", help="Add a decorator to every step: NAME[:ARG=VALUE,...]."),
-]
-SplitsOption = Annotated[
-    int, typer.Option("--max-num-splits", min=1, help="Most children a foreach may have.")
-]
-RunIdFileOption = Annotated[
-    str | None, typer.Option("--run-id-file", help="Write the run's id to this file.")
-]
-BranchOption = Annotated[
-    str | None, typer.Option("--branch", help="@project: run on branch test.BRANCH.")
-]
-ProductionOption = Annotated[
-    bool, typer.Option("--production", help="@project: run on the production branch.")
-]
-NamespaceOption = Annotated[
-    str | None,
-    typer.Option("--namespace", help="The client namespace inside the tasks (empty: all runs)."),
-]
-NoDebugOption = Annotated[
-    bool, typer.Option("--no-debug", help="breakpoint() in a step does nothing (never waits).")
-]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one sentence for the user and return the Exit to raise."""
-    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _import_failed(error: Any) -> typer.Exit:  # its traceback (dim), then one sentence
-    err_console.print(Text(error.details.rstrip(), style="dim"), soft_wrap=True)
-    return fail(str(error), 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -318,11 +263,12 @@ def show_command(
 ) -> None:
     """Draw the flow's DAG, then list any problems lint finds in it."""
     from flowtui.graph import lint_graph
+    from flowtui.graph.export import graph_to_json, json_fallback
     from flowtui.graph.render import render_dag
 
     graph = parse_flow_file(file, flow)
     if output_format is ShowFormat.JSON:
-        typer.echo(json.dumps(_graph_json(graph, file), indent=2, default=_json_fallback))
+        typer.echo(json.dumps(graph_to_json(graph, file), indent=2, default=json_fallback))
         return
     typer.echo(render_dag(graph, max_width=Console().width))
     problems = lint_graph(graph)
@@ -330,48 +276,6 @@ def show_command(
         typer.echo("")
         for problem in problems:
             typer.echo(problem.format(file))
-
-
-def _graph_json(graph: Any, file: str) -> dict[str, Any]:
-    return {
-        "flow": graph.flow_name,
-        "file": file,
-        "steps": [
-            {
-                "name": step.name,
-                "kind": step.kind.value,
-                "next": list(step.next),
-                "foreach": step.foreach,
-                "condition": step.condition,
-                "cases": [list(case) for case in step.cases],
-                "line": step.line,
-                "decorators": [{"name": d.name, "args": d.args} for d in step.decorators],
-                "doc": step.doc,
-            }
-            for step in graph.steps
-        ],
-        "parameters": [
-            {
-                "name": p.name,
-                "attr": p.attr,
-                "kind": p.kind,
-                "type": p.type,
-                "default": p.default,
-                "has_default": p.has_default,
-                "required": p.required,
-                "help": p.help,
-                "line": p.line,
-            }
-            for p in graph.parameters
-        ],
-    }
-
-
-def _json_fallback(value: object) -> object:
-    """Literal values JSON has no type for: sets as sorted lists, anything else as its repr."""
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=repr)
-    return repr(value)
 
 
 @app.command("check")

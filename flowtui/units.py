@@ -24,3 +24,8 @@ def human_duration(seconds: float | None) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def counted(noun: str, count: int) -> str:
+    """`1 step`, `2 steps`, `0 tasks`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -15,26 +15,25 @@ import select
 import signal
 import time
 from collections import deque
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple
 from typing import Any
 
 from flowtui.engine.breakpoints import BreakpointWatch, socket_path
-from flowtui.engine.executor import TaskHandle, make_executor
+from flowtui.engine.decorations import decorator_args, store_parameters
+from flowtui.engine.executor import make_executor
 from flowtui.engine.exits import describe_exit
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
 from flowtui.engine.run_options import too_many_splits, write_run_id
+from flowtui.engine.running import Running, RunResult
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
-    short_repr,
     timeout_message,
-    type_name,
 )
-from flowtui.errors import UsageError
 from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
@@ -53,42 +52,13 @@ from flowtui.run.events import (
 )
 from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
-from flowtui.store import ArtifactPickleError, Store, StoreFullError
+from flowtui.store import Store, StoreFullError
 from flowtui.store.attempts import AttemptBatch
 from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
 TIMEOUT_GRACE = 5.0  # seconds past a task's @timeout before the runner kills it
-
-
-@dataclass
-class RunResult:
-    flow: str
-    run_id: str
-    status: RunStatus
-    failed: list[tuple[str, TaskError]]  # (pathspec, error) of tasks that failed for good
-    duration: float
-    tasks_run: int = 0
-    tasks_cloned: int = 0
-
-    @property
-    def exit_code(self) -> int:
-        return self.status.exit_code
-
-
-@dataclass
-class _Running:
-    pending: PendingTask
-    task_id: str
-    attempt: int
-    proc: TaskHandle
-    request: TaskRequest
-    started: float
-    deadline: float | None
-    buffer: bytearray = field(default_factory=bytearray)
-    killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
-    eof: bool = False  # its pipe closed (the task may still run: it closed the pipe's fd)
 
 
 class Runner:
@@ -107,7 +77,7 @@ class Runner:
         )
         self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
         self.failed: list[tuple[str, TaskError]] = []
-        self.running: dict[int, _Running] = {}  # result fd -> running task
+        self.running: dict[int, Running] = {}  # result fd -> running task
         self.ready: deque[tuple[PendingTask, str, int]] = deque()  # (task, task id, attempt)
         self.cancel_reason: str | None = None
         self.tasks_run = 0
@@ -126,7 +96,7 @@ class Runner:
         flow = prepare(self.config, resume.params if resume else None)
         if resume is not None:
             resume.bind(flow.graph)
-        params = resume.params if resume else self._store_params(flow.values)
+        params = resume.params if resume else store_parameters(self.store.blobs, flow.values)
         self._adopt(flow, params)
         self.run_id = meta.create_run(
             self.flow_name,
@@ -195,7 +165,7 @@ class Runner:
             **{k: ArtifactRef.from_json(v) for k, v in params.items()},
         }
         self.user = resolve_username()
-        self.decorators = self._decorators()
+        self.decorators = decorator_args(self.graph, self.cls)
 
     def _drive(self, first: list[PendingTask]) -> RunStatus:
         """Run `first` and all they lead to; record how the run ended. Ctrl-C cancels."""
@@ -247,31 +217,6 @@ class Runner:
         else:
             for running in self.running.values():
                 running.proc.kill(signal.SIGKILL)
-
-    def _store_params(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Store each parameter value as a blob: `attr -> {hash, type, size, repr, value}`."""
-        out = {}
-        for attr, value in values.items():
-            try:
-                ref = self.store.blobs.put_value(value)
-            except ArtifactPickleError as e:
-                raise UsageError(f"Parameter {attr} cannot be stored: {e}.") from None
-            json_value = value if isinstance(value, (str, int, float, bool, type(None))) else None
-            out[attr] = {
-                "hash": ref.hash,
-                "type": type_name(value),
-                "size": ref.size,
-                "repr": short_repr(value),
-                "value": json_value,
-            }
-        return out
-
-    def _decorators(self) -> dict[str, dict[str, dict[str, Any]]]:
-        out: dict[str, dict[str, dict[str, Any]]] = {}
-        for node in self.graph:
-            func = getattr(self.cls, node.name, None)
-            out[node.name] = {d.name: d.args for d in step_decorators(func)} if func else {}
-        return out
 
     def _notices(self) -> list[str]:
         notices = self.executor.notices()
@@ -398,7 +343,7 @@ class Runner:
         # The task stops itself at its @timeout (so @catch and @retry see it); the runner
         # kills it only if it does not, a little later.
         deadline = now + limit + TIMEOUT_GRACE if limit else None
-        self.running[proc.result_fd] = _Running(
+        self.running[proc.result_fd] = Running(
             pending, task_id, attempt, proc, request, now, deadline
         )
         self.tasks_run += attempt == 0
@@ -515,7 +460,7 @@ class Runner:
                     running.buffer += chunk
             self._reap(fd, status)
 
-    def _outcome(self, running: _Running, status: int) -> None:
+    def _outcome(self, running: Running, status: int) -> None:
         outcome: TaskOutcome | None = None
         text = running.buffer.decode(errors="replace").strip()
         if text:
@@ -570,7 +515,7 @@ class Runner:
             self.failed.append((pathspec, error))
 
     def _describe_failure(
-        self, running: _Running, outcome: TaskOutcome | None, status: int
+        self, running: Running, outcome: TaskOutcome | None, status: int
     ) -> TaskError:
         if running.killed == TIMEOUT:
             message = timeout_message(running.pending.step, running.request.timeout or 0)

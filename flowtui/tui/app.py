@@ -1,8 +1,7 @@
 """`FlowtuiApp`: the flow's DAG, redrawn on every save, lit up live by runs.
 
-The app composes; the widgets work. It reads and checks the file (with `ast`, never importing
-it) before the first frame, follows it with the watcher, and starts runs through the
-controller, which runs the real `flowtui run --events` in a subprocess.
+The app composes; the widgets work. It checks the file (with `ast`, never importing it) before
+the first frame, follows it with the watcher, and runs `flowtui run --events` as a process.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import signal
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -42,6 +41,7 @@ from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
 from flowtui.tui.settings import load_settings, save_settings
+from flowtui.tui.styles import stylesheets
 from flowtui.tui.watcher import watch_file
 from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.header import RunHeader
@@ -49,31 +49,7 @@ from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
 from flowtui.tui.widgets.timeline import TimelineView
-
-
-def stylesheet_dir() -> Path:
-    """Where the .tcss files are: `flowtui/styles` in a wheel, `styles/` in a checkout."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "styles", package.parent / "styles"):
-        if (candidate / "app.tcss").is_file():
-            return candidate
-    raise FileNotFoundError(f"flowtui's stylesheets are missing from {package}; reinstall flowtui")
-
-
-def stylesheets() -> list[str | PurePath]:
-    """app.tcss first, then every other widget stylesheet, in name order."""
-    folder = stylesheet_dir()
-    return [folder / "app.tcss", *sorted(p for p in folder.glob("*.tcss") if p.name != "app.tcss")]
-
-
-def count_steps(count: int) -> str:
-    """`1 step`, `2 steps`, `0 steps`."""
-    return f"{count} step" if count == 1 else f"{count} steps"
-
-
-def count_tasks(count: int) -> str:
-    return f"{count} task" if count == 1 else f"{count} tasks"
-
+from flowtui.units import counted
 
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
 STORE_POLL_INTERVAL = 1.0
@@ -444,23 +420,22 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         changed = list(changes.cloned_changed) if changes is not None else []
         states.update({step: StepState(CHANGED, CHANGED_LABEL) for step in changed})
         self.dag.set_states(states)
+        self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
         if changes is not None and changes.earliest is not None:
             from flowtui.tui.screens.changed import ChangedCodeScreen
 
-            self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
             return ChangedCodeScreen(
                 plan.origin_run_id, plan.resume_step, changed, changes.earliest
             )
-        self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
-        clone, again = len(plan.clone), len(plan.rerun) + len(plan.partial)
+        steps = counted("step", len(plan.clone)), counted("step", len(plan.rerun + plan.partial))
+        tasks = counted("task", plan.tasks_reused), counted("task", plan.tasks_rerun)
         question = Text.assemble(
             "Resume run ",
             (plan.origin_run_id, "bold"),
             " from ",
             (plan.resume_step, "bold"),
-            f"?\n{count_steps(clone)} reused (≡ clone), {count_steps(again)} run again (↻ rerun)."
-            f"\nOf run {plan.origin_run_id}'s tasks, {count_tasks(plan.tasks_reused)} reused, "
-            f"{count_tasks(plan.tasks_rerun)} run again.",
+            f"?\n{steps[0]} reused (≡ clone), {steps[1]} run again (↻ rerun)."
+            f"\nOf run {plan.origin_run_id}'s tasks, {tasks[0]} reused, {tasks[1]} run again.",
         )
         return ConfirmScreen(question, yes="Resume", no="Cancel")
 
@@ -605,8 +580,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         self.save_settings()
 
     def save_settings(self) -> None:
-        """Remember the theme and the parameters (written by a thread: a slow disk never
-        holds the screen)."""
+        """Remember the settings, from a thread (a slow disk never holds the screen)."""
         self.run_worker(partial(save_settings, self.settings), thread=True, group="settings")
 
     async def action_quit(self) -> None:

@@ -1,0 +1,88 @@
+"""The Typer app itself and what its commands share: the options several commands take
+(declared once), and how a command fails with one sentence."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+app = typer.Typer(
+    name="flowtui",
+    help="The local development loop for Metaflow-style flows.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+err_console = Console(stderr=True, highlight=False)
+
+# Options that several commands share, declared once.
+FlowOption = Annotated[
+    str | None, typer.Option("--flow", help="The flow class, when the file has several.")
+]
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="The store directory (default: .flowtui/).")
+]
+WorkersOption = Annotated[
+    int, typer.Option("--max-workers", min=0, help="Tasks at once (default: CPU count).")
+]
+TagOption = Annotated[list[str], typer.Option("--tag", help="Tag the run (repeatable).")]
+EventsOption = Annotated[
+    bool, typer.Option("--events", help="Write JSON events to stdout (for tools).")
+]
+ExecutorOption = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where tasks run: local (processes on this machine) or ray (a Ray cluster).",
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="With --executor ray: the cluster (default: RAY_ADDRESS, else a local Ray).",
+    ),
+]
+_SOURCE_HELP = "flowtui, metaflow (Metaflow's runs) or auto (Metaflow's if only it has them)."
+SourceOption = Annotated[str, typer.Option("--source", help=_SOURCE_HELP)]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show the tasks' output.")]
+# Metaflow's run options, with Metaflow's meaning (flowtui.engine.run_options).
+WithOption = Annotated[
+    list[str],
+    typer.Option("--with", help="Add a decorator to every step: NAME[:ARG=VALUE,...]."),
+]
+SplitsOption = Annotated[
+    int, typer.Option("--max-num-splits", min=1, help="Most children a foreach may have.")
+]
+RunIdFileOption = Annotated[
+    str | None, typer.Option("--run-id-file", help="Write the run's id to this file.")
+]
+BranchOption = Annotated[
+    str | None, typer.Option("--branch", help="@project: run on branch test.BRANCH.")
+]
+ProductionOption = Annotated[
+    bool, typer.Option("--production", help="@project: run on the production branch.")
+]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option("--namespace", help="The client namespace inside the tasks (empty: all runs)."),
+]
+NoDebugOption = Annotated[
+    bool, typer.Option("--no-debug", help="breakpoint() in a step does nothing (never waits).")
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one sentence for the user and return the Exit to raise."""
+    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _import_failed(error: Any) -> typer.Exit:  # its traceback (dim), then one sentence
+    err_console.print(Text(error.details.rstrip(), style="dim"), soft_wrap=True)
+    return fail(str(error), 1)
