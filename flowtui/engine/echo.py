@@ -25,8 +25,8 @@ from rich.style import Style
 from rich.text import Span, Text
 
 BEHIND = 8 << 20  # bytes of a log the console may lag behind before it skips ahead
-KEEP = 1 << 20  # bytes of the end of a log shown after a skip
-_CHUNK = 1 << 20
+KEEP = 64 << 10  # bytes of the end of a log shown after a skip (a few thousand lines)
+_CHUNK = 256 << 10  # bytes read at a time (the skip-ahead check runs between them)
 
 
 @dataclass
@@ -50,11 +50,11 @@ def echo_tail(tail: Tail, final: bool, emit: Callable[[Any], None]) -> None:
     except OSError:
         return
     with f:
-        end = os.fstat(f.fileno()).st_size
-        if end - tail.offset > BEHIND:
-            _skip(f, tail, end - KEEP, emit)
-        f.seek(tail.offset)
         while True:
+            end = os.fstat(f.fileno()).st_size  # again for every chunk: the task may write on
+            if end - tail.offset > BEHIND:
+                _skip(f, tail, end - KEEP, emit)
+            f.seek(tail.offset)
             data = f.read(_CHUNK)
             tail.offset += len(data)
             last = final and len(data) < _CHUNK
