@@ -7,6 +7,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from conftest import RayFlows, wait_for
 
 WAITING_STEP = """
@@ -76,6 +78,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.ray_faults
 def test_a_killed_worker_is_named_and_retried_and_its_log_lines_arrive_while_it_runs(
     ray_flows: RayFlows,
 ) -> None:
@@ -141,6 +144,7 @@ def test_cancelling_stops_the_ray_task(ray_flows: RayFlows) -> None:
     assert run.status == "cancelled"
 
 
+@pytest.mark.ray_faults
 def test_losing_a_node_mid_run_names_it(ray_flows: RayFlows, gpu_node: str) -> None:
     _write(ray_flows, "@resources(gpu=1)")
     proc = ray_flows.start("run", "wait.py")
