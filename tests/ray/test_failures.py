@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from conftest import RayFlows, wait_for
 
 WAITING_STEP = """
