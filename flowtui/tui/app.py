@@ -71,7 +71,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("a", "artifacts", "Artifacts"),
         Binding("enter", "artifacts", "Artifacts", show=False),
-        Binding("c", "cards", "Cards"),
+        Binding("c", "cards", "Cards", show=False),  # in help and the palette; the footer is full
         Binding("w", "switch_executor", "Executor", show=False),  # listed in the help
         Binding("colon", "goto_step", "Go to step", show=False),
         Binding("f", "next_failure(1)", "Next failed"),
