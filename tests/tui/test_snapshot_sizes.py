@@ -8,10 +8,8 @@ look at snapshot_report.html, or convert the SVGs with rsvg-convert and look at 
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,25 +21,12 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.artifacts import ArtifactsScreen
 from tests.tui.test_artifact_visuals import make_task
 from tests.tui.test_artifacts import ArtifactsApp
-from tests.tui.test_snapshots import EXAMPLES, T0, failed_run, feed, logs_shown
+from tests.tui.test_snapshots import T0, failed_run, feed, logs_shown
 
 SIZES = [(80, 24), (120, 40), (220, 60)]
 #: The app's clock, fixed: elapsed times read the same on any machine.
 CLOCK = lambda: T0 + 30  # noqa: E731
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
-    """Copy an example into an empty working directory; the screen shows a relative path."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FLOWTUI_STORE", raising=False)
-
-    def copy(name: str) -> str:
-        shutil.copy(EXAMPLES / name, tmp_path / name)
-        return name
-
-    return copy
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

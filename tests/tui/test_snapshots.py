@@ -7,12 +7,10 @@ the pictures do not depend on timing. Review a changed snapshot before accepting
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
 from flowtui.run.events import (
@@ -30,26 +28,12 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.task_detail import TaskDetail
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SIZE = (120, 40)
 T0 = 1_700_000_000.0
 
 TRACEBACK = 'File "flaky.py", line 40, in train\n    raise RuntimeError("train is broken")'
 
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
-    """Copy an example into an empty working directory; the screen shows a relative path."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FLOWTUI_STORE", raising=False)
-
-    def copy(name: str) -> str:
-        shutil.copy(EXAMPLES / name, tmp_path / name)
-        return name
-
-    return copy
 
 
 def task_events(flow: str, step: str, task_id: int, ts: float, outcome: str) -> list[Event]:
