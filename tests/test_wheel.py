@@ -44,7 +44,8 @@ def test_app_opens_with_its_styles_from_the_unpacked_wheel(wheel: Path, tmp_path
     flow.write_text((REPO / "examples" / "hello.py").read_text())
     script = f"""
 import asyncio
-from flowtui.tui.app import FlowtuiApp, stylesheet_dir
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.styles import stylesheet_dir
 from flowtui.tui.widgets.header import RunHeader
 
 assert str(stylesheet_dir()).startswith({str(site)!r}), stylesheet_dir()

@@ -14,10 +14,11 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, TabbedContent
 
 from flowtui.run.plan import ResumePlan, StepPlan
-from flowtui.tui.app import FlowtuiApp, stylesheet_dir
+from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
+from flowtui.tui.styles import stylesheet_dir
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader

@@ -15,7 +15,8 @@ from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.logs import LogLines, LogView
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
-from tests.tui.test_snapshots import EXAMPLES, T0, feed
+from tests.tui.conftest import EXAMPLES
+from tests.tui.test_snapshots import T0, feed
 
 FAILED = [("start", "succeeded"), ("prepare", "succeeded"), ("train", "failed")]
 

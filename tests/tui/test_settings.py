@@ -11,7 +11,7 @@ from textual.widgets import Input
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.params import ParametersScreen
 from flowtui.tui.settings import Settings, load_settings, save_settings
-from tests.tui.test_snapshots import EXAMPLES
+from tests.tui.conftest import EXAMPLES
 
 
 async def wait_for(pilot, condition) -> None:  # type: ignore[no-untyped-def]

@@ -11,8 +11,9 @@ from flowtui.run.state import RunState
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.timeline import TASKS_PER_STEP, TimelineView, timeline_rows
-from tests.tui.test_failures import wide_failed_run
-from tests.tui.test_snapshots import EXAMPLES, T0, feed
+from tests.tui.conftest import EXAMPLES
+from tests.tui.test_failed_tasks import wide_failed_run
+from tests.tui.test_snapshots import T0, feed
 
 
 def bar_cells(view: TimelineView, row: int) -> int:

@@ -23,7 +23,8 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import MAX_ROWS, TaskList
-from tests.tui.test_snapshots import EXAMPLES, T0
+from tests.tui.conftest import EXAMPLES
+from tests.tui.test_snapshots import T0
 
 FLOW = "ForeachFlow"
 WIDTH = 50
