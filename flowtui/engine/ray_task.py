@@ -60,7 +60,8 @@ class ObjectStoreBlobs:
         self.refs = refs  # blob hash -> ObjectRef of its pickled bytes (a uint8 array)
         self.new: dict[str, bytes] = {}
 
-    def get_value(self, digest: str) -> Any:
+    def get_value(self, digest: str, what: str | None = None) -> Any:
+        """The value under `digest` (`what` names it in errors, as `BlobStore.get_value`)."""
         if digest in self.new:
             return pickle.loads(self.new[digest])
         payload = ray.get(self.refs[digest])  # read-only, mapped from the node's object store
