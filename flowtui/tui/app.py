@@ -7,6 +7,7 @@ the first frame, follows it with the watcher, and runs `flowtui run --events` as
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -162,11 +163,11 @@ class FlowtuiApp(DebuggingActions, FindingApp):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
 
     def hang_up(self) -> None:
-        """The terminal is gone: interrupt the active run (it records itself cancelled), quit."""
+        """The terminal is gone: interrupt the run (it records itself cancelled), end at once:
+        Textual's shutdown can block for ever writing to a closed terminal."""
         if self.controller is not None:
             self.controller.interrupt_now()
-        self._stop_watching.set()
-        self.exit()
+        os._exit(128 + signal.SIGHUP)
 
     # -- the file -----------------------------------------------------------------------
 
@@ -556,6 +557,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
     # -- app ----------------------------------------------------------------------------
 
     def on_unmount(self) -> None:
+        self._stop_watching.set()
         self.reader.close()
 
     def action_help(self) -> None:
@@ -587,7 +589,6 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         if self.run_active:
             self.ask_quit()
             return
-        self._stop_watching.set()
         self.exit()
 
     @work(exclusive=True, group="quit", exit_on_error=False)
@@ -596,5 +597,4 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         if await self.push_screen_wait(ConfirmScreen(question, yes="Stop and quit", no="Stay")):
             if self.controller is not None:
                 await self.controller.cancel()
-            self._stop_watching.set()
             self.exit()
