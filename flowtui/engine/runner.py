@@ -206,14 +206,11 @@ class Runner:
         return status
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        """Ctrl-C / SIGTERM: stop starting tasks; the loop then terminates the running ones.
-
-        A second signal kills the running tasks at once."""
+        """Ctrl-C / SIGTERM: stop starting tasks; the loop then says so and terminates the
+        running ones. A second signal kills the running tasks at once."""
         if self.cancel_reason is None:
+            # No output here: a write this handler interrupted would be reentered (and raise).
             self.cancel_reason = signal.Signals(signum).name
-            self.reporter.report(
-                Notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
-            )
         else:
             for running in self.running.values():
                 running.proc.kill(signal.SIGKILL)
@@ -272,7 +269,7 @@ class Runner:
         for (pending, origin), task_id in zip(clones, ids, strict=True):
             self.outputs[task_id] = artifact_map(artifacts[task_id])
             self.tasks_cloned += 1
-            self._hold(
+            self.held.append(
                 TaskCloned(
                     self._pathspec(pending.step, task_id),
                     pending.step,
@@ -298,7 +295,7 @@ class Runner:
         if foreach_count is not None:
             node = self.graph[pending.step]
             if node.kind is StepKind.FOREACH:
-                self._hold(StepExpanded(node.next[0], foreach_count))
+                self.held.append(StepExpanded(node.next[0], foreach_count))
         ready = self.scheduler.finished(
             FinishedTask(task_id, pending.step, pending.frames, foreach_count, chosen)
         )
@@ -309,6 +306,10 @@ class Runner:
             if self.reporter.reader_gone and self.cancel_reason is None:
                 self.cancel_reason = "the reader of the event stream went away"
             if self.cancel_reason:
+                if not self.reporter.reader_gone:
+                    self.reporter.report(
+                        Notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
+                    )
                 self._terminate_all()
                 return
             while self.ready and len(self.running) < self.max_workers and not self.failed:
@@ -347,7 +348,7 @@ class Runner:
             pending, task_id, attempt, proc, request, now, deadline
         )
         self.tasks_run += attempt == 0
-        self._hold(
+        self.held.append(
             TaskStarted(
                 self._pathspec(pending.step, task_id),
                 pending.step,
@@ -482,7 +483,9 @@ class Runner:
                 caught=outcome.caught.to_json() if outcome.caught else None,
                 metadata=where,
             )
-            self._hold(TaskFinished(pathspec, pending.step, task_id, attempt, took, node=node))
+            self.held.append(
+                TaskFinished(pathspec, pending.step, task_id, attempt, took, node=node)
+            )
             count, limit = outcome.foreach_count, self.config.max_num_splits
             refused = too_many_splits(pending.step, count, limit) if count else None
             if refused is not None:  # the task succeeded; the run stops at its foreach
@@ -506,7 +509,7 @@ class Runner:
             artifacts=artifact_records(task_id, artifacts),
             metadata=where,
         )
-        self._hold(
+        self.held.append(
             TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error, node=node)
         )
         if will_retry:
@@ -570,9 +573,6 @@ class Runner:
             for fd in readable:
                 self._read(fd)
             self._reap_exited()
-
-    def _hold(self, event: Event) -> None:
-        self.held.append(event)
 
     def _commit(self) -> None:
         """Record the waiting starts and outcomes in one transaction, then tell of them."""
