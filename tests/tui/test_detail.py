@@ -292,3 +292,15 @@ async def test_the_header_wraps_between_fields_never_inside_one() -> None:
         assert lines[0] == f"{pathspec}  ✔ succeeded"
         assert lines[1].startswith("attempt 1  ") and lines[1].endswith("s")
         assert len(lines) == 2
+
+
+async def test_a_state_that_grows_longer_is_shown_whole() -> None:
+    app = TaskListApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(TaskList)
+        table.set_tasks([task(0, TaskStatus.RUNNING)])  # the column first holds "● running"
+        await pilot.pause()
+        table.set_tasks([task(0)])
+        await pilot.pause()
+        shown = [table.render_line(y).text for y in range(table.size.height)]
+        assert any("✔ succeeded" in line for line in shown), shown

@@ -193,8 +193,8 @@ class TaskList(DataTable[Text]):
                 plain = tuple(cell.plain for cell in cells)
                 if self._shown.get(task.pathspec) != plain:
                     self._shown[task.pathspec] = plain
-                    for column, cell in zip(self._columns, cells, strict=True):
-                        self.update_cell(task.pathspec, column, cell)
+                    for column, cell in zip(self._columns, cells, strict=True):  # widen to fit
+                        self.update_cell(task.pathspec, column, cell, update_width=True)
             return
         self._order = order
         self.clear()
