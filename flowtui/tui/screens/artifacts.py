@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -106,10 +107,7 @@ class ArtifactsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#artifact-list", DataTable)
-        for label in ("name", "type", "size", "value"):
-            table.add_column(label, key=label)
-        table.focus()
+        self.query_one("#artifact-list", DataTable).focus()
         self.query_one("#artifact-preview", VerticalScroll).border_title = "preview"
         self._show_message("Loading the list of artifacts…")
         self._list(self.store_path, self.pathspec)
@@ -156,15 +154,24 @@ class ArtifactsScreen(Screen[None]):
         if not self.artifacts:
             self._show_message(f"Task {self.pathspec} has no artifacts.")
             return
-        table = self.query_one("#artifact-list", DataTable)
-        for record in self.artifacts:
-            table.add_row(
+        rows = [
+            (
                 Text(record.name, style="bold"),
                 Text(record.type),
                 Text(human_size(record.size), justify="right"),
                 Text(record.repr, no_wrap=True, overflow="ellipsis"),
-                key=record.name,
             )
+            for record in self.artifacts
+        ]
+        table = self.query_one("#artifact-list", DataTable)
+        # Widths known before the first row is drawn: a row drawn before the table measured
+        # its cells stayed cut short ("loss" for "losses") until the cursor left it.
+        for column, label in enumerate(("name", "type", "size")):
+            width = max(cell_len(label), *(row[column].cell_len for row in rows))
+            table.add_column(label, key=label, width=width)
+        table.add_column("value", key="value")
+        for record, row in zip(self.artifacts, rows, strict=True):
+            table.add_row(*row, key=record.name)
         self._start_preview(self.artifacts[0].name)
 
     # -- the preview --------------------------------------------------------------------
