@@ -54,6 +54,10 @@ from flowtui.units import counted
 
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
 STORE_POLL_INTERVAL = 1.0
+#: The runner's stderr lines that arrive together are shown as one notification (s).
+STDERR_GATHER = 0.25
+#: At most this many of the runner's stderr lines are shown at once (the last ones).
+STDERR_SHOWN = 12
 
 
 class FlowtuiApp(DebuggingActions, FindingApp):
@@ -122,6 +126,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         self._shown_before_run: RunState | None = None
         self.file_deleted = False  # the watcher saw the file go (and not come back yet)
         self.read_error: str | None = None  # why the file could not be read, last time
+        self._runner_said: list[str] = []  # the runner's stderr lines not shown yet
         self.run_graph: FlowGraph | None = None
         """The graph our last run started with (the file may have changed since)."""
         if self.settings.theme in self.available_themes:
@@ -283,6 +288,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
 
     def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None:
         self._shown_before_run = self.run_state
+        self.query_one(ProblemsPanel).show(self.problems)  # the last refusal is old news
         self.run_graph = self.graph
         self.run_state = RunState(
             flow=self.graph.flow_name if self.graph else "", origin_run_id=origin_run_id
@@ -311,16 +317,27 @@ class FlowtuiApp(DebuggingActions, FindingApp):
 
     @on(RunController.Stderr)
     def on_runner_stderr(self, message: RunController.Stderr) -> None:
-        self.notify(message.line, title="runner", severity="warning", timeout=8, markup=False)
+        self._runner_said.append(message.line)
+        if len(self._runner_said) == 1:  # a traceback is one notification, not one per line
+            self.set_timer(STDERR_GATHER, self.tell_runner_said)
+
+    def tell_runner_said(self) -> None:
+        run = self.run_state
+        if self.run_active and run is not None and not run.run_id:
+            # not started yet: these lines may be why it never will (`show_refusal`)
+            self.set_timer(STDERR_GATHER, self.tell_runner_said)
+            return
+        said, self._runner_said = self._runner_said[-STDERR_SHOWN:], []
+        if said:
+            text = "\n".join(said)
+            self.notify(text, title="runner", severity="warning", timeout=8, markup=False)
 
     @on(RunController.Exited)
     def on_runner_exited(self, message: RunController.Exited) -> None:
         run = self.run_state
-        if run is not None and not run.run_id:  # the runner refused to start (see its message)
+        if run is not None and not run.run_id:  # the runner refused to start: say why, whole
             self.run_state = self._shown_before_run
-            self.notify(
-                f"The run did not start (exit code {message.returncode}).", severity="error"
-            )
+            self.show_refusal(message.returncode)
             self.refresh_run_view()
             return
         if run is not None and not run.status.done:
@@ -334,6 +351,18 @@ class FlowtuiApp(DebuggingActions, FindingApp):
             if failed_step:
                 self.dag.select(failed_step)
         self.refresh_run_view()
+
+    def show_refusal(self, returncode: int) -> None:
+        """The runner exited before the run started (the flow failed to import, say): its
+        one-sentence reason leads the problems panel, what it printed before (the user's
+        traceback) below; no stream of notifications."""
+        said, self._runner_said = self._runner_said, []
+        reasons = [line.removeprefix("error: ") for line in said if line.startswith("error: ")]
+        reason = reasons[-1] if reasons else f"the runner exited with code {returncode}"
+        detail = [line for line in said if not line.startswith("error: ")][-STDERR_SHOWN:]
+        note = f"The run did not start: {reason}"
+        self.query_one(ProblemsPanel).show(self.problems, note, "\n".join(detail))
+        self.notify("The run did not start; the problems panel says why.", severity="error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out in the footer what cannot be done now (run while running, and so on)."""

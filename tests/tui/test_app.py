@@ -644,11 +644,8 @@ async def test_a_run_the_runner_refuses_says_why(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.start_runner(app.runner_args("run", "--events", "--no-such-parameter", "1"))
         await wait_until(pilot, lambda: app.controller is not None and not app.controller.running)
-        await wait_until(
-            pilot, lambda: any("did not start" in n.message for n in app._notifications)
-        )
-        messages = " ".join(n.message for n in app._notifications)
-        assert "no-such-parameter" in messages  # the runner's own sentence, as a notice
+        await wait_until(pilot, lambda: "did not start" in problems_text(app))
+        assert "no-such-parameter" in problems_text(app)  # the runner's own sentence
         assert app.run_state is None
         assert "no run yet" in header_text(app)
 

@@ -43,8 +43,9 @@ class ProblemsPanel(Static):
         self.file = file
         self.problems: tuple[Problem, ...] = ()
 
-    def show(self, problems: Sequence[Problem], note: str = "") -> None:
-        """Show `problems` (empty: hide the panel). `note` is a line shown above them."""
+    def show(self, problems: Sequence[Problem], note: str = "", detail: str = "") -> None:
+        """Show `problems` (empty: hide the panel). `note` is a line shown above them, and
+        `detail` (say, the user's traceback) plain text below the note."""
         self.problems = tuple(problems)
         has_errors = any(p.severity == "error" for p in problems)
         self.set_class(not problems and not note, "-clean")
@@ -53,6 +54,9 @@ class ProblemsPanel(Static):
         text = Text()
         if note:
             text.append(note, style="bold")
+            if detail:
+                text.append("\n")
+                text.append(detail, style="dim")  # plain: it quotes user code
             if problems:
                 text.append("\n")
         text.append_text(describe_problems(self.file, problems))
