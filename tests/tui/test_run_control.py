@@ -63,7 +63,7 @@ async def test_x_cancels_a_run_started_from_a_terminal(gate: Gate) -> None:
     assert client_status(gate, run_id) == "cancelled"
 
 
-async def test_r_while_a_terminal_run_is_live_asks_and_no_starts_nothing(gate: Gate) -> None:
+async def test_r_or_R_while_a_terminal_run_is_live_asks_and_no_starts_nothing(gate: Gate) -> None:
     gate.cli_run()
     wait_for(gate.started.exists, "the terminal's run to reach its waiting step")
     app = FlowtuiApp(gate.path, store=gate.store)
@@ -75,6 +75,12 @@ async def test_r_while_a_terminal_run_is_live_asks_and_no_starts_nothing(gate: G
         assert question(app) == (
             f"Run {run_id} is still running (started from a terminal). Start another alongside?"
         )
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not question(app))
+        app.dag.select("wait")
+        await pilot.press("R")  # a resume asks the same
+        await wait_until(pilot, lambda: bool(question(app)), 20)
+        assert question(app).startswith(f"Run {run_id} is still running")
         await pilot.press("n")
         await wait_until(pilot, lambda: not question(app))
         await pilot.pause(0.5)
