@@ -236,28 +236,6 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
         self.query_one(RunHeader).set_executor(self.executor)
         self.notify(f"The next run's tasks run on: {self.executor}.", markup=False)
 
-    def can_start(self) -> bool:
-        if self.run_active:
-            self.notify(
-                "A run is active; cancel it with x before starting another.", severity="warning"
-            )
-            return False
-        if self.file_deleted:
-            self.notify(
-                f"{self.path.name} was deleted; save it again to run it.",
-                severity="error",
-                markup=False,
-            )
-            return False
-        if self.graph is None or self.dag.has_class("-stale"):
-            self.notify(
-                f"Fix the problems in {self.path.name} before running it.",
-                severity="error",
-                markup=False,
-            )
-            return False
-        return True
-
     def action_run(self) -> None:
         if self.can_start():
             self.start_unless_declined(self.open_run_form)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from flowtui.graph.model import FlowGraph
     from flowtui.run.state import RunState
     from flowtui.tui.controller import RunController
+    from flowtui.tui.widgets.dag import DagView
 
 
 def alongside_question(live: list[LiveRun]) -> str:
@@ -55,6 +56,10 @@ class RunControl(App[None]):
         graph: FlowGraph | None
         run_state: RunState | None
         controller: RunController | None
+        file_deleted: bool
+
+        @property
+        def dag(self) -> DagView: ...
 
         def poll_store(self) -> None: ...
 
@@ -108,6 +113,29 @@ class RunControl(App[None]):
         self.call_from_thread(self.poll_store)
 
     # -- r and R while another run is live ------------------------------------------------
+
+    def can_start(self) -> bool:
+        """Whether a run may start now (not while ours goes, nor from a broken file); says why."""
+        if self.run_active:
+            self.notify(
+                "A run is active; cancel it with x before starting another.", severity="warning"
+            )
+            return False
+        if self.file_deleted:
+            self.notify(
+                f"{self.path.name} was deleted; save it again to run it.",
+                severity="error",
+                markup=False,
+            )
+            return False
+        if self.graph is None or self.dag.has_class("-stale"):
+            self.notify(
+                f"Fix the problems in {self.path.name} before running it.",
+                severity="error",
+                markup=False,
+            )
+            return False
+        return True
 
     @work(exclusive=True, group="alongside", exit_on_error=False)
     async def start_unless_declined(self, start: Callable[[], object]) -> None:
