@@ -575,4 +575,8 @@ from flowtui.cli_doctor import doctor_command  # noqa: E402 - it uses this modul
 
 app.command("doctor")(doctor_command)
 
+from flowtui.cli_control import cancel_command  # noqa: E402 - it uses this module's options
+
+app.command("cancel")(cancel_command)
+
 from flowtui import cli_debugging  # noqa: E402, F401 - registers `debug` and `diff` on the app

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.gate import Gate
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 
@@ -29,3 +31,13 @@ def write_flow(tmp_path: Path) -> WriteFlow:
         return path
 
     return write
+
+
+@pytest.fixture
+def gate(tmp_path: Path) -> Iterator[Gate]:
+    """A flow whose step waits on a file the test creates; its runners are killed afterwards."""
+    opened = Gate(tmp_path)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,5 +1,6 @@
 """Runs for a long-lived reader such as the TUI: the flow's runs, a run's state, a task's
-artifacts, and the resume plan of a run, all from one store.
+artifacts, the resume plan of a run, and the runs still live (which it may cancel, as
+`flowtui cancel` does), all from one store.
 
 `RunReader` keeps one connection to the store, opened when the store first exists (a store
 appears with the first run), and serialises calls, so the TUI's worker threads can share it.
@@ -14,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from flowtui.client.control import CANCEL_WAIT, LiveRun, cancel_run, live_runs
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.graph.model import FlowGraph
 from flowtui.run.changes import CodeChanges, code_changes
@@ -107,6 +109,22 @@ class RunReader:
             origin_source = store.meta.run_source(plan.origin_run_id)
             tasks = store.meta.tasks(plan.origin_run_id)
         return code_changes(graph, plan, origin_source, current_source, tasks)
+
+    def live_runs(self, flow: str) -> list[LiveRun]:
+        """`flow`'s runs whose runner is alive (started anywhere), newest first."""
+        with self._lock:
+            store = self._open()
+            return live_runs(store.meta, flow) if store is not None else []
+
+    def cancel_run(self, run_id: str, wait: float = CANCEL_WAIT) -> RunRecord:
+        """Cancel live run `run_id`, wherever it was started, as `flowtui cancel` does; the run
+        as stored once its runner recorded the end (or `wait` s passed). Blocks: call it from
+        a worker thread. A `UsageError` sentence when it cannot be cancelled from here."""
+        with self._lock:
+            store = self._open()
+        if store is None:
+            raise UsageError("There is no flowtui store yet, so no run to cancel.")
+        return cancel_run(store.meta, run_id, wait=wait, locked=lambda: self._lock)
 
     def close(self) -> None:
         with self._lock:

@@ -8,8 +8,11 @@ a slow, blocked or closed console never holds up or fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import shlex
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -46,8 +49,6 @@ from flowtui.units import human_duration
 
 class Reporter:
     """Receives every event of a run. The base class ignores them all."""
-
-    reader_gone = False  # set when whoever follows the run has gone away (cancel it)
 
     def prepare(self, graph: FlowGraph | None, file: str | None) -> None:
         """Called once before the run starts, with what a console needs to draw it."""
@@ -96,13 +97,33 @@ class EventReporter(Reporter):
             if not self._held:
                 self.out.flush()
         except BrokenPipeError:
-            # Whoever followed the run has gone: stop writing to the closed pipe; the runner
-            # sees `reader_gone` and cancels the run as Ctrl-C would.
+            # Whoever followed the run has gone (a TUI left it running, or closed): the run
+            # goes on, recorded in the store; the stream, and stdout/stderr when they were the
+            # same reader's pipes, now lead nowhere, so no later write fails.
             self._closed = True
-            self.reader_gone = True
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.out.fileno())
-            os.close(devnull)
+            _to_devnull(self.out.fileno(), *(fd for fd in (1, 2) if _reader_gone(fd)))
+
+
+def _reader_gone(fd: int) -> bool:
+    """Whether `fd` is a pipe whose reading end is closed (a write would fail)."""
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, AttributeError):  # no poll() on this platform
+        return False
+
+
+def _to_devnull(*fds: int) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _own_stdout() -> IO[str]:

@@ -4,7 +4,9 @@
 the file and parameters before anything is recorded, creates the run, then loops: start ready
 tasks (up to `max_workers` processes), wait for outcomes on their pipes, record each outcome in
 one transaction, and let the scheduler say what is ready next. A task that fails for good stops
-new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTERM cancel it.
+new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTERM cancel it,
+from whoever sends them (Ctrl-C, the TUI, `flowtui cancel`); a reader of its events that goes
+away does not: the run goes on, recorded in the store, and can be followed again from there.
 """
 
 from __future__ import annotations
@@ -303,13 +305,10 @@ class Runner:
 
     def _loop(self) -> None:
         while self.ready or self.running:
-            if self.reporter.reader_gone and self.cancel_reason is None:
-                self.cancel_reason = "the reader of the event stream went away"
             if self.cancel_reason:
-                if not self.reporter.reader_gone:
-                    self.reporter.report(
-                        Notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
-                    )
+                self.reporter.report(
+                    Notice("Cancelling: stopping running tasks (Ctrl-C again to kill).")
+                )
                 self._terminate_all()
                 return
             while self.ready and len(self.running) < self.max_workers and not self.failed:

@@ -9,11 +9,17 @@ namespace, since a pid means nothing outside its namespace), its pid, and a hear
 2. Same place and the pid is gone (or reused): the runner is dead.
 3. Elsewhere (another host, container or PID namespace): dead once the heartbeat is older than
    `HEARTBEAT_STALE`.
+
+The same rule says when a reader may signal a runner (`signal_runner`, how a run started
+anywhere is cancelled): only here, and only the process that is that runner, never a process
+that took its pid since.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import threading
 from functools import cache
@@ -32,6 +38,16 @@ def runner_place() -> str:
         return f"{host} {os.readlink('/proc/self/ns/pid')}"
     except OSError:
         return host
+
+
+def same_place(place: str) -> bool:
+    """Whether a runner recorded at `place` runs here (this host and PID namespace)."""
+    return _same_place(place)
+
+
+def place_host(place: str) -> str:
+    """The host name part of a recorded place."""
+    return place.split(" ")[0]
 
 
 def _same_place(place: str) -> bool:
@@ -95,6 +111,43 @@ def runner_alive(
     if pid and _same_place(place):
         return pid_alive(pid, since=created)
     return heartbeat is None or now - heartbeat <= HEARTBEAT_STALE
+
+
+def signal_runner(place: str, pid: int | None, created: float, sig: int) -> bool:
+    """Send `sig` to the runner recorded at `place` with `pid` for a run created at `created`,
+    when it runs here and is still that process; False when it is not (gone, its pid reused).
+
+    The process is pinned by a pidfd before it is checked where Linux has them, so the signal
+    reaches the process that was checked even if it exits and its pid is reused meanwhile."""
+    if not pid or not _same_place(place):
+        return False
+    pidfd = None
+    # no pidfd before Linux 5.3 or off Linux; none for a pid that is gone (checked below)
+    with contextlib.suppress(OSError, AttributeError):
+        pidfd = os.pidfd_open(pid)  # type: ignore[attr-defined,unused-ignore]
+    try:
+        if not pid_alive(pid, since=created):
+            return False
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, sig)  # type: ignore[attr-defined,unused-ignore]
+        else:
+            os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def process_args(pid: int) -> list[str] | None:
+    """The command line of process `pid` here, where Linux tells (None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
 class Heartbeat:

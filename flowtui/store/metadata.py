@@ -27,6 +27,7 @@ from flowtui.store.records import (
     ArtifactRecord,
     AttemptRecord,
     NewTask,
+    RunnerRecord,
     RunRecord,
     TaskRecord,
 )
@@ -353,6 +354,21 @@ class MetadataDB:
         rows = self._query("SELECT * FROM runs WHERE run_id = ?", (int(run_id),))
         runs = self._runs(rows)
         return runs[0] if runs else None
+
+    def runner(self, run_id: str) -> RunnerRecord | None:
+        """Where run `run_id`'s runner recorded itself (None: no such run)."""
+        if not str(run_id).isdigit():
+            return None
+        rows = self._query(
+            "SELECT run_id, status, host, pid, heartbeat, created FROM runs WHERE run_id = ?",
+            (int(run_id),),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return RunnerRecord(
+            str(r["run_id"]), r["status"], r["host"], r["pid"], r["heartbeat"], r["created"]
+        )
 
     def run_source(self, run_id: str) -> str:
         rows = self._query("SELECT source FROM runs WHERE run_id = ?", (int(run_id),))

@@ -15,6 +15,19 @@ class NewTask:
     parents: list[str]
 
 
+@dataclass(frozen=True)
+class RunnerRecord:
+    """Where a run's runner is, as it recorded itself: `place` (host and PID namespace, see
+    `store.liveness.runner_place`), `pid`, last `heartbeat`; and the run's `created` time."""
+
+    run_id: str
+    status: str  # as stored: running until the runner records how the run ended
+    place: str
+    pid: int | None
+    heartbeat: float | None
+    created: float
+
+
 #: The tag of a `flowtui spin --persist` run: listed among the flow's runs like any run.
 SPIN_PERSISTED_TAG = "spin:persisted"
 

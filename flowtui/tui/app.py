@@ -7,7 +7,6 @@ the first frame, follows it with the watcher, and runs `flowtui run --events` as
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from flowtui.tui.controller import RunController
 from flowtui.tui.debugging import DebuggingActions
 from flowtui.tui.executor_choice import next_executor, remember, remembered
 from flowtui.tui.finding import FindingApp
+from flowtui.tui.run_control import RunControl
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
@@ -60,7 +60,7 @@ STDERR_GATHER = 0.25
 STDERR_SHOWN = 12
 
 
-class FlowtuiApp(DebuggingActions, FindingApp):
+class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
     TITLE = "flowtui"
@@ -167,13 +167,6 @@ class FlowtuiApp(DebuggingActions, FindingApp):
             # finds nobody reading.
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
 
-    def hang_up(self) -> None:
-        """The terminal is gone: interrupt the run (it records itself cancelled), end at once:
-        Textual's shutdown can block for ever writing to a closed terminal."""
-        if self.controller is not None:
-            self.controller.interrupt_now()
-        os._exit(128 + signal.SIGHUP)
-
     # -- the file -----------------------------------------------------------------------
 
     def check_file(self) -> tuple[FlowGraph | None, list[Problem], str]:
@@ -223,10 +216,6 @@ class FlowtuiApp(DebuggingActions, FindingApp):
 
     # -- runs ---------------------------------------------------------------------------
 
-    @property
-    def run_active(self) -> bool:
-        return self.controller is not None and self.controller.running
-
     def runner_args(self, command: str, *args: str) -> list[str]:
         extra: list[str] = []
         if self.flow:
@@ -247,30 +236,13 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         self.query_one(RunHeader).set_executor(self.executor)
         self.notify(f"The next run's tasks run on: {self.executor}.", markup=False)
 
-    def can_start(self) -> bool:
-        if self.run_active:
-            self.notify(
-                "A run is active; cancel it with x before starting another.", severity="warning"
-            )
-            return False
-        if self.file_deleted:
-            self.notify(
-                f"{self.path.name} was deleted; save it again to run it.",
-                severity="error",
-                markup=False,
-            )
-            return False
-        if self.graph is None or self.dag.has_class("-stale"):
-            self.notify(
-                f"Fix the problems in {self.path.name} before running it.",
-                severity="error",
-                markup=False,
-            )
-            return False
-        return True
-
     def action_run(self) -> None:
-        if not self.can_start() or self.graph is None:
+        if self.can_start():
+            self.start_unless_declined(self.open_run_form)
+
+    def open_run_form(self) -> None:
+        """Ask for the parameters (when the flow has any), then start the run."""
+        if self.graph is None:
             return
         if self.graph.parameters:
             flow = self.graph.flow_name
@@ -370,7 +342,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         if action == "run":
             return None if active else True
         if action == "cancel_run":
-            return True if active else None
+            return True if active or self.live_shown is not None else None
         if action == "resume":
             has_run = self.run_state is not None and bool(self.run_state.run_id)
             return True if has_run and not active else None
@@ -394,13 +366,6 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         self.query_one(TimelineView).set_run(run, drawn)
         self.show_step_detail()
 
-    def action_cancel_run(self) -> None:
-        if self.controller is None or not self.controller.running:
-            self.notify("No run is active.", timeout=3)
-            return
-        self.notify("Stopping the run…", timeout=3)
-        self.run_worker(self.controller.cancel(), group="cancel", exit_on_error=False)
-
     # -- resume -------------------------------------------------------------------------
 
     def action_resume(self) -> None:
@@ -414,7 +379,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
                 severity="warning",
             )
             return
-        self.plan_resume(self.graph, run.run_id, step)
+        self.start_unless_declined(partial(self.plan_resume, self.graph, run.run_id, step))
 
     @work(exclusive=True, group="plan", exit_on_error=False)
     async def plan_resume(self, graph: FlowGraph | None, origin_run_id: str, step: str) -> None:
@@ -613,17 +578,3 @@ class FlowtuiApp(DebuggingActions, FindingApp):
     def save_settings(self) -> None:
         """Remember the settings, from a thread (a slow disk never holds the screen)."""
         self.run_worker(partial(save_settings, self.settings), thread=True, group="settings")
-
-    async def action_quit(self) -> None:
-        if self.run_active:
-            self.ask_quit()
-            return
-        self.exit()
-
-    @work(exclusive=True, group="quit", exit_on_error=False)
-    async def ask_quit(self) -> None:
-        question = "A run is active. Stop it and quit?"
-        if await self.push_screen_wait(ConfirmScreen(question, yes="Stop and quit", no="Stay")):
-            if self.controller is not None:
-                await self.controller.cancel()
-            self.exit()

@@ -11,7 +11,7 @@ FLOWTUI_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Run", "Run the flow (parameters form first when it has any)", "run"),
     ("Go to step…", "Select a step by typing part of its name", "goto_step"),
     ("Resume from step…", "Resume the last run from the selected step", "resume"),
-    ("Cancel run", "Stop the active run", "cancel_run"),
+    ("Cancel run", "Stop the live run, wherever it was started", "cancel_run"),
     ("Open artifacts…", "Browse the artifacts of the selected task", "artifacts"),
     ("Open cards…", "The cards (@card) of the selected task, live while it runs", "cards"),
     ("Show run history", "Past runs of this flow, to open any of them", "history"),

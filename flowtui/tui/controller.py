@@ -1,9 +1,10 @@
 """Starting and stopping the runner subprocess, and reading its event stream.
 
 The TUI never runs user code: a run is the real CLI (`flowtui run FILE --events`, or
-`flowtui resume ... --events`) in a child process of its own process group. Its stdout is the
+`flowtui resume ... --events`) in a child process of its own session. Its stdout is the
 event stream (docs/events.md), read line by line and posted to the app in batches; its stderr
-lines (the runner's own notices and errors) are posted one by one.
+lines (the runner's own notices and errors) are posted one by one. `detach` leaves the runner
+going when the app quits ("Leave it running"): the run goes on, and the store has it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import sys
+from typing import IO
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -65,41 +68,76 @@ class RunController:
     def __init__(self, target: MessagePump, args: list[str]) -> None:
         self.target = target
         self.args = args
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.cancelled = False
+        self.detached = False
         self._pending: list[Event] = []
+        self._streams: list[asyncio.ReadTransport] = []
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
+        return not self.detached and self.process is not None and self.process.poll() is None
 
     async def run(self) -> int:
-        """Start the runner and follow it to the end; returns its exit code."""
+        """Start the runner and follow it to the end; returns its exit code (-1: detached).
+
+        A plain `Popen`, not an asyncio subprocess: asyncio kills a child whose transport it
+        closes, and a runner left running must outlive this app (see `detach`)."""
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = await asyncio.create_subprocess_exec(
-            *runner_command(self.args),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # its own process group, so a cancel reaches every task
-            limit=MAX_LINE_BYTES,
+        self.process = subprocess.Popen(
+            runner_command(self.args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # its own session: a cancel reaches its whole group, and the terminal's hangup or
+            # this app's exit never does
+            start_new_session=True,
             env=env,
         )
+        assert self.process.stdout is not None and self.process.stderr is not None
+        stdout = await self._stream(self.process.stdout)
+        stderr = await self._stream(self.process.stderr)
         flusher = asyncio.create_task(self._flush_periodically())
         try:
-            await asyncio.gather(self._read_stdout(), self._read_stderr())
-            returncode = await self.process.wait()
+            await asyncio.gather(self._read_stdout(stdout), self._read_stderr(stderr))
+            returncode = await self._wait()
         finally:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+            for transport in self._streams:  # the app may be closing: stop reading, no more
+                transport.close()
+        if self.detached:
+            return -1
         self._flush()
         self.target.post_message(self.Exited(returncode, self.cancelled))
         return returncode
 
-    async def _read_stdout(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        async for raw in self.process.stdout:
+    async def _stream(self, pipe: IO[bytes]) -> asyncio.StreamReader:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES, loop=loop)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), pipe
+        )
+        self._streams.append(transport)
+        return reader
+
+    async def _wait(self) -> int:
+        """The runner's exit code, once it has exited (its pipes are closed by then)."""
+        assert self.process is not None
+        while (code := self.process.poll()) is None and not self.detached:
+            await asyncio.sleep(0.02)
+        return -1 if code is None else code
+
+    def detach(self) -> None:
+        """Stop following the runner and leave it running: this app may exit, the run goes on
+        (the runner stops writing events once nobody reads them; the store records the run)."""
+        self.detached = True
+        for transport in self._streams:
+            transport.close()
+
+    async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
+        async for raw in stdout:
             line = raw.decode("utf-8", errors="replace")
             event = decode_event(line)
             if event is not None:
@@ -107,9 +145,8 @@ class RunController:
             elif line.strip():
                 self.target.post_message(self.Stderr(line.rstrip("\n")))
 
-    async def _read_stderr(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        async for raw in self.process.stderr:
+    async def _read_stderr(self, stderr: asyncio.StreamReader) -> None:
+        async for raw in stderr:
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             if line.strip():
                 self.target.post_message(self.Stderr(line))
@@ -127,17 +164,18 @@ class RunController:
     def interrupt_now(self) -> None:
         """SIGINT to the runner's group, now, without waiting: the runner cancels the run
         (stopping its tasks) on its own, even after this process is gone."""
-        process = self.process
-        if process is not None and process.returncode is None:
+        if self.running:
+            assert self.process is not None
             self.cancelled = True
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGINT)
+                os.killpg(self.process.pid, signal.SIGINT)
 
     async def cancel(self) -> None:
         """Stop the run: SIGINT to the runner's group, then SIGTERM, then SIGKILL."""
-        process = self.process
-        if process is None or process.returncode is not None:
+        if not self.running:
             return
+        process = self.process
+        assert process is not None
         self.cancelled = True
         for sig, grace in (
             (signal.SIGINT, INTERRUPT_GRACE),
@@ -149,8 +187,8 @@ class RunController:
             if grace is None:
                 break
             try:
-                await asyncio.wait_for(process.wait(), grace)
+                await asyncio.wait_for(self._wait(), grace)
                 return
             except asyncio.TimeoutError:
                 continue
-        await process.wait()
+        await self._wait()

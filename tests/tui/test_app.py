@@ -18,6 +18,7 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
+from flowtui.tui.screens.quit import QuitScreen
 from flowtui.tui.styles import stylesheet_dir
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
@@ -499,12 +500,12 @@ async def test_quitting_during_a_run_asks_then_stops_it(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await start_slow_run(tmp_path, pilot, app)
         await pilot.press("q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: not isinstance(app.screen, QuitScreen))
         assert app.run_active
         await pilot.press("q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen))
         process = app.controller.process if app.controller else None
         await pilot.press("y")
         await wait_until(pilot, lambda: process is not None and process.returncode is not None)

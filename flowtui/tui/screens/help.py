@@ -13,7 +13,7 @@ from textual.widgets import Static
 KEYS: tuple[tuple[str, str], ...] = (
     ("r", "Run the flow (asks for parameters first when it has any)"),
     ("R", "Resume the last run from the selected step (shows the plan, then asks)"),
-    ("x / ctrl+c", "Cancel the active run"),
+    ("x / ctrl+c", "Cancel the live run, wherever it was started"),
     ("↑ ↓ / k j", "Select a parent / a child step"),
     ("← → / h l", "Select a sibling step in the same layer"),
     ("g G / home end", "Select the first / the last step"),
@@ -37,7 +37,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "Switch between the dark and the light theme"),
     ("w", "Where the next run's tasks run: local processes or Ray (kept per flow)"),
     ("?", "This help"),
-    ("q", "Quit (asks first while a run is active)"),
+    ("q", "Quit (while our run is live: stop it, or leave it running)"),
 )
 
 LOOP = (
