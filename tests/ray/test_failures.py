@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import RayFlows, wait_for
 
+from flowtui.errors import FlowtuiError
+
 WAITING_STEP = """
     import os, time
     from flowtui import FlowSpec, current, resources, retry, step
@@ -50,9 +52,10 @@ def _live_log_line(ray_flows: RayFlows) -> str:
     """Wait until the running task's stdout on the driver has its first line; returns the text."""
 
     def seen() -> str | None:
-        if not ray_flows.store_path.exists():
+        try:
+            meta = ray_flows.store.meta
+        except FlowtuiError:  # the runner has not made its store yet
             return None
-        meta = ray_flows.store.meta
         for run in meta.runs("WaitFlow"):
             for task in meta.tasks(run.run_id):
                 for attempt in meta.attempts(task.task_id):
