@@ -18,6 +18,7 @@ from typing import Any
 from flowtui.client.control import CANCEL_WAIT, LiveRun, cancel_run, live_runs
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.graph.model import FlowGraph
+from flowtui.graph.parse import parse_flow
 from flowtui.run.changes import CodeChanges, code_changes
 from flowtui.run.plan import ResumePlan, choose_origin, plan_resume
 from flowtui.run.state import RunState
@@ -77,6 +78,19 @@ class RunReader:
             return RunState.from_store(
                 run, tasks, store.meta.last_attempts(run_id), str(store.root), nodes
             )
+
+    def run_graph(self, run_id: str, flow: str, file: str) -> FlowGraph | None:
+        """The graph run `run_id` ran with, from the code the store keeps (read, never run);
+        None when the store has no code for it or the code no longer parses."""
+        with self._lock:
+            store = self._open()
+            source = store.meta.run_source(run_id) if store is not None else ""
+        if not source:
+            return None
+        try:
+            return parse_flow(source, file, flow)
+        except FlowtuiError:
+            return None
 
     def artifacts(self, pathspec: str) -> list[ArtifactRecord]:
         """Task `pathspec`'s artifacts (names, types, sizes, short reprs); no value is loaded."""

@@ -105,6 +105,12 @@ class FlowGraph:
                 return s
         raise KeyError(name)
 
+    @property
+    def shape(self) -> tuple[tuple[object, ...], ...]:
+        """The graph's structure (steps, kinds, transitions), not its lines or code: a run's
+        states belong on a drawn graph of the same shape."""
+        return tuple((s.name, s.kind, s.next, s.foreach, s.condition, s.cases) for s in self.steps)
+
     def parents(self, name: str) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps if name in s.next)
 

@@ -262,6 +262,8 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
         self._shown_before_run = self.run_state
         self.query_one(ProblemsPanel).show(self.problems)  # the last refusal is old news
         self.run_graph = self.graph
+        if self.graph is not None and self.dag.graph != self.graph:
+            self.dag.set_graph(self.graph)  # an earlier run's graph was drawn
         self.run_state = RunState(
             flow=self.graph.flow_name if self.graph else "", origin_run_id=origin_run_id
         )
@@ -316,8 +318,6 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
             run.status = RunStatus.CANCELLED if message.cancelled else RunStatus.CRASHED
             if run.finished is None:
                 run.finished = self.clock()
-        if self.graph is not None and self.dag.graph != self.graph:
-            self.dag.set_graph(self.graph)  # the run is over: show the file as it is now
         if run is not None and run.status is RunStatus.FAILED and run.failed:
             failed_step = step_of(run.failed)
             if failed_step:
@@ -362,7 +362,10 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
         header.set_file_changed(run is not None and changed)
         drawn = self.dag.graph
         if drawn is not None and run is not None:
-            self.dag.set_states(step_states(drawn, run), step_of(run.failed))
+            if self.run_graph is None or drawn.shape == self.run_graph.shape:
+                self.dag.set_states(step_states(drawn, run), step_of(run.failed))
+            else:  # the file's new shape is drawn: the run's states belong to another graph
+                self.dag.set_states({})
         self.query_one(TimelineView).set_run(run, drawn)
         self.show_step_detail()
 
@@ -510,16 +513,30 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
         target = newest.run_id if int(newest.run_id) > newest_seen else live
         if target is not None:
             state = self.reader.run_state(target)
+            # a run not shown yet comes with the graph it ran with (from its stored code)
+            graph = None if target == live else self.reader.run_graph(target, flow, self.file)
             if state is not None:
-                self.call_from_thread(self.show_stored_run, state)
+                self.call_from_thread(self.show_stored_run, state, graph)
 
-    def show_stored_run(self, state: RunState) -> None:
+    @property
+    def file(self) -> str:
+        return str(self.path)
+
+    def show_stored_run(
+        self, state: RunState, graph: FlowGraph | None = None, *, draw: bool = False
+    ) -> None:
+        """Show run `state` as the store has it. `graph` is the one it ran with: the run's
+        states are drawn only on a graph of its shape, and `draw` (a run opened from the
+        history) draws that graph when the file's is shaped otherwise."""
         if self.run_active:
             return  # the event stream is the fresher source while our own run goes
         if state.run_id.isdigit():
             self._newest_run_seen = max(self._newest_run_seen, int(state.run_id))
         if self.run_state is None or state.run_id != self.run_state.run_id:
-            self.run_graph = None  # not our run: what it ran with is not known here
+            self.run_graph = graph
+            drawn = self.dag.graph
+            if draw and graph is not None and (drawn is None or drawn.shape != graph.shape):
+                self.dag.set_graph(graph)
         self.run_state = state
         self.refresh_run_view()
 
@@ -542,8 +559,9 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
             self.notify("A run is active; cancel it to look at another run.", severity="warning")
             return
         state = await asyncio.to_thread(self.reader.run_state, run_id)
+        graph = await asyncio.to_thread(self.reader.run_graph, run_id, flow, self.file)
         if state is not None:
-            self.show_stored_run(state)
+            self.show_stored_run(state, graph, draw=True)
             failed = step_of(state.failed)
             if failed is not None:  # a failed run opens on its failure
                 self.dag.select(failed)

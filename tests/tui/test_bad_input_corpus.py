@@ -80,9 +80,15 @@ async def test_each_bad_input_reads_in_the_tui(
             else:
                 await wait_until(
                     pilot,
-                    lambda: app.run_state is not None and app.run_state.status.done,
+                    lambda: (
+                        app.run_state is not None
+                        and app.run_state.status.done
+                        and app.controller is not None
+                        and not app.controller.running
+                    ),
                     "the run's end",
                 )
+                await pilot.pause()  # the runner's exit is handled before the app closes
                 await wait_until(pilot, lambda: phrase in detail_text(app), "the task's error")
                 shown = detail_text(app)
         assert phrase in shown, shown
