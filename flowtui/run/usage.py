@@ -43,5 +43,5 @@ class Usage:
         return [*cpu, f"mem {human_size(self.rss)}"]
 
     def peak_fields(self) -> list[str]:
-        """`peak mem 212.4 MB`, `CPU 3.1s`: a finished attempt's stored peak."""
-        return [f"peak mem {human_size(self.rss)}", f"CPU {human_duration(self.cpu_time)}"]
+        """`peak mem 212.4 MB`, `CPU time 3.1s`: a finished attempt's stored peak."""
+        return [f"peak mem {human_size(self.rss)}", f"CPU time {human_duration(self.cpu_time)}"]

@@ -162,6 +162,7 @@ class FlowtuiApp(DebuggingActions, FindingApp):
             self.follow_file()
             self.set_interval(STORE_POLL_INTERVAL, self.poll_store)
         self.poll_store()
+        self.set_interval(1.0, self.tick_dag)
         if not self.is_headless and hasattr(signal, "SIGHUP"):
             # The terminal closed: stop the run at once rather than when its next event
             # finds nobody reading.
@@ -390,9 +391,20 @@ class FlowtuiApp(DebuggingActions, FindingApp):
         header.set_file_changed(run is not None and changed)
         drawn = self.dag.graph
         if drawn is not None and run is not None:
-            self.dag.set_states(step_states(drawn, run), step_of(run.failed))
+            self.dag.set_states(step_states(drawn, run, self.clock()), step_of(run.failed))
         self.query_one(TimelineView).set_run(run, drawn)
         self.show_step_detail()
+
+    def tick_dag(self) -> None:
+        """Once a second while the run goes on: the running steps' times on the DAG (not while
+        a dialog is up: a resume plan may be drawn there)."""
+        run = self.run_state
+        if run is None or run.status.done or len(self.screen_stack) > 1 or not self.query(DagView):
+            return  # no run going, a dialog up, or the main screen not up (starting, closing)
+        drawn = self.dag.graph
+        if drawn is None:
+            return
+        self.dag.set_states(step_states(drawn, run, self.clock()), step_of(run.failed))
 
     def action_cancel_run(self) -> None:
         if self.controller is None or not self.controller.running:

@@ -31,7 +31,7 @@ EMPTY = "Select a task to see its logs."
 def header_fields(task: TaskState, now: float) -> list[Text]:
     """`Flow/1/train/4`, `✖ failed`, `attempt 2`, `3.1s`, `cloned from Flow/0/train/2`; and
     what it uses of the machine: `CPU 97%  mem 212.4 MB` while it runs, `peak mem 230.1 MB
-    CPU 3.1s` once it has ended (where the OS measured it)."""
+    CPU time 3.1s` once it has ended (where the OS measured it)."""
     fields = [Text(task.pathspec, style="bold"), Text(task_label(task.status))]
     if task.started is not None:
         fields.append(Text(f"attempt {task.attempt + 1}"))
