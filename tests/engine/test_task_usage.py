@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from flowtui.client import Task, default_metadata, default_namespace, metadata
+from flowtui.client.runs import RunReader
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="usage is read from Linux's /proc"
@@ -95,6 +96,11 @@ def test_a_task_holding_200_mb_reports_it_live_and_stores_its_peak(tmp_path: Pat
         assert int(task.metadata_dict["peak-rss"]) == task.peak_memory
         # A task that ran for a blink has a peak too (the kernel's account of it).
         run_id = live["pathspec"].split("/")[1]
+        # A run opened later (run history) shows the same peak: read back from the store.
+        later = RunReader(store).run_state(run_id)
+        assert later is not None
+        peak = later.tasks[live["pathspec"]].peak
+        assert peak is not None and peak.rss == task.peak_memory
         quick = Task(f"HoldFlow/{run_id}/start/1")  # the store's first task
         assert quick.peak_memory is not None and quick.peak_memory > 0
     finally:
