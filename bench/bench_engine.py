@@ -109,6 +109,7 @@ class Bench:
     def flowtui_run(self, flow: flows.BenchFlow, store: Path, *extra: str, **kw: object) -> Command:
         path = flow.write(self.workdir)
         argv = [*self.flowtui, "run", str(path), "--store", str(store), *self.worker_args, *extra]
+        argv += ["--max-num-splits", str(max(100, flow.tasks))]  # as Metaflow's runs below
         return self.run(argv, **kw)  # type: ignore[arg-type]
 
     def metaflow_env(self, root: Path) -> dict[str, str]:

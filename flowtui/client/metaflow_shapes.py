@@ -17,7 +17,9 @@ def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) 
     `attempt` is the latest attempt (from 0); `attempt_ok` says whether it succeeded, and
     `attempt-done` is the attempt that finished (set once one has); `ds-type` is `local` and
     `ds-root` the store's directory; `runtime` is the run's kind (run, resume, spin). Where the
-    latest recorded attempt ran: `executor`, `hostname`, `worker-pid`, and on Ray `node-id`.
+    latest recorded attempt ran: `executor`, `hostname`, `worker-pid`, and on Ray `node-id`;
+    what it used, where the OS measured it (local runs on Linux): `peak-rss` (bytes) and
+    `cpu-time` (seconds), flowtui's own keys (`run/usage.py`).
     """
     attempts = store.meta.attempts(record.task_id)
     latest = attempts[-1] if attempts else None

@@ -40,6 +40,7 @@ from flowtui.client.metaflow_shapes import RunCode, task_metadata_dict
 from flowtui.client.namespace import get_namespace
 from flowtui.client.values import value_cache
 from flowtui.run.status import OK_STORED
+from flowtui.run.usage import Usage
 from flowtui.store import ArtifactRecord, RunRecord, Store, TaskRecord
 
 _DONE_OK = OK_STORED
@@ -437,6 +438,26 @@ class Task(_ClientObject):
         """The task's metadata by Metaflow's names (`attempt`, `attempt_ok`, `user`, ...)."""
         record = self._fresh()
         return task_metadata_dict(record, self._store.meta.run(record.run_id), self._store)
+
+    @property
+    def peak_memory(self) -> int | None:
+        """Bytes resident (RSS) at the peak of the task's latest finished attempt, as the OS
+        measured it (None when nothing was measured: a Ray task, a system other than Linux,
+        a task still running, or a run recorded before flowtui measured it). Also in
+        `metadata_dict` as `peak-rss`."""
+        usage = self._peak()
+        return usage.rss if usage is not None else None
+
+    @property
+    def cpu_time(self) -> float | None:
+        """Seconds of CPU (user + system) the task's latest finished attempt used (None as for
+        `peak_memory`). Also in `metadata_dict` as `cpu-time`."""
+        usage = self._peak()
+        return usage.cpu_time if usage is not None else None
+
+    def _peak(self) -> Usage | None:
+        recorded = self._store.meta.task_metadata(self._fresh().task_id)
+        return Usage.from_metadata(recorded[max(recorded)]) if recorded else None
 
     @property
     def created_at(self) -> datetime:

@@ -22,7 +22,6 @@ from flowtui.graph.parse import parse_flow
 from flowtui.run.changes import CodeChanges, code_changes
 from flowtui.run.plan import ResumePlan, choose_origin, plan_resume
 from flowtui.run.state import RunState
-from flowtui.run.where import node_label
 from flowtui.store import ArtifactRecord, BlobCorruptError, BlobMissingError, RunRecord, Store
 
 
@@ -71,12 +70,12 @@ class RunReader:
             if store is None or run is None:
                 return None
             tasks = store.meta.tasks(run_id)
-            nodes = {
-                task_id: node_label(fields)
-                for task_id, fields in store.meta.run_task_metadata(run_id).items()
-            }
             return RunState.from_store(
-                run, tasks, store.meta.last_attempts(run_id), str(store.root), nodes
+                run,
+                tasks,
+                store.meta.last_attempts(run_id),
+                str(store.root),
+                store.meta.run_task_metadata(run_id),
             )
 
     def run_graph(self, run_id: str, flow: str, file: str) -> FlowGraph | None:

@@ -2,9 +2,11 @@
 
 The seam is small: `launch(request)` returns a handle whose `result_fd` becomes readable with one
 JSON `TaskOutcome` line when the attempt ends, `poll`/`wait` give a `waitpid`-style status,
-`kill(sig)` stops it, `metadata()` says where it ran. The local executor forks the runner (which
-has the flow imported), so a task starts in a millisecond or two; where fork is unavailable or
-unsafe it spawns a fresh interpreter instead. The Ray executor (an optional extra, in
+`kill(sig)` stops it, `metadata()` says where it ran, `local_pid` is the process the runner may
+sample for CPU and memory (`engine/usage.py`; None when the attempt runs elsewhere) and
+`exit_rusage()` the kernel's account of it once it has exited. The local executor forks the
+runner (which has the flow imported), so a task starts in a millisecond or two; where fork is
+unavailable or unsafe it spawns a fresh interpreter instead. The Ray executor (an optional extra, in
 `ray_executor`) runs each attempt as a Ray task.
 """
 
@@ -20,7 +22,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flowtui.engine.task import TaskRequest, run_task_process
 from flowtui.errors import UsageError
@@ -45,6 +47,12 @@ class TaskHandle(Protocol):
     def wait(self) -> int: ...
 
     def metadata(self) -> dict[str, str]: ...
+
+    @property
+    def local_pid(self) -> int | None: ...
+
+    def exit_rusage(self) -> Any | None:
+        """`os.wait4`'s resource usage of the exited process (None: not known)."""
 
 
 class Executor(Protocol):
@@ -93,6 +101,14 @@ class TaskProcess:
     pid: int
     result_fd: int  # read end of the pipe the task writes its outcome to
     popen: subprocess.Popen[bytes] | None = None
+    rusage: Any | None = None  # os.wait4's, once a forked task has been reaped
+
+    @property
+    def local_pid(self) -> int:
+        return self.pid
+
+    def exit_rusage(self) -> Any | None:
+        return self.rusage
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the task and everything it started (it leads its own process group)."""
@@ -111,10 +127,13 @@ class TaskProcess:
                 return None
             return (-code) if code < 0 else (code << 8)
         try:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
         except ChildProcessError:
             return 0
-        return status if pid else None
+        if not pid:
+            return None
+        self.rusage = rusage
+        return status
 
     def wait(self) -> int:
         """Block until the process has exited; returns a `waitpid` status."""
@@ -123,7 +142,7 @@ class TaskProcess:
             return (-code) if code < 0 else (code << 8)
         while True:
             try:
-                _, status = os.waitpid(self.pid, 0)
+                _, status, self.rusage = os.wait4(self.pid, 0)
                 return status
             except InterruptedError:
                 continue

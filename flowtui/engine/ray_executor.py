@@ -70,6 +70,14 @@ class RayAttempt:
     def metadata(self) -> dict[str, str]:
         return self.where
 
+    @property
+    def local_pid(self) -> None:
+        """The attempt runs in a Ray worker: nothing here to sample (no usage is reported)."""
+        return None
+
+    def exit_rusage(self) -> None:
+        return None
+
     def finish(self, outcome: TaskOutcome) -> None:
         data = memoryview((outcome.to_json() + "\n").encode())
         try:

@@ -44,7 +44,7 @@ from flowtui.run.events import (
 from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.status import RunStatus, TaskError
 from flowtui.store import find_store_root
-from flowtui.units import human_duration
+from flowtui.units import human_duration, human_size
 
 
 class Reporter:
@@ -159,6 +159,7 @@ class ConsoleReporter(Reporter):
     _started: float = 0.0
     _last_refresh: float = 0.0
     _flow: str = ""
+    _peak: tuple[int, str] = (0, "")  # the most memory a task used at its peak, and its label
     _run_id: str = ""
     _file: str = "FILE"
     _index: dict[str, int | None] = field(default_factory=dict)  # pathspec -> foreach index
@@ -187,6 +188,7 @@ class ConsoleReporter(Reporter):
         elif isinstance(event, TaskCloned):
             self.task_cloned(event)
         elif isinstance(event, TaskFinished):
+            self._note_peak(event)
             self._drain(event.pathspec, final=True)
             count = self._steps.setdefault(event.step, _StepCount())
             count.running -= 1
@@ -231,7 +233,7 @@ class ConsoleReporter(Reporter):
             )
             self._live.start()
 
-    def _label(self, event: TaskStarted | TaskCloned | TaskFailed) -> str:
+    def _label(self, event: TaskStarted | TaskCloned | TaskFinished | TaskFailed) -> str:
         index = self._index.get(event.pathspec)
         suffix = f"[{index}]" if index is not None else ""
         return f"{event.step}{suffix}/{event.task_id}"
@@ -277,7 +279,18 @@ class ConsoleReporter(Reporter):
             )
         self._reused.clear()
 
+    def _note_peak(self, event: TaskFinished | TaskFailed) -> None:
+        """Keep the task with the most memory at its peak, for the run's summary."""
+        if event.peak_rss is not None and event.peak_rss > self._peak[0]:
+            self._peak = (event.peak_rss, self._label(event))
+
+    def _peak_summary(self) -> str:
+        """`; peak memory 229.0 MB in start/1`: the hungriest task, where it was measured."""
+        rss, label = self._peak
+        return f"; peak memory {human_size(rss)} in {label}" if label else ""
+
     def task_failed(self, event: TaskFailed) -> None:
+        self._note_peak(event)
         self._drain(event.pathspec, final=True)
         count = self._steps.setdefault(event.step, _StepCount())
         count.running -= 1
@@ -348,6 +361,7 @@ class ConsoleReporter(Reporter):
         cloned = sum(c.cloned for c in self._steps.values())
         ran = f"{done} tasks done" + (f", {failed} failed" if failed else "")
         ran += f", {cloned} reused" if cloned else ""
+        ran += self._peak_summary()
         glyph = RUN_GLYPHS[status]
         if status is RunStatus.SUCCEEDED:
             self._print(

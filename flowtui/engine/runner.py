@@ -36,6 +36,7 @@ from flowtui.engine.task import (
     TaskRequest,
     timeout_message,
 )
+from flowtui.engine.usage import UsageMonitor
 from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
@@ -50,6 +51,7 @@ from flowtui.run.events import (
     TaskFailed,
     TaskFinished,
     TaskStarted,
+    TaskUsage,
     TaskWaiting,
 )
 from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
@@ -85,6 +87,7 @@ class Runner:
         self.tasks_run = 0
         self.tasks_cloned = 0
         self.breakpoints = BreakpointWatch(str(store.root))
+        self.usage = UsageMonitor()  # each local attempt's CPU and memory, about once a second
 
     # -- the run -----------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -331,6 +334,8 @@ class Runner:
             self._reap_exited()
             self._check_deadlines()
             self._check_breakpoints()
+            if self.usage.due():
+                self._sample_usage()
             self.reporter.tick()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
@@ -346,6 +351,7 @@ class Runner:
         self.running[proc.result_fd] = Running(
             pending, task_id, attempt, proc, request, now, deadline
         )
+        self.usage.watch((task_id, attempt), proc.local_pid)
         self.tasks_run += attempt == 0
         self.held.append(
             TaskStarted(
@@ -472,6 +478,10 @@ class Runner:
         pathspec = self._pathspec(pending.step, task_id)
         where = running.proc.metadata()
         node, took = node_label(where), time.time() - running.started
+        peak = self.usage.finish((task_id, attempt), running.proc.exit_rusage())
+        if peak is not None:
+            where = {**where, **peak.to_metadata()}
+        peak_rss, cpu_time = (peak.rss, peak.cpu_time) if peak else (None, None)
         if outcome is not None and outcome.ok:
             self.outputs[task_id] = outcome.artifacts
             self.batch.succeed_task(
@@ -483,7 +493,16 @@ class Runner:
                 metadata=where,
             )
             self.held.append(
-                TaskFinished(pathspec, pending.step, task_id, attempt, took, node=node)
+                TaskFinished(
+                    pathspec,
+                    pending.step,
+                    task_id,
+                    attempt,
+                    took,
+                    node=node,
+                    peak_rss=peak_rss,
+                    cpu_time=cpu_time,
+                )
             )
             count, limit = outcome.foreach_count, self.config.max_num_splits
             refused = too_many_splits(pending.step, count, limit) if count else None
@@ -509,7 +528,17 @@ class Runner:
             metadata=where,
         )
         self.held.append(
-            TaskFailed(pathspec, pending.step, task_id, attempt, will_retry, error, node=node)
+            TaskFailed(
+                pathspec,
+                pending.step,
+                task_id,
+                attempt,
+                will_retry,
+                error,
+                node=node,
+                peak_rss=peak_rss,
+                cpu_time=cpu_time,
+            )
         )
         if will_retry:
             self.ready.appendleft((pending, task_id, attempt + 1))
@@ -545,6 +574,25 @@ class Runner:
                     socket_path(str(self.store.root), task_id),
                 )
             )
+
+    def _sample_usage(self) -> None:
+        """Each running task's CPU and memory, as one `task_usage` event each (sent with the
+        turn's other events, after its commit)."""
+        samples = self.usage.sample()
+        for running in self.running.values():
+            usage = samples.get((running.task_id, running.attempt))
+            if usage is not None:
+                self.held.append(
+                    TaskUsage(
+                        self._pathspec(running.pending.step, running.task_id),
+                        running.pending.step,
+                        running.task_id,
+                        running.attempt,
+                        usage.cpu or 0.0,
+                        usage.rss,
+                        usage.cpu_time,
+                    )
+                )
 
     def _check_deadlines(self) -> None:
         now = time.time()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from flowtui.run.status import RunStatus, TaskError
+from flowtui.run.usage import Usage
 
 
 def _now() -> float:
@@ -77,6 +78,12 @@ class TaskFinished:
     duration: float
     ts: float = field(default_factory=_now)
     node: str = ""  # where it ran, when not on this machine (run.where.node_label)
+    peak_rss: int | None = None  # bytes at the attempt's peak, where measured (run.usage)
+    cpu_time: float | None = None  # seconds of CPU it used, where measured
+
+    @property
+    def peak(self) -> Usage | None:
+        return _peak(self.peak_rss, self.cpu_time)
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,39 @@ class TaskFailed:
     error: TaskError  # its reason is the event's `reason`
     ts: float = field(default_factory=_now)
     node: str = ""  # where it ran, when not on this machine (run.where.node_label)
+    peak_rss: int | None = None  # bytes at the attempt's peak, where measured (run.usage)
+    cpu_time: float | None = None  # seconds of CPU it used, where measured
 
     @property
     def reason(self) -> str:
         return self.error.reason
+
+    @property
+    def peak(self) -> Usage | None:
+        return _peak(self.peak_rss, self.cpu_time)
+
+
+@dataclass(frozen=True)
+class TaskUsage:
+    """A running task's CPU and memory, sampled from the OS about once a second."""
+
+    kind: ClassVar[str] = "task_usage"
+    pathspec: str
+    step: str
+    task_id: str
+    attempt: int
+    cpu: float  # percent of one core over the last interval (200: two cores busy)
+    rss: int  # bytes resident now (the task's process and its children)
+    cpu_time: float  # seconds of CPU used so far
+    ts: float = field(default_factory=_now)
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(self.rss, self.cpu_time, self.cpu)
+
+
+def _peak(rss: int | None, cpu_time: float | None) -> Usage | None:
+    return None if rss is None or cpu_time is None else Usage(rss, cpu_time)
 
 
 @dataclass(frozen=True)
@@ -133,7 +169,7 @@ class RunFinished:
 
 Event = (
     RunStarted | Notice | TaskStarted | TaskCloned | TaskFinished | TaskFailed | StepExpanded
-) | (RunFinished | TaskWaiting)
+) | (RunFinished | TaskWaiting | TaskUsage)
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (
@@ -146,6 +182,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         StepExpanded,
         RunFinished,
         TaskWaiting,
+        TaskUsage,
     )
 }
 

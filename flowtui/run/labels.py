@@ -8,12 +8,13 @@ Each `StepState.state` is also the name of the style (`dag--<state>`) the TUI co
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flowtui.graph.model import FlowGraph, StepKind
 from flowtui.run.plan import ResumePlan
 from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import RunStatus, TaskStatus
+from flowtui.units import human_duration
 
 TASK_GLYPHS: dict[TaskStatus, str] = {
     TaskStatus.PENDING: "○",
@@ -64,10 +65,37 @@ def task_count(status: TaskStatus, count: int) -> str:
 
 @dataclass(frozen=True)
 class StepState:
-    """How one step shows on the DAG: a state (one of STEP_STATES) and its status line."""
+    """How one step shows on the DAG: a state (one of STEP_STATES), its status line, and how
+    long it has taken (first task's start to last task's end, or now while it runs)."""
 
     state: str
     label: str
+    elapsed: float | None = None
+
+    def line(self, width: int | None = None) -> str:
+        """The status line with the elapsed time: right-aligned in `width` cells when both fit
+        (`✔ done      1.8s`), the label alone when they do not; `None`: after two spaces."""
+        if self.elapsed is None:
+            return self.label
+        took = human_duration(self.elapsed)
+        if width is None:
+            return f"{self.label}  {took}"
+        gap = width - len(self.label) - len(took)
+        return self.label + " " * gap + took if gap >= 2 else self.label
+
+
+def step_elapsed(tasks: list[TaskState], now: float | None) -> float | None:
+    """Seconds from the first of `tasks` to start to the last to end (to `now` while one is
+    running; `now` None: not running any more). Reused (cloned) tasks did not run: None."""
+    ran = [t for t in tasks if t.started is not None and t.status is not TaskStatus.CLONED]
+    if not ran:
+        return None
+    if now is not None and any(t.status.active for t in ran):
+        end: float | None = now
+    else:
+        end = max((t.finished for t in ran if t.finished is not None), default=None)
+    start = min(t.started for t in ran if t.started is not None)
+    return None if end is None else max(0.0, end - start)
 
 
 def step_state(tasks: list[TaskState], expected: int | None, active: bool) -> StepState:
@@ -99,8 +127,9 @@ def step_state(tasks: list[TaskState], expected: int | None, active: bool) -> St
     return StepState("succeeded", f"{ok} {total} done" if total > 1 else f"{ok} done")
 
 
-def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
-    """Each step's state in `run`, for the steps of `graph`."""
+def step_states(graph: FlowGraph, run: RunState, now: float | None = None) -> dict[str, StepState]:
+    """Each step's state in `run`, for the steps of `graph`; with `now`, how long each step
+    that ran has taken (a running one: until `now`)."""
     by_step: dict[str, list[TaskState]] = {}
     for task in run.tasks.values():
         by_step.setdefault(task.step, []).append(task)
@@ -110,7 +139,10 @@ def step_states(graph: FlowGraph, run: RunState) -> dict[str, StepState]:
     for node in graph:
         tasks = by_step.get(node.name, [])
         if tasks:
-            states[node.name] = step_state(tasks, run.expected.get(node.name), active)
+            state = step_state(tasks, run.expected.get(node.name), active)
+            if now is not None:
+                state = replace(state, elapsed=step_elapsed(tasks, now if active else None))
+            states[node.name] = state
         elif _case_not_taken(graph, node.name, by_step):
             states[node.name] = StepState("pending", f"{pending} not taken")
         else:

@@ -18,9 +18,12 @@ from flowtui.run.events import (
     TaskFailed,
     TaskFinished,
     TaskStarted,
+    TaskUsage,
     TaskWaiting,
 )
 from flowtui.run.status import RunStatus, TaskError, TaskStatus
+from flowtui.run.usage import Usage
+from flowtui.run.where import node_label
 from flowtui.store.records import AttemptRecord, RunRecord, TaskRecord
 
 
@@ -42,6 +45,8 @@ class TaskState:
     origin_pathspec: str | None = None  # a cloned task: the task it reuses
     node: str = ""  # the node it ran on, when not on this machine (run.where.node_label)
     waiting: bool = False  # stopped at breakpoint(), waiting for a debugger to attach
+    usage: Usage | None = None  # the latest live sample, while it runs (local runs on Linux)
+    peak: Usage | None = None  # the most memory seen so far (running), or the stored peak
 
     def elapsed(self, now: float) -> float | None:
         """Seconds it ran (until `now` while it runs); None before it started."""
@@ -125,6 +130,15 @@ class RunState:
         elif isinstance(event, TaskWaiting) and event.pathspec in self.tasks:
             task = self.tasks[event.pathspec]
             self.tasks[event.pathspec] = replace(task, waiting=event.waiting)
+        elif isinstance(event, TaskUsage) and event.pathspec in self.tasks:
+            task = self.tasks[event.pathspec]
+            if task.status is TaskStatus.RUNNING and task.attempt == event.attempt:
+                peak = task.peak
+                if peak is None or event.rss >= peak.rss:
+                    peak = Usage(event.rss, event.cpu_time)
+                else:
+                    peak = Usage(peak.rss, event.cpu_time)
+                self.tasks[event.pathspec] = replace(task, usage=event.usage, peak=peak)
         elif isinstance(event, RunFinished):
             self.status = event.status
             self.finished = event.ts
@@ -145,6 +159,8 @@ class RunState:
                 stderr=event.stderr,
                 started=prev.started if prev.started is not None else event.ts,
                 finished=None,
+                usage=None,
+                peak=None,
             )
         if isinstance(event, TaskCloned):
             return replace(
@@ -154,16 +170,15 @@ class RunState:
                 started=event.ts,
                 finished=event.ts,
             )
+        ended = replace(prev, usage=None, peak=event.peak or prev.peak, node=event.node)
         if isinstance(event, TaskFinished):
-            return replace(
-                prev, status=TaskStatus.SUCCEEDED, finished=event.ts, error=None, node=event.node
-            )
+            return replace(ended, status=TaskStatus.SUCCEEDED, finished=event.ts, error=None)
         if event.will_retry:
-            return replace(prev, status=TaskStatus.RETRYING, error=event.error, node=event.node)
+            return replace(ended, status=TaskStatus.RETRYING, error=event.error)
         status = TaskStatus.CANCELLED if event.error.cancelled else TaskStatus.FAILED
         if status is TaskStatus.FAILED and self.failed is None:
             self.failed = event.pathspec
-        return replace(prev, status=status, finished=event.ts, error=event.error, node=event.node)
+        return replace(ended, status=status, finished=event.ts, error=event.error)
 
     @classmethod
     def from_store(
@@ -172,9 +187,11 @@ class RunState:
         tasks: list[TaskRecord],
         last_attempts: dict[str, AttemptRecord],
         store: str,
-        nodes: dict[str, str] | None = None,
+        metadata: dict[str, dict[str, str]] | None = None,
     ) -> RunState:
-        """The run as the store holds it (`last_attempts`: each task's latest attempt)."""
+        """The run as the store holds it (`last_attempts`: each task's latest attempt;
+        `metadata`: the fields recorded for each task's latest finished attempt: where it
+        ran, its peak usage)."""
         state = cls(
             flow=run.flow,
             run_id=run.run_id,
@@ -186,8 +203,10 @@ class RunState:
         )
         for record in tasks:
             task = TaskState.from_store(record, last_attempts.get(record.task_id))
-            if nodes and record.task_id in nodes:
-                task = replace(task, node=nodes[record.task_id])
+            fields = (metadata or {}).get(record.task_id)
+            if fields:
+                peak = None if task.status is TaskStatus.RUNNING else Usage.from_metadata(fields)
+                task = replace(task, node=node_label(fields), peak=peak)
             state.tasks[task.pathspec] = task
             if task.status is TaskStatus.FAILED and state.failed is None:
                 state.failed = task.pathspec

@@ -162,6 +162,7 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
             self.follow_file()
             self.set_interval(STORE_POLL_INTERVAL, self.poll_store)
         self.poll_store()
+        self.set_interval(1.0, self.tick_dag)
         if not self.is_headless and hasattr(signal, "SIGHUP"):
             # The terminal closed: stop the run at once rather than when its next event
             # finds nobody reading.
@@ -362,12 +363,26 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
         header.set_file_changed(run is not None and changed)
         drawn = self.dag.graph
         if drawn is not None and run is not None:
-            if self.run_graph is None or drawn.shape == self.run_graph.shape:
-                self.dag.set_states(step_states(drawn, run), step_of(run.failed))
-            else:  # the file's new shape is drawn: the run's states belong to another graph
-                self.dag.set_states({})
+            self.show_run_states(drawn, run)
         self.query_one(TimelineView).set_run(run, drawn)
         self.show_step_detail()
+
+    def show_run_states(self, drawn: FlowGraph, run: RunState) -> None:
+        """The run's states (and steps' times) on the drawn graph, when it is the run's shape."""
+        if self.run_graph is None or drawn.shape == self.run_graph.shape:
+            self.dag.set_states(step_states(drawn, run, self.clock()), step_of(run.failed))
+        else:  # the file's new shape is drawn: the run's states belong to another graph
+            self.dag.set_states({})
+
+    def tick_dag(self) -> None:
+        """Once a second while the run goes on: the running steps' times on the DAG (not while
+        a dialog is up: a resume plan may be drawn there)."""
+        run = self.run_state
+        if run is None or run.status.done or len(self.screen_stack) > 1 or not self.query(DagView):
+            return  # no run going, a dialog up, or the main screen not up (starting, closing)
+        drawn = self.dag.graph
+        if drawn is not None:
+            self.show_run_states(drawn, run)
 
     # -- resume -------------------------------------------------------------------------
 

@@ -142,8 +142,9 @@ class DagView(ScrollView, can_focus=True):
     def set_states(self, states: Mapping[str, StepState], first_failed: str | None = None) -> None:
         """Colour and label the steps (missing steps show no state). The layout stays; the
         lines are redrawn only when a status line's text changed, else only restyled."""
-        labels_changed = {k: v.label for k, v in states.items()} != self.status_labels
+        before = self.status_labels
         self.states = dict(states)
+        labels_changed = self.status_labels != before
         self.first_failed = first_failed
         if labels_changed:
             self.redraw()
@@ -165,7 +166,14 @@ class DagView(ScrollView, can_focus=True):
 
     @property
     def status_labels(self) -> dict[str, str]:
-        return {step: state.label for step, state in self.states.items()}
+        """Each box's status line: the state, and the time the step took where it fits."""
+        width = self.dag_layout.inner_width if self.dag_layout is not None else None
+        return {step: state.line(width) for step, state in self.states.items()}
+
+    @property
+    def row_labels(self) -> dict[str, str]:
+        """Each row's status, in the rows view: the state, then the time the step took."""
+        return {step: state.line() for step, state in self.states.items()}
 
     def redraw(self) -> None:
         """Recompute the drawn lines (canvas or rows) for the current graph and states."""
@@ -184,7 +192,7 @@ class DagView(ScrollView, can_focus=True):
         self.set_class(self.rows_view, "-rows")
         self.step_layers = {name: box.layer for name, box in canvas.boxes.items()}
         if self.rows_view:
-            lines = [str(line) for line in render_rows(graph, self.status_labels)]
+            lines = [str(line) for line in render_rows(graph, self.row_labels)]
             boxes = {
                 name: Region(0, y, cell_len(lines[y]), 1) for y, name in enumerate(row_order(graph))
             }

@@ -1,0 +1,99 @@
+"""The task detail shows a running task's CPU and memory, live, and its peak once it ended:
+a real run of a step that holds 200 MB until the test creates a file (no fixed sleeps)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.widgets.task_detail import TaskHeader
+
+SIZE = (120, 40)
+HOLDS = """
+import os
+import time
+
+from flowtui import FlowSpec, step
+
+
+class HoldFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.hold)
+
+    @step
+    def hold(self):
+        block = bytearray(200 * 1024 * 1024)
+        for i in range(0, len(block), 4096):  # touch every page: resident, not just reserved
+            block[i] = 1
+        deadline = time.time() + 120
+        while not os.path.exists(os.environ["HOLD_GATE"]) and time.time() < deadline:
+            time.sleep(0.02)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def header(app: FlowtuiApp) -> str:
+    return "  ".join(field.plain for field in app.query_one(TaskHeader).fields)
+
+
+def megabytes(text: str, after: str) -> float:
+    """The size written after `after` in the header, in MB (`mem 212.4 MB` -> 212.4)."""
+    value, unit = text.split(after, 1)[1].split()[:2]
+    return float(value) * {"MB": 1, "GB": 1024}[unit]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="usage is read from /proc")
+async def test_task_detail_shows_live_memory_then_the_stored_peak(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "hold.py"
+    path.write_text(HOLDS)
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("HOLD_GATE", str(gate))  # the runner the app starts inherits it
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            await wait_until(
+                pilot,
+                lambda: app.run_state is not None and bool(app.run_state.step_tasks("hold")),
+                "the hold task to start",
+            )
+            app.dag.select("hold")
+            await wait_until(
+                pilot,
+                lambda: "mem " in header(app) and megabytes(header(app), "mem ") >= 200,
+                "the task's 200 MB in its header",
+            )
+            assert "CPU " in header(app) and "%" in header(app)
+            gate.touch()
+            await wait_until(
+                pilot,
+                lambda: app.run_state is not None and app.run_state.status.done,
+                "the run to end",
+            )
+            app.dag.select("hold")
+            await wait_until(pilot, lambda: "peak mem" in header(app), "the stored peak")
+            assert megabytes(header(app), "peak mem ") >= 200
+            assert "%" not in header(app)  # no live figure for a task that has ended
+    finally:
+        gate.touch()
