@@ -508,6 +508,12 @@ def spin_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
+    run_id_file: RunIdFileOption = None,
+    artifacts: bool = typer.Option(
+        True,
+        "--artifacts/--no-artifacts",
+        help="List the spun task's artifacts and what changed since the run (the TUI's own).",
+    ),
 ) -> None:
     """Run one step once, with the inputs it had in a past run, and show its artifacts."""
 
@@ -531,6 +537,7 @@ def spin_command(
         tags=tuple(tag),
         executor=executor,
         ray_address=ray_address,
+        run_id_file=run_id_file,
     )
     out = Console(highlight=False, force_terminal=None if sys.stdout.isatty() else False)
     try:
@@ -541,7 +548,7 @@ def spin_command(
         raise _import_failed(e) from None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    if result.task_id is not None:
+    if result.task_id is not None and artifacts:
         st = Store.open(store, create=False)
         record = st.meta.task(result.task_id)
         if record is not None and st.meta.artifacts(result.task_id):

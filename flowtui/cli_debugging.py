@@ -105,6 +105,7 @@ def diff_command(
     a: str = typer.Argument(..., metavar="A", help="A run (RUN or Flow/RUN), step or task."),
     b: str = typer.Argument(..., metavar="B", help="The run, step or task to compare A with."),
     store: StoreOption = None,
+    json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
     """Compare the artifacts of two tasks, steps or runs; exit 1 when they differ, as diff does."""
     from flowtui.client.diff import compare, render
@@ -113,5 +114,8 @@ def diff_command(
         result = compare(_reader_store(store), a, b)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    Console(highlight=False).print(render(result))
+    if json_out:
+        print(json.dumps(result.to_json()))
+    else:
+        Console(highlight=False).print(render(result))
     raise typer.Exit(0 if result.same else 1)

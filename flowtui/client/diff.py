@@ -31,6 +31,12 @@ MAX_LINES = 40  # lines of difference shown per artifact
 MAX_ROWS = 5  # differing rows (or elements) shown for arrays and DataFrames
 
 
+Entry = tuple[str, str, str]  # (name, type, short repr) of an artifact on one side
+
+MARKS = {"changed": "~", "added": "+", "removed": "-", "same": "="}
+"""Each kind of artifact difference and its one-character mark, as `render` and the TUI show it."""
+
+
 @dataclass(frozen=True)
 class ArtifactChange:
     """One artifact that is in both tasks with different values."""
@@ -40,6 +46,41 @@ class ArtifactChange:
     new_type: str
     lines: tuple[str, ...]  # the readable difference
     hashes: tuple[str, str] = ("", "")  # (before, after): the same change seen in another task
+    reprs: tuple[str, str] = ("", "")  # (before, after): the short reprs the store keeps
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "types": [self.old_type, self.new_type],
+            "reprs": list(self.reprs),
+            "hashes": list(self.hashes),
+            "lines": list(self.lines),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArtifactChange:
+        old_type, new_type = data["types"]
+        hashes, reprs = data.get("hashes", ["", ""]), data.get("reprs", ["", ""])
+        return cls(
+            data["name"],
+            old_type,
+            new_type,
+            tuple(data["lines"]),
+            (hashes[0], hashes[1]),
+            (reprs[0], reprs[1]),
+        )
+
+
+@dataclass(frozen=True)
+class ArtifactPair:
+    """One artifact of a comparison, both sides: `mark` is a key of `MARKS`; a side where the
+    artifact is absent has an empty repr."""
+
+    name: str
+    mark: str
+    before: str
+    after: str
+    lines: tuple[str, ...] = ()  # the readable difference of a changed one
 
 
 @dataclass(frozen=True)
@@ -48,14 +89,51 @@ class TaskDiff:
 
     a: str
     b: str
-    added: tuple[tuple[str, str, str], ...] = ()  # (name, type, repr) only in b
-    removed: tuple[tuple[str, str, str], ...] = ()  # (name, type, repr) only in a
+    added: tuple[Entry, ...] = ()  # only in b
+    removed: tuple[Entry, ...] = ()  # only in a
     changed: tuple[ArtifactChange, ...] = ()
-    unchanged: int = 0
+    unchanged: tuple[Entry, ...] = ()  # in both, equal
 
     @property
     def same(self) -> bool:
         return not (self.added or self.removed or self.changed)
+
+    def pairs(self) -> list[ArtifactPair]:
+        """Every artifact side by side: the changed first, then the added, the removed and
+        the same, each kind by name."""
+        changed = [
+            ArtifactPair(c.name, "changed", c.reprs[0], c.reprs[1], c.lines) for c in self.changed
+        ]
+        return [
+            *sorted(changed, key=lambda p: p.name),
+            *(ArtifactPair(n, "added", "", r) for n, _, r in sorted(self.added)),
+            *(ArtifactPair(n, "removed", r, "") for n, _, r in sorted(self.removed)),
+            *(ArtifactPair(n, "same", r, r) for n, _, r in sorted(self.unchanged)),
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "added": [list(e) for e in self.added],
+            "removed": [list(e) for e in self.removed],
+            "changed": [c.to_json() for c in self.changed],
+            "unchanged": [list(e) for e in self.unchanged],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskDiff:
+        def entries(key: str) -> tuple[Entry, ...]:
+            return tuple((str(n), str(t), str(r)) for n, t, r in data.get(key, ()))
+
+        return cls(
+            data["a"],
+            data["b"],
+            entries("added"),
+            entries("removed"),
+            tuple(ArtifactChange.from_json(c) for c in data.get("changed", ())),
+            entries("unchanged"),
+        )
 
 
 @dataclass(frozen=True)
@@ -72,6 +150,28 @@ class Diff:
     @property
     def same(self) -> bool:
         return not self.only_a and not self.only_b and all(t.same for t in self.tasks)
+
+    def to_json(self) -> dict[str, Any]:
+        """The comparison as `flowtui diff --json` prints it: values only as the short reprs
+        the store keeps, and each change's readable difference."""
+        return {
+            "a": self.a,
+            "b": self.b,
+            "same": self.same,
+            "tasks": [t.to_json() for t in self.tasks],
+            "only_a": list(self.only_a),
+            "only_b": list(self.only_b),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Diff:
+        return cls(
+            data["a"],
+            data["b"],
+            tuple(TaskDiff.from_json(t) for t in data.get("tasks", ())),
+            tuple(data.get("only_a", ())),
+            tuple(data.get("only_b", ())),
+        )
 
 
 # -- resolving what to compare --------------------------------------------------------------
@@ -169,18 +269,19 @@ def diff_tasks(a: Task, b: Task) -> TaskDiff:
     added = tuple((n, right[n].type, right[n].repr) for n in sorted(right.keys() - left.keys()))
     removed = tuple((n, left[n].type, left[n].repr) for n in sorted(left.keys() - right.keys()))
     changed = []
-    unchanged = 0
+    unchanged = []
     for name in sorted(left.keys() & right.keys()):
         old, new = left[name], right[name]
-        if old.sha == new.sha:
-            unchanged += 1
+        lines = None if old.sha == new.sha else _artifact_difference(old, new)
+        if lines is None:  # the same bytes, or different pickles of equal values
+            unchanged.append((name, new.type, new.repr))
             continue
-        lines = _artifact_difference(old, new)
-        if lines is None:  # different pickles of equal values (e.g. a dict built in another order)
-            unchanged += 1
-            continue
-        changed.append(ArtifactChange(name, old.type, new.type, tuple(lines), (old.sha, new.sha)))
-    return TaskDiff(a.pathspec, b.pathspec, added, removed, tuple(changed), unchanged)
+        changed.append(
+            ArtifactChange(
+                name, old.type, new.type, tuple(lines), (old.sha, new.sha), (old.repr, new.repr)
+            )
+        )
+    return TaskDiff(a.pathspec, b.pathspec, added, removed, tuple(changed), tuple(unchanged))
 
 
 def _artifact_difference(old: DataArtifact, new: DataArtifact) -> list[str] | None:
@@ -432,7 +533,8 @@ def render(diff: Diff) -> Text:
 
 def _render_task(out: Text, task: TaskDiff, indent: str, told: set[tuple[str, ...]]) -> None:
     again: list[str] = []
-    for sign, style, entries in (("+", "green", task.added), ("-", "red", task.removed)):
+    signs = (MARKS["added"], "green", task.added), (MARKS["removed"], "red", task.removed)
+    for sign, style, entries in signs:
         for name, type_, text in entries:
             key = (sign, name, type_, text)
             if key in told:
@@ -443,12 +545,13 @@ def _render_task(out: Text, task: TaskDiff, indent: str, told: set[tuple[str, ..
             out.append(name, style=f"bold {style}")
             out.append(f" ({type_}) = {text}\n")
     for change in task.changed:
-        key = ("~", change.name, *change.hashes)
+        sign = MARKS["changed"]
+        key = (sign, change.name, *change.hashes)
         if key in told:
-            again.append("~" + change.name)
+            again.append(sign + change.name)
             continue
         told.add(key)
-        out.append(f"{indent}~ ", style="yellow")
+        out.append(f"{indent}{sign} ", style="yellow")
         out.append(change.name, style="bold yellow")
         same_type = change.old_type == change.new_type
         out.append(f" ({change.old_type})\n" if same_type else "\n")
@@ -458,4 +561,4 @@ def _render_task(out: Text, task: TaskDiff, indent: str, told: set[tuple[str, ..
     if again:
         out.append(f"{indent}  as above: {', '.join(again)}\n", style="dim")
     if task.unchanged:
-        out.append(f"{indent}= {task.unchanged} unchanged\n", style="dim")
+        out.append(f"{indent}{MARKS['same']} {len(task.unchanged)} unchanged\n", style="dim")

@@ -20,6 +20,7 @@ from typing import Any
 
 from flowtui.engine.prepare import RunConfig, checked_graph, prepare
 from flowtui.engine.report import ConsoleReporter, Reporter
+from flowtui.engine.run_options import write_run_id
 from flowtui.engine.runner import Runner
 from flowtui.engine.scheduler import Frame, PendingTask
 from flowtui.errors import UsageError
@@ -45,6 +46,7 @@ class SpinConfig:
     tags: tuple[str, ...] = ()
     executor: str = "local"
     ray_address: str | None = None
+    run_id_file: str | None = None  # the spin's run id is written here as soon as it exists
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ class SpinRunner(Runner):
             origin_run_id=origin.run_id,
             resume_step=self.spin.step,
         )
+        write_run_id(self.spin.run_id_file, self.run_id)
         started = time.time()
         self.reporter.prepare(None, str(self.spin.file))
         self.reporter.report(

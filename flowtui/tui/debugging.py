@@ -9,6 +9,7 @@ A mixin of `FlowtuiApp`, kept apart so the app module stays a composition. Termi
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,9 +89,18 @@ class DebuggingActions(App[None]):
             return
         from flowtui.tui.screens.spin import SpinScreen
 
-        command = spin_args(self.path, task, self.flow, self.run_store)
+        with tempfile.NamedTemporaryFile(prefix="flowtui-spin-", delete=False) as file:
+            run_id_file = Path(file.name)  # the screen removes it when it closes
+        command = spin_args(self.path, task, self.flow, self.run_store, run_id_file)
+        title = f"Spinning {task.step} with the inputs of {task.pathspec} and the current code"
         self.push_screen(
-            SpinScreen(f"Spinning {task.step} with the inputs of {task.pathspec}", command)
+            SpinScreen(
+                title,
+                command,
+                source=task.pathspec,
+                store=self.run_store,
+                run_id_file=run_id_file,
+            )
         )
 
     def action_diff(self) -> None:

@@ -73,10 +73,14 @@ def debug_args(task: TaskState, store: str | None) -> list[str] | None:
     return flowtui_command("debug", task.pathspec, *(["--store", store] if store else []))
 
 
-def spin_args(file: Path, task: TaskState, flow: str | None, store: str | None) -> list[str]:
-    """`flowtui spin FILE STEP` with the inputs the selected task had in its run."""
+def spin_args(
+    file: Path, task: TaskState, flow: str | None, store: str | None, run_id_file: Path
+) -> list[str]:
+    """`flowtui spin FILE STEP` with the inputs the selected task had in its run; the spin's
+    run id is written to `run_id_file`."""
     run_id = task.pathspec.split("/")[1]
     args = ["spin", str(file), task.step, "--run-id", run_id, "--task-id", task.task_id]
+    args += ["--run-id-file", str(run_id_file), "--no-artifacts"]  # the screen draws them
     if flow:
         args += ["--flow", flow]
     if store:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,8 @@ PREVIEW_FAILED = 2
 """Exit code of a preview that printed a sentence instead of a value."""
 MAX_OUTPUT = 2_000_000
 """Characters of rendered output the TUI accepts."""
+PREVIEW_TIMEOUT = 60.0
+"""Seconds a preview may take before it is stopped."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,42 @@ def read_preview(process: subprocess.CompletedProcess[bytes]) -> Preview:
         f"The preview process {cause} while loading this value{detail}; "
         "the value may need more memory or a library that crashes here.",
     )
+
+
+def run_preview(
+    store: str,
+    pathspec: str,
+    name: str,
+    width: int,
+    page: int = 0,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    timeout: float = PREVIEW_TIMEOUT,
+) -> Preview | None:
+    """Run the preview process and wait for it (from a worker thread); None when `cancelled()`
+    turned true first (the process is killed), a sentence when it took longer than `timeout`."""
+    command = preview_command(store, pathspec, name, width, page)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if cancelled():
+                    return None
+                if time.monotonic() > deadline:
+                    return Preview(
+                        False, f"Loading {name} took longer than {timeout:.0f} s and was stopped."
+                    )
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return read_preview(subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
 
 
 # -- the preview process ------------------------------------------------------------------

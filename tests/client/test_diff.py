@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from flowtui.cli import app
-from flowtui.client.diff import describe
+from flowtui.client.diff import ArtifactPair, Diff, describe
 from tests.client.conftest import RunCli
 
 FLOW = """
@@ -76,6 +77,25 @@ def test_two_tasks_list_added_removed_and_each_change_in_the_values_terms(
     assert "[1]: 1.0 → 2.0" in out  # the first differing elements
     assert "1 of 6 cells differ" in out and "row 2: y: 3.0 → 6.0" in out
     assert "~ same" not in out and "unchanged" in out
+
+
+def test_json_lists_each_artifact_with_its_mark_both_reprs_and_the_difference(
+    flowtui: RunCli, tmp_path: Path, store: Path
+) -> None:
+    _two_runs(flowtui, tmp_path)
+    result = _diff(store, "1/start", "2/start", "--json")
+    assert result.exit_code == 1, result.output
+    diff = Diff.from_json(json.loads(result.stdout))
+    assert not diff.same
+    pairs = {p.name: p for p in diff.tasks[0].pairs()}
+    assert pairs["count"] == ArtifactPair(
+        "count", "changed", "10", "20", ("10 → 20 (+10, +100.00%)",)
+    )
+    assert (pairs["new_only"].mark, pairs["new_only"].after) == ("added", "'yes'")
+    assert (pairs["old_only"].mark, pairs["old_only"].before) == ("removed", "1")
+    assert pairs["same"] == ArtifactPair("same", "same", "'unchanged'", "'unchanged'")
+    marks = [p.mark for p in diff.tasks[0].pairs()]
+    assert marks == sorted(marks, key=["changed", "added", "removed", "same"].index)
 
 
 def test_two_runs_match_tasks_by_place_and_tell_an_inherited_change_once(

@@ -79,6 +79,19 @@ def test_spin_a_linear_step_uses_the_current_code_and_shows_artifacts(spin_env):
     assert spun.parameters == {"scale": 2}  # the past run's parameters
 
 
+def test_run_id_file_names_the_spin_and_no_artifacts_leaves_the_listing_out(
+    spin_env, tmp_path: Path
+):
+    cli, file = spin_env
+    assert cli("run", str(file), "-q").exit_code == 0
+    id_file = tmp_path / "spin-id"
+    result = cli("spin", str(file), "end", "--run-id-file", str(id_file), "--no-artifacts")
+    assert result.exit_code == 0, result.output
+    assert id_file.read_text() == "2"
+    assert Run("SpinFlow/2").kind == "spin"
+    assert "Artifacts of" not in result.stdout and "Comparing" not in result.stdout
+
+
 def test_a_spin_is_kept_apart_unless_persisted(spin_env):
     cli, file = spin_env
     assert cli("run", str(file), "-q").exit_code == 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from textual.widgets import Static
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
 from typer.testing import CliRunner
 
 from flowtui.cli import app as cli
@@ -20,6 +21,7 @@ from flowtui.tui.handoff import editor_command, line_that_matters
 from flowtui.tui.screens.changed import ChangedCodeScreen
 from flowtui.tui.screens.diff import DiffScreen
 from flowtui.tui.screens.history import RunHistoryScreen
+from flowtui.tui.screens.spin import SpinScreen
 from flowtui.tui.widgets.tasks import TaskList
 from tests.tui.test_app import SIZE, wait_until
 
@@ -170,9 +172,32 @@ async def test_a_task_at_a_breakpoint_shows_waiting_and_the_run_can_be_cancelled
         assert app.run_state is not None and app.run_state.status.value == "cancelled"
 
 
-async def test_s_spins_the_step_with_new_code_and_shows_what_changed(tmp_path: Path) -> None:
-    from flowtui.tui.screens.spin import SpinScreen
+def spin_rows(screen: SpinScreen) -> list[tuple[str, ...]]:
+    """The side-by-side table as the user reads it: (mark, name, run's value, spin's value)."""
+    table = screen.query_one("#spin-artifacts", DataTable)
+    return [tuple(str(cell) for cell in table.get_row_at(row)) for row in range(table.row_count)]
 
+
+async def spin_selected_start(pilot: Pilot[None], app: FlowtuiApp) -> SpinScreen:
+    """Select run 1's start task, press `s`, and wait until the spin's results are shown."""
+    await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "1")
+    app.dag.select("start")
+    await wait_until(pilot, lambda: app.query_one(TaskList).selected is not None)
+    await pilot.press("s")
+    await wait_until(pilot, lambda: isinstance(app.screen, SpinScreen))
+    screen = app.screen
+    assert isinstance(screen, SpinScreen)
+    await wait_until(pilot, lambda: screen.phase in ("compared", "failed"), timeout=90)
+    return screen
+
+
+def text_of(screen: SpinScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def test_s_spins_the_step_and_lists_its_artifacts_beside_the_runs_changed_first(
+    tmp_path: Path,
+) -> None:
     file = tmp_path / "twice.py"
     file.write_text(textwrap.dedent(FLOW))
     store = tmp_path / "store"
@@ -180,24 +205,57 @@ async def test_s_spins_the_step_with_new_code_and_shows_what_changed(tmp_path: P
     assert ran.exit_code == 0, ran.output
     file.write_text(
         textwrap.dedent(FLOW).replace(
-            "self.count = 10 * self.scale", "self.count = 7 * self.scale; print('new code ran')"
+            "self.count = 10 * self.scale",
+            "self.count = 7 * self.scale; self.extra = 'new'; print('new code ran')",
         )
     )
     app = FlowtuiApp(file, store=store, follow=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "1")
-        app.dag.select("start")
-        await wait_until(pilot, lambda: app.query_one(TaskList).selected is not None)
-        await pilot.press("s")
-        await wait_until(pilot, lambda: isinstance(app.screen, SpinScreen))
-        screen = app.screen
-        assert isinstance(screen, SpinScreen)
-        await wait_until(pilot, lambda: screen.exit_code is not None, timeout=60)
-        out = screen.output
-        assert screen.exit_code == 0, out
-        assert "new code ran" in out  # its log, streamed
-        assert "Artifacts of TwiceFlow/2/start/" in out
-        assert "Comparing TwiceFlow/1/start/1 with TwiceFlow/2/start/" in out
-        assert "10 → 7 (-3, -30.00%)" in out  # what the new code changed
+        screen = await spin_selected_start(pilot, app)
+        assert screen.phase == "compared", text_of(screen, "#spin-error-text")
+        assert screen.exit_code == 0, screen.output
+        assert "new code ran" in screen.output  # its log, streamed
+        rows = spin_rows(screen)
+        assert rows[0] == ("~ changed", "count", "10", "7")  # changed first, both values
+        assert ("+ added", "extra", "", "'new'") in rows
+        assert ("= same", "note", "'same'", "'same'") in rows
+        assert rows.index(("+ added", "extra", "", "'new'")) < rows.index(
+            ("= same", "note", "'same'", "'same'")
+        )
+        changed = "#spin-difference-text"  # what changed, as `flowtui diff` says it
+        await wait_until(pilot, lambda: "10 → 7 (-3, -30.00%)" in text_of(screen, changed))
+        before, after = "#spin-preview-before-text", "#spin-preview-after-text"
+        await wait_until(pilot, lambda: text_of(screen, before).strip() == "10", timeout=60)
+        await wait_until(pilot, lambda: text_of(screen, after).strip() == "7", timeout=60)
+        assert "1 changed, 1 added" in text_of(screen, "#spin-status")
+
+        await pilot.press("j")  # the added one: nothing on the run's side
+        await wait_until(pilot, lambda: "has no extra" in text_of(screen, before))
+        await wait_until(pilot, lambda: text_of(screen, after).strip() == "new", timeout=60)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
+
+
+async def test_a_spin_whose_step_raises_shows_the_error_and_compares_nothing(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "twice.py"
+    file.write_text(textwrap.dedent(FLOW))
+    store = tmp_path / "store"
+    ran = CliRunner().invoke(cli, ["run", str(file), "--store", str(store), "-q"])
+    assert ran.exit_code == 0, ran.output
+    file.write_text(
+        textwrap.dedent(FLOW).replace("self.count = 10 * self.scale", "self.count = 1 / 0")
+    )
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await spin_selected_start(pilot, app)
+        assert screen.phase == "failed"
+        assert screen.exit_code == 1
+        error = text_of(screen, "#spin-error-text")
+        assert "failed: ZeroDivisionError: division by zero" in error
+        assert "self.count = 1 / 0" in error  # the traceback, at the user's line
+        table = screen.query_one("#spin-artifacts", DataTable)
+        assert table.row_count == 0 and not table.display  # no comparison with a failed task
+        assert not screen.query_one("#spin-previews").display
+        assert "spin failed" in text_of(screen, "#spin-status")

@@ -7,11 +7,13 @@ the pictures do not depend on timing. Review a changed snapshot before accepting
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from flowtui.run.events import (
     Event,
@@ -158,3 +160,73 @@ def test_resume_plan(snap_compare: SnapCompare, here: Callable[[str], str]) -> N
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=plan)
+
+
+SPIN_FLOW = """
+from flowtui import FlowSpec, step
+
+
+class TrainFlow(FlowSpec):
+    @step
+    def start(self):
+        self.lr = 0.1
+        self.losses = [round(1 / (1 + self.lr * i), 4) for i in range(40)]
+        self.model = "linear"
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_spin_side_by_side(snap_compare: SnapCompare, here: Any) -> None:
+    """A spin of start with a new learning rate: its artifacts beside run 1's, changed first.
+
+    The spin itself ran before (the real CLI); the screen's command only replays its output
+    and its run id, so the log reads the same on any machine."""
+    from typer.testing import CliRunner
+
+    from flowtui.cli import app as cli
+    from flowtui.tui.screens.spin import SpinScreen
+
+    file = Path("train.py")  # in the empty working directory `here` made
+    file.write_text(SPIN_FLOW)
+    assert CliRunner().invoke(cli, ["run", str(file), "--store", "store", "-q"]).exit_code == 0
+    file.write_text(
+        SPIN_FLOW.replace("self.lr = 0.1", "self.lr = 0.3").replace(
+            'self.model = "linear"', 'self.model = "linear"\n        self.best = min(self.losses)'
+        )
+    )
+    spun = CliRunner().invoke(cli, ["spin", str(file), "start", "--store", "store", "-q"])
+    assert spun.exit_code == 0, spun.output
+    output = "Spinning TrainFlow/1/start/1 as TrainFlow/2  (store store)\n✔ TrainFlow/2 done."
+    replay = f"import sys; print({output!r}); open(sys.argv[1], 'w').write('2')"
+    app = FlowtuiApp(file, store="store", follow=False)
+
+    async def spin(pilot: Pilot[None]) -> None:
+        for _ in range(400):  # the footer greys Resume until run 1 is read from the store
+            if app.run_state is not None and app.run_state.run_id == "1":
+                break
+            await pilot.pause(0.05)
+        title = "Spinning start with the inputs of TrainFlow/1/start/1 and the current code"
+        screen = SpinScreen(
+            title,
+            [sys.executable, "-c", replay, "spin-id"],
+            source="TrainFlow/1/start/1",
+            store="store",
+            run_id_file=Path("spin-id"),
+        )
+        await app.push_screen(screen)
+        for _ in range(1200):  # a bound on the number of turns, not a time
+            previews = [
+                str(screen.query_one(f"#spin-preview-{side}-text", Static).render())
+                for side in ("before", "after")
+            ]
+            if screen.phase == "compared" and all("Loading" not in p and p for p in previews):
+                break
+            await pilot.pause(0.05)
+        assert screen.phase == "compared", screen.comparison
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=spin)

@@ -9,9 +9,6 @@ huge value must not freeze it. Moving on to another artifact stops the previous 
 
 from __future__ import annotations
 
-import subprocess
-import time
-
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
@@ -26,11 +23,8 @@ from textual.worker import get_current_worker
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.run import ArtifactRecord
-from flowtui.tui.preview import Preview, preview_command, read_preview
+from flowtui.tui.preview import Preview, run_preview
 from flowtui.units import human_size
-
-PREVIEW_TIMEOUT = 60.0
-"""Seconds a preview may take before it is stopped."""
 
 
 def load_line(pathspec: str, name: str) -> str:
@@ -195,38 +189,12 @@ class ArtifactsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="artifact-preview", exit_on_error=False)
     def _run_preview(self, store: str, pathspec: str, name: str, width: int, page: int) -> None:
-        worker = get_current_worker()
-        command = preview_command(store, pathspec, name, width, page)
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+        worker = get_current_worker()  # cancelled: another artifact was chosen, or closed
+        preview = run_preview(
+            store, pathspec, name, width, page, cancelled=lambda: worker.is_cancelled
         )
-        deadline = time.monotonic() + PREVIEW_TIMEOUT
-        try:
-            while True:
-                try:
-                    stdout, stderr = process.communicate(timeout=0.1)
-                    break
-                except subprocess.TimeoutExpired:
-                    if worker.is_cancelled:
-                        return  # another artifact was chosen, or the screen closed
-                    if time.monotonic() > deadline:
-                        self.post_message(
-                            self._Previewed(
-                                name,
-                                Preview(
-                                    False,
-                                    f"Loading {name} took longer than {PREVIEW_TIMEOUT:.0f} s "
-                                    "and was stopped.",
-                                ),
-                            )
-                        )
-                        return
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-        self.post_message(self._Previewed(name, read_preview(result)))
+        if preview is not None:
+            self.post_message(self._Previewed(name, preview))
 
     @on(_Previewed)
     def _on_previewed(self, message: _Previewed) -> None:
