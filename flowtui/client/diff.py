@@ -186,10 +186,17 @@ def resolve(store: Store, text: str) -> Run | Step | Task:
 
 
 def compare(store: Store, a: str, b: str) -> Diff:
-    """Compare two pathspecs of the same kind (two runs, two steps or two tasks)."""
+    """Compare two pathspecs of the same kind (two runs, two steps or two tasks), or a task
+    and a run: the run stands for its task at the same place (step, branch, foreach item)."""
     left, right = resolve(store, a), resolve(store, b)
     if isinstance(left, Task) and isinstance(right, Task):
         return Diff(left.pathspec, right.pathspec, (diff_tasks(left, right),))
+    if isinstance(left, Task) and isinstance(right, Run):
+        match = diff_tasks(left, _same_place(left, right))
+        return Diff(match.a, match.b, (match,))
+    if isinstance(left, Run) and isinstance(right, Task):
+        match = diff_tasks(_same_place(right, left), right)
+        return Diff(match.a, match.b, (match,))
     if type(left) is not type(right):
         raise MetaflowInvalidPathspec(
             f"Cannot compare {_kind(left)} {left.pathspec} with {_kind(right)} "
@@ -198,31 +205,16 @@ def compare(store: Store, a: str, b: str) -> Diff:
     return diff_task_sets(left.pathspec, right.pathspec, _tasks(left), _tasks(right))
 
 
-def same_task_in(store: Store, task_pathspec: str, run_id: str) -> Diff:
-    """What changed from the task at the same place (step, branch, foreach item) in run
-    `run_id` of the same flow to this task; the TUI's `d`."""
-    task = resolve(store, task_pathspec)
-    assert isinstance(task, Task)
-    other = run_by_id(store, run_id)
+def _same_place(task: Task, run: Run) -> Task:
+    """`run`'s task at `task`'s place; one sentence when it has none."""
     step, _ = place(task)
-    candidates = [t for t in other[step] if place(t) == place(task)] if step in other else []
+    candidates = [t for t in run[step] if place(t) == place(task)] if step in run else []
     if not candidates:
         raise TaskNotFound(
-            f"Run {other.pathspec} has no task at the place of {task.pathspec} "
+            f"Run {run.pathspec} has no task at the place of {task.pathspec} "
             f"({_place_text(task)}); pick another run."
         )
-    match = diff_tasks(candidates[0], task)  # from the other run's values to this task's
-    return Diff(match.a, match.b, (match,))
-
-
-def compare_in(store_root: str | None, a: str, b: str, *, task_in_run: bool = False) -> Diff:
-    """`compare` (or, with `task_in_run`, `same_task_in` with B a run id) on the store at
-    `store_root` (the default store when None), opened for reading and closed after."""
-    store = Store.open(store_root, create=False)
-    try:
-        return same_task_in(store, a, b) if task_in_run else compare(store, a, b)
-    finally:
-        store.close()
+    return candidates[0]
 
 
 def _kind(obj: Run | Step | Task) -> str:

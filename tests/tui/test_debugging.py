@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from typer.testing import CliRunner
@@ -259,3 +263,66 @@ async def test_a_spin_whose_step_raises_shows_the_error_and_compares_nothing(
         assert table.row_count == 0 and not table.display  # no comparison with a failed task
         assert not screen.query_one("#spin-previews").display
         assert "spin failed" in text_of(screen, "#spin-status")
+
+
+LOADS_TELL = """
+import os
+from flowtui import FlowSpec, Parameter, step
+
+def _loaded(scale):
+    with open(os.environ["LOADED_BY"], "a") as f:  # who unpickled a value
+        f.write(f"{os.getpid()}\\n")
+    return Marked(scale)
+
+class Marked:
+    def __init__(self, scale):
+        self.scale = scale
+    def __reduce__(self):
+        return (_loaded, (self.scale,))
+    def __repr__(self):
+        return f"Marked({self.scale})"
+
+class TellFlow(FlowSpec):
+    scale = Parameter("scale", default=1)
+
+    @step
+    def start(self):
+        self.thing = Marked(self.scale)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_d_never_loads_a_value_in_the_apps_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded_by = tmp_path / "loaded_by"
+    monkeypatch.setenv("LOADED_BY", str(loaded_by))
+    file = tmp_path / "tell.py"
+    file.write_text(textwrap.dedent(LOADS_TELL))
+    store = tmp_path / "store"
+    for args in ([], ["--scale", "2"]):
+        ran = subprocess.run(
+            [sys.executable, "-m", "flowtui", "run", str(file), "--store", str(store), "-q", *args],
+            capture_output=True,
+            text=True,
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    loaded_by.unlink(missing_ok=True)
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "2")
+        app.dag.select("start")
+        await wait_until(pilot, lambda: app.query_one(TaskList).selected is not None)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunHistoryScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen))
+        body = app.screen.query_one("#diff-body", Static)
+        await wait_until(pilot, lambda: "Marked(2)" in str(body.render()))
+        assert "Marked(1)" in str(body.render())
+    loaders = set(loaded_by.read_text().split())
+    assert loaders and str(os.getpid()) not in loaders  # loaded, but in another process

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -10,7 +13,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from flowtui.errors import FlowtuiError
+from flowtui.client.diff import Diff, render
+from flowtui.tui.handoff import flowtui_command
+
+#: How long a comparison may take before it is stopped (s): values are loaded to compare.
+DIFF_TIMEOUT = 300.0
 
 
 class DiffScreen(ModalScreen[None]):
@@ -38,16 +45,23 @@ class DiffScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def compare(self) -> None:
-        from flowtui.client.diff import compare_in, render
-
+        """`flowtui diff RUN TASK --json` in a child process: telling values apart loads them,
+        and loading a value runs user code, which never happens in the app's process."""
+        args = ["diff", self.other_run_id, self.pathspec, "--json"]
+        command = flowtui_command(*args, *(["--store", self.store] if self.store else []))
         try:
-            body = render(
-                compare_in(self.store, self.pathspec, self.other_run_id, task_in_run=True)
+            done = subprocess.run(
+                command, capture_output=True, stdin=subprocess.DEVNULL, timeout=DIFF_TIMEOUT
             )
-        except FlowtuiError as e:
-            body = Text(str(e), style="bold red")
-        except Exception as e:  # a value's own code failed while loading: say so, never crash
-            body = Text(f"The comparison failed: {type(e).__name__}: {e}", style="bold red")
+        except subprocess.TimeoutExpired:
+            body = Text(f"Comparing took longer than {DIFF_TIMEOUT:.0f} s and was stopped.")
+        else:
+            if done.returncode in (0, 1):  # 1: they differ, as diff(1) says
+                body = render(Diff.from_json(json.loads(done.stdout)))
+            else:
+                said = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+                body = Text(said[0] if said else f"The comparison failed ({done.returncode}).")
+                body.stylize("bold red")
         self.app.call_from_thread(self.query_one("#diff-body", Static).update, body)
 
     def action_close(self) -> None:

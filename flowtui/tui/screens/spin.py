@@ -41,14 +41,13 @@ from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.tui.handoff import flowtui_command
 from flowtui.tui.preview import Preview, run_preview
+from flowtui.tui.screens.diff import DIFF_TIMEOUT
 
 MAX_LOG_LINES = 10_000
 """Lines of the spin's output kept on screen (the task's own log files keep everything)."""
 READ_SIZE = 65_536
 MARK_STYLES = {"changed": "bold yellow", "added": "bold green", "removed": "bold red"}
 """The marks drawn as `flowtui diff` draws them."""
-DIFF_TIMEOUT = 300.0
-"""Seconds the comparison may take (it loads both sides' values) before it is stopped."""
 
 
 @dataclass(frozen=True)
