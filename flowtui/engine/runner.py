@@ -20,10 +20,9 @@ from collections import deque
 from dataclasses import astuple
 from typing import Any
 
-from flowtui.engine.breakpoints import BreakpointWatch, socket_path
+from flowtui.engine.breakpoints import BreakpointWatch
 from flowtui.engine.decorations import decorator_args, store_parameters
 from flowtui.engine.executor import make_executor
-from flowtui.engine.exits import describe_exit
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
@@ -34,9 +33,9 @@ from flowtui.engine.task import (
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
-    timeout_message,
 )
 from flowtui.engine.usage import UsageMonitor
+from flowtui.engine.watching import usage_events, waiting_events
 from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
@@ -51,8 +50,6 @@ from flowtui.run.events import (
     TaskFailed,
     TaskFinished,
     TaskStarted,
-    TaskUsage,
-    TaskWaiting,
 )
 from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
@@ -333,9 +330,10 @@ class Runner:
                     self._read(fd)
             self._reap_exited()
             self._check_deadlines()
-            self._check_breakpoints()
-            if self.usage.due():
-                self._sample_usage()
+            for event in waiting_events(self.breakpoints, self.running.values(), self.store.root):
+                self.reporter.report(event)
+            if self.usage.due():  # sent with the turn's other events, after its commit
+                self.held.extend(usage_events(self.usage, self.running.values()))
             self.reporter.tick()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
@@ -512,7 +510,7 @@ class Runner:
                 return
             self._finished(pending, task_id, outcome.foreach_count, outcome.chosen)
             return
-        error = self._describe_failure(running, outcome, status)
+        error = running.failure(outcome, status)
         retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))
         will_retry = (
             attempt < retries and self.cancel_reason is None and error.reason not in NOT_RETRIED
@@ -544,55 +542,6 @@ class Runner:
             self.ready.appendleft((pending, task_id, attempt + 1))
         elif not error.cancelled:
             self.failed.append((pathspec, error))
-
-    def _describe_failure(
-        self, running: Running, outcome: TaskOutcome | None, status: int
-    ) -> TaskError:
-        if running.killed == TIMEOUT:
-            message = timeout_message(running.pending.step, running.request.timeout or 0)
-            return TaskError("TimeoutError", message, reason=TIMEOUT)
-        if running.killed == CANCEL:
-            return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
-        if outcome is not None and outcome.error is not None:
-            return outcome.error
-        return describe_exit(status)
-
-    def _check_breakpoints(self) -> None:
-        """Tell the reporter about tasks that start or stop waiting at a breakpoint()."""
-        by_id = {r.task_id: r for r in self.running.values()}
-        for task_id, now_waiting in self.breakpoints.changes(list(by_id), time.time()):
-            running = by_id[task_id]
-            running.deadline = None  # the task dropped its @timeout at the breakpoint
-            pending = running.pending
-            self.reporter.report(
-                TaskWaiting(
-                    self._pathspec(pending.step, task_id),
-                    pending.step,
-                    task_id,
-                    pending.foreach_index,
-                    now_waiting,
-                    socket_path(str(self.store.root), task_id),
-                )
-            )
-
-    def _sample_usage(self) -> None:
-        """Each running task's CPU and memory, as one `task_usage` event each (sent with the
-        turn's other events, after its commit)."""
-        samples = self.usage.sample()
-        for running in self.running.values():
-            usage = samples.get((running.task_id, running.attempt))
-            if usage is not None:
-                self.held.append(
-                    TaskUsage(
-                        self._pathspec(running.pending.step, running.task_id),
-                        running.pending.step,
-                        running.task_id,
-                        running.attempt,
-                        usage.cpu or 0.0,
-                        usage.rss,
-                        usage.cpu_time,
-                    )
-                )
 
     def _check_deadlines(self) -> None:
         now = time.time()

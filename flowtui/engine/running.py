@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flowtui.engine.executor import TaskHandle
+from flowtui.engine.exits import describe_exit
 from flowtui.engine.scheduler import PendingTask
-from flowtui.engine.task import TaskRequest
-from flowtui.run.status import RunStatus, TaskError
+from flowtui.engine.task import TaskOutcome, TaskRequest, timeout_message
+from flowtui.run.status import CANCEL, TIMEOUT, RunStatus, TaskError
 
 
 @dataclass
@@ -41,3 +42,19 @@ class Running:
     buffer: bytearray = field(default_factory=bytearray)
     killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
     eof: bool = False  # its pipe closed (the task may still run: it closed the pipe's fd)
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.request.flow_name}/{self.request.run_id}/{self.pending.step}/{self.task_id}"
+
+    def failure(self, outcome: TaskOutcome | None, status: int) -> TaskError:
+        """Why this attempt failed: killed by the runner (timeout, cancel), the step's own
+        error, or how its process ended."""
+        if self.killed == TIMEOUT:
+            message = timeout_message(self.pending.step, self.request.timeout or 0)
+            return TaskError("TimeoutError", message, reason=TIMEOUT)
+        if self.killed == CANCEL:
+            return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
+        if outcome is not None and outcome.error is not None:
+            return outcome.error
+        return describe_exit(status)

@@ -12,24 +12,19 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
-from flowtui.run.changes import CHANGED, CHANGED_LABEL, CodeChanges
 from flowtui.run.events import Notice, RunStarted, TaskWaiting
-from flowtui.run.labels import StepState, plan_states, step_states
-from flowtui.run.plan import ResumePlan
+from flowtui.run.labels import step_states
 from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
@@ -37,10 +32,11 @@ from flowtui.tui.controller import RunController
 from flowtui.tui.debugging import DebuggingActions
 from flowtui.tui.executor_choice import next_executor, remember, remembered
 from flowtui.tui.finding import FindingApp
+from flowtui.tui.resuming import ResumeActions
 from flowtui.tui.run_control import RunControl
 from flowtui.tui.screens.help import HelpScreen
 from flowtui.tui.screens.history import RunHistoryScreen
-from flowtui.tui.screens.params import ConfirmScreen, ParametersScreen
+from flowtui.tui.screens.params import ParametersScreen
 from flowtui.tui.settings import load_settings, save_settings
 from flowtui.tui.styles import stylesheets
 from flowtui.tui.watcher import watch_file
@@ -50,7 +46,6 @@ from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
 from flowtui.tui.widgets.timeline import TimelineView
-from flowtui.units import counted
 
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
 STORE_POLL_INTERVAL = 1.0
@@ -60,7 +55,7 @@ STDERR_GATHER = 0.25
 STDERR_SHOWN = 12
 
 
-class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
+class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
     TITLE = "flowtui"
@@ -383,74 +378,6 @@ class FlowtuiApp(RunControl, DebuggingActions, FindingApp):
         drawn = self.dag.graph
         if drawn is not None:
             self.show_run_states(drawn, run)
-
-    # -- resume -------------------------------------------------------------------------
-
-    def action_resume(self) -> None:
-        step = self.dag.selected
-        if not self.can_start() or step is None:
-            return
-        run = self.run_state
-        if run is None or not run.run_id:
-            self.notify(
-                "Run the flow first; resume starts from a run that has happened.",
-                severity="warning",
-            )
-            return
-        self.start_unless_declined(partial(self.plan_resume, self.graph, run.run_id, step))
-
-    @work(exclusive=True, group="plan", exit_on_error=False)
-    async def plan_resume(self, graph: FlowGraph | None, origin_run_id: str, step: str) -> None:
-        """Work out the plan in process (a pure function of the graph and the stored run),
-        draw it on the DAG, and start the resume if the user confirms."""
-        if graph is None:
-            return
-        try:
-            plan = await asyncio.to_thread(self.reader.resume_plan, graph, origin_run_id, step)
-        except FlowtuiError as error:
-            self.notify(f"Cannot resume from {step}: {error}", severity="error", markup=False)
-            return
-        try:
-            source = await asyncio.to_thread(read_flow_file, self.path)
-            changes = await asyncio.to_thread(self.reader.code_changes, graph, plan, source)
-        except FlowtuiError:
-            changes = None  # the file went away meanwhile: the plan alone
-        answer = await self.push_screen_wait(self.draw_resume_plan(plan, changes))
-        self.query_one(RunHeader).set_note("")
-        start = step if answer is True else answer if isinstance(answer, str) else None
-        if start:
-            args = self.runner_args("resume", start, "--origin-run-id", origin_run_id, "--events")
-            self.start_runner(args, origin_run_id=origin_run_id)
-        else:
-            self.refresh_run_view()
-
-    def draw_resume_plan(
-        self, plan: ResumePlan, changes: CodeChanges | None = None
-    ) -> ModalScreen[Any]:
-        """Draw `plan` on the DAG (≡ clone, ◐ partly, ↻ rerun, ✎ changed); the dialog that
-        asks (offering to start from the earliest changed step when the plan would reuse one)."""
-        states = plan_states(plan)
-        changed = list(changes.cloned_changed) if changes is not None else []
-        states.update({step: StepState(CHANGED, CHANGED_LABEL) for step in changed})
-        self.dag.set_states(states)
-        self.query_one(RunHeader).set_note(f"resume plan from {plan.resume_step}")
-        if changes is not None and changes.earliest is not None:
-            from flowtui.tui.screens.changed import ChangedCodeScreen
-
-            return ChangedCodeScreen(
-                plan.origin_run_id, plan.resume_step, changed, changes.earliest
-            )
-        steps = counted("step", len(plan.clone)), counted("step", len(plan.rerun + plan.partial))
-        tasks = counted("task", plan.tasks_reused), counted("task", plan.tasks_rerun)
-        question = Text.assemble(
-            "Resume run ",
-            (plan.origin_run_id, "bold"),
-            " from ",
-            (plan.resume_step, "bold"),
-            f"?\n{steps[0]} reused (≡ clone), {steps[1]} run again (↻ rerun)."
-            f"\nOf run {plan.origin_run_id}'s tasks, {tasks[0]} reused, {tasks[1]} run again.",
-        )
-        return ConfirmScreen(question, yes="Resume", no="Cancel")
 
     # -- detail pane --------------------------------------------------------------------
 
