@@ -293,8 +293,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
 
     def tell_runner_said(self) -> None:
         run = self.run_state
-        if self.run_active and run is not None and not run.run_id:
-            # not started yet: these lines may be why it never will (`show_refusal`)
+        if run is not None and not run.run_id:  # started, not yet told it began or ended:
+            # these lines may be why it never will (`show_refusal` shows them then)
             self.set_timer(STDERR_GATHER, self.tell_runner_said)
             return
         said, self._runner_said = self._runner_said[-STDERR_SHOWN:], []
