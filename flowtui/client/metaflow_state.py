@@ -25,6 +25,7 @@ from flowtui.client.metaflow_runs import (
     METAFLOW_DIRNAME,
     find_metaflow_root,
     load_metaflow,
+    metaflow_cards,
     metaflow_run_record,
     metaflow_task,
     run_outcome,
@@ -197,6 +198,12 @@ class MetaflowReader:
                     )
                 )
         return sorted(records, key=lambda r: r.name)
+
+    def cards(self, pathspec: str) -> list[dict[str, Any]]:
+        """Task `pathspec`'s Metaflow cards as flowtui card documents (the data inside
+        Metaflow's card pages: JSON, never unpickled), for the same drawing."""
+        with self._lock:
+            return metaflow_cards(metaflow_task(pathspec, self.near))
 
     def _log_folder(self) -> Path:
         if self._logs is None:

@@ -435,15 +435,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
             self.notify("Select a step that has run to see its cards.", timeout=4)
             return
         run = self.run_state
-        if run is not None and run.source == METAFLOW:
-            self.notify(
-                f"Cards of Metaflow's runs: flowtui card view {task.pathspec} --source metaflow",
-                timeout=8,
-                markup=False,
-            )
-            return
         store = (run.store if run else "") or (str(self.store) if self.store else "")
-        self.push_screen(CardsScreen(store, task.pathspec))
+        self.push_screen(CardsScreen(store, task.pathspec, source=run.source if run else "flowtui"))
 
     # -- the store: history, and runs started elsewhere ----------------------------------
 

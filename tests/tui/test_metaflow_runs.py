@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.artifacts import ArtifactsScreen
+from flowtui.tui.screens.cards import CardsScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.task_detail import TaskDetail
@@ -30,12 +32,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 FLOW = """
-from metaflow import FlowSpec, Parameter, step
+from metaflow import FlowSpec, Parameter, card, step
 
 
 class TinyFlow(FlowSpec):
     fail = Parameter("fail", default=0)
 
+    @card
     @step
     def start(self):
         print("hello from start")
@@ -185,6 +188,19 @@ async def test_a_metaflow_run_opens_with_its_dag_logs_and_artifact_previews(
         text = str(screen.query_one("#artifact-preview-text", Static).render())
         assert screen.preview is not None and screen.preview.ok, text
         assert "[10, 20, 30]" in text
+
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ArtifactsScreen), "closed")
+        await pilot.press("c")  # the default card Metaflow made for start: its artifacts
+        await wait_until(pilot, lambda: isinstance(app.screen, CardsScreen), "the cards")
+        cards = app.screen
+        assert isinstance(cards, CardsScreen)
+        await wait_until(pilot, lambda: cards.draws >= 1, "the card drawn")
+        await pilot.pause(0.1)
+        static = cards.query_one("#cards-text", Static)
+        lines = static.render_lines(Region(0, 0, *static.size))
+        drawn = "\n".join(strip.text for strip in lines)
+        assert "numbers" in drawn and "[10, 20, 30]" in drawn, drawn
 
     assert datastore_files(file.parent) == before  # reading wrote nothing into .metaflow/
 
