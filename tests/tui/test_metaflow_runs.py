@@ -84,6 +84,15 @@ def metaflow_run(folder: Path, *args: str) -> str:
     return run_id_file.read_text().strip()
 
 
+@pytest.fixture(autouse=True)
+def real_metaflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`import metaflow` is Metaflow's, as in any TUI process: a CLI test that ran a flow in
+    this test process (CliRunner) left flowtui's alias for its runner in `sys.modules`."""
+    module = sys.modules.get("metaflow")
+    if module is not None and getattr(module, "__name__", "") != "metaflow":
+        monkeypatch.delitem(sys.modules, "metaflow")
+
+
 @pytest.fixture(scope="module")
 def metaflow_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A flow file with two runs Metaflow made beside it: (file, succeeded id, failed id)."""

@@ -124,6 +124,7 @@ class RunHistoryScreen(ModalScreen[str | None]):
             table.add_column(label, key=label)
         self.fill_table(self.current)
         table.focus()
+        self.query_one("#history-note", Static).display = self.metaflow_runs is not None
         if self.metaflow_runs is not None:
             self.read_metaflow_runs(self.metaflow_runs)
 
@@ -157,7 +158,9 @@ class RunHistoryScreen(ModalScreen[str | None]):
         self.runs = sorted([*self.runs, *message.runs], key=lambda r: r.created, reverse=True)
         self.fill_table(at)
         self.query_one(".dialog-title", Static).update(Text(self.title_text(), style="bold"))
-        self.query_one("#history-note", Static).update(Text(message.error, style="italic"))
+        note = self.query_one("#history-note", Static)
+        note.update(Text(message.error, style="italic"))
+        note.display = bool(message.error)
 
     @on(DataTable.RowSelected)
     def on_row_selected(self, event: DataTable.RowSelected) -> None:
