@@ -108,6 +108,11 @@ def load_metaflow(near: Path | None = None) -> ModuleType:
     if getattr(metaflow, "__name__", "") != "metaflow" or not hasattr(metaflow, "namespace"):
         raise UsageError("The metaflow module here is not Metaflow's; run outside a flowtui run.")
     metaflow.namespace(None)
+    root = find_metaflow_root(near)
+    if root is not None and metaflow.get_metadata().startswith("local"):
+        # Metaflow reads its settings once, at import: a long-lived reader (the TUI) points
+        # the local metadata at this flow's datastore on every call.
+        metaflow.metadata(f"local@{root}")
     return metaflow
 
 
@@ -122,6 +127,69 @@ def _timestamp(value: Any) -> float | None:
     return value.timestamp() if value is not None else None
 
 
+def task_outcome(task: Any) -> tuple[str, int, float | None, float | None]:
+    """(status, attempt, started, finished) of a Metaflow task, from its metadata alone (no
+    artifact is unpickled): the latest attempt's `attempt_ok` says succeeded or failed; an
+    attempt started after the last outcome is still running."""
+    latest: dict[str, Any] = {}
+    for entry in sorted(task.metadata, key=lambda m: m.created_at):
+        latest[entry.name] = entry
+    started, outcome = latest.get("attempt"), latest.get("attempt_ok")
+    attempt = int(started.value) if started is not None and str(started.value).isdigit() else 0
+    begun = started.created_at / 1000 if started is not None else _timestamp(task.created_at)
+    if outcome is not None and (started is None or outcome.created_at >= started.created_at):
+        status = "succeeded" if str(outcome.value) == "True" else "failed"
+        return status, attempt, begun, outcome.created_at / 1000
+    return "running", attempt, begun, None
+
+
+def run_outcome(run: Any) -> tuple[str, float | None, str | None]:
+    """(status, finished, the failed task's pathspec) of a Metaflow run: succeeded when its
+    `end` task did, failed when a task's last attempt failed, else running (a local run killed
+    outright stays running: Metaflow's local metadata has no heartbeat to tell)."""
+    try:
+        end = next(iter(run["end"]), None)
+    except KeyError:
+        end = None
+    if end is not None:
+        status, _, _, finished = task_outcome(end)
+        if status == "succeeded":
+            return status, finished, None
+    failed = [
+        (outcome[3] or 0.0, task.pathspec)
+        for step in run
+        for task in step
+        if (outcome := task_outcome(task))[0] == "failed"
+    ]
+    if not failed:
+        return "running", None, None
+    return "failed", max(f for f, _ in failed), min(failed)[1]
+
+
+def metaflow_run_record(flow: str, run: Any) -> RunRecord:
+    """One run that Metaflow made, as a row of flowtui's runs table."""
+    status, finished, failed = run_outcome(run)
+    system = tuple(sorted(run.system_tags))
+    user = next((t.split(":", 1)[1] for t in system if t.startswith("user:")), "")
+    return RunRecord(
+        flow=flow,
+        run_id=str(run.id),
+        status=status,
+        kind="run",
+        created=_timestamp(run.created_at) or 0.0,
+        finished=finished,
+        file="",
+        params={},
+        origin_run_id=None,
+        resume_step=None,
+        user=user,
+        tags=tuple(sorted(run.user_tags)),
+        system_tags=system,
+        error=f"{failed}: the task failed" if failed else None,
+        source="metaflow",
+    )
+
+
 def metaflow_runs(flow: str, near: Path | None = None) -> list[RunRecord]:
     """The flow's runs that Metaflow made, newest first, as rows of flowtui's runs table."""
     mf = load_metaflow(near)
@@ -131,30 +199,7 @@ def metaflow_runs(flow: str, near: Path | None = None) -> list[RunRecord]:
         runs = list(mf.Flow(flow))
     except NotFound as e:
         raise _not_found(f"flow {flow}", e) from None
-    records = []
-    for run in runs:
-        finished = run.finished
-        status = "succeeded" if run.successful else ("failed" if finished else "running")
-        system = tuple(sorted(run.system_tags))
-        user = next((t.split(":", 1)[1] for t in system if t.startswith("user:")), "")
-        records.append(
-            RunRecord(
-                flow=flow,
-                run_id=str(run.id),
-                status=status,
-                kind="run",
-                created=_timestamp(run.created_at) or 0.0,
-                finished=_timestamp(run.finished_at) if finished else None,
-                file="",
-                params={},
-                origin_run_id=None,
-                resume_step=None,
-                user=user,
-                tags=tuple(sorted(run.user_tags)),
-                system_tags=system,
-                error=None,
-            )
-        )
+    records = [metaflow_run_record(flow, run) for run in runs]
     return sorted(records, key=lambda r: r.created, reverse=True)
 
 

@@ -95,6 +95,7 @@ class RunState:
     tasks: dict[str, TaskState] = field(default_factory=dict)
     expected: dict[str, int] = field(default_factory=dict)  # step -> foreach task count
     notices: list[str] = field(default_factory=list)
+    source: str = "flowtui"  # which engine made it: flowtui, or metaflow (read through its client)
 
     @property
     def pathspec(self) -> str:

@@ -48,6 +48,7 @@ class RunRecord:
     tags: tuple[str, ...]
     system_tags: tuple[str, ...]
     error: str | None
+    source: str = "flowtui"  # which engine made it: flowtui, or metaflow (read through its client)
 
     @property
     def pathspec(self) -> str:

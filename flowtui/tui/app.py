@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
+from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
@@ -35,7 +36,7 @@ from flowtui.tui.finding import FindingApp
 from flowtui.tui.resuming import ResumeActions
 from flowtui.tui.run_control import RunControl
 from flowtui.tui.screens.help import HelpScreen
-from flowtui.tui.screens.history import RunHistoryScreen
+from flowtui.tui.screens.history import RunHistoryScreen, chosen_run
 from flowtui.tui.screens.params import ParametersScreen
 from flowtui.tui.settings import load_settings, save_settings
 from flowtui.tui.styles import stylesheets
@@ -107,6 +108,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         self.flow = flow
         self.store = Path(store) if store is not None else None
         self.reader = RunReader(self.store)  # the store, read only through the client
+        # runs real Metaflow made beside the file (Metaflow is imported only when read)
+        self.metaflow = MetaflowReader(self.path.resolve().parent)
         self.settings = load_settings()  # theme, parameters and executor kept between sessions
         # where the next run's tasks run
         self.executor = executor or remembered(self.settings, self.path, flow)
@@ -420,7 +423,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
             return
         run = self.run_state
         store = (run.store if run else "") or (str(self.store) if self.store else "")
-        self.push_screen(ArtifactsScreen(store, pathspec))
+        self.push_screen(ArtifactsScreen(store, pathspec, source=run.source if run else "flowtui"))
 
     def action_cards(self) -> None:
         from flowtui.tui.screens.cards import CardsScreen
@@ -433,7 +436,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
             return
         run = self.run_state
         store = (run.store if run else "") or (str(self.store) if self.store else "")
-        self.push_screen(CardsScreen(store, task.pathspec))
+        self.push_screen(CardsScreen(store, task.pathspec, source=run.source if run else "flowtui"))
 
     # -- the store: history, and runs started elsewhere ----------------------------------
 
@@ -441,6 +444,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         if self.graph is not None and not self.run_active:
             shown = self.run_state
             live = shown.run_id if shown is not None and not shown.status.done else None
+            if shown is not None and shown.source == METAFLOW:
+                live = None  # Metaflow's run: a snapshot, not in flowtui's store
             self.check_store(self.graph.flow_name, self._newest_run_seen, live)
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
@@ -472,7 +477,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         history) draws that graph when the file's is shaped otherwise."""
         if self.run_active:
             return  # the event stream is the fresher source while our own run goes
-        if state.run_id.isdigit():
+        if state.run_id.isdigit() and state.source != METAFLOW:
             self._newest_run_seen = max(self._newest_run_seen, int(state.run_id))
         if self.run_state is None or state.run_id != self.run_state.run_id:
             self.run_graph = graph
@@ -491,17 +496,36 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
     @work(exclusive=True, group="history", exit_on_error=False)
     async def open_history(self, flow: str) -> None:
         runs = await asyncio.to_thread(self.reader.runs, flow)
-        current = self.run_state.run_id if self.run_state else None
-        run_id = await self.push_screen_wait(
-            RunHistoryScreen(flow, runs, current, clock=self.clock)
+        theirs = await asyncio.to_thread(self.metaflow.has_runs, flow)  # folders only
+        shown = self.run_state
+        current = None
+        if shown is not None:
+            current = f"{METAFLOW}:{shown.run_id}" if shown.source == METAFLOW else shown.run_id
+        choice = await self.push_screen_wait(
+            RunHistoryScreen(
+                flow,
+                runs,
+                current,
+                clock=self.clock,
+                metaflow_runs=partial(self.metaflow.runs, flow) if theirs else None,
+            )
         )
-        if run_id is None:
+        if choice is None:
             return
         if self.run_active:
             self.notify("A run is active; cancel it to look at another run.", severity="warning")
             return
-        state = await asyncio.to_thread(self.reader.run_state, run_id)
-        graph = await asyncio.to_thread(self.reader.run_graph, run_id, flow, self.file)
+        source, run_id = chosen_run(choice)
+        graph: FlowGraph | None = None  # Metaflow's run: drawn on the file's graph
+        try:
+            if source == METAFLOW:
+                state = await asyncio.to_thread(self.metaflow.run_state, flow, run_id)
+            else:
+                state = await asyncio.to_thread(self.reader.run_state, run_id)
+                graph = await asyncio.to_thread(self.reader.run_graph, run_id, flow, self.file)
+        except Exception as e:  # Metaflow's client failing: one sentence
+            self.notify(f"Run {run_id} could not be read: {e}", severity="error", markup=False)
+            return
         if state is not None:
             self.show_stored_run(state, graph, draw=True)
             failed = step_of(state.failed)
@@ -513,6 +537,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
     def on_unmount(self) -> None:
         self._stop_watching.set()
         self.reader.close()
+        self.metaflow.close()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -70,9 +70,25 @@ class DebuggingActions(App[None]):
         line = line_that_matters(self.path, self.graph, self.problems, self.dag.selected, task)
         self.hand_over([editor_command(self.path, line)], pause=False)
 
+    def metaflow_run_shown(self, what: str) -> bool:
+        """The run shown is one that Metaflow made (read through its client): say that `what`
+        needs one of flowtui's runs."""
+        run = self.run_state
+        if run is None or run.source != "metaflow":
+            return False
+        self.notify(
+            f"Run {run.run_id} is Metaflow's: {what} works on flowtui's runs; run the flow "
+            "here (r) first.",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     def action_debug(self) -> None:
         from flowtui.tui.handoff import debug_args
 
+        if self.metaflow_run_shown("debugging a task"):
+            return
         task = self.query_one(TaskList).selected
         args = debug_args(task, self.run_store) if task is not None else None
         if args is None:
@@ -83,6 +99,8 @@ class DebuggingActions(App[None]):
     def action_spin(self) -> None:
         from flowtui.tui.handoff import spin_args
 
+        if self.metaflow_run_shown("spinning a step"):
+            return
         task = self.query_one(TaskList).selected
         if task is None or self.run_active:
             self.notify("Select a task of a finished run to spin its step with its inputs.")
@@ -104,6 +122,8 @@ class DebuggingActions(App[None]):
         )
 
     def action_diff(self) -> None:
+        if self.metaflow_run_shown("comparing runs"):
+            return
         task = self.query_one(TaskList).selected
         if task is None or self.graph is None:
             self.notify("Select a task to compare it with the same task in another run.")

@@ -4,12 +4,13 @@ Loading an artifact unpickles it, and unpickling runs code from the user's class
 import their modules, take minutes, eat memory, or crash the interpreter. So the TUI never
 does it. It runs
 
-    python -m flowtui.tui.preview STORE PATHSPEC NAME [--width N]
+    python -m flowtui.tui.preview STORE PATHSPEC NAME [--width N] [--source metaflow]
 
 which prints the rendered preview (Rich output with ANSI styles) on stdout and exits 0, or
 prints one sentence saying why the value cannot be shown and exits 2. `preview_command()`
 and `read_preview()` are the TUI's side of that contract. This module imports neither
-Textual nor anything of the TUI, so the process starts fast.
+Textual nor anything of the TUI, so the process starts fast. With `--source metaflow`,
+STORE is the folder holding Metaflow's datastore and the value is read by Metaflow's client.
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ class Preview:
     text: str
 
 
-def preview_command(store: str, pathspec: str, name: str, width: int, page: int = 0) -> list[str]:
+def preview_command(
+    store: str, pathspec: str, name: str, width: int, page: int = 0, source: str = "flowtui"
+) -> list[str]:
     """The command line that previews artifact `name` of task `pathspec` (`page`: which
-    200 items of a long list, tuple, set or mapping)."""
+    200 items of a long list, tuple, set or mapping; `source`: which engine made the run)."""
     return [
         sys.executable,
         "-m",
@@ -57,6 +60,8 @@ def preview_command(store: str, pathspec: str, name: str, width: int, page: int 
         str(max(20, width)),
         "--page",
         str(max(0, page)),
+        "--source",
+        source,
     ]
 
 
@@ -89,10 +94,12 @@ def run_preview(
     *,
     cancelled: Callable[[], bool] = lambda: False,
     timeout: float = PREVIEW_TIMEOUT,
+    source: str = "flowtui",
 ) -> Preview | None:
     """Run the preview process and wait for it (from a worker thread); None when `cancelled()`
-    turned true first (the process is killed), a sentence when it took longer than `timeout`."""
-    command = preview_command(store, pathspec, name, width, page)
+    turned true first (the process is killed), a sentence when it took longer than `timeout`.
+    `source`: which engine made the run (`metaflow`: `store` is its datastore's folder)."""
+    command = preview_command(store, pathspec, name, width, page, source)
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
@@ -126,9 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name")
     parser.add_argument("--width", type=int, default=100)
     parser.add_argument("--page", type=int, default=0)
+    parser.add_argument("--source", choices=("flowtui", "metaflow"), default="flowtui")
     args = parser.parse_args(argv)
     try:
-        value = load_value(Path(args.store), args.pathspec, args.name)
+        if args.source == "metaflow":
+            from flowtui.client.metaflow_state import load_metaflow_value
+
+            value = load_metaflow_value(Path(args.store), args.pathspec, args.name)
+        else:
+            value = load_value(Path(args.store), args.pathspec, args.name)
         rendered = render_to_ansi(render_preview(value, args.width, args.page), args.width)
     except FlowtuiError as e:
         sys.stdout.write(str(e))

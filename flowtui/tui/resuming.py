@@ -64,6 +64,14 @@ class ResumeActions(App[None]):
                 severity="warning",
             )
             return
+        if run.source == "metaflow":  # read through Metaflow's client: not in flowtui's store
+            self.notify(
+                f"Run {run.run_id} is Metaflow's: resume it with Metaflow "
+                f"(python {self.path.name} resume), or run the flow here first.",
+                severity="warning",
+                markup=False,
+            )
+            return
         self.start_unless_declined(partial(self.plan_resume, self.graph, run.run_id, step))
 
     @work(exclusive=True, group="plan", exit_on_error=False)

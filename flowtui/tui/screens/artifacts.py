@@ -5,9 +5,14 @@ highlighted artifact is rendered by `python -m flowtui.tui.preview` in a subproc
 thread worker: unpickling runs user code, which must never run in the TUI process, and a
 huge value must not freeze it. Moving on to another artifact stops the previous preview.
 `[`/`]` page through a long list; `y` copies the Python line that loads the value.
+For a run that Metaflow made (`source="metaflow"`, `store_path` the folder holding its
+datastore), the list is read through Metaflow's client from its metadata (types and sizes, no
+value loaded) and the preview process loads the value with Metaflow's client.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -20,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
+from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.run import ArtifactRecord
@@ -34,8 +40,15 @@ def load_line(pathspec: str, name: str) -> str:
     return f'Flow("{flow}")["{run_id}"]["{step}"]["{task_id}"].data.{name}'
 
 
-def list_artifacts(store: str, pathspec: str) -> list[ArtifactRecord]:
-    """The task's artifacts as the store at `store` lists them (no value is loaded)."""
+def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[ArtifactRecord]:
+    """The task's artifacts as the store at `store` lists them (no value is loaded); for
+    `source="metaflow"`, as Metaflow's datastore in the folder `store` lists them."""
+    if source == METAFLOW:
+        metaflow = MetaflowReader(Path(store))
+        try:
+            return metaflow.artifacts(pathspec)
+        finally:
+            metaflow.close()
     reader = RunReader(store)
     try:
         if reader.root is None:
@@ -83,9 +96,10 @@ class ArtifactsScreen(Screen[None]):
             self.name = name
             self.preview = preview
 
-    def __init__(self, store_path: str, pathspec: str) -> None:
+    def __init__(self, store_path: str, pathspec: str, *, source: str = "flowtui") -> None:
         super().__init__()
         self.store_path = store_path
+        self.source = source
         self.pathspec = pathspec
         self.artifacts: list[ArtifactRecord] = []
         self.previewing: str | None = None
@@ -93,7 +107,9 @@ class ArtifactsScreen(Screen[None]):
         self.page = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Artifacts of ", "bold"), self.pathspec), id="artifacts-title")
+        by = " (Metaflow's run)" if self.source == METAFLOW else ""
+        title = Text.assemble(("Artifacts of ", "bold"), self.pathspec, by)
+        yield Static(title, id="artifacts-title")
         with Horizontal(id="artifacts-body"):
             yield DataTable[Text](id="artifact-list", cursor_type="row")
             with VerticalScroll(id="artifact-preview"):
@@ -133,7 +149,7 @@ class ArtifactsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="artifact-list", exit_on_error=False)
     def _list(self, store: str, pathspec: str) -> None:
         try:
-            self.post_message(self._Listed(list_artifacts(store, pathspec)))
+            self.post_message(self._Listed(list_artifacts(store, pathspec, self.source)))
         except FlowtuiError as e:
             self.post_message(self._Listed(None, str(e)))
         except Exception as e:  # a locked or damaged database: say so, stay open
@@ -191,7 +207,13 @@ class ArtifactsScreen(Screen[None]):
     def _run_preview(self, store: str, pathspec: str, name: str, width: int, page: int) -> None:
         worker = get_current_worker()  # cancelled: another artifact was chosen, or closed
         preview = run_preview(
-            store, pathspec, name, width, page, cancelled=lambda: worker.is_cancelled
+            store,
+            pathspec,
+            name,
+            width,
+            page,
+            cancelled=lambda: worker.is_cancelled,
+            source=self.source,
         )
         if preview is not None:
             self.post_message(self._Previewed(name, preview))

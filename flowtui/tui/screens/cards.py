@@ -5,9 +5,14 @@ tables, images as pictures, progress bars, Vega-Lite charts) in a thread worker,
 an image or drawing a chart never blocks the UI. While the task runs, the screen checks twice
 a second whether a card file changed and redraws it: a step that calls `current.card.refresh()`
 is watched live. Card data is JSON written by the task; it is never imported or unpickled.
+A run that Metaflow made (`source="metaflow"`, `store_path` the folder holding its datastore)
+shows the cards Metaflow stored, read through its client from the data in its card pages.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.rule import Rule
@@ -23,6 +28,7 @@ from textual.widgets import Footer, Static
 
 from flowtui.client.card_render import card_renderables
 from flowtui.client.cards import task_cards_at
+from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
 
 POLL_SECONDS = 0.5
 """How often a running task's cards are checked for changes."""
@@ -55,9 +61,10 @@ class CardsScreen(Screen[None]):
             self.live = live
             self.stamp = stamp
 
-    def __init__(self, store_path: str, pathspec: str) -> None:
+    def __init__(self, store_path: str, pathspec: str, *, source: str = "flowtui") -> None:
         super().__init__()
         self.store_path = store_path
+        self.source = source
         self.pathspec = pathspec
         self.stamp: object = None
         self.live = True
@@ -106,12 +113,12 @@ class CardsScreen(Screen[None]):
         self, generation: int, store: str, pathspec: str, width: int, previous: object
     ) -> None:
         try:
-            cards, finished = task_cards_at(store, pathspec)
+            cards, finished = self._read_cards(store, pathspec)
         except Exception as e:  # a missing store or task: say so, stay open
             self.post_message(self._Drawn(generation, Text(str(e)), False, None))
             return
-        stamp = tuple((c.document.get("updated"), c.final) for c in cards)
-        live = not finished or any(not c.final for c in cards)
+        stamp = tuple((c.get("updated"), bool(c.get("final"))) for c in cards)
+        live = not finished or any(not c.get("final") for c in cards)
         if stamp == previous and cards:
             self.post_message(self._Drawn(generation, None, live, stamp))
             return
@@ -127,8 +134,19 @@ class CardsScreen(Screen[None]):
         for i, card in enumerate(cards):
             if i:
                 parts.append(Rule(style="dim"))
-            parts += card_renderables(card.document, width)
+            parts += card_renderables(card, width)
         self.post_message(self._Drawn(generation, Group(*parts), live, stamp))
+
+    def _read_cards(self, store: str, pathspec: str) -> tuple[list[dict[str, Any]], bool]:
+        """The task's card documents, and whether the task has finished."""
+        if self.source == METAFLOW:  # a snapshot: Metaflow's run is not followed live
+            reader = MetaflowReader(Path(store))
+            try:
+                return reader.cards(pathspec), True
+            finally:
+                reader.close()
+        cards, finished = task_cards_at(store, pathspec)
+        return [c.document for c in cards], finished
 
     @on(_Drawn)
     def _on_drawn(self, message: _Drawn) -> None:

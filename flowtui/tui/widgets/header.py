@@ -105,7 +105,8 @@ class RunHeader(Widget):
         if run is None:
             fields.append(Text("no run yet — press r to run", style="dim"))
         else:
-            run_field = Text.assemble("run ", (run.run_id or "…", "bold"))
+            whose = "Metaflow run " if run.source == "metaflow" else "run "  # made by Metaflow
+            run_field = Text.assemble(whose, (run.run_id or "…", "bold"))
             if run.origin_run_id:
                 run_field.append(f" (resumed from {run.origin_run_id})", style="dim")
             fields.append(run_field)
