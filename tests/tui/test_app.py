@@ -60,6 +60,11 @@ async def run_command(pilot: Pilot[None], app: FlowtuiApp, words: str) -> None:
     await pilot.press("enter")
 
 
+def form_shown(app: FlowtuiApp) -> bool:
+    """The parameters form is up and composed (its fields exist, so keys reach them)."""
+    return isinstance(app.screen, ParametersScreen) and bool(app.screen.query(Input))
+
+
 def dag_text(app: FlowtuiApp) -> str:
     return "\n".join(app.dag.lines)
 
@@ -207,7 +212,7 @@ async def test_run_asks_for_parameters_prefilled_typed_and_validated(tmp_path: P
     app = FlowtuiApp(path, store=tmp_path / "store")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await wait_until(pilot, lambda: form_shown(app))
         form = app.screen
         field = form.query_one(Input)
         assert field.value == "3"  # the default
@@ -232,7 +237,7 @@ async def test_cancelling_the_parameters_form_runs_nothing(tmp_path: Path) -> No
     app = FlowtuiApp(path, store=tmp_path / "store")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await wait_until(pilot, lambda: form_shown(app))
         assert app.screen.query_one(Input).value == "world"
         await pilot.press("escape")
         assert not isinstance(app.screen, ParametersScreen)
@@ -366,7 +371,7 @@ async def test_a_run_lights_up_the_dag_as_the_store_records_it(tmp_path: Path) -
     app = FlowtuiApp(path, store=store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await wait_until(pilot, lambda: form_shown(app))
         await pilot.press("enter")
         await run_to_the_end(pilot, app)
         run = app.run_state
@@ -577,7 +582,7 @@ async def test_a_opens_the_artifacts_of_the_selected_task(tmp_path: Path) -> Non
     app = FlowtuiApp(path, store=tmp_path / "store")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await wait_until(pilot, lambda: form_shown(app))
         await pilot.press("enter")
         await run_to_the_end(pilot, app)
         app.dag.focus()

@@ -27,7 +27,9 @@ async def test_the_form_offers_the_values_last_run_with(tmp_path: Path, own_sett
     app = FlowtuiApp(tmp_path / "hello.py", store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ParametersScreen))
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ParametersScreen) and app.screen.query(Input)
+        )
         field = app.screen.query_one(Input)
         assert field.value == "world"  # the default, the first time
         field.value = "flowtui"
@@ -39,7 +41,9 @@ async def test_the_form_offers_the_values_last_run_with(tmp_path: Path, own_sett
     again = FlowtuiApp(tmp_path / "hello.py", store=tmp_path / "store", follow=False)
     async with again.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(again.screen, ParametersScreen))
+        await wait_for(
+            pilot, lambda: isinstance(again.screen, ParametersScreen) and again.screen.query(Input)
+        )
         assert again.screen.query_one(Input).value == "flowtui"
 
 
