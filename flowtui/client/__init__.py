@@ -7,11 +7,22 @@
 Works from a notebook, from the CLI readers, and inside a running step (where it reads the
 running flow's store).
 
-The names below are imported on first use, so `import flowtui.client.runs` (the TUI's reader)
-does not load the Metaflow-shaped objects, the namespace rules or the authoring API.
+The Metaflow-shaped objects and errors are imported on first use, so `import
+flowtui.client.runs` (the TUI's reader) does not load them, nor the authoring API.
 """
 
 from typing import TYPE_CHECKING, Any
+
+# Imported at once: `namespace` is also the name of its module, which an import of
+# `flowtui.client.namespace` (by the objects below) would otherwise put in its place.
+from flowtui.client.namespace import (
+    default_metadata,
+    default_namespace,
+    get_metadata,
+    get_namespace,
+    metadata,
+    namespace,
+)
 
 if TYPE_CHECKING:
     from flowtui.client.base import DataArtifact, Metaflow, MetaflowData, TaskException
@@ -24,14 +35,6 @@ if TYPE_CHECKING:
         RunNotFound,
         StepNotFound,
         TaskNotFound,
-    )
-    from flowtui.client.namespace import (
-        default_metadata,
-        default_namespace,
-        get_metadata,
-        get_namespace,
-        metadata,
-        namespace,
     )
     from flowtui.client.objects import (
         Flow,
@@ -54,17 +57,6 @@ _LAZY = {
             "TaskNotFound",
         ),
         "errors",
-    ),
-    **dict.fromkeys(
-        (
-            "default_metadata",
-            "default_namespace",
-            "get_metadata",
-            "get_namespace",
-            "metadata",
-            "namespace",
-        ),
-        "namespace",
     ),
     **dict.fromkeys(("Flow", "Run", "Step", "Task"), "objects"),
 }
