@@ -3,9 +3,15 @@ wrong with a bad path in one sentence, as every other command does."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from flowtui.store import Store
+from flowtui.tui.settings import CONFIG_ENV
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def flowtui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -14,14 +20,87 @@ def flowtui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_opening_a_file_loads_no_cli_framework() -> None:
-    probe = (
-        "import sys, flowtui.entry, flowtui.tui.app; "
-        "print(' '.join(m for m in ('typer', 'pydantic', 'click') if m in sys.modules))"
+#: What `flowtui FILE` has loaded when its first frame draws the DAG: `flowtui.entry.main`
+#: runs the real app (headless, in a child process) and the DAG's first line holding the start
+#: step's box lists `sys.modules`.
+FIRST_FRAME_PROBE = """
+import asyncio, sys
+from flowtui import entry
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.widgets.dag import DagView
+
+loaded = []
+render_line = DagView.render_line
+
+def probe(view, y):
+    strip = render_line(view, y)
+    if not loaded and "start" in strip.text:
+        loaded.extend(sys.modules)
+    return strip
+
+async def until_drawn(pilot):
+    while not loaded:
+        await asyncio.sleep(0.01)
+    pilot.app.exit()
+
+DagView.render_line = probe
+run = FlowtuiApp.run
+FlowtuiApp.run = lambda app: run(app, headless=True, size=(120, 40), auto_pilot=until_drawn)
+entry.main(sys.argv[1:])
+print(" ".join(loaded))
+"""
+
+#: Nothing the first frame draws needs these: the CLI framework (and the pydantic it brings),
+#: the engine, the authoring API, the pickles and SQLite of the store (read by a worker once
+#: the frame is up), Metaflow, and the libraries previews draw with.
+NOT_BEFORE_THE_FIRST_FRAME = (
+    "typer",
+    "pydantic",
+    "click",
+    "flowtui.cli",
+    "flowtui.engine",
+    "flowtui.flow.spec",
+    "flowtui.flow.decorators",
+    "flowtui.flow.parameters",
+    "flowtui.flow.cards",
+    "flowtui.compat",
+    "flowtui.store.blobs",
+    "flowtui.store.metadata",
+    "flowtui.client.base",
+    "flowtui.client.objects",
+    "flowtui.client.render",
+    "cloudpickle",
+    "sqlite3",
+    "metaflow",
+    "numpy",
+    "pandas",
+    "plotext",
+    "PIL",
+)
+
+
+def test_the_first_frame_loads_only_what_it_draws(tmp_path: Path) -> None:
+    flow = tmp_path / "branch_join.py"
+    flow.write_text((EXAMPLES / "branch_join.py").read_text())
+    store = tmp_path / "store"
+    Store(store).close()  # a real store the app reads (after the first frame)
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE, str(flow), "--store", str(store)],
+        cwd=tmp_path,
+        env={**os.environ, CONFIG_ENV: str(tmp_path / "tui.json")},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""
+    loaded = done.stdout.split()
+    assert "flowtui.tui.app" in loaded  # the probe saw the app's first frame
+    early = sorted(
+        name
+        for name in loaded
+        if any(name == gone or name.startswith(f"{gone}.") for gone in NOT_BEFORE_THE_FIRST_FRAME)
+    )
+    assert early == []
 
 
 def test_a_missing_flow_file_is_one_sentence_and_exit_code_2(tmp_path: Path) -> None:

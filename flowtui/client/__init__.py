@@ -6,19 +6,15 @@
 
 Works from a notebook, from the CLI readers, and inside a running step (where it reads the
 running flow's store).
+
+The Metaflow-shaped objects and errors are imported on first use, so `import
+flowtui.client.runs` (the TUI's reader) does not load them, nor the authoring API.
 """
 
-from flowtui.client.base import DataArtifact, Metaflow, MetaflowData, TaskException
-from flowtui.client.errors import (
-    ArtifactNotFound,
-    FlowNotFound,
-    MetaflowInvalidPathspec,
-    MetaflowNamespaceMismatch,
-    MetaflowNotFound,
-    RunNotFound,
-    StepNotFound,
-    TaskNotFound,
-)
+from typing import TYPE_CHECKING, Any
+
+# Imported at once: `namespace` is also the name of its module, which an import of
+# `flowtui.client.namespace` (by the objects below) would otherwise put in its place.
 from flowtui.client.namespace import (
     default_metadata,
     default_namespace,
@@ -27,12 +23,55 @@ from flowtui.client.namespace import (
     metadata,
     namespace,
 )
-from flowtui.client.objects import (
-    Flow,
-    Run,
-    Step,
-    Task,
-)
+
+if TYPE_CHECKING:
+    from flowtui.client.base import DataArtifact, Metaflow, MetaflowData, TaskException
+    from flowtui.client.errors import (
+        ArtifactNotFound,
+        FlowNotFound,
+        MetaflowInvalidPathspec,
+        MetaflowNamespaceMismatch,
+        MetaflowNotFound,
+        RunNotFound,
+        StepNotFound,
+        TaskNotFound,
+    )
+    from flowtui.client.objects import (
+        Flow,
+        Run,
+        Step,
+        Task,
+    )
+
+_LAZY = {
+    **dict.fromkeys(("DataArtifact", "Metaflow", "MetaflowData", "TaskException"), "base"),
+    **dict.fromkeys(
+        (
+            "ArtifactNotFound",
+            "FlowNotFound",
+            "MetaflowInvalidPathspec",
+            "MetaflowNamespaceMismatch",
+            "MetaflowNotFound",
+            "RunNotFound",
+            "StepNotFound",
+            "TaskNotFound",
+        ),
+        "errors",
+    ),
+    **dict.fromkeys(("Flow", "Run", "Step", "Task"), "objects"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowtui.client' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"flowtui.client.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ArtifactNotFound",

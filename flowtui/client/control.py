@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flowtui.errors import UsageError
 from flowtui.store.liveness import (
@@ -27,8 +28,10 @@ from flowtui.store.liveness import (
     same_place,
     signal_runner,
 )
-from flowtui.store.metadata import MetadataDB
 from flowtui.store.records import RunnerRecord, RunRecord
+
+if TYPE_CHECKING:  # the TUI imports this module before its first frame: no sqlite3 yet
+    from flowtui.store.metadata import MetadataDB
 
 #: Seconds after the first SIGINT before a second one kills the run's tasks at once.
 INTERRUPT_GRACE = 5.0

@@ -22,7 +22,8 @@ from flowtui.graph.parse import parse_flow
 from flowtui.run.changes import CodeChanges, code_changes
 from flowtui.run.plan import ResumePlan, choose_origin, plan_resume
 from flowtui.run.state import RunState
-from flowtui.store import ArtifactRecord, BlobCorruptError, BlobMissingError, RunRecord, Store
+from flowtui.store import Store
+from flowtui.store.records import ArtifactRecord, RunRecord
 
 
 def task_id_of(pathspec: str) -> str:
@@ -156,6 +157,8 @@ def load_value(store_root: Path, pathspec: str, name: str) -> Any:
     Unpickling runs code of the user's classes: the TUI calls this only in a process of its
     own (`python -m flowtui.tui.preview`). Every failure is a `ValueUnavailable` sentence.
     """
+    from flowtui.store.blobs import BlobCorruptError, BlobMissingError
+
     try:
         store = Store.open(store_root, create=False)
     except FlowtuiError:

@@ -1,18 +1,57 @@
-"""What a flow file imports: `FlowSpec`, `step`, parameters, decorators and `current`."""
+"""What a flow file imports: `FlowSpec`, `step`, parameters, decorators and `current`.
+
+`current` is imported at once (it is also the name of its module, which an import of
+`flowtui.flow.current` would otherwise put in its place); the rest on first use, so the
+client's namespace rules (which read `current`'s environment) do not load the authoring API.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from flowtui.flow.current import current
-from flowtui.flow.decorators import (
-    card,
-    catch,
-    environment,
-    ignored_locally,
-    resources,
-    retry,
-    step,
-    timeout,
-)
-from flowtui.flow.parameters import IncludeFile, JSONType, Parameter
-from flowtui.flow.spec import FlowSpec, Inputs, MergeArtifactsError
+
+if TYPE_CHECKING:
+    from flowtui.flow.decorators import (
+        card,
+        catch,
+        environment,
+        ignored_locally,
+        resources,
+        retry,
+        step,
+        timeout,
+    )
+    from flowtui.flow.parameters import IncludeFile, JSONType, Parameter
+    from flowtui.flow.spec import FlowSpec, Inputs, MergeArtifactsError
+
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "card",
+            "catch",
+            "environment",
+            "ignored_locally",
+            "resources",
+            "retry",
+            "step",
+            "timeout",
+        ),
+        "decorators",
+    ),
+    **dict.fromkeys(("IncludeFile", "JSONType", "Parameter"), "parameters"),
+    **dict.fromkeys(("FlowSpec", "Inputs", "MergeArtifactsError"), "spec"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowtui.flow' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"flowtui.flow.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FlowSpec",

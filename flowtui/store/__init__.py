@@ -18,26 +18,55 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flowtui.errors import UsageError
-from flowtui.store.blobs import (
-    FULL_ERRNOS,
-    ArtifactPickleError,
-    BlobCorruptError,
-    BlobMissingError,
-    BlobRef,
-    BlobStore,
-    StoreFullError,
-    dead_temp_files,
-    private_dirs,
-)
-from flowtui.store.cards import CardFiles
-from flowtui.store.metadata import MetadataDB
-from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
+
+if TYPE_CHECKING:
+    from flowtui.store.blobs import (
+        ArtifactPickleError,
+        BlobCorruptError,
+        BlobMissingError,
+        BlobRef,
+        BlobStore,
+        StoreFullError,
+    )
+    from flowtui.store.cards import CardFiles
+    from flowtui.store.metadata import MetadataDB
+    from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
+
+# The names re-exported from the store's modules, each imported on first use: the records are
+# plain dataclasses every room reads (the TUI among them, before its first frame), while the
+# blobs (cloudpickle) and the metadata (sqlite3) load only when a store is opened.
+_LAZY = {
+    "ArtifactPickleError": "blobs",
+    "BlobCorruptError": "blobs",
+    "BlobMissingError": "blobs",
+    "BlobRef": "blobs",
+    "BlobStore": "blobs",
+    "StoreFullError": "blobs",
+    "CardFiles": "cards",
+    "MetadataDB": "metadata",
+    "ArtifactRecord": "records",
+    "AttemptRecord": "records",
+    "RunRecord": "records",
+    "TaskRecord": "records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowtui.store' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"flowtui.store.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 STORE_DIRNAME = ".flowtui"
 STORE_ENV = "FLOWTUI_STORE"
@@ -126,6 +155,11 @@ def _has_entries(path: Path) -> bool:
 def _create_database(db: Path) -> None:
     """Create metadata.db whole: its schema is made under a temp name (private, whatever the
     umask) and linked into place, so no reader ever sees an empty database."""
+    import secrets
+
+    from flowtui.store.blobs import FULL_ERRNOS, StoreFullError
+    from flowtui.store.metadata import MetadataDB
+
     tmp = db.with_name(f".{db.name}.{secrets.token_hex(8)}.tmp")
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
@@ -174,6 +208,9 @@ class Store:
                 "that is yours alone (its artifacts are pickles: loading one runs code). Pass "
                 "--store with a folder of your own."
             )
+        from flowtui.store.blobs import BlobStore, dead_temp_files
+        from flowtui.store.cards import CardFiles
+
         self.create = create
         self.blobs = BlobStore(self.root / "blobs")
         self.cards = CardFiles(self.root)
@@ -216,6 +253,8 @@ class Store:
     def meta(self) -> MetadataDB:
         """The metadata connection, opened on first use (and re-opened after a fork)."""
         if self._meta is None or self._meta_pid != os.getpid():
+            from flowtui.store.metadata import MetadataDB
+
             self._check_database()
             self._meta = MetadataDB(self.root / "metadata.db", create=self.create)
             self._meta_pid = os.getpid()
@@ -228,6 +267,8 @@ class Store:
         file (a new attempt never appends to an old one), never through a symlink."""
         folder = f"{self.root}/logs/{run_id}/{step}"
         if folder not in self._log_dirs:
+            from flowtui.store.blobs import private_dirs
+
             private_dirs(Path(folder), self.root)
             for d in (self.root / "logs", Path(folder).parent, Path(folder)):
                 if not stat.S_ISDIR(os.lstat(d).st_mode):

@@ -35,12 +35,8 @@ from flowtui.tui.executor_choice import next_executor, remember, remembered
 from flowtui.tui.finding import FindingApp
 from flowtui.tui.resuming import ResumeActions
 from flowtui.tui.run_control import RunControl
-from flowtui.tui.screens.help import HelpScreen
-from flowtui.tui.screens.history import RunHistoryScreen, chosen_run
-from flowtui.tui.screens.params import ParametersScreen
 from flowtui.tui.settings import load_settings, save_settings
 from flowtui.tui.styles import stylesheets
-from flowtui.tui.watcher import watch_file
 from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
@@ -54,6 +50,15 @@ STORE_POLL_INTERVAL = 1.0
 STDERR_GATHER = 0.25
 #: At most this many of the runner's stderr lines are shown at once (the last ones).
 STDERR_SHOWN = 12
+
+
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a saved file from the one read before: (inode, size, mtime in ns)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
@@ -130,6 +135,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self._initial = self.check_file()  # the file is read once before the first frame
+        self._initial_stat = file_signature(self.path)
 
     # -- layout -------------------------------------------------------------------------
 
@@ -156,10 +162,13 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         self.set_panes(self.panes.resized(self.size.width))
         self.show_check(*self._initial)
         self.query_one(DagView).focus()
+        # What the first frame does not draw waits for it: the watcher (watchfiles brings in
+        # anyio's event-loop backend) and the first look at the store (a worker thread that
+        # loads sqlite3 and the blob store, and would take the GIL from the frame).
         if self.follow:
-            self.follow_file()
+            self.call_after_refresh(self.follow_file)
             self.set_interval(STORE_POLL_INTERVAL, self.poll_store)
-        self.poll_store()
+        self.call_after_refresh(self.poll_store)
         self.set_interval(1.0, self.tick_dag)
         if not self.is_headless and hasattr(signal, "SIGHUP"):
             # The terminal closed: stop the run at once rather than when its next event
@@ -205,13 +214,22 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def follow_file(self) -> None:
+        from flowtui.tui.watcher import watch_file
+
+        saved = file_signature(self.path)
+        if saved != self._initial_stat:  # saved (or deleted) before the watch began
+            await self.file_changed(exists=saved is not None)
         async for exists in watch_file(self.path, self._stop_watching):
-            self.file_deleted = not exists
-            if exists:
-                self.show_check(*await asyncio.to_thread(self.check_file))
-            else:
-                missing = f"{self.path} was deleted; waiting for it to be saved again."
-                self.show_check(None, [], missing)
+            await self.file_changed(exists)
+
+    async def file_changed(self, exists: bool) -> None:
+        """The watcher saw the file saved (`exists`) or deleted."""
+        self.file_deleted = not exists
+        if exists:
+            self.show_check(*await asyncio.to_thread(self.check_file))
+        else:
+            missing = f"{self.path} was deleted; waiting for it to be saved again."
+            self.show_check(None, [], missing)
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -244,6 +262,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         if self.graph is None:
             return
         if self.graph.parameters:
+            from flowtui.tui.screens.params import ParametersScreen
+
             flow = self.graph.flow_name
             form = ParametersScreen(flow, self.graph.parameters, self.settings.params.get(flow))
 
@@ -495,6 +515,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def open_history(self, flow: str) -> None:
+        from flowtui.tui.screens.history import RunHistoryScreen, chosen_run
+
         runs = await asyncio.to_thread(self.reader.runs, flow)
         theirs = await asyncio.to_thread(self.metaflow.has_runs, flow)  # folders only
         shown = self.run_state
@@ -540,6 +562,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         self.metaflow.close()
 
     def action_help(self) -> None:
+        from flowtui.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def deliver_screenshot(

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 
-from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.widgets.tasks import TaskList
 
 if TYPE_CHECKING:
@@ -133,6 +132,7 @@ class DebuggingActions(App[None]):
     @work(exclusive=True, group="diff", exit_on_error=False)
     async def pick_run_to_compare(self, flow: str, pathspec: str) -> None:
         from flowtui.tui.screens.diff import DiffScreen
+        from flowtui.tui.screens.history import RunHistoryScreen
 
         run_id = pathspec.split("/")[1]
         runs = await asyncio.to_thread(self.reader.runs, flow)

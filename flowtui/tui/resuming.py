@@ -21,7 +21,6 @@ from flowtui.graph import read_flow_file
 from flowtui.run.changes import CHANGED, CHANGED_LABEL, CodeChanges
 from flowtui.run.labels import StepState, plan_states
 from flowtui.run.plan import ResumePlan
-from flowtui.tui.screens.params import ConfirmScreen
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.units import counted
 
@@ -125,4 +124,6 @@ class ResumeActions(App[None]):
             f"?\n{steps[0]} reused (≡ clone), {steps[1]} run again (↻ rerun)."
             f"\nOf run {plan.origin_run_id}'s tasks, {tasks[0]} reused, {tasks[1]} run again.",
         )
+        from flowtui.tui.screens.params import ConfirmScreen  # a screen opened later
+
         return ConfirmScreen(question, yes="Resume", no="Cancel")

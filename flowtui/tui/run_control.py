@@ -22,8 +22,6 @@ from textual import work
 from textual.app import App
 
 from flowtui.errors import FlowtuiError
-from flowtui.tui.screens.params import ConfirmScreen
-from flowtui.tui.screens.quit import LEAVE, STOP, QuitScreen
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -144,6 +142,8 @@ class RunControl(App[None]):
             return
         live = await asyncio.to_thread(self.reader.live_runs, self.graph.flow_name)
         if live:
+            from flowtui.tui.screens.params import ConfirmScreen  # a screen opened later
+
             question = alongside_question(live)
             if not await self.push_screen_wait(
                 ConfirmScreen(question, yes="Start another", no="Don't start")
@@ -161,6 +161,8 @@ class RunControl(App[None]):
 
     @work(exclusive=True, group="quit", exit_on_error=False)
     async def ask_quit(self) -> None:
+        from flowtui.tui.screens.quit import LEAVE, STOP, QuitScreen  # a screen opened later
+
         run = self.run_state
         run_id = run.run_id if run is not None and run.run_id else None
         choice = await self.push_screen_wait(QuitScreen(run_id))
