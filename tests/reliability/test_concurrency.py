@@ -1,6 +1,7 @@
 """Eight runs of one flow at once into one store, two of them in their own PID namespaces
 (where a runner and its tasks may have the same pids as others), while a client reads in a
-loop: no `database is locked`, no lost task, every artifact right."""
+loop and a headless TUI watches: no `database is locked`, no lost task, every artifact right,
+and the TUI ends showing the newest run as it is stored."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from lab import Lab
 
 from flowtui.client import Flow, metadata, namespace
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.settings import CONFIG_ENV
 
 FLOW = """
     import os
@@ -48,7 +51,9 @@ def _pid_namespaces() -> bool:
     return probe.returncode == 0
 
 
-def test_eight_runs_at_once_with_a_reader_lose_nothing(lab: Lab):
+async def test_eight_runs_at_once_with_a_reader_and_a_tui_lose_nothing(
+    lab: Lab, tmp_path, monkeypatch: pytest.MonkeyPatch
+):  # type: ignore[no-untyped-def]
     lab.write("many.py", FLOW)
     isolated = _pid_namespaces()
     base = [sys.executable, "-m", "flowtui", "run", "many.py", "--quiet", "--max-workers", "2"]
@@ -69,14 +74,26 @@ def test_eight_runs_at_once_with_a_reader_lose_nothing(lab: Lab):
     metadata(str(lab.store_path))
     namespace(None)
     reads = 0
-    while any(p.poll() is None for p in procs):  # a client reading while they all write
-        try:
-            for run in Flow("ManyFlow").runs():
-                for step in run:
-                    for task in step:
-                        reads += len(list(task))
-        except Exception as e:  # only "not there yet" is acceptable while the store is new
-            assert type(e).__name__ in ("FlowNotFound",), repr(e)
+    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "tui.json"))
+    app = FlowtuiApp(lab.root / "many.py", store=lab.store_path, follow=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while any(p.poll() is None for p in procs):  # a client reading while they all write
+            try:
+                for run in Flow("ManyFlow").runs():
+                    for step in run:
+                        for task in step:
+                            reads += len(list(task))
+            except Exception as e:  # only "not there yet" is acceptable while the store is new
+                assert type(e).__name__ in ("FlowNotFound",), repr(e)
+            await pilot.pause(0.05)  # the TUI polls the store meanwhile
+        for _ in range(1200):  # the TUI catches up with the newest run (a state, not a time)
+            shown = app.run_state
+            if shown is not None and shown.run_id == "8" and shown.status.value == "succeeded":
+                break
+            await pilot.pause(0.05)
+        shown = app.run_state
+        assert shown is not None and (shown.run_id, shown.status.value) == ("8", "succeeded")
+        assert len(shown.tasks) == 9  # start, 6 bodies, join, end
     outs = [p.communicate() for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, "\n".join(o + e for o, e in outs)
     assert not any("locked" in err for _, err in outs)
