@@ -101,8 +101,9 @@ class FindingApp(PanedApp):
         text = Text(node.name, style="bold")
         text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
         tasks = self.selected_tasks()
-        if len(tasks) > 1 or task_list.arrangement:
-            text.append("\n").append_text(tally(tasks))
+        expected = self.run_state.expected.get(step) if self.run_state is not None else None
+        if len(tasks) > 1 or (expected or 0) > 1 or task_list.arrangement:
+            text.append("\n").append_text(tally(tasks, expected))
             if task_list.arrangement:
                 text.append(f"  ({task_list.arrangement})", style="italic")
         if node.doc:
