@@ -35,8 +35,6 @@ from flowtui.run.status import TaskStatus
 from flowtui.units import human_duration
 
 COLUMNS = ("task", "item", "state", "attempt", "duration")
-#: Columns whose cells are written against their right edge.
-RIGHT = frozenset({"item", "duration"})
 #: Blank cells either side of each cell (as Textual's DataTable pads them).
 PADDING = 1
 
@@ -435,10 +433,10 @@ class TaskList(ScrollView, can_focus=True):
         style = self.get_component_rich_style(f"tasklist--{task.status.value}", partial=True)
         cells = (
             Text(plain[0]),
-            Text(plain[1], justify="right"),
+            Text(plain[1]),
             Text.assemble((plain[2], style)),
             Text(plain[3]),
-            Text(plain[4], justify="right"),
+            Text(plain[4]),
         )
         return (*cells, Text(plain[5], style="dim")) if "node" in self._columns else cells
 
@@ -448,6 +446,7 @@ class TaskList(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             header = base + self.get_component_rich_style("tasklist--header")
+            line = header
             strip = self._strip([Text(label) for label in self._columns], header, Style.null())
         else:
             row = scroll_y + y - 1
@@ -457,20 +456,20 @@ class TaskList(ScrollView, can_focus=True):
             if row == self.cursor_row:
                 cursor = self.get_component_rich_style("tasklist--cursor")
                 post = Style.from_color(cursor.color, cursor.bgcolor)
-                strip = self._strip(self._cells(task), base + cursor, post)
+                line = base + cursor
+                strip = self._strip(self._cells(task), line, post)
             else:
+                line = base
                 strip = self._strip(self._cells(task), base, Style.null())
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        # The header and the cursor's row run to the right edge, as in Textual's DataTable.
+        return strip.crop_extend(scroll_x, scroll_x + width, line)
 
     def _strip(self, cells: Iterable[Text], pre: Style, post: Style) -> Strip:
         segments = []
         pad = " " * PADDING
         last = len(self._columns) - 1
-        for column, (key, cell) in enumerate(zip(self._columns, cells, strict=False)):
-            width = self._widths[column]
-            text = set_cell_size(cell.plain, width)
-            if key in RIGHT and cell_len(cell.plain) < width:
-                text = " " * (width - cell_len(cell.plain)) + cell.plain
+        for column, cell in enumerate(cells):
+            text = set_cell_size(cell.plain, self._widths[column])
             own = cell.spans[0].style if cell.spans else cell.style
             style = pre + (own if isinstance(own, Style) else Style.parse(own or "")) + post
             segments.append(Segment(pad + text + (pad if column < last else ""), style))
