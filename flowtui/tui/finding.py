@@ -49,7 +49,10 @@ class FindingApp(PanedApp):
         left = self.query_one("#left")
         left.toggle_class("-timeline")
         shown = left.has_class("-timeline")
-        (self.query_one(TimelineView) if shown else self.dag).focus()
+        timeline = self.query_one(TimelineView)
+        if shown:
+            timeline.recompute()  # not kept up to date while hidden
+        (timeline if shown else self.dag).focus()
 
     def action_goto_step(self) -> None:
         """`:` (and the palette): pick a step by typing part of its name."""
