@@ -42,14 +42,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import engine_flows as flows
 from textual.strip import Strip
 
+from flowtui.run.events import (
+    Event,
+    RunStarted,
+    StepExpanded,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+)
 from flowtui.run.state import RunState
+from flowtui.run.status import TaskError
 from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.tasks import TaskList
 
 SIZE = (160, 50)
@@ -210,12 +220,92 @@ def alone(path: Path, store: Path, width: int) -> float:
     return time.perf_counter() - began
 
 
+def finished_step(width: int) -> list[Event]:
+    """The events of a finished `width`-wide foreach whose item 7 failed."""
+    t0 = 1_700_000_000.0
+    flow = "HugeFlow"
+    events: list[Event] = [RunStarted(flow, "1", "store", ts=t0)]
+    events += [
+        TaskStarted(f"{flow}/1/start/1", "start", "1", 0, None, "", "", ts=t0),
+        TaskFinished(f"{flow}/1/start/1", "start", "1", 0, 1.0, ts=t0 + 1),
+        StepExpanded(STEP, width, ts=t0 + 1),
+    ]
+    for index in range(width):
+        task_id = str(2 + index)
+        pathspec = f"{flow}/1/{STEP}/{task_id}"
+        ts = t0 + 2 + index * 0.01
+        events.append(TaskStarted(pathspec, STEP, task_id, 0, index, "", "", ts=ts))
+        if index == 7:
+            error = TaskError("ValueError", "bad item", "")
+            events.append(TaskFailed(pathspec, STEP, task_id, 0, False, error, ts=ts + 0.01))
+        else:
+            events.append(TaskFinished(pathspec, STEP, task_id, 0, 0.01, ts=ts + 0.01))
+    return events
+
+
+async def static(path: Path, store: Path, width: int, presses: int, probe: Probe) -> dict:
+    """Keys and redraws on a finished `width`-wide step fed as events (no runner): what the
+    list itself costs, apart from the machine's load from a run."""
+    app = FlowtuiApp(path, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_state = RunState()
+        app.post_message(RunController.Events(finished_step(width)))
+        await pilot.pause(0.5)
+        app.dag.select(STEP)
+        await pilot.pause()
+        tasks = app.query_one(TaskList)
+        tasks.focus()
+        await pilot.pause()
+        j = [await press_and_wait(pilot, probe, "j", tasks) for _ in range(presses)]
+        jumps: list[float | None] = []
+        for _ in range(max(1, presses // 5)):
+            jumps.append(await press_and_wait(pilot, probe, "G", tasks))
+            jumps.append(await press_and_wait(pilot, probe, "g", tasks))
+        redraws = []
+        for _ in range(20):
+            began = time.perf_counter()
+            app.refresh_run_view()
+            redraws.append((time.perf_counter() - began) * 1000)
+        step = [t for t in app.run_state.tasks.values() if t.step == STEP]
+        updates = []
+        for _ in range(20):
+            step[5] = replace(step[5], attempt=step[5].attempt)  # one task changed
+            began = time.perf_counter()
+            tasks.set_tasks(step)
+            updates.append((time.perf_counter() - began) * 1000)
+        return {
+            "listed": tasks.row_count,
+            "key_j_ms": summary([s for s in j if s is not None]),
+            "key_j_samples_ms": [None if s is None else round(s, 1) for s in j],
+            "key_G_g_ms": summary([s for s in jumps if s is not None]),
+            "refresh_run_view_ms": summary(redraws),
+            "set_tasks_one_changed_ms": summary(updates),
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--width", type=int, default=10_000)
     parser.add_argument("--presses", type=int, default=50)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--static-only", action="store_true", help="only the finished step fed as events"
+    )
     args = parser.parse_args()
+
+    if args.static_only:
+        with tempfile.TemporaryDirectory(prefix="flowtui-bench-huge-") as tmp:
+            folder = Path(tmp)
+            path = flows.foreach_flow(args.width, name="HugeFlow").write(folder)
+            os.chdir(folder)
+            probe = Probe()
+            probe.install()
+            got = asyncio.run(static(path, folder / "store", args.width, args.presses, probe))
+            got["tui_peak_rss_mb"] = round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+            )
+        print(json.dumps(got, indent=2))
+        return
 
     with tempfile.TemporaryDirectory(prefix="flowtui-bench-huge-") as tmp:
         folder = Path(tmp)
