@@ -394,8 +394,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
             self.run_active,
             self.live_shown is not None,
             run is not None and bool(run.run_id),
-            self.artifacts_shown,
-            self.panes.zoom,
+            self.panes.zoom,  # (a pushed or popped screen refreshes them itself)
         )
         if state != getattr(self, "_footer_state", None):
             self._footer_state = state
