@@ -373,7 +373,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
 
     def refresh_run_view(self) -> None:
         """Redraw everything that shows the run: DAG states, header, detail pane."""
-        self.refresh_bindings()
+        self.refresh_footer()
         run = self.run_state
         header = self.query_one(RunHeader)
         header.show(self.graph.flow_name if self.graph else None, run)
@@ -384,6 +384,21 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
             self.show_run_states(drawn, run)
         self.query_one(TimelineView).set_run(run, drawn)
         self.show_step_detail()
+
+    def refresh_footer(self) -> None:
+        """Grey or light the footer's keys again, when what `check_action` reads changed:
+        a refresh recomposes the whole Footer (tens of ms), and a 10,000-task run sends a
+        batch of events every 60 ms."""
+        run = self.run_state
+        state = (
+            self.run_active,
+            self.live_shown is not None,
+            run is not None and bool(run.run_id),
+            self.panes.zoom,  # (a pushed or popped screen refreshes them itself)
+        )
+        if state != getattr(self, "_footer_state", None):
+            self._footer_state = state
+            self.refresh_bindings()
 
     def show_run_states(self, drawn: FlowGraph, run: RunState) -> None:
         """The run's states (and steps' times) on the drawn graph, when it is the run's shape."""

@@ -49,7 +49,10 @@ class FindingApp(PanedApp):
         left = self.query_one("#left")
         left.toggle_class("-timeline")
         shown = left.has_class("-timeline")
-        (self.query_one(TimelineView) if shown else self.dag).focus()
+        timeline = self.query_one(TimelineView)
+        if shown:
+            timeline.recompute()  # not kept up to date while hidden
+        (timeline if shown else self.dag).focus()
 
     def action_goto_step(self) -> None:
         """`:` (and the palette): pick a step by typing part of its name."""
@@ -101,8 +104,9 @@ class FindingApp(PanedApp):
         text = Text(node.name, style="bold")
         text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
         tasks = self.selected_tasks()
-        if len(tasks) > 1 or task_list.arrangement:
-            text.append("\n").append_text(tally(tasks))
+        expected = self.run_state.expected.get(step) if self.run_state is not None else None
+        if len(tasks) > 1 or (expected or 0) > 1 or task_list.arrangement:
+            text.append("\n").append_text(tally(tasks, expected))
             if task_list.arrangement:
                 text.append(f"  ({task_list.arrangement})", style="italic")
         if node.doc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from textual import on
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Static, TabbedContent
 
 from flowtui.run.labels import task_label
@@ -304,3 +305,95 @@ async def test_a_state_that_grows_longer_is_shown_whole() -> None:
         await pilot.pause()
         shown = [table.render_line(y).text for y in range(table.size.height)]
         assert any("✔ succeeded" in line for line in shown), shown
+
+
+# -- a step of ten thousand tasks -----------------------------------------------------------
+
+WIDE = 10_000
+WIDE_FAILURES = (2_345, 9_998)
+
+
+def wide_step() -> list[TaskState]:
+    return [
+        task(i, TaskStatus.FAILED if i in WIDE_FAILURES else TaskStatus.SUCCEEDED)
+        for i in range(WIDE)
+    ]
+
+
+def screen_lines(table: TaskList) -> list[str]:
+    return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
+
+
+async def test_every_task_of_a_ten_thousand_task_step_is_reachable_and_only_the_screen_drawn() -> (
+    None
+):
+    app = TaskListApp()
+    async with app.run_test(size=(60, 14)) as pilot:
+        table = app.query_one(TaskList)
+        table.focus()
+        table.set_tasks(wide_step())
+        await pilot.pause()
+        assert table.row_count == WIDE
+        assert table.virtual_size.height == WIDE + 1  # every row, and the header
+        assert table.selected is not None and table.selected.index == WIDE_FAILURES[0]
+
+        await pilot.press("G")
+        await wait_until(pilot, lambda: app.selected[-1] == "MyFlow/1/train/10009", "G")
+        assert table.cursor_row == WIDE - 1
+        bottom = screen_lines(table)[-1].split()
+        assert bottom[:3] == ["10009", "9999", "✔"], bottom  # the last item, drawn on screen
+
+        await pilot.press("k", "pageup")
+        assert table.selected is not None and table.selected.index == WIDE - 2 - table.page
+        assert f"{WIDE - 2 - table.page}" in screen_lines(table)[1].split()
+
+        await pilot.press("g")
+        assert table.selected is not None and table.selected.index == 0
+        await pilot.press("end")
+        assert table.selected is not None and table.selected.index == WIDE - 1
+        await pilot.press("home", "j", "pagedown")
+        assert table.selected is not None and table.selected.index == 1 + table.page
+
+
+async def test_a_ten_thousand_task_step_filters_to_exactly_its_failures() -> None:
+    app = TaskListApp()
+    async with app.run_test(size=(60, 14)) as pilot:
+        table = app.query_one(TaskList)
+        table.focus()
+        table.set_tasks(wide_step())
+        await pilot.pause()
+        await pilot.press("v")  # only failed
+        await pilot.pause()
+        assert [t.index for t in table.tasks] == list(WIDE_FAILURES)
+        assert table.virtual_size.height == len(WIDE_FAILURES) + 1
+        assert [line.split()[1] for line in screen_lines(table)[1:3]] == ["2345", "9998"]
+        await pilot.press("v", "v", "v", "v")  # running, pending, succeeded, all
+        await pilot.pause()
+        assert table.row_count == WIDE
+        await pilot.press("o")  # by state: the failures first
+        await pilot.pause()
+        assert [t.index for t in table.tasks[:3]] == [*WIDE_FAILURES, 0]
+
+
+async def test_an_update_of_a_ten_thousand_task_step_redraws_only_the_visible_lines() -> None:
+    app = TaskListApp()
+    async with app.run_test(size=(60, 14)) as pilot:
+        table = app.query_one(TaskList)
+        tasks = [task(i, TaskStatus.RUNNING) for i in range(WIDE)]
+        table.set_tasks(tasks)
+        await pilot.pause()
+        drawn: list[int] = []
+        original = table.render_line
+
+        def counted(y: int) -> Strip:
+            drawn.append(y)
+            return original(y)
+
+        table.render_line = counted  # type: ignore[method-assign]
+        tasks[5] = task(5)  # a batch of events: one task finished
+        tasks.append(task(WIDE))  # and one more started
+        table.set_tasks(tasks)
+        await pilot.pause()
+        assert 0 < len(drawn) <= 2 * table.size.height  # the screen, never the ten thousand
+        assert table.row_count == WIDE + 1
+        assert "✔ succeeded" in screen_lines(table)[6]

@@ -19,6 +19,7 @@ from flowtui.run.events import (
     Event,
     RunFinished,
     RunStarted,
+    StepExpanded,
     TaskFailed,
     TaskFinished,
     TaskStarted,
@@ -230,3 +231,36 @@ def test_spin_side_by_side(snap_compare: SnapCompare, here: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=spin)
+
+
+def test_a_wide_step_mid_run_shows_its_progress(
+    snap_compare: SnapCompare, here: Callable[[str], str]
+) -> None:
+    """A 10,000-wide foreach a third done: the bar and counts (the tasks not started yet
+    included), and a list that scrolls through every task started so far."""
+    app = FlowtuiApp(here("foreach.py"), store="store", follow=False, clock=lambda: T0 + 400)
+
+    async def a_third_done(pilot: Pilot[None]) -> None:
+        flow = "ForeachFlow"
+        events: list[Event] = [RunStarted(flow, "1", "store", ts=T0)]
+        events += task_events(flow, "start", 1, T0, "succeeded")
+        events.append(StepExpanded("score", 10_000, ts=T0 + 2))
+        for index in range(3_400):
+            pathspec = f"{flow}/1/score/{2 + index}"
+            ts = T0 + 3 + index * 0.1
+            events.append(TaskStarted(pathspec, "score", str(2 + index), 0, index, "", "", ts=ts))
+            if index == 17:
+                error = TaskError("ValueError", "bad item 17", "")
+                events.append(TaskFailed(pathspec, "score", str(2 + index), 0, False, error, ts=ts))
+            elif index < 3_398:
+                events.append(TaskFinished(pathspec, "score", str(2 + index), 0, 0.1, ts=ts + 0.1))
+        app.run_state = RunState()
+        app.post_message(RunController.Events(events))
+        await pilot.pause()
+        app.dag.select("score")
+        await pilot.pause()
+        await pilot.press("tab")  # the task list
+        await pilot.press("G")  # its last task: one still running
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=a_third_done)

@@ -126,8 +126,11 @@ class TimelineView(ScrollView, can_focus=True):
         self.set_interval(1.0, self._tick)
 
     def set_run(self, run: RunState | None, graph: FlowGraph | None) -> None:
+        """Follow `run`; its rows are worked out now if the timeline is shown, else when it
+        is (a 10,000-task run costs tens of ms a batch to lay out, for nobody)."""
         self.run, self.graph = run, graph
-        self.recompute()
+        if self.display:
+            self.recompute()
 
     def recompute(self) -> None:
         if self.run is None:
