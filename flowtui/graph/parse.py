@@ -48,6 +48,15 @@ class FlowSyntaxError(FlowSourceError):
 MAX_FLOW_FILE = 16 << 20  # bytes: a flow file larger than this is refused, never read whole
 
 
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a saved file from the one read before: (inode, size, mtime in ns)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def read_flow_file(path: str | Path) -> str:
     """The text of a flow file, or a `UsageError` sentence saying what is wrong with the path."""
     file = Path(path)

@@ -24,6 +24,7 @@ from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
+from flowtui.graph.parse import file_signature
 from flowtui.run.events import Notice, RunStarted, TaskWaiting
 from flowtui.run.labels import step_states
 from flowtui.run.state import RunState
@@ -50,15 +51,6 @@ STORE_POLL_INTERVAL = 1.0
 STDERR_GATHER = 0.25
 #: At most this many of the runner's stderr lines are shown at once (the last ones).
 STDERR_SHOWN = 12
-
-
-def file_signature(path: Path) -> tuple[int, int, int] | None:
-    """What tells a saved file from the one read before: (inode, size, mtime in ns)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
@@ -496,13 +488,9 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         if target is not None:
             state = self.reader.run_state(target)
             # a run not shown yet comes with the graph it ran with (from its stored code)
-            graph = None if target == live else self.reader.run_graph(target, flow, self.file)
+            graph = None if target == live else self.reader.run_graph(target, flow, str(self.path))
             if state is not None:
                 self.call_from_thread(self.show_stored_run, state, graph)
-
-    @property
-    def file(self) -> str:
-        return str(self.path)
 
     def show_stored_run(
         self, state: RunState, graph: FlowGraph | None = None, *, draw: bool = False
@@ -559,7 +547,7 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
                 state = await asyncio.to_thread(self.metaflow.run_state, flow, run_id)
             else:
                 state = await asyncio.to_thread(self.reader.run_state, run_id)
-                graph = await asyncio.to_thread(self.reader.run_graph, run_id, flow, self.file)
+                graph = await asyncio.to_thread(self.reader.run_graph, run_id, flow, str(self.path))
         except Exception as e:  # Metaflow's client failing: one sentence
             self.notify(f"Run {run_id} could not be read: {e}", severity="error", markup=False)
             return
