@@ -34,7 +34,7 @@ from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import TaskStatus
 from flowtui.units import human_duration
 
-COLUMNS = ("task", "item", "state", "attempt", "duration")
+COLUMNS = ("task", "item", "state", "try", "duration")  # "try": the attempt, narrow
 #: Blank cells either side of each cell (as Textual's DataTable pads them).
 PADDING = 1
 
