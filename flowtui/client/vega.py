@@ -9,6 +9,7 @@ URL, other marks) gets `None` from `chart_text`, and `describe_chart` says what 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _LOCK = threading.Lock()  # plotext keeps one global figure
@@ -71,32 +72,44 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def chart_text(spec: dict[str, Any], width: int, height: int, color: bool) -> str | None:
-    """The chart drawn in text, `width` x `height` cells; None when it cannot be drawn."""
-    if not isinstance(spec, dict):
-        return None
+def plotted(draw: Callable[[Any], bool], width: int, height: int) -> str | None:
+    """A chart drawn by `draw(plotext)` on a clean `width` x `height` figure, as text with
+    colour codes; None when plotext is missing or `draw` says it drew nothing. The one place
+    plotext's global figure is set up (cards and artifact previews both draw here)."""
     try:
         import plotext as plt
     except ImportError:
-        return None
-    values = _values(spec)
-    mark = _mark(spec)
-    x, y = _field(spec, "x").get("field"), _field(spec, "y").get("field")
-    if values is None or not x or mark not in (*_LINE, *_POINT, "bar"):
         return None
     with _LOCK:
         plt.clear_figure()
         plt.plotsize(width, height)
         plt.theme("clear")
         try:
-            drawn = _draw(plt, spec, values, mark, str(x), str(y) if y else None)
+            drawn = draw(plt)
         except (TypeError, ValueError):
             drawn = False
         text = str(plt.build()) if drawn else None
         plt.clear_figure()
-    if text is None:
+    return text
+
+
+def chart_text(spec: dict[str, Any], width: int, height: int, color: bool) -> str | None:
+    """The chart drawn in text, `width` x `height` cells; None when it cannot be drawn."""
+    if not isinstance(spec, dict):
         return None
-    return text if color else str(plt.uncolorize(text))
+    values = _values(spec)
+    mark = _mark(spec)
+    x, y = _field(spec, "x").get("field"), _field(spec, "y").get("field")
+    if values is None or not x or mark not in (*_LINE, *_POINT, "bar"):
+        return None
+    text = plotted(
+        lambda plt: _draw(plt, spec, values, mark, str(x), str(y) if y else None), width, height
+    )
+    if text is None or color:
+        return text
+    import plotext as plt
+
+    return str(plt.uncolorize(text))
 
 
 def _draw(

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flowtui.client.render import PREVIEW_BUDGET, note, render_value
+from flowtui.client.vega import plotted
 
 CHART_HEIGHT = 12
 """Rows of a series' chart."""
@@ -102,21 +103,21 @@ def _real(value: Any) -> bool:
 
 def render_chart(series: list[float], width: int) -> RenderableType:
     """A line chart of `series` (finite values; sampled down to `CHART_POINTS`)."""
-    try:
-        import plotext as plt
-    except ImportError:
-        return Text(f"({MISSING_EXTRA})", style="italic dim")
     step = max(1, math.ceil(len(series) / CHART_POINTS))
     xs = list(range(0, len(series), step))
     ys = [series[x] for x in xs]
     finite = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
     if len(finite) < 2:
         return Text("(too few finite values to chart)", style="italic dim")
-    plt.clf()
-    plt.plotsize(max(20, width - 2), CHART_HEIGHT)
-    plt.theme("clear")
-    plt.plot([x for x, _ in finite], [y for _, y in finite], marker="braille")
-    return Text.from_ansi(plt.build(), no_wrap=True, overflow="crop")
+
+    def draw(plt: Any) -> bool:
+        plt.plot([x for x, _ in finite], [y for _, y in finite], marker="braille")
+        return True
+
+    text = plotted(draw, max(20, width - 2), CHART_HEIGHT)
+    if text is None:
+        return Text(f"({MISSING_EXTRA})", style="italic dim")
+    return Text.from_ansi(text, no_wrap=True, overflow="crop")
 
 
 def picture_source(value: Any) -> Any | None:
