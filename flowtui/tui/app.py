@@ -36,6 +36,7 @@ from flowtui.tui.executor_choice import next_executor, remember, remembered
 from flowtui.tui.finding import FindingApp
 from flowtui.tui.resuming import ResumeActions
 from flowtui.tui.run_control import RunControl
+from flowtui.tui.runner_said import RunnerSaid
 from flowtui.tui.settings import load_settings, save_settings
 from flowtui.tui.styles import stylesheets
 from flowtui.tui.widgets.dag import DagView, step_of
@@ -47,13 +48,11 @@ from flowtui.tui.widgets.timeline import TimelineView
 
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
 STORE_POLL_INTERVAL = 1.0
-#: The runner's stderr lines that arrive together are shown as one notification (s).
-STDERR_GATHER = 0.25
-#: At most this many of the runner's stderr lines are shown at once (the last ones).
-STDERR_SHOWN = 12
+#: A redraw of the run waits this many times its own cost after the last one.
+REDRAW_PACE = 3.0
 
 
-class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
+class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
     TITLE = "flowtui"
@@ -121,7 +120,8 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
         self._shown_before_run: RunState | None = None
         self.file_deleted = False  # the watcher saw the file go (and not come back yet)
         self.read_error: str | None = None  # why the file could not be read, last time
-        self._runner_said: list[str] = []  # the runner's stderr lines not shown yet
+        self._view_due = False  # a paced redraw of the run is waiting on its timer
+        self._next_view = 0.0  # the monotonic time the next paced redraw may start
         self.run_graph: FlowGraph | None = None
         """The graph our last run started with (the file may have changed since)."""
         if self.settings.theme in self.available_themes:
@@ -298,24 +298,27 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
                     timeout=10,
                     markup=False,
                 )
-        self.refresh_run_view()
+        self.pace_run_view()
 
-    @on(RunController.Stderr)
-    def on_runner_stderr(self, message: RunController.Stderr) -> None:
-        self._runner_said.append(message.line)
-        if len(self._runner_said) == 1:  # a traceback is one notification, not one per line
-            self.set_timer(STDERR_GATHER, self.tell_runner_said)
-
-    def tell_runner_said(self) -> None:
-        run = self.run_state
-        if run is not None and not run.run_id:  # started, not yet told it began or ended:
-            # these lines may be why it never will (`show_refusal` shows them then)
-            self.set_timer(STDERR_GATHER, self.tell_runner_said)
+    def pace_run_view(self) -> None:
+        """Redraw the run soon: at once, unless the last redraw was recent for what it cost
+        (redraws take at most 1/(1+REDRAW_PACE) of the app's time, so keys keep their turn
+        while a run of thousands of tasks streams in)."""
+        if self._view_due:
             return
-        said, self._runner_said = self._runner_said[-STDERR_SHOWN:], []
-        if said:
-            text = "\n".join(said)
-            self.notify(text, title="runner", severity="warning", timeout=8, markup=False)
+        wait = self._next_view - time.monotonic()
+        if wait <= 0:
+            self._paced_view()
+        else:
+            self._view_due = True
+            self.set_timer(wait, self._paced_view)
+
+    def _paced_view(self) -> None:
+        self._view_due = False
+        started = time.monotonic()
+        self.refresh_run_view()
+        finished = time.monotonic()
+        self._next_view = finished + REDRAW_PACE * (finished - started)
 
     @on(RunController.Exited)
     def on_runner_exited(self, message: RunController.Exited) -> None:
@@ -334,18 +337,6 @@ class FlowtuiApp(RunControl, ResumeActions, DebuggingActions, FindingApp):
             if failed_step:
                 self.dag.select(failed_step)
         self.refresh_run_view()
-
-    def show_refusal(self, returncode: int) -> None:
-        """The runner exited before the run started (the flow failed to import, say): its
-        one-sentence reason leads the problems panel, what it printed before (the user's
-        traceback) below; no stream of notifications."""
-        said, self._runner_said = self._runner_said, []
-        reasons = [line.removeprefix("error: ") for line in said if line.startswith("error: ")]
-        reason = reasons[-1] if reasons else f"the runner exited with code {returncode}"
-        detail = [line for line in said if not line.startswith("error: ")][-STDERR_SHOWN:]
-        note = f"The run did not start: {reason}"
-        self.query_one(ProblemsPanel).show(self.problems, note, "\n".join(detail))
-        self.notify("The run did not start; the problems panel says why.", severity="error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out in the footer what cannot be done now (run while running, and so on)."""
