@@ -22,6 +22,7 @@ from pathlib import Path
 from flowtui.store import Store
 from flowtui.store.blobs import dead_temp_files
 from flowtui.store.liveness import runner_alive
+from flowtui.store.metadata import ended_at
 
 DAMAGE = "damage"
 LEFTOVER = "leftover"
@@ -37,6 +38,7 @@ class Finding:
     pathspecs: tuple[str, ...] = ()
     path: str = ""  # the file concerned (blob, temp file, log), when there is one
     run_id: str = ""  # the run concerned (dead-runner)
+    ended: bool = False  # dead-runner: its end step had succeeded (the run succeeded)
 
     def line(self) -> str:
         if not self.pathspecs:
@@ -103,6 +105,9 @@ def repair(store: Store, report: Report) -> list[str]:
             if Path(f.path).parent.name + Path(f.path).name not in referenced:
                 Path(f.path).unlink(missing_ok=True)
                 done.append(f"removed unreferenced blob {f.path}")
+        elif f.kind == "dead-runner" and f.ended:
+            store.meta.finish_run(f.run_id, "succeeded")
+            done.append(f"marked run {f.run_id} succeeded (its end step had; its runner is gone)")
         elif f.kind == "dead-runner":
             store.meta.finish_run(
                 f.run_id, "crashed", "the runner stopped before the run ended (settled by doctor)"
@@ -211,20 +216,28 @@ def _logs(db: sqlite3.Connection) -> list[Finding]:
 
 def _dead_runs(db: sqlite3.Connection) -> list[Finding]:
     now = time.time()
-    return [
-        Finding(
-            "dead-runner",
-            LEFTOVER,
-            f"run {flow}/{run_id} is recorded as running but its runner is gone (it reads "
-            "crashed; resume it to finish)",
-            (f"{flow}/{run_id}",),
-            run_id=str(run_id),
+    found = []
+    for flow, run_id, host, pid, beat, created in db.execute(
+        "SELECT flow, run_id, host, pid, heartbeat, created FROM runs WHERE status = 'running'"
+    ).fetchall():
+        if runner_alive(host, pid, beat, created, now):
+            continue
+        ended = ended_at(db, run_id) is not None
+        reads = "succeeded: its end step had" if ended else "crashed; resume it to finish"
+        message = (
+            f"run {flow}/{run_id} is recorded as running but its runner is gone (it reads {reads})"
         )
-        for flow, run_id, host, pid, beat, created in db.execute(
-            "SELECT flow, run_id, host, pid, heartbeat, created FROM runs WHERE status = 'running'"
+        found.append(
+            Finding(
+                "dead-runner",
+                LEFTOVER,
+                message,
+                (f"{flow}/{run_id}",),
+                run_id=str(run_id),
+                ended=ended,
+            )
         )
-        if not runner_alive(host, pid, beat, created, now)
-    ]
+    return found
 
 
 def _temp_files(store: Store) -> list[Finding]:

@@ -388,9 +388,10 @@ class MetadataDB:
         now = time.time()
         out = []
         for r in rows:
-            status = r["status"]
+            status, finished = r["status"], r["finished"]
             if status == "running" and _runner_gone(r, now):
-                status = "crashed"
+                finished = ended_at(self._conn, r["run_id"])
+                status = "crashed" if finished is None else "succeeded"
             run_tags = tags.get(r["run_id"], [])
             out.append(
                 RunRecord(
@@ -399,7 +400,7 @@ class MetadataDB:
                     status=status,
                     kind=r["kind"],
                     created=r["created"],
-                    finished=r["finished"],
+                    finished=finished,
                     file=r["file"],
                     params=json.loads(r["params"]),
                     origin_run_id=None if r["origin_run_id"] is None else str(r["origin_run_id"]),
@@ -529,6 +530,16 @@ class MetadataDB:
 
 def _disk_full(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
+
+
+def ended_at(conn: sqlite3.Connection, run_id: int) -> float | None:
+    """When run `run_id`'s end step succeeded (None if it has not): a run whose runner died
+    after that has succeeded, all it promised stored; only the runner's last write is missing."""
+    row = conn.execute(
+        "SELECT finished FROM tasks WHERE run_id = ? AND step = 'end' AND status = 'succeeded'",
+        (run_id,),
+    ).fetchone()
+    return None if row is None else float(row[0] or 0.0)
 
 
 def _runner_gone(row: sqlite3.Row, now: float) -> bool:

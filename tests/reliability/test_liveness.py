@@ -123,3 +123,28 @@ def test_a_console_nobody_reads_never_holds_up_the_run(lab: Lab):
     assert "succeeded" in out.splitlines()[-1]
     logs = lab.cli("logs", "LoudFlow/1/start", "--stdout")
     assert logs.stdout.count("\n") == 1_000_000 and "line 999999" in logs.stdout
+
+
+def test_a_run_whose_runner_died_after_its_end_step_succeeded_reads_succeeded(lab: Lab):
+    """Found by the full crash sweep: a kill between the end task's record and the run's read
+    `crashed` in `flowtui runs` while `flowtui resume` said the run had succeeded."""
+    lab.write("wait.py", WAITING_FLOW)
+    (lab.root / "go").touch()
+    lab.env.update(STARTED=str(lab.root / "started"), GO=str(lab.root / "go"))
+    assert lab.cli("run", "wait.py", "--quiet").code == 0
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with sqlite3.connect(lab.store_path / "metadata.db") as db:  # what that kill leaves
+        db.execute(
+            "UPDATE runs SET status = 'running', finished = NULL, pid = ?, heartbeat = created",
+            (gone.pid,),
+        )
+    run = lab.runs("WaitFlow")[0]
+    assert run.status == "succeeded" and run.finished is not None
+    doctor = lab.cli("doctor")
+    assert "it reads succeeded: its end step had" in doctor.output
+    repaired = lab.cli("doctor", "--repair")
+    assert f"marked run {run.run_id} succeeded" in repaired.output
+    assert lab.cli("doctor").code == 0
+    resumed = lab.cli("resume", "wait.py")
+    assert resumed.code == 2 and "succeeded, so there is nothing to resume" in resumed.output
