@@ -24,6 +24,8 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Span, Text
 
+from flowtui.forksafe import quiet
+
 BEHIND = 8 << 20  # bytes of a log the console may lag behind before it skips ahead
 KEEP = 64 << 10  # bytes of the end of a log shown after a skip (a few thousand lines)
 _CHUNK = 256 << 10  # bytes read at a time (the skip-ahead check runs between them)
@@ -149,7 +151,8 @@ class ConsoleWriter:
                 self._detach()  # SystemExit on a broken pipe, after silencing stdout)
 
     def _print(self, renderable: Any) -> None:
-        self.console.print(renderable, soft_wrap=True)
+        with quiet():  # a task forked meanwhile would inherit the console's locks held
+            self.console.print(renderable, soft_wrap=True)
 
     def _detach(self) -> None:
         """Stop writing to a closed stdout (silently ever after); the run goes on."""

@@ -18,12 +18,15 @@ that took its pid since.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import socket
 import threading
 from functools import cache
 from pathlib import Path
+
+from flowtui.forksafe import quiet
 
 HEARTBEAT_EVERY = 2.0  # seconds between a runner's heartbeats
 HEARTBEAT_STALE = 30.0  # a runner elsewhere not heard from for this long has died
@@ -161,21 +164,29 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._beat, name="flowtui-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
+        # imported here, not in the thread: a fork during an import would leave the module's
+        # lock held in the child
+        importlib.import_module("flowtui.store.metadata")
+
         self._thread.start()
         return self
 
     def _beat(self) -> None:
-        from flowtui.store.metadata import MetadataDB
+        from flowtui.store.metadata import MetadataDB  # loaded by `start`: a lookup
 
-        db = MetadataDB(self.db_path)
+        # SQLite is used under `quiet()`: a task forked meanwhile would inherit its locks held
+        with quiet():
+            db = MetadataDB(self.db_path)
         try:
             while not self._stop.wait(HEARTBEAT_EVERY):
                 try:
-                    db.heartbeat(self.run_id)
+                    with quiet():
+                        db.heartbeat(self.run_id)
                 except Exception:  # a full disk or a locked file: try again next beat
                     continue
         finally:
-            db.close()
+            with quiet():
+                db.close()
 
     def stop(self) -> None:
         self._stop.set()
