@@ -165,7 +165,9 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         if not self.is_headless and hasattr(signal, "SIGHUP"):
             # The terminal closed: stop the run at once rather than when its next event
             # finds nobody reading.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+            # A plain handler, not the event loop's: it must run even when the loop is
+            # blocked (a TUI waiting on a lock outlived its closed terminal for an hour).
+            signal.signal(signal.SIGHUP, lambda signum, frame: self.hang_up())
 
     # -- the file -----------------------------------------------------------------------
 

@@ -159,6 +159,7 @@ def test_killing_the_runner_at_seeded_moments_never_loses_or_corrupts_a_result(l
 
 
 @pytest.mark.slow_sweep
+@pytest.mark.timeout(3600)  # every kill point of a run, each resumed: about 15 minutes
 def test_killing_the_runner_at_every_moment_of_a_run(lab: Lab):
     lab.write("sweep.py", SWEEP_FLOW)
     total = count_events(lab)
