@@ -46,6 +46,8 @@ from flowtui.tui.screens.diff import DIFF_TIMEOUT
 MAX_LOG_LINES = 10_000
 """Lines of the spin's output kept on screen (the task's own log files keep everything)."""
 READ_SIZE = 65_536
+#: Cells of a preview panel that are not its content: border 2, padding 2, scrollbar 1, 1 spare.
+PREVIEW_FRAME = 6
 MARK_STYLES = {"changed": "bold yellow", "added": "bold green", "removed": "bold red"}
 """The marks drawn as `flowtui diff` draws them."""
 
@@ -317,8 +319,10 @@ class SpinScreen(Screen[None]):
                 self._preview_text(side, Text(f"({run} has no {pair.name})", style="dim"))
                 continue
             self._preview_text(side, Text(f"Loading {pair.name}…", style="dim"))
-            width = panel.scrollable_content_region.width - 1
-            width = width if width >= 20 else 50
+            # From the screen's width, not the panel's region: the panels are being laid out
+            # as the comparison appears, and a region read then was sometimes stale (a chart
+            # drawn wider than its half). Half the screen less border, padding and scrollbar.
+            width = max(20, self.size.width // 2 - PREVIEW_FRAME)
             assert comparison.store is not None
             self._preview(side, comparison.store, pathspec, pair.name, width)
 
