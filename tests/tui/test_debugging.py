@@ -195,6 +195,17 @@ async def spin_selected_start(pilot: Pilot[None], app: FlowtuiApp) -> SpinScreen
     return screen
 
 
+def ran_then_edited(tmp_path: Path, start_line: str) -> tuple[Path, Path]:
+    """FLOW run once into a store, then its start step's first line edited to `start_line`."""
+    file = tmp_path / "twice.py"
+    file.write_text(textwrap.dedent(FLOW))
+    store = tmp_path / "store"
+    ran = CliRunner().invoke(cli, ["run", str(file), "--store", str(store), "-q"])
+    assert ran.exit_code == 0, ran.output
+    file.write_text(textwrap.dedent(FLOW).replace("self.count = 10 * self.scale", start_line))
+    return file, store
+
+
 def text_of(screen: SpinScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
@@ -202,16 +213,8 @@ def text_of(screen: SpinScreen, selector: str) -> str:
 async def test_s_spins_the_step_and_lists_its_artifacts_beside_the_runs_changed_first(
     tmp_path: Path,
 ) -> None:
-    file = tmp_path / "twice.py"
-    file.write_text(textwrap.dedent(FLOW))
-    store = tmp_path / "store"
-    ran = CliRunner().invoke(cli, ["run", str(file), "--store", str(store), "-q"])
-    assert ran.exit_code == 0, ran.output
-    file.write_text(
-        textwrap.dedent(FLOW).replace(
-            "self.count = 10 * self.scale",
-            "self.count = 7 * self.scale; self.extra = 'new'; print('new code ran')",
-        )
+    file, store = ran_then_edited(
+        tmp_path, "self.count = 7 * self.scale; self.extra = 'new'; print('new code ran')"
     )
     app = FlowtuiApp(file, store=store, follow=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -243,14 +246,7 @@ async def test_s_spins_the_step_and_lists_its_artifacts_beside_the_runs_changed_
 async def test_a_spin_whose_step_raises_shows_the_error_and_compares_nothing(
     tmp_path: Path,
 ) -> None:
-    file = tmp_path / "twice.py"
-    file.write_text(textwrap.dedent(FLOW))
-    store = tmp_path / "store"
-    ran = CliRunner().invoke(cli, ["run", str(file), "--store", str(store), "-q"])
-    assert ran.exit_code == 0, ran.output
-    file.write_text(
-        textwrap.dedent(FLOW).replace("self.count = 10 * self.scale", "self.count = 1 / 0")
-    )
+    file, store = ran_then_edited(tmp_path, "self.count = 1 / 0")
     app = FlowtuiApp(file, store=store, follow=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await spin_selected_start(pilot, app)

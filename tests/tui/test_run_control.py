@@ -4,6 +4,8 @@ can leave our run going (a new TUI finds it, live, and can cancel it)."""
 
 from __future__ import annotations
 
+import subprocess
+
 from textual.widgets import Button, Static
 
 from flowtui.client import Flow, default_metadata, default_namespace, metadata, namespace
@@ -88,7 +90,8 @@ async def test_r_or_R_while_a_terminal_run_is_live_asks_and_no_starts_nothing(ga
         assert [r.run_id for r in RunReader(gate.store).runs("GateFlow")] == [run_id]
 
 
-async def test_leaving_a_run_going_on_quit_then_a_new_tui_finds_it_live(gate: Gate) -> None:
+async def leave_a_run_going(gate: Gate) -> subprocess.Popen[bytes]:
+    """A TUI starts a run, then quits choosing "Leave it running"; the runner it leaves."""
     app = FlowtuiApp(gate.path, store=gate.store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -102,6 +105,11 @@ async def test_leaving_a_run_going_on_quit_then_a_new_tui_finds_it_live(gate: Ga
         assert buttons(app) == ["Stop and quit", "Leave it running", "Stay"]
         await pilot.press("l")
         await wait_until(pilot, lambda: not app.is_running, 10)
+    return runner
+
+
+async def test_leaving_a_run_going_on_quit_then_a_new_tui_finds_it_live(gate: Gate) -> None:
+    runner = await leave_a_run_going(gate)
     assert runner.poll() is None  # the app is gone; its runner is not
     run_id = RunReader(gate.store).runs("GateFlow")[0].run_id
     assert stored_status(gate, run_id) == "running"
@@ -119,18 +127,7 @@ async def test_leaving_a_run_going_on_quit_then_a_new_tui_finds_it_live(gate: Ga
 
 
 async def test_a_run_left_going_is_cancelled_by_x_in_the_next_tui(gate: Gate) -> None:
-    app = FlowtuiApp(gate.path, store=gate.store)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_until(pilot, lambda: app.controller is not None)
-        assert app.controller is not None and app.controller.process is not None
-        runner = app.controller.process
-        gate.track(runner.pid)
-        await wait_until(pilot, gate.started.exists, 30)
-        await pilot.press("q")
-        await wait_until(pilot, lambda: "Leave it running" in buttons(app))
-        await pilot.press("l")
-        await wait_until(pilot, lambda: not app.is_running, 10)
+    runner = await leave_a_run_going(gate)
 
     again = FlowtuiApp(gate.path, store=gate.store)
     async with again.run_test(size=SIZE) as pilot:

@@ -12,34 +12,9 @@ from textual.pilot import Pilot
 
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.task_detail import TaskHeader
+from tests.engine.test_task_usage import HOLDS  # the same 200 MB step, held on a file
 
 SIZE = (120, 40)
-HOLDS = """
-import os
-import time
-
-from flowtui import FlowSpec, step
-
-
-class HoldFlow(FlowSpec):
-    @step
-    def start(self):
-        self.next(self.hold)
-
-    @step
-    def hold(self):
-        block = bytearray(200 * 1024 * 1024)
-        for i in range(0, len(block), 4096):  # touch every page: resident, not just reserved
-            block[i] = 1
-        deadline = time.time() + 120
-        while not os.path.exists(os.environ["HOLD_GATE"]) and time.time() < deadline:
-            time.sleep(0.02)
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-"""
 
 
 async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
