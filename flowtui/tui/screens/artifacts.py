@@ -182,7 +182,8 @@ class ArtifactsScreen(Screen[None]):
         table.add_column("value", key="value")
         for record, row in zip(self.artifacts, rows, strict=True):
             table.add_row(*row, key=record.name)
-        self._start_preview(self.artifacts[0].name)
+        # after the list is laid out: the preview's width is read from its panel's region
+        self.call_after_refresh(self._start_preview, self.artifacts[0].name)
 
     # -- the preview --------------------------------------------------------------------
 
