@@ -335,6 +335,21 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
+#: The least a Textual app can do: import Textual, compose one Static, draw it.
+BARE_TEXTUAL_APP = """\
+from textual.app import App
+from textual.widgets import Static
+
+
+class Bare(App):
+    def compose(self):
+        yield Static("│ ▷ start │")
+
+
+Bare().run()
+"""
+
+
 def dag_on_screen(screen: str) -> bool:
     return START_BOX.search(screen) is not None
 
@@ -355,6 +370,17 @@ def first_frame_in_tmux(
         floor = f"{python} -c 'print(\"│ ▷ start │\"); import time; time.sleep(30)'"
         samples = [tmux.time_until(floor, dag_on_screen)[0] for _ in range(starts)]
         rows.append(median_row("tmux: bare interpreter prints a box", samples, None, "the floor"))
+        bare_app = folder / "bare_textual_app.py"
+        bare_app.write_text(BARE_TEXTUAL_APP)
+        samples = [tmux.time_until(f"{python} {bare_app}", dag_on_screen)[0] for _ in range(starts)]
+        rows.append(
+            median_row(
+                "tmux: a bare Textual app draws a box",
+                samples,
+                None,
+                "the floor for any Textual app on this machine",
+            )
+        )
         for flow, path in flows.items():
             commands = {
                 label: (f"env PYTHONPATH={where} " if where else "")

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-#: How long the watcher waits for more changes before reporting (ms). Small, so a save is
-#: redrawn within a blink; an editor's write+rename lands inside it as one change.
-WATCH_STEP_MS = 15
+#: How long the watcher waits for more changes before reporting (ms); watchfiles also polls
+#: for them at this step. A save is reported 1-2 steps after it lands (an editor's write+rename
+#: lands inside one step as one change). 8 ms: the report in ~12 ms rather than ~25 ms at 15 ms,
+#: for ~0.3% more of a core while the app sits idle (measured: 0.9% at 15 ms, 1.5% at 5 ms).
+WATCH_STEP_MS = 8
 #: The longest a burst of changes is grouped before being reported anyway (ms).
 WATCH_DEBOUNCE_MS = 60
 
