@@ -56,8 +56,19 @@ WithOption = Annotated[
     list[str],
     typer.Option("--with", help="Add a decorator to every step: NAME[:ARG=VALUE,...]."),
 ]
-SplitsOption = Annotated[
-    int, typer.Option("--max-num-splits", min=1, help="Most children a foreach may have.")
+# Metaflow reads these from METAFLOW_RUN_MAX_NUM_SPLITS / METAFLOW_RESUME_MAX_NUM_SPLITS too.
+_SPLITS_HELP = "Most children a foreach may have."
+RunSplitsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-num-splits", min=1, envvar="METAFLOW_RUN_MAX_NUM_SPLITS", help=_SPLITS_HELP
+    ),
+]
+ResumeSplitsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-num-splits", min=1, envvar="METAFLOW_RESUME_MAX_NUM_SPLITS", help=_SPLITS_HELP
+    ),
 ]
 RunIdFileOption = Annotated[
     str | None, typer.Option("--run-id-file", help="Write the run's id to this file.")

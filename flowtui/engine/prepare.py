@@ -9,17 +9,14 @@ from typing import Any
 
 from flowtui.engine.loader import load_flow_class
 from flowtui.engine.params import flow_parameters, given_parameters, resolve_parameters
-from flowtui.engine.run_options import (
-    DEFAULT_MAX_NUM_SPLITS,
-    add_to_every_step,
-    set_client_namespace,
-)
+from flowtui.engine.run_options import add_to_every_step, set_client_namespace
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
 from flowtui.flow.current import resolve_username
 from flowtui.flow.project import ProjectError, ProjectInfo, project_of
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph
+from flowtui.run.splits import DEFAULT_MAX_NUM_SPLITS
 from flowtui.store.blobs import digest_of
 
 

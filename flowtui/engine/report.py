@@ -42,6 +42,7 @@ from flowtui.run.events import (
     encode_event,
 )
 from flowtui.run.labels import RUN_GLYPHS
+from flowtui.run.splits import splits_asked
 from flowtui.run.status import RunStatus, TaskError
 from flowtui.store import find_store_root
 from flowtui.units import human_duration, human_size
@@ -164,6 +165,7 @@ class ConsoleReporter(Reporter):
     _file: str = "FILE"
     _index: dict[str, int | None] = field(default_factory=dict)  # pathspec -> foreach index
     failures: list[tuple[str, TaskError]] = field(default_factory=list)
+    _notices: list[str] = field(default_factory=list)
     _writer: ConsoleWriter | None = None
     _store_option: str = ""
 
@@ -182,6 +184,7 @@ class ConsoleReporter(Reporter):
         if isinstance(event, RunStarted):
             self.run_started(event)
         elif isinstance(event, Notice):
+            self._notices.append(event.message)
             self._print(Text.assemble(("notice: ", "yellow"), event.message))
         elif isinstance(event, TaskStarted):
             self.task_started(event)
@@ -397,13 +400,15 @@ class ConsoleReporter(Reporter):
             if error.traceback and self.quiet:  # otherwise it was just shown from the log
                 self._print(Text(_indent(error.traceback.rstrip()), style="dim"))
         step = (event.failed or "///?").split("/")[2]
-        self._print(
-            Text(
-                f"Fix the code, then: flowtui resume {self._file}{self._store_option}  (re-runs "
-                f"from '{step}', reusing every task that succeeded).",
-                style="cyan",
-            )
+        resume = f"flowtui resume {self._file}{self._store_option}"
+        asked = splits_asked(self._notices)
+        hint = (
+            f"Fix the code, then: {resume}  (re-runs from '{step}', reusing every task that "
+            "succeeded)."
         )
+        if asked is not None:  # a foreach asked for more children than allowed
+            hint = f"Allow them: {resume} --max-num-splits {asked}  (reuses every task that ran)."
+        self._print(Text(hint, style="cyan"))
 
     def close(self) -> None:
         """Wait until everything reported has been printed."""

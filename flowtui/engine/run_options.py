@@ -16,8 +16,6 @@ from flowtui.flow import decorators as deco
 from flowtui.flow.current import NAMESPACE_ENV
 from flowtui.graph.model import FlowGraph
 
-DEFAULT_MAX_NUM_SPLITS = 100  # Metaflow's default: a foreach of more children is refused
-
 # `--with NAME` for each decorator a local run honours; the remote ones are accepted with the
 # same notice as when they decorate a step.
 HONOURED = ("retry", "catch", "timeout", "resources", "environment")
@@ -84,16 +82,6 @@ def add_to_every_step(cls: type, graph: FlowGraph, specs: Sequence[str]) -> None
                 factory(**args)(func)
             except (TypeError, ValueError) as e:
                 raise UsageError(f"--with {spec}: {e}") from None
-
-
-def too_many_splits(step: str, count: int, limit: int) -> str | None:
-    """The error for a foreach of more children than `--max-num-splits` allows, or None."""
-    if count <= limit:
-        return None
-    return (
-        f"Foreach in step {step} yielded {count} child steps which is more than the current "
-        f"maximum of {limit} children. You can raise the maximum with the --max-num-splits option."
-    )
 
 
 def write_run_id(path: str | None, run_id: str) -> None:

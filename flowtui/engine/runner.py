@@ -26,7 +26,7 @@ from flowtui.engine.executor import make_executor
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource
-from flowtui.engine.run_options import too_many_splits, write_run_id
+from flowtui.engine.run_options import write_run_id
 from flowtui.engine.running import Running, RunResult
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
 from flowtui.engine.task import (
@@ -51,6 +51,7 @@ from flowtui.run.events import (
     TaskFinished,
     TaskStarted,
 )
+from flowtui.run.splits import too_many_splits
 from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
 from flowtui.store import Store, StoreFullError

@@ -201,6 +201,7 @@ class RunState:
             started=run.created,
             finished=run.finished,
             origin_run_id=run.origin_run_id,
+            notices=[run.error] if run.error else [],  # the runner's last word on the run
         )
         for record in tasks:
             task = TaskState.from_store(record, last_attempts.get(record.task_id))

@@ -27,6 +27,7 @@ from flowtui.graph.model import FlowGraph, Problem
 from flowtui.graph.parse import file_signature
 from flowtui.run.events import Notice, RunStarted, TaskWaiting
 from flowtui.run.labels import step_states
+from flowtui.run.splits import splits_asked
 from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
@@ -237,6 +238,9 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
             extra += ["--executor", self.executor]
         if self.ray_address and self.executor == "ray":
             extra += ["--ray-address", self.ray_address]
+        splits = self.settings.splits.get(self.graph.flow_name) if self.graph else None
+        if splits and command in ("run", "resume"):  # a wider foreach was allowed (resume's R)
+            extra += ["--max-num-splits", str(splits)]
         return [command, str(self.path), *args, *extra]
 
     def action_switch_executor(self) -> None:
@@ -293,7 +297,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
             if isinstance(event, RunStarted) and event.run_id.isdigit():
                 self._newest_run_seen = max(self._newest_run_seen, int(event.run_id))
             elif isinstance(event, Notice):
-                self.notify(event.message, title="notice", timeout=6, markup=False)
+                allow = " Press R to resume allowing them." if splits_asked([event.message]) else ""
+                self.notify(event.message + allow, title="notice", timeout=6, markup=False)
             elif isinstance(event, TaskWaiting) and event.waiting:
                 self.notify(
                     f"⏸ {event.pathspec} waiting in debugger: select it and press D.",
@@ -324,6 +329,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
 
     @on(RunController.Exited)
     def on_runner_exited(self, message: RunController.Exited) -> None:
+        if not self.is_running:  # the app is closing (its widgets are gone)
+            return
         run = self.run_state
         if run is not None and not run.run_id:  # the runner refused to start: say why, whole
             self.run_state = self._shown_before_run
@@ -338,6 +345,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
             failed_step = step_of(run.failed)
             if failed_step:
                 self.dag.select(failed_step)
+        if run is not None:
+            self.show_stop(run)
         self.refresh_run_view()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -358,6 +367,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
 
     def refresh_run_view(self) -> None:
         """Redraw everything that shows the run: DAG states, header, detail pane."""
+        if not self.is_running:  # closing: a late event or timer finds the widgets gone
+            return
         self.refresh_footer()
         run = self.run_state
         header = self.query_one(RunHeader)

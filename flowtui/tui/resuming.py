@@ -21,6 +21,7 @@ from flowtui.graph import read_flow_file
 from flowtui.run.changes import CHANGED, CHANGED_LABEL, CodeChanges
 from flowtui.run.labels import StepState, plan_states
 from flowtui.run.plan import ResumePlan
+from flowtui.run.splits import DEFAULT_MAX_NUM_SPLITS, splits_asked
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.units import counted
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from flowtui.client.runs import RunReader
     from flowtui.graph.model import FlowGraph
     from flowtui.run.state import RunState
+    from flowtui.tui.settings import Settings
     from flowtui.tui.widgets.dag import DagView
 
 
@@ -40,6 +42,7 @@ class ResumeActions(App[None]):
     if TYPE_CHECKING:
         path: Path
         reader: RunReader
+        settings: Settings
         graph: FlowGraph | None
         run_state: RunState | None
 
@@ -51,6 +54,7 @@ class ResumeActions(App[None]):
         def runner_args(self, command: str, *args: str) -> list[str]: ...
         def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None: ...
         def refresh_run_view(self) -> None: ...
+        def save_settings(self) -> None: ...
 
     def action_resume(self) -> None:
         step = self.dag.selected
@@ -89,17 +93,28 @@ class ResumeActions(App[None]):
             changes = await asyncio.to_thread(self.reader.code_changes, graph, plan, source)
         except FlowtuiError:
             changes = None  # the file went away meanwhile: the plan alone
-        answer = await self.push_screen_wait(self.draw_resume_plan(plan, changes))
+        allow = self.splits_to_allow(graph.flow_name)
+        answer = await self.push_screen_wait(self.draw_resume_plan(plan, changes, allow))
         self.query_one(RunHeader).set_note("")
         start = step if answer is True else answer if isinstance(answer, str) else None
+        if start and allow is not None:
+            self.settings.splits[graph.flow_name] = allow
+            self.save_settings()
         if start:
             args = self.runner_args("resume", start, "--origin-run-id", origin_run_id, "--events")
             self.start_runner(args, origin_run_id=origin_run_id)
         else:
             self.refresh_run_view()
 
+    def splits_to_allow(self, flow: str) -> int | None:
+        """How many children the shown run's refused foreach asked for, when more than this
+        flow's runs are allowed now (None: no foreach was refused)."""
+        asked = splits_asked(self.run_state.notices) if self.run_state is not None else None
+        allowed = self.settings.splits.get(flow, DEFAULT_MAX_NUM_SPLITS)
+        return asked if asked is not None and asked > allowed else None
+
     def draw_resume_plan(
-        self, plan: ResumePlan, changes: CodeChanges | None = None
+        self, plan: ResumePlan, changes: CodeChanges | None = None, allow: int | None = None
     ) -> ModalScreen[Any]:
         """Draw `plan` on the DAG (≡ clone, ◐ partly, ↻ rerun, ✎ changed); the dialog that
         asks (offering to start from the earliest changed step when the plan would reuse one)."""
@@ -124,6 +139,11 @@ class ResumeActions(App[None]):
             f"?\n{steps[0]} reused (≡ clone), {steps[1]} run again (↻ rerun)."
             f"\nOf run {plan.origin_run_id}'s tasks, {tasks[0]} reused, {tasks[1]} run again.",
         )
+        if allow is not None:
+            question.append(
+                f"\nA foreach asked for {allow} children: this resume allows them "
+                "(and so do the flow's next runs)."
+            )
         from flowtui.tui.screens.params import ConfirmScreen  # a screen opened later
 
         return ConfirmScreen(question, yes="Resume", no="Cancel")

@@ -1,6 +1,8 @@
 """What our runner says on stderr: gathered into one notification (a traceback is not a
 stream of toasts), and, when the runner refuses to start a run (the flow fails to import, a
 bad option), shown in the problems panel: its one-sentence reason, the user's traceback below.
+A run stopped by the runner rather than by a task (a foreach wider than allowed) says so there
+too, with how to go on.
 
 A mixin of `FlowtuiApp`, kept apart so the app module stays a composition.
 """
@@ -12,6 +14,8 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import App
 
+from flowtui.run.splits import splits_asked
+from flowtui.run.status import RunStatus
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.problems import ProblemsPanel
 
@@ -64,3 +68,13 @@ class RunnerSaid(App[None]):
         note = f"The run did not start: {reason}"
         self.query_one(ProblemsPanel).show(self.problems, note, "\n".join(detail))
         self.notify("The run did not start; the problems panel says why.", severity="error")
+
+    def show_stop(self, run: RunState) -> None:
+        """A run the runner stopped at a foreach wider than allowed (no task failed): the
+        reason stays in the problems panel, with the key that goes on (resume allows them)."""
+        if run.status is not RunStatus.FAILED or splits_asked(run.notices) is None:
+            return
+        reason = next(n for n in run.notices if splits_asked([n]) is not None)
+        note = f"Run {run.run_id} stopped: {reason.split(': ', 1)[-1]}"
+        detail = "Press R to resume allowing them (the flow's next runs allow them too)."
+        self.query_one(ProblemsPanel).show(self.problems, note, detail)

@@ -1,5 +1,5 @@
-"""What the TUI remembers between sessions: the theme, each flow's last parameter values, and
-the executor each flow file's next run uses.
+"""What the TUI remembers between sessions: the theme, each flow's last parameter values, the
+executor each flow file's next run uses, and how wide a foreach each flow was allowed.
 
 One small JSON file in the platform's user config folder (`~/.config/flowtui/tui.json` on
 Linux, through platformdirs), or wherever `FLOWTUI_CONFIG` points. Written atomically
@@ -39,6 +39,7 @@ class Settings:
     theme: str | None = None
     params: dict[str, dict[str, str]] = field(default_factory=dict)
     executors: dict[str, str] = field(default_factory=dict)
+    splits: dict[str, int] = field(default_factory=dict)  # flow -> --max-num-splits allowed
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -57,11 +58,17 @@ def load_settings(path: Path | None = None) -> Settings:
     theme = data.get("theme")
     params = data.get("params")
     executors = data.get("executors")
+    splits = data.get("splits")
     return Settings(
         theme=theme if isinstance(theme, str) else None,
         executors={str(k): str(v) for k, v in executors.items()}
         if isinstance(executors, dict)
         else {},
+        splits={
+            str(flow): limit
+            for flow, limit in (splits.items() if isinstance(splits, dict) else [])
+            if isinstance(limit, int) and limit >= 1
+        },
         params={
             str(flow): {str(k): str(v) for k, v in values.items()}
             for flow, values in (params.items() if isinstance(params, dict) else [])
@@ -73,7 +80,12 @@ def load_settings(path: Path | None = None) -> Settings:
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write `settings` to `path` atomically; an unwritable place is left alone."""
     path = path or settings_path()
-    data = {"theme": settings.theme, "params": settings.params, "executors": settings.executors}
+    data = {
+        "theme": settings.theme,
+        "params": settings.params,
+        "executors": settings.executors,
+        "splits": settings.splits,
+    }
     text = json.dumps(data, indent=2)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

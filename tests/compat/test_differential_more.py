@@ -98,18 +98,25 @@ def test_run_options_with_retry_namespace_tags_and_run_id_file(sides: Sides) -> 
     assert run_id_file.read_text() == ft.run_id
 
 
-def test_max_num_splits_refuses_a_larger_foreach_on_both_sides(sides: Sides) -> None:
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_max_num_splits_refuses_a_larger_foreach_on_both_sides(sides: Sides, given: str) -> None:
     file = sides.flow("mf_options")
-    mf, ft = (
-        sides.metaflow(file, "--max-num-splits", "2"),
-        sides.flowtui(file, "--max-num-splits", "2"),
-    )
+    if given == "option":
+        mf, ft = (
+            sides.metaflow(file, "--max-num-splits", "2"),
+            sides.flowtui(file, "--max-num-splits", "2"),
+        )
+    else:  # Metaflow reads its run options from METAFLOW_RUN_<OPTION>; so does flowtui
+        sides.metaflow_env["METAFLOW_RUN_MAX_NUM_SPLITS"] = "2"
+        sides.flowtui_env["METAFLOW_RUN_MAX_NUM_SPLITS"] = "2"
+        mf, ft = sides.metaflow(file), sides.flowtui(file)
     assert mf.code != 0 and ft.code != 0
     assert mf.failed_steps == ft.failed_steps == []  # start succeeded; its foreach is refused
     assert compare(mf, ft) == {"start": {"items"}}
     sentence = "yielded 3 child steps which is more than the current maximum of 2 children"
     assert sentence in mf.output and sentence in ft.output
-    assert "--max-num-splits" in ft.output
+    assert "Allow them: flowtui resume" in ft.output  # the hint names the width asked for
+    assert "--max-num-splits 3" in ft.output
 
 
 @pytest.mark.parametrize(
