@@ -7,16 +7,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from cardrun import CardRun
 from textual.app import App
 from textual.geometry import Region
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from flowtui.tui.screens.cards import CardsScreen
+from tests.tui.waiting import wait_until
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -57,14 +56,6 @@ class CardsApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(CardsScreen(self.store, self.pathspec))
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 def shown(screen: CardsScreen) -> str:

@@ -55,13 +55,13 @@ def test_run_in_a_terminal_gives_the_stopped_task_the_terminal(flow_dir: Path) -
         [sys.executable, "-m", "flowtui", "run", "pause.py", "--store", str(store)], flow_dir
     )
     try:
-        screen = term.wait_for("(Pdb)", timeout=40)
+        screen = term.wait_for("(Pdb)")
         assert "stopped at breakpoint()" in screen
         assert '-> self.after = "went on"' in screen
         term.send("p f'secret={self.secret}'", "Enter")
         term.wait_for("'secret=14'")
         term.send("c", "Enter")
-        screen = term.wait_for("succeeded in", timeout=40)
+        screen = term.wait_for("succeeded in")
         assert "item 2 done" in screen and "total 42" in screen
     finally:
         term.close()

@@ -26,9 +26,9 @@ def test_a_run_left_going_outlives_its_terminal_and_is_found_again(gate: Gate) -
         first.send("r")
         wait_for(gate.started.exists, "the run to reach its waiting step")
         first.send("q")
-        first.wait_for("Leave it running", timeout=20)
+        first.wait_for("Leave it running")
         first.send("l")
-        screen = first.wait_for("goes on", timeout=20)  # printed once the app has exited
+        screen = first.wait_for("goes on")  # printed once the app has exited
         assert "flowtui cancel GateFlow/1" in " ".join(screen.split())
     finally:
         first.close()  # the terminal goes away too: the run was left going, so it goes on
@@ -36,9 +36,9 @@ def test_a_run_left_going_outlives_its_terminal_and_is_found_again(gate: Gate) -
 
     again = Terminal(command, gate.root)
     try:
-        again.wait_for(r"run 1 +● running", timeout=20, pattern=True)
+        again.wait_for(r"run 1 +● running", pattern=True)
         gate.release()
-        again.wait_for(r"run 1 +✔ succeeded", timeout=60, pattern=True)
+        again.wait_for(r"run 1 +✔ succeeded", pattern=True)
     finally:
         again.close()
     assert stored(gate) == [("1", "succeeded")]

@@ -45,7 +45,7 @@ class Terminal:
     def send(self, *keys: str) -> None:
         subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
-    def wait_for(self, text: str, timeout: float = 20.0, *, pattern: bool = False) -> str:
+    def wait_for(self, text: str, timeout: float = 120.0, *, pattern: bool = False) -> str:
         """The screen once it shows `text` (a regular expression when `pattern`)."""
         deadline = time.monotonic() + timeout
         screen = ""
@@ -91,9 +91,9 @@ def test_the_dag_is_drawn_and_q_quits(terminal: Terminal) -> None:
 def test_r_runs_the_flow_to_success(terminal: Terminal) -> None:
     terminal.wait_for("Quit")
     terminal.send("r")
-    terminal.wait_for("Run HelloFlow with parameters", timeout=10)
+    terminal.wait_for("Run HelloFlow with parameters")
     terminal.send("Enter")
-    screen = terminal.wait_for(r"run 1 +✔ succeeded", timeout=60, pattern=True)  # the header
+    screen = terminal.wait_for(r"run 1 +✔ succeeded", pattern=True)  # the header
     assert "✔ done" in screen
 
 
@@ -106,17 +106,17 @@ def test_fail_edit_save_resume_succeeds(tmp_path: Path) -> None:
     try:
         term.wait_for("Quit")
         term.send("r")
-        screen = term.wait_for("RuntimeError", timeout=60)  # the failure panel, drawn last
+        screen = term.wait_for("RuntimeError")  # the failure panel, drawn last
         assert "✖ failed" in screen
         source = flow.read_text()
         fixed = source.replace('os.environ.get("FLOWTUI_FIX") != "1"', "False")
         assert fixed != source
         flow.write_text(fixed)  # saved from another editor; the resume runs the file as it is now
         term.send("R")
-        screen = term.wait_for("Resume run", timeout=20)
+        screen = term.wait_for("Resume run")
         assert "≡ clone" in screen and "↻ rerun" in screen
         term.send("y")
-        screen = term.wait_for(r"\(resumed from 1\) +✔ succeeded", timeout=60, pattern=True)
+        screen = term.wait_for(r"\(resumed from 1\) +✔ succeeded", pattern=True)
         assert "≡ cloned" in screen and "resumed from 1" in screen
     finally:
         term.close()

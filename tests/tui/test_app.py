@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
 from flowtui.tui.widgets.tasks import TaskList
+from tests.tui.waiting import wait_until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SIZE = (120, 40)
@@ -33,18 +33,6 @@ def copy_example(tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
     shutil.copy(EXAMPLES / name, target)
     return target
-
-
-async def wait_until(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
-) -> None:
-    """Let the app work until `condition` holds (fails the test after `timeout` s)."""
-    waited = 0.0
-    while not condition():
-        if waited >= timeout:
-            raise AssertionError("the screen never reached the expected state")
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 async def run_command(pilot: Pilot[None], app: FlowtuiApp, words: str) -> None:
@@ -337,8 +325,8 @@ async def test_every_example_opens(tmp_path: Path, name: str) -> None:
 # -- runs: the real `flowtui run --events` subprocess -------------------------------------
 
 
-async def run_to_the_end(pilot: Pilot[None], app: FlowtuiApp, timeout: float = 60.0) -> None:
-    await wait_until(pilot, lambda: app.controller is not None, timeout=5)
+async def run_to_the_end(pilot: Pilot[None], app: FlowtuiApp) -> None:
+    await wait_until(pilot, lambda: app.controller is not None)
     await wait_until(
         pilot,
         lambda: (
@@ -347,7 +335,6 @@ async def run_to_the_end(pilot: Pilot[None], app: FlowtuiApp, timeout: float = 6
             and app.controller is not None
             and not app.controller.running
         ),
-        timeout=timeout,
     )
     await pilot.pause(0.1)
 
@@ -461,7 +448,6 @@ async def start_slow_run(tmp_path: Path, pilot: Pilot[None], app: FlowtuiApp) ->
     await wait_until(
         pilot,
         lambda: "wait" in app.dag.states and app.dag.states["wait"].state == "running",
-        timeout=30,
     )
 
 
@@ -476,7 +462,7 @@ async def test_cancel_stops_the_runner_and_shows_the_run_cancelled(
     async with app.run_test(size=SIZE) as pilot:
         await start_slow_run(tmp_path, pilot, app)
         await pilot.press(key)
-        await run_to_the_end(pilot, app, timeout=20)
+        await run_to_the_end(pilot, app)
         assert app.run_state is not None
         assert app.run_state.status.value == "cancelled"
         assert "cancelled" in header_text(app)
@@ -639,7 +625,7 @@ async def test_a_chatty_task_streams_its_logs_and_the_app_keeps_answering(tmp_pa
         assert app.dag.selected == "chatty"
         await run_to_the_end(pilot, app)
         logs = app.query_one(TaskDetail).stdout
-        await wait_until(pilot, lambda: logs.line_count >= 200_000, timeout=30)
+        await wait_until(pilot, lambda: logs.line_count >= 200_000)
         assert logs.line_count == 200_000
         assert app.run_state is not None and app.run_state.status.value == "succeeded"
 

@@ -13,7 +13,8 @@ from PIL import Image
 
 from flowtui.store import ArtifactRecord, Store
 from flowtui.tui.screens.artifacts import ArtifactsScreen
-from tests.tui.test_artifacts import ArtifactsApp, preview_of, preview_text, wait_until
+from tests.tui.test_artifacts import ArtifactsApp, preview_of, preview_text
+from tests.tui.waiting import wait_until
 
 HALF_BLOCKS = set("▀▄█")
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from flowtui.store import ArtifactRecord, Store
 from flowtui.tui.screens.artifacts import ArtifactsScreen
+from tests.tui.waiting import wait_until
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -83,15 +83,6 @@ class ArtifactsApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(ArtifactsScreen(self.store, self.pathspec))
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()
 
 
 def preview_of(screen: ArtifactsScreen, name: str) -> Callable[[], bool]:

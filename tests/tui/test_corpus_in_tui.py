@@ -5,15 +5,14 @@ detail), never flowtui's own traceback, and never a stream of notifications."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
+from tests.tui.waiting import wait_until
 
 CORPUS = Path(__file__).resolve().parents[1] / "reliability" / "corpus"
 
@@ -30,14 +29,6 @@ SHOWN = {
     "fails_to_unpickle.py": ("task", "this value cannot be rebuilt"),
     "unicode_names.py": ("clean", "ÜnïcødeFlow"),
 }
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    for _ in range(1200):  # a generous minute: a state, never a measured time
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 def panel_text(app: FlowtuiApp) -> str:

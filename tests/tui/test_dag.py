@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from rich.style import Style
-from textual.pilot import Pilot
 
 from flowtui.graph import parse_flow
 from flowtui.run.labels import StepState, plan_states, step_states
@@ -64,18 +62,6 @@ def write(tmp_path: Path, source: str, name: str = "flow.py") -> Path:
     path = tmp_path / name
     path.write_text(source)
     return path
-
-
-async def wait_until(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
-) -> None:
-    """Let the app work until `condition` holds (fails the test after `timeout` s)."""
-    waited = 0.0
-    while not condition():
-        if waited >= timeout:
-            raise AssertionError("the screen never reached the expected state")
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 def box_style(dag: DagView, step: str) -> Style:

@@ -27,7 +27,8 @@ from flowtui.tui.screens.diff import DiffScreen
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.screens.spin import SpinScreen
 from flowtui.tui.widgets.tasks import TaskList
-from tests.tui.test_app import SIZE, wait_until
+from tests.tui.test_app import SIZE
+from tests.tui.waiting import wait_until
 
 FLOW = """
 from flowtui import FlowSpec, Parameter, step
@@ -163,7 +164,6 @@ async def test_a_task_at_a_breakpoint_shows_waiting_and_the_run_can_be_cancelled
             lambda: (
                 app.run_state is not None and any(t.waiting for t in app.run_state.tasks.values())
             ),
-            timeout=60,
         )
         app.dag.select("body")
         await pilot.pause()
@@ -191,7 +191,7 @@ async def spin_selected_start(pilot: Pilot[None], app: FlowtuiApp) -> SpinScreen
     await wait_until(pilot, lambda: isinstance(app.screen, SpinScreen))
     screen = app.screen
     assert isinstance(screen, SpinScreen)
-    await wait_until(pilot, lambda: screen.phase in ("compared", "failed"), timeout=90)
+    await wait_until(pilot, lambda: screen.phase in ("compared", "failed"))
     return screen
 
 
@@ -232,13 +232,13 @@ async def test_s_spins_the_step_and_lists_its_artifacts_beside_the_runs_changed_
         changed = "#spin-difference-text"  # what changed, as `flowtui diff` says it
         await wait_until(pilot, lambda: "10 → 7 (-3, -30.00%)" in text_of(screen, changed))
         before, after = "#spin-preview-before-text", "#spin-preview-after-text"
-        await wait_until(pilot, lambda: text_of(screen, before).strip() == "10", timeout=60)
-        await wait_until(pilot, lambda: text_of(screen, after).strip() == "7", timeout=60)
+        await wait_until(pilot, lambda: text_of(screen, before).strip() == "10")
+        await wait_until(pilot, lambda: text_of(screen, after).strip() == "7")
         assert "1 changed, 1 added" in text_of(screen, "#spin-status")
 
         await pilot.press("j")  # the added one: nothing on the run's side
         await wait_until(pilot, lambda: "has no extra" in text_of(screen, before))
-        await wait_until(pilot, lambda: text_of(screen, after).strip() == "new", timeout=60)
+        await wait_until(pilot, lambda: text_of(screen, after).strip() == "new")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
 

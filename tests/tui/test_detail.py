@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Static, TabbedContent
 
@@ -19,6 +17,7 @@ from flowtui.run.status import TaskError, TaskStatus
 from flowtui.tui.widgets.logs import LogView
 from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
 from flowtui.tui.widgets.tasks import TaskList
+from tests.tui.waiting import wait_until
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -42,15 +41,6 @@ def task(i: int, status: TaskStatus = TaskStatus.SUCCEEDED, **changes: object) -
         finished=None if status is TaskStatus.RUNNING else now,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 15
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()
 
 
 # -- TaskList ------------------------------------------------------------------------------

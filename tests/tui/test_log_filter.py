@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flowtui.tui.logfile import LineIndex, count_in_file, lines_matching, scan_line_starts
 from flowtui.tui.widgets.logs import LogView
-from tests.tui.test_logs import LogApp, screen_lines, wait_until, write_lines
+from tests.tui.test_logs import LogApp, screen_lines, write_lines
+from tests.tui.waiting import wait_until
 
 
 def haystack(path: Path, lines: int, needles: tuple[int, ...]) -> None:

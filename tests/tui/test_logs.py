@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from array import array
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 
 from flowtui.tui.widgets.logs import CACHED_LINES, FINISHED_PLACEHOLDER, PLACEHOLDER, LogView
+from tests.tui.waiting import wait_until
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
 
@@ -38,16 +36,6 @@ def screen_lines(view: LogView) -> list[str]:
     return [
         lines.render_line(y).text.rstrip() for y in range(lines.scrollable_content_region.height)
     ]
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Let the app run until `condition` holds (the tail worker polls the file)."""
-    deadline = time.monotonic() + 15
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()  # let the screen catch up (layout, scrollbars)
 
 
 def write_lines(path: Path, lines: range, prefix: str = "line") -> None:

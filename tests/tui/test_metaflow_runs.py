@@ -9,7 +9,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
+from tests.tui.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("metaflow") is None,
@@ -108,15 +108,6 @@ def datastore_files(folder: Path) -> list[tuple[str, int]]:
         (str(p.relative_to(folder)), p.stat().st_mtime_ns)
         for p in (folder / ".metaflow").rglob("*")
     )
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    waited = 0.0
-    while not condition():
-        if waited > 120:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 async def open_history(pilot: Pilot[None], app: FlowtuiApp) -> RunHistoryScreen:

@@ -12,7 +12,8 @@ from flowtui.client import Flow, default_metadata, default_namespace, metadata, 
 from flowtui.client.runs import RunReader
 from flowtui.tui.app import FlowtuiApp
 from tests.gate import Gate, wait_for
-from tests.tui.test_app import SIZE, header_text, wait_until
+from tests.tui.test_app import SIZE, header_text
+from tests.tui.waiting import wait_until
 
 
 def question(app: FlowtuiApp) -> str:

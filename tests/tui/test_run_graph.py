@@ -9,7 +9,8 @@ from pathlib import Path
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.history import RunHistoryScreen
 from flowtui.tui.widgets.header import RunHeader
-from tests.tui.test_app import run_command, wait_until
+from tests.tui.test_app import run_command
+from tests.tui.waiting import wait_until
 
 GATED = textwrap.dedent(
     """
@@ -49,7 +50,6 @@ async def test_editing_the_file_mid_run_keeps_the_run_on_its_graph(
                 app.dag.states.get("train") is not None
                 and app.dag.states["train"].state == "running"
             ),
-            timeout=60,
         )
         evaluate = "    @step\n    def evaluate(self):\n        self.next(self.end)\n\n"
         edited = GATED.replace("self.next(self.end)", "self.next(self.evaluate)").replace(
@@ -63,9 +63,7 @@ async def test_editing_the_file_mid_run_keeps_the_run_on_its_graph(
         header = app.query_one(RunHeader).render_header().plain
         assert "file changed since this run" in header
         (tmp_path / "go").write_text("")
-        await wait_until(
-            pilot, lambda: app.run_state is not None and app.run_state.status.done, timeout=60
-        )
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
         await pilot.pause()
         assert app.dag.graph is not None and "evaluate" not in app.dag.graph  # over: still its
         assert app.dag.states["end"].state == "succeeded"  # never `○ not run` between done steps

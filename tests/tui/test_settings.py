@@ -12,14 +12,7 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.params import ParametersScreen
 from flowtui.tui.settings import Settings, load_settings, save_settings
 from tests.tui.conftest import EXAMPLES
-
-
-async def wait_for(pilot, condition) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(1_200):  # a generous deadline: the machine is shared
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
+from tests.tui.waiting import wait_until
 
 
 async def test_the_form_offers_the_values_last_run_with(tmp_path: Path, own_settings: Path) -> None:
@@ -27,21 +20,21 @@ async def test_the_form_offers_the_values_last_run_with(tmp_path: Path, own_sett
     app = FlowtuiApp(tmp_path / "hello.py", store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_for(
+        await wait_until(
             pilot, lambda: isinstance(app.screen, ParametersScreen) and app.screen.query(Input)
         )
         field = app.screen.query_one(Input)
         assert field.value == "world"  # the default, the first time
         field.value = "flowtui"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: own_settings.is_file())
-        await wait_for(pilot, lambda: app.run_state is not None and app.run_state.status.done)
+        await wait_until(pilot, lambda: own_settings.is_file())
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
     assert json.loads(own_settings.read_text())["params"]["HelloFlow"] == {"who": "flowtui"}
 
     again = FlowtuiApp(tmp_path / "hello.py", store=tmp_path / "store", follow=False)
     async with again.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_for(
+        await wait_until(
             pilot, lambda: isinstance(again.screen, ParametersScreen) and again.screen.query(Input)
         )
         assert again.screen.query_one(Input).value == "flowtui"
@@ -53,7 +46,7 @@ async def test_the_theme_is_remembered(tmp_path: Path, own_settings: Path) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         dark = app.current_theme.dark
         await pilot.press("t")
-        await wait_for(pilot, lambda: own_settings.is_file())
+        await wait_until(pilot, lambda: own_settings.is_file())
     again = FlowtuiApp(tmp_path / "hello.py", store=tmp_path / "store", follow=False)
     async with again.run_test(size=(120, 40)):
         assert again.current_theme.dark is not dark

@@ -3,27 +3,16 @@ a real run of a step that holds 200 MB until the test creates a file (no fixed s
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.task_detail import TaskHeader
 from tests.engine.test_task_usage import HOLDS  # the same 200 MB step, held on a file
+from tests.tui.waiting import wait_until
 
 SIZE = (120, 40)
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()
 
 
 def header(app: FlowtuiApp) -> str:

@@ -13,6 +13,7 @@ from flowtui.run.status import RunStatus
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.params import ConfirmScreen
 from flowtui.tui.widgets.problems import ProblemsPanel
+from tests.tui.waiting import wait_until
 
 WIDE = """\
 from metaflow import FlowSpec, step
@@ -44,14 +45,6 @@ if __name__ == "__main__":
 """
 
 
-async def wait_for(pilot, condition) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(2_400):  # a generous deadline: the machine is shared
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
-
-
 def panel_text(app: FlowtuiApp) -> str:
     panel = app.query_one(ProblemsPanel)
     return str(panel.render()) if panel.display else ""
@@ -70,24 +63,24 @@ async def test_a_refused_foreach_is_explained_and_resumed_allowing_it(
     app = FlowtuiApp(flow, store=tmp_path / "store", follow=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: "stopped" in panel_text(app))
+        await wait_until(pilot, lambda: "stopped" in panel_text(app))
         assert app.run_state is not None and app.run_state.status is RunStatus.FAILED
         said = panel_text(app)
         assert "Run 1 stopped: Foreach in step start yielded 105 child steps" in said
         assert "Press R to resume allowing them" in said
 
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         question = str(app.screen.query_one("#confirm-question", Static).render())
         assert "A foreach asked for 105 children: this resume allows them" in question
         await pilot.press("y")
-        await wait_for(pilot, lambda: ended(app, "2"))
+        await wait_until(pilot, lambda: ended(app, "2"))
         run = app.run_state
         assert run is not None and run.status is RunStatus.SUCCEEDED
         assert len(run.step_tasks("body")) == 105
         assert "stopped" not in panel_text(app)  # the old news went with the new run
 
         await pilot.press("r")  # a new run of the flow allows the width too
-        await wait_for(pilot, lambda: ended(app, "3"))
+        await wait_until(pilot, lambda: ended(app, "3"))
         assert app.run_state is not None and app.run_state.status is RunStatus.SUCCEEDED
     assert json.loads(own_settings.read_text())["splits"] == {"WideFlow": 105}
