@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flowtui.client.render import render_to_ansi
 from flowtui.client.runs import load_value
@@ -126,6 +127,16 @@ def run_preview(
 # -- the preview process ------------------------------------------------------------------
 
 
+def load_artifact(store: str, pathspec: str, name: str, source: str = "flowtui") -> Any:
+    """Artifact `name` of task `pathspec`, unpickled (in a preview process only); every
+    failure is a `FlowtuiError` sentence. `source="metaflow"`: read by Metaflow's client."""
+    if source == "metaflow":
+        from flowtui.client.metaflow_state import load_metaflow_value
+
+        return load_metaflow_value(Path(store), pathspec, name)
+    return load_value(Path(store), pathspec, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flowtui.tui.preview")
     parser.add_argument("store")
@@ -136,12 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", choices=("flowtui", "metaflow"), default="flowtui")
     args = parser.parse_args(argv)
     try:
-        if args.source == "metaflow":
-            from flowtui.client.metaflow_state import load_metaflow_value
-
-            value = load_metaflow_value(Path(args.store), args.pathspec, args.name)
-        else:
-            value = load_value(Path(args.store), args.pathspec, args.name)
+        value = load_artifact(args.store, args.pathspec, args.name, args.source)
         rendered = render_to_ansi(render_preview(value, args.width, args.page), args.width)
     except FlowtuiError as e:
         sys.stdout.write(str(e))
