@@ -91,10 +91,11 @@ class FrameError:
 
 
 def cell_text(value: Any) -> str:
-    """How one cell (or index label) reads: floats to 10 significant digits, any text kept
+    """How one cell (or index label) reads: floats to 10 significant digits (NaN as pandas
+    writes it), any text kept
     on one line with its control characters made visible, cut at `MAX_CELL` characters."""
     if isinstance(value, float):
-        text = f"{value:.10g}"
+        text = "NaN" if value != value else f"{value:.10g}"
     elif isinstance(value, str):
         text = value
     else:

@@ -37,6 +37,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     values = {
         "a_mixed": pd.DataFrame({"temp": [3.5, 1.0, 2.0], "both": [1, "two", 3]}, index=days),
         "b_empty": pd.DataFrame({"x": pd.Series([], dtype=float), "y": pd.Series([], dtype=str)}),
+        "c_wide": pd.DataFrame({f"feature_{c:02d}": [c * 1.5] for c in range(30)}),
     }
     return make_task(tmp_path_factory.mktemp("small"), values)
 
@@ -119,7 +120,7 @@ async def test_s_sorts_every_row_by_a_numeric_column_then_reverses_with_nan_last
         await pilot.press("end")  # NaN sorts last, whichever way
         await wait_until(
             pilot,
-            lambda: any(holds(row, "1", "nan") for row in rows_shown(app)[-3:]),
+            lambda: any(holds(row, "1", "NaN") for row in rows_shown(app)[-3:]),
             "the NaN last",
         )
 
@@ -173,3 +174,21 @@ async def test_a_mixed_column_says_why_it_cannot_sort_and_an_empty_frame_says_so
             pilot, lambda: "(this frame has no rows)" in "\n".join(screen_lines(app)), "no rows"
         )
         assert "DataFrame 0 × 2" in "\n".join(screen_lines(app))
+
+
+async def test_a_wide_frame_scrolls_across_and_says_which_columns_are_shown(
+    small: tuple[str, str],
+) -> None:
+    app = ArtifactsApp(*small)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("down", "down")  # c_wide
+        await wait_until(pilot, lambda: " of 30 " in "\n".join(screen_lines(app)), "the table")
+        text = "\n".join(screen_lines(app))
+        assert re.search(r"columns 1–\d+ of 30", text) and "feature_29" not in text
+        await pilot.press("enter", *["l"] * 29)  # to the last column: the view follows
+        await wait_until(pilot, lambda: "feature_29" in "\n".join(screen_lines(app)), "the end")
+        text = "\n".join(screen_lines(app))
+        assert re.search(r"columns \d+–30 of 30", text)
+        header = next(line for line in screen_lines(app) if "feature_29" in line)
+        assert "feature_00" not in header.split("││")[-1]  # the frame's part of the line
+        assert holds(first_row(app), "0", "43.5")  # the index stays; the last cell: 29 x 1.5

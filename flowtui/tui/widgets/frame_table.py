@@ -280,6 +280,13 @@ class FrameTable(ScrollView, can_focus=True):
             self.refresh()
         self._tell_position()
 
+    def action_page_down(self) -> None:
+        """The next screenful of rows (the header takes none of it)."""
+        self.scroll_to(y=self.scroll_y + self.body_height, animate=False, immediate=True)
+
+    def action_page_up(self) -> None:
+        self.scroll_to(y=self.scroll_y - self.body_height, animate=False, immediate=True)
+
     def action_first(self) -> None:
         self.scroll_to(y=0, animate=False, immediate=True)
 
@@ -360,7 +367,9 @@ class FrameTable(ScrollView, can_focus=True):
         base = self.rich_style
         shape = self.shape
         if shape is None:
-            return Strip.blank(width, base)
+            if y != 0 or self.session is None:
+                return Strip.blank(width, base)
+            return self._note(f"Loading {self.artifact}…", width)
         if y == 0:
             cells = [self._title(c) for c in range(len(shape.columns))]
             return self._strip(shape.index_name, cells, "frame-table--header", width)
@@ -370,9 +379,7 @@ class FrameTable(ScrollView, can_focus=True):
         if shape.rows == 0:
             if y != HEADER:
                 return Strip.blank(width, base)
-            style = base + self.get_component_rich_style("frame-table--waiting")
-            text = " (this frame has no rows)"
-            return Strip([Segment(text, style)], cell_len(text)).crop_extend(0, width, base)
+            return self._note("(this frame has no rows)", width)
         if number >= shape.rows:
             return Strip.blank(width, base)
         row = self.row(number)
@@ -380,6 +387,12 @@ class FrameTable(ScrollView, can_focus=True):
             waiting = ["…"] * len(shape.columns)
             return self._strip("…", waiting, "frame-table--waiting", width)
         return self._strip(row[0], list(row[1:]), None, width)
+
+    def _note(self, text: str, width: int) -> Strip:
+        base = self.rich_style
+        style = base + self.get_component_rich_style("frame-table--waiting")
+        text = " " * PAD + text
+        return Strip([Segment(text, style)], cell_len(text)).crop_extend(0, width, base)
 
     def _title(self, column: int) -> str:
         assert self.shape is not None
