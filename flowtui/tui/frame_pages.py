@@ -122,7 +122,8 @@ def describe_shape(frame: Any) -> FrameShape:
     for position, (name, dtype) in enumerate(zip(names, dtypes, strict=True)):
         cells = (len(cell_text(v)) for v in sample.iloc[:, position].tolist())
         widths.append(min(MAX_WIDTH, max(len(name) + 2, len(dtype), 3, *cells)))
-    index_name = cell_text(frame.index.name) if frame.index.name is not None else ""
+    given = [name for name in frame.index.names if name is not None]
+    index_name = cell_text(", ".join(str(name) for name in given))
     labels = (len(cell_text(v)) for v in sample.index.tolist())
     index_width = min(MAX_WIDTH, max(len(index_name), 1, *labels))
     return FrameShape(

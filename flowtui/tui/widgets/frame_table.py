@@ -411,6 +411,8 @@ class FrameTable(ScrollView, can_focus=True):
             index_style = line
         index = " " * PAD + _fit(label, self.shape.index_width, right=False) + " " * PAD
         segments = [Segment(index, index_style), Segment("│", index_style)]
+        if not cells:  # a frame without columns: its index alone
+            return Strip(segments).crop_extend(0, width, line)
         x = round(self.scroll_x)
         view = max(0, width - self._index_width)
         first, last = self._visible_columns()
