@@ -192,3 +192,22 @@ async def test_a_wide_frame_scrolls_across_and_says_which_columns_are_shown(
         header = next(line for line in screen_lines(app) if "feature_29" in line)
         assert "feature_00" not in header.split("││")[-1]  # the frame's part of the line
         assert holds(first_row(app), "0", "43.5")  # the index stays; the last cell: 29 x 1.5
+
+
+async def test_z_gives_the_table_the_whole_width_and_escape_gives_it_back(
+    small: tuple[str, str],
+) -> None:
+    app = ArtifactsApp(*small)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await opened(app, pilot, 3)
+
+        def header() -> str:
+            return next((line for line in screen_lines(app) if " temp" in line), "")
+
+        assert "type" in header()  # the artifact list beside the table
+        await pilot.press("z")
+        await wait_until(pilot, lambda: "type" not in header(), "the zoomed table")
+        assert header().startswith("│ when │")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "type" in header(), "the list back")
+        assert " of 3" in "\n".join(screen_lines(app))  # still on the screen

@@ -7,7 +7,7 @@ huge value must not freeze it. Moving on to another artifact stops the previous 
 `[`/`]` page through a long list; `y` copies the Python line that loads the value.
 A DataFrame is shown whole instead, by a `FrameTable` whose rows come a page at a time from
 a process that holds the frame (`tui/frame_pages.py`): scrolled, and sorted there, over
-every row; Enter (or Tab) on the list moves into it.
+every row; Enter (or Tab) on the list moves into it, `z` gives it the whole width.
 For a run that Metaflow made (`source="metaflow"`, `store_path` the folder holding its
 datastore), the list is read through Metaflow's client from its metadata (types and sizes, no
 value loaded) and the preview process loads the value with Metaflow's client.
@@ -68,6 +68,7 @@ class ArtifactsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
+        Binding("z", "zoom", "Zoom table"),
         Binding("y", "copy_load_line", "Copy load line"),
         Binding("right_square_bracket", "page(1)", "Next page"),
         Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
@@ -96,6 +97,9 @@ class ArtifactsScreen(Screen[None]):
         display: block;
     }
     ArtifactsScreen.-frame #artifact-preview {
+        display: none;
+    }
+    ArtifactsScreen.-frame.-zoom #artifact-list {
         display: none;
     }
     """
@@ -140,7 +144,22 @@ class ArtifactsScreen(Screen[None]):
         self._list(self.store_path, self.pathspec)
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        """Escape: out of the zoomed table first, then out of the screen."""
+        if self.has_class("-zoom"):
+            self.action_zoom()
+        else:
+            self.dismiss(None)
+
+    def action_zoom(self) -> None:
+        """The DataFrame's table over the whole width (the list hidden), or back."""
+        zoomed = not self.has_class("-zoom") and self.has_class("-frame")
+        self.set_class(zoomed, "-zoom")
+        self.query_one("#artifact-frame" if zoomed else "#artifact-list").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "zoom":  # only a table zooms
+            return self.has_class("-frame")
+        return True
 
     def action_copy_load_line(self) -> None:
         if self.previewing is None:
@@ -228,11 +247,13 @@ class ArtifactsScreen(Screen[None]):
         if frame and record is not None and record.type.rsplit(".", 1)[-1] == "DataFrame":
             self.set_class(False, "-preview-error")
             self.set_class(True, "-frame")
+            self.refresh_bindings()  # `z` zooms a table
             self.workers.cancel_group(self, "artifact-preview")
             table.open(self.store_path, self.pathspec, name, self.source)
             return
         table.close()
-        self.set_class(False, "-frame")
+        self.set_class(False, "-frame", "-zoom")
+        self.refresh_bindings()
         self._show_message(f"Loading {name}…")
         panel = self.query_one("#artifact-preview", VerticalScroll)
         panel.border_title = name
@@ -262,8 +283,8 @@ class ArtifactsScreen(Screen[None]):
             self._start_preview(message.name, keep_page=True, frame=False)
             return
         self.query_one("#artifact-frame", FrameTable).close()
+        self.set_class(False, "-frame", "-zoom")
         self.query_one("#artifact-list", DataTable).focus()
-        self.set_class(False, "-frame")
         self._show_message(message.error.sentence, error=True)
 
     @on(_Previewed)
