@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowtui.client.render import render_to_ansi
 from flowtui.client.runs import load_value
 from flowtui.errors import FlowtuiError
-from flowtui.tui.visuals import render_preview
 
 PREVIEW_FAILED = 2
 """Exit code of a preview that printed a sentence instead of a value."""
@@ -146,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", type=int, default=0)
     parser.add_argument("--source", choices=("flowtui", "metaflow"), default="flowtui")
     args = parser.parse_args(argv)
+    # imported here: the frame process (`tui/frame_pages.py`) loads values without them
+    from flowtui.client.render import render_to_ansi
+    from flowtui.tui.visuals import render_preview
+
     try:
         value = load_artifact(args.store, args.pathspec, args.name, args.source)
         rendered = render_to_ansi(render_preview(value, args.width, args.page), args.width)
