@@ -22,11 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from flowtui.client.render import render_to_ansi
 from flowtui.client.runs import load_value
 from flowtui.errors import FlowtuiError
-from flowtui.tui.visuals import render_preview
 
 PREVIEW_FAILED = 2
 """Exit code of a preview that printed a sentence instead of a value."""
@@ -126,6 +125,16 @@ def run_preview(
 # -- the preview process ------------------------------------------------------------------
 
 
+def load_artifact(store: str, pathspec: str, name: str, source: str = "flowtui") -> Any:
+    """Artifact `name` of task `pathspec`, unpickled (in a preview process only); every
+    failure is a `FlowtuiError` sentence. `source="metaflow"`: read by Metaflow's client."""
+    if source == "metaflow":
+        from flowtui.client.metaflow_state import load_metaflow_value
+
+        return load_metaflow_value(Path(store), pathspec, name)
+    return load_value(Path(store), pathspec, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flowtui.tui.preview")
     parser.add_argument("store")
@@ -135,13 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", type=int, default=0)
     parser.add_argument("--source", choices=("flowtui", "metaflow"), default="flowtui")
     args = parser.parse_args(argv)
-    try:
-        if args.source == "metaflow":
-            from flowtui.client.metaflow_state import load_metaflow_value
+    # imported here: the frame process (`tui/frame_pages.py`) loads values without them
+    from flowtui.client.render import render_to_ansi
+    from flowtui.tui.visuals import render_preview
 
-            value = load_metaflow_value(Path(args.store), args.pathspec, args.name)
-        else:
-            value = load_value(Path(args.store), args.pathspec, args.name)
+    try:
+        value = load_artifact(args.store, args.pathspec, args.name, args.source)
         rendered = render_to_ansi(render_preview(value, args.width, args.page), args.width)
     except FlowtuiError as e:
         sys.stdout.write(str(e))

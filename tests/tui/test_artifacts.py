@@ -85,6 +85,11 @@ class ArtifactsApp(App[None]):
         self.push_screen(ArtifactsScreen(self.store, self.pathspec))
 
 
+def screen_lines(app: App[None]) -> list[str]:
+    """The whole screen, a line of text per row, as the user sees it."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
 def preview_of(screen: ArtifactsScreen, name: str) -> Callable[[], bool]:
     return lambda: screen.previewing == name and screen.preview is not None
 
@@ -216,7 +221,7 @@ async def test_previews_a_numpy_array_with_shape_and_summary(tmp_path: Path) -> 
         assert "min 0.0" in shown and "max 11.0" in shown and "mean 5.5" in shown
 
 
-async def test_previews_a_dataframe_as_a_table_with_user_text_as_written(tmp_path: Path) -> None:
+async def test_a_dataframe_is_a_table_with_user_text_as_written(tmp_path: Path) -> None:
     pandas_here = subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True)
     if pandas_here.returncode != 0:
         pytest.skip("pandas is not installed")
@@ -225,11 +230,9 @@ async def test_previews_a_dataframe_as_a_table_with_user_text_as_written(tmp_pat
     store, pathspec = make_task(tmp_path, {"table": pd.concat([frame] * 30, ignore_index=True)})
     app = ArtifactsApp(store, pathspec)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, ArtifactsScreen)
-        await wait_until(pilot, preview_of(screen, "table"), "the table's preview")
-        shown = preview_text(screen)
-        assert "DataFrame: 60 rows, 2 columns" in shown
+        await wait_until(pilot, lambda: "rows 1–" in "\n".join(screen_lines(app)), "the table")
+        shown = "\n".join(screen_lines(app))
+        assert "table · DataFrame 60 × 2" in shown and "of 60" in shown
         assert "[red]name[/red]" in shown and "[b]ada[/b]" in shown  # not parsed as markup
         assert "float64" in shown and "1.5" in shown
 

@@ -5,6 +5,9 @@ highlighted artifact is rendered by `python -m flowtui.tui.preview` in a subproc
 thread worker: unpickling runs user code, which must never run in the TUI process, and a
 huge value must not freeze it. Moving on to another artifact stops the previous preview.
 `[`/`]` page through a long list; `y` copies the Python line that loads the value.
+A DataFrame is shown whole instead, by a `FrameTable` whose rows come a page at a time from
+a process that holds the frame (`tui/frame_pages.py`): scrolled, and sorted there, over
+every row; Enter (or Tab) on the list moves into it, `z` gives it the whole width.
 For a run that Metaflow made (`source="metaflow"`, `store_path` the folder holding its
 datastore), the list is read through Metaflow's client from its metadata (types and sizes, no
 value loaded) and the preview process loads the value with Metaflow's client.
@@ -29,7 +32,9 @@ from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.run import ArtifactRecord
+from flowtui.tui.frame_pages import NOT_A_FRAME
 from flowtui.tui.preview import Preview, run_preview
+from flowtui.tui.widgets.frame_table import FrameTable
 from flowtui.units import human_size
 
 
@@ -63,6 +68,7 @@ class ArtifactsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
+        Binding("z", "zoom", "Zoom table"),
         Binding("y", "copy_load_line", "Copy load line"),
         Binding("right_square_bracket", "page(1)", "Next page"),
         Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
@@ -81,6 +87,20 @@ class ArtifactsScreen(Screen[None]):
     ArtifactsScreen #artifact-preview {
         width: 3fr;
         height: 1fr;
+    }
+    ArtifactsScreen #artifact-frame {
+        width: 3fr;
+        height: 1fr;
+        display: none;
+    }
+    ArtifactsScreen.-frame #artifact-frame {
+        display: block;
+    }
+    ArtifactsScreen.-frame #artifact-preview {
+        display: none;
+    }
+    ArtifactsScreen.-frame.-zoom #artifact-list {
+        display: none;
     }
     """
 
@@ -114,6 +134,7 @@ class ArtifactsScreen(Screen[None]):
             yield DataTable[Text](id="artifact-list", cursor_type="row")
             with VerticalScroll(id="artifact-preview"):
                 yield Static(id="artifact-preview-text")
+            yield FrameTable(id="artifact-frame")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,7 +144,22 @@ class ArtifactsScreen(Screen[None]):
         self._list(self.store_path, self.pathspec)
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        """Escape: out of the zoomed table first, then out of the screen."""
+        if self.has_class("-zoom"):
+            self.action_zoom()
+        else:
+            self.dismiss(None)
+
+    def action_zoom(self) -> None:
+        """The DataFrame's table over the whole width (the list hidden), or back."""
+        zoomed = not self.has_class("-zoom") and self.has_class("-frame")
+        self.set_class(zoomed, "-zoom")
+        self.query_one("#artifact-frame" if zoomed else "#artifact-list").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "zoom":  # only a table zooms
+            return self.has_class("-frame")
+        return True
 
     def action_copy_load_line(self) -> None:
         if self.previewing is None:
@@ -134,7 +170,10 @@ class ArtifactsScreen(Screen[None]):
 
     def action_page(self, step: int) -> None:
         """Show the next (previous) `MAX_ITEMS` items of a long container."""
-        if self.previewing is not None and self.page + step >= 0:
+        if self.has_class("-frame"):
+            frame = self.query_one("#artifact-frame", FrameTable)
+            frame.action_page_down() if step > 0 else frame.action_page_up()
+        elif self.previewing is not None and self.page + step >= 0:
             self.page += step
             self._start_preview(self.previewing, keep_page=True)
 
@@ -193,11 +232,28 @@ class ArtifactsScreen(Screen[None]):
         if name is not None and name != self.previewing:
             self._start_preview(str(name))
 
-    def _start_preview(self, name: str, *, keep_page: bool = False) -> None:
+    @on(DataTable.RowSelected, "#artifact-list")
+    def _on_selected(self, event: DataTable.RowSelected) -> None:
+        if self.has_class("-frame"):  # Enter: into the frame, to scroll and sort it
+            self.query_one("#artifact-frame", FrameTable).focus()
+
+    def _start_preview(self, name: str, *, keep_page: bool = False, frame: bool = True) -> None:
         if not keep_page:
             self.page = 0
         self.previewing = name
         self.preview = None
+        table = self.query_one("#artifact-frame", FrameTable)
+        record = next((r for r in self.artifacts if r.name == name), None)
+        if frame and record is not None and record.type.rsplit(".", 1)[-1] == "DataFrame":
+            self.set_class(False, "-preview-error")
+            self.set_class(True, "-frame")
+            self.refresh_bindings()  # `z` zooms a table
+            self.workers.cancel_group(self, "artifact-preview")
+            table.open(self.store_path, self.pathspec, name, self.source)
+            return
+        table.close()
+        self.set_class(False, "-frame", "-zoom")
+        self.refresh_bindings()
         self._show_message(f"Loading {name}…")
         panel = self.query_one("#artifact-preview", VerticalScroll)
         panel.border_title = name
@@ -218,6 +274,18 @@ class ArtifactsScreen(Screen[None]):
         )
         if preview is not None:
             self.post_message(self._Previewed(name, preview))
+
+    @on(FrameTable.Failed)
+    def _on_frame_failed(self, message: FrameTable.Failed) -> None:
+        if message.name != self.previewing:
+            return
+        if message.error.kind == NOT_A_FRAME:  # a class of the user's named DataFrame
+            self._start_preview(message.name, keep_page=True, frame=False)
+            return
+        self.query_one("#artifact-frame", FrameTable).close()
+        self.set_class(False, "-frame", "-zoom")
+        self.query_one("#artifact-list", DataTable).focus()
+        self._show_message(message.error.sentence, error=True)
 
     @on(_Previewed)
     def _on_previewed(self, message: _Previewed) -> None:
