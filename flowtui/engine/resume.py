@@ -37,8 +37,8 @@ def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while a resume builds its bookkeeping.
 
     Reading a 10,000-task origin and cloning it allocates some 100,000 small containers, none
-    in a cycle; the collector would walk every live object again and again meanwhile (a third
-    of the cloning time at 10,000 tasks). Reference counting still frees everything.
+    in a cycle; the collector would walk every live object again and again meanwhile (~30% of
+    the cloning time at 10,000 tasks). Reference counting still frees everything.
     """
     if not gc.isenabled():
         yield
