@@ -14,6 +14,7 @@ Errors are `FlowtuiError`s: both callers print their sentence and exit with thei
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,12 @@ def run_read_command(command: str, keywords: dict[str, Any]) -> None:
             Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True
         )
         sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C (`logs -f`): quiet, as the typer app exits
+        sys.exit(130)
+    except BrokenPipeError:  # `flowtui logs ... | head`: quiet, as the typer app exits
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+        sys.exit(1)
 
 
 def reader_store(store: str | None) -> Any:

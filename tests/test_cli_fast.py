@@ -100,6 +100,7 @@ COMMAND_LINES = [
     ("logs", "FastFlow/1/each", "--store", "store", "--stdout"),
     ("logs", "2/start", "--stderr", "--store", "store"),
     ("logs", "1/each", "--store", "store", "-f"),
+    ("logs", "1/start", "--follow", "--store", "store"),
     ("logs", "9/start", "--store", "store"),
 ]
 
