@@ -76,6 +76,11 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Time
     return Timed(wall, usage.ru_maxrss / 1024, out.read_text())
 
 
+def splits(width: int) -> list[str]:
+    """The option that lets a foreach of `width` items run (the default allows 100)."""
+    return ["--max-num-splits", str(max(100, width))]
+
+
 def fresh(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -131,7 +136,17 @@ def measure(args: argparse.Namespace, work: Path) -> list[Point]:
             )
             store = fresh(work / "store")
             run = timed(
-                [*FLOWTUI, "run", str(path), "--store", str(store), "--max-workers", workers, "-q"],
+                [
+                    *FLOWTUI,
+                    "run",
+                    str(path),
+                    "--store",
+                    str(store),
+                    "--max-workers",
+                    workers,
+                    "-q",
+                    *splits(width),
+                ],
                 work,
             )
             point.flowtui.append(run.wall)
@@ -174,7 +189,17 @@ def failing_run(work: Path, width: int, workers: str, name: str) -> tuple[Path, 
     store = fresh(work / name)
     env = {**os.environ, flows.FAIL_JOIN_ENV: "1"}
     done = subprocess.run(
-        [*FLOWTUI, "run", str(path), "--store", str(store), "--max-workers", workers, "--events"],
+        [
+            *FLOWTUI,
+            "run",
+            str(path),
+            "--store",
+            str(store),
+            "--max-workers",
+            workers,
+            "--events",
+            *splits(width),
+        ],
         cwd=work,
         env=env,
         capture_output=True,
@@ -190,12 +215,16 @@ def queries(work: Path, store: Path, events: list[dict]) -> dict[str, float]:
         e["task_id"] for e in events if e["event"] == "task_started" and e["step"] == "body"
     )
     out = {}
+    cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    bare = [timed([sys.executable, "-c", "pass"], work, cached).wall for _ in range(5)]
+    out["python -c pass (the floor of any command)"] = 1000 * statistics.median(bare)
     for name, argv in (
         ("flowtui runs", ["runs", "ResumeFlow"]),
         ("flowtui logs of one task of the wide step", ["logs", f"{run_id}/body/{body}"]),
         ("flowtui logs of the join", ["logs", f"{run_id}/join"]),
     ):
-        walls = [timed([*FLOWTUI, *argv, "--store", str(store)], work).wall for _ in range(5)]
+        command = [*FLOWTUI, *argv, "--store", str(store)]
+        walls = [timed(command, work, cached).wall for _ in range(5)]  # as a user's Python
         out[name] = 1000 * statistics.median(walls)
     client = (
         "import time, sys; from flowtui.client import Run, namespace; namespace(None); "
@@ -236,6 +265,7 @@ def at_scale(work: Path, width: int, workers: str) -> dict[str, float]:
             "--events",
             "--max-workers",
             workers,
+            *splits(width),
         ],
         cwd=work,
         capture_output=True,

@@ -12,6 +12,15 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from flowtui.cli_fast import (
+    RUNS_LIMIT,
+    SOURCE,
+    flow_name,
+    list_runs,
+    log_streams,
+    print_logs,
+    reader_store,
+)
 from flowtui.errors import FlowtuiError
 
 if TYPE_CHECKING:
@@ -310,24 +319,8 @@ def check_command(
 # -- readers: runs, logs, artifacts (they read the store through flowtui.client) --------------
 
 
-def _reader_store(store: str | None) -> Any:
-    """The store to read, seen without a namespace filter (the CLI shows every user's runs)."""
-    from flowtui.client import namespace
-    from flowtui.store import Store
-
-    namespace(None)
-    return Store.open(store, create=False)
-
-
-def _flow_name(file_or_flow: str, flow: str | None = None) -> str:
-    """The flow named by FILE (parsed, not imported; `flow` picks one of several) or by name."""
-
-    from flowtui.graph import parse_flow, read_flow_file
-
-    if file_or_flow.endswith(".py") or Path(file_or_flow).is_file():
-        path = Path(file_or_flow)
-        return parse_flow(read_flow_file(path), str(path), flow).flow_name
-    return file_or_flow
+_reader_store = reader_store  # the store to read, without a namespace filter
+_flow_name = flow_name  # the flow named by FILE or by name
 
 
 @app.command("runs")
@@ -338,32 +331,14 @@ def runs_command(
     all_runs: bool = typer.Option(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
     ),
-    limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many runs."),
-    source: SourceOption = "auto",
+    limit: int = typer.Option(RUNS_LIMIT, "--limit", "-n", help="Show at most this many runs."),
+    source: SourceOption = SOURCE,
 ) -> None:
     """List a flow's runs, newest first: id, status, start, duration, origin, tags."""
-    from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
-    from flowtui.client.tables import runs_table
-
-    near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
     try:
-        name = _flow_name(file_or_flow, flow)
-        if reads_metaflow(source, store, name, near=near):
-            runs = metaflow_runs(name, near)
-        else:
-            meta = _reader_store(store).meta
-            runs = [r for r in meta.runs(name) if all_runs or r.listed]
-            if not runs:
-                flows = ", ".join(meta.flows()) or "none"
-                raise fail(f"The store has no runs of {name}; flows with runs: {flows}.")
+        list_runs(file_or_flow, flow, store, all_runs, limit, source)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    if not runs:
-        raise fail(f"Metaflow has no runs of {name}.")
-    out = Console(highlight=False)
-    out.print(runs_table(runs[:limit]))
-    if len(runs) > limit:
-        out.print(Text(f"({len(runs) - limit} older runs not shown; use --limit)", style="dim"))
 
 
 @app.command("logs")
@@ -373,45 +348,18 @@ def logs_command(
     stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
     store: StoreOption = None,
-    source: SourceOption = "auto",
+    source: SourceOption = SOURCE,
 ) -> None:
     """Print a task's output (its stdout to stdout, its stderr to stderr)."""
-    from flowtui.client import Task
-    from flowtui.client.logs import follow_log, read_log
-    from flowtui.client.lookup import resolve_step_or_task, resolve_task
-    from flowtui.client.metaflow_runs import metaflow_log, metaflow_task_if_asked
+    from flowtui.client.errors import LogMissingError
 
-    streams = ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+    streams = log_streams(stdout_only, stderr_only)
     try:
-        mf_task = metaflow_task_if_asked(source, store, pathspec)
+        print_logs(pathspec, streams, follow, store, source)
+    except LogMissingError:
+        raise  # main() says so
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    if mf_task is not None:
-        for stream in streams:
-            sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
-            sink.write(metaflow_log(mf_task, stream))
-            sink.flush()
-        return
-    try:
-        st = _reader_store(store)
-        found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
-    except FlowtuiError as e:
-        raise fail(str(e), e.exit_code) from None
-    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
-    if isinstance(found, Task) and follow:
-        for stream, chunk in follow_log(found, streams):
-            sinks[stream].write(chunk)
-            sinks[stream].flush()
-        return
-    tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
-    for task in tasks:
-        if len(tasks) > 1:
-            index = f" [{task.index}]" if task.index is not None else ""
-            sys.stdout.write(f"── {task.pathspec}{index} ──\n")
-            sys.stdout.flush()
-        for stream in streams:
-            sinks[stream].write(read_log(task, stream))  # a missing log: main() says so
-            sinks[stream].flush()
 
 
 @app.command("artifacts")

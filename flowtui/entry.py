@@ -1,6 +1,7 @@
 """The console entry point. `flowtui FILE.py [--flow NAME] [--store DIR]` opens the TUI straight
 away, without the CLI framework: typer (and the pydantic it pulls in) cost 50-70 ms before the
-first frame, for a path the app takes as it is. Every other command line, help and
+first frame, for a path the app takes as it is. So do the plain forms of the read commands
+`flowtui runs` and `flowtui logs` (`flowtui.cli_fast`). Every other command line, help and
 `flowtui open ...` included, goes to `flowtui.cli` unchanged.
 """
 
@@ -33,6 +34,13 @@ def open_args(args: list[str]) -> dict[str, str] | None:
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("runs", "logs"):  # the read commands' plain forms: no typer either
+        from flowtui.cli_fast import parse_read_command, run_read_command
+
+        parsed = parse_read_command(args)
+        if parsed is not None:
+            run_read_command(*parsed)
+            return
     opened = open_args(args)
     if opened is None:
         from flowtui.cli import main as cli_main

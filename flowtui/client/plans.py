@@ -28,8 +28,7 @@ def plan_with_changes(
     try:
         if reader.root is None:
             raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
-        plan = reader.resume_plan(graph, origin_run_id, step)
-        return plan, reader.code_changes(graph, plan, source)
+        return reader.plan_with_changes(graph, source, origin_run_id, step)
     finally:
         reader.close()
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rich.table import Table
 from rich.text import Text
 
-from flowtui.client.objects import Task
-from flowtui.store import RunRecord
+from flowtui.store.records import RunRecord
 from flowtui.units import human_duration, human_size
+
+if TYPE_CHECKING:  # `flowtui runs` draws its table without loading the client's objects
+    from flowtui.client.objects import Task
 
 STATUS_STYLES = {
     "running": "bold yellow",

@@ -25,7 +25,7 @@ from flowtui.engine.decorations import decorator_args, store_parameters
 from flowtui.engine.executor import make_executor
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
-from flowtui.engine.resume import ResumeSource
+from flowtui.engine.resume import ResumeSource, collector_paused
 from flowtui.engine.run_options import write_run_id
 from flowtui.engine.running import Running, RunResult
 from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
@@ -39,7 +39,7 @@ from flowtui.engine.watching import usage_events, waiting_events
 from flowtui.flow.current import resolve_username
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
-from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_map, artifact_records
+from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_maps, artifact_records
 from flowtui.run.events import (
     Event,
     Notice,
@@ -93,12 +93,14 @@ class Runner:
         resume: ResumeSource | None = None
         if self.config.resume:
             _, graph = checked_graph(self.config.file, self.config.flow)
-            resume = ResumeSource.open(
-                self.store, graph.flow_name, self.config.origin_run_id, self.config.resume_step
-            )
+            with collector_paused():
+                resume = ResumeSource.open(
+                    self.store, graph.flow_name, self.config.origin_run_id, self.config.resume_step
+                )
         flow = prepare(self.config, resume.params if resume else None)
         if resume is not None:
-            resume.bind(flow.graph)
+            with collector_paused():
+                resume.bind(flow.graph)
         params = resume.params if resume else store_parameters(self.store.blobs, flow.values)
         self._adopt(flow, params)
         self.run_id = meta.create_run(
@@ -263,15 +265,18 @@ class Runner:
 
     def _clone(self, clones: list[tuple[PendingTask, Any]]) -> None:
         """Record reused tasks (a foreach's at once, in one transaction), then go on from them."""
+        with collector_paused():
+            self._clone_now(clones)
+
+    def _clone_now(self, clones: list[tuple[PendingTask, Any]]) -> None:
         meta = self.store.meta
         ids = meta.clone_tasks(
             self.run_id,
             [(origin, [f.to_json() for f in p.frames], list(p.parents)) for p, origin in clones],
         )
-        artifacts = meta.artifacts_of(ids)
+        self.outputs.update(artifact_maps(ids, meta.artifact_rows(ids)))
+        self.tasks_cloned += len(ids)
         for (pending, origin), task_id in zip(clones, ids, strict=True):
-            self.outputs[task_id] = artifact_map(artifacts[task_id])
-            self.tasks_cloned += 1
             self.held.append(
                 TaskCloned(
                     self._pathspec(pending.step, task_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,23 @@ ArtifactMap = dict[str, ArtifactRef]
 
 def artifact_map(records: list[ArtifactRecord]) -> ArtifactMap:
     return {r.name: ArtifactRef.of(r) for r in records}
+
+
+def artifact_maps(
+    task_ids: Iterable[str], rows: Iterable[tuple[int, str, str, str, int, str]]
+) -> dict[str, ArtifactMap]:
+    """Each task's artifacts from rows `(task id, name, hash, type, size, repr)`; every task of
+    `task_ids` gets a map, empty if no row names it. Equal references are one object (the
+    artifacts a foreach's tasks inherit are the same value: 10,000 clones share them)."""
+    maps: dict[str, ArtifactMap] = {str(t): {} for t in task_ids}
+    refs: dict[tuple[str, str, int, str], ArtifactRef] = {}
+    for task_id, name, digest, type_, size, shown in rows:
+        key = (digest, type_, size, shown)
+        ref = refs.get(key)
+        if ref is None:
+            ref = refs[key] = ArtifactRef(*key)
+        maps[str(task_id)][name] = ref
+    return maps
 
 
 def artifact_records(task_id: str, artifacts: ArtifactMap) -> list[ArtifactRecord]:

@@ -111,16 +111,16 @@ def reusable_tasks(
     task whose input will be computed afresh (a step inserted above it, a branch re-wired, an
     upstream step re-run) runs again too, whatever its own status was.
     """
-    by_id = {t.task_id: t for t in tasks}
+    leads_to = {s.name: set(s.next) for s in graph}  # a step -> the steps it leads to now
     ok: dict[str, TaskRecord] = {}
     for t in sorted(tasks, key=lambda t: int(t.task_id)):  # parents have smaller ids
-        if t.status not in OK_STORED or t.step not in graph or t.step in forced:
+        if t.status not in OK_STORED or t.step not in leads_to or t.step in forced:
             continue
-        parents = [by_id.get(p) for p in t.parents]
-        if all(
-            p is not None and p.task_id in ok and p.step in graph and t.step in graph[p.step].next
-            for p in parents
-        ):
+        for p in t.parents:
+            parent = ok.get(p)  # reusable ones only (so present, succeeded, step still there)
+            if parent is None or t.step not in leads_to[parent.step]:
+                break
+        else:
             ok[t.task_id] = t
     return ok
 
@@ -136,14 +136,20 @@ def forced_steps(graph: FlowGraph, step: str | None) -> set[str]:
 
 
 def plan_resume(
-    graph: FlowGraph, origin: RunRecord, tasks: list[TaskRecord], step: str | None
+    graph: FlowGraph,
+    origin: RunRecord,
+    tasks: list[TaskRecord],
+    step: str | None,
+    reusable: dict[str, TaskRecord] | None = None,
 ) -> ResumePlan:
     """Decide the resume step and which steps are cloned, partly cloned, or re-run.
 
     Without `step`, the resume step is the first step that did not fully succeed, and every
     succeeded task is reused, so in a foreach only the failed and never-started items re-run.
+    `reusable`: `reusable_tasks` of the same arguments, when the caller has it already.
     """
-    reusable = reusable_tasks(graph, tasks, forced_steps(graph, step))
+    if reusable is None:
+        reusable = reusable_tasks(graph, tasks, forced_steps(graph, step))
     by_step: dict[str, list[TaskRecord]] = {}
     for t in tasks:
         by_step.setdefault(t.step, []).append(t)

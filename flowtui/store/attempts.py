@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from flowtui.errors import UsageError
 from flowtui.store.records import ArtifactRecord, TaskRecord
 from flowtui.store.task_metadata import put_task_metadata
 
@@ -110,46 +111,85 @@ def put_artifacts(c: sqlite3.Connection, task_id: str, arts: Iterable[ArtifactRe
     )
 
 
-def clone_task(
-    c: sqlite3.Connection,
-    run_id: str,
-    origin: TaskRecord,
-    frames: list[Any],
-    parents: list[str],
-    now: float,
-) -> str:
-    """Record `origin` (a succeeded task of another run) as done in `run_id`; the new id."""
-    cur = c.execute(
-        "INSERT INTO tasks (run_id, step, status, foreach_index, foreach_stack, frames, "
-        "parents, attempts, created, started, finished, origin_pathspec, foreach_count) "
-        "VALUES (?, ?, 'cloned', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            int(run_id),
-            origin.step,
-            origin.foreach_index,
-            json.dumps(origin.foreach_stack),
-            json.dumps(frames),
-            json.dumps(parents),
-            origin.attempts,
-            now,
-            now,
-            now,
-            origin.origin_pathspec or origin.pathspec,
-            origin.foreach_count,
-        ),
+#: A task to clone: (the origin task, the clone's frames, the clone's parent task ids).
+Clone = tuple[TaskRecord, list[Any], list[str]]
+
+# The clones as JSON rows `[new id, origin id, frames, parents, origin pathspec]`, read by
+# SQLite itself: each statement below copies every clone's rows of one table at once.
+_CLONES = (
+    "WITH clone(new_id, origin_id) AS (SELECT json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]') FROM json_each(?)) "
+)
+
+
+def clone_tasks(c: sqlite3.Connection, run_id: str, clones: list[Clone], now: float) -> list[str]:
+    """Record each origin (a succeeded task of another run) as done in `run_id`, inside the
+    caller's transaction; the new ids, in order.
+
+    A set operation: one statement per table, whatever the number of tasks (the task rows,
+    then their attempts, artifacts and attempt metadata copied from the origins by
+    INSERT ... SELECT). Artifacts point at the same blobs and attempts at the same log files:
+    nothing is copied but rows. The transaction holds the write lock, so the ids taken here
+    (after the largest ever given) are the ones the rows get.
+    """
+    if not clones:
+        return []
+    first = _next_task_id(c)
+    rows = json.dumps(
+        [
+            [
+                first + i,
+                int(origin.task_id),
+                frames,
+                parents,
+                origin.origin_pathspec or origin.pathspec,
+            ]
+            for i, (origin, frames, parents) in enumerate(clones)
+        ]
     )
-    new_id = int(cur.lastrowid or 0)
+    inserted = c.execute(
+        "INSERT INTO tasks (task_id, run_id, step, status, foreach_index, foreach_stack, "
+        "frames, parents, attempts, created, started, finished, origin_pathspec, "
+        "foreach_count) "
+        "SELECT json_extract(j.value, '$[0]'), ?, o.step, 'cloned', o.foreach_index, "
+        "o.foreach_stack, json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), "
+        "o.attempts, ?, ?, ?, json_extract(j.value, '$[4]'), o.foreach_count "
+        "FROM json_each(?) AS j JOIN tasks AS o ON o.task_id = json_extract(j.value, '$[1]') "
+        "ORDER BY j.key",
+        (int(run_id), now, now, now, rows),
+    ).rowcount
+    if inserted != len(clones):  # an origin is gone: the caller's transaction rolls back
+        raise UsageError(
+            f"{len(clones) - inserted} of the tasks this resume reuses are no longer in the "
+            "store (was their run removed?); resume another run with --origin-run-id."
+        )
     c.execute(
-        "INSERT INTO attempts SELECT ?, attempt, status, started, finished, stdout, "
-        "stderr, exit_reason, error FROM attempts WHERE task_id = ?",
-        (new_id, int(origin.task_id)),
+        _CLONES + "INSERT INTO attempts SELECT clone.new_id, a.attempt, a.status, a.started, "
+        "a.finished, a.stdout, a.stderr, a.exit_reason, a.error "
+        "FROM clone JOIN attempts AS a ON a.task_id = clone.origin_id",
+        (rows,),
     )
     c.execute(
-        "INSERT INTO artifacts SELECT ?, name, hash, type, size, repr FROM artifacts "
-        "WHERE task_id = ?",
-        (new_id, int(origin.task_id)),
+        _CLONES + "INSERT INTO artifacts SELECT clone.new_id, a.name, a.hash, a.type, a.size, "
+        "a.repr FROM clone JOIN artifacts AS a ON a.task_id = clone.origin_id",
+        (rows,),
     )
-    return str(new_id)
+    if c.execute("SELECT 1 FROM sqlite_master WHERE name = 'task_metadata'").fetchone():
+        c.execute(
+            _CLONES + "INSERT INTO task_metadata SELECT clone.new_id, m.attempt, m.field, "
+            "m.value FROM clone JOIN task_metadata AS m ON m.task_id = clone.origin_id",
+            (rows,),
+        )
+    return [str(first + i) for i in range(len(clones))]
+
+
+def _next_task_id(c: sqlite3.Connection) -> int:
+    """The id AUTOINCREMENT would give the next task: past every id ever used."""
+    row = c.execute(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0), "
+        "COALESCE((SELECT MAX(task_id) FROM tasks), 0))"
+    ).fetchone()
+    return int(row[0]) + 1
 
 
 class AttemptBatch:

@@ -308,33 +308,23 @@ class MetadataDB:
         """
         return self.clone_tasks(run_id, [(origin, frames, parents)])[0]
 
-    def clone_tasks(
-        self, run_id: str, clones: list[tuple[TaskRecord, list[Any], list[str]]]
-    ) -> list[str]:
-        """`clone_task` for many (origin, frames, parents) at once, in one transaction."""
-        now = time.time()
-        ids = []
+    def clone_tasks(self, run_id: str, clones: list[attempts.Clone]) -> list[str]:
+        """`clone_task` for many (origin, frames, parents) at once: one transaction, one
+        statement per table (`store.attempts.clone_tasks`); all are recorded or none."""
         with self.transaction() as c:
-            for origin, frames, parents in clones:
-                ids.append(attempts.clone_task(c, run_id, origin, frames, parents, now))
-        return ids
+            return attempts.clone_tasks(c, run_id, clones, time.time())
 
-    def artifacts_of(self, task_ids: list[str]) -> dict[str, list[ArtifactRecord]]:
-        """The artifacts of each of `task_ids` (one query per 500 tasks)."""
-        out: dict[str, list[ArtifactRecord]] = {t: [] for t in task_ids}
-        for i in range(0, len(task_ids), 500):
-            chunk = [int(t) for t in task_ids[i : i + 500]]
-            for r in self._query(
-                f"SELECT * FROM artifacts WHERE task_id IN ({','.join('?' * len(chunk))}) "
-                "ORDER BY task_id, name",
-                chunk,
-            ):
-                out[str(r["task_id"])].append(
-                    ArtifactRecord(
-                        str(r["task_id"]), r["name"], r["hash"], r["type"], r["size"], r["repr"]
-                    )
-                )
-        return out
+    def artifact_rows(self, task_ids: list[str]) -> list[tuple[int, str, str, str, int, str]]:
+        """The artifacts of each of `task_ids` as plain rows `(task id, name, hash, type, size,
+        repr)`, ordered by task and name: one query however many tasks (the runner reads back
+        a foreach's clones with it)."""
+        cursor = self._conn.cursor()
+        cursor.row_factory = None  # plain tuples
+        return cursor.execute(
+            "SELECT task_id, name, hash, type, size, repr FROM artifacts "
+            "WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, name",
+            (json.dumps([int(t) for t in task_ids]),),
+        ).fetchall()
 
     # -- reading -----------------------------------------------------------------------
     def flows(self) -> list[str]:

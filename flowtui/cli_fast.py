@@ -1,0 +1,219 @@
+"""`flowtui runs` and `flowtui logs` without the CLI framework.
+
+The typer app parses every option through pydantic, and importing typer, pydantic and their
+rich help costs more than answering the question (~100 ms of a 10,000-task run's `runs`,
+against 0.1 ms to read it). So the two read commands' bodies live here, free of typer: the
+typer commands (`cli.py`) call them, and `flowtui.entry` calls them straight for a plain
+command line (`READ_COMMANDS`: one positional, the documented options, each at most once).
+Anything else — `--help`, an unknown or repeated option, a bad number — goes to the typer
+app, so its help and its messages stay the only ones. A test holds the option tables here to
+the typer commands'.
+
+Errors are `FlowtuiError`s: both callers print their sentence and exit with their code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flowtui.errors import FlowtuiError, UsageError
+
+RUNS_LIMIT = 50  # `flowtui runs --limit`'s default
+SOURCE = "auto"  # `--source`'s default
+
+
+@dataclass(frozen=True)
+class ReadCommand:
+    """A read command's plain form: its positional, its options taking a value and its flags
+    (each as the keyword of the function that runs it), and which options are numbers."""
+
+    positional: str
+    options: dict[str, str]
+    flags: dict[str, str]
+    numbers: frozenset[str] = frozenset()
+
+
+READ_COMMANDS = {
+    "runs": ReadCommand(
+        "file_or_flow",
+        {"--flow": "flow", "--store": "store", "--source": "source"}
+        | {"--limit": "limit", "-n": "limit"},
+        {"--all": "all_runs"},
+        frozenset({"limit"}),
+    ),
+    "logs": ReadCommand(
+        "pathspec",
+        {"--store": "store", "--source": "source"},
+        {"--stdout": "stdout_only", "--stderr": "stderr_only"}
+        | {"--follow": "follow", "-f": "follow"},
+    ),
+}
+
+
+def parse_read_command(args: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """`(command, keywords)` when `args` is a plain `runs`/`logs` command line, else None."""
+    if not args or args[0] not in READ_COMMANDS:
+        return None
+    spec = READ_COMMANDS[args[0]]
+    found: dict[str, Any] = {}
+    rest = args[1:]
+    while rest:
+        word, rest = rest[0], rest[1:]
+        name, equals, value = word.partition("=")
+        if not word.startswith("-"):
+            if spec.positional in found:
+                return None
+            found[spec.positional] = word
+        elif word in spec.flags:
+            key = spec.flags[word]
+            if key in found:
+                return None
+            found[key] = True
+        elif name in spec.options:
+            key = spec.options[name]
+            if key in found:
+                return None
+            if not equals:
+                if not rest or rest[0].startswith("-"):
+                    return None
+                value, rest = rest[0], rest[1:]
+            if key in spec.numbers:
+                if not value.isdigit():
+                    return None
+                found[key] = int(value)
+            else:
+                found[key] = value
+        else:
+            return None  # --help, --, an unknown option: the typer app answers
+    if spec.positional not in found:
+        return None
+    return args[0], found
+
+
+def run_read_command(command: str, keywords: dict[str, Any]) -> None:
+    """Run a parsed read command; an error is one sentence on stderr and its exit code."""
+    try:
+        if command == "runs":
+            list_runs(**keywords)
+        else:
+            stdout_only = keywords.pop("stdout_only", False)
+            stderr_only = keywords.pop("stderr_only", False)
+            print_logs(streams=log_streams(stdout_only, stderr_only), **keywords)
+    except FlowtuiError as e:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False).print(
+            Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True
+        )
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C (`logs -f`): quiet, as the typer app exits
+        sys.exit(130)
+    except BrokenPipeError:  # `flowtui logs ... | head`: quiet, as the typer app exits
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+        sys.exit(1)
+
+
+def reader_store(store: str | None) -> Any:
+    """The store to read, seen without a namespace filter (the CLI shows every user's runs)."""
+    from flowtui.client import namespace
+    from flowtui.store import Store
+
+    namespace(None)
+    return Store.open(store, create=False)
+
+
+def flow_name(file_or_flow: str, flow: str | None = None) -> str:
+    """The flow named by FILE (parsed, not imported; `flow` picks one of several) or by name."""
+    if file_or_flow.endswith(".py") or Path(file_or_flow).is_file():
+        from flowtui.graph import parse_flow, read_flow_file
+
+        path = Path(file_or_flow)
+        return parse_flow(read_flow_file(path), str(path), flow).flow_name
+    return file_or_flow
+
+
+def list_runs(
+    file_or_flow: str,
+    flow: str | None = None,
+    store: str | None = None,
+    all_runs: bool = False,
+    limit: int = RUNS_LIMIT,
+    source: str = SOURCE,
+) -> None:
+    """`flowtui runs`: a flow's runs, newest first, as a table on stdout."""
+    from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
+
+    near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
+    name = flow_name(file_or_flow, flow)
+    if reads_metaflow(source, store, name, near=near):
+        runs = metaflow_runs(name, near)
+        if not runs:
+            raise UsageError(f"Metaflow has no runs of {name}.")
+    else:
+        from flowtui.store import Store
+
+        meta = Store.open(store, create=False).meta  # no client objects: no namespace needed
+        runs = [r for r in meta.runs(name) if all_runs or r.listed]
+        if not runs:
+            flows = ", ".join(meta.flows()) or "none"
+            raise UsageError(f"The store has no runs of {name}; flows with runs: {flows}.")
+    from rich.console import Console
+    from rich.text import Text
+
+    from flowtui.client.tables import runs_table
+
+    out = Console(highlight=False)
+    out.print(runs_table(runs[:limit]))
+    if len(runs) > limit:
+        out.print(Text(f"({len(runs) - limit} older runs not shown; use --limit)", style="dim"))
+
+
+def log_streams(stdout_only: bool, stderr_only: bool) -> tuple[str, ...]:
+    return ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+
+
+def print_logs(
+    pathspec: str,
+    streams: tuple[str, ...] = ("stdout", "stderr"),
+    follow: bool = False,
+    store: str | None = None,
+    source: str = SOURCE,
+) -> None:
+    """`flowtui logs`: a task's stdout to stdout and its stderr to stderr (a step's tasks one
+    after the other); `follow`: until the task finishes."""
+    from flowtui.client.metaflow_runs import metaflow_log, metaflow_task_if_asked
+
+    mf_task = metaflow_task_if_asked(source, store, pathspec)
+    if mf_task is not None:
+        for stream in streams:
+            sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
+            sink.write(metaflow_log(mf_task, stream))
+            sink.flush()
+        return
+    from flowtui.client import Task
+    from flowtui.client.logs import follow_log, read_log
+    from flowtui.client.lookup import resolve_step_or_task, resolve_task
+
+    st = reader_store(store)
+    found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
+    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    if isinstance(found, Task) and follow:
+        for stream, chunk in follow_log(found, streams):
+            sinks[stream].write(chunk)
+            sinks[stream].flush()
+        return
+    tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
+    for task in tasks:
+        if len(tasks) > 1:
+            index = f" [{task.index}]" if task.index is not None else ""
+            sys.stdout.write(f"── {task.pathspec}{index} ──\n")
+            sys.stdout.flush()
+        for stream in streams:
+            sinks[stream].write(read_log(task, stream))  # a missing log: one sentence
+            sinks[stream].flush()
