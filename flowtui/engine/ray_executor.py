@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,11 +38,28 @@ _EXCLUDES = [".git", ".venv", "venv", ".flowtui", "__pycache__", "node_modules",
 _FLOWTUI_DIR = Path(__file__).resolve().parent.parent
 
 
-def _import_ray() -> Any:
+# Ray's switch for a one-machine Ray (its default on macOS and Windows): the node's address is
+# the loopback one, so its servers (GCS, raylet, workers, agents) listen on 127.0.0.1 only. Read
+# once, when Ray is imported. On Linux Ray otherwise replaces 127.0.0.1 with the machine's
+# routable address and listens on every interface (docs/decisions.md).
+_LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _import_ray(local: bool = False) -> Any:
+    """Ray, imported so that a local Ray this run starts listens on 127.0.0.1 only (when Ray
+    was not imported in this process before)."""
+    saved = os.environ.get(_LOOPBACK_ONLY)
+    if local and "ray" not in sys.modules:
+        os.environ[_LOOPBACK_ONLY] = "0"
     try:
         import ray
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
+    finally:
+        if saved is None:
+            os.environ.pop(_LOOPBACK_ONLY, None)
+        else:
+            os.environ[_LOOPBACK_ONLY] = saved
     return ray
 
 
@@ -106,11 +124,11 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, store: Store, flow_file: Path, address: str | None = None) -> None:
-        self.ray = _import_ray()
         self.store = store
         self.flow_dir = flow_file.resolve().parent
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.started_local = self.address is None
+        self.ray = _import_ray(local=self.started_local)
         self._connect()
         from flowtui.engine.ray_task import LogSink, run_attempt
 
