@@ -2,50 +2,29 @@
 live `task_usage` events (the TUI's task detail) and the attempt's stored peak.
 
 The step holds 200 MB until the test creates a file, so a live sample is taken while the memory
-is surely held (no fixed sleeps); the same flow as the local executor's test."""
+is surely held (no fixed sleeps); the same flow as the local executor's tests; and the TUI's task
+detail shows it."""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import RayFlows
+from textual.pilot import Pilot
 
 from flowtui.client import Task, default_metadata, default_namespace, metadata
+from flowtui.tui.app import FlowtuiApp
+from tests.engine.test_task_usage import HOLDS  # the local executor's 200 MB step, held on a file
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="usage is read from Linux's /proc"
 )
 
 MB = 1024 * 1024
-HOLDS = """
-import os
-import time
-
-from flowtui import FlowSpec, step
-
-
-class HoldFlow(FlowSpec):
-    @step
-    def start(self):
-        self.next(self.hold)
-
-    @step
-    def hold(self):
-        block = bytearray(200 * 1024 * 1024)
-        for i in range(0, len(block), 4096):  # touch every page: resident, not just reserved
-            block[i] = 1
-        deadline = time.time() + 300
-        while not os.path.exists(os.environ["HOLD_GATE"]) and time.time() < deadline:
-            time.sleep(0.02)
-        self.held = len(block)
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-"""
 
 
 def test_a_ray_task_holding_200_mb_reports_it_live_and_stores_its_peak(
@@ -91,3 +70,53 @@ def test_a_ray_task_holding_200_mb_reports_it_live_and_stores_its_peak(
     finally:
         default_metadata()
         default_namespace()
+
+
+async def test_the_task_detail_shows_a_ray_tasks_live_memory_then_its_peak(
+    ray_flows: RayFlows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui.test_usage_in_detail import SIZE, header, megabytes
+
+    path = ray_flows.write("hold.py", HOLDS)
+    gate = ray_flows.root / "gate"
+    monkeypatch.setenv("HOLD_GATE", str(gate))  # the runner the app starts inherits it
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    app = FlowtuiApp(
+        path, store=ray_flows.store_path, executor="ray", ray_address=ray_flows.cluster.address
+    )
+
+    async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 240  # a Ray run starts slowly on a loaded machine
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            await wait_until(
+                pilot,
+                lambda: app.run_state is not None and bool(app.run_state.step_tasks("hold")),
+                "the hold task to start",
+            )
+            app.dag.select("hold")
+            await wait_until(
+                pilot,
+                lambda: "mem " in header(app) and megabytes(header(app), "mem ") >= 200,
+                "the Ray task's 200 MB in its header",
+            )
+            assert "CPU " in header(app) and "%" in header(app)
+            gate.touch()
+            await wait_until(
+                pilot,
+                lambda: app.run_state is not None and app.run_state.status.done,
+                "the run to end",
+            )
+            app.dag.select("hold")
+            await wait_until(pilot, lambda: "peak mem" in header(app), "the stored peak")
+            assert megabytes(header(app), "peak mem ") >= 200
+    finally:
+        gate.touch()
