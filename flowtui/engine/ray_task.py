@@ -56,6 +56,10 @@ class LogSink:
         self.pending.setdefault(path, bytearray()).extend(data)
 
     def report(self, key: str, report: Report) -> None:
+        """The latest report of `key` replaces the one not yet drained (keeping its peak)."""
+        held = self.reports.get(key)
+        if held is not None and "peak" in held:
+            report["peak"] = max(report.get("peak", 0), held["peak"])
         self.reports[key] = report
 
     def drain(self) -> tuple[dict[str, bytes], dict[str, Report]]:
@@ -76,8 +80,13 @@ class Reporter:
         self.sink, self.key, self.where, self.sent = sink, key, where, sent
         self.sampler = Sampler(os.getpid())
         self.peak_at = self.report_at = 0.0
+        self.lock = threading.Lock()  # the output thread ticks; the step's thread, at the end
 
     def tick(self, final: bool = False) -> None:
+        with self.lock:
+            self._tick(final)
+
+    def _tick(self, final: bool) -> None:
         now = time.monotonic()
         if not final and now < self.peak_at:
             return
