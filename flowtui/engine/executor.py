@@ -3,8 +3,9 @@
 The seam is small: `launch(request)` returns a handle whose `result_fd` becomes readable with one
 JSON `TaskOutcome` line when the attempt ends, `poll`/`wait` give a `waitpid`-style status,
 `kill(sig)` stops it, `metadata()` says where it ran, `local_pid` is the process the runner may
-sample for CPU and memory (`engine/usage.py`; None when the attempt runs elsewhere) and
-`exit_rusage()` the kernel's account of it once it has exited. The local executor forks the
+sample for CPU and memory (`engine/usage.py`; None when the attempt runs elsewhere, whose samples,
+taken where it runs, arrive in `reported_usage` instead) and `exit_rusage()` the kernel's account
+of it once it has exited. The local executor forks the
 runner (which has the flow imported), so a task starts in a millisecond or two; where fork is
 unavailable or unsafe it spawns a fresh interpreter instead. The Ray executor (an optional extra, in
 `ray_executor`) runs each attempt as a Ray task.
@@ -28,6 +29,7 @@ from flowtui.engine.task import TaskRequest, run_task_process
 from flowtui.errors import UsageError
 
 if TYPE_CHECKING:
+    from flowtui.engine.usage import Reported
     from flowtui.store import Store
 
 EXECUTORS = ("local", "ray")
@@ -53,6 +55,10 @@ class TaskHandle(Protocol):
 
     def exit_rusage(self) -> Any | None:
         """`os.wait4`'s resource usage of the exited process (None: not known)."""
+
+    @property
+    def reported_usage(self) -> Reported | None:
+        """Samples taken where the task runs, for a task not on this machine (else None)."""
 
 
 class Executor(Protocol):
@@ -102,6 +108,10 @@ class TaskProcess:
     result_fd: int  # read end of the pipe the task writes its outcome to
     popen: subprocess.Popen[bytes] | None = None
     rusage: Any | None = None  # os.wait4's, once a forked task has been reaped
+
+    @property
+    def reported_usage(self) -> None:
+        return None  # a local process: the runner samples it itself
 
     @property
     def local_pid(self) -> int:

@@ -5,9 +5,11 @@ The driver (the runner process) connects to the cluster named by `--ray-address`
 the blobs the task reads into Ray's object store (once per blob: every task that reads it shares
 that one object), submits the attempt with its `@resources` as Ray's `num_cpus`, `num_gpus` and
 `memory`, and ships the flow's directory with `runtime_env` (working_dir). A pump thread waits
-on the attempts, drains their log chunks into the driver's log files while they run, writes a
-finished attempt's new blobs into the store (hash checked), and hands the runner its outcome
-through the same kind of pipe a local task writes to. Ray's own retries are off: `@retry` decides.
+on the attempts, drains their log chunks into the driver's log files while they run (and each
+attempt's reports: where it runs, its CPU and memory, which reach the runner's usage monitor as a
+local task's samples do), writes a finished attempt's new blobs into the store (hash checked),
+and hands the runner its outcome through the same kind of pipe a local task writes to. Ray's own
+retries are off: `@retry` decides, and nothing pins a retry to the node its first attempt used.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from flowtui.engine.task import TaskOutcome, TaskRequest
+from flowtui.engine.usage import Reported
 from flowtui.errors import UsageError
 from flowtui.run.status import CANCEL, EXCEPTION, INFEASIBLE, NODE_LOST, WORKER_LOST, TaskError
+from flowtui.run.usage import Usage
 from flowtui.store import Store
 
 INSTALL_HINT = 'The Ray executor needs Ray: pip install "flowtui[ray]".'
@@ -33,11 +38,28 @@ _EXCLUDES = [".git", ".venv", "venv", ".flowtui", "__pycache__", "node_modules",
 _FLOWTUI_DIR = Path(__file__).resolve().parent.parent
 
 
-def _import_ray() -> Any:
+# Ray's switch for a one-machine Ray (its default on macOS and Windows): the node's address is
+# the loopback one, so its servers (GCS, raylet, workers, agents) listen on 127.0.0.1 only. Read
+# once, when Ray is imported. On Linux Ray otherwise replaces 127.0.0.1 with the machine's
+# routable address and listens on every interface (docs/decisions.md).
+_LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _import_ray(local: bool = False) -> Any:
+    """Ray, imported so that a local Ray this run starts listens on 127.0.0.1 only (when Ray
+    was not imported in this process before)."""
+    saved = os.environ.get(_LOOPBACK_ONLY)
+    if local and "ray" not in sys.modules:
+        os.environ[_LOOPBACK_ONLY] = "0"
     try:
         import ray
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
+    finally:
+        if saved is None:
+            os.environ.pop(_LOOPBACK_ONLY, None)
+        else:
+            os.environ[_LOOPBACK_ONLY] = saved
     return ray
 
 
@@ -53,6 +75,7 @@ class RayAttempt:
     status: int | None = None  # a waitpid-style status once the outcome is written
     where: dict[str, str] = field(default_factory=lambda: {"executor": "ray"})
     done: threading.Event = field(default_factory=threading.Event)
+    reported: Reported = field(default_factory=Reported)  # the worker's samples of it
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Cancel the Ray task: SIGTERM interrupts the step, SIGKILL ends its worker."""
@@ -72,8 +95,16 @@ class RayAttempt:
 
     @property
     def local_pid(self) -> None:
-        """The attempt runs in a Ray worker: nothing here to sample (no usage is reported)."""
+        """The attempt runs in a Ray worker: nothing here to sample (the worker samples it)."""
         return None
+
+    @property
+    def reported_usage(self) -> Reported:
+        return self.reported
+
+    @property
+    def key(self) -> str:
+        return f"{self.request.task_id}/{self.request.attempt}"
 
     def exit_rusage(self) -> None:
         return None
@@ -93,18 +124,21 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, store: Store, flow_file: Path, address: str | None = None) -> None:
-        self.ray = _import_ray()
         self.store = store
         self.flow_dir = flow_file.resolve().parent
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.started_local = self.address is None
+        self.ray = _import_ray(local=self.started_local)
         self._connect()
         from flowtui.engine.ray_task import LogSink, run_attempt
 
         self._remote = self.ray.remote(run_attempt)
-        self.sink = LogSink.remote()  # type: ignore[attr-defined]
+        self.sink = LogSink.options(  # type: ignore[attr-defined]
+            scheduling_strategy=self._this_node()  # lives (and dies) with the driver's node
+        ).remote()
         self.refs: dict[str, Any] = {}  # blob hash -> ObjectRef of its bytes
         self.running: dict[Any, RayAttempt] = {}  # ObjectRef -> attempt
+        self.by_key: dict[str, RayAttempt] = {}  # "task/attempt" -> running attempt
         self.lock = threading.Lock()
         self.closing = threading.Event()
         self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
@@ -139,9 +173,25 @@ class RayExecutor:
                 "runs (ray status) and that RAY_ADDRESS or --ray-address names it."
             ) from None
 
+    def _this_node(self) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        node = self.ray.get_runtime_context().get_node_id()
+        return NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+
     def nodes(self) -> list[dict[str, float]]:
         """The resources of each live node."""
         return [n["Resources"] for n in self.ray.nodes() if n.get("Alive")]
+
+    def _node_gone(self, where: dict[str, str]) -> bool:
+        """Whether the node an attempt ran on (as its worker reported) has left the cluster."""
+        node = where.get("node-id")
+        if not node:
+            return False
+        try:
+            return not any(n["NodeID"] == node and n.get("Alive") for n in self.ray.nodes())
+        except Exception:
+            return False
 
     def capacity(self) -> int | None:
         return max(1, int(sum(n.get("CPU", 0) for n in self.nodes())))
@@ -187,6 +237,7 @@ class RayExecutor:
             return attempt
         with self.lock:
             self.running[attempt.ref] = attempt
+            self.by_key[attempt.key] = attempt
         return attempt
 
     def _object(self, digest: str) -> Any:
@@ -242,17 +293,28 @@ class RayExecutor:
             for ref in ready:
                 with self.lock:
                     attempt = self.running.pop(ref, None)
+                    if attempt is not None:
+                        self.by_key.pop(attempt.key, None)
                 if attempt is not None:
                     attempt.finish(self._collect(attempt))
 
     def _drain_logs(self) -> None:
         try:
-            chunks = self.ray.get(self.sink.drain.remote(), timeout=30)
+            chunks, reports = self.ray.get(self.sink.drain.remote(), timeout=30)
         except Exception:
             return
         for path, data in chunks.items():
             with contextlib.suppress(OSError), open(path, "ab") as f:
                 f.write(data)
+        for key, report in reports.items():
+            with self.lock:
+                attempt = self.by_key.get(key)
+            if attempt is None:
+                continue
+            attempt.where = {**attempt.where, **report.get("where", {})}
+            if "usage" in report:
+                rss, cpu_time, cpu = report["usage"]
+                attempt.reported.report(Usage(rss, cpu_time, cpu), report.get("peak", 0))
 
     def _collect(self, attempt: RayAttempt) -> TaskOutcome:
         """The attempt's outcome, with its new blobs written to the store."""
@@ -260,7 +322,7 @@ class RayExecutor:
         try:
             text, blobs, where = ray.get(attempt.ref)
         except Exception as e:
-            return _ray_failure(e, attempt.request)
+            return _ray_failure(e, attempt.request, self._node_gone(attempt.where))
         finally:
             attempt.ref = None
         attempt.where = where
@@ -325,19 +387,21 @@ def _failure(kind: str, message: str, reason: str) -> TaskOutcome:
     return TaskOutcome(ok=False, error=TaskError(kind, message, "", reason))
 
 
-def _ray_failure(error: Exception, request: TaskRequest) -> TaskOutcome:
-    """One sentence for each way Ray can lose a task."""
+def _ray_failure(error: Exception, request: TaskRequest, node_gone: bool = False) -> TaskOutcome:
+    """One sentence for each way Ray can lose a task. `node_gone`: the node the attempt ran on
+    has left the cluster (a worker lost with its node is a lost node)."""
     kind = type(error).__name__
     detail = _first_line(error)
     if kind == "TaskCancelledError":
         return _failure("Cancelled", "the run was cancelled", CANCEL)
-    if kind == "NodeDiedError" or ("node" in detail.lower() and "died" in detail.lower()):
+    lost_node = "node" in detail.lower() and "died" in detail.lower()
+    if kind == "NodeDiedError" or lost_node or (node_gone and kind in _WORKER_LOST):
         return _failure(
             "NodeLost",
             f"the Ray node running step '{request.step}' went away ({kind}: {detail})",
             NODE_LOST,
         )
-    if kind in ("WorkerCrashedError", "OutOfMemoryError", "ActorDiedError", "LocalRayletDiedError"):
+    if kind in _WORKER_LOST:
         return _failure(
             "WorkerLost",
             f"the Ray worker process running step '{request.step}' died (killed from outside, "
@@ -352,6 +416,9 @@ def _ray_failure(error: Exception, request: TaskRequest) -> TaskOutcome:
             EXCEPTION,
         )
     return _failure(kind, f"Ray failed the task: {detail}", EXCEPTION)
+
+
+_WORKER_LOST = ("WorkerCrashedError", "OutOfMemoryError", "ActorDiedError", "LocalRayletDiedError")
 
 
 def _first_line(error: BaseException) -> str:

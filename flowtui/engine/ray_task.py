@@ -20,6 +20,7 @@ import select
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import replace
@@ -32,25 +33,74 @@ import ray
 
 from flowtui.engine.loader import show_paths_as
 from flowtui.engine.task import TaskOutcome, TaskRequest, _run
+from flowtui.engine.usage import SAMPLE_EVERY, Sampler
 from flowtui.run.status import TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobRef
 
 _CHUNK = 1 << 16
+_PEAK_EVERY = 0.2  # seconds between memory reads for the peak (reported once a second)
+
+Report = dict[str, Any]  # {"where": {...}, "usage": (rss, cpu_time, cpu), "peak": rss}
 
 
 @ray.remote(num_cpus=0)
 class LogSink:
-    """Log chunks from running tasks, held until the driver drains them (path -> bytes)."""
+    """Log chunks (path -> bytes) and the latest report of each running attempt ("task/attempt"
+    -> Report), held until the driver drains them."""
 
     def __init__(self) -> None:
         self.pending: dict[str, bytearray] = {}
+        self.reports: dict[str, Report] = {}
 
     def write(self, path: str, data: bytes) -> None:
         self.pending.setdefault(path, bytearray()).extend(data)
 
-    def drain(self) -> dict[str, bytes]:
+    def report(self, key: str, report: Report) -> None:
+        """The latest report of `key` replaces the one not yet drained (keeping its peak)."""
+        held = self.reports.get(key)
+        if held is not None and "peak" in held:
+            report["peak"] = max(report.get("peak", 0), held["peak"])
+        self.reports[key] = report
+
+    def drain(self) -> tuple[dict[str, bytes], dict[str, Report]]:
         out, self.pending = self.pending, {}
-        return {path: bytes(data) for path, data in out.items()}
+        reports, self.reports = self.reports, {}
+        return {path: bytes(data) for path, data in out.items()}, reports
+
+
+def attempt_key(request: TaskRequest) -> str:
+    return f"{request.task_id}/{request.attempt}"
+
+
+class Reporter:
+    """Where the attempt runs, and its CPU and memory, sent to the sink: at the start, about
+    once a second, and at the end (memory is read more often, for the peak)."""
+
+    def __init__(self, sink: Any, key: str, where: dict[str, str], sent: list[Any]) -> None:
+        self.sink, self.key, self.where, self.sent = sink, key, where, sent
+        self.sampler = Sampler(os.getpid())
+        self.peak_at = self.report_at = 0.0
+        self.lock = threading.Lock()  # the output thread ticks; the step's thread, at the end
+
+    def tick(self, final: bool = False) -> None:
+        with self.lock:
+            self._tick(final)
+
+    def _tick(self, final: bool) -> None:
+        now = time.monotonic()
+        if not final and now < self.peak_at:
+            return
+        self.peak_at = now + _PEAK_EVERY
+        if final or now >= self.report_at:
+            self.report_at = now + SAMPLE_EVERY
+            usage = self.sampler.sample()
+            report: Report = {"where": self.where}
+            if usage is not None:
+                report["usage"] = (usage.rss, usage.cpu_time, usage.cpu)
+                report["peak"] = self.sampler.peak_rss
+            self.sent.append(self.sink.report.remote(self.key, report))
+        else:
+            self.sampler.note_peak()
 
 
 class ObjectStoreBlobs:
@@ -97,7 +147,13 @@ def run_attempt(
     local = replace(request, file=str(Path.cwd() / request.file))
     show_paths_as(os.getcwd(), flow_dir)
     blobs = ObjectStoreBlobs(refs)
-    with _restored_process(), _forwarded_output(sink, request.stdout, request.stderr):
+    sent: list[Any] = []
+    reporter = Reporter(sink, attempt_key(request), where, sent)
+    reporter.tick()  # where it runs, known to the driver even if the node goes away
+    with (
+        _restored_process(),
+        _forwarded_output(sink, request.stdout, request.stderr, reporter, sent),
+    ):
         try:
             outcome = _run(local, blobs)
             if not outcome.ok and outcome.error:
@@ -107,6 +163,7 @@ def run_attempt(
                 ok=False, error=TaskError(type(e).__name__, str(e), traceback.format_exc())
             )
             traceback.print_exc()
+        reporter.tick(final=True)  # the attempt's last sample and peak, before it returns
     new = {h: np.frombuffer(p, dtype=np.uint8) for h, p in blobs.new.items()}
     return outcome.to_json(), new, where
 
@@ -126,8 +183,11 @@ def _restored_process() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _forwarded_output(sink: Any, stdout_path: str, stderr_path: str) -> Iterator[None]:
-    """Point fds 1 and 2 at pipes whose bytes go to `sink` under the driver's log paths."""
+def _forwarded_output(
+    sink: Any, stdout_path: str, stderr_path: str, reporter: Reporter, sent: list[Any]
+) -> Iterator[None]:
+    """Point fds 1 and 2 at pipes whose bytes go to `sink` under the driver's log paths (the
+    same thread samples the attempt's usage); everything `sent` is delivered before it ends."""
     saved = {1: os.dup(1), 2: os.dup(2)}
     streams = (sys.stdout, sys.stderr)
     readers: dict[int, str] = {}
@@ -147,8 +207,9 @@ def _forwarded_output(sink: Any, stdout_path: str, stderr_path: str) -> Iterator
         for fd in (1, 2)
     )
     stop = threading.Event()
-    sent: list[Any] = []
-    thread = threading.Thread(target=_forward, args=(readers, sink, stop, sent), daemon=True)
+    thread = threading.Thread(
+        target=_forward, args=(readers, sink, stop, sent, reporter), daemon=True
+    )
     thread.start()
     try:
         yield
@@ -168,10 +229,18 @@ def _forwarded_output(sink: Any, stdout_path: str, stderr_path: str) -> Iterator
             ray.wait(sent, num_returns=len(sent), timeout=30)  # delivered before the task ends
 
 
-def _forward(readers: dict[int, str], sink: Any, stop: threading.Event, sent: list[Any]) -> None:
+def _forward(
+    readers: dict[int, str],
+    sink: Any,
+    stop: threading.Event,
+    sent: list[Any],
+    reporter: Reporter,
+) -> None:
     open_fds = set(readers)
     rounds_after_stop = 0  # a process the step left running may write forever: bounded
     while open_fds:
+        if not stop.is_set():
+            reporter.tick()
         try:
             ready, _, _ = select.select(list(open_fds), [], [], 0.05)
         except InterruptedError:

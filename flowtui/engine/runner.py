@@ -355,7 +355,7 @@ class Runner:
         self.running[proc.result_fd] = Running(
             pending, task_id, attempt, proc, request, now, deadline
         )
-        self.usage.watch((task_id, attempt), proc.local_pid)
+        self.usage.watch((task_id, attempt), proc.local_pid, proc.reported_usage)
         self.tasks_run += attempt == 0
         self.held.append(
             TaskStarted(

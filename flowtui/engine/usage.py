@@ -80,6 +80,55 @@ def read_tree(pid: int) -> tuple[float, int] | None:
     return cpu, rss
 
 
+class Sampler:
+    """Samples one process tree where it runs (a Ray worker samples itself): CPU % since the
+    previous sample, resident memory, and the peak of the attempt so far."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        first = read_tree(pid) if SUPPORTED else None
+        self.start_cpu = first[0] if first else 0.0  # a reused worker's CPU before this attempt
+        self.last_cpu, self.last_at = self.start_cpu, time.monotonic()
+        self.peak_rss = first[1] if first else 0
+
+    def note_peak(self) -> None:
+        """Read the memory only, for the peak (cheaper than a sample, taken more often)."""
+        read = read_tree(self.pid) if SUPPORTED else None
+        if read is not None:
+            self.peak_rss = max(self.peak_rss, read[1])
+
+    def sample(self) -> Usage | None:
+        """A sample now (None where nothing can be read); `cpu_time` counts this attempt only."""
+        read = read_tree(self.pid) if SUPPORTED else None
+        if read is None:
+            return None
+        now = time.monotonic()
+        cpu_time, rss = read
+        took = now - self.last_at
+        cpu = max(0.0, (cpu_time - self.last_cpu) / took * 100) if took > 0 else 0.0
+        self.last_cpu, self.last_at = cpu_time, now
+        self.peak_rss = max(self.peak_rss, rss)
+        return Usage(rss, max(0.0, cpu_time - self.start_cpu), round(cpu, 1))
+
+
+class Reported:
+    """Usage measured where a task runs, as it reaches the runner: the latest sample and the
+    peak (written by the thread that receives samples, read by the runner's loop)."""
+
+    def __init__(self) -> None:
+        self.latest: Usage | None = None
+        self.peak_rss = 0
+        self.cpu_time = 0.0
+
+    def report(self, usage: Usage, peak_rss: int = 0) -> None:
+        self.peak_rss = max(self.peak_rss, usage.rss, peak_rss)
+        self.cpu_time = max(self.cpu_time, usage.cpu_time)
+        self.latest = usage
+
+    def peak(self) -> Usage | None:
+        return None if self.latest is None else Usage(self.peak_rss, round(self.cpu_time, 3))
+
+
 @dataclass
 class _Watched:
     pid: int
@@ -97,15 +146,19 @@ class UsageMonitor:
         self.every = every
         self.enabled = enabled
         self.watched: dict[Key, _Watched] = {}
+        self.reported: dict[Key, Reported] = {}  # attempts sampled where they run
         self.next_at = time.monotonic() + every
 
-    def watch(self, key: Key, pid: int | None) -> None:
-        """Watch attempt `key`, whose process is `pid` on this machine (None: elsewhere)."""
-        if self.enabled and pid is not None:
+    def watch(self, key: Key, pid: int | None, reported: Reported | None = None) -> None:
+        """Watch attempt `key`, whose process is `pid` on this machine (None: elsewhere), or
+        whose samples arrive in `reported` (a task on another machine)."""
+        if reported is not None:
+            self.reported[key] = reported
+        elif self.enabled and pid is not None:
             self.watched[key] = _Watched(pid, 0.0, time.monotonic())
 
     def due(self) -> bool:
-        return bool(self.watched) and time.monotonic() >= self.next_at
+        return bool(self.watched or self.reported) and time.monotonic() >= self.next_at
 
     def sample(self) -> dict[Key, Usage]:
         """Read every watched attempt now: its CPU % since the last sample, its RSS."""
@@ -124,11 +177,17 @@ class UsageMonitor:
             w.cpu_time = max(w.cpu_time, cpu_time)
             w.sampled = True
             samples[key] = Usage(rss, cpu_time, round(cpu, 1))
+        for key, reported in self.reported.items():
+            if reported.latest is not None:
+                samples[key] = reported.latest
         return samples
 
     def finish(self, key: Key, rusage: Any | None) -> Usage | None:
         """Stop watching `key`; its peak (None when nothing was measured). `rusage`: the
         kernel's account of the exited process (`os.wait4`), where the executor has one."""
+        reported = self.reported.pop(key, None)
+        if reported is not None:
+            return reported.peak()
         w = self.watched.pop(key, None)
         if not self.enabled or (w is None and rusage is None):
             return None

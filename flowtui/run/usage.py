@@ -2,8 +2,8 @@
 
 The local runner reads them from the OS (`engine/usage.py`); live samples travel as `task_usage`
 events, and each attempt's peak is stored with its metadata under `PEAK_RSS` and `CPU_TIME`
-(`Task.metadata_dict`). Where nothing was measured (Ray, or an OS other than Linux) there is
-no usage at all, never a made-up one.
+(`Task.metadata_dict`). A Ray task is sampled the same way on its worker. Where nothing was
+measured (an OS other than Linux) there is no usage at all, never a made-up one.
 """
 
 from __future__ import annotations

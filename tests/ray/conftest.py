@@ -67,9 +67,14 @@ class RayFlows:
         path.write_text(textwrap.dedent(source))
         return path
 
-    def env(self) -> dict[str, str]:
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-        return {**env, "FLOWTUI_STORE": str(self.store_path), "RAY_AUTH_MODE": "disabled"}
+        return {
+            **env,
+            "FLOWTUI_STORE": str(self.store_path),
+            "RAY_AUTH_MODE": "disabled",
+            **(extra or {}),
+        }
 
     def command(self, *args: str, executor: str = "ray") -> list[str]:
         extra = ["--executor", executor]
@@ -88,14 +93,16 @@ class RayFlows:
         )
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
-    def start(self, *args: str, executor: str = "ray") -> subprocess.Popen[str]:
+    def start(
+        self, *args: str, executor: str = "ray", env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(*args, executor=executor),
             cwd=self.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=self.env(),
+            env=self.env(env),
         )
 
     @property

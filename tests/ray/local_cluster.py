@@ -47,6 +47,8 @@ class LocalCluster:
             ("--metrics-export-port", free_port()),
         ]
         base = 10000 + free_port() % 20000  # below the ephemeral ports the others come from
+        # Ray on Linux turns 127.0.0.1 into this machine's routable address and listens on every
+        # interface; no setting keeps a two-node cluster on loopback (docs/decisions.md).
         cmd = [
             _RAY,
             "start",

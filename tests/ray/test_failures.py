@@ -159,3 +159,83 @@ def test_losing_a_node_mid_run_names_it(ray_flows: RayFlows, gpu_node: str) -> N
         "the Ray node running step 'start' went away" in text
         or "the Ray worker process running step 'start' died" in text
     ), text
+
+
+SPREAD = """
+    import os, time
+    import ray
+    from flowtui import FlowSpec, current, retry, step
+
+    NODES = {nodes!r}
+    GATE = {gate!r}
+
+    class SpreadFlow(FlowSpec):
+        @step
+        def start(self):
+            self.items = [0, 1, 2]
+            self.next(self.work, foreach="items")
+
+        @retry(times=1)
+        @step
+        def work(self):
+            print(f"attempt {{current.retry_count}} of item {{self.input}}", flush=True)
+            if current.retry_count == 0:  # say which node, then wait for the test
+                with open(os.path.join(NODES, str(self.input)), "w") as f:
+                    f.write(ray.get_runtime_context().get_node_id())
+                deadline = time.time() + 600
+                while not os.path.exists(GATE) and time.time() < deadline:
+                    time.sleep(0.05)
+            self.out = self.input * 10
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.outs = sorted(i.out for i in inputs)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            print("outs", self.outs)
+"""
+
+
+@pytest.mark.ray_faults
+def test_a_task_of_a_lost_node_is_retried_on_another_node(
+    ray_flows: RayFlows, gpu_node: str
+) -> None:
+    nodes, gate = ray_flows.root / "nodes", ray_flows.root / "gate"
+    nodes.mkdir()
+    ray_flows.write("spread.py", SPREAD.format(nodes=str(nodes), gate=str(gate)))
+    proc = ray_flows.start("run", "spread.py")
+    try:
+        # three tasks of one CPU on 2 + 1 CPUs: one of them runs on the second node
+        def all_placed() -> dict[str, str] | None:
+            found = {p.name: p.read_text() for p in nodes.iterdir()}
+            return found if len(found) == 3 and all(found.values()) else None
+
+        placed = wait_for(all_placed, "the three tasks to start")
+        on_lost = [item for item, node in placed.items() if node == gpu_node]
+        assert len(on_lost) == 1, placed
+        ray_flows.cluster.remove_gpu_node()  # as `ray stop` on that machine
+    finally:
+        gate.touch()  # the tasks on the head go on; the lost one is retried there
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out + err
+    text = " ".join((out + err).split())
+    assert "the Ray node running step 'work' went away" in text, text
+
+    meta = ray_flows.store.meta
+    run = meta.runs("SpreadFlow")[0]
+    assert run.status == "succeeded"
+    tasks = [t for t in meta.tasks(run.run_id) if t.step == "work"]
+    lost = next(t for t in tasks if t.foreach_index == int(on_lost[0]))
+    attempts = meta.attempts(lost.task_id)
+    assert [a.status for a in attempts] == ["failed", "succeeded"]
+    assert attempts[0].exit_reason == "node-lost"
+    where = meta.task_metadata(lost.task_id)
+    assert where[0]["node-id"] == gpu_node  # the first attempt ran on the node that went away
+    assert where[1]["node-id"] != gpu_node  # its retry on the head
+    # the retry's log lines still reach the driver after the node went away
+    assert f"attempt 1 of item {on_lost[0]}" in Path(attempts[1].stdout).read_text()
+    end = next(t for t in meta.tasks(run.run_id) if t.step == "end")
+    assert "outs [0, 10, 20]" in Path(meta.attempts(end.task_id)[0].stdout).read_text()
