@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = cProfile.Profile()
         wrap_task_entry(taskdir, runner)
         argv_run = ["run", str(path), "--store", str(workdir / "store"), "--quiet"]
+        argv_run += ["--max-num-splits", str(max(100, flow.tasks))]
         if args.max_workers:
             argv_run += ["--max-workers", str(args.max_workers)]
         runner.enable()
