@@ -3,13 +3,16 @@ with their arguments, and its parameter values stored as blobs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowtui.engine.task import short_repr, type_name
 from flowtui.errors import UsageError
-from flowtui.flow.decorators import step_decorators
+from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import FlowGraph
 from flowtui.store import ArtifactPickleError, BlobStore
+
+if TYPE_CHECKING:
+    from flowtui.engine.executor import Executor
 
 
 def decorator_args(graph: FlowGraph, cls: type) -> dict[str, dict[str, dict[str, Any]]]:
@@ -38,3 +41,24 @@ def store_parameters(blobs: BlobStore, values: dict[str, Any]) -> dict[str, Any]
             "value": json_value,
         }
     return out
+
+
+def ignored_decorators(
+    flow: str, cls: type, decorators: dict[str, dict[str, dict[str, Any]]], executor: Executor
+) -> list[str]:
+    """A notice for each decorator this run does not honour (honoured on Metaflow): flow-level
+    ones (@project, @schedule, @conda_base, ...) on the class, step ones the executor ignores."""
+    notices = [
+        f"@{d.name} on flow {flow} has no effect in a local run; "
+        "it is honoured when the flow runs on Metaflow."
+        for d in step_decorators(cls)
+        if d.name in IGNORED_LOCALLY
+    ]
+    for step_name, decos in decorators.items():
+        for name in decos:
+            if name in IGNORED_LOCALLY and not executor.honours(name):
+                notices.append(
+                    f"@{name} on step '{step_name}' has no effect in a local run; "
+                    "it is honoured when the flow runs on Metaflow."
+                )
+    return notices

@@ -21,7 +21,7 @@ from dataclasses import astuple
 from typing import Any
 
 from flowtui.engine.breakpoints import BreakpointWatch
-from flowtui.engine.decorations import decorator_args, store_parameters
+from flowtui.engine.decorations import decorator_args, ignored_decorators, store_parameters
 from flowtui.engine.executor import make_executor
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
@@ -37,7 +37,6 @@ from flowtui.engine.task import (
 from flowtui.engine.usage import UsageMonitor
 from flowtui.engine.watching import usage_events, waiting_events
 from flowtui.flow.current import resolve_username
-from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
 from flowtui.graph.model import StepKind
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_maps, artifact_records
 from flowtui.run.events import (
@@ -144,7 +143,9 @@ class Runner:
         )
 
     def _report_notices(self) -> None:
-        for message in self._notices():
+        notices = self.executor.notices()
+        notices += ignored_decorators(self.flow_name, self.cls, self.decorators, self.executor)
+        for message in notices:
             self.reporter.report(Notice(message))
 
     def _report_finished(self, status: RunStatus, started: float) -> float:
@@ -219,23 +220,6 @@ class Runner:
         else:
             for running in self.running.values():
                 running.proc.kill(signal.SIGKILL)
-
-    def _notices(self) -> list[str]:
-        notices = self.executor.notices()
-        notices += [  # flow-level ones (@project, @schedule, @conda_base, ...) decorate the class
-            f"@{d.name} on flow {self.flow_name} has no effect in a local run; "
-            "it is honoured when the flow runs on Metaflow."
-            for d in step_decorators(self.cls)
-            if d.name in IGNORED_LOCALLY
-        ]
-        for step_name, decos in self.decorators.items():
-            for name in decos:
-                if name in IGNORED_LOCALLY and not self.executor.honours(name):
-                    notices.append(
-                        f"@{name} on step '{step_name}' has no effect in a local run; "
-                        "it is honoured when the flow runs on Metaflow."
-                    )
-        return notices
 
     # -- scheduling ----------------------------------------------------------------------
     def _submit(self, tasks: list[PendingTask]) -> None:
