@@ -1,7 +1,8 @@
 """The Ray executor against the local one, on a real two-node Ray cluster on this machine.
 
-    python bench/bench_ray.py            # a table
-    python bench/bench_ray.py --json     # one JSON object
+    python bench/bench_ray.py                      # a table
+    python bench/bench_ray.py --json               # one JSON object
+    python bench/bench_ray.py --only log-latency   # one group (or several, comma-separated)
 
 Starts the same cluster as the tests (`tests/ray/local_cluster.py`: a head with 2 CPUs, a second
 node with 1 CPU and 1 logical GPU), then measures, each as a whole `flowtui run`:
@@ -12,7 +13,12 @@ node with 1 CPU and 1 logical GPU), then measures, each as a whole `flowtui run`
   flow's folder, starting workers);
 - a 1,000-wide foreach on Ray;
 - a 500 MB artifact read by 50 tasks on Ray: wall time, and the peak memory of the whole
-  cluster and the runner (the sum of the processes' PSS, so shared pages count once).
+  cluster and the runner (the sum of the processes' PSS, so shared pages count once);
+- log latency: a step prints a line carrying `time.time()` every 0.2 s (50 lines); the bench
+  reads the task's stdout log file in the store every 5 ms and takes, for each line, the time
+  it was read less the time it was printed (same machine, same clock): median, p95 and max, on
+  each executor. On Ray the line goes worker thread -> LogSink actor -> the driver's drain
+  (every 0.1 s) -> the file; locally the task writes the file itself.
 
 Ratios, not budgets: nothing here passes or fails.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,21 +92,93 @@ BIG = """
             pass
 """
 
+TALK = """
+    import time
+    from flowtui import FlowSpec, step
 
-def run(folder: Path, source: str, executor: str, cluster: LocalCluster, tag: str) -> float:
+    class TalkFlow(FlowSpec):
+        @step
+        def start(self):
+            self.next(self.talk)
+
+        @step
+        def talk(self):
+            for i in range({lines}):
+                print(f"latency {{i}} {{time.time():.6f}}")
+                time.sleep({every})
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+GROUPS = ("overhead", "wide", "big", "log-latency")
+LOG_POLL = 0.005  # seconds between the bench's looks at the log file
+
+
+def command(folder: Path, source: str, executor: str, cluster: LocalCluster, tag: str) -> list[str]:
     file = folder / f"{tag}.py"
     file.write_text(textwrap.dedent(source))
     cmd = [sys.executable, "-m", "flowtui", "run", str(file), "-q", "--executor", executor]
     cmd += ["--store", str(folder / f"store-{tag}")]
     if executor == "ray":
         cmd += ["--ray-address", cluster.address]
+    return cmd
+
+
+ENV = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # as the cluster (local_cluster._env)
+
+
+def run(folder: Path, source: str, executor: str, cluster: LocalCluster, tag: str) -> float:
+    cmd = command(folder, source, executor, cluster, tag)
     started = time.perf_counter()
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # as the cluster (local_cluster._env)
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=folder, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=folder, env=ENV)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{tag} on {executor} failed:\n{done.stdout}{done.stderr}")
     return elapsed
+
+
+def log_delays(
+    folder: Path, executor: str, cluster: LocalCluster, lines: int, every: float
+) -> list[float]:
+    """Seconds from each line's print (its own `time.time()`) to its arrival in the task's
+    stdout log file in the store, read every `LOG_POLL` s while the run goes on."""
+    tag = f"talk{executor}"
+    cmd = command(folder, TALK.format(lines=lines, every=every), executor, cluster, tag)
+    store = folder / f"store-{tag}"
+    delays: list[float] = []
+    path: Path | None = None
+    offset, partial = 0, b""
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=folder, env=ENV)
+        while True:
+            exited = proc.poll() is not None  # before the read: nothing written is missed
+            if path is None:  # the store's layout: logs/RUN/STEP/TASK.ATTEMPT.out
+                found = sorted(store.glob("logs/*/talk/*.out"))
+                path = found[0] if found else None
+            if path is not None:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+                now = time.time()
+                offset += len(data)
+                *complete, partial = (partial + data).split(b"\n")
+                for line in complete:
+                    words = line.split()
+                    if len(words) == 3 and words[0] == b"latency":
+                        delays.append(now - float(words[2]))
+            if exited:
+                break
+            time.sleep(LOG_POLL)
+        if proc.returncode != 0 or len(delays) != lines:
+            out.seek(0)
+            raise SystemExit(
+                f"the log-latency run on {executor} failed or lost lines ({len(delays)} of "
+                f"{lines} read):\n{out.read().decode(errors='replace')}"
+            )
+    return delays
 
 
 def session_pss_mb(sessions: set[int], extra: set[int]) -> float:
@@ -149,34 +228,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1000, help="the wide foreach's width")
     parser.add_argument("--megabytes", type=int, default=500)
     parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"the groups to run, comma-separated, of: {', '.join(GROUPS)} (default: all)",
+    )
+    parser.add_argument("--lines", type=int, default=50, help="log-latency: lines printed")
+    parser.add_argument("--every", type=float, default=0.2, help="log-latency: s between lines")
     args = parser.parse_args(argv)
+    only = [g.strip() for g in args.only.split(",") if g.strip()]
+    unknown = [g for g in only if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group {unknown[0]!r} in --only; choose from {', '.join(GROUPS)}")
     rows: dict[str, float | int] = {}
     cluster = start_cluster()
     try:
         with tempfile.TemporaryDirectory(prefix="ftbench-ray") as tmp:
             folder = Path(tmp)
-            for executor in ("local", "ray"):
-                small = run(folder, WIDE.format(width=10), executor, cluster, f"w10{executor}")
-                large = run(folder, WIDE.format(width=60), executor, cluster, f"w60{executor}")
-                per_task = (large - small) / 50
-                rows[f"{executor}: per-task overhead (ms)"] = round(per_task * 1000, 1)
-                rows[f"{executor}: run start-up (s)"] = round(small - 13 * per_task, 2)
-            ray_ms, local_ms = (
-                rows["ray: per-task overhead (ms)"],
-                rows["local: per-task overhead (ms)"],
-            )
-            rows["ray / local per-task overhead"] = round(ray_ms / max(local_ms, 0.1), 1)
-            wide = run(folder, WIDE.format(width=args.width), "ray", cluster, "wide")
-            rows[f"ray: {args.width}-wide foreach (s)"] = round(wide, 1)
-            big = BIG.format(megabytes=args.megabytes, readers=args.readers)
-            idle = session_pss_mb({p.pid for p in cluster.procs}, set())
-            elapsed, peak = with_peak_memory(
-                cluster, lambda: run(folder, big, "ray", cluster, "big")
-            )
-            what = f"{args.megabytes} MB read by {args.readers} tasks"
-            rows[f"ray: {what} (s)"] = round(elapsed, 1)
-            rows[f"ray: {what}, peak memory above idle (MB)"] = round(peak - idle, 0)
-            rows["copies if each task had its own (MB)"] = args.megabytes * args.readers
+            if "overhead" in only:
+                for executor in ("local", "ray"):
+                    small = run(folder, WIDE.format(width=10), executor, cluster, f"w10{executor}")
+                    large = run(folder, WIDE.format(width=60), executor, cluster, f"w60{executor}")
+                    per_task = (large - small) / 50
+                    rows[f"{executor}: per-task overhead (ms)"] = round(per_task * 1000, 1)
+                    rows[f"{executor}: run start-up (s)"] = round(small - 13 * per_task, 2)
+                ray_ms, local_ms = (
+                    rows["ray: per-task overhead (ms)"],
+                    rows["local: per-task overhead (ms)"],
+                )
+                rows["ray / local per-task overhead"] = round(ray_ms / max(local_ms, 0.1), 1)
+            if "wide" in only:
+                wide = run(folder, WIDE.format(width=args.width), "ray", cluster, "wide")
+                rows[f"ray: {args.width}-wide foreach (s)"] = round(wide, 1)
+            if "big" in only:
+                big = BIG.format(megabytes=args.megabytes, readers=args.readers)
+                idle = session_pss_mb({p.pid for p in cluster.procs}, set())
+                elapsed, peak = with_peak_memory(
+                    cluster, lambda: run(folder, big, "ray", cluster, "big")
+                )
+                what = f"{args.megabytes} MB read by {args.readers} tasks"
+                rows[f"ray: {what} (s)"] = round(elapsed, 1)
+                rows[f"ray: {what}, peak memory above idle (MB)"] = round(peak - idle, 0)
+                rows["copies if each task had its own (MB)"] = args.megabytes * args.readers
+            if "log-latency" in only:
+                rows["1-minute load average before log latency"] = round(os.getloadavg()[0], 1)
+                for executor in ("local", "ray"):
+                    ms = sorted(
+                        1000 * d
+                        for d in log_delays(folder, executor, cluster, args.lines, args.every)
+                    )
+                    p95 = statistics.quantiles(ms, n=20, method="inclusive")[18]
+                    what = f"{executor}: print to log file, {len(ms)} lines"
+                    rows[f"{what}, median (ms)"] = round(statistics.median(ms), 1)
+                    rows[f"{what}, p95 (ms)"] = round(p95, 1)
+                    rows[f"{what}, max (ms)"] = round(ms[-1], 1)
+                rows["1-minute load average after log latency"] = round(os.getloadavg()[0], 1)
     finally:
         cluster.stop()
     if args.json:
