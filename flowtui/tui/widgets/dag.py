@@ -31,6 +31,7 @@ from flowtui.graph.layout import DagLayout, layout_layers
 from flowtui.graph.model import FlowGraph
 from flowtui.graph.render import draw_canvas, render_rows, row_order
 from flowtui.run.labels import STEP_STATES, StepState
+from flowtui.tui.widgets.base_style import BaseStyleOnce
 
 #: Component classes that only add a background (and text attributes) to a box.
 OVERLAYS = frozenset({"selected", "first-failed"})
@@ -66,7 +67,7 @@ def step_of(pathspec: str | None) -> str | None:
     return parts[2] if len(parts) >= 3 else None
 
 
-class DagView(ScrollView, can_focus=True):
+class DagView(BaseStyleOnce, ScrollView, can_focus=True):
     """The DAG of a flow; select a step with the keys or the mouse.
 
     Classes: `-stale` while the file is broken (the last good DAG is dimmed), `-rows` while the
@@ -256,7 +257,7 @@ class DagView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if index >= len(self.lines):
             return Strip.blank(width, base)
         stale = self.has_class("-stale")

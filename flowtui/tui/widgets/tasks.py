@@ -32,6 +32,7 @@ from flowtui.graph.model import FlowGraph
 from flowtui.run.labels import TASK_GLYPHS, task_state_label
 from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.run.status import TaskStatus
+from flowtui.tui.widgets.base_style import BaseStyleOnce
 from flowtui.units import human_duration
 
 COLUMNS = ("task", "item", "state", "try", "duration")  # "try": the attempt, narrow
@@ -120,7 +121,7 @@ class Column:
     label: Text
 
 
-class TaskList(ScrollView, can_focus=True):
+class TaskList(BaseStyleOnce, ScrollView, can_focus=True):
     """One row per task of a step: index, state (glyph and colour), attempt, duration."""
 
     COMPONENT_CLASSES = {f"tasklist--{status.value}" for status in TaskStatus} | {
@@ -485,7 +486,7 @@ class TaskList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if y == 0:
             header = base + self.get_component_rich_style("tasklist--header")
             line = header
