@@ -28,6 +28,7 @@ Peak RSS is this process's (`ru_maxrss`): the TUI process, runner excluded. Targ
 printed, never asserted: key latency under 100 ms, the TUI under 300 MB.
 
     python bench/bench_tui_huge.py [--width 10000] [--presses 50] [--json]
+    python bench/bench_tui_huge.py --replay [--width 5000]   # no runner: keys vs batches
 """
 
 from __future__ import annotations
@@ -287,6 +288,50 @@ async def static(path: Path, store: Path, width: int, presses: int, probe: Probe
         }
 
 
+async def replay(path: Path, store: Path, width: int, presses: int, probe: Probe) -> dict:
+    """Keys while a finished `width`-wide step is fed as a live run feeds it, without a runner:
+    half its tasks listed, then the rest as batches of 16 events every BATCH_INTERVAL (what a
+    runner on this machine sends), `j` pressed meanwhile. The app's own cost per batch and a
+    key's wait behind it, apart from the runner's CPU (which a 2-core machine shares)."""
+    from flowtui.tui.controller import BATCH_INTERVAL
+
+    app = FlowtuiApp(path, store=store, follow=False)
+    events = finished_step(width)
+    head, body = events[:4], events[4:]
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_state = RunState()
+        app.post_message(RunController.Events(head + body[:width]))  # half the step's events
+        await pilot.pause(0.3)
+        app.dag.select(STEP)
+        await pilot.pause()
+        tasks = app.query_one(TaskList)
+        tasks.focus()
+        rest = body[width:]
+        fed = asyncio.Event()
+
+        async def feed() -> None:
+            for start in range(0, len(rest), 16):
+                if fed.is_set():
+                    return
+                app.post_message(RunController.Events(rest[start : start + 16]))
+                await asyncio.sleep(BATCH_INTERVAL)
+
+        feeder = asyncio.create_task(feed())
+        probe.batches.clear()
+        cpu = time.process_time()
+        j = [await press_and_wait(pilot, probe, "j", tasks) for _ in range(presses)]
+        spent = time.process_time() - cpu
+        fed.set()
+        await feeder
+        await pilot.pause(0.5)  # the last paced redraw
+        return {
+            "key_j_ms": summary([s for s in j if s is not None]),
+            "key_j_samples_ms": [None if s is None else round(s, 1) for s in j],
+            "redraw_per_batch_ms": summary([ms for _, ms in probe.batches]),
+            "app_cpu_while_pressing_s": round(spent, 2),
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--width", type=int, default=10_000)
@@ -295,7 +340,23 @@ def main() -> None:
     parser.add_argument(
         "--static-only", action="store_true", help="only the finished step fed as events"
     )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="only the step fed as live batches, no runner (keys vs the app's own redraws)",
+    )
     args = parser.parse_args()
+
+    if args.replay:
+        with tempfile.TemporaryDirectory(prefix="flowtui-bench-huge-") as tmp:
+            folder = Path(tmp)
+            path = flows.foreach_flow(args.width, name="HugeFlow").write(folder)
+            os.chdir(folder)
+            probe = Probe()
+            probe.install()
+            got = asyncio.run(replay(path, folder / "store", args.width, args.presses, probe))
+        print(json.dumps(got, indent=2))
+        return
 
     if args.static_only:
         with tempfile.TemporaryDirectory(prefix="flowtui-bench-huge-") as tmp:

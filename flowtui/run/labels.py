@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from flowtui.graph.model import FlowGraph, StepKind
 from flowtui.run.plan import ResumePlan
-from flowtui.run.state import RunState, TaskState
+from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.units import human_duration
 
@@ -84,64 +84,59 @@ class StepState:
         return self.label + " " * gap + took if gap >= 2 else self.label
 
 
-def step_elapsed(tasks: list[TaskState], now: float | None) -> float | None:
+def step_elapsed(tasks: list[TaskState] | StepTally, now: float | None) -> float | None:
     """Seconds from the first of `tasks` to start to the last to end (to `now` while one is
     running; `now` None: not running any more). Reused (cloned) tasks did not run: None."""
-    ran = [t for t in tasks if t.started is not None and t.status is not TaskStatus.CLONED]
-    if not ran:
+    tally = tasks if isinstance(tasks, StepTally) else StepTally.of(tasks)
+    first, last = tally.span
+    if first is None:
         return None
-    if now is not None and any(t.status.active for t in ran):
-        end: float | None = now
-    else:
-        end = max((t.finished for t in ran if t.finished is not None), default=None)
-    start = min(t.started for t in ran if t.started is not None)
-    return None if end is None else max(0.0, end - start)
+    end = now if now is not None and tally.active else last
+    return None if end is None else max(0.0, end - first)
 
 
-def step_state(tasks: list[TaskState], expected: int | None, active: bool) -> StepState:
-    """A step's summary from its tasks (`expected`: a foreach's announced task count)."""
-    statuses = [t.status for t in tasks]
-    total = max(expected or 0, len(tasks))
-    done = sum(1 for s in statuses if s.ok)
-    counts = f" {done}/{total}" if total > 1 else ""
+def step_state(tasks: list[TaskState] | StepTally, expected: int | None, active: bool) -> StepState:
+    """A step's summary from its tasks, or their tally (`expected`: a foreach's announced
+    task count)."""
+    tally = tasks if isinstance(tasks, StepTally) else StepTally.of(tasks)
+    counts = tally.counts
+    total = max(expected or 0, len(tally))
+    done = counts[TaskStatus.SUCCEEDED] + counts[TaskStatus.CLONED]
+    shown = f" {done}/{total}" if total > 1 else ""
     glyph = TASK_GLYPHS
-    if TaskStatus.FAILED in statuses:
-        return StepState("failed", f"{glyph[TaskStatus.FAILED]} failed{counts}")
-    if TaskStatus.CANCELLED in statuses:
-        return StepState("cancelled", f"{glyph[TaskStatus.CANCELLED]} cancelled{counts}")
-    retrying = [
-        t.attempt + (1 if t.status is TaskStatus.RETRYING else 0)
-        for t in tasks
-        if t.status is TaskStatus.RETRYING or (t.status is TaskStatus.RUNNING and t.attempt > 0)
-    ]
-    if retrying:
-        return StepState("retrying", f"{glyph[TaskStatus.RETRYING]} retry {max(retrying)}{counts}")
-    if TaskStatus.RUNNING in statuses or done < total:
-        if not active and TaskStatus.RUNNING not in statuses:
-            return StepState("pending", f"{glyph[TaskStatus.PENDING]} stopped{counts}")
-        running = f"{glyph[TaskStatus.RUNNING]} "
-        return StepState("running", running + (f"{done}/{total}" if total > 1 else "running"))
-    if statuses and all(s is TaskStatus.CLONED for s in statuses):
-        return StepState("cloned", f"{glyph[TaskStatus.CLONED]} cloned{counts}")
+    if counts[TaskStatus.FAILED]:
+        return StepState("failed", f"{glyph[TaskStatus.FAILED]} failed{shown}")
+    if counts[TaskStatus.CANCELLED]:
+        return StepState("cancelled", f"{glyph[TaskStatus.CANCELLED]} cancelled{shown}")
+    if tally.retries:
+        retry = max(tally.retries.values())
+        return StepState("retrying", f"{glyph[TaskStatus.RETRYING]} retry {retry}{shown}")
+    running = counts[TaskStatus.RUNNING]
+    if running or done < total:
+        if not active and not running:
+            return StepState("pending", f"{glyph[TaskStatus.PENDING]} stopped{shown}")
+        dot = f"{glyph[TaskStatus.RUNNING]} "
+        return StepState("running", dot + (f"{done}/{total}" if total > 1 else "running"))
+    if len(tally) and counts[TaskStatus.CLONED] == len(tally):
+        return StepState("cloned", f"{glyph[TaskStatus.CLONED]} cloned{shown}")
     ok = glyph[TaskStatus.SUCCEEDED]
     return StepState("succeeded", f"{ok} {total} done" if total > 1 else f"{ok} done")
 
 
 def step_states(graph: FlowGraph, run: RunState, now: float | None = None) -> dict[str, StepState]:
     """Each step's state in `run`, for the steps of `graph`; with `now`, how long each step
-    that ran has taken (a running one: until `now`)."""
-    by_step: dict[str, list[TaskState]] = {}
-    for task in run.tasks.values():
-        by_step.setdefault(task.step, []).append(task)
+    that ran has taken (a running one: until `now`). Read from the run's per-step tallies:
+    the cost is per step, not per task."""
+    by_step = {name: tally for name, tally in run.tasks.steps.items() if len(tally)}
     active = not run.status.done
     pending = TASK_GLYPHS[TaskStatus.PENDING]
     states: dict[str, StepState] = {}
     for node in graph:
-        tasks = by_step.get(node.name, [])
-        if tasks:
-            state = step_state(tasks, run.expected.get(node.name), active)
+        tally = by_step.get(node.name)
+        if tally is not None:
+            state = step_state(tally, run.expected.get(node.name), active)
             if now is not None:
-                state = replace(state, elapsed=step_elapsed(tasks, now if active else None))
+                state = replace(state, elapsed=step_elapsed(tally, now if active else None))
             states[node.name] = state
         elif _case_not_taken(graph, node.name, by_step):
             states[node.name] = StepState("pending", f"{pending} not taken")

@@ -16,12 +16,25 @@ from textual.command import SimpleCommand
 from textual.widgets import Static
 
 from flowtui.graph.model import FlowGraph
-from flowtui.run.state import RunState, TaskState
+from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.tui.panes import PanedApp
 from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList, failed_tasks, tally
 from flowtui.tui.widgets.timeline import TimelineView
+
+
+def show_text(static: Static, text: Text) -> None:
+    """Show `text` in `static`: nothing when it is already shown, and a layout of the screen
+    only when its height changes (a run's counts change every batch; their height seldom)."""
+    if text == getattr(static, "_flowtui_text", None):
+        return
+    static._flowtui_text = text  # type: ignore[attr-defined]
+    width = static.content_size.width
+    static.update(text, layout=not width)
+    height = static.get_content_height(static.size, static.size, width) if width else 0
+    if width and height != static.content_size.height:
+        static.refresh(layout=True)
 
 
 class FindingApp(PanedApp):
@@ -96,23 +109,24 @@ class FindingApp(PanedApp):
         info = self.query_one("#step-info", Static)
         task_list = self.query_one(TaskList)
         if self.graph is None or step is None or step not in self.graph:
-            info.update(Text("No step selected.", style="dim"))
+            show_text(info, Text("No step selected.", style="dim"))
             task_list.set_tasks([])
             self.query_one(TaskDetail).show(None)
             return
         node = self.graph[step]
         text = Text(node.name, style="bold")
         text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
-        tasks = self.selected_tasks()
-        expected = self.run_state.expected.get(step) if self.run_state is not None else None
-        if len(tasks) > 1 or (expected or 0) > 1 or task_list.arrangement:
-            text.append("\n").append_text(tally(tasks, expected))
+        run = self.run_state
+        known = run.step_tally(step) if run is not None else StepTally()
+        expected = run.expected.get(step) if run is not None else None
+        if len(known) > 1 or (expected or 0) > 1 or task_list.arrangement:
+            text.append("\n").append_text(tally(known, expected))
             if task_list.arrangement:
                 text.append(f"  ({task_list.arrangement})", style="italic")
         if node.doc:
             text.append("\n" + node.doc)
-        info.update(text)
-        task_list.set_tasks(tasks)
+        show_text(info, text)
+        task_list.set_tasks(list(known.tasks.values()))
         self.query_one(TaskDetail).show(task_list.selected)
 
     @on(TaskList.Rearranged)

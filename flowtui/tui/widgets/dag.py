@@ -31,6 +31,7 @@ from flowtui.graph.layout import DagLayout, layout_layers
 from flowtui.graph.model import FlowGraph
 from flowtui.graph.render import draw_canvas, render_rows, row_order
 from flowtui.run.labels import STEP_STATES, StepState
+from flowtui.tui.widgets.base_style import BaseStyleOnce
 
 #: Component classes that only add a background (and text attributes) to a box.
 OVERLAYS = frozenset({"selected", "first-failed"})
@@ -66,7 +67,7 @@ def step_of(pathspec: str | None) -> str | None:
     return parts[2] if len(parts) >= 3 else None
 
 
-class DagView(ScrollView, can_focus=True):
+class DagView(BaseStyleOnce, ScrollView, can_focus=True):
     """The DAG of a flow; select a step with the keys or the mouse.
 
     Classes: `-stale` while the file is broken (the last good DAG is dimmed), `-rows` while the
@@ -142,14 +143,29 @@ class DagView(ScrollView, can_focus=True):
     def set_states(self, states: Mapping[str, StepState], first_failed: str | None = None) -> None:
         """Colour and label the steps (missing steps show no state). The layout stays; the
         lines are redrawn only when a status line's text changed, else only restyled."""
-        before = self.status_labels
+        before, old_states, old_first = self.status_labels, self.states, self.first_failed
         self.states = dict(states)
         labels_changed = self.status_labels != before
         self.first_failed = first_failed
+        restyled = {  # the boxes whose colour changed
+            step
+            for step in old_states.keys() | self.states.keys()
+            if getattr(old_states.get(step), "state", None)
+            != getattr(self.states.get(step), "state", None)
+        }
+        if old_first != first_failed:
+            restyled |= {step for step in (old_first, first_failed) if step is not None}
         if labels_changed:
-            self.redraw()
+            self.redraw(restyled)
         else:
-            self.refresh()
+            self._refresh_boxes(restyled)
+
+    def _refresh_boxes(self, steps: set[str]) -> None:
+        """Repaint the lines of the boxes of `steps`."""
+        for step in steps:
+            box = self.boxes.get(step)
+            if box is not None:
+                self.refresh_lines(box.y, box.height)
 
     def select(self, step: str) -> None:
         """Select `step` (if it is in the graph), scroll to it and tell the app."""
@@ -175,8 +191,10 @@ class DagView(ScrollView, can_focus=True):
         """Each row's status, in the rows view: the state, then the time the step took."""
         return {step: state.line() for step, state in self.states.items()}
 
-    def redraw(self) -> None:
-        """Recompute the drawn lines (canvas or rows) for the current graph and states."""
+    def redraw(self, restyled: set[str] | None = None) -> None:
+        """Recompute the drawn lines (canvas or rows) for the current graph and states.
+        `restyled`: only states changed, and these boxes' colours; then only the lines that
+        changed are repainted (a run's batch of events changes a count or two), not all."""
         graph, layout = self.graph, self.dag_layout
         if graph is None or layout is None:
             self.lines, self.spans, self.boxes = [], [], {}
@@ -203,11 +221,19 @@ class DagView(ScrollView, can_focus=True):
                 name: Region(box.x + margin, box.y, box.w, box.h)
                 for name, box in canvas.boxes.items()
             }
+        old_lines, old_boxes = self.lines, self.boxes
         self.lines = lines
         self.boxes = boxes
         self.spans = self._spans(boxes, len(lines))
-        self.virtual_size = Size(max((cell_len(line) for line in lines), default=0), len(lines))
-        self.refresh()
+        size = Size(max((cell_len(line) for line in lines), default=0), len(lines))
+        if restyled is None or size != self.virtual_size or boxes != old_boxes:
+            self.virtual_size = size
+            self.refresh()
+            return
+        for y, (line, old) in enumerate(zip(lines, old_lines, strict=True)):
+            if line != old:
+                self.refresh_lines(y)
+        self._refresh_boxes(restyled)
 
     @staticmethod
     def _spans(boxes: Mapping[str, Region], height: int) -> list[list[Span]]:
@@ -231,7 +257,7 @@ class DagView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if index >= len(self.lines):
             return Strip.blank(width, base)
         stale = self.has_class("-stale")

@@ -57,12 +57,11 @@ class RunHeader(Widget):
             self.flow_name = flow_name
         self.run = run
         active = run is not None and not run.status.done
-        for name in ("-running", "-succeeded", "-failed", "-cancelled"):
-            self.remove_class(name)
+        shown = None
         if run is not None:
-            self.add_class(
-                f"-{run.status.value}" if run.status is not RunStatus.CRASHED else "-failed"
-            )
+            shown = f"-{run.status.value}" if run.status is not RunStatus.CRASHED else "-failed"
+        for name in ("-running", "-succeeded", "-failed", "-cancelled"):
+            self.set_class(name == shown, name)  # (restyled only when a class changes)
         if self._ticker is not None:
             if active:
                 self._ticker.resume()
@@ -86,7 +85,14 @@ class RunHeader(Widget):
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        self.refresh(layout=True)
+        """Repaint; lay the screen out again only when the header's height changes (a layout
+        costs the whole screen, and a run's events come every 60 ms)."""
+        width = self.content_size.width
+        if width and self.is_mounted:
+            height = self.get_content_height(self.size, self.size, width)
+            self.refresh(layout=height != self.content_size.height)
+        else:
+            self.refresh(layout=True)
 
     def render(self) -> Text:
         return pack_fields(self.header_fields(), self.content_size.width or 1_000)

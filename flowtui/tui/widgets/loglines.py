@@ -34,6 +34,7 @@ from flowtui.tui.logfile import (
     lines_matching,
     scan_line_starts,
 )
+from flowtui.tui.widgets.base_style import BaseStyleOnce
 
 POLL_SECONDS = 0.08
 """How often the tail worker looks at the file's size."""
@@ -47,7 +48,7 @@ FINISHED_PLACEHOLDER = "no output"
 """Shown for the empty log of a finished task."""
 
 
-class LogLines(ScrollView, can_focus=True):
+class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
     """The scrolling body of a `LogView`: renders only the visible lines of the file."""
 
     COMPONENT_CLASSES = {
@@ -416,7 +417,7 @@ class LogLines(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         line = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if self.row_count == 0:
             if y != 0:
                 return Strip.blank(width, base)

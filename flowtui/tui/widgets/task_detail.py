@@ -89,9 +89,14 @@ class TaskHeader(Widget):
         self.fields: list[Text] = []
 
     def set_fields(self, fields: list[Text]) -> None:
-        changed_size = [f.plain for f in fields] != [f.plain for f in self.fields]
+        changed_text = [f.plain for f in fields] != [f.plain for f in self.fields]
         self.fields = fields
-        self.refresh(layout=changed_size)
+        width = self.content_size.width
+        if changed_text and width and self.is_mounted:  # a layout only when the height changes
+            changed_text = self.get_content_height(self.size, self.size, width) != (
+                self.content_size.height
+            )
+        self.refresh(layout=changed_text)
 
     def render(self) -> Text:
         return pack_fields(self.fields, self.content_size.width or 1_000)
@@ -194,6 +199,8 @@ class TaskDetail(Widget):
         self.shown = task
         if not self._composed:
             return
+        if task is not None and task is self._displayed:
+            return  # the same state of the same task (a run's batch changed other tasks)
         previous, self._displayed = self._displayed, task
         same = previous is not None and task is not None and previous.pathspec == task.pathspec
         self.set_class(task is None, "-empty")

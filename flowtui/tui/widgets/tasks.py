@@ -30,8 +30,9 @@ from textual.strip import Strip
 
 from flowtui.graph.model import FlowGraph
 from flowtui.run.labels import TASK_GLYPHS, task_state_label
-from flowtui.run.state import RunState, TaskState
+from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.run.status import TaskStatus
+from flowtui.tui.widgets.base_style import BaseStyleOnce
 from flowtui.units import human_duration
 
 COLUMNS = ("task", "item", "state", "try", "duration")  # "try": the attempt, narrow
@@ -90,16 +91,16 @@ def _matches(task: TaskState, only: str) -> bool:
     return task.status.value == only
 
 
-def tally(tasks: list[TaskState], expected: int | None = None) -> Text:
+def tally(tasks: list[TaskState] | StepTally, expected: int | None = None) -> Text:
     """`████░░ 50 tasks  90%  ✔ 45  ● 3  ✖ 1  ○ 1`: a bar of the finished share, and how many
-    tasks are in each state. `expected` (a foreach's width, known before its tasks start)
-    counts the tasks not started yet as pending."""
-    counts: dict[TaskStatus, int] = {}
-    for task in tasks:
-        counts[task.status] = counts.get(task.status, 0) + 1
-    total = max(len(tasks), expected or 0)
-    if total > len(tasks):
-        counts[TaskStatus.PENDING] = counts.get(TaskStatus.PENDING, 0) + total - len(tasks)
+    tasks are in each state (`tasks`: a step's tasks, or their tally as the run keeps it).
+    `expected` (a foreach's width, known before its tasks start) counts the tasks not started
+    yet as pending."""
+    known = tasks if isinstance(tasks, StepTally) else StepTally.of(tasks)
+    counts = {status: n for status, n in known.counts.items() if n}
+    total = max(len(known), expected or 0)
+    if total > len(known):
+        counts[TaskStatus.PENDING] = counts.get(TaskStatus.PENDING, 0) + total - len(known)
     finished = sum(n for status, n in counts.items() if status.done)
     filled = BAR_WIDTH * finished // total if total else 0
     text = Text("█" * filled + "░" * (BAR_WIDTH - filled) + " ", style="dim")
@@ -120,7 +121,7 @@ class Column:
     label: Text
 
 
-class TaskList(ScrollView, can_focus=True):
+class TaskList(BaseStyleOnce, ScrollView, can_focus=True):
     """One row per task of a step: index, state (glyph and colour), attempt, duration."""
 
     COMPONENT_CLASSES = {f"tasklist--{status.value}" for status in TaskStatus} | {
@@ -264,23 +265,35 @@ class TaskList(ScrollView, can_focus=True):
     def set_tasks(self, tasks: list[TaskState]) -> None:
         """Show `tasks` (ordered and filtered as chosen), keeping the cursor on the same task;
         a list shown afresh starts on its first failed task. Cheap when little changed: only
-        the tasks that are new objects are looked at, and only the visible lines redrawn."""
+        the tasks that are new objects are looked at, new tasks that sort after the listed
+        ones are appended (no re-sort), and only the visible lines that changed are redrawn."""
         before = self._all
         keep = self.selected.pathspec if self.selected is not None else None
-        if tasks and tasks[0].pathspec not in before:  # another step: measured afresh
+        afresh = bool(tasks) and tasks[0].pathspec not in before
+        if afresh:  # another step: measured afresh
             self._widths = [cell_len(label) for label in self._columns]
+        widths = list(self._widths)
         now = {t.pathspec: t for t in tasks}
         changed = [t for t in tasks if before.get(t.pathspec) is not t]
         self._all = now
+        columns = self._columns
         if "node" not in self._columns and any(t.node for t in changed):
             self._columns = (*COLUMNS, "node")
             self._widths.append(cell_len("node"))
         self._widen(changed)
-        same_members = len(now) == len(before) and not any(
-            t.pathspec not in before for t in changed
-        )
+        added = [t for t in changed if t.pathspec not in before]
+        kept_all = len(now) == len(before) + len(added)  # none of those listed went
         unordered = self.order == ORDERS[0] and self.only is None
-        if not (same_members and (unordered or not changed)):
+        top = round(self.scroll_y)
+        shown = self._order[top : top + self.page]
+        if kept_all and not added and (unordered or not changed):
+            pass  # the same rows in the same order
+        elif kept_all and unordered and self._after_last(added, before):
+            added.sort(key=_task_order)
+            if self._rows is not None:
+                self._rows.update((t.pathspec, len(self._order) + i) for i, t in enumerate(added))
+            self._order.extend(t.pathspec for t in added)
+        else:
             self._order = [t.pathspec for t in listed(tasks, self.order, self.only, self.clock())]
             self._rows = None
         self._resize()
@@ -294,7 +307,26 @@ class TaskList(ScrollView, can_focus=True):
             self._move(failed, announce=True)
         else:
             self.cursor_row = 0
-        self.refresh()
+        top = round(self.scroll_y)
+        if (
+            afresh
+            or columns != self._columns
+            or widths != self._widths
+            or shown != self._order[top : top + self.page]
+        ):
+            self.refresh()
+        else:  # the same rows on screen: redraw those whose task changed
+            for task in changed:
+                row = self.row_of(task.pathspec)
+                if row is not None and top <= row < top + self.page:
+                    self.refresh_lines(row + 1)
+
+    def _after_last(self, added: list[TaskState], before: dict[str, TaskState]) -> bool:
+        """Every task of `added` sorts after the last one listed (in index order)."""
+        if not self._order:
+            return True
+        last = _task_order(before[self._order[-1]])
+        return all(_task_order(t) > last for t in added)
 
     def _widen(self, tasks: Iterable[TaskState]) -> None:
         """Grow the columns to fit the cells of `tasks` (a column never narrows while its
@@ -310,7 +342,18 @@ class TaskList(ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         width = sum(self._widths) + PADDING * (2 * len(self._widths) - 1)  # none after the last
-        self.virtual_size = Size(width, len(self._order) + 1)  # and the header
+        size = Size(width, len(self._order) + 1)  # and the header
+        old = self.virtual_size
+        if size == old:
+            return
+        if size.width == old.width and min(size.height, old.height) > self.container_size.height:
+            # Rows added to (or taken from) a list taller than its view: only the scrollbar
+            # changes, so no layout of the whole screen (which a growing list of a 10,000-task
+            # step would otherwise ask for on every batch of events, and keys would wait on).
+            self.set_reactive(TaskList.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -443,7 +486,7 @@ class TaskList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if y == 0:
             header = base + self.get_component_rich_style("tasklist--header")
             line = header

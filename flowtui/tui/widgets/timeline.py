@@ -22,6 +22,7 @@ from textual.strip import Strip
 from flowtui.graph.model import FlowGraph
 from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import TaskStatus
+from flowtui.tui.widgets.base_style import BaseStyleOnce
 from flowtui.units import human_duration
 
 #: Tasks of one step drawn as their own rows; the rest of a wide foreach is one summary row.
@@ -101,7 +102,7 @@ def _worst(tasks: list[TaskState]) -> str:
     return "cloned"
 
 
-class TimelineView(ScrollView, can_focus=True):
+class TimelineView(BaseStyleOnce, ScrollView, can_focus=True):
     """The Gantt chart of a run; `set_run()` on every change, and it ticks while running."""
 
     COMPONENT_CLASSES = {
@@ -149,7 +150,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         line = round(self.scroll_y) + y
         bars = max(1, width - LABEL_WIDTH - DURATION_WIDTH)
         if line == 0:
