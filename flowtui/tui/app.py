@@ -25,7 +25,7 @@ from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
 from flowtui.graph.parse import file_signature
-from flowtui.run.events import Notice, RunStarted, TaskWaiting
+from flowtui.run.events import Notice, RunFinished, RunStarted, TaskWaiting
 from flowtui.run.labels import step_states
 from flowtui.run.splits import splits_asked
 from flowtui.run.state import RunState
@@ -305,7 +305,10 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
                     timeout=10,
                     markup=False,
                 )
-        self.pace_run_view()
+        if any(isinstance(event, RunFinished) for event in message.events):
+            self._paced_view()  # the run's end is drawn at once: header and DAG agree
+        else:
+            self.pace_run_view()
 
     def pace_run_view(self) -> None:
         """Redraw the run soon: at once, unless the last redraw was recent for what it cost

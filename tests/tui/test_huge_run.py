@@ -4,20 +4,29 @@ counts it ends with (issue 14: keys must not wait behind redraws of a 10,000-tas
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from rich.text import Text
-from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Static
 
-from flowtui.run.events import Event, RunStarted, StepExpanded, TaskFinished, TaskStarted
+from flowtui.run.events import (
+    Event,
+    RunFinished,
+    RunStarted,
+    StepExpanded,
+    TaskFinished,
+    TaskStarted,
+)
 from flowtui.run.state import RunState
+from flowtui.run.status import RunStatus
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.dag import DagView
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.tasks import TaskList
+from tests.tui.waiting import wait_until
 
 SIZE = (120, 40)
 WIDE = 10_000
@@ -52,14 +61,6 @@ def flow_file(tmp_path: Path, width: int) -> Path:
     path = tmp_path / "wide.py"
     path.write_text(FLOW.replace("int(self.width)", str(width)))
     return path
-
-
-async def wait_until(pilot: Pilot[None], condition: object, timeout: float = 60.0) -> None:
-    waited = 0.0
-    while not condition():  # type: ignore[operator]
-        assert waited < timeout, "the screen never reached the expected state"
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 def started(task_id: int, index: int, ts: float) -> TaskStarted:
@@ -172,7 +173,6 @@ async def test_a_wide_foreach_watched_live_ends_as_the_store_shows_it(tmp_path: 
                 and app.controller is not None
                 and not app.controller.running
             ),
-            timeout=240,
         )
         await pilot.pause(0.3)
         app.dag.select("body")
@@ -205,3 +205,30 @@ async def test_a_wide_foreach_watched_live_ends_as_the_store_shows_it(tmp_path: 
             )
         )
     assert live == stored
+
+
+async def test_the_end_of_a_run_is_drawn_at_once_even_while_redraws_are_paced(
+    tmp_path: Path,
+) -> None:
+    """Redraws of a live run wait their turn when they are costly; the run's end does not: once
+    the app knows the run ended, the DAG shows it as the header does (a test that read both off
+    one screen saw "succeeded" above an `end` box still running)."""
+    app = FlowtuiApp(flow_file(tmp_path, 2), store=tmp_path / "store", follow=False)
+    t0 = 1_700_000_000.0
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_state = RunState()
+        app.post_message(RunController.Events([RunStarted("WideFlow", "1", "store", ts=t0)]))
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "1")
+        app._next_view = time.monotonic() + 3600  # as if the last redraw had cost an hour
+        steps = ("start", "body", "join", "end")
+        events: list[Event] = []
+        for n, step in enumerate(steps, start=1):
+            pathspec = f"WideFlow/1/{step}/{n}"
+            events.append(TaskStarted(pathspec, step, str(n), 0, None, "", "", ts=t0 + n))
+            events.append(TaskFinished(pathspec, step, str(n), 0, 0.5, ts=t0 + n + 0.5))
+        events.append(RunFinished("WideFlow", "1", RunStatus.SUCCEEDED, 5.0, ts=t0 + 5))
+        app.post_message(RunController.Events(events))
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
+        assert {step: app.dag.states[step].state for step in steps} == dict.fromkeys(
+            steps, "succeeded"
+        )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 #: How long a test waits for a state before it calls the app hung (s).
-DEADLINE = 120.0
+DEADLINE = 240.0
 
 
 async def wait_until(
