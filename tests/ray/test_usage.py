@@ -8,17 +8,15 @@ detail shows it."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import RayFlows
-from textual.pilot import Pilot
 
 from flowtui.client import Task, default_metadata, default_namespace, metadata
 from flowtui.tui.app import FlowtuiApp
 from tests.engine.test_task_usage import HOLDS  # the local executor's 200 MB step, held on a file
+from tests.tui.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="usage is read from Linux's /proc"
@@ -85,14 +83,6 @@ async def test_the_task_detail_shows_a_ray_tasks_live_memory_then_its_peak(
     app = FlowtuiApp(
         path, store=ray_flows.store_path, executor="ray", ray_address=ray_flows.cluster.address
     )
-
-    async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + 240  # a Ray run starts slowly on a loaded machine
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await pilot.pause(0.05)
-        await pilot.pause()
 
     try:
         async with app.run_test(size=SIZE) as pilot:
