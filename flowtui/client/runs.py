@@ -23,7 +23,7 @@ from flowtui.run.changes import CodeChanges, code_changes
 from flowtui.run.plan import ResumePlan, choose_origin, plan_resume
 from flowtui.run.state import RunState
 from flowtui.store import Store
-from flowtui.store.records import ArtifactRecord, RunRecord
+from flowtui.store.records import ArtifactRecord, RunRecord, TaskRecord
 
 
 def task_id_of(pathspec: str) -> str:
@@ -101,44 +101,38 @@ class RunReader:
                 raise UsageError("There is no flowtui store yet; run the flow first.")
             return store.meta.artifacts(task_id)
 
+    def _resumable(
+        self, graph: FlowGraph, origin_run_id: str | None
+    ) -> tuple[Store, RunRecord, list[TaskRecord]]:
+        """The store, the run of `graph`'s flow to resume and its tasks (the caller holds the
+        lock); a `UsageError` saying why when there is none."""
+        store = self._open()
+        if store is None:
+            raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
+        flow = graph.flow_name
+        origin = choose_origin(store.meta.runs(flow), flow, origin_run_id)
+        return store, origin, store.meta.tasks(origin.run_id)
+
     def resume_plan(
         self, graph: FlowGraph, origin_run_id: str | None, step: str | None
     ) -> ResumePlan:
         """What resuming run `origin_run_id` of `graph`'s flow from `step` would reuse and run
         again; a `UsageError` saying why when it cannot be resumed."""
         with self._lock:
-            store = self._open()
-            if store is None:
-                raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
-            flow = graph.flow_name
-            origin = choose_origin(store.meta.runs(flow), flow, origin_run_id)
-            return plan_resume(graph, origin, store.meta.tasks(origin.run_id), step)
+            _, origin, tasks = self._resumable(graph, origin_run_id)
+        return plan_resume(graph, origin, tasks, step)
 
     def plan_with_changes(
         self, graph: FlowGraph, current_source: str, origin_run_id: str | None, step: str | None
     ) -> tuple[ResumePlan, CodeChanges]:
-        """`resume_plan` and its `code_changes` at once, the origin's tasks read once (a
-        10,000-task origin takes longer to read than to plan)."""
+        """`resume_plan`, and which of its steps changed since the origin run (whose code the
+        store keeps), the origin's tasks read once (a 10,000-task origin takes longer to read
+        than to plan)."""
         with self._lock:
-            store = self._open()
-            if store is None:
-                raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
-            flow = graph.flow_name
-            origin = choose_origin(store.meta.runs(flow), flow, origin_run_id)
-            tasks = store.meta.tasks(origin.run_id)
+            store, origin, tasks = self._resumable(graph, origin_run_id)
             origin_source = store.meta.run_source(origin.run_id)
         plan = plan_resume(graph, origin, tasks, step)
         return plan, code_changes(graph, plan, origin_source, current_source, tasks)
-
-    def code_changes(self, graph: FlowGraph, plan: ResumePlan, current_source: str) -> CodeChanges:
-        """Which steps of `plan` changed since its origin run (whose code the store keeps)."""
-        with self._lock:
-            store = self._open()
-            if store is None:
-                raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
-            origin_source = store.meta.run_source(plan.origin_run_id)
-            tasks = store.meta.tasks(plan.origin_run_id)
-        return code_changes(graph, plan, origin_source, current_source, tasks)
 
     def live_runs(self, flow: str) -> list[LiveRun]:
         """`flow`'s runs whose runner is alive (started anywhere), newest first."""

@@ -84,15 +84,20 @@ class ResumeActions(App[None]):
         if graph is None:
             return
         try:
-            plan = await asyncio.to_thread(self.reader.resume_plan, graph, origin_run_id, step)
+            source: str | None = await asyncio.to_thread(read_flow_file, self.path)
+        except FlowtuiError:
+            source = None  # the file went away meanwhile: the plan alone
+        changes: CodeChanges | None = None
+        try:
+            if source is None:
+                plan = await asyncio.to_thread(self.reader.resume_plan, graph, origin_run_id, step)
+            else:
+                plan, changes = await asyncio.to_thread(
+                    self.reader.plan_with_changes, graph, source, origin_run_id, step
+                )
         except FlowtuiError as error:
             self.notify(f"Cannot resume from {step}: {error}", severity="error", markup=False)
             return
-        try:
-            source = await asyncio.to_thread(read_flow_file, self.path)
-            changes = await asyncio.to_thread(self.reader.code_changes, graph, plan, source)
-        except FlowtuiError:
-            changes = None  # the file went away meanwhile: the plan alone
         allow = self.splits_to_allow(graph.flow_name)
         answer = await self.push_screen_wait(self.draw_resume_plan(plan, changes, allow))
         self.query_one(RunHeader).set_note("")

@@ -171,8 +171,8 @@ def test_the_tui_plans_a_resume_in_process_exactly_as_the_cli_does(tmp_path: Pat
     assert graph is not None
     reader = RunReader(tmp_path / "store")
     try:
-        plan = reader.resume_plan(graph, None, None)  # what the TUI's R computes
-        changes = reader.code_changes(graph, plan, flow.read_text())  # and what it warns of
+        # what the TUI's R computes, and what it warns of
+        plan, changes = reader.plan_with_changes(graph, flow.read_text(), None, None)
     finally:
         reader.close()
     assert plan.to_json() | changes.to_json() == json.loads(from_cli.stdout)
