@@ -347,28 +347,19 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    if args.replay:
+    if args.replay or args.static_only:  # the app alone, fed events: no runner
+        measure = replay if args.replay else static
         with tempfile.TemporaryDirectory(prefix="flowtui-bench-huge-") as tmp:
             folder = Path(tmp)
             path = flows.foreach_flow(args.width, name="HugeFlow").write(folder)
             os.chdir(folder)
             probe = Probe()
             probe.install()
-            got = asyncio.run(replay(path, folder / "store", args.width, args.presses, probe))
-        print(json.dumps(got, indent=2))
-        return
-
-    if args.static_only:
-        with tempfile.TemporaryDirectory(prefix="flowtui-bench-huge-") as tmp:
-            folder = Path(tmp)
-            path = flows.foreach_flow(args.width, name="HugeFlow").write(folder)
-            os.chdir(folder)
-            probe = Probe()
-            probe.install()
-            got = asyncio.run(static(path, folder / "store", args.width, args.presses, probe))
-            got["tui_peak_rss_mb"] = round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-            )
+            got = asyncio.run(measure(path, folder / "store", args.width, args.presses, probe))
+            if args.static_only:
+                got["tui_peak_rss_mb"] = round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                )
         print(json.dumps(got, indent=2))
         return
 

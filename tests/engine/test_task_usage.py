@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,31 @@ if __name__ == "__main__":
 """
 
 
+def events_while_held(
+    proc: subprocess.Popen[str], gate: Path, timeout: float
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """From a `--events` run of HOLDS: the first `task_usage` event showing the 200 MB held
+    (None if none came), then, the gate opened, the rest of the run's events. The run must
+    succeed; it is never left running."""
+    assert proc.stdout is not None
+    live = None
+    try:
+        for line in proc.stdout:  # the task holds its memory until the gate appears
+            event = json.loads(line)
+            if event["event"] == "task_usage" and event["rss"] >= 200 * MB:
+                live = event
+                break
+        gate.touch()
+        rest = [json.loads(line) for line in proc.stdout]
+        assert proc.wait(timeout=timeout) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        gate.touch()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return live, rest
+
+
 def test_a_task_holding_200_mb_reports_it_live_and_stores_its_peak(tmp_path: Path) -> None:
     (tmp_path / "hold.py").write_text(HOLDS)
     gate = tmp_path / "gate"
@@ -67,21 +93,7 @@ def test_a_task_holding_200_mb_reports_it_live_and_stores_its_peak(tmp_path: Pat
         text=True,
         env={**os.environ, "FLOWTUI_STORE": str(store), "HOLD_GATE": str(gate)},
     )
-    assert proc.stdout is not None
-    live = None
-    try:
-        for line in proc.stdout:  # the task holds its memory until the gate appears
-            event = json.loads(line)
-            if event["event"] == "task_usage" and event["rss"] >= 200 * MB:
-                live = event
-                break
-        gate.touch()
-        rest = [json.loads(line) for line in proc.stdout]
-        assert proc.wait(timeout=60) == 0
-    finally:
-        gate.touch()
-        if proc.poll() is None:
-            proc.kill()
+    live, rest = events_while_held(proc, gate, timeout=60)
     assert live is not None, "no task_usage event showed the 200 MB the task held"
     assert live["cpu"] >= 0 and live["cpu_time"] >= 0
     finished = next(e for e in rest if e["event"] == "task_finished" and e["step"] == "hold")

@@ -7,7 +7,6 @@ detail shows it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,10 @@ from conftest import RayFlows
 
 from flowtui.client import Task, default_metadata, default_namespace, metadata
 from flowtui.tui.app import FlowtuiApp
-from tests.engine.test_task_usage import HOLDS  # the local executor's 200 MB step, held on a file
-from tests.tui.waiting import wait_until
+from tests.engine.test_task_usage import (  # the local executor's 200 MB step, held on a file
+    HOLDS,
+    events_while_held,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="usage is read from Linux's /proc"
@@ -31,22 +32,7 @@ def test_a_ray_task_holding_200_mb_reports_it_live_and_stores_its_peak(
     ray_flows.write("hold.py", HOLDS)
     gate = ray_flows.root / "gate"
     proc = ray_flows.start("run", "hold.py", "--events", env={"HOLD_GATE": str(gate)})
-    assert proc.stdout is not None
-    live = None
-    try:
-        for line in proc.stdout:  # the task holds its memory until the gate appears
-            event = json.loads(line)
-            if event["event"] == "task_usage" and event["rss"] >= 200 * MB:
-                live = event
-                break
-        gate.touch()
-        rest = [json.loads(line) for line in proc.stdout]
-        assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
-    finally:
-        gate.touch()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    live, rest = events_while_held(proc, gate, timeout=300)
     assert live is not None, "no task_usage event showed the 200 MB the Ray task held"
     assert live["step"] == "hold" and live["cpu"] >= 0 and live["cpu_time"] >= 0
     finished = next(e for e in rest if e["event"] == "task_finished" and e["step"] == "hold")
@@ -73,7 +59,7 @@ def test_a_ray_task_holding_200_mb_reports_it_live_and_stores_its_peak(
 async def test_the_task_detail_shows_a_ray_tasks_live_memory_then_its_peak(
     ray_flows: RayFlows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.tui.test_usage_in_detail import SIZE, header, megabytes
+    from tests.tui.test_usage_in_detail import SIZE, run_the_hold_step
 
     path = ray_flows.write("hold.py", HOLDS)
     gate = ray_flows.root / "gate"
@@ -86,27 +72,6 @@ async def test_the_task_detail_shows_a_ray_tasks_live_memory_then_its_peak(
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r")
-            await wait_until(
-                pilot,
-                lambda: app.run_state is not None and bool(app.run_state.step_tasks("hold")),
-                "the hold task to start",
-            )
-            app.dag.select("hold")
-            await wait_until(
-                pilot,
-                lambda: "mem " in header(app) and megabytes(header(app), "mem ") >= 200,
-                "the Ray task's 200 MB in its header",
-            )
-            assert "CPU " in header(app) and "%" in header(app)
-            gate.touch()
-            await wait_until(
-                pilot,
-                lambda: app.run_state is not None and app.run_state.status.done,
-                "the run to end",
-            )
-            app.dag.select("hold")
-            await wait_until(pilot, lambda: "peak mem" in header(app), "the stored peak")
-            assert megabytes(header(app), "peak mem ") >= 200
+            await run_the_hold_step(pilot, app, gate)
     finally:
         gate.touch()

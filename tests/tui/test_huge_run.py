@@ -26,6 +26,7 @@ from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.dag import DagView
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.tasks import TaskList
+from tests.tui.test_app import run_to_the_end
 from tests.tui.waiting import wait_until
 
 SIZE = (120, 40)
@@ -91,6 +92,16 @@ def without_times(text: str) -> str:
     """`text` with its durations (`4.4s`, `1m 3s`) left out: a run's own times are stamped by
     its events live and read from the store after, which may differ by a tick."""
     return " ".join(re.sub(r"\b\d+(\.\d+)?(ms|s|m|h|d)\b", "", text).split())
+
+
+def run_shown(app: FlowtuiApp) -> tuple[str, str, str]:
+    """The header, the DAG and the selected step's info, without their durations."""
+    header = app.query_one(RunHeader).render_header().plain
+    return (
+        without_times(header),
+        without_times("\n".join(app.dag.lines)),
+        without_times(step_info(app)),
+    )
 
 
 def step_info(app: FlowtuiApp) -> str:
@@ -165,26 +176,11 @@ async def test_a_wide_foreach_watched_live_ends_as_the_store_shows_it(tmp_path: 
         app.dag.select("body")
         await pilot.pause()
         app.start_runner(app.runner_args("run", "--events", "--max-num-splits", "200"))
-        await wait_until(
-            pilot,
-            lambda: (
-                app.run_state is not None
-                and app.run_state.status.done
-                and app.controller is not None
-                and not app.controller.running
-            ),
-        )
+        await run_to_the_end(pilot, app)
         await pilot.pause(0.3)
         app.dag.select("body")
         await pilot.pause()
-        live = tuple(
-            without_times(text)
-            for text in (
-                app.query_one(RunHeader).render_header().plain,
-                "\n".join(app.dag.lines),
-                step_info(app),
-            )
-        )
+        live = run_shown(app)
         run_id = app.run_state.run_id if app.run_state is not None else ""
     assert "✖ failed" in live[0] and "✖ 1" in live[0]
     assert "120 tasks" in live[2] and "✖ 1" in live[2]
@@ -196,14 +192,7 @@ async def test_a_wide_foreach_watched_live_ends_as_the_store_shows_it(tmp_path: 
         )
         fresh.dag.select("body")
         await pilot.pause()
-        stored = tuple(
-            without_times(text)
-            for text in (
-                fresh.query_one(RunHeader).render_header().plain,
-                "\n".join(fresh.dag.lines),
-                step_info(fresh),
-            )
-        )
+        stored = run_shown(fresh)
     assert live == stored
 
 

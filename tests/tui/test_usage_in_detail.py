@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.task_detail import TaskHeader
@@ -25,6 +26,33 @@ def megabytes(text: str, after: str) -> float:
     return float(value) * {"MB": 1, "GB": 1024}[unit]
 
 
+async def run_the_hold_step(pilot: Pilot[None], app: FlowtuiApp, gate: Path) -> None:
+    """Press `r`; while the hold step holds its 200 MB, its header shows them live with its
+    CPU %; once the gate opens and the run ends, the header shows the stored peak."""
+    await pilot.press("r")
+    await wait_until(
+        pilot,
+        lambda: app.run_state is not None and bool(app.run_state.step_tasks("hold")),
+        "the hold task to start",
+    )
+    app.dag.select("hold")
+    await wait_until(
+        pilot,
+        lambda: "mem " in header(app) and megabytes(header(app), "mem ") >= 200,
+        "the task's 200 MB in its header",
+    )
+    assert "CPU " in header(app) and "%" in header(app)
+    gate.touch()
+    await wait_until(
+        pilot,
+        lambda: app.run_state is not None and app.run_state.status.done,
+        "the run to end",
+    )
+    app.dag.select("hold")
+    await wait_until(pilot, lambda: "peak mem" in header(app), "the stored peak")
+    assert megabytes(header(app), "peak mem ") >= 200
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="usage is read from /proc")
 async def test_task_detail_shows_live_memory_then_the_stored_peak(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -36,28 +64,7 @@ async def test_task_detail_shows_live_memory_then_the_stored_peak(
     app = FlowtuiApp(path, store=tmp_path / "store")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r")
-            await wait_until(
-                pilot,
-                lambda: app.run_state is not None and bool(app.run_state.step_tasks("hold")),
-                "the hold task to start",
-            )
-            app.dag.select("hold")
-            await wait_until(
-                pilot,
-                lambda: "mem " in header(app) and megabytes(header(app), "mem ") >= 200,
-                "the task's 200 MB in its header",
-            )
-            assert "CPU " in header(app) and "%" in header(app)
-            gate.touch()
-            await wait_until(
-                pilot,
-                lambda: app.run_state is not None and app.run_state.status.done,
-                "the run to end",
-            )
-            app.dag.select("hold")
-            await wait_until(pilot, lambda: "peak mem" in header(app), "the stored peak")
-            assert megabytes(header(app), "peak mem ") >= 200
+            await run_the_hold_step(pilot, app, gate)
             assert "%" not in header(app)  # no live figure for a task that has ended
     finally:
         gate.touch()
