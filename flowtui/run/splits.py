@@ -32,3 +32,13 @@ def splits_asked(messages: Iterable[str | None]) -> int | None:
     """The most children a refused foreach asked for, named in `messages` (None: none was)."""
     asked = [int(m.group(1)) for text in messages if text for m in _REFUSED.finditer(text)]
     return max(asked, default=None)
+
+
+def refusal(messages: Iterable[str | None]) -> str | None:
+    """The first refusal of a foreach in `messages`, from its sentence's start (a notice or a
+    run's error puts the task's pathspec before it); None when no foreach was refused."""
+    for text in messages:
+        found = _REFUSED.search(text or "")
+        if text and found:
+            return text[found.start() :]
+    return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import App
 
-from flowtui.run.splits import splits_asked
+from flowtui.run.splits import refusal
 from flowtui.run.status import RunStatus
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.problems import ProblemsPanel
@@ -72,9 +72,9 @@ class RunnerSaid(App[None]):
     def show_stop(self, run: RunState) -> None:
         """A run the runner stopped at a foreach wider than allowed (no task failed): the
         reason stays in the problems panel, with the key that goes on (resume allows them)."""
-        if run.status is not RunStatus.FAILED or splits_asked(run.notices) is None:
+        reason = refusal(run.notices)
+        if run.status is not RunStatus.FAILED or reason is None:
             return
-        reason = next(n for n in run.notices if splits_asked([n]) is not None)
-        note = f"Run {run.run_id} stopped: {reason.split(': ', 1)[-1]}"
+        note = f"Run {run.run_id} stopped: {reason}"
         detail = "Press R to resume allowing them (the flow's next runs allow them too)."
         self.query_one(ProblemsPanel).show(self.problems, note, detail)

@@ -12,6 +12,7 @@ import pytest
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
+from tests.tui.test_app import run_to_the_end
 from tests.tui.waiting import wait_until
 
 CORPUS = Path(__file__).resolve().parents[1] / "reliability" / "corpus"
@@ -69,17 +70,7 @@ async def test_each_bad_input_reads_in_the_tui(
                 shown = panel_text(app)
                 assert len(told) == 1, told  # one notification, not one per traceback line
             else:
-                await wait_until(
-                    pilot,
-                    lambda: (
-                        app.run_state is not None
-                        and app.run_state.status.done
-                        and app.controller is not None
-                        and not app.controller.running
-                    ),
-                    "the run's end",
-                )
-                await pilot.pause()  # the runner's exit is handled before the app closes
+                await run_to_the_end(pilot, app)  # the runner's exit handled before closing
                 await wait_until(pilot, lambda: phrase in detail_text(app), "the task's error")
                 shown = detail_text(app)
         assert phrase in shown, shown
