@@ -19,14 +19,18 @@ FOLLOW_POLL = 0.1  # seconds between looks at a followed log
 def read_log(task: Task, stream: str) -> bytes:
     """The latest attempt's log of `stream` (stdout or stderr); empty before it starts.
 
-    The runner creates an attempt's log files before it records the attempt, so a file that
-    is not there was deleted: that is said (`LogMissingError`), never shown as an empty log."""
+    A task creates its log files as it starts, and the runner creates any its task did not
+    before it records how the attempt ended; so a file missing from an ended attempt was
+    deleted: that is said (`LogMissingError`), never shown as an empty log."""
     path = task.log_path(stream)
     if path is None:
         return b""
     try:
         return path.read_bytes()
     except FileNotFoundError:
+        attempts = task._store.meta.attempts(task.id)
+        if attempts and attempts[-1].finished is None:
+            return b""  # started, its task not yet writing
         raise LogMissingError(
             f"The {stream} log of {task.pathspec} is missing from the store ({path} was "
             "deleted); its output is lost."

@@ -34,7 +34,7 @@ from flowtui.errors import UsageError
 from flowtui.run.artifacts import artifact_records
 from flowtui.run.events import Notice
 from flowtui.run.status import RunStatus, TaskError
-from flowtui.store import Store
+from flowtui.store import Store, ensure_logs
 from flowtui.store.records import NewTask, TaskRecord
 
 POST_MORTEM = "post-mortem"
@@ -209,6 +209,7 @@ class DebugRunner(SpinRunner):
             )
             task_id = meta.create_tasks(self.run_id, [new])[0]
             stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, 0)
+            ensure_logs(stdout, stderr)  # the step runs here, its output on this terminal
             meta.start_attempt(task_id, 0, str(stdout), str(stderr))
             request = self._request(pending, task_id, 0, str(stdout), str(stderr))
             stored_pathspec = self._pathspec(pending.step, task_id)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowtui.engine import forkserver
+from flowtui.engine.forkserver import ForkServer, ForkServerGone
 from flowtui.engine.task import TaskRequest, run_task_process
 from flowtui.errors import UsageError
 
@@ -108,6 +110,8 @@ class TaskProcess:
     result_fd: int  # read end of the pipe the task writes its outcome to
     popen: subprocess.Popen[bytes] | None = None
     rusage: Any | None = None  # os.wait4's, once a forked task has been reaped
+    server: ForkServer | None = None  # the fork server that forked it (its parent)
+    status: int | None = None  # its waitpid status, once the server has said it
 
     @property
     def reported_usage(self) -> None:
@@ -136,6 +140,15 @@ class TaskProcess:
             if code is None:
                 return None
             return (-code) if code < 0 else (code << 8)
+        if self.server is not None:
+            if self.status is None:
+                try:
+                    found = self.server.exited(self.pid)
+                except (ForkServerGone, OSError):  # its tasks died with it (PR_SET_PDEATHSIG)
+                    found = (signal.SIGKILL, None)
+                if found is not None:
+                    self.status, self.rusage = found
+            return self.status
         try:
             pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
         except ChildProcessError:
@@ -150,6 +163,13 @@ class TaskProcess:
         if self.popen is not None:
             code = self.popen.wait()
             return (-code) if code < 0 else (code << 8)
+        if self.server is not None:
+            if self.status is None:
+                try:
+                    self.status, self.rusage = self.server.wait(self.pid)
+                except (ForkServerGone, OSError):
+                    self.status = signal.SIGKILL
+            return self.status
         while True:
             try:
                 _, status, self.rusage = os.wait4(self.pid, 0)
@@ -177,6 +197,12 @@ class LocalExecutor:
 
     def __init__(self, method: str | None = None) -> None:
         self.method = method or start_method()
+        self.use_server = self.method == "fork" and forkserver.available()
+        self.server: ForkServer | None = None  # started with the first task
+
+    def wake_fd(self) -> int | None:
+        """An fd readable when a task started through the fork server has exited."""
+        return self.server.fileno() if self.server is not None else None
 
     def capacity(self) -> int | None:
         return None
@@ -188,9 +214,32 @@ class LocalExecutor:
         return False
 
     def close(self) -> None:
-        pass
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def _through_server(self, request: TaskRequest) -> TaskProcess:
+        """Start the task through the fork server: started now if there is none, or again if
+        it died (a step may kill its parent). The pipe is made after the server, which so
+        never holds a task's write end."""
+        for _ in range(2):
+            if self.server is None:
+                self.server = ForkServer()
+            read_fd, write_fd = os.pipe()
+            try:
+                pid = self.server.start(request, write_fd)
+                return TaskProcess(pid, read_fd, server=self.server)
+            except (ForkServerGone, BrokenPipeError, ConnectionResetError):
+                os.close(read_fd)
+                self.server.close()
+                self.server = None
+            finally:
+                os.close(write_fd)
+        raise ForkServerGone("the fork server exited as it started")
 
     def launch(self, request: TaskRequest) -> TaskProcess:
+        if self.use_server:
+            return self._through_server(request)
         read_fd, write_fd = os.pipe()
         if self.method == "fork":
             gc.freeze()  # the child's collector then skips the runner's objects: fewer COW copies

@@ -30,7 +30,7 @@ from flowtui.engine.usage import Reported
 from flowtui.errors import UsageError
 from flowtui.run.status import CANCEL, EXCEPTION, INFEASIBLE, NODE_LOST, WORKER_LOST, TaskError
 from flowtui.run.usage import Usage
-from flowtui.store import Store
+from flowtui.store import Store, create_log
 
 INSTALL_HINT = 'The Ray executor needs Ray: pip install "flowtui[ray]".'
 _PUMP_EVERY = 0.1  # seconds between looks at running attempts and their logs
@@ -217,6 +217,8 @@ class RayExecutor:
 
     # -- launching ----------------------------------------------------------------------
     def launch(self, request: TaskRequest) -> RayAttempt:
+        for path in (request.stdout, request.stderr):  # the sink appends to them here
+            os.close(create_log(path))
         read_fd, write_fd = os.pipe()
         attempt = RayAttempt(self, request, read_fd, write_fd)
         options = ray_options(request.resources)

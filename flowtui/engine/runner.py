@@ -53,7 +53,7 @@ from flowtui.run.events import (
 from flowtui.run.splits import too_many_splits
 from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskError
 from flowtui.run.where import node_label
-from flowtui.store import Store, StoreFullError
+from flowtui.store import Store, StoreFullError, ensure_logs
 from flowtui.store.attempts import AttemptBatch
 from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
@@ -317,7 +317,8 @@ class Runner:
                 except InterruptedError:
                     readable = []
                 for fd in readable:
-                    self._read(fd)
+                    if fd in self.running:  # else the executor's wake fd: see _reap_exited
+                        self._read(fd)
             self._reap_exited()
             self._check_deadlines()
             for event in waiting_events(self.breakpoints, self.running.values(), self.store.root):
@@ -428,7 +429,11 @@ class Runner:
         running.eof = True  # the process's exit, seen by _reap_exited, finishes it
 
     def _open_pipes(self) -> list[int]:
-        return [fd for fd, running in self.running.items() if not running.eof]
+        """What the loop waits on: the running tasks' open pipes and the executor's fd that
+        says a task has exited (the fork server's), if it has one."""
+        pipes = [fd for fd, running in self.running.items() if not running.eof]
+        wake = getattr(self.executor, "wake_fd", lambda: None)()
+        return pipes if wake is None else [*pipes, wake]
 
     def _reap(self, fd: int, status: int | None) -> None:
         """Record a task whose process has exited (`status` None: not yet, try again later).
@@ -501,6 +506,7 @@ class Runner:
             self._finished(pending, task_id, outcome.foreach_count, outcome.chosen)
             return
         error = running.failure(outcome, status)
+        ensure_logs(running.request.stdout, running.request.stderr)  # it may have died first
         retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))
         will_retry = (
             attempt < retries and self.cancel_reason is None and error.reason not in NOT_RETRIED
@@ -557,7 +563,8 @@ class Runner:
             except InterruptedError:
                 continue
             for fd in readable:
-                self._read(fd)
+                if fd in self.running:
+                    self._read(fd)
             self._reap_exited()
 
     def _commit(self) -> None:

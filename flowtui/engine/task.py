@@ -27,6 +27,7 @@ from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
+from flowtui.store import create_log
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
@@ -159,14 +160,15 @@ class _StoreSource:
         return value
 
 
-def run_task_process(req: TaskRequest, result_fd: int) -> None:
-    """The body of a task process. Never returns: exits with os._exit."""
+def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None) -> None:
+    """The body of a task process, forked by `parent` (default: the runner). Never returns:
+    exits with os._exit."""
     code = 0
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_runner(req.runner_pid)
+    die_with_parent(parent or req.runner_pid)
     for fd in INHERITED_FDS:
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -221,12 +223,13 @@ def _find_prctl() -> Any:
 _prctl = _find_prctl()
 
 
-def _die_with_runner(runner_pid: int) -> None:
-    """Ask Linux to kill this task if its runner dies (a task must never outlive its run)."""
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this process if its parent (`parent_pid`: the runner, or the fork
+    server that forked this task) dies: a task must never outlive its run."""
     if _prctl is None:
         return
     _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != runner_pid:  # the runner died before the request above took effect
+    if os.getppid() != parent_pid:  # the parent died before the request above took effect
         os._exit(1)
 
 
@@ -273,7 +276,7 @@ def _redirect_output(req: TaskRequest) -> None:
     os.dup2(devnull, 0)
     os.close(devnull)
     for fd, path in ((1, req.stdout), (2, req.stderr)):
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        target = create_log(path)
         os.dup2(target, fd)
         os.close(target)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - /dev/null, for the process's life

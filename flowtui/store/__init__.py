@@ -16,7 +16,6 @@ blobs or logs is refused, never silently started afresh over the old files.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import stat
 import sys
@@ -179,6 +178,30 @@ class StoreConflictError(UsageError):
     """The store's files disagree with its database (a reset or replaced metadata.db)."""
 
 
+_NEW_LOG = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def create_log(path: str | Path) -> int:
+    """Create an attempt's log file, empty and private, and open it for appending: never an
+    existing file (a new attempt never appends to an old one), never through a symlink."""
+    try:
+        return os.open(path, _NEW_LOG, 0o600)
+    except FileExistsError:
+        raise StoreConflictError(
+            f"The log file {path} already exists, so the store's files and its "
+            "metadata.db disagree (was metadata.db replaced?); nothing was overwritten. "
+            "Run flowtui doctor on the store, or move it aside to start a new one."
+        ) from None
+
+
+def ensure_logs(*paths: str | Path) -> None:
+    """Create whichever of an ended attempt's log files its task did not (it died first), so
+    that every recorded attempt has both: a missing one then means a deleted one."""
+    for path in paths:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, _NEW_LOG, 0o600))
+
+
 class Store:
     """Opens (creating when asked) the store at `root`."""
 
@@ -263,8 +286,9 @@ class Store:
     _meta_pid: int = -1
 
     def log_paths(self, run_id: str, step: str, task_id: str, attempt: int) -> tuple[Path, Path]:
-        """The attempt's stdout and stderr files, created empty and private: never an existing
-        file (a new attempt never appends to an old one), never through a symlink."""
+        """The attempt's stdout and stderr files, in a private folder made here. The files are
+        created by whoever writes them first (`create_log`): the task itself, so the runner's
+        loop does not pay for two new files per task."""
         folder = f"{self.root}/logs/{run_id}/{step}"
         if folder not in self._log_dirs:
             from flowtui.store.blobs import private_dirs
@@ -278,20 +302,7 @@ class Store:
                     )
             self._log_dirs.add(folder)
         base = f"{folder}/{task_id}.{attempt}"
-        paths = Path(base + ".out"), Path(base + ".err")
-        for path in paths:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            except OSError as e:
-                if e.errno != errno.EEXIST:
-                    raise
-                raise StoreConflictError(
-                    f"The log file {path} already exists, so the store's files and its "
-                    "metadata.db disagree (was metadata.db replaced?); nothing was overwritten. "
-                    "Run flowtui doctor on the store, or move it aside to start a new one."
-                ) from None
-            os.close(fd)
-        return paths
+        return Path(base + ".out"), Path(base + ".err")
 
     def close(self) -> None:
         if self._meta is not None and self._meta_pid == os.getpid():

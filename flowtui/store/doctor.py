@@ -199,11 +199,13 @@ def _blobs(store: Store, refs: dict[str, list[str]]) -> tuple[list[Finding], int
 
 
 def _logs(db: sqlite3.Connection) -> list[Finding]:
+    """Log files missing from ended attempts (one that never ended may have died before its
+    task created them)."""
     missing: dict[str, list[str]] = {}
     for flow, run_id, step, task_id, attempt, out, err in db.execute(
         "SELECT runs.flow, tasks.run_id, tasks.step, tasks.task_id, attempts.attempt, "
         "attempts.stdout, attempts.stderr FROM attempts JOIN tasks USING (task_id) "
-        "JOIN runs USING (run_id)"
+        "JOIN runs USING (run_id) WHERE attempts.finished IS NOT NULL"
     ):
         for path in (out, err):
             if path and not os.path.lexists(path):

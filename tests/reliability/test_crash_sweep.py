@@ -177,7 +177,7 @@ def test_a_task_killed_mid_step_fails_named_and_resume_finishes(lab: Lab, how: s
         assert proc.stdout is not None
         for line in proc.stdout:  # the big step: kill it while it makes its 100 MB value
             if '"task_started"' in line and '"step": "big"' in line:
-                task = wait_for(lambda: _child_of(proc.pid), "the big step's process")
+                task = wait_for(lambda: _task_of(proc.pid), "the big step's process")
                 os.kill(task, getattr(signal, how))
                 break
         rest = proc.stdout.read()
@@ -189,12 +189,20 @@ def test_a_task_killed_mid_step_fails_named_and_resume_finishes(lab: Lab, how: s
     resume_and_check(lab)
 
 
-def _child_of(pid: int) -> int | None:
+def _children(pid: int) -> list[int]:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return None
-    return int(children[0]) if children else None
+        return []
+
+
+def _task_of(runner: int) -> int | None:
+    """The running task's process: a child of the runner's fork server (its one child)."""
+    for server in _children(runner):
+        tasks = _children(server)
+        if tasks:
+            return tasks[0]
+    return None
 
 
 if __name__ == "__main__":

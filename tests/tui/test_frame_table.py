@@ -182,7 +182,8 @@ async def test_a_wide_frame_scrolls_across_and_says_which_columns_are_shown(
 ) -> None:
     app = ArtifactsApp(*small)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("down", "down")  # c_wide
+        await opened(app, pilot, 3)  # the first frame, shown once the list is there
+        await pilot.press("tab", "down", "down")  # back to the list, then c_wide
         await wait_until(pilot, lambda: " of 30 " in "\n".join(screen_lines(app)), "the table")
         text = "\n".join(screen_lines(app))
         assert re.search(r"columns 1–\d+ of 30", text) and "feature_29" not in text

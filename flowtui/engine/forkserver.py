@@ -1,0 +1,168 @@
+"""The fork server: a process forked from the runner once, that forks the task processes.
+
+Forking from the runner costs it on every task: `fork()` write-protects its whole heap, so
+every page its loop then writes (the store, the events, the scheduler) is copied, ~500 pages a
+task. The server is forked when the first task starts (the flow is imported by then) and then
+does as little as it can: it receives a request as bytes with the write end of the attempt's
+result pipe (`SCM_RIGHTS`), forks, and answers the child's pid; the child unpickles the request
+and runs the task as a child of the runner's would (`run_task_process`). When a child exits
+(its pidfd becomes readable) the server reaps it and sends its exit status and resource usage:
+the runner cannot `wait4` a process that is not its own child.
+
+Dying together: the server asks Linux to kill it when the runner dies and each task to be
+killed when the server dies (`PR_SET_PDEATHSIG` in both), so no task outlives its runner; when
+the runner closes its end of the socket the server exits. A step that kills its parent kills
+the server: its tasks die with it and fail (SIGKILL), and the next task starts a new server.
+
+Linux only (`os.pidfd_open`); elsewhere the runner forks the tasks itself (`available`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import select
+import signal
+import socket
+import struct
+from types import SimpleNamespace
+from typing import Any
+
+from flowtui.engine.task import INHERITED_FDS, TaskRequest, die_with_parent, run_task_process
+
+_EXIT = struct.Struct("=iidd q")  # pid, waitpid status, user CPU, system CPU, max RSS (KiB)
+_PID = struct.Struct("=i")
+_LEN = struct.Struct("=Q")
+_CHUNK = 1 << 15  # a request is sent in packets of this size at most
+
+
+def available() -> bool:
+    """Whether tasks can be forked through a server here (else the runner forks them)."""
+    return hasattr(os, "pidfd_open") and os.environ.get("FLOWTUI_FORK_SERVER", "1") != "0"
+
+
+class ForkServerGone(RuntimeError):
+    pass
+
+
+class ForkServer:
+    """The runner's end: start tasks through the server, learn how they ended."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        runner = os.getpid()
+        gc.freeze()  # the server and its children then leave the runner's objects alone
+        pid = os.fork()
+        if pid == 0:  # the server
+            ours.close()
+            _serve(theirs, runner)  # never returns
+        theirs.close()
+        self.pid = pid
+        self.sock = ours
+        self.exits: dict[int, tuple[int, Any]] = {}  # pid -> (status, rusage) not yet claimed
+
+    def fileno(self) -> int:
+        """Readable when a task has exited (or the server has gone)."""
+        return self.sock.fileno()
+
+    def start(self, request: TaskRequest, write_fd: int) -> int:
+        """Fork a task for `request`; its pid. `write_fd` is its result pipe's write end."""
+        data = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
+        # one packet, or (a join's request holds every input's artifact map) several
+        socket.send_fds(self.sock, [_LEN.pack(len(data)), data[:_CHUNK]], [write_fd])
+        for at in range(_CHUNK, len(data), _CHUNK):
+            self.sock.sendall(data[at : at + _CHUNK])
+        while True:
+            message = self.sock.recv(64)
+            if not message:
+                raise ForkServerGone("the fork server exited")
+            if len(message) == _PID.size:
+                return int(_PID.unpack(message)[0])
+            self._keep(message)
+
+    def _keep(self, message: bytes) -> None:
+        pid, status, utime, stime, maxrss = _EXIT.unpack(message)
+        usage = SimpleNamespace(ru_utime=utime, ru_stime=stime, ru_maxrss=maxrss)
+        self.exits[pid] = (status, usage)
+
+    def exited(self, pid: int) -> tuple[int, Any] | None:
+        """`pid`'s (waitpid status, rusage) once it has exited, else None (never blocks)."""
+        if pid not in self.exits:
+            with contextlib.suppress(BlockingIOError, InterruptedError):
+                while True:  # every exit reported so far
+                    message = self.sock.recv(64, socket.MSG_DONTWAIT)
+                    if not message:
+                        raise ForkServerGone("the fork server exited")
+                    self._keep(message)
+        return self.exits.pop(pid, None)
+
+    def wait(self, pid: int) -> tuple[int, Any]:
+        """Block until `pid` has exited: its (waitpid status, rusage)."""
+        while pid not in self.exits:
+            message = self.sock.recv(64)
+            if not message:
+                raise ForkServerGone("the fork server exited")
+            if len(message) == _EXIT.size:
+                self._keep(message)
+        return self.exits.pop(pid)
+
+    def close(self) -> None:
+        """Let the server go (it exits when its socket closes) and reap it."""
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        with contextlib.suppress(ChildProcessError, InterruptedError):
+            os.waitpid(self.pid, 0)
+
+
+def _serve(sock: socket.socket, runner: int) -> None:
+    """The server's loop: fork a task per request, report each child's exit. Never returns."""
+    try:
+        # Signals to the runner's process group (Ctrl-C at its terminal) are the runner's to
+        # handle: it stops its tasks, then lets the server go.
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        die_with_parent(runner)
+        for fd in INHERITED_FDS:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        INHERITED_FDS.clear()  # closed here: a task's result fd may come to reuse the number
+        me, listen = os.getpid(), sock.fileno()
+        children: dict[int, int] = {}  # pidfd -> pid
+        while True:
+            try:
+                readable, _, _ = select.select([listen, *children], [], [])
+            except InterruptedError:
+                continue
+            for pidfd in readable:
+                if pidfd != listen:
+                    pid = children.pop(pidfd)
+                    os.close(pidfd)
+                    _, status, use = os.wait4(pid, 0)
+                    sock.send(_EXIT.pack(pid, status, use.ru_utime, use.ru_stime, use.ru_maxrss))
+            if listen not in readable:
+                continue
+            first, fds, _, _ = socket.recv_fds(sock, _LEN.size + _CHUNK, 1)
+            if not first:
+                break
+            (size,) = _LEN.unpack_from(first)
+            parts, got = [first], len(first) - _LEN.size
+            while got < size:
+                parts.append(sock.recv(_CHUNK))
+                got += len(parts[-1])
+            pid = os.fork()
+            if pid == 0:  # the task: the request is unpickled here, not in the server
+                signal.signal(signal.SIGINT, interrupt)
+                sock.close()
+                for pidfd in children:
+                    os.close(pidfd)
+                request = pickle.loads(b"".join(parts)[_LEN.size :])
+                run_task_process(request, fds[0], parent=me)  # never returns
+            os.close(fds[0])
+            children[os.pidfd_open(pid)] = pid
+            sock.send(_PID.pack(pid))
+        os._exit(0)
+    except BaseException:  # the runner let go (or died): nothing is left to serve
+        os._exit(1)
