@@ -9,6 +9,12 @@ Anything else — `--help`, an unknown or repeated option, a bad number — goes
 app, so its help and its messages stay the only ones. A test holds the option tables here to
 the typer commands'.
 
+A plain command line is first answered from SQLite alone (`glance_runs`, `glance_logs`, on
+`store.glance`), without the store's records, the client's objects or Rich, whose imports cost
+more than 50 ms; whatever those cannot answer the same way (an error, a Metaflow run, `--follow`,
+a terminal, where Rich draws in colour) goes on to the full bodies, so every message has one
+home. Importing little is the point of this module: keep its imports inside the functions.
+
 Errors are `FlowtuiError`s: both callers print their sentence and exit with their code.
 """
 
@@ -16,18 +22,19 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowtui.errors import FlowtuiError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 RUNS_LIMIT = 50  # `flowtui runs --limit`'s default
 SOURCE = "auto"  # `--source`'s default
 
 
-@dataclass(frozen=True)
-class ReadCommand:
+class ReadCommand(NamedTuple):
     """A read command's plain form: its positional, its options taking a value and its flags
     (each as the keyword of the function that runs it), and which options are numbers."""
 
@@ -98,11 +105,14 @@ def run_read_command(command: str, keywords: dict[str, Any]) -> None:
     """Run a parsed read command; an error is one sentence on stderr and its exit code."""
     try:
         if command == "runs":
-            list_runs(**keywords)
+            if not glance_runs(**keywords):
+                list_runs(**keywords)
         else:
             stdout_only = keywords.pop("stdout_only", False)
             stderr_only = keywords.pop("stderr_only", False)
-            print_logs(streams=log_streams(stdout_only, stderr_only), **keywords)
+            streams = log_streams(stdout_only, stderr_only)
+            if not glance_logs(streams=streams, **keywords):
+                print_logs(streams=streams, **keywords)
     except FlowtuiError as e:
         from rich.console import Console
         from rich.text import Text
@@ -171,7 +181,64 @@ def list_runs(
     out = Console(highlight=False)
     out.print(runs_table(runs[:limit]))
     if len(runs) > limit:
-        out.print(Text(f"({len(runs) - limit} older runs not shown; use --limit)", style="dim"))
+        out.print(Text(older_runs(len(runs) - limit), style="dim"))
+
+
+def older_runs(count: int) -> str:
+    return f"({count} older runs not shown; use --limit)"
+
+
+def plain_width() -> int | None:
+    """How wide Rich's console would lay out stdout, when it would write no escapes there
+    (stdout is no terminal and nothing forces one); None when Rich should write it."""
+    env = os.environ
+    if os.name == "nt" or {"TTY_COMPATIBLE", "FORCE_COLOR"} & env.keys() or sys.stdout.isatty():
+        return None
+    columns = env.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns) or None
+    for fd in (0, 1, 2):  # as Rich asks: the first standard stream that is a terminal
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            pass
+    return 80
+
+
+def glance_runs(
+    file_or_flow: str,
+    flow: str | None = None,
+    store: str | None = None,
+    all_runs: bool = False,
+    limit: int = RUNS_LIMIT,
+    source: str = SOURCE,
+) -> bool:
+    """`flowtui runs NAME` from SQLite alone, written as `list_runs` writes it to a file; False
+    (nothing written) when that cannot be done the same way: `list_runs` answers."""
+    if source not in ("auto", "flowtui") or flow is not None or file_or_flow.endswith(".py"):
+        return False
+    width = plain_width()
+    if width is None or Path(file_or_flow).is_file():
+        return False
+    from flowtui.client.tables import runs_table_text
+    from flowtui.store import find_store_root
+    from flowtui.store.glance import connect, flow_runs
+
+    conn = connect(find_store_root(store))
+    if conn is None:
+        return False
+    try:
+        runs = flow_runs(conn, file_or_flow)
+    finally:
+        conn.close()
+    if runs is None or any(r.kind == "spin" for r in runs):  # whether a spin is listed: records
+        return False
+    table = runs_table_text(runs[:limit], width)
+    note = older_runs(len(runs) - limit) + "\n" if len(runs) > limit else ""
+    if table is None or len(note) > width:
+        return False
+    sys.stdout.write(table + note)
+    return True
 
 
 def log_streams(stdout_only: bool, stderr_only: bool) -> tuple[str, ...]:
@@ -196,6 +263,8 @@ def print_logs(
             sink.write(metaflow_log(mf_task, stream))
             sink.flush()
         return
+    from functools import partial
+
     from flowtui.client import Task
     from flowtui.client.logs import follow_log, read_log
     from flowtui.client.lookup import resolve_step_or_task, resolve_task
@@ -209,11 +278,52 @@ def print_logs(
             sinks[stream].flush()
         return
     tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
-    for task in tasks:
+    write_logs([(t.pathspec, t.index, partial(read_log, t)) for t in tasks], streams)
+
+
+def glance_logs(
+    pathspec: str,
+    streams: tuple[str, ...] = ("stdout", "stderr"),
+    follow: bool = False,
+    store: str | None = None,
+    source: str = SOURCE,
+) -> bool:
+    """`flowtui logs PATHSPEC` from SQLite alone; False (nothing written) when the run, step
+    or task is not there, or the logs are followed or Metaflow's: `print_logs` answers."""
+    if follow or source not in ("auto", "flowtui"):
+        return False
+    from flowtui.store import find_store_root
+    from flowtui.store.glance import connect, task_logs
+
+    conn = connect(find_store_root(store))
+    if conn is None:
+        return False
+    try:
+        tasks = task_logs(conn, pathspec)
+    finally:
+        conn.close()
+    if tasks is None:  # a Flow/RUN/... pathspec found here is this store's, not Metaflow's
+        return False
+    from flowtui.client.logs import log_bytes
+
+    def reader(task: Any) -> Callable[[str], bytes]:
+        return lambda stream: log_bytes(getattr(task, stream), stream, task.pathspec)
+
+    write_logs([(t.pathspec, t.index, reader(t)) for t in tasks], streams)
+    return True
+
+
+def write_logs(
+    tasks: list[tuple[str, int | None, Callable[[str], bytes]]], streams: tuple[str, ...]
+) -> None:
+    """Each task's streams (stdout to stdout, stderr to stderr); a line naming each task first
+    when there are several (`tasks`: pathspec, foreach index, a reader of one stream)."""
+    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    for pathspec, index, read in tasks:
         if len(tasks) > 1:
-            index = f" [{task.index}]" if task.index is not None else ""
-            sys.stdout.write(f"── {task.pathspec}{index} ──\n")
+            shown = f" [{index}]" if index is not None else ""
+            sys.stdout.write(f"── {pathspec}{shown} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            sinks[stream].write(read_log(task, stream))  # a missing log: one sentence
+            sinks[stream].write(read(stream))  # a missing log: one sentence
             sinks[stream].flush()

@@ -7,11 +7,15 @@ runner starts them, and stops once the task has finished (or its run has stopped
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowtui.client.errors import LogMissingError
-from flowtui.client.objects import Task
+
+if TYPE_CHECKING:  # `flowtui logs` reads a log by its path, without the client's objects
+    from collections.abc import Iterator
+
+    from flowtui.client.objects import Task
 
 FOLLOW_POLL = 0.1  # seconds between looks at a followed log
 
@@ -21,14 +25,20 @@ def read_log(task: Task, stream: str) -> bytes:
 
     The runner creates an attempt's log files before it records the attempt, so a file that
     is not there was deleted: that is said (`LogMissingError`), never shown as an empty log."""
-    path = task.log_path(stream)
+    return log_bytes(task.log_path(stream), stream, task.pathspec)
+
+
+def log_bytes(path: Path | str | None, stream: str, pathspec: str) -> bytes:
+    """The log file at `path` (None: the attempt has not started: empty), read whole; a file
+    that is not there is said (`LogMissingError`)."""
     if path is None:
         return b""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
     except FileNotFoundError:
         raise LogMissingError(
-            f"The {stream} log of {task.pathspec} is missing from the store ({path} was "
+            f"The {stream} log of {pathspec} is missing from the store ({path} was "
             "deleted); its output is lost."
         ) from None
 
