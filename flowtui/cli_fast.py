@@ -188,21 +188,25 @@ def older_runs(count: int) -> str:
     return f"({count} older runs not shown; use --limit)"
 
 
-def plain_width() -> int | None:
-    """How wide Rich's console would lay out stdout, when it would write no escapes there
-    (stdout is no terminal and nothing forces one); None when Rich should write it."""
+def console_layout() -> tuple[int, bool] | None:
+    """How wide Rich's console would lay stdout out, and whether it is a terminal (where Rich
+    writes styles), when that is certain; None when Rich should write it (colours forced or
+    refused, a dumb terminal, Windows)."""
     env = os.environ
-    if os.name == "nt" or {"TTY_COMPATIBLE", "FORCE_COLOR"} & env.keys() or sys.stdout.isatty():
+    if os.name == "nt" or {"TTY_COMPATIBLE", "FORCE_COLOR"} & env.keys():
+        return None
+    terminal = sys.stdout.isatty()
+    if terminal and ("NO_COLOR" in env or env.get("TERM", "").lower() in ("dumb", "unknown")):
         return None
     columns = env.get("COLUMNS")
     if columns is not None and columns.isdigit():
-        return int(columns) or None
+        return (int(columns), terminal) if int(columns) else None
     for fd in (0, 1, 2):  # as Rich asks: the first standard stream that is a terminal
         try:
-            return os.get_terminal_size(fd).columns or 80
+            return os.get_terminal_size(fd).columns or 80, terminal
         except (AttributeError, ValueError, OSError):
             pass
-    return 80
+    return 80, terminal
 
 
 def glance_runs(
@@ -217,10 +221,10 @@ def glance_runs(
     (nothing written) when that cannot be done the same way: `list_runs` answers."""
     if source not in ("auto", "flowtui") or flow is not None or file_or_flow.endswith(".py"):
         return False
-    width = plain_width()
-    if width is None or Path(file_or_flow).is_file():
+    layout = console_layout()
+    if layout is None or Path(file_or_flow).is_file():
         return False
-    from flowtui.client.tables import runs_table_text
+    from flowtui.client.tables import runs_table_text, styled
     from flowtui.store import find_store_root
     from flowtui.store.glance import connect, flow_runs
 
@@ -233,11 +237,14 @@ def glance_runs(
         conn.close()
     if runs is None or any(r.kind == "spin" for r in runs):  # whether a spin is listed: records
         return False
-    table = runs_table_text(runs[:limit], width)
-    note = older_runs(len(runs) - limit) + "\n" if len(runs) > limit else ""
-    if table is None or len(note) > width:
+    width, terminal = layout
+    table = runs_table_text(runs[:limit], width, terminal=terminal)
+    note = older_runs(len(runs) - limit) if len(runs) > limit else ""
+    if table is None or len(note) > width:  # a longer note Rich would wrap
         return False
-    sys.stdout.write(table + note)
+    if note:
+        table += ((terminal and styled(note, "dim")) or note) + "\n"
+    sys.stdout.write(table)
     return True
 
 

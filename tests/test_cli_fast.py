@@ -6,6 +6,7 @@ plain answer, and answer exactly as the typer commands do; any other command lin
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import shutil
 import subprocess
@@ -168,7 +169,44 @@ def test_plain_runs_and_logs_load_neither_rich_nor_cloudpickle_nor_the_clients_o
     assert loaded.split() == []
 
 
-def test_a_terminal_still_gets_rich_s_colours(store: Path) -> None:
+def in_a_terminal(root: Path, code: str, *args: str) -> bytes:
+    """What `code` writes to a terminal (a pseudo-terminal, 100 columns wide) and exits with."""
+    import pty
+
+    main, side = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+        stdout=side,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm-256color"},
+    )
+    os.close(side)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main)
+    assert proc.wait(timeout=120) == 0
+    return out
+
+
+def test_runs_in_a_terminal_is_rich_s_coloured_table_without_loading_rich(store: Path) -> None:
+    args = ("runs", "FastFlow", "--store", "store", "-n", "1")
+    fast = in_a_terminal(store, PROBE_HEAVY, *args)
+    output, _, loaded = fast.rpartition(b"\r\n@@loaded ")
+    assert b"\x1b[32msucceeded\x1b[0m" in output  # coloured, as Rich colours it
+    assert loaded.split() == []
+    assert output.rstrip(b"\r\n") == in_a_terminal(store, THROUGH_TYPER, *args).rstrip(b"\r\n")
+
+
+def test_forced_colours_still_get_rich_s(store: Path) -> None:
     forced = {"FORCE_COLOR": "1"}  # as a terminal: Rich draws the table, in colour
     fast = run(store, PROBE, "runs", "FastFlow", "--store", "store", env=forced)
     typed = run(store, THROUGH_TYPER, "runs", "FastFlow", "--store", "store", env=forced)
@@ -215,7 +253,9 @@ def _record(run_id: int, status: str, created: float, finished: float | None, **
     )
 
 
-def test_the_runs_table_written_without_rich_is_rich_s_byte_for_byte() -> None:
+def test_the_runs_table_written_without_rich_is_rich_s_byte_for_byte_in_a_file_or_terminal() -> (
+    None
+):
     now = time.time()
     records = [
         _record(12, "running", now - 75, None, tags=("nightly", "[red]not markup[/red]")),
@@ -233,18 +273,26 @@ def test_the_runs_table_written_without_rich_is_rich_s_byte_for_byte() -> None:
         for r in records
     ]  # fmt: skip
     drawn = 0
-    for width in (40, 80, 100, 200):
-        for count in (1, 3, len(records)):
-            out = io.StringIO()
-            console = Console(file=out, width=width, highlight=False, force_terminal=False)
-            console.print(runs_table(records[:count], now=now))
-            plain = runs_table_text(rows[:count], width, now=now)
-            if plain is not None:
-                assert plain == out.getvalue()
-                drawn += 1
-            else:  # left to Rich only when Rich has to fit it into the width
-                assert max(map(len, out.getvalue().splitlines())) >= width - 1
-    assert drawn >= 6
+    for width, count, colours in itertools.product(
+        (40, 80, 100, 200), (1, 3, len(records)), (None, "standard", "256", "truecolor")
+    ):
+        out = io.StringIO()
+        console = Console(
+            file=out,
+            width=width,
+            highlight=False,
+            force_terminal=colours is not None,
+            color_system=colours,  # type: ignore[arg-type]
+        )
+        console.print(runs_table(records[:count], now=now))
+        plain = runs_table_text(rows[:count], width, terminal=colours is not None, now=now)
+        if plain is not None:
+            assert plain == out.getvalue()
+            drawn += 1
+        else:  # left to Rich only when Rich has to fit it into the width
+            unfitted = runs_table_text(rows[:count], 10_000, now=now) or ""
+            assert len(unfitted.splitlines()[0]) > width
+    assert drawn >= 24
     wide = rows[0]._replace(tags=("日本",))  # two cells a character: Rich measures them
     assert runs_table_text([wide], 200, now=now) is None
 

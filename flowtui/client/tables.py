@@ -98,12 +98,31 @@ def runs_table(runs: list[RunRecord], *, now: float | None = None) -> Table:
 #: Characters one cell wide to Rich whatever the terminal: the runs table's own (`…`, `—`) and
 #: printable ASCII. A table holding any other is laid out by Rich.
 _ONE_CELL = frozenset(map(chr, range(0x20, 0x7F))) | {"…", "—"}
+#: The SGR codes of the words the table's styles are made of (in the order Rich writes them:
+#: attributes, then the colour), the same on every colour system Rich detects on a terminal.
+_SGR = {"bold": 1, "dim": 2} | {
+    colour: 30 + n
+    for n, colour in enumerate(("black", "red", "green", "yellow", "blue", "magenta", "cyan"))
+}
 
 
-def runs_table_text(runs: list[RunRow], width: int, *, now: float | None = None) -> str | None:
-    """The runs table as Rich writes it to a file `width` columns wide (no styles; each line
-    padded to the table's width), or None when Rich would have to fit it (too wide, or
-    characters whose width Rich measures)."""
+def styled(text: str, style: str) -> str | None:
+    """`text` in `style` as Rich writes it to a terminal (None: a style not made of `_SGR`'s
+    words, or not in the order Rich writes its codes)."""
+    if not style:
+        return text
+    codes = [_SGR.get(word) for word in style.split()]
+    if None in codes or codes != sorted(codes):  # type: ignore[type-var]
+        return None
+    return f"\x1b[{';'.join(map(str, codes))}m{text}\x1b[0m"
+
+
+def runs_table_text(
+    runs: list[RunRow], width: int, *, terminal: bool = False, now: float | None = None
+) -> str | None:
+    """The runs table as Rich writes it `width` columns wide to a file (no styles) or to a
+    `terminal` (styled), each line padded to the table's width; None when Rich would have to
+    fit it (too wide, or characters whose width Rich measures) or draws a style not known here."""
     now = time.time() if now is None else now
     rows = [tuple(name for name, _ in RUNS_COLUMNS), *(run_cells(r, now) for r in runs)]
     if any(not _ONE_CELL.issuperset(cell) for row in rows for cell in row):
@@ -111,14 +130,23 @@ def runs_table_text(runs: list[RunRow], width: int, *, now: float | None = None)
     widths = [max(len(row[i]) for row in rows) for i in range(len(RUNS_COLUMNS))]
     if sum(widths) + 2 * (len(widths) - 1) > width:
         return None
-    return "".join(
-        "  ".join(
+    lines = []
+    for number, row in enumerate(rows):
+        cells: list[str | None] = [
             cell.rjust(w) if justify == "right" else cell.ljust(w)
             for cell, w, (_, justify) in zip(row, widths, RUNS_COLUMNS, strict=True)
-        )
-        + "\n"
-        for row in rows
-    )
+        ]
+        between = "  "
+        if terminal and number == 0:  # the header: each cell and each space bold
+            cells = [styled(cell or "", "bold") for cell in cells]
+            between = 2 * (styled(" ", "bold") or "")
+        elif terminal:
+            cells[1] = styled(cells[1] or "", STATUS_STYLES.get(row[1], ""))
+            cells[4] = styled(cells[4] or "", "dim")
+        if None in cells:
+            return None
+        lines.append(between.join(cell or "" for cell in cells) + "\n")
+    return "".join(lines)
 
 
 class ArtifactRow(Protocol):
