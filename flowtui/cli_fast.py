@@ -217,13 +217,12 @@ def glance_runs(
     limit: int = RUNS_LIMIT,
     source: str = SOURCE,
 ) -> bool:
-    """`flowtui runs NAME` from SQLite alone, written as `list_runs` writes it to a file; False
+    """`flowtui runs NAME|FILE` from SQLite alone, written as `list_runs` writes it; False
     (nothing written) when that cannot be done the same way: `list_runs` answers."""
-    if source not in ("auto", "flowtui") or flow is not None or file_or_flow.endswith(".py"):
-        return False
     layout = console_layout()
-    if layout is None or Path(file_or_flow).is_file():
+    if source not in ("auto", "flowtui") or layout is None:
         return False
+    name = flow_name(file_or_flow, flow)  # a FILE is parsed (the graph's imports: ~35 ms)
     from flowtui.client.tables import runs_table_text, styled
     from flowtui.store import find_store_root
     from flowtui.store.glance import connect, flow_runs
@@ -232,7 +231,7 @@ def glance_runs(
     if conn is None:
         return False
     try:
-        runs = flow_runs(conn, file_or_flow)
+        runs = flow_runs(conn, name)
     finally:
         conn.close()
     if runs is None or any(r.kind == "spin" for r in runs):  # whether a spin is listed: records
