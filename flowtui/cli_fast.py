@@ -12,7 +12,7 @@ the typer commands'.
 A plain command line is first answered from SQLite alone (`glance_runs`, `glance_logs`, on
 `store.glance`), without the store's records, the client's objects or Rich, whose imports cost
 more than 50 ms; whatever those cannot answer the same way (an error, a Metaflow run, `--follow`,
-a terminal, where Rich draws in colour) goes on to the full bodies, so every message has one
+forced colours, a table Rich must fit) goes on to the full bodies, so every message has one
 home. Importing little is the point of this module: keep its imports inside the functions.
 
 Errors are `FlowtuiError`s: both callers print their sentence and exit with their code.
