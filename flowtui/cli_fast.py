@@ -23,25 +23,36 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowtui.errors import FlowtuiError, UsageError
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 RUNS_LIMIT = 50  # `flowtui runs --limit`'s default
 SOURCE = "auto"  # `--source`'s default
 
 
-class ReadCommand(NamedTuple):
+class ReadCommand:
     """A read command's plain form: its positional, its options taking a value and its flags
     (each as the keyword of the function that runs it), and which options are numbers."""
 
-    positional: str
-    options: dict[str, str]
-    flags: dict[str, str]
-    numbers: frozenset[str] = frozenset()
+    __slots__ = ("flags", "numbers", "options", "positional")
+
+    def __init__(
+        self,
+        positional: str,
+        options: dict[str, str],
+        flags: dict[str, str],
+        numbers: frozenset[str] = frozenset(),
+    ) -> None:
+        self.positional = positional
+        self.options = options
+        self.flags = flags
+        self.numbers = numbers
 
 
 READ_COMMANDS = {

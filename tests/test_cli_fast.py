@@ -70,10 +70,11 @@ sys.exit(code)
 
 #: What answering a plain `runs`/`logs` must not load (each costs more than the answer): Rich,
 #: cloudpickle, the store's full reader and its dataclass records, the client's objects, the CLI
-#: framework. `entry.main` runs on argv; the modules it loaded follow, after a line of their own.
+#: framework, even `typing` (15 M instructions of the 140 M these commands took with it).
+#: `entry.main` runs on argv; the modules it loaded follow, after a line of their own.
 PROBE_HEAVY = PROBE.replace(
     '("typer", "click", "pydantic", "pydantic_core")',
-    '("typer", "click", "pydantic", "rich", "cloudpickle", "dataclasses") or m in '
+    '("typer", "click", "pydantic", "rich", "cloudpickle", "dataclasses", "typing") or m in '
     '("flowtui.store.metadata", "flowtui.client.objects", "flowtui.flow")',
 )
 

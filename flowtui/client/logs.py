@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flowtui.client.errors import LogMissingError
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
 
 if TYPE_CHECKING:  # `flowtui logs` reads a log by its path, without the client's objects
     from collections.abc import Iterator

@@ -10,18 +10,36 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
 
 from flowtui.units import human_duration, human_size
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
 if TYPE_CHECKING:  # `flowtui runs` draws its table without the client's objects (or Rich)
     from collections.abc import Iterable
+    from typing import Protocol
 
     from rich.table import Table
 
     from flowtui.client.objects import Task
     from flowtui.store.glance import RunRow
     from flowtui.store.records import RunRecord
+
+    class ArtifactRow(Protocol):
+        """What the artifacts table shows of an artifact (flowtui's, or one Metaflow stored)."""
+
+        @property
+        def id(self) -> str: ...
+
+        @property
+        def type(self) -> str: ...
+
+        @property
+        def size(self) -> int | None: ...
+
+        @property
+        def repr(self) -> str: ...
+
 
 STATUS_STYLES = {
     "running": "bold yellow",
@@ -147,22 +165,6 @@ def runs_table_text(
             return None
         lines.append(between.join(cell or "" for cell in cells) + "\n")
     return "".join(lines)
-
-
-class ArtifactRow(Protocol):
-    """What the artifacts table shows of an artifact (flowtui's, or one Metaflow stored)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def type(self) -> str: ...
-
-    @property
-    def size(self) -> int | None: ...
-
-    @property
-    def repr(self) -> str: ...
 
 
 def artifacts_table(task: Task | Iterable[ArtifactRow], width: int = 100) -> Table:

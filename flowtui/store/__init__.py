@@ -22,11 +22,14 @@ import stat
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from flowtui.errors import UsageError
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from flowtui.store.blobs import (
         ArtifactPickleError,
         BlobCorruptError,

@@ -17,9 +17,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import namedtuple
-from typing import TYPE_CHECKING
 
 from flowtui.store.liveness import runner_alive
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
 
 if TYPE_CHECKING:
     from pathlib import Path
