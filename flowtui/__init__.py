@@ -4,9 +4,13 @@ A flow file imports its building blocks from here (`from flowtui import FlowSpec
 a notebook reads past runs with the client (`Flow("MyFlow").latest_run`).
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from flowtui.client import (
         DataArtifact,
         Flow,

@@ -9,6 +9,12 @@ Anything else — `--help`, an unknown or repeated option, a bad number — goes
 app, so its help and its messages stay the only ones. A test holds the option tables here to
 the typer commands'.
 
+A plain command line is first answered from SQLite alone (`glance_runs`, `glance_logs`, on
+`store.glance`), without the store's records, the client's objects or Rich, whose imports cost
+more than 50 ms; whatever those cannot answer the same way (an error, a Metaflow run, `--follow`,
+forced colours, a table Rich must fit) goes on to the full bodies, so every message has one
+home. Importing little is the point of this module: keep its imports inside the functions.
+
 Errors are `FlowtuiError`s: both callers print their sentence and exit with their code.
 """
 
@@ -16,25 +22,37 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flowtui.errors import FlowtuiError, UsageError
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 RUNS_LIMIT = 50  # `flowtui runs --limit`'s default
 SOURCE = "auto"  # `--source`'s default
 
 
-@dataclass(frozen=True)
 class ReadCommand:
     """A read command's plain form: its positional, its options taking a value and its flags
     (each as the keyword of the function that runs it), and which options are numbers."""
 
-    positional: str
-    options: dict[str, str]
-    flags: dict[str, str]
-    numbers: frozenset[str] = frozenset()
+    __slots__ = ("flags", "numbers", "options", "positional")
+
+    def __init__(
+        self,
+        positional: str,
+        options: dict[str, str],
+        flags: dict[str, str],
+        numbers: frozenset[str] = frozenset(),
+    ) -> None:
+        self.positional = positional
+        self.options = options
+        self.flags = flags
+        self.numbers = numbers
 
 
 READ_COMMANDS = {
@@ -98,11 +116,14 @@ def run_read_command(command: str, keywords: dict[str, Any]) -> None:
     """Run a parsed read command; an error is one sentence on stderr and its exit code."""
     try:
         if command == "runs":
-            list_runs(**keywords)
+            if not glance_runs(**keywords):
+                list_runs(**keywords)
         else:
             stdout_only = keywords.pop("stdout_only", False)
             stderr_only = keywords.pop("stderr_only", False)
-            print_logs(streams=log_streams(stdout_only, stderr_only), **keywords)
+            streams = log_streams(stdout_only, stderr_only)
+            if not glance_logs(streams=streams, **keywords):
+                print_logs(streams=streams, **keywords)
     except FlowtuiError as e:
         from rich.console import Console
         from rich.text import Text
@@ -171,7 +192,70 @@ def list_runs(
     out = Console(highlight=False)
     out.print(runs_table(runs[:limit]))
     if len(runs) > limit:
-        out.print(Text(f"({len(runs) - limit} older runs not shown; use --limit)", style="dim"))
+        out.print(Text(older_runs(len(runs) - limit), style="dim"))
+
+
+def older_runs(count: int) -> str:
+    return f"({count} older runs not shown; use --limit)"
+
+
+def console_layout() -> tuple[int, bool] | None:
+    """How wide Rich's console would lay stdout out, and whether it is a terminal (where Rich
+    writes styles), when that is certain; None when Rich should write it (colours forced or
+    refused, a dumb terminal, Windows)."""
+    env = os.environ
+    if os.name == "nt" or {"TTY_COMPATIBLE", "FORCE_COLOR"} & env.keys():
+        return None
+    terminal = sys.stdout.isatty()
+    if terminal and ("NO_COLOR" in env or env.get("TERM", "").lower() in ("dumb", "unknown")):
+        return None
+    columns = env.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return (int(columns), terminal) if int(columns) else None
+    for fd in (0, 1, 2):  # as Rich asks: the first standard stream that is a terminal
+        try:
+            return os.get_terminal_size(fd).columns or 80, terminal
+        except (AttributeError, ValueError, OSError):
+            pass
+    return 80, terminal
+
+
+def glance_runs(
+    file_or_flow: str,
+    flow: str | None = None,
+    store: str | None = None,
+    all_runs: bool = False,
+    limit: int = RUNS_LIMIT,
+    source: str = SOURCE,
+) -> bool:
+    """`flowtui runs NAME|FILE` from SQLite alone, written as `list_runs` writes it; False
+    (nothing written) when that cannot be done the same way: `list_runs` answers."""
+    layout = console_layout()
+    if source not in ("auto", "flowtui") or layout is None:
+        return False
+    name = flow_name(file_or_flow, flow)  # a FILE is parsed (the graph's imports: ~35 ms)
+    from flowtui.client.tables import runs_table_text, styled
+    from flowtui.store import find_store_root
+    from flowtui.store.glance import connect, flow_runs
+
+    conn = connect(find_store_root(store))
+    if conn is None:
+        return False
+    try:
+        runs = flow_runs(conn, name)
+    finally:
+        conn.close()
+    if runs is None or any(r.kind == "spin" for r in runs):  # whether a spin is listed: records
+        return False
+    width, terminal = layout
+    table = runs_table_text(runs[:limit], width, terminal=terminal)
+    note = older_runs(len(runs) - limit) if len(runs) > limit else ""
+    if table is None or len(note) > width:  # a longer note Rich would wrap
+        return False
+    if note:
+        table += ((terminal and styled(note, "dim")) or note) + "\n"
+    sys.stdout.write(table)
+    return True
 
 
 def log_streams(stdout_only: bool, stderr_only: bool) -> tuple[str, ...]:
@@ -196,6 +280,8 @@ def print_logs(
             sink.write(metaflow_log(mf_task, stream))
             sink.flush()
         return
+    from functools import partial
+
     from flowtui.client import Task
     from flowtui.client.logs import follow_log, read_log
     from flowtui.client.lookup import resolve_step_or_task, resolve_task
@@ -209,11 +295,54 @@ def print_logs(
             sinks[stream].flush()
         return
     tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
-    for task in tasks:
+    write_logs([(t.pathspec, t.index, partial(read_log, t)) for t in tasks], streams)
+
+
+def glance_logs(
+    pathspec: str,
+    streams: tuple[str, ...] = ("stdout", "stderr"),
+    follow: bool = False,
+    store: str | None = None,
+    source: str = SOURCE,
+) -> bool:
+    """`flowtui logs PATHSPEC` from SQLite alone; False (nothing written) when the run, step
+    or task is not there, or the logs are followed or Metaflow's: `print_logs` answers."""
+    if follow or source not in ("auto", "flowtui"):
+        return False
+    from flowtui.store import find_store_root
+    from flowtui.store.glance import connect, task_logs
+
+    conn = connect(find_store_root(store))
+    if conn is None:
+        return False
+    try:
+        tasks = task_logs(conn, pathspec)
+    finally:
+        conn.close()
+    if tasks is None:  # a Flow/RUN/... pathspec found here is this store's, not Metaflow's
+        return False
+    from flowtui.client.logs import log_bytes
+
+    def reader(task: Any) -> Callable[[str], bytes]:
+        return lambda stream: log_bytes(
+            getattr(task, stream), stream, task.pathspec, running=task.running
+        )
+
+    write_logs([(t.pathspec, t.index, reader(t)) for t in tasks], streams)
+    return True
+
+
+def write_logs(
+    tasks: list[tuple[str, int | None, Callable[[str], bytes]]], streams: tuple[str, ...]
+) -> None:
+    """Each task's streams (stdout to stdout, stderr to stderr); a line naming each task first
+    when there are several (`tasks`: pathspec, foreach index, a reader of one stream)."""
+    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    for pathspec, index, read in tasks:
         if len(tasks) > 1:
-            index = f" [{task.index}]" if task.index is not None else ""
-            sys.stdout.write(f"── {task.pathspec}{index} ──\n")
+            shown = f" [{index}]" if index is not None else ""
+            sys.stdout.write(f"── {pathspec}{shown} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            sinks[stream].write(read_log(task, stream))  # a missing log: one sentence
+            sinks[stream].write(read(stream))  # a missing log: one sentence
             sinks[stream].flush()

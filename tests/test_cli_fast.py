@@ -1,20 +1,29 @@
 """`flowtui runs` and `flowtui logs` answer without loading the CLI framework (typer, click and
-the pydantic typer parses options with), and answer exactly as the typer commands do; any
-other command line of theirs (help, an unknown option) still reaches the typer app."""
+the pydantic typer parses options with), nor Rich, cloudpickle or the client's objects for a
+plain answer, and answer exactly as the typer commands do; any other command line of theirs
+(help, an unknown option) still reaches the typer app."""
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 import typer
+from rich.console import Console
 
 from flowtui.cli import app
 from flowtui.cli_fast import READ_COMMANDS, RUNS_LIMIT, SOURCE
+from flowtui.client.tables import runs_table, runs_table_text
+from flowtui.store.glance import RunRow
+from flowtui.store.records import RunRecord
 
 FLOW = """
 import sys
@@ -59,6 +68,16 @@ print("\\n@@loaded " + " ".join(framework), flush=True)
 sys.exit(code)
 """
 
+#: What answering a plain `runs`/`logs` must not load (each costs more than the answer): Rich,
+#: cloudpickle, the store's full reader and its dataclass records, the client's objects, the CLI
+#: framework, even `typing` (15 M instructions of the 140 M these commands took with it).
+#: `entry.main` runs on argv; the modules it loaded follow, after a line of their own.
+PROBE_HEAVY = PROBE.replace(
+    '("typer", "click", "pydantic", "pydantic_core")',
+    '("typer", "click", "pydantic", "rich", "cloudpickle", "dataclasses", "typing") or m in '
+    '("flowtui.store.metadata", "flowtui.client.objects", "flowtui.flow")',
+)
+
 #: The same command line through the typer app, as before this path existed.
 THROUGH_TYPER = "import sys; from flowtui.cli import main; main(sys.argv[1:])"
 
@@ -79,14 +98,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run(root: Path, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    root: Path, code: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "COLUMNS": "100"},
+        env={**os.environ, "COLUMNS": "100", **(env or {})},
     )
 
 
@@ -102,6 +123,14 @@ COMMAND_LINES = [
     ("logs", "1/each", "--store", "store", "-f"),
     ("logs", "1/start", "--follow", "--store", "store"),
     ("logs", "9/start", "--store", "store"),
+    ("runs", "FastFlow", "--store", "store", "--limit", "1"),
+    ("runs", "FastFlow", "--store", "store", "-n", "0"),
+    ("logs", "1/each/3", "--store", "store"),
+    ("logs", "FastFlow/2/each/8", "--store", "store", "--stderr"),
+    ("logs", "Other/1/start", "--store", "store"),
+    ("logs", "1/each/4", "--store", "store"),
+    ("logs", "1/nothere", "--store", "store"),
+    ("logs", "1/start", "--store", "nostore"),
 ]
 
 
@@ -119,6 +148,154 @@ def test_runs_and_logs_answer_as_the_cli_does_without_loading_typer_or_pydantic(
         typed.stderr,
     )
     assert fast.stdout.strip() or fast.stderr.strip()  # it said something
+
+
+PLAIN_ANSWERS = [
+    ("runs", "FastFlow", "--store", "store"),
+    ("runs", "FastFlow", "--store", "store", "-n", "1", "--source", "flowtui"),
+    ("logs", "1/start", "--store", "store"),
+    ("logs", "FastFlow/1/each", "--store", "store", "--stdout"),
+    ("logs", "2/each/8", "--store", "store"),
+]
+
+
+@pytest.mark.parametrize("args", PLAIN_ANSWERS, ids=lambda a: " ".join(a))
+def test_plain_runs_and_logs_load_neither_rich_nor_cloudpickle_nor_the_clients_objects(
+    store: Path, args: tuple[str, ...]
+) -> None:
+    fast = run(store, PROBE_HEAVY, *args)
+    output, _, loaded = fast.stdout.rpartition("\n@@loaded ")
+    assert fast.returncode == 0, fast.stderr
+    assert output.strip() or fast.stderr.strip()  # it answered
+    assert loaded.split() == []
+
+
+def in_a_terminal(root: Path, code: str, *args: str) -> bytes:
+    """What `code` writes to a terminal (a pseudo-terminal, 100 columns wide) and exits with."""
+    import pty
+
+    main, side = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+        stdout=side,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm-256color"},
+    )
+    os.close(side)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main)
+    assert proc.wait(timeout=120) == 0
+    return out
+
+
+def test_runs_in_a_terminal_is_rich_s_coloured_table_without_loading_rich(store: Path) -> None:
+    args = ("runs", "FastFlow", "--store", "store", "-n", "1")
+    fast = in_a_terminal(store, PROBE_HEAVY, *args)
+    output, _, loaded = fast.rpartition(b"\r\n@@loaded ")
+    assert b"\x1b[32msucceeded\x1b[0m" in output  # coloured, as Rich colours it
+    assert loaded.split() == []
+    assert output.rstrip(b"\r\n") == in_a_terminal(store, THROUGH_TYPER, *args).rstrip(b"\r\n")
+
+
+def test_forced_colours_still_get_rich_s(store: Path) -> None:
+    forced = {"FORCE_COLOR": "1"}  # as a terminal: Rich draws the table, in colour
+    fast = run(store, PROBE, "runs", "FastFlow", "--store", "store", env=forced)
+    typed = run(store, THROUGH_TYPER, "runs", "FastFlow", "--store", "store", env=forced)
+    assert "\x1b[" in fast.stdout
+    assert fast.stdout.rpartition("\n@@loaded ")[0].rstrip("\n") == typed.stdout.rstrip("\n")
+
+
+def test_a_deleted_log_is_said_as_the_cli_says_it(store: Path, tmp_path: Path) -> None:
+    shutil.copy(store / "fastflow.py", tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", "fastflow.py", "--store", "store", "-q"],
+        cwd=tmp_path,
+        check=True,
+        timeout=120,
+    )
+    (err,) = (tmp_path / "store" / "logs" / "1" / "each").glob("3.*.err")
+    err.unlink()
+    fast = run(tmp_path, PROBE, "logs", "1/each", "--store", "store")
+    typed = run(tmp_path, THROUGH_TYPER, "logs", "1/each", "--store", "store")
+    assert "missing from the store" in fast.stderr
+    output = fast.stdout.rpartition("\n@@loaded ")[0].rstrip("\n")
+    assert (fast.returncode, output, fast.stderr) == (
+        typed.returncode,
+        typed.stdout.rstrip("\n"),
+        typed.stderr,
+    )
+
+
+def _record(run_id: int, status: str, created: float, finished: float | None, **more: object):
+    fields: dict = {"kind": "run", "origin_run_id": None, "resume_step": None, "tags": ()}
+    fields.update(more)
+    return RunRecord(
+        flow="F",
+        run_id=str(run_id),
+        status=status,
+        created=created,
+        finished=finished,
+        file="f.py",
+        params={},
+        user="me",
+        system_tags=("user:me",),
+        error=None,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_the_runs_table_written_without_rich_is_rich_s_byte_for_byte_in_a_file_or_terminal() -> (
+    None
+):
+    now = time.time()
+    records = [
+        _record(12, "running", now - 75, None, tags=("nightly", "[red]not markup[/red]")),
+        _record(11, "succeeded", now - 4000, now - 10, kind="resume", origin_run_id="9",
+                resume_step="train"),
+        _record(10, "failed", now - 90_000, now - 89_000, tags=("a",)),
+        _record(9, "crashed", now - 50, None),
+        _record(8, "cancelled", now - 500, now - 499.5, kind="spin", origin_run_id="7",
+                resume_step="each", tags=("spin:persisted",)),
+        _record(7, "whatever", now - 5, None),
+    ]  # fmt: skip
+    rows = [
+        RunRow(r.run_id, r.status, r.kind, r.created, r.finished, r.origin_run_id,
+               r.resume_step, r.tags, r.system_tags)
+        for r in records
+    ]  # fmt: skip
+    drawn = 0
+    for width, count, colours in itertools.product(
+        (40, 80, 100, 200), (1, 3, len(records)), (None, "standard", "256", "truecolor")
+    ):
+        out = io.StringIO()
+        console = Console(
+            file=out,
+            width=width,
+            highlight=False,
+            force_terminal=colours is not None,
+            color_system=colours,  # type: ignore[arg-type]
+        )
+        console.print(runs_table(records[:count], now=now))
+        plain = runs_table_text(rows[:count], width, terminal=colours is not None, now=now)
+        if plain is not None:
+            assert plain == out.getvalue()
+            drawn += 1
+        else:  # left to Rich only when Rich has to fit it into the width
+            unfitted = runs_table_text(rows[:count], 10_000, now=now) or ""
+            assert len(unfitted.splitlines()[0]) > width
+    assert drawn >= 24
+    wide = rows[0]._replace(tags=("日本",))  # two cells a character: Rich measures them
+    assert runs_table_text([wide], 200, now=now) is None
 
 
 @pytest.mark.parametrize(

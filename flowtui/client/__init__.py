@@ -11,7 +11,7 @@ The Metaflow-shaped objects and errors are imported on first use, so `import
 flowtui.client.runs` (the TUI's reader) does not load them, nor the authoring API.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 # Imported at once: `namespace` is also the name of its module, which an import of
 # `flowtui.client.namespace` (by the objects below) would otherwise put in its place.
@@ -24,7 +24,11 @@ from flowtui.client.namespace import (
     namespace,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from flowtui.client.base import DataArtifact, Metaflow, MetaflowData, TaskException
     from flowtui.client.errors import (
         ArtifactNotFound,

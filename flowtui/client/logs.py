@@ -7,11 +7,16 @@ runner starts them, and stops once the task has finished (or its run has stopped
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from flowtui.client.errors import LogMissingError
-from flowtui.client.objects import Task
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
+if TYPE_CHECKING:  # `flowtui logs` reads a log by its path, without the client's objects
+    from collections.abc import Iterator
+
+    from flowtui.client.objects import Task
 
 FOLLOW_POLL = 0.1  # seconds between looks at a followed log
 
@@ -22,17 +27,27 @@ def read_log(task: Task, stream: str) -> bytes:
     A task creates its log files as it starts, and the runner creates any its task did not
     before it records how the attempt ended; so a file missing from an ended attempt was
     deleted: that is said (`LogMissingError`), never shown as an empty log."""
-    path = task.log_path(stream)
+    attempts = task._store.meta.attempts(task.id)
+    running = bool(attempts) and attempts[-1].finished is None
+    return log_bytes(task.log_path(stream), stream, task.pathspec, running=running)
+
+
+def log_bytes(
+    path: Path | str | None, stream: str, pathspec: str, *, running: bool = False
+) -> bytes:
+    """The log file at `path` (None: the attempt has not started: empty), read whole; a file
+    that is not there is empty while its attempt is `running` (its task creates it as it
+    starts), else said (`LogMissingError`)."""
     if path is None:
         return b""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
     except FileNotFoundError:
-        attempts = task._store.meta.attempts(task.id)
-        if attempts and attempts[-1].finished is None:
-            return b""  # started, its task not yet writing
+        if running:
+            return b""
         raise LogMissingError(
-            f"The {stream} log of {task.pathspec} is missing from the store ({path} was "
+            f"The {stream} log of {pathspec} is missing from the store ({path} was "
             "deleted); its output is lost."
         ) from None
 

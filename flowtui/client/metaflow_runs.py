@@ -25,7 +25,6 @@ from typing import Any
 
 from flowtui.client.errors import MetaflowInvalidPathspec, MetaflowNotFound
 from flowtui.errors import UsageError
-from flowtui.run.artifacts import short_repr, type_name
 from flowtui.store.records import RunRecord
 
 METAFLOW_DIRNAME = ".metaflow"
@@ -253,6 +252,8 @@ def metaflow_artifacts(task: Any) -> list[MetaflowArtifact]:
             continue
         try:
             value = artifact.data
+            from flowtui.run.artifacts import short_repr, type_name
+
             kind, text = type_name(value), short_repr(value)
         except Exception as e:  # unpickling runs arbitrary code
             value, kind, text = None, "?", f"<cannot be loaded here: {type(e).__name__}: {e}>"

@@ -12,7 +12,6 @@ import os
 import threading
 from pathlib import Path
 
-from flowtui.flow.current import NAMESPACE_ENV, resolve_username
 from flowtui.store import Store, find_store_root
 
 _UNSET = object()
@@ -22,6 +21,8 @@ _local = threading.local()
 
 
 def current_user() -> str:
+    from flowtui.flow.current import resolve_username  # on first use: `current` costs imports
+
     return resolve_username()
 
 
@@ -35,6 +36,8 @@ def namespace(ns: str | None) -> str | None:
 def get_namespace() -> str | None:
     """The namespace that filters runs now (`None`: no filter)."""
     if _namespace is _UNSET:
+        from flowtui.flow.current import NAMESPACE_ENV
+
         given = os.environ.get(NAMESPACE_ENV)
         if given is not None:  # inside a run started with --namespace (empty: every run)
             return namespace(given or None)

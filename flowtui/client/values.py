@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowtui.store import BlobStore
+if TYPE_CHECKING:  # a reader of logs or runs never loads cloudpickle
+    from flowtui.store import BlobStore
 
 CACHE_BYTES = 512 * 1024 * 1024
 

@@ -19,12 +19,16 @@ import contextlib
 import os
 import stat
 import sys
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from flowtui.errors import UsageError
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from flowtui.store.blobs import (
         ArtifactPickleError,
         BlobCorruptError,
@@ -231,18 +235,28 @@ class Store:
                 "that is yours alone (its artifacts are pickles: loading one runs code). Pass "
                 "--store with a folder of your own."
             )
-        from flowtui.store.blobs import BlobStore, dead_temp_files
-        from flowtui.store.cards import CardFiles
-
         self.create = create
-        self.blobs = BlobStore(self.root / "blobs")
-        self.cards = CardFiles(self.root)
         self._meta: MetadataDB | None = None
         self._log_dirs: set[str] = set()
         if create:
+            from flowtui.store.blobs import dead_temp_files
+
             self.meta  # noqa: B018 - checked and created now, before any blob is written
             for leftover in dead_temp_files(self.blobs.root):  # of writers killed earlier
                 leftover.unlink(missing_ok=True)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        """The artifact blobs, on first use: a reader of runs or logs never loads cloudpickle."""
+        from flowtui.store.blobs import BlobStore
+
+        return BlobStore(self.root / "blobs")
+
+    @cached_property
+    def cards(self) -> CardFiles:
+        from flowtui.store.cards import CardFiles
+
+        return CardFiles(self.root)
 
     def _check_database(self) -> None:
         """Refuse a store whose metadata.db is gone or empty while it holds blobs or logs."""

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from flowtui.store import Store
 from flowtui.store.blobs import dead_temp_files
+from flowtui.store.glance import ended_at
 from flowtui.store.liveness import runner_alive
-from flowtui.store.metadata import ended_at
 
 DAMAGE = "damage"
 LEFTOVER = "leftover"

@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import signal
-import socket
 import threading
 from functools import cache
 from pathlib import Path
@@ -36,6 +34,8 @@ _START_SLACK = 2.0  # seconds: clock-tick rounding of a process's start time
 @cache
 def runner_place() -> str:
     """Where this process runs, as recorded with its pid: `host` or `host pid:[inode]`."""
+    import socket  # here: a reader that meets no running run never needs it
+
     host = socket.gethostname()
     try:
         return f"{host} {os.readlink('/proc/self/ns/pid')}"
@@ -132,6 +132,8 @@ def signal_runner(place: str, pid: int | None, created: float, sig: int) -> bool
         if not pid_alive(pid, since=created):
             return False
         if pidfd is not None:
+            import signal
+
             signal.pidfd_send_signal(pidfd, sig)  # type: ignore[attr-defined,unused-ignore]
         else:
             os.kill(pid, sig)

@@ -21,8 +21,8 @@ from typing import Any
 
 from flowtui.errors import UsageError
 from flowtui.store import attempts
-from flowtui.store.blobs import StoreFullError
-from flowtui.store.liveness import runner_alive, runner_place
+from flowtui.store.glance import stored_runs
+from flowtui.store.liveness import runner_place
 from flowtui.store.records import (
     ArtifactRecord,
     AttemptRecord,
@@ -68,6 +68,8 @@ class MetadataDB:
                 )
         except sqlite3.OperationalError as e:
             if _disk_full(e):
+                from flowtui.store.blobs import StoreFullError  # cloudpickle: only when full
+
                 raise StoreFullError(path.parent) from None
             if not path.is_file():
                 raise UsageError(f"Cannot create the store's database {path}: {e}.") from None
@@ -115,6 +117,8 @@ class MetadataDB:
                     c.execute("COMMIT")
         except sqlite3.OperationalError as e:
             if _disk_full(e):
+                from flowtui.store.blobs import StoreFullError
+
                 raise StoreFullError(self.path.parent, "the run's records") from None
             raise
 
@@ -365,43 +369,25 @@ class MetadataDB:
         return str(rows[0]["source"]) if rows else ""
 
     def _runs(self, rows: list[sqlite3.Row]) -> list[RunRecord]:
-        if not rows:
-            return []
-        ids = [r["run_id"] for r in rows]
-        tags: dict[int, list[tuple[str, int]]] = {}
-        for t in self._query(
-            f"SELECT run_id, tag, system FROM tags WHERE run_id IN ({','.join('?' * len(ids))}) "
-            "ORDER BY tag",
-            ids,
-        ):
-            tags.setdefault(t["run_id"], []).append((t["tag"], t["system"]))
-        now = time.time()
-        out = []
-        for r in rows:
-            status, finished = r["status"], r["finished"]
-            if status == "running" and _runner_gone(r, now):
-                finished = ended_at(self._conn, r["run_id"])
-                status = "crashed" if finished is None else "succeeded"
-            run_tags = tags.get(r["run_id"], [])
-            out.append(
-                RunRecord(
-                    flow=r["flow"],
-                    run_id=str(r["run_id"]),
-                    status=status,
-                    kind=r["kind"],
-                    created=r["created"],
-                    finished=finished,
-                    file=r["file"],
-                    params=json.loads(r["params"]),
-                    origin_run_id=None if r["origin_run_id"] is None else str(r["origin_run_id"]),
-                    resume_step=r["resume_step"],
-                    user=r["user"],
-                    tags=tuple(t for t, s in run_tags if not s),
-                    system_tags=tuple(t for t, s in run_tags if s),
-                    error=r["error"],
-                )
+        return [
+            RunRecord(
+                flow=r["flow"],
+                run_id=str(r["run_id"]),
+                status=status,
+                kind=r["kind"],
+                created=r["created"],
+                finished=finished,
+                file=r["file"],
+                params=json.loads(r["params"]),
+                origin_run_id=None if r["origin_run_id"] is None else str(r["origin_run_id"]),
+                resume_step=r["resume_step"],
+                user=r["user"],
+                tags=user_tags,
+                system_tags=system_tags,
+                error=r["error"],
             )
-        return out
+            for r, status, finished, user_tags, system_tags in stored_runs(self._conn, rows)
+        ]
 
     def tasks(self, run_id: str, step: str | None = None) -> list[TaskRecord]:
         flow = self._flow_of(run_id)
@@ -520,20 +506,6 @@ class MetadataDB:
 
 def _disk_full(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
-
-
-def ended_at(conn: sqlite3.Connection, run_id: int) -> float | None:
-    """When run `run_id`'s end step succeeded (None if it has not): a run whose runner died
-    after that has succeeded, all it promised stored; only the runner's last write is missing."""
-    row = conn.execute(
-        "SELECT finished FROM tasks WHERE run_id = ? AND step = 'end' AND status = 'succeeded'",
-        (run_id,),
-    ).fetchone()
-    return None if row is None else float(row[0] or 0.0)
-
-
-def _runner_gone(row: sqlite3.Row, now: float) -> bool:
-    return not runner_alive(row["host"], row["pid"], row["heartbeat"], row["created"], now)
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:

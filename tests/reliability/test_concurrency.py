@@ -17,7 +17,7 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.settings import CONFIG_ENV
 
 FLOW = """
-    import os
+    import os, time
     from flowtui import FlowSpec, step
 
     class ManyFlow(FlowSpec):
@@ -34,6 +34,9 @@ FLOW = """
 
         @step
         def join(self, inputs):
+            gate, give_up = os.environ["MANY_GATE"], time.monotonic() + 240
+            while not os.path.exists(gate) and time.monotonic() < give_up:
+                time.sleep(0.01)  # until the test's reader has read a task: they overlap
             self.total = sum(i.sq for i in inputs)
             self.sizes = sorted(len(i.big) for i in inputs)
             self.next(self.end)
@@ -60,11 +63,12 @@ async def test_eight_runs_at_once_with_a_reader_and_a_tui_lose_nothing(
     commands = [base] * 6 + [["unshare", "-rpf", "--mount-proc", *base]] * 2
     if not isolated:
         pytest.skip("this machine does not allow PID namespaces (unshare -rpf)")
+    gate = tmp_path / "reader-has-read"
     procs = [
         subprocess.Popen(
             cmd,
             cwd=lab.root,
-            env=lab.env,
+            env={**lab.env, "MANY_GATE": str(gate)},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -83,6 +87,8 @@ async def test_eight_runs_at_once_with_a_reader_and_a_tui_lose_nothing(
                     for step in run:
                         for task in step:
                             reads += len(list(task))
+                if reads:
+                    gate.touch()
             except Exception as e:  # only "not there yet" is acceptable while the store is new
                 assert type(e).__name__ in ("FlowNotFound",), repr(e)
             await pilot.pause(0.05)  # the TUI polls the store meanwhile
