@@ -206,10 +206,17 @@ async def test_z_gives_the_table_the_whole_width_and_escape_gives_it_back(
         def header() -> str:
             return next((line for line in screen_lines(app) if " temp" in line), "")
 
+        def footer() -> str:
+            return screen_lines(app)[-1]
+
         assert "type" in header()  # the artifact list beside the table
+        assert "esc Close" in footer()
         await pilot.press("z")
         await wait_until(pilot, lambda: "type" not in header(), "the zoomed table")
         assert header().startswith("│ when │")
+        await wait_until(pilot, lambda: "esc Unzoom" in footer(), "escape said as Unzoom")
+        assert "Close" not in footer()
         await pilot.press("escape")
         await wait_until(pilot, lambda: "type" in header(), "the list back")
         assert " of 3" in "\n".join(screen_lines(app))  # still on the screen
+        await wait_until(pilot, lambda: "esc Close" in footer(), "escape said as Close again")

@@ -139,3 +139,21 @@ async def test_slash_searches_the_log_from_anywhere(flaky: str) -> None:
                 break
         assert lines.current_match == 0
         assert isinstance(app.focused, LogLines) and isinstance(app.focused.parent, LogView)
+
+
+@pytest.mark.parametrize("width", [100, 110, 120])
+async def test_the_task_list_s_columns_fit_beside_the_dag(flaky: str, width: int) -> None:
+    # Side by side from 100 columns: the detail pane keeps the five columns whole (at 100 the
+    # duration was cut to "duratio" behind a scrollbar).
+    app = FlowtuiApp(flaky, store="store", follow=False)
+    async with app.run_test(size=(width, 30)) as pilot:
+        feed(app, "FlakyFlow", [("start", "succeeded")], "succeeded", T0)
+        await pilot.pause(0.3)
+        assert "-stacked" not in app.query_one("#main").classes
+        tasks = app.query_one(TaskList)
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        header = next(line for line in lines if " task " in line and " item " in line)
+        assert header.rstrip().endswith("duration"), header
+        assert tasks.virtual_size.width <= tasks.scrollable_content_region.width
+        rows = [line.rstrip() for line in lines if "✔ succeeded" in line]
+        assert any(row.endswith("1.5s") for row in rows), rows

@@ -67,6 +67,7 @@ class ArtifactsScreen(Screen[None]):
     """The artifacts of task `pathspec` in the store at `store_path`; Escape closes."""
 
     BINDINGS = [
+        Binding("escape", "unzoom", "Unzoom"),  # while the table is zoomed (`check_action`)
         Binding("escape", "close", "Close"),
         Binding("z", "zoom", "Zoom table"),
         Binding("y", "copy_load_line", "Copy load line"),
@@ -144,21 +145,25 @@ class ArtifactsScreen(Screen[None]):
         self._list(self.store_path, self.pathspec)
 
     def action_close(self) -> None:
-        """Escape: out of the zoomed table first, then out of the screen."""
+        """Escape: out of the screen (out of the zoomed table first: `action_unzoom`)."""
+        self.dismiss(None)
+
+    def action_unzoom(self) -> None:
         if self.has_class("-zoom"):
             self.action_zoom()
-        else:
-            self.dismiss(None)
 
     def action_zoom(self) -> None:
         """The DataFrame's table over the whole width (the list hidden), or back."""
         zoomed = not self.has_class("-zoom") and self.has_class("-frame")
         self.set_class(zoomed, "-zoom")
+        self.refresh_bindings()  # escape reads "Unzoom" while zoomed, "Close" after
         self.query_one("#artifact-frame" if zoomed else "#artifact-list").focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "zoom":  # only a table zooms
             return self.has_class("-frame")
+        if action in ("unzoom", "close"):  # one escape at a time, the one that will happen
+            return self.has_class("-zoom") == (action == "unzoom")
         return True
 
     def action_copy_load_line(self) -> None:
