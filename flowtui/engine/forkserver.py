@@ -123,7 +123,7 @@ def _serve(sock: socket.socket, runner: int) -> None:
         # handle: it stops its tasks, then lets the server go.
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a task sets its own (run_task_process)
         die_with_parent(runner)
         for fd in INHERITED_FDS:
             with contextlib.suppress(OSError):
@@ -154,7 +154,6 @@ def _serve(sock: socket.socket, runner: int) -> None:
                 got += len(parts[-1])
             pid = os.fork()
             if pid == 0:  # the task: the request is unpickled here, not in the server
-                signal.signal(signal.SIGINT, interrupt)
                 sock.close()
                 for pidfd in children:
                     os.close(pidfd)
