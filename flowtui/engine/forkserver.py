@@ -147,6 +147,9 @@ def _serve(sock: socket.socket, runner: int) -> None:
             first, fds, _, _ = socket.recv_fds(sock, _LEN.size + _CHUNK, 1)
             if not first:
                 break
+            # SCM_RIGHTS does not mark it close-on-exec (nor can recv_fds ask it to): else a
+            # program the step starts would hold the task's result pipe
+            os.set_inheritable(fds[0], False)
             (size,) = _LEN.unpack_from(first)
             parts, got = [first], len(first) - _LEN.size
             while got < size:
