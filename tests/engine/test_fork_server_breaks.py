@@ -60,3 +60,34 @@ class InheritFlow(FlowSpec):
     assert ran.code == 0, ran.output
     join = flows.tasks("InheritFlow")["join"][0]
     assert flows.artifact(join, "leaked") == []
+
+
+def test_following_a_finished_task_whose_log_was_deleted_says_it_is_missing(flows):
+    # A task now creates its own log files, so a running attempt's missing file is normal
+    # and reads empty; an ended attempt's was deleted, and `logs -f` says so as `logs` does
+    # (it printed nothing and exited 0).
+    flows.write(
+        "said.py",
+        HEADER
+        + """
+class SaidFlow(FlowSpec):
+    @step
+    def start(self):
+        print("hello")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    assert flows.run("said.py", "-q").code == 0
+    (out,) = (flows.store_path / "logs" / "1" / "start").glob("1.*.out")
+    out.unlink()
+    for args in ((), ("-f",)):
+        shown = flows.cli("logs", "SaidFlow/1/start/1", *args)
+        assert shown.code == 1, (args, shown.output)
+        assert "The stdout log of SaidFlow/1/start/1 is missing from the store" in (
+            shown.stderr.replace("\n", " ")
+        )
+        assert "Traceback" not in shown.output
