@@ -91,3 +91,52 @@ class SaidFlow(FlowSpec):
             shown.stderr.replace("\n", " ")
         )
         assert "Traceback" not in shown.output
+
+
+def test_servers_dying_as_they_start_tasks_fail_those_attempts_only(flows):
+    # Every task kills its parent, the fork server, so servers die while the runner is
+    # starting tasks through them. A server that died after it had a request may have forked
+    # that task: the attempt fails (SIGKILL) as its server's other tasks do. It was sent
+    # again to a new server instead (the task, created twice, failed on its existing log
+    # file: StoreConflictError), and a new server dying too escaped as a traceback.
+    flows.write(
+        "parricides.py",
+        "from flowtui import FlowSpec, step, retry\n"
+        + """
+import os, signal, time
+
+class ParricidesFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range(100))
+        self.next(self.body, foreach="items")
+
+    @retry(times=2)
+    @step
+    def body(self):
+        os.kill(os.getppid(), signal.SIGKILL)
+        time.sleep(60)  # never reached: the task dies with its parent
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("parricides.py", "--max-workers", "16", "-q")
+    assert ran.code == 1, ran.output
+    assert "Traceback" not in ran.output and "StoreConflict" not in ran.output, ran.output
+    assert flows.latest_run("ParricidesFlow").status == "failed"
+    failed = [
+        attempt
+        for task in flows.tasks("ParricidesFlow")["body"]
+        for attempt in flows.store.meta.attempts(task.task_id)
+    ]
+    assert failed and all(a.status == "failed" for a in failed)
+    assert all("SIGKILL" in str(a.error) for a in failed), [
+        str(a.error) for a in failed if "SIGKILL" not in str(a.error)
+    ]
