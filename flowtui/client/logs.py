@@ -46,10 +46,14 @@ def log_bytes(
     except FileNotFoundError:
         if running:
             return b""
-        raise LogMissingError(
-            f"The {stream} log of {pathspec} is missing from the store ({path} was "
-            "deleted); its output is lost."
-        ) from None
+        raise _missing(stream, pathspec, path) from None
+
+
+def _missing(stream: str, pathspec: str, path: Path | str) -> LogMissingError:
+    return LogMissingError(
+        f"The {stream} log of {pathspec} is missing from the store ({path} was "
+        "deleted); its output is lost."
+    )
 
 
 def follow_log(
@@ -63,7 +67,12 @@ def follow_log(
         for attempt in store.meta.attempts(task.id):
             for stream in streams:
                 path = Path(getattr(attempt, stream))
-                chunk = _read_from(path, offsets.get(path, 0))
+                try:
+                    chunk = _read_from(path, offsets.get(path, 0))
+                except FileNotFoundError:  # the task creates it as it starts
+                    if attempt.finished is None:
+                        continue
+                    raise _missing(stream, task.pathspec, path) from None  # ended: deleted
                 if chunk:
                     offsets[path] = offsets.get(path, 0) + len(chunk)
                     yield stream, chunk
@@ -80,9 +89,6 @@ def _stopped(task: Task) -> bool:
 
 
 def _read_from(path: Path, offset: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return f.read()
-    except FileNotFoundError:
-        return b""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read()

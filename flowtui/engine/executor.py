@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowtui.engine import forkserver
-from flowtui.engine.forkserver import ForkServer, ForkServerGone
+from flowtui.engine.forkserver import ForkServer, ForkServerGone, ForkServerRefused
 from flowtui.engine.task import TaskRequest, run_task_process
 from flowtui.errors import UsageError
 
@@ -118,14 +118,16 @@ class TaskProcess:
         return None  # a local process: the runner samples it itself
 
     @property
-    def local_pid(self) -> int:
-        return self.pid
+    def local_pid(self) -> int | None:
+        return self.pid if self.pid > 0 else None
 
     def exit_rusage(self) -> Any | None:
         return self.rusage
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the task and everything it started (it leads its own process group)."""
+        if self.pid <= 0:  # its server died before it said the pid: nothing to signal
+            return
         for target in (lambda: os.killpg(self.pid, sig), lambda: os.kill(self.pid, sig)):
             try:
                 target()
@@ -135,6 +137,8 @@ class TaskProcess:
 
     def poll(self) -> int | None:
         """The `waitpid` status if the process has exited, else None (never blocks)."""
+        if self.status is not None:
+            return self.status
         if self.popen is not None:
             code = self.popen.poll()
             if code is None:
@@ -145,7 +149,7 @@ class TaskProcess:
                 try:
                     found = self.server.exited(self.pid)
                 except (ForkServerGone, OSError):  # its tasks died with it (PR_SET_PDEATHSIG)
-                    found = (signal.SIGKILL, None)
+                    found = self.server.exits.pop(self.pid, (signal.SIGKILL, None))
                 if found is not None:
                     self.status, self.rusage = found
             return self.status
@@ -160,6 +164,8 @@ class TaskProcess:
 
     def wait(self) -> int:
         """Block until the process has exited; returns a `waitpid` status."""
+        if self.status is not None:
+            return self.status
         if self.popen is not None:
             code = self.popen.wait()
             return (-code) if code < 0 else (code << 8)
@@ -180,7 +186,8 @@ class TaskProcess:
                 return 0
 
     def metadata(self) -> dict[str, str]:
-        return {"executor": "local", "hostname": _HOST, "worker-pid": str(self.pid)}
+        where = {"executor": "local", "hostname": _HOST}
+        return where if self.pid <= 0 else {**where, "worker-pid": str(self.pid)}
 
 
 def start_method() -> str:
@@ -220,22 +227,31 @@ class LocalExecutor:
 
     def _through_server(self, request: TaskRequest) -> TaskProcess:
         """Start the task through the fork server: started now if there is none, or again if
-        it died (a step may kill its parent). The pipe is made after the server, which so
-        never holds a task's write end."""
+        it had died (a step may kill its parent). The pipe is made after the server, which so
+        never holds a task's write end.
+
+        A server that dies once it has the request may have forked the task (which then
+        died with it, maybe after creating its log files): the attempt is not started again
+        but ends as its server's other tasks do, killed (SIGKILL); @retry makes a new one."""
         for _ in range(2):
             if self.server is None:
                 self.server = ForkServer()
+            server = self.server
             read_fd, write_fd = os.pipe()
             try:
-                pid = self.server.start(request, write_fd)
-                return TaskProcess(pid, read_fd, server=self.server)
-            except (ForkServerGone, BrokenPipeError, ConnectionResetError):
+                return TaskProcess(server.start(request, write_fd), read_fd, server=server)
+            except ForkServerRefused:  # gone before it had the request: start a new one
                 os.close(read_fd)
-                self.server.close()
+                server.close()
                 self.server = None
+                continue
+            except (ForkServerGone, OSError):  # gone after it: the task may have started
+                server.close()
+                self.server = None
+                return TaskProcess(-1, read_fd, status=signal.SIGKILL)  # killed, as far as known
             finally:
                 os.close(write_fd)
-        raise ForkServerGone("the fork server exited as it started")
+        raise ForkServerGone("the fork server exited as it started, twice")
 
     def launch(self, request: TaskRequest) -> TaskProcess:
         if self.use_server:

@@ -47,6 +47,10 @@ class ForkServerGone(RuntimeError):
     pass
 
 
+class ForkServerRefused(ForkServerGone):
+    """The server was gone before it had the whole request: it forked nothing for it."""
+
+
 class ForkServer:
     """The runner's end: start tasks through the server, learn how they ended."""
 
@@ -70,10 +74,12 @@ class ForkServer:
     def start(self, request: TaskRequest, write_fd: int) -> int:
         """Fork a task for `request`; its pid. `write_fd` is its result pipe's write end."""
         data = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
-        # one packet, or (a join's request holds every input's artifact map) several
-        socket.send_fds(self.sock, [_LEN.pack(len(data)), data[:_CHUNK]], [write_fd])
-        for at in range(_CHUNK, len(data), _CHUNK):
-            self.sock.sendall(data[at : at + _CHUNK])
+        try:  # one packet, or (a join's request holds every input's artifact map) several
+            socket.send_fds(self.sock, [_LEN.pack(len(data)), data[:_CHUNK]], [write_fd])
+            for at in range(_CHUNK, len(data), _CHUNK):
+                self.sock.sendall(data[at : at + _CHUNK])
+        except OSError as e:  # it forks once it has read the whole request
+            raise ForkServerRefused(f"the fork server exited ({e})") from None
         while True:
             message = self.sock.recv(64)
             if not message:
@@ -147,6 +153,9 @@ def _serve(sock: socket.socket, runner: int) -> None:
             first, fds, _, _ = socket.recv_fds(sock, _LEN.size + _CHUNK, 1)
             if not first:
                 break
+            # SCM_RIGHTS does not mark it close-on-exec (nor can recv_fds ask it to): else a
+            # program the step starts would hold the task's result pipe
+            os.set_inheritable(fds[0], False)
             (size,) = _LEN.unpack_from(first)
             parts, got = [first], len(first) - _LEN.size
             while got < size:
