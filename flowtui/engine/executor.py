@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowtui.engine import forkserver
-from flowtui.engine.forkserver import ForkServer, ForkServerGone, ForkServerRefused
-from flowtui.engine.task import TaskRequest, run_task_process
+from flowtui.engine.forkserver import ForkFailed, ForkServer, ForkServerGone, ForkServerRefused
+from flowtui.engine.task import TaskOutcome, TaskRequest, run_task_process
 from flowtui.errors import UsageError
+from flowtui.run.status import EXCEPTION, TaskError
 
 if TYPE_CHECKING:
     from flowtui.engine.usage import Reported
@@ -190,6 +191,23 @@ class TaskProcess:
         return where if self.pid <= 0 else {**where, "worker-pid": str(self.pid)}
 
 
+def not_started(read_fd: int, write_fd: int, error: OSError) -> TaskProcess:
+    """An attempt for which no process could be forked: its outcome (written to its pipe, as a
+    task writes its own) says why, and @retry may try again once others have ended."""
+    why = os.strerror(error.errno) if error.errno else str(error)
+    outcome = TaskOutcome(
+        ok=False,
+        error=TaskError(
+            "ForkError",
+            f"no process could be started for the task ({why}): too many processes are "
+            "running, or too little memory is free",
+            reason=EXCEPTION,
+        ),
+    )
+    os.write(write_fd, (outcome.to_json() + "\n").encode())
+    return TaskProcess(-1, read_fd, status=1 << 8)
+
+
 def start_method() -> str:
     wanted = os.environ.get("FLOWTUI_START_METHOD", "").lower()
     if wanted in ("fork", "spawn"):
@@ -240,6 +258,8 @@ class LocalExecutor:
             read_fd, write_fd = os.pipe()
             try:
                 return TaskProcess(server.start(request, write_fd), read_fd, server=server)
+            except ForkFailed as e:  # the server lives on; this attempt has no process
+                return not_started(read_fd, write_fd, e)
             except ForkServerRefused:  # gone before it had the request: start a new one
                 os.close(read_fd)
                 server.close()
@@ -259,7 +279,12 @@ class LocalExecutor:
         read_fd, write_fd = os.pipe()
         if self.method == "fork":
             gc.freeze()  # the child's collector then skips the runner's objects: fewer COW copies
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as e:
+                process = not_started(read_fd, write_fd, e)
+                os.close(write_fd)
+                return process
             if pid == 0:  # the task process
                 os.close(read_fd)
                 run_task_process(request, write_fd)  # never returns

@@ -20,6 +20,7 @@ Linux only (`os.pidfd_open`); elsewhere the runner forks the tasks itself (`avai
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import pickle
@@ -45,6 +46,11 @@ def available() -> bool:
 
 class ForkServerGone(RuntimeError):
     pass
+
+
+class ForkFailed(OSError):
+    """The server could not fork the task's process (too many processes, too little memory);
+    it serves on."""
 
 
 class ForkServerRefused(ForkServerGone):
@@ -85,7 +91,10 @@ class ForkServer:
             if not message:
                 raise ForkServerGone("the fork server exited")
             if len(message) == _PID.size:
-                return int(_PID.unpack(message)[0])
+                pid = int(_PID.unpack(message)[0])
+                if pid < 0:  # the server's fork failed with errno -pid
+                    raise ForkFailed(-pid, os.strerror(-pid))
+                return pid
             self._keep(message)
 
     def _keep(self, message: bytes) -> None:
@@ -161,7 +170,12 @@ def _serve(sock: socket.socket, runner: int) -> None:
             while got < size:
                 parts.append(sock.recv(_CHUNK))
                 got += len(parts[-1])
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as e:  # no process to be had: this request fails, not the server
+                os.close(fds[0])
+                sock.send(_PID.pack(-(e.errno or errno.EAGAIN)))
+                continue
             if pid == 0:  # the task: the request is unpickled here, not in the server
                 sock.close()
                 for pidfd in children:

@@ -38,7 +38,7 @@ class FlowDir:
         path.write_text(textwrap.dedent(source))
         return path
 
-    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Ran:
+    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> Ran:
         proc = subprocess.run(
             [sys.executable, "-m", "flowtui", *args],
             cwd=self.root,

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 HEADER = "from flowtui import FlowSpec, step\n"
@@ -140,3 +146,87 @@ class ParricidesFlow(FlowSpec):
     assert all("SIGKILL" in str(a.error) for a in failed), [
         str(a.error) for a in failed if "SIGKILL" not in str(a.error)
     ]
+
+
+PIDS = Path("/sys/fs/cgroup/pids")
+
+
+@pytest.fixture
+def few_pids(tmp_path):  # -> a function running a command in a cgroup allowing `n` processes
+    """Run commands where at most `n` processes (threads count) may exist: a pids cgroup."""
+    group = PIDS / f"flowtui-test-{os.getpid()}-{tmp_path.name}"
+    try:
+        group.mkdir()
+    except OSError:
+        pytest.skip("no pids cgroup to write here (needs root and cgroup v1's pids controller)")
+
+    def run(n: int, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+        (group / "pids.max").write_text(str(n))
+        inside = f'echo $$ > "{group}/cgroup.procs" && exec "$@"'
+        return subprocess.run(
+            ["sh", "-c", inside, "sh", *argv], cwd=cwd, env=env, capture_output=True, text=True
+        )
+
+    yield run
+    for _ in range(100):  # its last processes may still be exiting
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("server", ["1", "0"])
+def test_a_fork_that_fails_fails_its_attempt_with_a_sentence_and_the_rest_run_on(
+    flows, few_pids, server
+):
+    # With no process to be had (pids.max reached: EAGAIN), the attempt whose fork failed ends
+    # with one sentence saying so; the tasks already running finish, and the fork server lives
+    # on. Before, the server died on the failed fork and took every running task with it
+    # (each failed as killed by SIGKILL); forking from the runner, the runner crashed.
+    flows.write(
+        "crowd.py",
+        HEADER
+        + """
+import time
+
+class CrowdFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range(8))
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        time.sleep(0.5)
+        self.x = self.input
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    env = {**os.environ, "FLOWTUI_STORE": str(flows.store_path), "FLOWTUI_FORK_SERVER": server}
+    argv = [sys.executable, "-m", "flowtui", "run", "crowd.py", "--max-workers", "8", "-q"]
+    ran = few_pids(7, argv, flows.root, env)  # the runner's threads, the server, a few tasks
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    meta = flows.store.meta
+    run = meta.runs("CrowdFlow")[0]
+    body = [t for t in meta.tasks(run.run_id) if t.step == "body"]
+    errors = [a.error or {} for t in body for a in meta.attempts(t.task_id)]
+    refused = [e for e in errors if e.get("type") == "ForkError"]
+    assert refused, errors
+    assert (
+        "no process could be started for the task (Resource temporarily unavailable)"
+        in (refused[0]["message"])
+    )
+    assert not [e for e in errors if "SIGKILL" in str(e)], errors  # none died with the server
+    assert any(t.status == "succeeded" for t in body)  # those started finished
+    assert "no process could be started" in ran.stdout + ran.stderr
+    resumed = flows.cli("resume", "crowd.py", "-q")  # with processes to spare, it finishes
+    assert resumed.code == 0, resumed.output
