@@ -8,7 +8,13 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-from flowtui.tui.widgets.logs import CACHED_LINES, FINISHED_PLACEHOLDER, PLACEHOLDER, LogView
+from flowtui.tui.widgets.logs import (
+    CACHED_LINES,
+    FINISHED_PLACEHOLDER,
+    MISSING_PLACEHOLDER,
+    PLACEHOLDER,
+    LogView,
+)
 from tests.tui.waiting import wait_until
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "detail.tcss"
@@ -218,9 +224,30 @@ async def test_an_empty_log_of_a_finished_task_says_no_output(tmp_path: Path) ->
         view.open(log, finished=True)  # the task finished without printing
         await pilot.pause()
         assert screen_lines(view)[0] == FINISHED_PLACEHOLDER
-        view.open(tmp_path / "other.log", finished=True)  # another finished task's log
+        other = tmp_path / "other.log"
+        other.touch()
+        view.open(other, finished=True)  # another finished task's log
         await wait_until(pilot, lambda: screen_lines(view)[0] != "", "the other log's check")
         assert screen_lines(view)[0] == FINISHED_PLACEHOLDER
+
+
+async def test_a_finished_task_s_missing_log_says_so_and_a_running_one_s_is_awaited(
+    tmp_path: Path,
+) -> None:
+    # Every ended attempt has both its log files (its task, or the runner, makes them): a
+    # missing one was deleted, and says so as `flowtui logs` does; a running task's is just
+    # not created yet. It said "no output" for both.
+    log = tmp_path / "gone.log"
+    app = LogApp(log)
+    async with app.run_test(size=(100, 10)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.lines.checked, "the first look")
+        assert screen_lines(view)[0] == PLACEHOLDER  # running: its task creates it
+        view.lines.set_finished(True)
+        await pilot.pause()
+        assert screen_lines(view)[0] == MISSING_PLACEHOLDER
+        log.touch()  # there after all (and empty): no output
+        await wait_until(pilot, lambda: screen_lines(view)[0] == FINISHED_PLACEHOLDER, "found")
 
 
 async def test_a_truncated_or_replaced_file_is_shown_afresh(tmp_path: Path) -> None:

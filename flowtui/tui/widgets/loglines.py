@@ -46,6 +46,8 @@ PLACEHOLDER = "no output yet"
 """Shown while an empty log may still grow (its task is pending or running)."""
 FINISHED_PLACEHOLDER = "no output"
 """Shown for the empty log of a finished task."""
+MISSING_PLACEHOLDER = "no log file: deleted from the store, or its task died before writing it"
+"""Shown for a finished task whose log file is not there (every ended attempt has both)."""
 
 
 class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
@@ -92,9 +94,12 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
             self.widest = widest
 
     class _Checked(Message, bubble=False):
-        def __init__(self, generation: int) -> None:
+        """The tail worker looked at the file: it is there or not (said again if that changes)."""
+
+        def __init__(self, generation: int, missing: bool) -> None:
             super().__init__()
             self.generation = generation
+            self.missing = missing
 
     class _Reset(Message, bubble=False):
         def __init__(self, generation: int) -> None:
@@ -145,6 +150,8 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         """The log will not grow: its task has finished (an empty log says "no output")."""
         self.checked = True
         """The file has been looked at since it was opened (so an empty view means empty)."""
+        self.missing = False
+        """At the last look the file was not there (a running task creates it as it starts)."""
 
     # -- opening and tailing -------------------------------------------------------------
 
@@ -156,6 +163,7 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         self.path = Path(path) if path is not None else None
         self.finished = finished
         self.checked = self.path is None
+        self.missing = False
         self.current_match = None
         self.match_count = None
         if self.filter_term:
@@ -182,13 +190,13 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         fh: BinaryIO | None = None
         inode = -1
         pos = 0
-        checked = False
+        said: bool | None = None  # what the view was last told: the file is missing
 
-        def rest() -> None:
-            nonlocal checked
-            if not checked:  # the first look at the file is done: say so once
-                checked = True
-                self.post_message(self._Checked(generation))
+        def rest(missing: bool = False) -> None:
+            nonlocal said
+            if missing != said:  # the first look, or the file came (or went): say so
+                said = missing
+                self.post_message(self._Checked(generation, missing))
             time.sleep(POLL_SECONDS)
 
         try:
@@ -196,7 +204,7 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
                 try:
                     stat = os.stat(path)
                 except OSError:  # not created yet, or deleted: keep what is shown
-                    rest()
+                    rest(missing=True)
                     continue
                 if fh is None or stat.st_ino != inode or stat.st_size < pos:
                     if fh is not None:  # truncated or replaced: start over
@@ -233,7 +241,7 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
     @on(_Checked)
     def _on_checked(self, message: _Checked) -> None:
         if message.generation == self._generation:
-            self.checked = True
+            self.checked, self.missing = True, message.missing
             self.refresh()
 
     def set_finished(self, finished: bool) -> None:
@@ -245,10 +253,13 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
     @property
     def placeholder(self) -> str:
         """What an empty view says: "no output yet" while the log may grow, "no output" once
-        it cannot, nothing while a finished task's file is still being looked at."""
+        it cannot (or that its file is missing), nothing while a finished task's file is still
+        being looked at."""
         if not self.finished:
             return PLACEHOLDER
-        return FINISHED_PLACEHOLDER if self.checked else ""
+        if not self.checked:
+            return ""
+        return MISSING_PLACEHOLDER if self.missing else FINISHED_PLACEHOLDER
 
     @on(_Reset)
     def _on_reset(self, message: _Reset) -> None:

@@ -26,11 +26,19 @@ from textual.widgets import Input
 from flowtui.tui.widgets.loglines import (
     CACHED_LINES,
     FINISHED_PLACEHOLDER,
+    MISSING_PLACEHOLDER,
     PLACEHOLDER,
     LogLines,
 )
 
-__all__ = ["CACHED_LINES", "FINISHED_PLACEHOLDER", "PLACEHOLDER", "LogLines", "LogView"]
+__all__ = [
+    "CACHED_LINES",
+    "FINISHED_PLACEHOLDER",
+    "MISSING_PLACEHOLDER",
+    "PLACEHOLDER",
+    "LogLines",
+    "LogView",
+]
 
 
 SEARCH_PROMPT = "search (Enter to find, Esc to close)"
