@@ -98,8 +98,10 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         clock: Callable[[], float] = time.time,
         executor: str | None = None,
         ray_address: str | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        self.after_first_frame = after_first_frame  # called once the first frame is drawn
         self.clock = clock  # what "now" is for elapsed times (tests fix it)
         self.path = Path(path)
         self.flow = flow
@@ -155,6 +157,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         self.set_panes(self.panes.resized(self.size.width))
         self.show_check(*self._initial)
         self.query_one(DagView).focus()
+        if self.after_first_frame is not None:
+            self.call_after_refresh(self.after_first_frame)
         # What the first frame does not draw waits for it: the watcher (watchfiles brings in
         # anyio's event-loop backend) and the first look at the store (a worker thread that
         # loads sqlite3 and the blob store, and would take the GIL from the frame).
