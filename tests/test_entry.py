@@ -51,8 +51,9 @@ print(" ".join(loaded))
 """
 
 #: Nothing the first frame draws needs these: the CLI framework (and the pydantic it brings),
-#: the engine, the authoring API, the pickles and SQLite of the store (read by a worker once
-#: the frame is up), Metaflow, and the libraries previews draw with.
+#: the engine, the authoring API, the client and the store behind it (read by a worker once the
+#: frame is up), Metaflow, the libraries previews draw with, and the task detail's logs (no
+#: task is selected yet: their tabs and log views are made when one is shown).
 NOT_BEFORE_THE_FIRST_FRAME = (
     "typer",
     "pydantic",
@@ -66,9 +67,13 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "flowtui.compat",
     "flowtui.store.blobs",
     "flowtui.store.metadata",
-    "flowtui.client.base",
-    "flowtui.client.objects",
-    "flowtui.client.render",
+    "flowtui.store.liveness",
+    "flowtui.client",
+    "flowtui.run.changes",
+    "flowtui.tui.widgets.logs",
+    "flowtui.tui.widgets.loglines",
+    "flowtui.tui.logfile",
+    "textual.widgets._tabbed_content",
     "cloudpickle",
     "sqlite3",
     "metaflow",

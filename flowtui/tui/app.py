@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -19,8 +21,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
-from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
@@ -47,6 +47,13 @@ from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
 from flowtui.tui.widgets.timeline import TimelineView
 
+if TYPE_CHECKING:
+    from flowtui.client.metaflow_state import MetaflowReader
+    from flowtui.client.runs import RunReader
+
+#: `RunState.source` of a run real Metaflow made (`flowtui.client.metaflow_state.METAFLOW`, which
+#: the first frame does not import; a test holds them equal).
+METAFLOW = "metaflow"
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
 STORE_POLL_INTERVAL = 1.0
 #: A redraw of the run waits this many times its own cost after the last one.
@@ -106,9 +113,9 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         self.path = Path(path)
         self.flow = flow
         self.store = Path(store) if store is not None else None
-        self.reader = RunReader(self.store)  # the store, read only through the client
-        # runs real Metaflow made beside the file (Metaflow is imported only when read)
-        self.metaflow = MetaflowReader(self.path.resolve().parent)
+        self._readers_lock = threading.Lock()
+        self._reader: RunReader | None = None
+        self._metaflow: MetaflowReader | None = None
         self.settings = load_settings()  # theme, parameters and executor kept between sessions
         # where the next run's tasks run
         self.executor = executor or remembered(self.settings, self.path, flow)
@@ -131,6 +138,27 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
             self.theme = self.settings.theme
         self._initial = self.check_file()  # the file is read once before the first frame
         self._initial_stat = file_signature(self.path)
+
+    @property
+    def reader(self) -> RunReader:
+        """The store, read only through the client (imported on first use: after the first
+        frame, by the first look at the store)."""
+        with self._readers_lock:
+            if self._reader is None:
+                from flowtui.client.runs import RunReader
+
+                self._reader = RunReader(self.store)
+            return self._reader
+
+    @property
+    def metaflow(self) -> MetaflowReader:
+        """Runs real Metaflow made beside the file (Metaflow is imported only when read)."""
+        with self._readers_lock:
+            if self._metaflow is None:
+                from flowtui.client.metaflow_state import MetaflowReader
+
+                self._metaflow = MetaflowReader(self.path.resolve().parent)
+            return self._metaflow
 
     # -- layout -------------------------------------------------------------------------
 
@@ -572,8 +600,11 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
 
     def on_unmount(self) -> None:
         self._stop_watching.set()
-        self.reader.close()
-        self.metaflow.close()
+        with self._readers_lock:
+            if self._reader is not None:
+                self._reader.close()
+            if self._metaflow is not None:
+                self._metaflow.close()
 
     def action_help(self) -> None:
         from flowtui.tui.screens.help import HelpScreen

@@ -41,3 +41,11 @@ async def test_no_logs_until_a_task_is_shown_then_its_log(
         assert stdout.id == "stdout" and stdout in app.query(LogView)
         await wait_until(pilot, lambda: stdout.line_count == 1, "the log's line")
         assert stdout.lines.render_line(0).text.startswith("train says hello")
+
+
+def test_the_app_names_metaflow_s_runs_as_the_client_does() -> None:
+    # the app keeps its own copy of the name (the first frame imports no client)
+    from flowtui.client import metaflow_state
+    from flowtui.tui import app
+
+    assert app.METAFLOW == metaflow_state.METAFLOW

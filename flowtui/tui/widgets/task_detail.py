@@ -16,20 +16,24 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static
 
 from flowtui.run.labels import task_label
 from flowtui.run.state import TaskState
 from flowtui.run.status import TaskError, TaskStatus
-from flowtui.tui.widgets.logs import LogView
 from flowtui.units import human_duration
+
+if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
+    from flowtui.tui.widgets.logs import LogView
 
 EMPTY = "Select a task to see its logs."
 
@@ -181,8 +185,7 @@ class TaskDetail(Widget):
         self.shown: TaskState | None = None
         self._displayed: TaskState | None = None
         self._composed = False
-        self.stdout = LogView(id="stdout")
-        self.stderr = LogView(id="stderr")
+        self._views: tuple[LogView, LogView] | None = None  # made (and imported) when needed
         self.logs: TabbedContent | None = None
         """The two tabs of logs, once a task has been shown."""
         self._logs_up = False  # the tabs are mounted and have made their first tab active
@@ -206,13 +209,16 @@ class TaskDetail(Widget):
             return
         if self._closing or self._pruning:
             return
+        from textual.widgets import TabbedContent, TabPane
+
         self.logs = TabbedContent(initial=self.front, id="task-logs")
         self.logs.compose_add_child(TabPane("stdout", self.stdout, id="stdout-tab"))
         self.logs.compose_add_child(TabPane("stderr", self.stderr, id="stderr-tab"))
         self.mount(self.logs)
 
-    @on(TabbedContent.TabActivated, "#task-logs")
-    def _on_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content is not self.logs:
+            return
         shown = event.pane.id or self.front
         if not self._logs_up:  # the tabs' first activation: they are up
             self._logs_up = True
@@ -220,6 +226,22 @@ class TaskDetail(Widget):
                 self.logs.active = self.front  # `show` asked for the other tab meanwhile
                 return
         self.front = shown  # the user (or `show`) brought this one forward
+
+    @property
+    def stdout(self) -> LogView:
+        """The task's stdout (made when first needed: the first frame shows no log)."""
+        return self._log_views()[0]
+
+    @property
+    def stderr(self) -> LogView:
+        return self._log_views()[1]
+
+    def _log_views(self) -> tuple[LogView, LogView]:
+        if self._views is None:
+            from flowtui.tui.widgets.logs import LogView
+
+            self._views = LogView(id="stdout"), LogView(id="stderr")
+        return self._views
 
     @property
     def logs_up(self) -> bool:
@@ -247,8 +269,9 @@ class TaskDetail(Widget):
         cancelled = task is not None and task.status is TaskStatus.CANCELLED
         self.set_class(task is not None and task.error is not None and not cancelled, "-has-error")
         if task is None:
-            self.stdout.open(None)
-            self.stderr.open(None)
+            if self._views is not None:
+                self.stdout.open(None)
+                self.stderr.open(None)
             return
         self._mount_logs()
         self.query_one(TaskHeader).set_fields(header_fields(task, self.clock()))
