@@ -52,8 +52,9 @@ print(" ".join(loaded))
 
 #: Nothing the first frame draws needs these: the CLI framework (and the pydantic it brings),
 #: the engine, the authoring API, the client and the store behind it (read by a worker once the
-#: frame is up), Metaflow, the libraries previews draw with, and the task detail's logs (no
-#: task is selected yet: their tabs and log views are made when one is shown).
+#: frame is up), a run's state and events (with the first run), Metaflow, the libraries
+#: previews draw with, and the task detail's logs (no task is selected yet: their tabs and
+#: log views are made when one is shown).
 NOT_BEFORE_THE_FIRST_FRAME = (
     "typer",
     "pydantic",
@@ -65,10 +66,11 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "flowtui.flow.parameters",
     "flowtui.flow.cards",
     "flowtui.compat",
-    "flowtui.store.blobs",
-    "flowtui.store.metadata",
-    "flowtui.store.liveness",
+    "flowtui.store",
     "flowtui.client",
+    "flowtui.run.state",
+    "flowtui.run.events",
+    "flowtui.run.plan",
     "flowtui.run.changes",
     "flowtui.tui.widgets.logs",
     "flowtui.tui.widgets.loglines",

@@ -25,10 +25,8 @@ from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
 from flowtui.graph.parse import file_signature
-from flowtui.run.events import Notice, RunFinished, RunStarted, TaskWaiting
 from flowtui.run.labels import step_states
 from flowtui.run.splits import splits_asked
-from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
 from flowtui.tui.controller import RunController
@@ -50,6 +48,7 @@ from flowtui.tui.widgets.timeline import TimelineView
 if TYPE_CHECKING:
     from flowtui.client.metaflow_state import MetaflowReader
     from flowtui.client.runs import RunReader
+    from flowtui.run.state import RunState
 
 #: `RunState.source` of a run real Metaflow made (`flowtui.client.metaflow_state.METAFLOW`, which
 #: the first frame does not import; a test holds them equal).
@@ -308,6 +307,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
             self.start_runner(self.runner_args("run", "--events"))
 
     def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None:
+        from flowtui.run.state import RunState  # (a run's vocabulary: with the first run)
+
         self._shown_before_run = self.run_state
         self.query_one(ProblemsPanel).show(self.problems)  # the last refusal is old news
         self.run_graph = self.graph
@@ -322,6 +323,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
 
     @on(RunController.Events)
     def on_run_events(self, message: RunController.Events) -> None:
+        from flowtui.run.events import Notice, RunFinished, RunStarted, TaskWaiting
+
         if self.run_state is None:
             return
         for event in message.events:

@@ -9,6 +9,7 @@ It sits on `PanedApp` (the panes' arrangement) and leaves runs and the file to `
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -16,12 +17,14 @@ from textual.command import SimpleCommand
 from textual.widgets import Static
 
 from flowtui.graph.model import FlowGraph
-from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.tui.panes import PanedApp
 from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList, failed_tasks, tally
 from flowtui.tui.widgets.timeline import TimelineView
+
+if TYPE_CHECKING:
+    from flowtui.run.state import RunState, TaskState
 
 
 def show_text(static: Static, text: Text) -> None:
@@ -117,16 +120,17 @@ class FindingApp(PanedApp):
         text = Text(node.name, style="bold")
         text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
         run = self.run_state
-        known = run.step_tally(step) if run is not None else StepTally()
+        known = run.step_tally(step) if run is not None else None  # no run: no tasks
         expected = run.expected.get(step) if run is not None else None
-        if len(known) > 1 or (expected or 0) > 1 or task_list.arrangement:
-            text.append("\n").append_text(tally(known, expected))
+        count = len(known) if known is not None else 0
+        if count > 1 or (expected or 0) > 1 or task_list.arrangement:
+            text.append("\n").append_text(tally(known if known is not None else [], expected))
             if task_list.arrangement:
                 text.append(f"  ({task_list.arrangement})", style="italic")
         if node.doc:
             text.append("\n" + node.doc)
         show_text(info, text)
-        task_list.set_tasks(list(known.tasks.values()))
+        task_list.set_tasks(list(known.tasks.values()) if known is not None else [])
         self.query_one(TaskDetail).show(task_list.selected)
 
     @on(TaskList.Rearranged)

@@ -26,13 +26,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from flowtui.run.labels import task_label
-from flowtui.run.state import TaskState
 from flowtui.run.status import TaskError, TaskStatus
 from flowtui.units import human_duration
 
 if TYPE_CHECKING:
     from textual.widgets import TabbedContent
 
+    from flowtui.run.state import TaskState
     from flowtui.tui.widgets.logs import LogView
 
 EMPTY = "Select a task to see its logs."
