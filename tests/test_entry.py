@@ -53,8 +53,8 @@ print(" ".join(loaded))
 #: Nothing the first frame draws needs these: the CLI framework (and the pydantic it brings),
 #: the engine, the authoring API, the client and the store behind it (read by a worker once the
 #: frame is up), a run's state and events (with the first run), Metaflow, the libraries
-#: previews draw with, and the task detail's logs (no task is selected yet: their tabs and
-#: log views are made when one is shown).
+#: previews draw with, the task detail's logs (no task is selected yet: their tabs and log
+#: views are made when one is shown) and the timeline (made by the first `T`).
 NOT_BEFORE_THE_FIRST_FRAME = (
     "typer",
     "pydantic",
@@ -76,6 +76,7 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "flowtui.tui.widgets.loglines",
     "flowtui.tui.logfile",
     "textual.widgets._tabbed_content",
+    "flowtui.tui.widgets.timeline",
     "cloudpickle",
     "sqlite3",
     "metaflow",

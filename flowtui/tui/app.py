@@ -43,7 +43,6 @@ from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
-from flowtui.tui.widgets.timeline import TimelineView
 
 if TYPE_CHECKING:
     from flowtui.client.metaflow_state import MetaflowReader
@@ -171,8 +170,7 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         )
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield DagView(id="dag")
-                yield TimelineView(id="timeline", clock=self.clock)
+                yield DagView(id="dag")  # and the timeline, once `T` asks for it
                 yield ProblemsPanel(str(self.path), id="problems")
             with Vertical(id="detail"):
                 yield Static(id="step-info")
@@ -416,7 +414,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         drawn = self.dag.graph
         if drawn is not None and run is not None:
             self.show_run_states(drawn, run)
-        self.query_one(TimelineView).set_run(run, drawn)
+        if (timeline := self.timeline) is not None:
+            timeline.set_run(run, drawn)
         self.show_step_detail()
 
     def refresh_footer(self) -> None:
