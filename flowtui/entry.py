@@ -47,6 +47,13 @@ def main(argv: list[str] | None = None) -> None:
 
         cli_main(args)
         return
+    import gc
+
+    # The start builds some 400,000 objects that live as long as the app (modules, classes,
+    # styles); the collector would walk them again and again while they are made (~60 ms of
+    # CPU before the first frame, docs/benchmarks.md). It is off until the first frame is
+    # drawn; then they are set aside (`gc.freeze`: never scanned again) and it runs as usual.
+    gc.disable()
     from pathlib import Path
 
     from flowtui.errors import FlowtuiError
@@ -64,4 +71,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     from flowtui.tui.app import FlowtuiApp
 
-    FlowtuiApp(opened["file"], flow=opened.get("flow"), store=opened.get("store")).run()
+    app = FlowtuiApp(
+        opened["file"],
+        flow=opened.get("flow"),
+        store=opened.get("store"),
+        after_first_frame=collect_from_now_on,
+    )
+    app.run()
+
+
+def collect_from_now_on() -> None:
+    """What the start made stays out of the collector's way; what comes next is collected."""
+    import gc
+
+    gc.freeze()
+    gc.enable()

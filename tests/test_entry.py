@@ -51,8 +51,10 @@ print(" ".join(loaded))
 """
 
 #: Nothing the first frame draws needs these: the CLI framework (and the pydantic it brings),
-#: the engine, the authoring API, the pickles and SQLite of the store (read by a worker once
-#: the frame is up), Metaflow, and the libraries previews draw with.
+#: the engine, the authoring API, the client and the store behind it (read by a worker once the
+#: frame is up), a run's state and events (with the first run), Metaflow, the libraries
+#: previews draw with, the task detail's logs (no task is selected yet: their tabs and log
+#: views are made when one is shown) and the timeline (made by the first `T`).
 NOT_BEFORE_THE_FIRST_FRAME = (
     "typer",
     "pydantic",
@@ -64,11 +66,17 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "flowtui.flow.parameters",
     "flowtui.flow.cards",
     "flowtui.compat",
-    "flowtui.store.blobs",
-    "flowtui.store.metadata",
-    "flowtui.client.base",
-    "flowtui.client.objects",
-    "flowtui.client.render",
+    "flowtui.store",
+    "flowtui.client",
+    "flowtui.run.state",
+    "flowtui.run.events",
+    "flowtui.run.plan",
+    "flowtui.run.changes",
+    "flowtui.tui.widgets.logs",
+    "flowtui.tui.widgets.loglines",
+    "flowtui.tui.logfile",
+    "textual.widgets._tabbed_content",
+    "flowtui.tui.widgets.timeline",
     "cloudpickle",
     "sqlite3",
     "metaflow",

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from flowtui.graph.model import FlowGraph, StepKind
-from flowtui.run.plan import ResumePlan
-from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.units import human_duration
+
+if TYPE_CHECKING:  # a run's state is imported with the first run (not by the TUI's first frame)
+    from flowtui.run.plan import ResumePlan
+    from flowtui.run.state import RunState, StepTally, TaskState
 
 TASK_GLYPHS: dict[TaskStatus, str] = {
     TaskStatus.PENDING: "○",
@@ -87,6 +90,8 @@ class StepState:
 def step_elapsed(tasks: list[TaskState] | StepTally, now: float | None) -> float | None:
     """Seconds from the first of `tasks` to start to the last to end (to `now` while one is
     running; `now` None: not running any more). Reused (cloned) tasks did not run: None."""
+    from flowtui.run.state import StepTally
+
     tally = tasks if isinstance(tasks, StepTally) else StepTally.of(tasks)
     first, last = tally.span
     if first is None:
@@ -98,6 +103,8 @@ def step_elapsed(tasks: list[TaskState] | StepTally, now: float | None) -> float
 def step_state(tasks: list[TaskState] | StepTally, expected: int | None, active: bool) -> StepState:
     """A step's summary from its tasks, or their tally (`expected`: a foreach's announced
     task count)."""
+    from flowtui.run.state import StepTally
+
     tally = tasks if isinstance(tasks, StepTally) else StepTally.of(tasks)
     counts = tally.counts
     total = max(expected or 0, len(tally))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -19,16 +21,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
-from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph, Problem
 from flowtui.graph.parse import file_signature
-from flowtui.run.events import Notice, RunFinished, RunStarted, TaskWaiting
 from flowtui.run.labels import step_states
 from flowtui.run.splits import splits_asked
-from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus
 from flowtui.tui.commands import FlowtuiCommands
 from flowtui.tui.controller import RunController
@@ -45,8 +43,15 @@ from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.problems import ProblemsPanel
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
-from flowtui.tui.widgets.timeline import TimelineView
 
+if TYPE_CHECKING:
+    from flowtui.client.metaflow_state import MetaflowReader
+    from flowtui.client.runs import RunReader
+    from flowtui.run.state import RunState
+
+#: `RunState.source` of a run real Metaflow made (`flowtui.client.metaflow_state.METAFLOW`, which
+#: the first frame does not import; a test holds them equal).
+METAFLOW = "metaflow"
 #: How often the store is checked for runs started elsewhere (a shell) and their progress (s).
 STORE_POLL_INTERVAL = 1.0
 #: A redraw of the run waits this many times its own cost after the last one.
@@ -98,15 +103,17 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         clock: Callable[[], float] = time.time,
         executor: str | None = None,
         ray_address: str | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        self.after_first_frame = after_first_frame  # called once the first frame is drawn
         self.clock = clock  # what "now" is for elapsed times (tests fix it)
         self.path = Path(path)
         self.flow = flow
         self.store = Path(store) if store is not None else None
-        self.reader = RunReader(self.store)  # the store, read only through the client
-        # runs real Metaflow made beside the file (Metaflow is imported only when read)
-        self.metaflow = MetaflowReader(self.path.resolve().parent)
+        self._readers_lock = threading.Lock()
+        self._reader: RunReader | None = None
+        self._metaflow: MetaflowReader | None = None
         self.settings = load_settings()  # theme, parameters and executor kept between sessions
         # where the next run's tasks run
         self.executor = executor or remembered(self.settings, self.path, flow)
@@ -130,6 +137,27 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         self._initial = self.check_file()  # the file is read once before the first frame
         self._initial_stat = file_signature(self.path)
 
+    @property
+    def reader(self) -> RunReader:
+        """The store, read only through the client (imported on first use: after the first
+        frame, by the first look at the store)."""
+        with self._readers_lock:
+            if self._reader is None:
+                from flowtui.client.runs import RunReader
+
+                self._reader = RunReader(self.store)
+            return self._reader
+
+    @property
+    def metaflow(self) -> MetaflowReader:
+        """Runs real Metaflow made beside the file (Metaflow is imported only when read)."""
+        with self._readers_lock:
+            if self._metaflow is None:
+                from flowtui.client.metaflow_state import MetaflowReader
+
+                self._metaflow = MetaflowReader(self.path.resolve().parent)
+            return self._metaflow
+
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -142,8 +170,7 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         )
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield DagView(id="dag")
-                yield TimelineView(id="timeline", clock=self.clock)
+                yield DagView(id="dag")  # and the timeline, once `T` asks for it
                 yield ProblemsPanel(str(self.path), id="problems")
             with Vertical(id="detail"):
                 yield Static(id="step-info")
@@ -155,6 +182,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         self.set_panes(self.panes.resized(self.size.width))
         self.show_check(*self._initial)
         self.query_one(DagView).focus()
+        if self.after_first_frame is not None:
+            self.call_after_refresh(self.after_first_frame)
         # What the first frame does not draw waits for it: the watcher (watchfiles brings in
         # anyio's event-loop backend) and the first look at the store (a worker thread that
         # loads sqlite3 and the blob store, and would take the GIL from the frame).
@@ -276,6 +305,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
             self.start_runner(self.runner_args("run", "--events"))
 
     def start_runner(self, args: list[str], origin_run_id: str | None = None) -> None:
+        from flowtui.run.state import RunState  # (a run's vocabulary: with the first run)
+
         self._shown_before_run = self.run_state
         self.query_one(ProblemsPanel).show(self.problems)  # the last refusal is old news
         self.run_graph = self.graph
@@ -290,6 +321,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
 
     @on(RunController.Events)
     def on_run_events(self, message: RunController.Events) -> None:
+        from flowtui.run.events import Notice, RunFinished, RunStarted, TaskWaiting
+
         if self.run_state is None:
             return
         for event in message.events:
@@ -381,7 +414,8 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
         drawn = self.dag.graph
         if drawn is not None and run is not None:
             self.show_run_states(drawn, run)
-        self.query_one(TimelineView).set_run(run, drawn)
+        if (timeline := self.timeline) is not None:
+            timeline.set_run(run, drawn)
         self.show_step_detail()
 
     def refresh_footer(self) -> None:
@@ -568,8 +602,11 @@ class FlowtuiApp(RunControl, RunnerSaid, ResumeActions, DebuggingActions, Findin
 
     def on_unmount(self) -> None:
         self._stop_watching.set()
-        self.reader.close()
-        self.metaflow.close()
+        with self._readers_lock:
+            if self._reader is not None:
+                self._reader.close()
+            if self._metaflow is not None:
+                self._metaflow.close()
 
     def action_help(self) -> None:
         from flowtui.tui.screens.help import HelpScreen

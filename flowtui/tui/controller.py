@@ -15,12 +15,13 @@ import os
 import signal
 import subprocess
 import sys
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from flowtui.run.events import Event, decode_event
+if TYPE_CHECKING:
+    from flowtui.run.events import Event
 
 #: How often decoded events are handed to the app (s): the UI redraws at most this often.
 BATCH_INTERVAL = 0.06
@@ -137,6 +138,8 @@ class RunController:
             transport.close()
 
     async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
+        from flowtui.run.events import decode_event
+
         async for raw in stdout:
             line = raw.decode("utf-8", errors="replace")
             event = decode_event(line)

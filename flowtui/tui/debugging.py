@@ -34,7 +34,10 @@ class DebuggingActions(App[None]):
         path: Path
         flow: str | None
         store: Path | None
-        reader: RunReader
+
+        @property
+        def reader(self) -> RunReader: ...  # the store, through the client
+
         clock: Callable[[], float]
         graph: FlowGraph | None
         problems: list[Problem]

@@ -8,7 +8,9 @@ It sits on `PanedApp` (the panes' arrangement) and leaves runs and the file to `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on
@@ -16,12 +18,14 @@ from textual.command import SimpleCommand
 from textual.widgets import Static
 
 from flowtui.graph.model import FlowGraph
-from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.tui.panes import PanedApp
 from flowtui.tui.widgets.dag import DagView, step_of
 from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList, failed_tasks, tally
-from flowtui.tui.widgets.timeline import TimelineView
+
+if TYPE_CHECKING:
+    from flowtui.run.state import RunState, TaskState
+    from flowtui.tui.widgets.timeline import TimelineView
 
 
 def show_text(static: Static, text: Text) -> None:
@@ -44,6 +48,8 @@ class FindingApp(PanedApp):
     """The last good graph of the flow file."""
     run_state: RunState | None = None
     """The run shown."""
+    if TYPE_CHECKING:
+        clock: Callable[[], float]
 
     @property
     def dag(self) -> DagView:
@@ -57,12 +63,24 @@ class FindingApp(PanedApp):
             return
         detail.shown_log.action_search()
 
-    def action_toggle_timeline(self) -> None:
+    @property
+    def timeline(self) -> TimelineView | None:
+        """The timeline, once `T` has made it (the first frame has none)."""
+        found = self.query("#timeline")
+        return cast("TimelineView", found.first()) if found else None
+
+    async def action_toggle_timeline(self) -> None:
         """`T`: the run's timeline (a Gantt chart of its tasks) in place of the DAG, or back."""
         left = self.query_one("#left")
+        timeline = self.timeline
+        if timeline is None:  # the first `T`: made and mounted now, beside the DAG
+            from flowtui.tui.widgets.timeline import TimelineView
+
+            timeline = TimelineView(id="timeline", clock=self.clock)
+            timeline.run, timeline.graph = self.run_state, self.dag.graph
+            await left.mount(timeline, after=self.dag)
         left.toggle_class("-timeline")
         shown = left.has_class("-timeline")
-        timeline = self.query_one(TimelineView)
         if shown:
             timeline.recompute()  # not kept up to date while hidden
         (timeline if shown else self.dag).focus()
@@ -117,16 +135,17 @@ class FindingApp(PanedApp):
         text = Text(node.name, style="bold")
         text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
         run = self.run_state
-        known = run.step_tally(step) if run is not None else StepTally()
+        known = run.step_tally(step) if run is not None else None  # no run: no tasks
         expected = run.expected.get(step) if run is not None else None
-        if len(known) > 1 or (expected or 0) > 1 or task_list.arrangement:
-            text.append("\n").append_text(tally(known, expected))
+        count = len(known) if known is not None else 0
+        if count > 1 or (expected or 0) > 1 or task_list.arrangement:
+            text.append("\n").append_text(tally(known if known is not None else [], expected))
             if task_list.arrangement:
                 text.append(f"  ({task_list.arrangement})", style="italic")
         if node.doc:
             text.append("\n" + node.doc)
         show_text(info, text)
-        task_list.set_tasks(list(known.tasks.values()))
+        task_list.set_tasks(list(known.tasks.values()) if known is not None else [])
         self.query_one(TaskDetail).show(task_list.selected)
 
     @on(TaskList.Rearranged)

@@ -16,7 +16,6 @@ from textual import events
 from textual.app import App
 
 from flowtui.tui.widgets.dag import DagView
-from flowtui.tui.widgets.logs import LogView
 
 #: Terminal width (cells) below which the panes are stacked rather than side by side.
 STACK_WIDTH = 100
@@ -99,6 +98,8 @@ class PanedApp(App[None]):
 
     def focused_pane(self) -> str:
         """The pane holding the focus: `dag`, `log` or `detail`."""
+        from flowtui.tui.widgets.logs import LogView  # (not before the first frame)
+
         focused = self.focused
         if focused is None or isinstance(focused, DagView):
             return "dag"

@@ -18,9 +18,7 @@ from textual.screen import ModalScreen
 
 from flowtui.errors import FlowtuiError
 from flowtui.graph import read_flow_file
-from flowtui.run.changes import CHANGED, CHANGED_LABEL, CodeChanges
 from flowtui.run.labels import StepState, plan_states
-from flowtui.run.plan import ResumePlan
 from flowtui.run.splits import DEFAULT_MAX_NUM_SPLITS, splits_asked
 from flowtui.tui.widgets.header import RunHeader
 from flowtui.units import counted
@@ -31,6 +29,8 @@ if TYPE_CHECKING:
 
     from flowtui.client.runs import RunReader
     from flowtui.graph.model import FlowGraph
+    from flowtui.run.changes import CodeChanges
+    from flowtui.run.plan import ResumePlan
     from flowtui.run.state import RunState
     from flowtui.tui.settings import Settings
     from flowtui.tui.widgets.dag import DagView
@@ -41,7 +41,10 @@ class ResumeActions(App[None]):
 
     if TYPE_CHECKING:
         path: Path
-        reader: RunReader
+
+        @property
+        def reader(self) -> RunReader: ...  # the store, through the client
+
         settings: Settings
         graph: FlowGraph | None
         run_state: RunState | None
@@ -123,6 +126,8 @@ class ResumeActions(App[None]):
     ) -> ModalScreen[Any]:
         """Draw `plan` on the DAG (≡ clone, ◐ partly, ↻ rerun, ✎ changed); the dialog that
         asks (offering to start from the earliest changed step when the plan would reuse one)."""
+        from flowtui.run.changes import CHANGED, CHANGED_LABEL
+
         states = plan_states(plan)
         changed = list(changes.cloned_changed) if changes is not None else []
         states.update({step: StepState(CHANGED, CHANGED_LABEL) for step in changed})

@@ -50,7 +50,10 @@ class RunControl(App[None]):
 
     if TYPE_CHECKING:
         path: Path
-        reader: RunReader
+
+        @property
+        def reader(self) -> RunReader: ...  # the store, through the client
+
         graph: FlowGraph | None
         run_state: RunState | None
         controller: RunController | None

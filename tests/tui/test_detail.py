@@ -145,6 +145,7 @@ async def test_failed_task_shows_exception_and_traceback_literally(tmp_path: Pat
         detail = app.query_one(TaskDetail)
         detail.show(failed)
         await pilot.pause()
+        await wait_until(pilot, lambda: detail.logs_up, "the logs")
         assert app.query_one("#task-failure").display
         panel = failure_panel(app)
         assert panel.startswith("ZeroDivisionError: division by zero [red]")
@@ -164,8 +165,10 @@ async def test_a_succeeded_task_has_no_failure_panel_and_shows_stdout(tmp_path: 
     out.write_text("hello\n")
     app = DetailApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.query_one(TaskDetail).show(task(0, stdout=str(out), stderr=str(tmp_path / "none")))
+        detail = app.query_one(TaskDetail)
+        detail.show(task(0, stdout=str(out), stderr=str(tmp_path / "none")))
         await pilot.pause()
+        await wait_until(pilot, lambda: detail.logs_up, "the logs")
         assert not app.query_one("#task-failure").display
         assert app.query_one(TabbedContent).active == "stdout-tab"
         header = str(app.query_one(TaskHeader).render())
@@ -182,6 +185,7 @@ async def test_newer_state_of_the_same_task_keeps_the_log_position(tmp_path: Pat
         detail = app.query_one(TaskDetail)
         detail.show(running)
         await wait_until(pilot, lambda: detail.stdout.line_count == 500, "stdout")
+        await wait_until(pilot, lambda: detail.logs_up, "the logs")
         detail.stdout.lines.focus()
         await pilot.press("pageup", "pageup")
         position = detail.stdout.lines.scroll_y
@@ -210,6 +214,7 @@ async def test_a_killed_task_says_why_and_nothing_selected_says_so() -> None:
         error = TaskError("Killed", "signal 9", "", reason="signal")
         detail.show(task(0, TaskStatus.FAILED, error=error))
         await pilot.pause()
+        await wait_until(pilot, lambda: detail.logs_up, "the logs")
         assert not app.query_one("#task-empty").display
         assert "killed by a signal" in failure_panel(app)
         detail.show(None)
@@ -230,6 +235,7 @@ async def test_a_cancelled_task_shows_cancelled_and_its_stdout(tmp_path: Path) -
         detail = app.query_one(TaskDetail)
         detail.show(running)
         await pilot.pause()
+        await wait_until(pilot, lambda: detail.logs_up, "the logs")
         detail.show(cancelled)  # the run was cancelled while the task ran
         await pilot.pause()
         header = str(app.query_one(TaskHeader).render())
@@ -257,6 +263,7 @@ async def test_a_failure_with_nothing_on_stderr_keeps_stdout_in_front(tmp_path: 
         detail = app.query_one(TaskDetail)
         detail.show(task(0, TaskStatus.FAILED, stdout=str(out), stderr=str(err), error=error))
         await pilot.pause()
+        await wait_until(pilot, lambda: detail.logs_up, "the logs")
         assert app.query_one(TabbedContent).active == "stdout-tab"
         # the empty stderr of a finished task says there is none, not that some may come
         app.query_one(TabbedContent).active = "stderr-tab"

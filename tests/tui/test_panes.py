@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widgets import Footer, Input
 
 from flowtui.tui.app import FlowtuiApp
@@ -17,6 +18,7 @@ from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
 from tests.tui.conftest import EXAMPLES
 from tests.tui.test_snapshots import T0, feed
+from tests.tui.waiting import wait_until
 
 FAILED = [("start", "succeeded"), ("prepare", "succeeded"), ("train", "failed")]
 
@@ -27,6 +29,12 @@ def flaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("FLOWTUI_STORE", raising=False)
     shutil.copy(EXAMPLES / "flaky.py", tmp_path / "flaky.py")
     return "flaky.py"
+
+
+async def logs_laid_out(pilot: Pilot[None], app: FlowtuiApp) -> None:
+    """Wait for the selected task's logs (mounted when a task is first shown) on screen."""
+    detail = app.query_one(TaskDetail)
+    await wait_until(pilot, lambda: detail.logs_up and detail.shown_log.region.height > 0)
 
 
 def inside(inner: Region, outer: Region) -> bool:
@@ -41,6 +49,7 @@ async def test_nothing_is_cut_and_the_paused_mark_is_on_screen(
     async with app.run_test(size=size) as pilot:
         feed(app, "FlakyFlow", FAILED, "failed", T0)
         await pilot.pause(0.3)
+        await logs_laid_out(pilot, app)
         screen = app.screen.region
         footer = app.query_one(Footer).region
         log = app.query_one(TaskDetail).shown_log
@@ -65,6 +74,7 @@ async def test_a_narrow_terminal_stacks_the_panes_and_the_header_wraps(
     async with app.run_test(size=(80, 24)) as pilot:
         feed(app, "FlakyFlow", FAILED, "failed", T0)
         await pilot.pause(0.3)
+        await logs_laid_out(pilot, app)
         left, detail = app.query_one("#left").region, app.query_one("#detail").region
         assert detail.y >= left.bottom and detail.width >= 76  # below the DAG, full width
         header = app.query_one(RunHeader)
@@ -83,6 +93,7 @@ async def test_z_zooms_the_focused_pane_and_z_again_restores(flaky: str) -> None
     async with app.run_test(size=(120, 40)) as pilot:
         feed(app, "FlakyFlow", FAILED, "failed", T0)
         await pilot.pause(0.3)
+        await logs_laid_out(pilot, app)
         main = app.query_one("#main").region
         await pilot.press("z")  # the DAG has the focus
         await pilot.pause()
@@ -121,6 +132,7 @@ async def test_slash_searches_the_log_from_anywhere(flaky: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         feed(app, "FlakyFlow", FAILED, "failed", T0)
         await pilot.pause(0.3)
+        await logs_laid_out(pilot, app)
         assert isinstance(app.focused, DagView)
         await pilot.press("slash")
         await pilot.pause()

@@ -30,16 +30,15 @@ def flaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 async def test_t_shows_the_tasks_as_bars_that_grow_while_they_run(flaky: str) -> None:
-    app = FlowtuiApp(flaky, store="store", follow=False)
+    now = [T0 + 6.0]
+    app = FlowtuiApp(flaky, store="store", follow=False, clock=lambda: now[0])
     async with app.run_test(size=(120, 40)) as pilot:
-        view = app.query_one(TimelineView)
-        now = [T0 + 6.0]
-        view.clock = lambda: now[0]
         feed(app, "FlakyFlow", [("start", "succeeded"), ("prepare", "running")], None, T0)
         await pilot.pause(0.3)
-        assert not view.display
+        assert not app.query(TimelineView)  # made when first asked for
         await pilot.press("T")
         await pilot.pause()
+        view = app.query_one(TimelineView)
         assert view.display and not app.dag.display and view.has_focus
         lines = [view.render_line(y).text.rstrip() for y in range(5)]
         assert lines[1].startswith("start") and lines[3].startswith("prepare")

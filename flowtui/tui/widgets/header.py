@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.geometry import Size
@@ -15,10 +16,12 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from flowtui.run.labels import run_label, task_count
-from flowtui.run.state import RunState
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.tui.widgets.task_detail import pack_fields
 from flowtui.units import human_duration
+
+if TYPE_CHECKING:
+    from flowtui.run.state import RunState
 
 
 class RunHeader(Widget):

@@ -90,7 +90,13 @@ class LogView(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._initial = path
+        self.add_class("-following")  # before the mount: cheaper than restyling after
+        self._up = False  # mounted: its lines can read a file
+        self._ask_pending: bool | None = None  # `/` (False) or `&` (True) before the mount
+        self._pending: tuple[Path | None, bool, bool] | None = None
+        """What `open` was asked before the view was mounted: (path, follow, finished)."""
+        if path is not None:
+            self._pending = (Path(path), True, False)
         self.lines = LogLines()
         self.filtering = False
         """The input at the bottom sets the filter (`&`), not the search (`/`)."""
@@ -100,12 +106,18 @@ class LogView(Widget):
         yield Input(placeholder=SEARCH_PROMPT, id="search")
 
     def on_mount(self) -> None:
-        self.set_class(True, "-following")
-        if self._initial is not None:
-            self.open(self._initial)
+        self._up = True
+        if self._pending is not None:
+            path, follow, finished = self._pending
+            self._pending = None
+            self.open(path, follow=follow, finished=finished)
+        if self._ask_pending is not None:
+            self._ask(filtering=self._ask_pending)
 
     @property
     def path(self) -> Path | None:
+        if self._pending is not None:
+            return self._pending[0]
         return self.lines.path
 
     @property
@@ -121,6 +133,9 @@ class LogView(Widget):
         the scroll position and search. `finished`: the log will not grow any more, so an
         empty one says "no output"."""
         new = Path(path) if path is not None else None
+        if not self._up:  # opened once mounted
+            self._pending = (new, follow, finished)
+            return
         if new is not None and new == self.lines.path:
             self.lines.set_finished(finished)
             return
@@ -142,6 +157,10 @@ class LogView(Widget):
         self._ask(filtering=True)
 
     def _ask(self, *, filtering: bool) -> None:
+        if not self._up:  # asked as the view is being mounted: asked once it is
+            self._ask_pending = filtering
+            return
+        self._ask_pending = None
         self.filtering = filtering
         self.add_class("-searching")
         search = self.query_one("#search", Input)

@@ -4,6 +4,11 @@
 stderr tab is brought forward once, when the task fails and wrote to stderr (a task stopped by
 a cancelled run is not a failure: it shows as cancelled, with its stdout). Exception text and
 tracebacks come from user code and are shown as plain `Text`, never parsed as markup.
+
+The logs (two tabs, each a `LogView` with its search box: a third of the app's widgets and of
+its start) are mounted when a task is first shown, not before the first frame, which has
+none selected (docs/benchmarks.md). Until they are up, what `show` asks of them waits:
+each `LogView` opens its file once mounted, and the tab to bring forward is `front`.
 """
 
 from __future__ import annotations
@@ -11,19 +16,24 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static
 
 from flowtui.run.labels import task_label
-from flowtui.run.state import TaskState
 from flowtui.run.status import TaskError, TaskStatus
-from flowtui.tui.widgets.logs import LogView
 from flowtui.units import human_duration
+
+if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
+    from flowtui.run.state import TaskState
+    from flowtui.tui.widgets.logs import LogView
 
 EMPTY = "Select a task to see its logs."
 
@@ -170,28 +180,78 @@ class TaskDetail(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.add_class("-empty")  # before the mount: restyling its subtree after is dearer
         self.clock = clock
         self.shown: TaskState | None = None
         self._displayed: TaskState | None = None
         self._composed = False
-        self.stdout = LogView(id="stdout")
-        self.stderr = LogView(id="stderr")
+        self._views: tuple[LogView, LogView] | None = None  # made (and imported) when needed
+        self.logs: TabbedContent | None = None
+        """The two tabs of logs, once a task has been shown."""
+        self._logs_up = False  # the tabs are mounted and have made their first tab active
+        self.front = "stdout-tab"
+        """The tab in front (or to bring forward once the tabs are up)."""
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="task-empty")
         yield TaskHeader(id="task-header")
         with VerticalScroll(id="task-failure"):
             yield Static(id="task-failure-text")
-        with TabbedContent(id="task-logs"):
-            with TabPane("stdout", id="stdout-tab"):
-                yield self.stdout
-            with TabPane("stderr", id="stderr-tab"):
-                yield self.stderr
 
     def on_mount(self) -> None:
         self._composed = True
         self.set_interval(1.0, self._tick)
         self.show(self.shown)
+
+    def _mount_logs(self) -> None:
+        """Mount the tabs of logs (the first time a task is shown), unless the app closes."""
+        if self.logs is not None or not self.app.is_running or not self.is_attached:
+            return
+        if self._closing or self._pruning:
+            return
+        from textual.widgets import TabbedContent, TabPane
+
+        self.logs = TabbedContent(initial=self.front, id="task-logs")
+        self.logs.compose_add_child(TabPane("stdout", self.stdout, id="stdout-tab"))
+        self.logs.compose_add_child(TabPane("stderr", self.stderr, id="stderr-tab"))
+        self.mount(self.logs)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content is not self.logs:
+            return
+        shown = event.pane.id or self.front
+        if not self._logs_up:  # the tabs' first activation: they are up
+            self._logs_up = True
+            if self.logs is not None and shown != self.front:
+                self.logs.active = self.front  # `show` asked for the other tab meanwhile
+                return
+        self.front = shown  # the user (or `show`) brought this one forward
+
+    @property
+    def stdout(self) -> LogView:
+        """The task's stdout (made when first needed: the first frame shows no log)."""
+        return self._log_views()[0]
+
+    @property
+    def stderr(self) -> LogView:
+        return self._log_views()[1]
+
+    def _log_views(self) -> tuple[LogView, LogView]:
+        if self._views is None:
+            from flowtui.tui.widgets.logs import LogView
+
+            self._views = LogView(id="stdout"), LogView(id="stderr")
+        return self._views
+
+    @property
+    def logs_up(self) -> bool:
+        """The tabs of logs are mounted, with a tab in front (a task has been shown)."""
+        return self._logs_up
+
+    def _bring_forward(self, tab: str) -> None:
+        self.front = tab
+        if self._logs_up and self.logs is not None:
+            self.logs.active = tab
 
     def show(self, task: TaskState | None) -> None:
         """Show `task` (None: nothing selected). A newer state of the same task updates in
@@ -209,9 +269,11 @@ class TaskDetail(Widget):
         cancelled = task is not None and task.status is TaskStatus.CANCELLED
         self.set_class(task is not None and task.error is not None and not cancelled, "-has-error")
         if task is None:
-            self.stdout.open(None)
-            self.stderr.open(None)
+            if self._views is not None:
+                self.stdout.open(None)
+                self.stderr.open(None)
             return
+        self._mount_logs()
         self.query_one(TaskHeader).set_fields(header_fields(task, self.clock()))
         if task.error is not None and not cancelled:
             retrying = task.status is TaskStatus.RETRYING
@@ -227,14 +289,14 @@ class TaskDetail(Widget):
             not same or previous is None or previous.status is not TaskStatus.FAILED
         )
         if newly_failed and not cancelled and has_output(task.stderr):
-            self.query_one(TabbedContent).active = "stderr-tab"
+            self._bring_forward("stderr-tab")
         elif not same or newly_failed:
-            self.query_one(TabbedContent).active = "stdout-tab"
+            self._bring_forward("stdout-tab")
 
     @property
     def shown_log(self) -> LogView:
         """The log on the front tab (stdout or stderr)."""
-        front = self.query_one(TabbedContent).active
+        front = self.logs.active if self._logs_up and self.logs is not None else self.front
         return self.stderr if front == "stderr-tab" else self.stdout
 
     def _tick(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -30,10 +31,12 @@ from textual.strip import Strip
 
 from flowtui.graph.model import FlowGraph
 from flowtui.run.labels import TASK_GLYPHS, task_state_label
-from flowtui.run.state import RunState, StepTally, TaskState
 from flowtui.run.status import TaskStatus
 from flowtui.tui.widgets.base_style import BaseStyleOnce
 from flowtui.units import human_duration
+
+if TYPE_CHECKING:
+    from flowtui.run.state import RunState, StepTally, TaskState
 
 COLUMNS = ("task", "item", "state", "try", "duration")  # "try": the attempt, narrow
 #: Blank cells either side of each cell (as Textual's DataTable pads them).
@@ -96,6 +99,8 @@ def tally(tasks: list[TaskState] | StepTally, expected: int | None = None) -> Te
     tasks are in each state (`tasks`: a step's tasks, or their tally as the run keeps it).
     `expected` (a foreach's width, known before its tasks start) counts the tasks not started
     yet as pending."""
+    from flowtui.run.state import StepTally
+
     known = tasks if isinstance(tasks, StepTally) else StepTally.of(tasks)
     counts = {status: n for status, n in known.counts.items() if n}
     total = max(len(known), expected or 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -20,10 +21,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flowtui.graph.model import FlowGraph
-from flowtui.run.state import RunState, TaskState
 from flowtui.run.status import TaskStatus
 from flowtui.tui.widgets.base_style import BaseStyleOnce
 from flowtui.units import human_duration
+
+if TYPE_CHECKING:
+    from flowtui.run.state import RunState, TaskState
 
 #: Tasks of one step drawn as their own rows; the rest of a wide foreach is one summary row.
 TASKS_PER_STEP = 8

@@ -1,0 +1,51 @@
+"""The first frame draws what it shows and no more: the task detail's logs (two tabs, each a
+log view with a search box) are mounted when a task is first shown, then work as before."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.widgets import TabbedContent
+
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.widgets.logs import LogView
+from flowtui.tui.widgets.task_detail import TaskDetail
+from tests.tui.conftest import EXAMPLES
+from tests.tui.test_snapshots import T0, feed
+from tests.tui.waiting import wait_until
+
+FAILED = [("start", "succeeded"), ("prepare", "succeeded"), ("train", "failed")]
+
+
+async def test_no_logs_until_a_task_is_shown_then_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLES / "flaky.py", tmp_path / "flaky.py")
+    app = FlowtuiApp("flaky.py", store="store", follow=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        detail = app.query_one(TaskDetail)
+        assert app.dag.graph is not None  # the first frame is up: the DAG is drawn
+        assert detail.query_one("#task-empty").display  # "Select a task to see its logs."
+        assert not app.query(TabbedContent) and not app.query(LogView)
+        assert not app.query("Input")  # nor the logs' search boxes
+
+        feed(app, "FlakyFlow", FAILED, "failed", T0)  # the run opens on its failed task
+        await wait_until(pilot, lambda: detail.logs_up, "the task's logs")
+        assert not detail.query_one("#task-empty").display
+        assert app.query_one("#task-logs", TabbedContent).active == "stdout-tab"
+        stdout = detail.shown_log
+        assert stdout.id == "stdout" and stdout in app.query(LogView)
+        await wait_until(pilot, lambda: stdout.line_count == 1, "the log's line")
+        assert stdout.lines.render_line(0).text.startswith("train says hello")
+
+
+def test_the_app_names_metaflow_s_runs_as_the_client_does() -> None:
+    # the app keeps its own copy of the name (the first frame imports no client)
+    from flowtui.client import metaflow_state
+    from flowtui.tui import app
+
+    assert app.METAFLOW == metaflow_state.METAFLOW
