@@ -46,6 +46,6 @@ async def test_no_logs_until_a_task_is_shown_then_its_log(
 def test_the_app_names_metaflow_s_runs_as_the_client_does() -> None:
     # the app keeps its own copy of the name (the first frame imports no client)
     from flowtui.client import metaflow_state
-    from flowtui.tui import app
+    from flowtui.tui import stored_runs
 
-    assert app.METAFLOW == metaflow_state.METAFLOW
+    assert stored_runs.METAFLOW == metaflow_state.METAFLOW
