@@ -72,6 +72,10 @@ class Executor(Protocol):
     def capacity(self) -> int | None:
         """How many tasks can run at once (None: the runner's own default)."""
 
+    def wake_fd(self) -> int | None:
+        """An fd the runner's loop also waits on, readable when a task has exited (None:
+        the tasks' result pipes are enough)."""
+
     def notices(self) -> list[str]:
         """Lines to show when a run starts (where it runs)."""
 
@@ -146,13 +150,12 @@ class TaskProcess:
                 return None
             return (-code) if code < 0 else (code << 8)
         if self.server is not None:
-            if self.status is None:
-                try:
-                    found = self.server.exited(self.pid)
-                except (ForkServerGone, OSError):  # its tasks died with it (PR_SET_PDEATHSIG)
-                    found = self.server.exits.pop(self.pid, (signal.SIGKILL, None))
-                if found is not None:
-                    self.status, self.rusage = found
+            try:
+                found = self.server.exited(self.pid)
+            except (ForkServerGone, OSError):  # its tasks died with it (PR_SET_PDEATHSIG)
+                found = self.server.exits.pop(self.pid, (signal.SIGKILL, None))
+            if found is not None:
+                self.status, self.rusage = found
             return self.status
         try:
             pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
@@ -171,11 +174,10 @@ class TaskProcess:
             code = self.popen.wait()
             return (-code) if code < 0 else (code << 8)
         if self.server is not None:
-            if self.status is None:
-                try:
-                    self.status, self.rusage = self.server.wait(self.pid)
-                except (ForkServerGone, OSError):
-                    self.status = signal.SIGKILL
+            try:
+                self.status, self.rusage = self.server.wait(self.pid)
+            except (ForkServerGone, OSError):
+                self.status = signal.SIGKILL
             return self.status
         while True:
             try:

@@ -196,6 +196,9 @@ class RayExecutor:
     def capacity(self) -> int | None:
         return max(1, int(sum(n.get("CPU", 0) for n in self.nodes())))
 
+    def wake_fd(self) -> int | None:
+        return None  # each attempt's pipe is written when Ray says it ended
+
     def notices(self) -> list[str]:
         nodes = self.nodes()
         cpus = sum(n.get("CPU", 0) for n in nodes)

@@ -432,7 +432,7 @@ class Runner:
         """What the loop waits on: the running tasks' open pipes and the executor's fd that
         says a task has exited (the fork server's), if it has one."""
         pipes = [fd for fd, running in self.running.items() if not running.eof]
-        wake = getattr(self.executor, "wake_fd", lambda: None)()
+        wake = self.executor.wake_fd()
         return pipes if wake is None else [*pipes, wake]
 
     def _reap(self, fd: int, status: int | None) -> None:
