@@ -27,9 +27,13 @@ def read_log(task: Task, stream: str) -> bytes:
     A task creates its log files as it starts, and the runner creates any its task did not
     before it records how the attempt ended; so a file missing from an ended attempt was
     deleted: that is said (`LogMissingError`), never shown as an empty log."""
-    attempts = task._store.meta.attempts(task.id)
-    running = bool(attempts) and attempts[-1].finished is None
-    return log_bytes(task.log_path(stream), stream, task.pathspec, running=running)
+    try:
+        return log_bytes(task.log_path(stream), stream, task.pathspec)
+    except LogMissingError:  # a missing file: whether the attempt has ended decides
+        attempts = task._store.meta.attempts(task.id)
+        if attempts and attempts[-1].finished is None:
+            return b""  # its task creates it as it starts
+        raise
 
 
 def log_bytes(

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 RunRow = namedtuple(
     "RunRow", "run_id status kind created finished origin_run_id resume_step tags system_tags"
 )
-#: A task as `flowtui logs` prints it: its pathspec, foreach index (or None), and its latest
-#: attempt's stdout and stderr files (None before it starts).
+#: A task as `flowtui logs` prints it: its pathspec, foreach index (or None), its latest
+#: attempt's stdout and stderr files (None before it starts), and whether that attempt is still
+#: going (its task may not have created them yet).
 TaskLogs = namedtuple("TaskLogs", "pathspec index stdout stderr running")
 NOT_RUN = (None, None, False)  # the log files of a task no attempt of which has started
 
