@@ -30,6 +30,7 @@ from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.dag import DagView
 
 loaded = []
+settled = []
 render_line = DagView.render_line
 
 def probe(view, y):
@@ -41,6 +42,11 @@ def probe(view, y):
 async def until_drawn(pilot):
     while not loaded:
         await asyncio.sleep(0.01)
+    from textual.widgets._footer import FooterKey
+    # the footer has asked which keys can be used now (`a` for the artifacts among them)
+    while not any(key.action == "artifacts" for key in pilot.app.query(FooterKey)):
+        await asyncio.sleep(0.01)
+    settled.extend(sys.modules)
     pilot.app.exit()
 
 DagView.render_line = probe
@@ -48,6 +54,7 @@ run = FlowtuiApp.run
 FlowtuiApp.run = lambda app: run(app, headless=True, size=(120, 40), auto_pilot=until_drawn)
 entry.main(sys.argv[1:])
 print(" ".join(loaded))
+print(" ".join(settled))
 """
 
 #: Nothing the first frame draws needs these: the CLI framework (and the pydantic it brings),
@@ -101,14 +108,17 @@ def test_the_first_frame_loads_only_what_it_draws(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    loaded = done.stdout.split()
-    assert "flowtui.tui.app" in loaded  # the probe saw the app's first frame
+    at_frame, settled = (line.split() for line in done.stdout.splitlines()[-2:])
+    assert "flowtui.tui.app" in at_frame  # the probe saw the app's first frame
     early = sorted(
         name
-        for name in loaded
+        for name in at_frame
         if any(name == gone or name.startswith(f"{gone}.") for gone in NOT_BEFORE_THE_FIRST_FRAME)
     )
     assert early == []
+    # The footer asks which keys can be used on every refresh; answering must not import the
+    # screens those keys open (the artifacts screen and the client behind it, ~25 ms).
+    assert [name for name in settled if name.startswith("flowtui.tui.screens")] == []
 
 
 def test_a_missing_flow_file_is_one_sentence_and_exit_code_2(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -447,10 +448,12 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
 
     @property
     def artifacts_shown(self) -> bool:
-        """The artifacts screen is the one on top (`a` must not stack another)."""
-        from flowtui.tui.screens.artifacts import ArtifactsScreen
+        """The artifacts screen is the one on top (`a` must not stack another).
 
-        return isinstance(self.screen, ArtifactsScreen)
+        The footer asks on every refresh: the screen's module (and the client it brings) is
+        not imported for that, since none can be shown before it is imported."""
+        screens = sys.modules.get("flowtui.tui.screens.artifacts")
+        return screens is not None and isinstance(self.screen, screens.ArtifactsScreen)
 
     def action_artifacts(self) -> None:
         if self.artifacts_shown:
