@@ -33,6 +33,7 @@ from flowtui.engine.task import (
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
+    register_blob_store,
 )
 from flowtui.engine.usage import UsageMonitor
 from flowtui.engine.watching import usage_events, waiting_events
@@ -85,6 +86,7 @@ class Runner:
         self.tasks_cloned = 0
         self.breakpoints = BreakpointWatch(str(store.root))
         self.usage = UsageMonitor()  # each local attempt's CPU and memory, about once a second
+        register_blob_store(str(store.root), store.blobs)  # a forked task uses it, makes none
 
     # -- the run -----------------------------------------------------------------------
     def execute(self) -> RunResult:

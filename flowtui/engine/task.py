@@ -8,6 +8,7 @@ metadata; the task never touches SQLite.
 
 from __future__ import annotations
 
+import _signal
 import contextlib
 import io
 import json
@@ -24,6 +25,7 @@ from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
+from flowtui.flow.decorators import step_decorators
 from flowtui.flow.spec import Inputs
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
@@ -139,6 +141,12 @@ def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     return cls
 
 
+def _has_cards(cls: type[FlowSpec], step: str) -> bool:
+    """Whether the step has a @card (else the task has no card to save)."""
+    func = getattr(cls, step, None)
+    return func is not None and any(d.name == "card" for d in step_decorators(func))
+
+
 class _StoreSource:
     """Lazily loads a task's inherited artifacts from the blob store."""
 
@@ -164,14 +172,22 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
     """The body of a task process, forked by `parent` (default: the runner). Never returns:
     exits with os._exit."""
     code = 0
-    with contextlib.suppress(OSError):
+    # Every Python function a forked task runs costs it copied pages (the refcounts and
+    # bytecode it writes): the path to the step calls as few as it can. So try/except
+    # rather than contextlib.suppress, and _signal's signal, which does not wrap the old
+    # handler in an enum (signal.signal's does; for the runner's handler, by raising).
+    try:  # noqa: SIM105
         os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except OSError:
+        pass
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
     die_with_parent(parent or req.runner_pid)
     for fd in INHERITED_FDS:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105
             os.close(fd)
+        except OSError:
+            pass
     pipe = os.fstat(result_fd)
     try:
         _redirect_output(req)
@@ -272,13 +288,38 @@ def _arm_timeout(req: TaskRequest) -> None:
 
 
 def _redirect_output(req: TaskRequest) -> None:
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
+    """fd 0 reads /dev/null; fds 1 and 2 append to the attempt's new log files; sys.stdin,
+    sys.stdout and sys.stderr are text streams over them (made here, unless the fork server
+    made them once for all its tasks: `prepare_streams`)."""
+    if not _streams_ready:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
     for fd, path in ((1, req.stdout), (2, req.stderr)):
         target = create_log(path)
         os.dup2(target, fd)
         os.close(target)
+    if not _streams_ready:
+        _text_streams()
+
+
+_streams_ready = False  # the fork server's: fd 0 is /dev/null, the text streams are made
+
+
+def prepare_streams() -> None:
+    """In the fork server, once: fds 0-2 on /dev/null (it never reads nor prints) and the
+    tasks' text streams made over them. A task it forks inherits both, and only puts its
+    log files on fds 1 and 2: the streams, fresh and empty, then write to them."""
+    global _streams_ready
+    for fd, flags in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        devnull = os.open(os.devnull, flags)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    _text_streams()  # as over a log file: /dev/null is seekable, at 0, as a new log is
+    _streams_ready = True
+
+
+def _text_streams() -> None:
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - /dev/null, for the process's life
     sys.stdout = io.TextIOWrapper(
         io.FileIO(1, "w", closefd=False),
@@ -296,11 +337,22 @@ def _redirect_output(req: TaskRequest) -> None:
     )
 
 
+# Blob stores already open in this process, by store root (the runner's, inherited through
+# fork: a task then makes none of its own).
+_blob_stores: dict[str, BlobStore] = {}
+
+
+def register_blob_store(store_root: str, blobs: BlobStore) -> None:
+    _blob_stores[store_root] = blobs
+
+
 def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
     """Run the step. `blobs` reads inputs and keeps new values (default: the store's blobs;
     the Ray executor passes one backed by Ray's object store)."""
-    blobs = blobs if blobs is not None else BlobStore(Path(req.store_root) / "blobs")
-    os.environ.update(req.env)
+    if blobs is None:
+        blobs = _blob_stores.get(req.store_root) or BlobStore(Path(req.store_root, "blobs"))
+    if req.env:
+        os.environ.update(req.env)
     os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
     current._bind(
         _TaskContext(
@@ -321,8 +373,11 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
 
         install(req.store_root, req.task_id, req.breakpoints)
     cls = _flow_class(req)
-    cards = TaskCards(req, cls)
-    current._card = cards.collector
+    # A step without @card has no cards to save: `current.card` is then made when first used
+    # (an empty collector, as TaskCards would give), and nothing is written
+    cards = TaskCards(req, cls) if _has_cards(cls, req.step) else None
+    if cards is not None:
+        current._card = cards.collector
     flow = cls.__new__(cls)
     source = _StoreSource(blobs, req.inherited)
     foreach_input = None
@@ -412,7 +467,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         if error is None:
             error = TaskError("ArtifactError", str(e), reason=PICKLE)
         artifacts = dict(req.inherited)
-    if cards.slots:
+    if cards is not None and cards.slots:
         cards.finish(flow, list(artifacts))
 
     foreach_count = None
