@@ -330,10 +330,10 @@ class Runner:
             self.reporter.tick()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
-        stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
-        request = self._request(pending, task_id, attempt, str(stdout), str(stderr))
+        stdout, stderr = self.store.log_files(self.run_id, pending.step, task_id, attempt)
+        request = self._request(pending, task_id, attempt, stdout, stderr)
         proc = self.executor.launch(request)  # first: the task starts while we record it
-        self.batch.start_attempt(task_id, attempt, str(stdout), str(stderr))
+        self.batch.start_attempt(task_id, attempt, stdout, stderr)
         now = time.time()
         limit = request.timeout
         # The task stops itself at its @timeout (so @catch and @retry see it); the runner
@@ -351,8 +351,8 @@ class Runner:
                 task_id,
                 attempt,
                 pending.foreach_index,
-                str(stdout),
-                str(stderr),
+                stdout,
+                stderr,
             )
         )
 

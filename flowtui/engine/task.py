@@ -17,6 +17,7 @@ import signal
 import sys
 import traceback
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from types import MethodType
 from typing import Any
@@ -93,7 +94,7 @@ class TaskOutcome:
     chosen: str | None = None  # a switch: the step its condition chose
 
     def to_json(self) -> str:
-        return json.dumps(
+        return _json_text(
             {
                 "ok": self.ok,
                 "artifacts": {name: ref.to_json() for name, ref in self.artifacts.items()},
@@ -115,6 +116,26 @@ class TaskOutcome:
             caught=TaskError.from_json(data.get("caught")),
             chosen=data.get("chosen"),
         )
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json.dumps' own C encoder, made once: json.dumps makes one per call, through three Python
+# functions a forked task would pay for in copied pages. The same text as json.dumps (no
+# check for cycles: an outcome has none).
+_ENCODE = (
+    c_make_encoder(None, _not_json, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def _json_text(data: Any) -> str:
+    if _ENCODE is None:
+        return json.dumps(data)
+    return "".join(_ENCODE(data, 0))
 
 
 class StepFailure(Exception):
@@ -290,7 +311,7 @@ def _arm_timeout(req: TaskRequest) -> None:
 def _redirect_output(req: TaskRequest) -> None:
     """fd 0 reads /dev/null; fds 1 and 2 append to the attempt's new log files; sys.stdin,
     sys.stdout and sys.stderr are text streams over them (made here, unless the fork server
-    made them once for all its tasks: `prepare_streams`)."""
+    made them once for all its tasks: `prepare_server`)."""
     if not _streams_ready:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -304,13 +325,17 @@ def _redirect_output(req: TaskRequest) -> None:
 
 
 _streams_ready = False  # the fork server's: fd 0 is /dev/null, the text streams are made
+_store_in_env: str | None = None  # the fork server's: FLOWTUI_STORE names this store
 
 
-def prepare_streams() -> None:
-    """In the fork server, once: fds 0-2 on /dev/null (it never reads nor prints) and the
-    tasks' text streams made over them. A task it forks inherits both, and only puts its
-    log files on fds 1 and 2: the streams, fresh and empty, then write to them."""
-    global _streams_ready
+def prepare_server(store_root: str) -> None:
+    """In the fork server, once, what would be the same in each task it forks: FLOWTUI_STORE
+    set to the run's store; fds 0-2 on /dev/null (it never reads nor prints) and the tasks'
+    text streams made over them. A task inherits them, and only puts its log files on fds 1
+    and 2: the streams, fresh and empty, then write to them."""
+    global _streams_ready, _store_in_env
+    os.environ["FLOWTUI_STORE"] = store_root
+    _store_in_env = store_root
     for fd, flags in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
         devnull = os.open(os.devnull, flags)
         os.dup2(devnull, fd)
@@ -353,7 +378,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         blobs = _blob_stores.get(req.store_root) or BlobStore(Path(req.store_root, "blobs"))
     if req.env:
         os.environ.update(req.env)
-    os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
+    if req.env or _store_in_env != req.store_root:  # the server may have set it for its tasks
+        os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
     current._bind(
         _TaskContext(
             flow_name=req.flow_name,

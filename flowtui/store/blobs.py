@@ -269,8 +269,11 @@ class BlobStore:
 
     def intact(self, digest: str) -> bool:
         """Whether the blob is stored and its bytes match its name (streamed, any size)."""
+        path = self._file(digest)
+        if not os.access(path, os.F_OK):  # the usual answer for a new value, without raising
+            return False
         try:
-            with _open_blob(self._file(digest)) as f:
+            with _open_blob(path) as f:
                 header = f.read(1)
                 if header not in (_ZLIB, _RAW):
                     return False

@@ -95,13 +95,15 @@ class WideJoinFlow(FlowSpec):
 
 
 def test_each_task_forked_by_the_server_has_its_own_fresh_streams(flows):
-    # The server makes the tasks' text streams once and each task it forks only puts its log
-    # files on fds 1 and 2: every task still reads nothing from stdin (not the terminal's
-    # input), writes UTF-8 with what cannot be encoded escaped, unbuffered, into its own logs.
+    # The server makes the tasks' text streams (and sets FLOWTUI_STORE) once and each task it
+    # forks only puts its log files on fds 1 and 2: every task still reads nothing from stdin
+    # (not the terminal's input), writes UTF-8 with what cannot be encoded escaped, unbuffered,
+    # into its own logs, and its client reads the run's store (not the one the shell names).
     flows.write(
         "streams.py",
         HEADER
         + """
+import os
 import sys
 
 class StreamsFlow(FlowSpec):
@@ -116,7 +118,7 @@ class StreamsFlow(FlowSpec):
         print(f"stdin {sys.stdin.read()!r}")
         print(out.encoding, out.errors, out.line_buffering, out.seekable())
         print("caf\\u00e9 \\udcff")
-        print(f"err {self.input}", file=sys.stderr)
+        print(f"err {self.input} {os.environ['FLOWTUI_STORE']}", file=sys.stderr)
         out.write(f"partial {self.input}")  # no newline, no flush: still in the log
         self.next(self.join)
 
@@ -129,14 +131,15 @@ class StreamsFlow(FlowSpec):
         pass
 """,
     )
+    args = ["run", "streams.py", "--max-workers", "1", "--store", str(flows.store_path)]
     ran = subprocess.run(
-        [sys.executable, "-m", "flowtui", "run", "streams.py", "--max-workers", "1"],
+        [sys.executable, "-m", "flowtui", *args],
         cwd=flows.root,
         input="typed at the runner's terminal\n",
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "FLOWTUI_STORE": str(flows.store_path)},
+        env={**os.environ, "FLOWTUI_STORE": str(flows.root / "another-store")},
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     bodies = flows.tasks("StreamsFlow")["body"]
@@ -148,4 +151,4 @@ class StreamsFlow(FlowSpec):
         assert stdout == (
             f"stdin ''\nutf-8 backslashreplace True True\ncafé \\udcff\npartial {index}"
         )
-        assert Path(attempt.stderr).read_text() == f"err {index}\n"
+        assert Path(attempt.stderr).read_text() == f"err {index} {flows.store_path}\n"
