@@ -9,7 +9,6 @@ metadata; the task never touches SQLite.
 from __future__ import annotations
 
 import _signal
-import contextlib
 import io
 import json
 import os
@@ -232,8 +231,10 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
         code = RESULT_PIPE_LOST
     finally:
         for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - (no contextlib on the task's path)
                 stream.flush()
+            except Exception:
+                pass
         os._exit(code)
 
 

@@ -211,8 +211,14 @@ class BlobStore:
         """Move a finished temp file to its name (atomic: readers never see a partial blob)."""
         try:
             os.replace(tmp, target)
-        except FileNotFoundError:
-            private_dirs(Path(target).parent, self.root)
+        except FileNotFoundError:  # the first blob whose hash starts so: make its folder
+            folder = os.path.dirname(target)
+            try:
+                os.mkdir(folder, 0o700)  # as private_dirs does, without its Path objects
+            except FileExistsError:  # another task made it meanwhile
+                pass
+            except FileNotFoundError:  # the blobs folder itself is gone
+                private_dirs(Path(folder), self.root)
             os.replace(tmp, target)
 
     def get_bytes(self, digest: str, what: str | None = None) -> bytes:
