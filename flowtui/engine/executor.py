@@ -255,7 +255,7 @@ class LocalExecutor:
         but ends as its server's other tasks do, killed (SIGKILL); @retry makes a new one."""
         for _ in range(2):
             if self.server is None:
-                self.server = ForkServer()
+                self.server = ForkServer(request.store_root)
             server = self.server
             read_fd, write_fd = os.pipe()
             try:

@@ -7,7 +7,10 @@ does as little as it can: it receives a request as bytes with the write end of t
 result pipe (`SCM_RIGHTS`), forks, and answers the child's pid; the child unpickles the request
 and runs the task as a child of the runner's would (`run_task_process`). When a child exits
 (its pidfd becomes readable) the server reaps it and sends its exit status and resource usage:
-the runner cannot `wait4` a process that is not its own child.
+the runner cannot `wait4` a process that is not its own child. What is the same for every
+task is done once, in the server: fds 0-2 go to /dev/null and the tasks' text streams are made
+over them, and FLOWTUI_STORE set (`prepare_server`), so a task only puts its two log files
+on fds 1 and 2.
 
 Dying together: the server asks Linux to kill it when the runner dies and each task to be
 killed when the server dies (`PR_SET_PDEATHSIG` in both), so no task outlives its runner; when
@@ -31,7 +34,13 @@ import struct
 from types import SimpleNamespace
 from typing import Any
 
-from flowtui.engine.task import INHERITED_FDS, TaskRequest, die_with_parent, run_task_process
+from flowtui.engine.task import (
+    INHERITED_FDS,
+    TaskRequest,
+    die_with_parent,
+    prepare_server,
+    run_task_process,
+)
 
 _EXIT = struct.Struct("=iidd q")  # pid, waitpid status, user CPU, system CPU, max RSS (KiB)
 _PID = struct.Struct("=i")
@@ -60,14 +69,15 @@ class ForkServerRefused(ForkServerGone):
 class ForkServer:
     """The runner's end: start tasks through the server, learn how they ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, store_root: str) -> None:
+        """Fork the server for the tasks of a run in the store at `store_root`."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         runner = os.getpid()
         gc.freeze()  # the server and its children then leave the runner's objects alone
         pid = os.fork()
         if pid == 0:  # the server
             ours.close()
-            _serve(theirs, runner)  # never returns
+            _serve(theirs, runner, store_root)  # never returns
         theirs.close()
         self.pid = pid
         self.sock = ours
@@ -131,7 +141,7 @@ class ForkServer:
             os.waitpid(self.pid, 0)
 
 
-def _serve(sock: socket.socket, runner: int) -> None:
+def _serve(sock: socket.socket, runner: int, store_root: str) -> None:
     """The server's loop: fork a task per request, report each child's exit. Never returns."""
     try:
         # Signals to the runner's process group (Ctrl-C at its terminal) are the runner's to
@@ -144,6 +154,7 @@ def _serve(sock: socket.socket, runner: int) -> None:
             with contextlib.suppress(OSError):
                 os.close(fd)
         INHERITED_FDS.clear()  # closed here: a task's result fd may come to reuse the number
+        prepare_server(store_root)  # once: each task then only opens its log files
         me, listen = os.getpid(), sock.fileno()
         children: dict[int, int] = {}  # pidfd -> pid
         while True:

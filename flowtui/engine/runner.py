@@ -33,6 +33,7 @@ from flowtui.engine.task import (
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
+    register_blob_store,
 )
 from flowtui.engine.usage import UsageMonitor
 from flowtui.engine.watching import usage_events, waiting_events
@@ -85,6 +86,7 @@ class Runner:
         self.tasks_cloned = 0
         self.breakpoints = BreakpointWatch(str(store.root))
         self.usage = UsageMonitor()  # each local attempt's CPU and memory, about once a second
+        register_blob_store(str(store.root), store.blobs)  # a forked task uses it, makes none
 
     # -- the run -----------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -328,10 +330,10 @@ class Runner:
             self.reporter.tick()
 
     def _launch(self, pending: PendingTask, task_id: str, attempt: int) -> None:
-        stdout, stderr = self.store.log_paths(self.run_id, pending.step, task_id, attempt)
-        request = self._request(pending, task_id, attempt, str(stdout), str(stderr))
+        stdout, stderr = self.store.log_files(self.run_id, pending.step, task_id, attempt)
+        request = self._request(pending, task_id, attempt, stdout, stderr)
         proc = self.executor.launch(request)  # first: the task starts while we record it
-        self.batch.start_attempt(task_id, attempt, str(stdout), str(stderr))
+        self.batch.start_attempt(task_id, attempt, stdout, stderr)
         now = time.time()
         limit = request.timeout
         # The task stops itself at its @timeout (so @catch and @retry see it); the runner
@@ -349,8 +351,8 @@ class Runner:
                 task_id,
                 attempt,
                 pending.foreach_index,
-                str(stdout),
-                str(stderr),
+                stdout,
+                stderr,
             )
         )
 

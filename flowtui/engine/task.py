@@ -8,7 +8,7 @@ metadata; the task never touches SQLite.
 
 from __future__ import annotations
 
-import contextlib
+import _signal
 import io
 import json
 import os
@@ -16,6 +16,7 @@ import signal
 import sys
 import traceback
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from types import MethodType
 from typing import Any
@@ -24,6 +25,7 @@ from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
+from flowtui.flow.decorators import step_decorators
 from flowtui.flow.spec import Inputs
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
@@ -91,7 +93,7 @@ class TaskOutcome:
     chosen: str | None = None  # a switch: the step its condition chose
 
     def to_json(self) -> str:
-        return json.dumps(
+        return _json_text(
             {
                 "ok": self.ok,
                 "artifacts": {name: ref.to_json() for name, ref in self.artifacts.items()},
@@ -113,6 +115,26 @@ class TaskOutcome:
             caught=TaskError.from_json(data.get("caught")),
             chosen=data.get("chosen"),
         )
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json.dumps' own C encoder, made once: json.dumps makes one per call, through three Python
+# functions a forked task would pay for in copied pages. The same text as json.dumps (no
+# check for cycles: an outcome has none).
+_ENCODE = (
+    c_make_encoder(None, _not_json, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def _json_text(data: Any) -> str:
+    if _ENCODE is None:
+        return json.dumps(data)
+    return "".join(_ENCODE(data, 0))
 
 
 class StepFailure(Exception):
@@ -137,6 +159,12 @@ def _flow_class(req: TaskRequest) -> type[FlowSpec]:
         cls = load_flow_class(Path(req.file), req.flow_name)
         _loaded[(req.file, req.flow_name)] = cls
     return cls
+
+
+def _has_cards(cls: type[FlowSpec], step: str) -> bool:
+    """Whether the step has a @card (else the task has no card to save)."""
+    func = getattr(cls, step, None)
+    return func is not None and any(d.name == "card" for d in step_decorators(func))
 
 
 class _StoreSource:
@@ -164,14 +192,22 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
     """The body of a task process, forked by `parent` (default: the runner). Never returns:
     exits with os._exit."""
     code = 0
-    with contextlib.suppress(OSError):
+    # Every Python function a forked task runs costs it copied pages (the refcounts and
+    # bytecode it writes): the path to the step calls as few as it can. So try/except
+    # rather than contextlib.suppress, and _signal's signal, which does not wrap the old
+    # handler in an enum (signal.signal's does; for the runner's handler, by raising).
+    try:  # noqa: SIM105
         os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except OSError:
+        pass
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
     die_with_parent(parent or req.runner_pid)
     for fd in INHERITED_FDS:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105
             os.close(fd)
+        except OSError:
+            pass
     pipe = os.fstat(result_fd)
     try:
         _redirect_output(req)
@@ -195,8 +231,10 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
         code = RESULT_PIPE_LOST
     finally:
         for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - (no contextlib on the task's path)
                 stream.flush()
+            except Exception:
+                pass
         os._exit(code)
 
 
@@ -272,13 +310,42 @@ def _arm_timeout(req: TaskRequest) -> None:
 
 
 def _redirect_output(req: TaskRequest) -> None:
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
+    """fd 0 reads /dev/null; fds 1 and 2 append to the attempt's new log files; sys.stdin,
+    sys.stdout and sys.stderr are text streams over them (made here, unless the fork server
+    made them once for all its tasks: `prepare_server`)."""
+    if not _streams_ready:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
     for fd, path in ((1, req.stdout), (2, req.stderr)):
         target = create_log(path)
         os.dup2(target, fd)
         os.close(target)
+    if not _streams_ready:
+        _text_streams()
+
+
+_streams_ready = False  # the fork server's: fd 0 is /dev/null, the text streams are made
+_store_in_env: str | None = None  # the fork server's: FLOWTUI_STORE names this store
+
+
+def prepare_server(store_root: str) -> None:
+    """In the fork server, once, what would be the same in each task it forks: FLOWTUI_STORE
+    set to the run's store; fds 0-2 on /dev/null (it never reads nor prints) and the tasks'
+    text streams made over them. A task inherits them, and only puts its log files on fds 1
+    and 2: the streams, fresh and empty, then write to them."""
+    global _streams_ready, _store_in_env
+    os.environ["FLOWTUI_STORE"] = store_root
+    _store_in_env = store_root
+    for fd, flags in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        devnull = os.open(os.devnull, flags)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    _text_streams()  # as over a log file: /dev/null is seekable, at 0, as a new log is
+    _streams_ready = True
+
+
+def _text_streams() -> None:
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - /dev/null, for the process's life
     sys.stdout = io.TextIOWrapper(
         io.FileIO(1, "w", closefd=False),
@@ -296,12 +363,24 @@ def _redirect_output(req: TaskRequest) -> None:
     )
 
 
+# Blob stores already open in this process, by store root (the runner's, inherited through
+# fork: a task then makes none of its own).
+_blob_stores: dict[str, BlobStore] = {}
+
+
+def register_blob_store(store_root: str, blobs: BlobStore) -> None:
+    _blob_stores[store_root] = blobs
+
+
 def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
     """Run the step. `blobs` reads inputs and keeps new values (default: the store's blobs;
     the Ray executor passes one backed by Ray's object store)."""
-    blobs = blobs if blobs is not None else BlobStore(Path(req.store_root) / "blobs")
-    os.environ.update(req.env)
-    os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
+    if blobs is None:
+        blobs = _blob_stores.get(req.store_root) or BlobStore(Path(req.store_root, "blobs"))
+    if req.env:
+        os.environ.update(req.env)
+    if req.env or _store_in_env != req.store_root:  # the server may have set it for its tasks
+        os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
     current._bind(
         _TaskContext(
             flow_name=req.flow_name,
@@ -321,8 +400,11 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
 
         install(req.store_root, req.task_id, req.breakpoints)
     cls = _flow_class(req)
-    cards = TaskCards(req, cls)
-    current._card = cards.collector
+    # A step without @card has no cards to save: `current.card` is then made when first used
+    # (an empty collector, as TaskCards would give), and nothing is written
+    cards = TaskCards(req, cls) if _has_cards(cls, req.step) else None
+    if cards is not None:
+        current._card = cards.collector
     flow = cls.__new__(cls)
     source = _StoreSource(blobs, req.inherited)
     foreach_input = None
@@ -412,7 +494,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         if error is None:
             error = TaskError("ArtifactError", str(e), reason=PICKLE)
         artifacts = dict(req.inherited)
-    if cards.slots:
+    if cards is not None and cards.slots:
         cards.finish(flow, list(artifacts))
 
     foreach_count = None

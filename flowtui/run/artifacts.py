@@ -71,10 +71,15 @@ _repr = reprlib.Repr()
 _repr.maxstring = 80
 _repr.maxother = 80
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
+_NUMBERS = frozenset({int, float, bool, type(None)})
 
 
 def short_repr(value: Any) -> str:
     """A one-line repr of at most 120 characters, without building a huge one first."""
+    if type(value) in _NUMBERS:  # reprlib gives these their repr while short (a task's usual)
+        text = repr(value)
+        if len(text) <= _repr.maxlong:
+            return text
     try:
         if isinstance(value, (bytes, bytearray, memoryview)):
             head = bytes(value[:40])

@@ -303,6 +303,11 @@ class Store:
         """The attempt's stdout and stderr files, in a private folder made here. The files are
         created by whoever writes them first (`create_log`): the task itself, so the runner's
         loop does not pay for two new files per task."""
+        stdout, stderr = self.log_files(run_id, step, task_id, attempt)
+        return Path(stdout), Path(stderr)
+
+    def log_files(self, run_id: str, step: str, task_id: str, attempt: int) -> tuple[str, str]:
+        """`log_paths` as text (the runner's loop makes no Path per task)."""
         folder = f"{self.root}/logs/{run_id}/{step}"
         if folder not in self._log_dirs:
             from flowtui.store.blobs import private_dirs
@@ -316,7 +321,7 @@ class Store:
                     )
             self._log_dirs.add(folder)
         base = f"{folder}/{task_id}.{attempt}"
-        return Path(base + ".out"), Path(base + ".err")
+        return base + ".out", base + ".err"
 
     def close(self) -> None:
         if self._meta is not None and self._meta_pid == os.getpid():

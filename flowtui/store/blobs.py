@@ -13,11 +13,11 @@ written again. Files are 0600 and folders 0700 whatever the umask.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import pickle
-import secrets
 import stat
 import threading
 import zlib
@@ -26,6 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import cloudpickle
+
+try:  # CPython's own SHA-256 (3.11: _sha256; 3.12+: _sha2), used for small payloads
+    from _sha256 import sha256 as _builtin_sha256
+except ImportError:
+    try:
+        from _sha2 import sha256 as _builtin_sha256
+    except ImportError:
+        _builtin_sha256 = hashlib.sha256
 
 from flowtui.errors import FlowtuiError
 from flowtui.store.liveness import pid_alive, runner_place
@@ -39,6 +47,19 @@ _HASH_IN_THREAD = 16 << 20  # chunks larger than this are hashed while they are 
 _SAMPLE = 256 * 1024
 _CHUNK = 1 << 20  # bytes read (or decompressed) at a time while a blob is verified
 _WORTH_IT = 0.7  # compress when a sample shrinks to under 70%
+_SMALL_HASH = 64 * 1024  # payloads hashed by CPython's SHA-256 rather than OpenSSL's
+_PLAIN_MAX = 64 * 1024  # bytes or characters of a str/bytes value pickled without cloudpickle
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is small and of a type cloudpickle pickles exactly as pickle does (its
+    bytes, so its hash, are the same), so a task need not make a cloudpickle pickler for it."""
+    kind = type(value)
+    if kind is int:
+        return value.bit_length() < 8 * _PLAIN_MAX
+    if kind is str or kind is bytes:
+        return len(value) < _PLAIN_MAX
+    return kind is float or kind is bool or value is None
 
 
 class ArtifactPickleError(Exception):
@@ -107,19 +128,34 @@ def digest_of(value: Any) -> str:
         payload = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as e:
         raise ArtifactPickleError(f"{type(value).__name__} cannot be pickled ({e})") from None
-    return hashlib.sha256(payload).hexdigest()
+    return _sha256_hex(payload)
+
+
+def _sha256_hex(data: bytes) -> str:
+    """SHA-256 of `data`, as hex. OpenSSL's is faster on big data but costs a freshly forked
+    task ~50 page faults to set up (its shared state is written), CPython's own ~20: small
+    payloads (a task's typical artifact) are hashed with the latter; the digests are equal."""
+    if len(data) < _SMALL_HASH:
+        return str(_builtin_sha256(data).hexdigest())
+    return hashlib.sha256(data).hexdigest()
 
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._dir = os.path.join(root, "")  # as text: a task's paths cost no Path objects
 
     def path(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:]
+        return Path(self._file(digest))
+
+    def _file(self, digest: str) -> str:
+        return f"{self._dir}{digest[:2]}{os.sep}{digest[2:]}"
 
     def put_value(self, value: Any) -> BlobRef:
         """Pickle `value` into the store. Small values are pickled in memory; a large one is
         streamed into a temp file while it is hashed, so it is never held twice in memory."""
+        if _plain(value):  # cloudpickle would write the same bytes, at more cost
+            return self.put_bytes(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
         sink = _BlobSink(self)
         try:
             cloudpickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
@@ -147,8 +183,8 @@ class BlobStore:
             raise
 
     def _put_bytes(self, payload: bytes) -> BlobRef:
-        digest = hashlib.sha256(payload).hexdigest()
-        target = self.path(digest)
+        digest = _sha256_hex(payload)
+        target = self._file(digest)
         if self.intact(digest):
             return BlobRef(digest, len(payload), written=False)
         header, body = _encode(payload)
@@ -160,23 +196,29 @@ class BlobStore:
             _sync(fd)
         except BaseException:
             os.close(fd)
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise
         os.close(fd)
         self._publish(tmp, target)
         return BlobRef(digest, len(payload), written=True)
 
-    def _temp_path(self) -> Path:
+    def _temp_path(self) -> str:
         """A fresh temp name: random (so no other writer, whatever its pid, picks it) and
         carrying the writer's pid and host (so a crashed writer's leftovers can be found)."""
-        return self.root / f".{secrets.token_hex(8)}.{os.getpid()}.{TEMP_PLACE}{TEMP_SUFFIX}"
+        return f"{self._dir}.{os.urandom(8).hex()}.{os.getpid()}.{TEMP_PLACE}{TEMP_SUFFIX}"
 
-    def _publish(self, tmp: Path, target: Path) -> None:
+    def _publish(self, tmp: str, target: str) -> None:
         """Move a finished temp file to its name (atomic: readers never see a partial blob)."""
         try:
             os.replace(tmp, target)
-        except FileNotFoundError:
-            private_dirs(target.parent, self.root)
+        except FileNotFoundError:  # the first blob whose hash starts so: make its folder
+            folder = os.path.dirname(target)
+            try:
+                os.mkdir(folder, 0o700)  # as private_dirs does, without its Path objects
+            except FileExistsError:  # another task made it meanwhile
+                pass
+            except FileNotFoundError:  # the blobs folder itself is gone
+                private_dirs(Path(folder), self.root)
             os.replace(tmp, target)
 
     def get_bytes(self, digest: str, what: str | None = None) -> bytes:
@@ -187,33 +229,35 @@ class BlobStore:
     def _read_verified(self, digest: str, what: str | None, f: Any = None) -> bytes:
         try:
             if f is None:
-                f = _open_blob(self.path(digest))
+                f = _open_blob(self._file(digest))
             with f:
                 header = f.read(1)
                 body = f.read()
         except FileNotFoundError:
             raise BlobMissingError(missing_message(digest, what)) from None
+        return _verified(header, body, digest, what)
+
+    def _read_small(self, fd: int, size: int, digest: str, what: str | None) -> bytes:
+        """A small blob's checked payload, read from `fd` (closed here) without a file object."""
         try:
-            if header == _ZLIB:
-                body = zlib.decompress(body)
-        except zlib.error:
-            raise BlobCorruptError(damaged_message(digest, what)) from None
-        if header not in (_ZLIB, _RAW) or hashlib.sha256(body).hexdigest() != digest:
-            raise BlobCorruptError(damaged_message(digest, what))
-        return body
+            data = os.read(fd, size + 1)
+            while more := os.read(fd, 1 << 16):  # it grew since its size was taken
+                data += more
+        finally:
+            os.close(fd)
+        return _verified(data[:1], data[1:], digest, what)
 
     def get_value(self, digest: str, what: str | None = None) -> Any:
         """Unpickle a stored value, verifying its bytes against `digest` as they are read: a
         mismatch raises `BlobCorruptError` (naming `what`, e.g. the artifact's pathspec) and
         the value is never returned. A large blob streams into pickle (never held twice)."""
-        path = self.path(digest)
         try:
-            f = _open_blob(path)
+            fd, size = _open_blob_fd(self._file(digest))
         except FileNotFoundError:
             raise BlobMissingError(missing_message(digest, what)) from None
-        with f:
-            if os.fstat(f.fileno()).st_size < _STREAM_READ_MIN:
-                return pickle.loads(self._read_verified(digest, what, f))
+        if size < _STREAM_READ_MIN:
+            return pickle.loads(self._read_small(fd, size, digest, what))
+        with os.fdopen(fd, "rb") as f:
             header = f.read(1)
             if header not in (_ZLIB, _RAW):
                 raise BlobCorruptError(damaged_message(digest, what))
@@ -231,14 +275,30 @@ class BlobStore:
 
     def intact(self, digest: str) -> bool:
         """Whether the blob is stored and its bytes match its name (streamed, any size)."""
+        path = self._file(digest)
+        if not os.access(path, os.F_OK):  # the usual answer for a new value, without raising
+            return False
         try:
-            with _open_blob(self.path(digest)) as f:
+            with _open_blob(path) as f:
                 header = f.read(1)
                 if header not in (_ZLIB, _RAW):
                     return False
                 return _HashingReader(f, header == _ZLIB).matches(digest)
         except OSError:
             return False
+
+
+def _verified(header: bytes, body: bytes, digest: str, what: str | None) -> bytes:
+    """A blob's payload from its header and body, decompressed; BlobCorruptError if its
+    bytes do not match `digest`."""
+    try:
+        if header == _ZLIB:
+            body = zlib.decompress(body)
+    except zlib.error:
+        raise BlobCorruptError(damaged_message(digest, what)) from None
+    if header not in (_ZLIB, _RAW) or _sha256_hex(body) != digest:
+        raise BlobCorruptError(damaged_message(digest, what))
+    return body
 
 
 def dead_temp_files(folder: Path, *, db_exists: bool = True) -> list[Path]:
@@ -268,18 +328,30 @@ def dead_temp_files(folder: Path, *, db_exists: bool = True) -> list[Path]:
     return out
 
 
-def _open_blob(path: Path) -> Any:
+def _open_blob(path: str | Path) -> Any:
     """Open a blob for reading: a regular file, never through a symlink."""
+    fd, _ = _open_blob_fd(path)
+    return os.fdopen(fd, "rb")
+
+
+def _open_blob_fd(path: str | Path) -> tuple[int, int]:
+    """A blob's fd, open for reading, and its size (a regular file, never a symlink)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
         if e.errno == errno.ELOOP:  # a symlink planted in the store is not a blob
             raise FileNotFoundError(e.errno, "not a blob", str(path)) from None
         raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise FileNotFoundError(errno.ENOENT, "not a regular file", str(path))
-    return os.fdopen(fd, "rb")
+    return fd, info.st_size
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 class _HashingReader:
@@ -407,12 +479,13 @@ _sync = getattr(os, "fdatasync", os.fsync)
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _create(path: Path) -> int:
+def _create(path: str) -> int:
     """A new private file: exclusive (never another writer's), never through a symlink."""
     try:
         return os.open(path, _CREATE_FLAGS, 0o600)
     except FileNotFoundError:
-        private_dirs(path.parent, path.parent)
+        folder = Path(path).parent
+        private_dirs(folder, folder)
         return os.open(path, _CREATE_FLAGS, 0o600)
 
 
@@ -435,7 +508,7 @@ class _BlobSink:
         self.hash = hashlib.sha256()
         self.size = 0
         self.fd: int | None = None
-        self.tmp: Path | None = None
+        self.tmp: str | None = None
         self.compressor: Any = None
 
     def write(self, data: Any) -> int:
@@ -487,11 +560,11 @@ class _BlobSink:
             if self.compressor is not None:
                 _write_all(self.fd, self.compressor.flush())
             digest = self.hash.hexdigest()
-            target = self.store.path(digest)
+            target = self.store._file(digest)
             if self.store.intact(digest):
                 os.close(self.fd)
                 self.fd = None
-                self.tmp.unlink()
+                os.unlink(self.tmp)
                 return BlobRef(digest, self.size, written=False)
             _sync(self.fd)
         except BaseException:
@@ -507,7 +580,7 @@ class _BlobSink:
             os.close(self.fd)
             self.fd = None
         if self.tmp is not None:
-            self.tmp.unlink(missing_ok=True)
+            _unlink(self.tmp)
 
 
 def _encode(payload: bytes) -> tuple[bytes, bytes | memoryview]:

@@ -4,6 +4,11 @@ run behaves as before, and the server is one more process that can fail without 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 HEADER = "from flowtui import FlowSpec, step, retry, current\n"
 
 
@@ -87,3 +92,63 @@ class WideJoinFlow(FlowSpec):
     assert ran.code == 0, ran.output
     join = flows.tasks("WideJoinFlow")["join"][0]
     assert flows.artifact(join, "total") == sum(i + 39 for i in range(60))
+
+
+def test_each_task_forked_by_the_server_has_its_own_fresh_streams(flows):
+    # The server makes the tasks' text streams (and sets FLOWTUI_STORE) once and each task it
+    # forks only puts its log files on fds 1 and 2: every task still reads nothing from stdin
+    # (not the terminal's input), writes UTF-8 with what cannot be encoded escaped, unbuffered,
+    # into its own logs, and its client reads the run's store (not the one the shell names).
+    flows.write(
+        "streams.py",
+        HEADER
+        + """
+import os
+import sys
+
+class StreamsFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [0, 1, 2]
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        out = sys.stdout
+        print(f"stdin {sys.stdin.read()!r}")
+        print(out.encoding, out.errors, out.line_buffering, out.seekable())
+        print("caf\\u00e9 \\udcff")
+        print(f"err {self.input} {os.environ['FLOWTUI_STORE']}", file=sys.stderr)
+        out.write(f"partial {self.input}")  # no newline, no flush: still in the log
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    args = ["run", "streams.py", "--max-workers", "1", "--store", str(flows.store_path)]
+    ran = subprocess.run(
+        [sys.executable, "-m", "flowtui", *args],
+        cwd=flows.root,
+        input="typed at the runner's terminal\n",
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "FLOWTUI_STORE": str(flows.root / "another-store")},
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    bodies = flows.tasks("StreamsFlow")["body"]
+    assert len(bodies) == 3
+    for task in bodies:
+        (attempt,) = flows.store.meta.attempts(task.task_id)
+        index = task.foreach_index
+        stdout = Path(attempt.stdout).read_text(encoding="utf-8")
+        assert stdout == (
+            f"stdin ''\nutf-8 backslashreplace True True\ncafé \\udcff\npartial {index}"
+        )
+        assert Path(attempt.stderr).read_text() == f"err {index} {flows.store_path}\n"

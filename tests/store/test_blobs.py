@@ -23,6 +23,26 @@ VALUES = [
 ]
 
 
+# A task pickles values of these types with pickle itself and hashes small payloads with
+# CPython's own SHA-256 (cheaper in a forked task): the same bytes and names as cloudpickle's
+# and OpenSSL's, on each side of both cut-offs (64 KiB).
+PLAIN = [
+    -1,
+    2**70,
+    -(2**4000),
+    0.1,
+    float("-inf"),
+    True,
+    None,
+    "",
+    "café ☕ \U0001f600",
+    "é" * (64 * 1024 - 1),  # under the cut-off in characters, over it in bytes
+    "x" * (64 * 1024),
+    b"\x00" * (64 * 1024 - 40),
+    b"\xff" * (64 * 1024 + 1),
+]
+
+
 @pytest.fixture
 def blobs(tmp_path: Path) -> BlobStore:
     return BlobStore(tmp_path / "blobs")
@@ -66,3 +86,13 @@ def test_missing_and_damaged_blobs_are_told_apart_from_user_errors(blobs: BlobSt
     path.unlink()
     with pytest.raises(BlobMissingError, match="missing"):
         blobs.get_value(ref.hash)
+
+
+@pytest.mark.parametrize("value", PLAIN, ids=lambda v: f"{type(v).__name__}-{len(repr(v))}")
+def test_plain_values_have_the_names_cloudpickle_gives_them(blobs: BlobStore, value: object):
+    ref = blobs.put_value(value)
+    expected = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    assert ref.hash == hashlib.sha256(expected).hexdigest()
+    assert ref.size == len(expected)
+    assert blobs.get_value(ref.hash) == value
+    assert not blobs.put_value(value).written  # found under the same name
