@@ -3,12 +3,16 @@ log view with a search box) are mounted when a task is first shown, then work as
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.widgets import TabbedContent
 
+from flowtui.run.state import TaskState
+from flowtui.run.status import TaskError, TaskStatus
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.logs import LogView
 from flowtui.tui.widgets.task_detail import TaskDetail
@@ -49,3 +53,36 @@ def test_the_app_names_metaflow_s_runs_as_the_client_does() -> None:
     from flowtui.tui import stored_runs
 
     assert stored_runs.METAFLOW == metaflow_state.METAFLOW
+
+
+@pytest.mark.parametrize("failed", [False, True], ids=["stdout-in-front", "stderr-in-front"])
+def test_a_task_shown_as_the_app_closes_leaves_no_traceback(tmp_path: Path, failed: bool) -> None:
+    """`q` right after a task is first shown: its tabs of logs are still mounting while the
+    app closes. Textual made the chosen tab active in the tabs' mount, which raised (and the
+    app's exit printed a traceback) when the tabs were already being removed."""
+    stderr = tmp_path / "task.err"
+    stderr.write_text("ValueError: boom\n")
+    task = TaskState(
+        "F/1/start/1",
+        "start",
+        "1",
+        TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED,
+        stderr=str(stderr),
+        error=TaskError("ValueError", "boom") if failed else None,
+    )
+
+    class Detail(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TaskDetail()
+
+    async def show_then_quit(turns: int) -> None:
+        app = Detail()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.query_one(TaskDetail).show(task)
+            for _ in range(turns):  # turns of the event loop, not time: each lets a message in
+                await asyncio.sleep(0)
+            app.exit()
+
+    for turns in range(12):  # every point of the tabs' mount the exit can fall on
+        asyncio.run(show_then_quit(turns))

@@ -211,7 +211,10 @@ class TaskDetail(Widget):
             return
         from textual.widgets import TabbedContent, TabPane
 
-        self.logs = TabbedContent(initial=self.front, id="task-logs")
+        # No `initial`: its tab is made active by the tabs' mount, which raises if the app
+        # has begun to close meanwhile (the tab is gone); the first tab comes forward
+        # without that check, and `front`, if it is the other, on the tabs' first activation.
+        self.logs = TabbedContent(id="task-logs")
         self.logs.compose_add_child(TabPane("stdout", self.stdout, id="stdout-tab"))
         self.logs.compose_add_child(TabPane("stderr", self.stderr, id="stderr-tab"))
         self.mount(self.logs)
