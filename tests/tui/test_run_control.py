@@ -142,3 +142,33 @@ async def test_a_run_left_going_is_cancelled_by_x_in_the_next_tui(gate: Gate) ->
         await wait_until(pilot, lambda: "cancelled" in header_text(again), 30)
     assert runner.wait(timeout=60) != 0
     assert stored_status(gate, run_id) == "cancelled"
+
+
+async def test_a_runner_killed_under_the_tui_shows_its_tasks_as_the_store_has_them(
+    gate: Gate,
+) -> None:
+    """`kill -9` of our own runner: the header says crashed and the task it was running reads
+    as the store has it (failed: the runner died), never still "running" and ticking."""
+    app = FlowtuiApp(gate.path, store=gate.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.controller is not None)
+        assert app.controller is not None and app.controller.process is not None
+        runner = app.controller.process
+        gate.track(runner.pid)
+        await wait_until(pilot, gate.started.exists, "the run to reach its waiting step")
+        await wait_until(pilot, lambda: app.dag.states["wait"].state == "running", "wait running")
+        runner.kill()
+        await wait_until(pilot, lambda: "crashed" in header_text(app), "the header to say crashed")
+        await wait_until(
+            pilot, lambda: app.dag.states["wait"].state != "running", "wait to stop running"
+        )
+        run = app.run_state
+        assert run is not None
+        wait = run.step_tasks("wait")[0]
+        assert app.dag.states["wait"].state == "failed"
+        assert wait.status.value == "failed" and wait.error is not None
+        assert "runner" in wait.error.message
+        assert "● 0" in header_text(app)  # nothing counted as running
+        assert run.status.value == "crashed"
+        assert stored_status(gate, run.run_id) == "crashed"
