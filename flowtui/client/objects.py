@@ -172,9 +172,10 @@ class Run(_ClientObject):
 
     @property
     def finished(self) -> bool:
-        """True when the end step finished (as in Metaflow: a failed run is not finished)."""
+        """True when the end step finished: succeeded, or @catch caught its exception (as in
+        Metaflow, a run whose end step failed is not finished, although that task is)."""
         end = self.end_task
-        return bool(end and end.finished)
+        return end is not None and end._fresh().status in _DONE_OK
 
     @property
     def finished_at(self) -> datetime | None:
