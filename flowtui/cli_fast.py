@@ -168,6 +168,7 @@ def list_runs(
     source: str = SOURCE,
 ) -> None:
     """`flowtui runs`: a flow's runs, newest first, as a table on stdout."""
+    check_limit(limit)
     from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
 
     near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
@@ -193,6 +194,13 @@ def list_runs(
     out.print(runs_table(runs[:limit]))
     if len(runs) > limit:
         out.print(Text(older_runs(len(runs) - limit), style="dim"))
+
+
+def check_limit(limit: int) -> None:
+    """`--limit` is how many runs to show: 1 or more (0 or less would show none, yet count
+    the runs it hid from the wrong end)."""
+    if limit < 1:
+        raise UsageError(f"--limit must be 1 or more (got {limit}); it is how many runs to show.")
 
 
 def older_runs(count: int) -> str:
@@ -230,6 +238,7 @@ def glance_runs(
 ) -> bool:
     """`flowtui runs NAME|FILE` from SQLite alone, written as `list_runs` writes it; False
     (nothing written) when that cannot be done the same way: `list_runs` answers."""
+    check_limit(limit)
     layout = console_layout()
     if source not in ("auto", "flowtui") or layout is None:
         return False

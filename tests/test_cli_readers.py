@@ -118,6 +118,25 @@ def test_runs_shows_a_killed_runner_as_crashed(cli, tmp_path):
     assert out.splitlines()[1].split()[:2] == ["1", "crashed"]
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_runs_refuses_a_limit_below_one_in_a_sentence(cli, limit):
+    """`--limit -1` listed one run of two and said three were hidden; `-n 0` an empty table."""
+    assert cli("run", str(cli.file), "-q").exit_code == 0
+    assert cli("run", str(cli.file), "-q").exit_code == 0
+    # each through the typer app and through `python -m flowtui` (its plain, faster path)
+    for args in (["--limit", limit], [f"--limit={limit}"], ["-n", limit]):
+        typed = cli("runs", "ReadFlow", *args)
+        plain = subprocess.run(
+            [sys.executable, "-m", "flowtui", "runs", "ReadFlow", "--store", str(cli.store), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        said = f"error: --limit must be 1 or more (got {limit}); it is how many runs to show.\n"
+        assert (typed.exit_code, typed.stdout, typed.stderr) == (2, "", said)
+        assert (plain.returncode, plain.stdout, plain.stderr) == (2, "", said)
+
+
 def test_runs_of_an_unknown_flow_names_the_flows_there(cli):
     assert cli("run", str(cli.file), "-q").exit_code == 0
     result = cli("runs", "NoSuchFlow")
