@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import linecache
 import sys
 import traceback
 from pathlib import Path
@@ -34,7 +35,10 @@ def install_metaflow_alias() -> None:
     sys.modules["metaflow"] = compat
 
 
-def import_flow_module(file: Path) -> ModuleType:
+def import_flow_module(file: Path, source: str | None = None) -> ModuleType:
+    """Import the flow file as a module. `source`: the file's text as it was checked (and
+    stored as the run's code); that text is what runs, and what tracebacks quote, however the
+    file changes on disk while the run goes on (`pin_source`)."""
     file = file.resolve()
     # Named after the file, as a plain import would be, unless that name is taken.
     name = file.stem
@@ -52,7 +56,11 @@ def import_flow_module(file: Path) -> ModuleType:
     # preview and other processes can load them without this module.
     cloudpickle.register_pickle_by_value(module)
     try:
-        spec.loader.exec_module(module)
+        if source is None:
+            spec.loader.exec_module(module)
+        else:
+            pin_source(str(file), source)
+            exec(compile(source, str(file), "exec", dont_inherit=True), module.__dict__)
     except BaseException as e:
         del sys.modules[name]
         cloudpickle.unregister_pickle_by_value(module)
@@ -65,9 +73,18 @@ def import_flow_module(file: Path) -> ModuleType:
     return module
 
 
-def load_flow_class(file: Path, flow_name: str) -> type[FlowSpec]:
+def pin_source(filename: str, source: str) -> None:
+    """Make tracebacks (and `inspect`) in this process and the tasks it forks quote `source`
+    for `filename`, not the file's text on disk when they are formatted: a user who edits the
+    flow while it runs would otherwise see a failed task's traceback quote the new text at the
+    old line numbers. An entry without a modification time is one `linecache.checkcache`
+    never drops (as for a module whose loader gave its source)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+
+
+def load_flow_class(file: Path, flow_name: str, source: str | None = None) -> type[FlowSpec]:
     install_metaflow_alias()
-    module = import_flow_module(file)
+    module = import_flow_module(file, source)
     cls = getattr(module, flow_name, None)
     if not (isinstance(cls, type) and issubclass(cls, FlowSpec)):
         raise UsageError(

@@ -68,7 +68,7 @@ def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
 def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> PreparedFlow:
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
-    cls = load_flow_class(file, graph.flow_name)
+    cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
     add_to_every_step(cls, graph, config.with_decorators)
     set_client_namespace(config.namespace)
     try:

@@ -799,3 +799,52 @@ def test_console_shows_every_line_of_a_chatty_task(flows):
     assert len(shown) == 40_001  # more than 3 MB of output, none dropped
     assert shown[-2].endswith("line 39999 " + "x" * 80)
     assert shown[-1].endswith("last words")  # a last line without a newline is shown whole
+
+
+def test_a_traceback_quotes_the_code_that_ran_though_the_file_changed_since(flows):
+    """Editing the flow while it runs (the TUI's loop) must not make a failed task's traceback
+    quote the new text at the old line numbers: it quoted `open(...)` as raising ValueError."""
+    started, go = flows.root / "started", flows.root / "go"
+    path = flows.write(
+        "edited.py",
+        HEADER
+        + f"""
+import os, time
+
+class EditedFlow(FlowSpec):
+    @step
+    def start(self):
+        open({str(started)!r}, "w").close()
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.02)
+        raise ValueError("boom")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "run", "edited.py", "--quiet"],
+        cwd=flows.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FLOWTUI_STORE": str(flows.store_path)},
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), proc.stderr.read() if proc.stderr else ""
+    before = path.read_text()
+    path.write_text("# three lines\n# added above\n# the flow\n" + before.replace("raise", "print"))
+    go.touch()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    task = flows.tasks("EditedFlow")["start"][0]
+    logged = flows.cli("logs", f"EditedFlow/1/start/{task.task_id}", "--stderr").output
+    assert task.error is not None
+    for said in (task.error["traceback"], logged):  # the failure shown, and the task's stderr
+        assert 'raise ValueError("boom")\n' in said
+        assert "open(" not in said and 'print ValueError("boom")' not in said
