@@ -848,3 +848,85 @@ class EditedFlow(FlowSpec):
     for said in (task.error["traceback"], logged):  # the failure shown, and the task's stderr
         assert 'raise ValueError("boom")\n' in said
         assert "open(" not in said and 'print ValueError("boom")' not in said
+
+
+CLASS_VALUES = """
+from flowtui import FlowSpec, step
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def norm(self):
+        return (self.x**2 + self.y**2) ** 0.5
+
+
+class PointFlow(FlowSpec):
+    @step
+    def start(self):
+        self.point = Point(3, 4)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_value_of_a_class_the_flow_defines_is_the_same_in_two_runs(flows):
+    """Its class is pickled with the value, with an id cloudpickle drew at random per process:
+    two runs of the same code stored the same point under two hashes, and `flowtui diff` (and
+    `s`, `d` in the TUI) said "~ point  type flow.Point → flow.Point"."""
+    flows.write("points.py", CLASS_VALUES)
+    assert flows.run("points.py", "--quiet").code == 0
+    assert flows.run("points.py", "--quiet").code == 0
+    first, second = (flows.tasks("PointFlow", r)["start"][0] for r in ("1", "2"))
+    hashes = [
+        {a.name: a.hash for a in flows.store.meta.artifacts(t.task_id)}["point"]
+        for t in (first, second)
+    ]
+    assert hashes[0] == hashes[1]
+    diff = flows.cli("diff", "1", "2")
+    assert diff.code == 0, diff.output
+    assert "point" not in diff.output and "have the same artifacts" in diff.output
+
+    # The class changed: another class, told apart from the first when both load at once.
+    flows.write("points.py", CLASS_VALUES.replace("** 0.5", "** 0.5 + 100"))
+    assert flows.run("points.py", "--quiet").code == 0
+    third = flows.tasks("PointFlow", "3")["start"][0]
+    loaded = [flows.artifact(t, "point") for t in (first, third)]
+    assert [p.norm() for p in loaded] == [5.0, 105.0]
+    assert flows.cli("diff", "1", "3").code == 1
+
+
+IMPORT_TIME_CLASS = """
+import os
+from flowtui import FlowSpec, step
+
+
+class Made:
+    pid = os.getpid()  # set when the runner imports the file: another value each run
+
+
+class MadeFlow(FlowSpec):
+    @step
+    def start(self):
+        self.made = Made()
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_class_whose_attributes_differ_between_imports_stays_two_classes(flows):
+    """The same file text, but a class attribute set at import: the two runs' classes are not
+    the same class, so a process loading both values gives each its own."""
+    flows.write("made.py", IMPORT_TIME_CLASS)
+    assert flows.run("made.py", "--quiet").code == 0
+    assert flows.run("made.py", "--quiet").code == 0
+    tasks = [flows.tasks("MadeFlow", r)["start"][0] for r in ("1", "2")]
+    first, second = (flows.artifact(t, "made") for t in tasks)
+    assert type(first) is not type(second) and first.pid != second.pid
