@@ -249,6 +249,44 @@ def test_artifacts_lists_name_type_size_and_short_repr(cli):
     assert "[red]not markup[/red]" in rows["markup"]  # user text is never Rich markup
 
 
+ESCAPING_REPR = """
+from flowtui import FlowSpec, step
+
+
+class Loud:
+    def __repr__(self):
+        return "Loud(\\x1b[2J\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m)"
+
+
+class LoudFlow(FlowSpec):
+    @step
+    def start(self):
+        self.loud = Loud()
+        self.after = 1
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_repr_with_escape_sequences_is_listed_inert_and_in_line(cli, tmp_path):
+    """A class's repr is the user's text: `flowtui artifacts` wrote its escapes raw (clearing
+    the screen, setting the window title) and the table's columns went out of line."""
+    file = tmp_path / "loud.py"
+    file.write_text(ESCAPING_REPR)
+    assert cli("run", str(file), "-q").exit_code == 0
+    result = cli("artifacts", "LoudFlow/1/start")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("loud "))
+    assert "Loud(\\x1b[2J\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m)" in row
+    header, *rows = result.stdout.splitlines()
+    assert {len(line.rstrip()) <= len(header) for line in rows} == {True}
+    assert header.index("value") == row.index("Loud(")  # the value column starts in line
+
+
 def test_artifacts_list_keeps_names_on_a_narrow_terminal(cli):
     assert cli("run", str(cli.file), "-q").exit_code == 0
     result = CliRunner().invoke(

@@ -32,6 +32,7 @@ from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.run import ArtifactRecord
+from flowtui.run.artifacts import inert
 from flowtui.tui.frame_pages import NOT_A_FRAME
 from flowtui.tui.preview import Preview, run_preview
 from flowtui.tui.widgets.frame_table import FrameTable
@@ -213,7 +214,7 @@ class ArtifactsScreen(Screen[None]):
                 Text(record.name, style="bold"),
                 Text(record.type),
                 Text(human_size(record.size), justify="right"),
-                Text(record.repr, no_wrap=True, overflow="ellipsis"),
+                Text(inert(record.repr), no_wrap=True, overflow="ellipsis"),
             )
             for record in self.artifacts
         ]
