@@ -4,6 +4,7 @@ can leave our run going (a new TUI finds it, live, and can cancel it)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 from textual.widgets import Button, Static
@@ -11,6 +12,7 @@ from textual.widgets import Button, Static
 from flowtui.client import Flow, default_metadata, default_namespace, metadata, namespace
 from flowtui.client.runs import RunReader
 from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.screens.history import describe_run
 from tests.gate import Gate, wait_for
 from tests.tui.test_app import SIZE, header_text
 from tests.tui.waiting import wait_until
@@ -172,3 +174,9 @@ async def test_a_runner_killed_under_the_tui_shows_its_tasks_as_the_store_has_th
         assert "● 0" in header_text(app)  # nothing counted as running
         assert run.status.value == "crashed"
         assert stored_status(gate, run.run_id) == "crashed"
+        # How long it ran is not known (no end was recorded): no duration, rather than the
+        # time since it started, growing for as long as the run is looked at.
+        assert not re.search(r"\d\.\ds", header_text(app)), header_text(app)
+        assert wait.elapsed(app.clock() + 3600) is None
+    record = RunReader(gate.store).runs("GateFlow")[0]
+    assert describe_run(record, record.created + 3600)[3].plain == "—"  # the history's row
