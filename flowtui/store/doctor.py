@@ -70,7 +70,7 @@ class Report:
 def examine(store: Store) -> Report:
     """Every check, read-only."""
     started = time.monotonic()
-    db = _readonly(store.root / "metadata.db")
+    db = _readonly(store.root / "metadata.db", immutable=store.meta.read_only)
     try:
         findings = _integrity(db)
         refs = _blob_references(db)
@@ -120,8 +120,11 @@ def repair(store: Store, report: Report) -> list[str]:
 
 
 # -- the checks ------------------------------------------------------------------------------
-def _readonly(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)
+def _readonly(path: Path, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection; `immutable` for a store on read-only media (or without write
+    permission), where SQLite cannot even make the WAL's shared-memory file a reader needs."""
+    mode = "immutable=1" if immutable else "mode=ro"
+    conn = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=60.0)
     conn.execute("PRAGMA busy_timeout = 60000")
     return conn
 

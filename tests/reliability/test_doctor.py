@@ -4,10 +4,12 @@ leftovers of crashes, and never deletes a blob a task uses."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 
+import pytest
 from lab import Lab, wait_for
 
 from flowtui.store import BlobStore
@@ -105,3 +107,50 @@ def test_a_run_whose_runner_was_killed_reads_crashed_and_repair_settles_it(lab: 
     assert lab.runs("DocFlow")[0].status == "crashed"
     del lab.env["STARTED"]
     assert lab.cli("resume", "doc.py").code == 0
+
+
+def _can_bind_read_only() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount --bind /tmp /mnt && mount -o remount,bind,ro /mnt"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _can_bind_read_only(),
+    reason="this machine does not allow a private mount namespace (unshare -rm) for a bind mount",
+)
+def test_a_store_on_read_only_media_is_checked_and_repair_is_one_sentence(lab: Lab):
+    """doctor on a read-only store (a mounted snapshot, a colleague's share) was a traceback
+    from SQLite ("unable to open database file"); it checks it as readers read it."""
+    lab.write("doc.py", FLOW)
+    assert lab.cli("run", "doc.py").code == 0
+    out = lab.root / "out"
+    out.mkdir()
+    script = (
+        f'mount --bind "{lab.store_path}" "{lab.store_path}" && '
+        f'mount -o remount,bind,ro "{lab.store_path}" && '
+        f'"{sys.executable}" -m flowtui doctor > {out}/check.out 2>&1; echo $? > {out}/check.code;'
+        f'"{sys.executable}" -m flowtui doctor --repair > {out}/repair.out 2>&1; '
+        f"echo $? > {out}/repair.code"
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=lab.env,
+        cwd=lab.root,
+    )
+    assert done.returncode == 0, done.stderr
+    check, repair = (out / "check.out").read_text(), (out / "repair.out").read_text()
+    assert (out / "check.code").read_text().strip() == "0", check
+    assert "blobs verified" in check and "ok: nothing wrong with the store." in check
+    assert (out / "repair.code").read_text().strip() == "2", repair
+    assert repair == (
+        f"error: The store at {lab.store_path} is read-only, so flowtui doctor --repair cannot "
+        "tidy it; make it writable, or run flowtui doctor without --repair to check it.\n"
+    )
