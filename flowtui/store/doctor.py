@@ -70,7 +70,7 @@ class Report:
 def examine(store: Store) -> Report:
     """Every check, read-only."""
     started = time.monotonic()
-    db = _readonly(store.root / "metadata.db", immutable=store.meta.read_only)
+    db = _readonly(store.root / "metadata.db")
     try:
         findings = _integrity(db)
         refs = _blob_references(db)
@@ -120,12 +120,17 @@ def repair(store: Store, report: Report) -> list[str]:
 
 
 # -- the checks ------------------------------------------------------------------------------
-def _readonly(path: Path, immutable: bool = False) -> sqlite3.Connection:
-    """A read-only connection; `immutable` for a store on read-only media (or without write
-    permission), where SQLite cannot even make the WAL's shared-memory file a reader needs."""
-    mode = "immutable=1" if immutable else "mode=ro"
-    conn = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=60.0)
-    conn.execute("PRAGMA busy_timeout = 60000")
+def _readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection; immutable for a store on read-only media (or without write
+    permission) where SQLite cannot make the WAL's shared-memory file a reader needs (as the
+    store's readers open it)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)
+    try:
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True, timeout=60.0)
     return conn
 
 
