@@ -340,3 +340,60 @@ def _wait_for(condition, limit: float = 60.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+SIBLING_FLOW = """
+from flowtui import FlowSpec, Parameter, step
+from sibling_shapes import Box
+
+
+class SiblingFlow(FlowSpec):
+    width = Parameter("width", default=3)
+
+    @step
+    def start(self):
+        self.box = Box(self.width)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_value_of_a_class_from_a_module_beside_the_flow_prints_and_diffs(tmp_path):
+    """`flowtui artifacts` said "cannot be loaded here: No module named 'sibling_shapes'" even
+    in the flow's own folder (the TUI's preview imported it from there), and `flowtui diff`
+    fell back to the stored reprs."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "sibling_shapes.py").write_text(
+        "class Box:\n"
+        "    def __init__(self, w):\n"
+        "        self.w = w\n\n"
+        "    def __eq__(self, other):\n"
+        "        return isinstance(other, Box) and other.w == self.w\n\n"
+        "    def __repr__(self):\n"
+        "        return f'Box({self.w})'\n"
+    )
+    (folder / "sibling.py").write_text(SIBLING_FLOW)
+    store = tmp_path / "store"
+
+    def flowtui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flowtui", *args, "--store", str(store)],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert flowtui("run", "sibling.py", "-q", cwd=folder).returncode == 0
+    assert flowtui("run", "sibling.py", "-q", "--width", "4", cwd=folder).returncode == 0
+    elsewhere = tmp_path  # not the flow's folder, nor on the path
+    for cwd in (folder, elsewhere):
+        shown = flowtui("artifacts", "SiblingFlow/1/start", "box", cwd=cwd)
+        assert (shown.returncode, shown.stdout.strip(), shown.stderr) == (0, "Box(3)", "")
+    diff = flowtui("diff", "1", "2", cwd=elsewhere)
+    assert diff.returncode == 1
+    assert "Box(3) → Box(4)" in diff.stdout and "cannot load" not in diff.stdout
