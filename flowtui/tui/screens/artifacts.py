@@ -64,6 +64,10 @@ def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[A
         reader.close()
 
 
+#: Columns of the value always shown in the list, however narrow the screen.
+VALUE_GLIMPSE = 8
+
+
 class ArtifactsScreen(Screen[None]):
     """The artifacts of task `pathspec` in the store at `store_path`; Escape closes."""
 
@@ -221,10 +225,18 @@ class ArtifactsScreen(Screen[None]):
         table = self.query_one("#artifact-list", DataTable)
         # Widths known before the first row is drawn: a row drawn before the table measured
         # its cells stayed cut short ("loss" for "losses") until the cursor left it.
-        for column, label in enumerate(("name", "type", "size")):
-            width = max(cell_len(label), *(row[column].cell_len for row in rows))
+        widths = [
+            max(cell_len(label), *(row[column].cell_len for row in rows))
+            for column, label in enumerate(("name", "type", "size"))
+        ]
+        for label, width in zip(("name", "type", "size"), widths, strict=True):
             table.add_column(label, key=label, width=width)
         table.add_column("value", key="value")
+        # On a narrow screen the list's share cut its size column ("22" for 225 B, read as a
+        # size): it is at least as wide as name, type, size and a glimpse of the value, up
+        # to three fifths of the screen.
+        needed = sum(widths) + 4 * 2 * table.cell_padding + 2 + VALUE_GLIMPSE
+        table.styles.min_width = min(needed, self.size.width * 3 // 5)
         for record, row in zip(self.artifacts, rows, strict=True):
             table.add_row(*row, key=record.name)
         # after the list is laid out: the preview's width is read from its panel's region
