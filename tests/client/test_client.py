@@ -114,6 +114,17 @@ def test_a_run_whose_end_step_failed_is_not_finished(flowtui):
     assert ended.end_task.data.oops is not None
 
 
+def test_loglines_gives_metaflows_pairs_line_by_line(flowtui):
+    """`task.loglines("stdout")`, Metaflow's way to read a log line by line, was an
+    AttributeError; flowtui records no time per line, so the timestamp is None."""
+    assert flowtui("run", FOREACH).exit_code == 0
+    end = Run("ShapesFlow/1")["end"].task
+    assert list(end.loglines("stdout")) == [(None, "total is 60")]
+    assert list(end.loglines("stderr", as_unicode=False)) == [(None, b"a warning")]
+    with pytest.raises(ValueError, match="stdout"):
+        list(end.loglines("both"))
+
+
 def test_run_navigation_steps_data_and_times(flowtui):
     assert flowtui("run", FOREACH).exit_code == 0
     run = Run("ShapesFlow/1")
