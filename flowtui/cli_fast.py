@@ -284,10 +284,9 @@ def print_logs(
 
     mf_task = metaflow_task_if_asked(source, store, pathspec)
     if mf_task is not None:
+        sinks = log_sinks()
         for stream in streams:
-            sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
-            sink.write(metaflow_log(mf_task, stream))
-            sink.flush()
+            sinks[stream](metaflow_log(mf_task, stream))
         return
     from functools import partial
 
@@ -297,11 +296,10 @@ def print_logs(
 
     st = reader_store(store)
     found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
-    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
     if isinstance(found, Task) and follow:
+        sinks = log_sinks()
         for stream, chunk in follow_log(found, streams):
-            sinks[stream].write(chunk)
-            sinks[stream].flush()
+            sinks[stream](chunk)
         return
     tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
     write_logs([(t.pathspec, t.index, partial(read_log, t)) for t in tasks], streams)
@@ -346,12 +344,31 @@ def write_logs(
 ) -> None:
     """Each task's streams (stdout to stdout, stderr to stderr); a line naming each task first
     when there are several (`tasks`: pathspec, foreach index, a reader of one stream)."""
-    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    sinks = log_sinks()
     for pathspec, index, read in tasks:
         if len(tasks) > 1:
             shown = f" [{index}]" if index is not None else ""
             sys.stdout.write(f"── {pathspec}{shown} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            sinks[stream].write(read(stream))  # a missing log: one sentence
-            sinks[stream].flush()
+            sinks[stream](read(stream))  # a missing log: one sentence
+
+
+def log_sinks() -> dict[str, Callable[[bytes], None]]:
+    """Where each stream's log goes: stdout's to stdout, stderr's to stderr, byte for byte,
+    but made inert (`terminal_safe`) where the stream is a terminal."""
+
+    def sink(out: Any) -> Callable[[bytes], None]:
+        terminal = out.isatty()
+
+        def write(data: bytes) -> None:
+            if terminal:
+                from flowtui.client.logs import terminal_safe
+
+                data = terminal_safe(data)
+            out.write(data)
+            out.flush()
+
+        return write
+
+    return {"stdout": sink(sys.stdout.buffer), "stderr": sink(sys.stderr.buffer)}
