@@ -92,9 +92,14 @@ def _refuse_changed_parameters(
     """A resume takes the origin run's parameters; a different value given is refused."""
     params = {p.attr: p for p in flow_parameters(cls).values()}
     for attr, value in given_parameters(cls, given).items():
-        stored = origin.get(attr, {}).get("hash")
+        name = params[attr].name
+        if attr not in origin:
+            raise UsageError(
+                f"Parameter --{name} is new since the resumed run, which has no value for it "
+                "(a resume keeps that run's parameters); start a new run (flowtui run) to use it."
+            )
+        stored = origin[attr].get("hash")
         if stored != digest_of(value):
-            name = params[attr].name
             raise UsageError(
                 f"Parameter --{name} differs from the resumed run's value; resumed tasks were "
                 "computed with the old value, so start a new run (flowtui run) to change it."
