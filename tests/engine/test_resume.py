@@ -397,7 +397,16 @@ def test_a_parameter_added_since_the_run_is_refused_as_new_not_as_changed(env):
         FOREACH.replace(
             '    alpha = Parameter("alpha", default=3)\n',
             '    alpha = Parameter("alpha", default=3)\n    lr = Parameter("lr", default=0.1)\n',
-        )
+        ).replace("self.input * self.alpha", "self.input * self.alpha * self.lr")
+    )
+    # Not given: the re-run tasks that read it fail, saying why (it read "'ResumeFlow' has no
+    # artifact or attribute 'lr' in this step").
+    assert env.resume().exit_code == 1
+    failed = next(t for t in Run("ResumeFlow/2")["body"] if t.status == "failed")
+    assert str(failed.exception) == (
+        "AttributeError: Parameter 'lr' has no value in this run: it was added to the flow "
+        "after the run whose tasks this one reuses (a resume or a spin keeps that run's "
+        "parameters); start a new run (flowtui run) to use it."
     )
     added = env.resume("--lr", "0.5")
     assert added.exit_code == 2
@@ -405,7 +414,7 @@ def test_a_parameter_added_since_the_run_is_refused_as_new_not_as_changed(env):
         "error: Parameter --lr is new since the resumed run, which has no value for it (a "
         "resume keeps that run's parameters); start a new run (flowtui run) to use it."
     )
-    assert [r.id for r in Run("ResumeFlow/1").parent.runs()] == ["1"]
+    assert [r.id for r in Run("ResumeFlow/1").parent.runs()] == ["2", "1"]
 
 
 def test_only_parameters_given_again_are_compared_and_by_value(env):
