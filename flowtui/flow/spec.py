@@ -74,7 +74,7 @@ class FlowSpec:
             value = self._flowtui_source.load(name)
             self.__dict__[name] = value  # bypasses descriptors: parameters cache here too
             return value
-        declared = getattr(type(self), name, None)
+        declared: Any = getattr(type(self), name, None)
         if getattr(declared, "kind", None) in ("parameter", "include_file"):
             raise AttributeError(
                 f"Parameter '{declared.name}' has no value in this run: it was added to the "
