@@ -384,7 +384,8 @@ def artifacts_command(
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     try:
-        task = resolve_task(_reader_store(store), pathspec)
+        readable = _reader_store(store)
+        task = resolve_task(readable, pathspec)
         art = task[name] if name is not None else None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
@@ -394,6 +395,9 @@ def artifacts_command(
             return
         out.print(artifacts_table(task, out.width))
         return
+    from flowtui.client.runs import import_beside_run
+
+    import_beside_run(readable, task.pathspec)  # a class from a module beside the flow file
     try:
         value = art.data
     except Exception as e:  # unpickling runs arbitrary code: any error is the value's

@@ -108,10 +108,14 @@ def diff_command(
     json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
     """Compare the artifacts of two tasks, steps or runs; exit 1 when they differ, as diff does."""
-    from flowtui.client.diff import compare, render
+    from flowtui.client.diff import compare, render, resolve
+    from flowtui.client.runs import import_beside_run
 
     try:
-        result = compare(_reader_store(store), a, b)
+        readable = _reader_store(store)
+        for text in (a, b):  # classes from a module beside each flow file import from there
+            import_beside_run(readable, resolve(readable, text).pathspec)
+        result = compare(readable, a, b)
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
     if json_out:

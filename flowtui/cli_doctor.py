@@ -26,7 +26,12 @@ def doctor_command(
 
     try:
         st = Store.open(store, create=False)
-        st.meta  # noqa: B018 - a store without a database is named here, in one sentence
+        if st.meta.read_only and repair:  # (a store without a database is named here)
+            raise fail(
+                f"The store at {st.root} is read-only, so flowtui doctor --repair cannot tidy "
+                "it; make it writable, or run flowtui doctor without --repair to check it.",
+                2,
+            )
         report = examine(st)
         done = repair_store(st, report) if repair else []
         after = examine(st) if repair else report

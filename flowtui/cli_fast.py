@@ -168,6 +168,7 @@ def list_runs(
     source: str = SOURCE,
 ) -> None:
     """`flowtui runs`: a flow's runs, newest first, as a table on stdout."""
+    check_limit(limit)
     from flowtui.client.metaflow_runs import metaflow_runs, reads_metaflow
 
     near = Path(file_or_flow).resolve().parent if Path(file_or_flow).is_file() else None
@@ -193,6 +194,13 @@ def list_runs(
     out.print(runs_table(runs[:limit]))
     if len(runs) > limit:
         out.print(Text(older_runs(len(runs) - limit), style="dim"))
+
+
+def check_limit(limit: int) -> None:
+    """`--limit` is how many runs to show: 1 or more (0 or less would show none, yet count
+    the runs it hid from the wrong end)."""
+    if limit < 1:
+        raise UsageError(f"--limit must be 1 or more (got {limit}); it is how many runs to show.")
 
 
 def older_runs(count: int) -> str:
@@ -230,6 +238,7 @@ def glance_runs(
 ) -> bool:
     """`flowtui runs NAME|FILE` from SQLite alone, written as `list_runs` writes it; False
     (nothing written) when that cannot be done the same way: `list_runs` answers."""
+    check_limit(limit)
     layout = console_layout()
     if source not in ("auto", "flowtui") or layout is None:
         return False
@@ -275,10 +284,9 @@ def print_logs(
 
     mf_task = metaflow_task_if_asked(source, store, pathspec)
     if mf_task is not None:
+        sinks = log_sinks()
         for stream in streams:
-            sink = sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer
-            sink.write(metaflow_log(mf_task, stream))
-            sink.flush()
+            sinks[stream](metaflow_log(mf_task, stream))
         return
     from functools import partial
 
@@ -288,11 +296,10 @@ def print_logs(
 
     st = reader_store(store)
     found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
-    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
     if isinstance(found, Task) and follow:
+        sinks = log_sinks()
         for stream, chunk in follow_log(found, streams):
-            sinks[stream].write(chunk)
-            sinks[stream].flush()
+            sinks[stream](chunk)
         return
     tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
     write_logs([(t.pathspec, t.index, partial(read_log, t)) for t in tasks], streams)
@@ -337,12 +344,31 @@ def write_logs(
 ) -> None:
     """Each task's streams (stdout to stdout, stderr to stderr); a line naming each task first
     when there are several (`tasks`: pathspec, foreach index, a reader of one stream)."""
-    sinks = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    sinks = log_sinks()
     for pathspec, index, read in tasks:
         if len(tasks) > 1:
             shown = f" [{index}]" if index is not None else ""
             sys.stdout.write(f"── {pathspec}{shown} ──\n")
             sys.stdout.flush()
         for stream in streams:
-            sinks[stream].write(read(stream))  # a missing log: one sentence
-            sinks[stream].flush()
+            sinks[stream](read(stream))  # a missing log: one sentence
+
+
+def log_sinks() -> dict[str, Callable[[bytes], None]]:
+    """Where each stream's log goes: stdout's to stdout, stderr's to stderr, byte for byte,
+    but made inert (`terminal_safe`) where the stream is a terminal."""
+
+    def sink(out: Any) -> Callable[[bytes], None]:
+        terminal = out.isatty()
+
+        def write(data: bytes) -> None:
+            if terminal:
+                from flowtui.client.logs import terminal_safe
+
+                data = terminal_safe(data)
+            out.write(data)
+            out.flush()
+
+        return write
+
+    return {"stdout": sink(sys.stdout.buffer), "stderr": sink(sys.stderr.buffer)}

@@ -333,3 +333,42 @@ def test_the_plain_forms_take_exactly_the_typer_commands_options(command: str) -
     defaults = {name: default for name, _, default in options.values()}
     assert defaults.get("source") == SOURCE
     assert command != "runs" or defaults["limit"] == RUNS_LIMIT
+
+
+ESCAPING_FLOW = """
+import sys
+from flowtui import FlowSpec, step
+
+class LoudFlow(FlowSpec):
+    @step
+    def start(self):
+        sys.stdout.write("title \\x1b]2;PWNED\\x07 clip \\x1b]52;c;aGk=\\x07 ")
+        sys.stdout.write("\\x1b[2Jcleared \\x1b[31mred\\x1b[0m bar 1%\\rbar 100%\\n")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_logs_in_a_terminal_are_inert_and_byte_for_byte_elsewhere(tmp_path: Path) -> None:
+    """`flowtui logs` wrote a task's output raw to the terminal: the task set the window
+    title (and could write the clipboard, clear the screen), which `flowtui run` and the TUI
+    never let it do. In a terminal, colours stay and the rest is spelled out; to a file or a
+    pipe, the log is byte for byte."""
+    (tmp_path / "loud.py").write_text(textwrap.dedent(ESCAPING_FLOW))
+    subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", "loud.py", "--store", "store", "-q"],
+        cwd=tmp_path,
+        check=True,
+        timeout=120,
+    )
+    args = ("logs", "LoudFlow/1/start", "--store", "store")
+    for code in (PROBE, THROUGH_TYPER):  # the plain path and the typer app
+        shown = in_a_terminal(tmp_path, code, *args).partition(b"\r\n@@loaded ")[0]
+        assert b"\x1b]" not in shown and b"\x07" not in shown and b"\x1b[2J" not in shown
+        assert b"title \\x1b]2;PWNED\\x07 clip" in shown and b"\\x1b[2Jcleared" in shown
+        assert b"\x1b[31mred\x1b[0m" in shown and b"bar 1%\rbar 100%" in shown
+    piped = run(tmp_path, PROBE, *args).stdout.partition("\n@@loaded ")[0]
+    assert piped.startswith("title \x1b]2;PWNED\x07 clip \x1b]52;c;aGk=\x07 \x1b[2Jcleared")

@@ -118,6 +118,25 @@ def test_runs_shows_a_killed_runner_as_crashed(cli, tmp_path):
     assert out.splitlines()[1].split()[:2] == ["1", "crashed"]
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_runs_refuses_a_limit_below_one_in_a_sentence(cli, limit):
+    """`--limit -1` listed one run of two and said three were hidden; `-n 0` an empty table."""
+    assert cli("run", str(cli.file), "-q").exit_code == 0
+    assert cli("run", str(cli.file), "-q").exit_code == 0
+    # each through the typer app and through `python -m flowtui` (its plain, faster path)
+    for args in (["--limit", limit], [f"--limit={limit}"], ["-n", limit]):
+        typed = cli("runs", "ReadFlow", *args)
+        plain = subprocess.run(
+            [sys.executable, "-m", "flowtui", "runs", "ReadFlow", "--store", str(cli.store), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        said = f"error: --limit must be 1 or more (got {limit}); it is how many runs to show.\n"
+        assert (typed.exit_code, typed.stdout, typed.stderr) == (2, "", said)
+        assert (plain.returncode, plain.stdout, plain.stderr) == (2, "", said)
+
+
 def test_runs_of_an_unknown_flow_names_the_flows_there(cli):
     assert cli("run", str(cli.file), "-q").exit_code == 0
     result = cli("runs", "NoSuchFlow")
@@ -230,6 +249,44 @@ def test_artifacts_lists_name_type_size_and_short_repr(cli):
     assert "[red]not markup[/red]" in rows["markup"]  # user text is never Rich markup
 
 
+ESCAPING_REPR = """
+from flowtui import FlowSpec, step
+
+
+class Loud:
+    def __repr__(self):
+        return "Loud(\\x1b[2J\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m)"
+
+
+class LoudFlow(FlowSpec):
+    @step
+    def start(self):
+        self.loud = Loud()
+        self.after = 1
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_repr_with_escape_sequences_is_listed_inert_and_in_line(cli, tmp_path):
+    """A class's repr is the user's text: `flowtui artifacts` wrote its escapes raw (clearing
+    the screen, setting the window title) and the table's columns went out of line."""
+    file = tmp_path / "loud.py"
+    file.write_text(ESCAPING_REPR)
+    assert cli("run", str(file), "-q").exit_code == 0
+    result = cli("artifacts", "LoudFlow/1/start")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("loud "))
+    assert "Loud(\\x1b[2J\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m)" in row
+    header, *rows = result.stdout.splitlines()
+    assert {len(line.rstrip()) <= len(header) for line in rows} == {True}
+    assert header.index("value") == row.index("Loud(")  # the value column starts in line
+
+
 def test_artifacts_list_keeps_names_on_a_narrow_terminal(cli):
     assert cli("run", str(cli.file), "-q").exit_code == 0
     result = CliRunner().invoke(
@@ -283,3 +340,60 @@ def _wait_for(condition, limit: float = 60.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+SIBLING_FLOW = """
+from flowtui import FlowSpec, Parameter, step
+from sibling_shapes import Box
+
+
+class SiblingFlow(FlowSpec):
+    width = Parameter("width", default=3)
+
+    @step
+    def start(self):
+        self.box = Box(self.width)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_value_of_a_class_from_a_module_beside_the_flow_prints_and_diffs(tmp_path):
+    """`flowtui artifacts` said "cannot be loaded here: No module named 'sibling_shapes'" even
+    in the flow's own folder (the TUI's preview imported it from there), and `flowtui diff`
+    fell back to the stored reprs."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "sibling_shapes.py").write_text(
+        "class Box:\n"
+        "    def __init__(self, w):\n"
+        "        self.w = w\n\n"
+        "    def __eq__(self, other):\n"
+        "        return isinstance(other, Box) and other.w == self.w\n\n"
+        "    def __repr__(self):\n"
+        "        return f'Box({self.w})'\n"
+    )
+    (folder / "sibling.py").write_text(SIBLING_FLOW)
+    store = tmp_path / "store"
+
+    def flowtui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flowtui", *args, "--store", str(store)],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert flowtui("run", "sibling.py", "-q", cwd=folder).returncode == 0
+    assert flowtui("run", "sibling.py", "-q", "--width", "4", cwd=folder).returncode == 0
+    elsewhere = tmp_path  # not the flow's folder, nor on the path
+    for cwd in (folder, elsewhere):
+        shown = flowtui("artifacts", "SiblingFlow/1/start", "box", cwd=cwd)
+        assert (shown.returncode, shown.stdout.strip(), shown.stderr) == (0, "Box(3)", "")
+    diff = flowtui("diff", "1", "2", cwd=elsewhere)
+    assert diff.returncode == 1
+    assert "Box(3) → Box(4)" in diff.stdout and "cannot load" not in diff.stdout

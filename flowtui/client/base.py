@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flowtui.client.errors import ArtifactNotFound, FlowNotFound, MetaflowInvalidPathspec
 from flowtui.client.namespace import get_namespace, open_store, store_root
 from flowtui.client.values import value_cache
+from flowtui.run.artifacts import inert
 from flowtui.store import ArtifactRecord, RunRecord, Store
 
 if TYPE_CHECKING:
@@ -205,8 +206,9 @@ class DataArtifact(_ClientObject):
 
     @property
     def repr(self) -> str:
-        """A short repr of the value, recorded when it was stored (no unpickling)."""
-        return self._record.repr
+        """A short repr of the value, recorded when it was stored (no unpickling); control
+        characters spelled out (a run stored before they were kept them raw)."""
+        return inert(self._record.repr)
 
     @property
     def created_at(self) -> datetime:

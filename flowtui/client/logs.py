@@ -21,6 +21,29 @@ if TYPE_CHECKING:  # `flowtui logs` reads a log by its path, without the client'
 FOLLOW_POLL = 0.1  # seconds between looks at a followed log
 
 
+def terminal_safe(data: bytes) -> bytes:
+    """A log's bytes made inert for a terminal, as `flowtui run` echoes them: colours (SGR)
+    kept; any other escape sequence and control character (a window title, a clipboard
+    write, a cursor move, a bell) spelled out as `\\xNN`, so a task's output shown by
+    `flowtui logs` cannot drive the user's terminal. Tab, newline, carriage return (a
+    progress bar redrawn) are kept. A log written to a file or a pipe stays byte for byte."""
+    import re  # only for a terminal: the plain `flowtui logs` path stays light
+
+    controls = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+    if not controls.search(data):
+        return data
+
+    def spell(text: bytes) -> bytes:
+        return controls.sub(lambda m: b"".join(b"\\x%02x" % c for c in m.group()), text)
+
+    out, at = [], 0
+    for sgr in re.finditer(rb"\x1b\[[0-9;:]*m", data):
+        out += [spell(data[at : sgr.start()]), sgr.group()]
+        at = sgr.end()
+    out.append(spell(data[at:]))
+    return b"".join(out)
+
+
 def read_log(task: Task, stream: str) -> bytes:
     """The latest attempt's log of `stream` (stdout or stderr); empty before it starts.
 

@@ -172,9 +172,10 @@ class Run(_ClientObject):
 
     @property
     def finished(self) -> bool:
-        """True when the end step finished (as in Metaflow: a failed run is not finished)."""
+        """True when the end step finished: succeeded, or @catch caught its exception (as in
+        Metaflow, a run whose end step failed is not finished, although that task is)."""
         end = self.end_task
-        return bool(end and end.finished)
+        return end is not None and end._fresh().status in _DONE_OK
 
     @property
     def finished_at(self) -> datetime | None:
@@ -551,6 +552,18 @@ class Task(_ClientObject):
     @property
     def stderr(self) -> str:
         return self._log("stderr")
+
+    def loglines(
+        self, stream: str, as_unicode: bool = True, meta_dict: dict[str, Any] | None = None
+    ) -> Iterator[tuple[datetime | None, str | bytes]]:
+        """Metaflow's `(timestamp, line)` pairs of the `stream` (stdout or stderr) log, line
+        by line. flowtui's logs are the task's own output, without a time per line: the
+        timestamp is None (docs/metaflow-compat.md). `meta_dict` is taken for Metaflow's
+        signature; flowtui has no use for it."""
+        if stream not in ("stdout", "stderr"):
+            raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}")
+        for line in self._log(stream).splitlines():
+            yield None, line if as_unicode else line.encode("utf-8")
 
     # -- artifacts -----------------------------------------------------------------------
     def _artifact_records(self) -> dict[str, ArtifactRecord]:

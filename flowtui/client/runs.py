@@ -161,6 +161,24 @@ class ValueUnavailable(FlowtuiError):
     """An artifact's value cannot be loaded; the message says why, in one sentence."""
 
 
+def import_beside(flow_file: str | None) -> None:
+    """Let this process unpickle values of classes defined next to a run's flow file (in a
+    sibling module, pickled by reference): put the flow's folder on `sys.path`, as it was in
+    the run. Only for processes of flowtui's own (the preview, `flowtui artifacts`, `flowtui
+    diff`); a notebook imports as its user set it up."""
+    if flow_file:
+        folder = str(Path(flow_file).resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
+def import_beside_run(store: Store, pathspec: str) -> None:
+    """`import_beside` for the run of a pathspec (`Flow/RUN[/STEP[/TASK]]`) in `store`."""
+    parts = pathspec.split("/")
+    run = store.meta.run(parts[1]) if len(parts) > 1 else None
+    import_beside(run.file if run is not None else None)
+
+
 def load_value(store_root: Path, pathspec: str, name: str) -> Any:
     """Unpickle artifact `name` of task `pathspec` from the store at `store_root`.
 
@@ -178,8 +196,7 @@ def load_value(store_root: Path, pathspec: str, name: str) -> Any:
     if record is None:
         raise ValueUnavailable(f"Task {pathspec} has no artifact named {name}.")
     run = store.meta.run(pathspec.split("/")[1])
-    if run is not None and run.file:  # classes defined next to the flow file import from there
-        sys.path.insert(0, str(Path(run.file).resolve().parent))
+    import_beside(run.file if run is not None else None)
     try:
         # Classes defined in the flow file itself were pickled by value by the runner.
         return store.blobs.get_value(record.hash)

@@ -66,10 +66,20 @@ def echo_tail(tail: Tail, final: bool, emit: Callable[[Any], None]) -> None:
                 lines.append(tail.partial)
                 tail.partial = b""
             for raw in lines:
-                line = raw.decode("utf-8", errors="replace").rstrip("\r")
+                line = redrawn(raw.decode("utf-8", errors="replace"))
                 emit(Text.assemble((f"{tail.label} ", "dim cyan"), task_text(line, tail.style)))
             if len(data) < _CHUNK:
                 return
+
+
+def redrawn(line: str) -> str:
+    """What a terminal would show of a line redrawn in place with carriage returns (a
+    progress bar: tqdm, Keras): its last drawing, as the TUI's log view shows it, not every
+    drawing run together with each `\\r` spelled out."""
+    line = line.rstrip("\r")
+    if "\r" in line:
+        line = next((part for part in reversed(line.split("\r")) if part), "")
+    return line
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}

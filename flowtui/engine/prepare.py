@@ -68,7 +68,7 @@ def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
 def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> PreparedFlow:
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
-    cls = load_flow_class(file, graph.flow_name)
+    cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
     add_to_every_step(cls, graph, config.with_decorators)
     set_client_namespace(config.namespace)
     try:
@@ -92,9 +92,14 @@ def _refuse_changed_parameters(
     """A resume takes the origin run's parameters; a different value given is refused."""
     params = {p.attr: p for p in flow_parameters(cls).values()}
     for attr, value in given_parameters(cls, given).items():
-        stored = origin.get(attr, {}).get("hash")
+        name = params[attr].name
+        if attr not in origin:
+            raise UsageError(
+                f"Parameter --{name} is new since the resumed run, which has no value for it "
+                "(a resume keeps that run's parameters); start a new run (flowtui run) to use it."
+            )
+        stored = origin[attr].get("hash")
         if stored != digest_of(value):
-            name = params[attr].name
             raise UsageError(
                 f"Parameter --{name} differs from the resumed run's value; resumed tasks were "
                 "computed with the old value, so start a new run (flowtui run) to change it."

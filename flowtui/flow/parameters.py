@@ -100,9 +100,28 @@ class Parameter:
                 return ()
             items = default if isinstance(default, list | tuple) else (default,)
             return tuple(self.parse(v) if isinstance(v, str) else v for v in items)
-        if self.type_name_of_declared() == "json" and isinstance(default, str):
+        declared = self.type_name_of_declared()
+        if declared == "json" and isinstance(default, str):
             return self.parse(default)
+        if declared in ("int", "float", "bool") and default is not None:
+            return self._declared_default(declared, default)
         return self.split(default)
+
+    def _declared_default(self, declared: str, default: Any) -> Any:
+        """The default as the declared `type=` makes it, as Metaflow (click) does: `"5"` is 5
+        for an int, `3` is 3.0 for a float, `"false"` is False for a bool (a string default
+        left as it is would be truthy)."""
+        if isinstance(default, str):
+            try:
+                return parse_value(declared, default)
+            except ValueError:
+                raise ParameterValueError(
+                    f"Parameter '{self.name}' has the default {default!r}, which is not "
+                    f"{EXPECTED[declared]}; fix its default in the flow file."
+                ) from None
+        if declared in ("int", "float") and isinstance(default, int | float):
+            return self.type(default)
+        return default
 
     def type_name_of_declared(self) -> str | None:
         if self.type is JSONType or isinstance(self.type, JSONTypeClass):

@@ -74,6 +74,13 @@ class FlowSpec:
             value = self._flowtui_source.load(name)
             self.__dict__[name] = value  # bypasses descriptors: parameters cache here too
             return value
+        declared: Any = getattr(type(self), name, None)
+        if getattr(declared, "kind", None) in ("parameter", "include_file"):
+            raise AttributeError(
+                f"Parameter '{declared.name}' has no value in this run: it was added to the "
+                "flow after the run whose tasks this one reuses (a resume or a spin keeps that "
+                "run's parameters); start a new run (flowtui run) to use it."
+            )
         raise AttributeError(
             f"'{type(self).__name__}' has no artifact or attribute '{name}' in this step"
         )

@@ -101,7 +101,7 @@ def parse_flow(source: str, file: str = "<string>", flow: str | None = None) -> 
     module = _parse_module(source, file)
     scope = _ImportScope.of(module)
     classes = _flow_classes(module, scope)
-    name = _pick_flow(classes, file, flow)
+    name = _pick_flow(classes, file, flow, _run_as_main(module, classes))
     return _build_graph(classes, name, file, scope)
 
 
@@ -116,7 +116,38 @@ def _parse_module(source: str, file: str) -> ast.Module:
         raise FlowSyntaxError(Problem(message, 1)) from None
 
 
-def _pick_flow(classes: dict[str, ast.ClassDef], file: str, flow: str | None) -> str:
+def _run_as_main(module: ast.Module, classes: dict[str, ast.ClassDef]) -> str | None:
+    """The flow `python FILE run` would run: the one class of `classes` the file calls under
+    `if __name__ == "__main__":` (as `Child()`), when there is exactly one."""
+    called: set[str] = set()
+    for node in module.body:
+        if not (isinstance(node, ast.If) and _is_main_test(node.test)):
+            continue
+        for inner in ast.walk(node):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Name)
+                and inner.func.id in classes
+            ):
+                called.add(inner.func.id)
+    return called.pop() if len(called) == 1 else None
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(mains) == 1
+
+
+def _pick_flow(
+    classes: dict[str, ast.ClassDef], file: str, flow: str | None, main: str | None = None
+) -> str:
     if flow is not None:
         if flow in classes:
             return flow
@@ -133,6 +164,8 @@ def _pick_flow(classes: dict[str, ast.ClassDef], file: str, flow: str | None) ->
                 1,
             )
         )
+    if len(classes) > 1 and main is not None:  # a base flow and the flow that uses it
+        return main
     if len(classes) > 1:
         line = list(classes.values())[1].lineno
         raise FlowSourceError(

@@ -74,10 +74,22 @@ _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
 _NUMBERS = frozenset({int, float, bool, type(None)})
 
 
+#: Control characters (tab and the line breaks `short_repr` folds aside) shown as `\xNN`.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+
+
+def inert(text: str) -> str:
+    """`text` (a repr a class of the user's wrote) with its control characters spelled out,
+    so an escape sequence in it neither drives a terminal (`flowtui artifacts`: a colour, a
+    cleared screen, a window title) nor puts a table's columns out of line."""
+    return text.translate(_CONTROLS)
+
+
 def short_repr(value: Any) -> str:
-    """A one-line repr of at most 120 characters, without building a huge one first."""
+    """A one-line repr of at most 120 characters, without building a huge one first; its
+    control characters spelled out (`inert`)."""
     if type(value) in _NUMBERS:  # reprlib gives these their repr while short (a task's usual)
-        text = repr(value)
+        text = repr(value)  # no control characters in a number's repr
         if len(text) <= _repr.maxlong:
             return text
     try:
@@ -89,7 +101,7 @@ def short_repr(value: Any) -> str:
             text = _repr.repr(value)
     except Exception as e:
         text = f"<repr failed: {type(e).__name__}>"
-    text = " ".join(text.split())
+    text = inert(" ".join(text.split()))
     return text if len(text) <= 120 else text[:119] + "…"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flowtui.graph.fingerprint import changed_steps, file_hash
+from flowtui.graph.fingerprint import changed_steps, file_hash, step_fingerprints
 from flowtui.graph.model import FlowGraph
 from flowtui.run.plan import ResumePlan
 from flowtui.store.records import TaskRecord
@@ -58,12 +58,24 @@ def code_changes(
         bool(origin_source) and file_hash(origin_source) != file_hash(current_source),
         cloned_changed,
         cloned_changed[0] if cloned_changed else None,
-        tuple(_reasons(graph, plan, set(changed), tasks)),
+        tuple(_reasons(graph, plan, set(changed), tasks, _added(origin_source, graph, changed))),
     )
 
 
+def _added(origin_source: str, graph: FlowGraph, changed: list[str]) -> set[str]:
+    """The changed steps the origin run's code did not have at all (new since)."""
+    if not changed:
+        return set()
+    before = step_fingerprints(origin_source, graph.flow_name)
+    return {s for s in changed if s not in before}
+
+
 def _reasons(
-    graph: FlowGraph, plan: ResumePlan, changed: set[str], tasks: list[TaskRecord]
+    graph: FlowGraph,
+    plan: ResumePlan,
+    changed: set[str],
+    tasks: list[TaskRecord],
+    added: set[str],  # steps the origin run's code did not have
 ) -> list[tuple[str, str, str]]:
     statuses: dict[str, set[str]] = {}
     for t in tasks:
@@ -72,7 +84,7 @@ def _reasons(
     out = []
     for step_plan in plan.steps:
         step = step_plan.step
-        note = "; its code changed" if step in changed else ""
+        note = "; a new step" if step in added else "; its code changed" if step in changed else ""
         if step_plan.action == "clone":
             if step in changed:
                 out.append((step, "reuse", "code changed, but cloned (its old results are kept)"))

@@ -51,8 +51,9 @@ class TaskState:
     peak: Usage | None = None  # the most memory seen so far (running), or the stored peak
 
     def elapsed(self, now: float) -> float | None:
-        """Seconds it ran (until `now` while it runs); None before it started."""
-        if self.started is None:
+        """Seconds it ran (until `now` while it runs); None before it started, and when it
+        ended without an end time (its runner died): not the time since it started."""
+        if self.started is None or (self.finished is None and self.status.done):
             return None
         return (self.finished if self.finished is not None else now) - self.started
 
@@ -273,7 +274,9 @@ class RunState:
         return self.tasks.step(step)
 
     def elapsed(self, now: float) -> float | None:
-        if self.started is None:
+        """Seconds the run took (until `now` while it runs); None when it ended without an
+        end time (crashed: `flowtui runs` says "—"), never the time since it started."""
+        if self.started is None or (self.finished is None and self.status.done):
             return None
         return (self.finished if self.finished is not None else now) - self.started
 

@@ -35,7 +35,7 @@ except ImportError:
     except ImportError:
         _builtin_sha256 = hashlib.sha256
 
-from flowtui.errors import FlowtuiError
+from flowtui.errors import FlowtuiError, UsageError
 from flowtui.store.liveness import pid_alive, runner_place
 
 _RAW = b"R"
@@ -78,6 +78,22 @@ class StoreFullError(FlowtuiError):
             f"The disk holding the store {root} is full (or over its quota){saving}. Everything "
             "stored before is kept; free some space, then flowtui resume finishes the run."
         )
+
+
+def read_only_store(root: Path) -> UsageError:
+    """The sentence for a store nothing can be written to (the metadata's too)."""
+    return UsageError(
+        f"The store at {root} is read-only; pass a writable --store to run flows or change tags."
+    )
+
+
+def _store_write_error(e: OSError, root: Path) -> FlowtuiError | None:
+    """What a failed write into the store at `root` is to the user: full, or read-only."""
+    if e.errno in FULL_ERRNOS:
+        return StoreFullError(root)
+    if e.errno == errno.EROFS:  # read-only media, whatever the metadata's connection thought
+        return read_only_store(root)
+    return None
 
 
 class BlobMissingError(Exception):
@@ -161,8 +177,8 @@ class BlobStore:
             cloudpickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as e:
             sink.abort()
-            if e.errno in FULL_ERRNOS:
-                raise StoreFullError(self.root.parent) from None
+            if (named := _store_write_error(e, self.root.parent)) is not None:
+                raise named from None
             raise
         except Exception as e:  # cloudpickle raises many kinds for unpicklable values
             sink.abort()
@@ -170,16 +186,16 @@ class BlobStore:
         try:
             return sink.finish()
         except OSError as e:
-            if e.errno in FULL_ERRNOS:
-                raise StoreFullError(self.root.parent) from None
+            if (named := _store_write_error(e, self.root.parent)) is not None:
+                raise named from None
             raise
 
     def put_bytes(self, payload: bytes) -> BlobRef:
         try:
             return self._put_bytes(payload)
         except OSError as e:
-            if e.errno in FULL_ERRNOS:
-                raise StoreFullError(self.root.parent) from None
+            if (named := _store_write_error(e, self.root.parent)) is not None:
+                raise named from None
             raise
 
     def _put_bytes(self, payload: bytes) -> BlobRef:

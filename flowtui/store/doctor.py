@@ -121,8 +121,16 @@ def repair(store: Store, report: Report) -> list[str]:
 
 # -- the checks ------------------------------------------------------------------------------
 def _readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection; immutable for a store on read-only media (or without write
+    permission) where SQLite cannot make the WAL's shared-memory file a reader needs (as the
+    store's readers open it)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)
-    conn.execute("PRAGMA busy_timeout = 60000")
+    try:
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True, timeout=60.0)
     return conn
 
 

@@ -80,6 +80,12 @@ class MetadataDB:
             raise UsageError(
                 f"{path} is not a flowtui store database ({e}); pass another --store."
             ) from None
+        else:
+            # Opened, yet not writable: read-only media where the WAL's shared-memory file
+            # already existed (a snapshot of a store in use) lets SQLite open it for reading
+            # and fail at the first write; say so before anything is written.
+            if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+                self.read_only = True
 
     @staticmethod
     def _connect(uri: str) -> sqlite3.Connection:
@@ -99,10 +105,9 @@ class MetadataDB:
         """One write transaction (taken immediately, so writers queue rather than deadlock)."""
         c = self._conn
         if self.read_only:
-            raise UsageError(
-                f"The store at {self.path.parent} is read-only; pass a writable --store to run "
-                "flows or change tags."
-            )
+            from flowtui.store.blobs import read_only_store
+
+            raise read_only_store(self.path.parent)
         try:
             c.execute("BEGIN IMMEDIATE")
             try:

@@ -355,6 +355,10 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
             run.status = RunStatus.CANCELLED if message.cancelled else RunStatus.CRASHED
             if run.finished is None:
                 run.finished = self.clock()
+            # The runner ended without saying how its run ended (killed, crashed): its tasks
+            # died with it, and only the store knows how each ended. Read it, as for a run
+            # started elsewhere, rather than leave them drawn as running.
+            self.check_store(run.flow, self._newest_run_seen, run.run_id)
         if run is not None and run.status is RunStatus.FAILED and run.failed:
             failed_step = step_of(run.failed)
             if failed_step:

@@ -85,6 +85,46 @@ def test_flow_lists_runs_newest_first_and_finds_latest_successful(flowtui, store
     assert get_metadata() == f"local@{store.resolve()}"
 
 
+END_FAILS = """
+from flowtui import FlowSpec, catch, step
+
+class EndFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        raise ValueError("the end is broken")
+"""
+
+
+def test_a_run_whose_end_step_failed_is_not_finished(flowtui):
+    """As in Metaflow (`Run.finished` is the end task's `_task_ok`): a run whose end task
+    failed is not finished; one whose end's exception @catch caught is."""
+    caught = END_FAILS.replace(
+        "    @step\n    def end", "    @catch(var='oops')\n    @step\n    def end"
+    )
+    assert flowtui("run", END_FAILS).exit_code == 1
+    assert flowtui("run", caught, name="caught.py").exit_code == 0
+    failed, ended = Run("EndFlow/1"), Run("EndFlow/2")
+    assert failed.status == "failed" and failed.end_task is not None
+    assert not failed.finished and not failed.successful
+    assert ended.finished and ended.end_task is not None
+    assert ended.end_task.data.oops is not None
+
+
+def test_loglines_gives_metaflows_pairs_line_by_line(flowtui):
+    """`task.loglines("stdout")`, Metaflow's way to read a log line by line, was an
+    AttributeError; flowtui records no time per line, so the timestamp is None."""
+    assert flowtui("run", FOREACH).exit_code == 0
+    end = Run("ShapesFlow/1")["end"].task
+    assert list(end.loglines("stdout")) == [(None, "total is 60")]
+    assert list(end.loglines("stderr", as_unicode=False)) == [(None, b"a warning")]
+    with pytest.raises(ValueError, match="stdout"):
+        list(end.loglines("both"))
+
+
 def test_run_navigation_steps_data_and_times(flowtui):
     assert flowtui("run", FOREACH).exit_code == 0
     run = Run("ShapesFlow/1")

@@ -226,3 +226,23 @@ def test_switch_failure_then_resume_takes_the_same_case(sides: Sides) -> None:
 
     assert set(compared) == {"start", "high", "merge", "end"}
     assert ft.value("merge", "seen") == ("high", "high")
+
+
+TYPED_DEFAULTS = {"whole", "ratio", "epochs", "rounded", "off", "on", "kept"}
+
+
+def test_a_default_of_another_type_is_converted_by_the_declared_type(sides: Sides) -> None:
+    """`type=int, default="5"` is 5 (it was the string "5"), `type=float, default=3` is 3.0,
+    `type=bool, default="false"` is False (the string was truthy: the wrong branch ran)."""
+    file = sides.flow("mf_typed_defaults")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert compared == {
+        "start": TYPED_DEFAULTS | {"branch"},
+        "end": TYPED_DEFAULTS | {"branch", "doubled"},
+    }
+    assert ft.value("start", "branch") == "off" and ft.value("end", "doubled") == 10
+    assert ft.value("start", "epochs") == 3.0 and type(ft.value("start", "epochs")) is float

@@ -91,3 +91,16 @@ def test_comments_and_formatting_are_not_changes() -> None:
     )
     assert changed_steps(before, after, "F", ["a", "b"]) == ["b"]
     assert changed_steps("", after, "F", ["a", "b"]) == []  # a run stored without code
+
+
+def test_a_step_added_since_the_run_is_said_to_be_new(failed: FlowDir) -> None:
+    """A step the resumed run's code did not have read "its code changed"."""
+    _edit(
+        failed,
+        "        self.next(self.last)\n",
+        "        self.next(self.extra)\n\n    @step\n    def extra(self):\n"
+        "        self.next(self.last)\n",
+    )
+    plan = json.loads(failed.cli("resume", "edit.py", "--plan", "--json").stdout)
+    assert plan["reasons"]["extra"] == ["run", "the resume point; a new step"]
+    assert plan["reasons"]["last"] == ["run", "downstream of the resume point"]

@@ -386,6 +386,37 @@ def test_a_changed_parameter_is_refused_and_the_same_value_accepted(env):
     assert Run("ResumeFlow/2").data.values == [5, 10, 15, 20]  # the origin's alpha
 
 
+def test_a_parameter_added_since_the_run_is_refused_as_new_not_as_changed(env):
+    """`--lr` for a parameter the resumed run never had said it "differs from the resumed
+    run's value", which it has none of."""
+    env.write(FOREACH)
+    (env.dir / "bad").write_text("2")
+    assert env.run().exit_code == 1
+    (env.dir / "bad").unlink()
+    env.write(
+        FOREACH.replace(
+            '    alpha = Parameter("alpha", default=3)\n',
+            '    alpha = Parameter("alpha", default=3)\n    lr = Parameter("lr", default=0.1)\n',
+        ).replace("self.input * self.alpha", "self.input * self.alpha * self.lr")
+    )
+    # Not given: the re-run tasks that read it fail, saying why (it read "'ResumeFlow' has no
+    # artifact or attribute 'lr' in this step").
+    assert env.resume().exit_code == 1
+    failed = next(t for t in Run("ResumeFlow/2")["body"] if t.status == "failed")
+    assert str(failed.exception) == (
+        "AttributeError: Parameter 'lr' has no value in this run: it was added to the flow "
+        "after the run whose tasks this one reuses (a resume or a spin keeps that run's "
+        "parameters); start a new run (flowtui run) to use it."
+    )
+    added = env.resume("--lr", "0.5")
+    assert added.exit_code == 2
+    assert added.stderr.replace("\n", " ").startswith(
+        "error: Parameter --lr is new since the resumed run, which has no value for it (a "
+        "resume keeps that run's parameters); start a new run (flowtui run) to use it."
+    )
+    assert [r.id for r in Run("ResumeFlow/1").parent.runs()] == ["2", "1"]
+
+
 def test_only_parameters_given_again_are_compared_and_by_value(env):
     env.write(
         FOREACH.replace(

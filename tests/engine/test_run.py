@@ -799,3 +799,134 @@ def test_console_shows_every_line_of_a_chatty_task(flows):
     assert len(shown) == 40_001  # more than 3 MB of output, none dropped
     assert shown[-2].endswith("line 39999 " + "x" * 80)
     assert shown[-1].endswith("last words")  # a last line without a newline is shown whole
+
+
+def test_a_traceback_quotes_the_code_that_ran_though_the_file_changed_since(flows):
+    """Editing the flow while it runs (the TUI's loop) must not make a failed task's traceback
+    quote the new text at the old line numbers: it quoted `open(...)` as raising ValueError."""
+    started, go = flows.root / "started", flows.root / "go"
+    path = flows.write(
+        "edited.py",
+        HEADER
+        + f"""
+import os, time
+
+class EditedFlow(FlowSpec):
+    @step
+    def start(self):
+        open({str(started)!r}, "w").close()
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.02)
+        raise ValueError("boom")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "run", "edited.py", "--quiet"],
+        cwd=flows.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FLOWTUI_STORE": str(flows.store_path)},
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), proc.stderr.read() if proc.stderr else ""
+    before = path.read_text()
+    path.write_text("# three lines\n# added above\n# the flow\n" + before.replace("raise", "print"))
+    go.touch()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    task = flows.tasks("EditedFlow")["start"][0]
+    logged = flows.cli("logs", f"EditedFlow/1/start/{task.task_id}", "--stderr").output
+    assert task.error is not None
+    for said in (task.error["traceback"], logged):  # the failure shown, and the task's stderr
+        assert 'raise ValueError("boom")\n' in said
+        assert "open(" not in said and 'print ValueError("boom")' not in said
+
+
+CLASS_VALUES = """
+from flowtui import FlowSpec, step
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def norm(self):
+        return (self.x**2 + self.y**2) ** 0.5
+
+
+class PointFlow(FlowSpec):
+    @step
+    def start(self):
+        self.point = Point(3, 4)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_value_of_a_class_the_flow_defines_is_the_same_in_two_runs(flows):
+    """Its class is pickled with the value, with an id cloudpickle drew at random per process:
+    two runs of the same code stored the same point under two hashes, and `flowtui diff` (and
+    `s`, `d` in the TUI) said "~ point  type flow.Point → flow.Point"."""
+    flows.write("points.py", CLASS_VALUES)
+    assert flows.run("points.py", "--quiet").code == 0
+    assert flows.run("points.py", "--quiet").code == 0
+    first, second = (flows.tasks("PointFlow", r)["start"][0] for r in ("1", "2"))
+    hashes = [
+        {a.name: a.hash for a in flows.store.meta.artifacts(t.task_id)}["point"]
+        for t in (first, second)
+    ]
+    assert hashes[0] == hashes[1]
+    diff = flows.cli("diff", "1", "2")
+    assert diff.code == 0, diff.output
+    assert "point" not in diff.output and "have the same artifacts" in diff.output
+
+    # The class changed: another class, told apart from the first when both load at once.
+    flows.write("points.py", CLASS_VALUES.replace("** 0.5", "** 0.5 + 100"))
+    assert flows.run("points.py", "--quiet").code == 0
+    third = flows.tasks("PointFlow", "3")["start"][0]
+    loaded = [flows.artifact(t, "point") for t in (first, third)]
+    assert [p.norm() for p in loaded] == [5.0, 105.0]
+    assert flows.cli("diff", "1", "3").code == 1
+
+
+IMPORT_TIME_CLASS = """
+import os
+from flowtui import FlowSpec, step
+
+
+class Made:
+    pid = os.getpid()  # set when the runner imports the file: another value each run
+
+
+class MadeFlow(FlowSpec):
+    @step
+    def start(self):
+        self.made = Made()
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_class_whose_attributes_differ_between_imports_stays_two_classes(flows):
+    """The same file text, but a class attribute set at import: the two runs' classes are not
+    the same class, so a process loading both values gives each its own."""
+    flows.write("made.py", IMPORT_TIME_CLASS)
+    assert flows.run("made.py", "--quiet").code == 0
+    assert flows.run("made.py", "--quiet").code == 0
+    tasks = [flows.tasks("MadeFlow", r)["start"][0] for r in ("1", "2")]
+    first, second = (flows.artifact(t, "made") for t in tasks)
+    assert type(first) is not type(second) and first.pid != second.pid

@@ -538,6 +538,44 @@ def test_several_flows_are_listed_with_the_fix() -> None:
     assert parse_flow(source, "two.py", flow="OtherFlow").flow_name == "OtherFlow"
 
 
+def test_a_base_flow_and_the_flow_the_file_runs_as_main_need_no_flow_option() -> None:
+    """A file with a base flow and the flow built on it runs on Metaflow as
+    `python FILE run` (its `__main__` block picks the flow); flowtui refused it without
+    --flow, in the TUI too. Without a `__main__` block, or with two flows called in it, it
+    still asks."""
+    base = """
+        from metaflow import FlowSpec, step
+
+        class BaseFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+
+        class ChildFlow(BaseFlow):
+            @step
+            def end(self):
+                print("child")
+    """
+    main = (
+        base
+        + """
+        if __name__ == "__main__":
+            ChildFlow()
+    """
+    )
+    assert parse(main).flow_name == "ChildFlow"
+    flipped = main.replace('__name__ == "__main__"', '"__main__" == __name__')
+    assert parse(flipped).flow_name == "ChildFlow"
+    assert parse(main, flow="BaseFlow").flow_name == "BaseFlow"
+    for ambiguous in (base, main.rstrip(" ") + "            BaseFlow()\n"):
+        with pytest.raises(FlowSourceError, match=r"several flows .*--flow NAME"):
+            parse(ambiguous)
+
+
 def test_an_unknown_flow_name_lists_the_flows() -> None:
     source = flow_source("from flowtui import FlowSpec, step", "FlowSpec")
     with pytest.raises(FlowSourceError, match=r"no flow named Missing.*StyleFlow"):

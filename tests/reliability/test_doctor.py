@@ -4,10 +4,13 @@ leftovers of crashes, and never deletes a blob a task uses."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 
+import pytest
 from lab import Lab, wait_for
 
 from flowtui.store import BlobStore
@@ -105,3 +108,93 @@ def test_a_run_whose_runner_was_killed_reads_crashed_and_repair_settles_it(lab: 
     assert lab.runs("DocFlow")[0].status == "crashed"
     del lab.env["STARTED"]
     assert lab.cli("resume", "doc.py").code == 0
+
+
+def _can_bind_read_only() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount --bind /tmp /mnt && mount -o remount,bind,ro /mnt"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+PARAM_FLOW = """
+    from flowtui import FlowSpec, Parameter, step
+
+    class ParamFlow(FlowSpec):
+        size = Parameter("size", default=3)
+
+        @step
+        def start(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+@pytest.mark.skipif(
+    not _can_bind_read_only(),
+    reason="this machine does not allow a private mount namespace (unshare -rm) for a bind mount",
+)
+@pytest.mark.parametrize("in_use", [False, True], ids=["closed", "snapshot-in-use"])
+def test_a_store_on_read_only_media_is_read_and_every_write_is_one_sentence(lab: Lab, in_use: bool):
+    """A read-only store (a mounted snapshot, a colleague's share): doctor was a traceback
+    from SQLite ("unable to open database file"); and when the WAL's files were there (a
+    snapshot of a store in use), SQLite opened it for writing, so `run` of a flow with a
+    parameter and `spin` were tracebacks (EROFS, "attempt to write a readonly database")."""
+    lab.write("doc.py", FLOW)
+    lab.write("param.py", PARAM_FLOW)
+    assert lab.cli("run", "doc.py").code == 0
+    out = lab.root / "out"
+    out.mkdir()
+    holder = None
+    if in_use:  # a reader holds the database open: its -wal and -shm files exist
+        holder = sqlite3.connect(lab.store_path / "metadata.db")
+        holder.execute("SELECT count(*) FROM runs").fetchone()
+        assert (lab.store_path / "metadata.db-shm").exists()
+    commands = {
+        "check": "doctor",
+        "repair": "doctor --repair",
+        "run": "run param.py --quiet",
+        "spin": "spin doc.py end --quiet",
+    }
+    script = (
+        f'mount --bind "{lab.store_path}" "{lab.store_path}" && '
+        f'mount -o remount,bind,ro "{lab.store_path}" && '
+        + "; ".join(
+            f'"{sys.executable}" -m flowtui {args} > {out}/{name}.out 2>&1; '
+            f"echo $? > {out}/{name}.code"
+            for name, args in commands.items()
+        )
+    )
+    try:
+        done = subprocess.run(
+            ["unshare", "-rm", "sh", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=lab.env,
+            cwd=lab.root,
+        )
+    finally:
+        if holder is not None:
+            holder.close()
+    assert done.returncode == 0, done.stderr
+    said = {name: (out / f"{name}.out").read_text() for name in commands}
+    codes = {name: (out / f"{name}.code").read_text().strip() for name in commands}
+    assert codes == {"check": "0", "repair": "2", "run": "2", "spin": "2"}, said
+    assert "blobs verified" in said["check"] and "ok: nothing wrong" in said["check"]
+    assert said["repair"] == (
+        f"error: The store at {lab.store_path} is read-only, so flowtui doctor --repair cannot "
+        "tidy it; make it writable, or run flowtui doctor without --repair to check it.\n"
+    )
+    refusal = (
+        f"error: The store at {lab.store_path} is read-only; pass a writable --store to run "
+        "flows or change tags.\n"
+    )
+    assert said["run"] == refusal and said["spin"].endswith(refusal), said["spin"]
+    assert "Traceback" not in said["spin"]

@@ -159,6 +159,25 @@ def test_task_escape_sequences_never_reach_the_terminal_raw(lab: Lab):
     assert "end" in line
 
 
+def test_a_progress_bar_echoes_as_its_last_drawing_not_every_drawing_escaped(lab: Lab):
+    """tqdm redraws one line with carriage returns: the console printed every drawing in one
+    line, each `\\r` spelled out as `\\x0d`; it shows what a terminal (and the TUI) would."""
+    body = (
+        "import sys\n"
+        "for i in range(0, 101, 25):\n"
+        "    sys.stderr.write(f'\\rtraining {i:3d}%')\n"
+        "sys.stderr.write('\\n')\n"
+        "print('after the bar')"
+    )
+    file = one_step(lab, "BarFlow", body)
+    ran = lab.cli("run", file)
+    assert ran.code == 0, ran.output
+    bar = [x for x in ran.output.splitlines() if "training" in x]
+    assert [x.split(" ", 1)[1] for x in bar] == ["training 100%"]
+    assert "\\x0d" not in ran.output and "\r" not in ran.output
+    assert "after the bar" in ran.output
+
+
 def test_an_artifact_named_like_flowspecs_own_attributes_is_an_error_naming_it(lab: Lab):
     file = one_step(lab, "ShadowFlow", "self.foreach_stack = [1, 2]")
     ran = lab.cli("run", file, "--quiet")

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, TabbedContent
 
+from flowtui.client import Flow, default_metadata, default_namespace, metadata, namespace
 from flowtui.run.plan import ResumePlan, StepPlan
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.screens.help import HelpScreen
@@ -218,6 +219,51 @@ async def test_run_asks_for_parameters_prefilled_typed_and_validated(tmp_path: P
         run = app.run_state
         assert run is not None and run.status.value == "succeeded"
         assert app.dag.states["process"].label == "✔ 2 done"  # a foreach shows its count
+
+
+TYPED_DEFAULTS = """
+from flowtui import FlowSpec, Parameter, step
+
+class TypedFlow(FlowSpec):
+    off = Parameter("off", type=bool, default="false")
+    rounded = Parameter("rounded", type=int, default=2.0)
+    whole = Parameter("whole", type=int, default="5")
+
+    @step
+    def start(self):
+        self.seen = (self.off, self.rounded, self.whole)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_the_form_shows_defaults_of_another_type_as_the_run_reads_them(
+    tmp_path: Path,
+) -> None:
+    """`type=bool, default="false"` read "true" in the form, and `type=int, default=2.0` read
+    "2.0", which the form's own check refused, so Run did nothing until it was retyped."""
+    path = tmp_path / "typed.py"
+    path.write_text(TYPED_DEFAULTS)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: form_shown(app), "the parameters form")
+        form = app.screen
+        assert [field.value for field in form.query(Input)] == ["false", "2", "5"]
+        await pilot.click("#params-run")
+        await run_to_the_end(pilot, app)
+        run = app.run_state
+        assert run is not None and run.status.value == "succeeded"
+    metadata(str(tmp_path / "store"))
+    namespace(None)
+    try:
+        assert Flow("TypedFlow").latest_run["start"].task.data.seen == (False, 2, 5)
+    finally:
+        default_metadata()
+        default_namespace()
 
 
 async def test_cancelling_the_parameters_form_runs_nothing(tmp_path: Path) -> None:

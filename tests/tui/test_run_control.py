@@ -4,6 +4,7 @@ can leave our run going (a new TUI finds it, live, and can cancel it)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 from textual.widgets import Button, Static
@@ -11,6 +12,7 @@ from textual.widgets import Button, Static
 from flowtui.client import Flow, default_metadata, default_namespace, metadata, namespace
 from flowtui.client.runs import RunReader
 from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.screens.history import describe_run
 from tests.gate import Gate, wait_for
 from tests.tui.test_app import SIZE, header_text
 from tests.tui.waiting import wait_until
@@ -142,3 +144,39 @@ async def test_a_run_left_going_is_cancelled_by_x_in_the_next_tui(gate: Gate) ->
         await wait_until(pilot, lambda: "cancelled" in header_text(again), 30)
     assert runner.wait(timeout=60) != 0
     assert stored_status(gate, run_id) == "cancelled"
+
+
+async def test_a_runner_killed_under_the_tui_shows_its_tasks_as_the_store_has_them(
+    gate: Gate,
+) -> None:
+    """`kill -9` of our own runner: the header says crashed and the task it was running reads
+    as the store has it (failed: the runner died), never still "running" and ticking."""
+    app = FlowtuiApp(gate.path, store=gate.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.controller is not None)
+        assert app.controller is not None and app.controller.process is not None
+        runner = app.controller.process
+        gate.track(runner.pid)
+        await wait_until(pilot, gate.started.exists, "the run to reach its waiting step")
+        await wait_until(pilot, lambda: app.dag.states["wait"].state == "running", "wait running")
+        runner.kill()
+        await wait_until(pilot, lambda: "crashed" in header_text(app), "the header to say crashed")
+        await wait_until(
+            pilot, lambda: app.dag.states["wait"].state != "running", "wait to stop running"
+        )
+        run = app.run_state
+        assert run is not None
+        wait = run.step_tasks("wait")[0]
+        assert app.dag.states["wait"].state == "failed"
+        assert wait.status.value == "failed" and wait.error is not None
+        assert "runner" in wait.error.message
+        assert "● 0" in header_text(app)  # nothing counted as running
+        assert run.status.value == "crashed"
+        assert stored_status(gate, run.run_id) == "crashed"
+        # How long it ran is not known (no end was recorded): no duration, rather than the
+        # time since it started, growing for as long as the run is looked at.
+        assert not re.search(r"\d\.\ds", header_text(app)), header_text(app)
+        assert wait.elapsed(app.clock() + 3600) is None
+    record = RunReader(gate.store).runs("GateFlow")[0]
+    assert describe_run(record, record.created + 3600)[3].plain == "—"  # the history's row

@@ -32,6 +32,7 @@ from flowtui.client.metaflow_state import METAFLOW, MetaflowReader
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.run import ArtifactRecord
+from flowtui.run.artifacts import inert
 from flowtui.tui.frame_pages import NOT_A_FRAME
 from flowtui.tui.preview import Preview, run_preview
 from flowtui.tui.widgets.frame_table import FrameTable
@@ -61,6 +62,10 @@ def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[A
         return reader.artifacts(pathspec)
     finally:
         reader.close()
+
+
+#: Columns of the value always shown in the list, however narrow the screen.
+VALUE_GLIMPSE = 8
 
 
 class ArtifactsScreen(Screen[None]):
@@ -213,17 +218,25 @@ class ArtifactsScreen(Screen[None]):
                 Text(record.name, style="bold"),
                 Text(record.type),
                 Text(human_size(record.size), justify="right"),
-                Text(record.repr, no_wrap=True, overflow="ellipsis"),
+                Text(inert(record.repr), no_wrap=True, overflow="ellipsis"),
             )
             for record in self.artifacts
         ]
         table = self.query_one("#artifact-list", DataTable)
         # Widths known before the first row is drawn: a row drawn before the table measured
         # its cells stayed cut short ("loss" for "losses") until the cursor left it.
-        for column, label in enumerate(("name", "type", "size")):
-            width = max(cell_len(label), *(row[column].cell_len for row in rows))
+        widths = [
+            max(cell_len(label), *(row[column].cell_len for row in rows))
+            for column, label in enumerate(("name", "type", "size"))
+        ]
+        for label, width in zip(("name", "type", "size"), widths, strict=True):
             table.add_column(label, key=label, width=width)
         table.add_column("value", key="value")
+        # On a narrow screen the list's share cut its size column ("22" for 225 B, read as a
+        # size): it is at least as wide as name, type, size and a glimpse of the value, up
+        # to three fifths of the screen.
+        needed = sum(widths) + 4 * 2 * table.cell_padding + 2 + VALUE_GLIMPSE
+        table.styles.min_width = min(needed, self.size.width * 3 // 5)
         for record, row in zip(self.artifacts, rows, strict=True):
             table.add_row(*row, key=record.name)
         # after the list is laid out: the preview's width is read from its panel's region

@@ -63,7 +63,8 @@ def describe_run(run: RunRecord, now: float) -> tuple[Text, ...]:
     parameters and the step that failed it."""
     failure = failed_step(run)
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
-    end = run.finished if run.finished is not None else now
+    ended = run.finished is not None or RunStatus.of(run.status) is RunStatus.RUNNING
+    duration = human_duration((run.finished or now) - run.created) if ended else "—"
     origin = f"resume of {run.origin_run_id}" if run.origin_run_id else run.kind
     if run.source == "metaflow":
         origin = f"Metaflow {origin}"
@@ -71,7 +72,7 @@ def describe_run(run: RunRecord, now: float) -> tuple[Text, ...]:
         Text(run.run_id, style="bold"),
         Text(run_label(RunStatus.of(run.status))),
         Text(started),
-        Text(human_duration(end - run.created), justify="right"),
+        Text(duration, justify="right"),
         Text(origin),
         Text(describe_params(run.params)),
         Text(f"✖ {failure}" if failure else ""),

@@ -19,14 +19,24 @@ from flowtui.run.params import parse_value
 
 
 def default_text(spec: ParameterSpec) -> str:
-    """How a parameter's default is written in its input box."""
+    """How a parameter's default is written in its input box: as the runner reads it, so a
+    `type=bool, default="false"` reads false (not the truthy string's "true") and a
+    `type=int, default=2.0` reads 2 (which the box's own check accepts)."""
     if not spec.has_default or spec.default is None:
         return ""
-    if spec.type == "bool" or isinstance(spec.default, bool):
-        return "true" if spec.default else "false"
-    if spec.type == "json" and not isinstance(spec.default, str):
-        return json.dumps(spec.default)
-    return str(spec.default)
+    default = spec.default
+    if spec.type in ("int", "float", "bool") and isinstance(default, str):
+        try:
+            default = parse_value(spec.type, default)
+        except ValueError:
+            return default  # as written: the box, and the runner, say what is wrong with it
+    if spec.type == "int" and isinstance(default, float) and default.is_integer():
+        default = int(default)
+    if spec.type == "bool" or isinstance(default, bool):
+        return "true" if default else "false"
+    if spec.type == "json" and not isinstance(default, str):
+        return json.dumps(default)
+    return str(default)
 
 
 def type_label(spec: ParameterSpec) -> str:
