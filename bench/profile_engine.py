@@ -31,11 +31,12 @@ import engine_flows as flows
 def wrap_task_entry(outdir: Path, runner_profile: cProfile.Profile) -> None:
     """Make every task process profile itself and dump `task-PID.prof` into `outdir`."""
     import flowtui.engine.executor as executor
+    import flowtui.engine.forkserver as forkserver
 
     original: Callable[..., Any] = executor.run_task_process
     real_exit = os._exit
 
-    def profiled(request: Any, result_fd: int) -> NoReturn:
+    def profiled(request: Any, result_fd: int, parent: int | None = None) -> NoReturn:
         runner_profile.disable()  # inherited through fork: not this process's time
         profile = cProfile.Profile()
 
@@ -46,10 +47,11 @@ def wrap_task_entry(outdir: Path, runner_profile: cProfile.Profile) -> None:
 
         os._exit = exit_with_stats
         profile.enable()
-        original(request, result_fd)
+        original(request, result_fd, parent)
         real_exit(1)  # not reached: the task exits through os._exit
 
-    executor.run_task_process = profiled
+    # tasks are forked by the fork server (or, without one, by the runner's executor)
+    executor.run_task_process = forkserver.run_task_process = profiled
 
 
 def top(stats: pstats.Stats, sort: str, limit: int) -> str:

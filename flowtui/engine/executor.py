@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flowtui.engine import forkserver
 from flowtui.engine.forkserver import ForkFailed, ForkServer, ForkServerGone, ForkServerRefused
-from flowtui.engine.task import TaskOutcome, TaskRequest, run_task_process
+from flowtui.engine.task import TaskOutcome, TaskRequest
+from flowtui.engine.task_process import run_task_process
 from flowtui.errors import UsageError
 from flowtui.run.status import EXCEPTION, TaskError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 
-from flowtui.engine.task import RESULT_PIPE_LOST
+from flowtui.engine.task_process import RESULT_PIPE_LOST
 from flowtui.run.status import EXIT, SIGNAL, TaskError
 
 _SIGNAL_CAUSES: dict[int, str] = {

@@ -34,9 +34,9 @@ import struct
 from types import SimpleNamespace
 from typing import Any
 
-from flowtui.engine.task import (
+from flowtui.engine.task import TaskRequest
+from flowtui.engine.task_process import (
     INHERITED_FDS,
-    TaskRequest,
     die_with_parent,
     prepare_server,
     run_task_process,

@@ -26,7 +26,7 @@ from rich.live import Live
 from rich.text import Text
 
 from flowtui.engine.echo import ConsoleWriter, Tail, echo_tail
-from flowtui.engine.task import INHERITED_FDS
+from flowtui.engine.task_process import INHERITED_FDS
 from flowtui.graph.model import FlowGraph
 from flowtui.run.events import (
     Event,
