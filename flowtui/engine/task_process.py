@@ -13,10 +13,12 @@ writes): the path to the step calls as few as it can (docs/benchmarks.md, "Per-t
 from __future__ import annotations
 
 import _signal
+import atexit
 import io
 import os
 import signal
 import sys
+import threading
 import traceback
 from typing import Any
 
@@ -46,12 +48,14 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
             os.close(fd)
         except OSError:
             pass
+    atexit._clear()  # the runner's exit handlers are the runner's; the task runs its own
     pipe = os.fstat(result_fd)
     try:
         _redirect_output(req)
         outcome = _run(req)
         if not outcome.ok and outcome.error:
             sys.stderr.write(outcome.error.traceback)
+        _end_as_an_interpreter_does()
     except BaseException as e:  # flowtui's own failure: still report it, never hang
         outcome = TaskOutcome(
             ok=False, error=TaskError(type(e).__name__, str(e), traceback.format_exc())
@@ -74,6 +78,18 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
             except Exception:
                 pass
         os._exit(code)
+
+
+def _end_as_an_interpreter_does() -> None:
+    """What an interpreter does at its end and `os._exit` skips, as a Metaflow task's own
+    interpreter does it: wait for the threads the step started that are not daemons, then run
+    the exit handlers it registered (a wandb or MLflow run flushing, an upload finishing).
+    Their output goes to the task's logs, before the task is recorded as ended."""
+    this = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not this and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
 
 
 def _same_file(fd: int, was: os.stat_result) -> bool:

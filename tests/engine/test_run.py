@@ -930,3 +930,46 @@ def test_a_class_whose_attributes_differ_between_imports_stays_two_classes(flows
     tasks = [flows.tasks("MadeFlow", r)["start"][0] for r in ("1", "2")]
     first, second = (flows.artifact(t, "made") for t in tasks)
     assert type(first) is not type(second) and first.pid != second.pid
+
+
+def test_a_task_waits_for_its_threads_and_runs_its_exit_handlers_as_metaflow_does(flows):
+    """A step that leaves a (non-daemon) thread working, or registers an exit handler (a wandb
+    or MLflow run flushing, an upload finishing), has them finish before its task ends, as
+    its own interpreter does on Metaflow: a task's `os._exit` had killed the thread and
+    skipped the handler, losing what they wrote."""
+    flows.write(
+        "late.py",
+        HEADER
+        + """
+import atexit, sys, threading, time
+
+def after_the_step(step_code):
+    main = threading.main_thread().ident
+    while True:  # until the main thread has left the step
+        frame, codes = sys._current_frames().get(main), []
+        while frame is not None:
+            codes.append(frame.f_code)
+            frame = frame.f_back
+        if step_code not in codes:
+            break
+        time.sleep(0.05)
+    print("thread: done after its step", flush=True)
+
+class LateFlow(FlowSpec):
+    @step
+    def start(self):
+        atexit.register(print, "atexit: the step's handler", flush=True)
+        threading.Thread(target=after_the_step, args=(sys._getframe().f_code,)).start()
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("late.py", "--quiet")
+    assert ran.code == 0, ran.output
+    start = next(t for t in flows.store.meta.tasks("1") if t.step == "start")
+    logged = flows.cli("logs", f"LateFlow/1/start/{start.task_id}").stdout
+    # the thread first, then the handlers, as an interpreter ends
+    assert logged.splitlines() == ["thread: done after its step", "atexit: the step's handler"]
