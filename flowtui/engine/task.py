@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
@@ -482,6 +483,13 @@ def _foreach_count(req: TaskRequest, flow: FlowSpec) -> int:
         raise StepFailure(
             f"The foreach over self.{var} in step '{req.step}' has no items; "
             "a foreach needs at least one."
+        )
+    if isinstance(items, Mapping) and any(i not in items for i in range(count)):
+        # each task takes its item by position (as on Metaflow): a dict's keys are not that
+        raise StepFailure(
+            f"The foreach over self.{var} in step '{req.step}' is a {type(items).__name__}, "
+            f"whose items are not at positions 0 to {count - 1}; make it a list: "
+            f"list(self.{var}) for its keys, or list(self.{var}.items()) for its pairs."
         )
     return count
 

@@ -432,7 +432,13 @@ def test_process_level_failures_each_get_a_clear_message(flows):
 
 
 def test_foreach_over_nothing_or_not_iterable(flows):
-    for value, message in [("[]", "has no items"), ("42", "needs a list or other iterable")]:
+    cases = [
+        ("[]", "has no items"),
+        ("42", "needs a list or other iterable"),
+        # each task takes its item by position: every one had failed with a bare KeyError: 0
+        ("{'a': 1, 'b': 2}", "is a dict, whose items are not at positions 0 to 1; make it a list"),
+    ]
+    for value, message in cases:
         flows.write(
             "fe.py",
             HEADER
@@ -459,6 +465,38 @@ class FeFlow(FlowSpec):
         ran = flows.run("fe.py")
         assert ran.code == 1
         assert message in ran.output
+        assert "KeyError" not in ran.output
+
+
+def test_foreach_over_a_dict_keyed_by_position_runs_as_on_metaflow(flows):
+    flows.write(
+        "fd.py",
+        HEADER
+        + """
+class FdFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = {0: "x", 1: "y"}
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        self.got = self.input
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.got = sorted(i.got for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print("got", self.got)
+""",
+    )
+    ran = flows.run("fd.py")
+    assert ran.code == 0, ran.output
+    assert "got ['x', 'y']" in ran.output
 
 
 def test_events_stream_is_json_lines_matching_the_store(flows):
