@@ -54,14 +54,12 @@ async def test_x_cancels_a_run_started_from_a_terminal(gate: Gate) -> None:
     wait_for(gate.started.exists, "the terminal's run to reach its waiting step")
     app = FlowtuiApp(gate.path, store=gate.store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
-            pilot, lambda: app.run_state is not None and "running" in header_text(app), 20
-        )
+        await wait_until(pilot, lambda: app.run_state is not None and "running" in header_text(app))
         run_id = app.run_state.run_id if app.run_state else ""
         assert app.controller is None  # not ours: read from the store
         assert app.check_action("cancel_run", ()) is True  # x is not greyed
         await pilot.press("x")
-        await wait_until(pilot, lambda: "cancelled" in header_text(app), 30)
+        await wait_until(pilot, lambda: "cancelled" in header_text(app))
         assert app.dag.states["wait"].state == "cancelled"
     assert cli.wait(timeout=60) != 0  # the runner ended on its own, as after Ctrl-C
     assert stored_status(gate, run_id) == "cancelled"
@@ -73,10 +71,10 @@ async def test_r_or_R_while_a_terminal_run_is_live_asks_and_no_starts_nothing(ga
     wait_for(gate.started.exists, "the terminal's run to reach its waiting step")
     app = FlowtuiApp(gate.path, store=gate.store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: "running" in header_text(app), 20)
+        await wait_until(pilot, lambda: "running" in header_text(app))
         run_id = app.run_state.run_id if app.run_state else ""
         await pilot.press("r")
-        await wait_until(pilot, lambda: bool(question(app)), 20)
+        await wait_until(pilot, lambda: bool(question(app)))
         assert question(app) == (
             f"Run {run_id} is still running (started from a terminal). Start another alongside?"
         )
@@ -84,7 +82,7 @@ async def test_r_or_R_while_a_terminal_run_is_live_asks_and_no_starts_nothing(ga
         await wait_until(pilot, lambda: not question(app))
         app.dag.select("wait")
         await pilot.press("R")  # a resume asks the same
-        await wait_until(pilot, lambda: bool(question(app)), 20)
+        await wait_until(pilot, lambda: bool(question(app)))
         assert question(app).startswith(f"Run {run_id} is still running")
         await pilot.press("n")
         await wait_until(pilot, lambda: not question(app))
@@ -102,12 +100,12 @@ async def leave_a_run_going(gate: Gate) -> subprocess.Popen[bytes]:
         assert app.controller is not None and app.controller.process is not None
         runner = app.controller.process
         gate.track(runner.pid)
-        await wait_until(pilot, gate.started.exists, 30)
+        await wait_until(pilot, gate.started.exists)
         await pilot.press("q")
         await wait_until(pilot, lambda: "Leave it running" in buttons(app))
         assert buttons(app) == ["Stop and quit", "Leave it running", "Stay"]
         await pilot.press("l")
-        await wait_until(pilot, lambda: not app.is_running, 10)
+        await wait_until(pilot, lambda: not app.is_running)
     return runner
 
 
@@ -119,12 +117,12 @@ async def test_leaving_a_run_going_on_quit_then_a_new_tui_finds_it_live(gate: Ga
 
     again = FlowtuiApp(gate.path, store=gate.store)
     async with again.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: f"run {run_id}" in header_text(again), 20)
+        await wait_until(pilot, lambda: f"run {run_id}" in header_text(again))
         assert "running" in header_text(again)
         assert again.dag.states["wait"].state == "running"
         assert again.check_action("cancel_run", ()) is True
         gate.release()
-        await wait_until(pilot, lambda: "succeeded" in header_text(again), 60)
+        await wait_until(pilot, lambda: "succeeded" in header_text(again))
     assert runner.wait(timeout=60) == 0  # it went on to the end, events unread
     assert stored_status(gate, run_id) == "succeeded"
 
@@ -134,14 +132,14 @@ async def test_a_run_left_going_is_cancelled_by_x_in_the_next_tui(gate: Gate) ->
 
     again = FlowtuiApp(gate.path, store=gate.store)
     async with again.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: "running" in header_text(again), 20)
+        await wait_until(pilot, lambda: "running" in header_text(again))
         run_id = again.run_state.run_id if again.run_state else ""
         await pilot.press("r")
-        await wait_until(pilot, lambda: bool(question(again)), 20)
+        await wait_until(pilot, lambda: bool(question(again)))
         assert "(started from a flowtui window)" in question(again)
         await pilot.press("n")
         await pilot.press("x")
-        await wait_until(pilot, lambda: "cancelled" in header_text(again), 30)
+        await wait_until(pilot, lambda: "cancelled" in header_text(again))
     assert runner.wait(timeout=60) != 0
     assert stored_status(gate, run_id) == "cancelled"
 
