@@ -397,3 +397,54 @@ def test_a_value_of_a_class_from_a_module_beside_the_flow_prints_and_diffs(tmp_p
     diff = flowtui("diff", "1", "2", cwd=elsewhere)
     assert diff.returncode == 1
     assert "Box(3) → Box(4)" in diff.stdout and "cannot load" not in diff.stdout
+
+
+def test_logs_follow_of_a_task_whose_runner_died_says_it_will_not_finish(cli, tmp_path):
+    """`logs -f` on a task whose runner is killed (kill -9, a crash, the machine's OOM killer)
+    ended as if the task had finished: exit 0, nothing said."""
+    gated = tmp_path / "stuck.py"
+    gated.write_text(
+        textwrap.dedent(
+            """
+            import time
+            from flowtui import FlowSpec, step
+
+            class StuckFlow(FlowSpec):
+                @step
+                def start(self):
+                    print("working", flush=True)
+                    while True:
+                        time.sleep(0.05)
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    pass
+            """
+        )
+    )
+    flowtui = [sys.executable, "-m", "flowtui"]
+    run = subprocess.Popen(
+        [*flowtui, "run", str(gated), "--store", str(cli.store), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: "working" in cli("logs", "StuckFlow/1/start").stdout)
+        follow = subprocess.Popen(
+            [*flowtui, "logs", "StuckFlow/1/start", "-f", "--store", str(cli.store)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert _wait_for(lambda: follow.stdout is not None and follow.stdout.readline())
+        run.kill()  # the runner, and with it its fork server and the task
+        run.wait()
+        rest, err = follow.communicate(timeout=120)
+        assert rest == ""  # nothing more than the line read above
+        assert follow.returncode == 1
+        assert "StuckFlow/1/start/1 will not finish: its run crashed" in err.replace("\n", " ")
+        assert "Traceback" not in err
+    finally:
+        run.kill()
+        run.wait()

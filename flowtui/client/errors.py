@@ -50,3 +50,10 @@ class LogMissingError(FlowtuiError):
     """A task's log file is gone from the store (deleted after the task wrote it)."""
 
     exit_code = 1
+
+
+class TaskUnfinishedError(FlowtuiError):
+    """A followed task will not finish: its run stopped first (its runner died, or it was
+    cancelled)."""
+
+    exit_code = 1

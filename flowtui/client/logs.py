@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from flowtui.client.errors import LogMissingError
+from flowtui.client.errors import LogMissingError, TaskUnfinishedError
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md)
 
@@ -86,7 +86,9 @@ def _missing(stream: str, pathspec: str, path: Path | str) -> LogMissingError:
 def follow_log(
     task: Task, streams: tuple[str, ...], *, poll: float = FOLLOW_POLL
 ) -> Iterator[tuple[str, bytes]]:
-    """Yield `(stream, new bytes)` as the task writes them, until it is done."""
+    """Yield `(stream, new bytes)` as the task writes them, until it is done; then
+    `TaskUnfinishedError` if it ended unfinished, its run stopped first (a follower must not
+    take the end of its output for the task's end)."""
     store = task._store
     offsets: dict[Path, int] = {}
     while True:
@@ -104,15 +106,28 @@ def follow_log(
                     offsets[path] = offsets.get(path, 0) + len(chunk)
                     yield stream, chunk
         if done:
+            if done is not True:
+                raise TaskUnfinishedError(f"{task.pathspec} will not finish: {done}.")
             return
         time.sleep(poll)
 
 
-def _stopped(task: Task) -> bool:
-    if task.finished:
+def _stopped(task: Task) -> bool | str:
+    """False while the task may still write; True once its end is recorded (whatever it
+    was); else why it never will be (its run stopped first: a task of a crashed run reads as
+    failed, but nothing recorded its end)."""
+    meta = task._store.meta
+    attempts = meta.attempts(task.id)
+    if attempts and attempts[-1].finished is not None:
         return True
-    run = task._store.meta.run(task._record.run_id)
-    return run is None or run.status != "running"
+    run = meta.run(task._record.run_id)
+    if run is None:
+        return "its run is gone from the store"
+    if run.status == "running":
+        return False
+    if run.status == "crashed":
+        return "its run crashed (its runner died); `flowtui resume` runs what is left"
+    return f"its run stopped first ({run.status})"
 
 
 def _read_from(path: Path, offset: int) -> bytes:
