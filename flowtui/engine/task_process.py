@@ -82,13 +82,13 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
 
 def _end_as_an_interpreter_does() -> None:
     """What an interpreter does at its end and `os._exit` skips, as a Metaflow task's own
-    interpreter does it: wait for the threads the step started that are not daemons, then run
-    the exit handlers it registered (a wandb or MLflow run flushing, an upload finishing).
-    Their output goes to the task's logs, before the task is recorded as ended."""
-    this = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not this and not thread.daemon:
-            thread.join()
+    interpreter does it: threading's shutdown (its exit hooks first, so a thread pool left in
+    a global is told to stop; then every non-daemon thread the step started is waited for),
+    then the exit handlers the step registered (a wandb or MLflow run flushing, an upload
+    finishing). Their output goes to the task's logs, before the task is recorded as ended.
+    `threading._shutdown` is what the interpreter calls (and multiprocessing's forked
+    children)."""
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
 
 

@@ -974,12 +974,14 @@ def test_a_task_waits_for_its_threads_and_runs_its_exit_handlers_as_metaflow_doe
     """A step that leaves a (non-daemon) thread working, or registers an exit handler (a wandb
     or MLflow run flushing, an upload finishing), has them finish before its task ends, as
     its own interpreter does on Metaflow: a task's `os._exit` had killed the thread and
-    skipped the handler, losing what they wrote."""
+    skipped the handler, losing what they wrote. A thread pool left idle in a global does not
+    keep the task from ending."""
     flows.write(
         "late.py",
         HEADER
         + """
 import atexit, sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
 
 def after_the_step(step_code):
     main = threading.main_thread().ident
@@ -996,6 +998,9 @@ def after_the_step(step_code):
 class LateFlow(FlowSpec):
     @step
     def start(self):
+        global pool
+        pool = ThreadPoolExecutor(2)  # left in a global, never shut down (its threads idle)
+        self.sizes = list(pool.map(abs, [-1, -2]))
         atexit.register(print, "atexit: the step's handler", flush=True)
         threading.Thread(target=after_the_step, args=(sys._getframe().f_code,)).start()
         self.next(self.end)
@@ -1005,7 +1010,9 @@ class LateFlow(FlowSpec):
         pass
 """,
     )
-    ran = flows.run("late.py", "--quiet")
+    # a thread pool's idle workers are told to stop, as the interpreter's shutdown does (else
+    # the task would wait for them for ever: the time limit only stops a hung test)
+    ran = flows.cli("run", "late.py", "--quiet", timeout=300)
     assert ran.code == 0, ran.output
     start = next(t for t in flows.store.meta.tasks("1") if t.step == "start")
     logged = flows.cli("logs", f"LateFlow/1/start/{start.task_id}").stdout
