@@ -239,22 +239,14 @@ class BlobStore:
 
     def get_bytes(self, digest: str, what: str | None = None) -> bytes:
         """The pickled bytes of a blob, checked against its name."""
-        body = self._read_verified(digest, what)
-        return body
-
-    def _read_verified(self, digest: str, what: str | None, f: Any = None) -> bytes:
         try:
-            if f is None:
-                f = _open_blob(self._file(digest))
-            with f:
-                header = f.read(1)
-                body = f.read()
+            fd, size = _open_blob_fd(self._file(digest))
         except FileNotFoundError:
             raise BlobMissingError(missing_message(digest, what)) from None
-        return _verified(header, body, digest, what)
+        return self._read_whole(fd, size, digest, what)
 
-    def _read_small(self, fd: int, size: int, digest: str, what: str | None) -> bytes:
-        """A small blob's checked payload, read from `fd` (closed here) without a file object."""
+    def _read_whole(self, fd: int, size: int, digest: str, what: str | None) -> bytes:
+        """A blob's checked payload, read whole from `fd` (closed here) without a file object."""
         try:
             data = os.read(fd, size + 1)
             while more := os.read(fd, 1 << 16):  # it grew since its size was taken
@@ -272,7 +264,7 @@ class BlobStore:
         except FileNotFoundError:
             raise BlobMissingError(missing_message(digest, what)) from None
         if size < _STREAM_READ_MIN:
-            return pickle.loads(self._read_small(fd, size, digest, what))
+            return pickle.loads(self._read_whole(fd, size, digest, what))
         with os.fdopen(fd, "rb") as f:
             header = f.read(1)
             if header not in (_ZLIB, _RAW):
