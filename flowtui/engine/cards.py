@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowtui.flow.cards.collector import CardCollector, CardSlot, slots_from_decorators
 from flowtui.flow.cards.components import artifact_entry
-from flowtui.flow.decorators import step_decorators
+from flowtui.flow.decorators import StepDecorator, step_decorators
 from flowtui.flow.parameters import Parameter
 from flowtui.store.cards import CardFiles
 
@@ -34,9 +34,17 @@ class CardTimeout(Exception):
 class TaskCards:
     """The cards of one task attempt."""
 
-    def __init__(self, req: TaskRequest, cls: type[FlowSpec]) -> None:
-        func = getattr(cls, req.step, None)
+    @classmethod
+    def of(cls, req: TaskRequest, flow: type[FlowSpec]) -> TaskCards | None:
+        """The task's cards; None for a step without @card, which has none to make or save
+        (`current.card` is then made when first used: an empty collector)."""
+        func = getattr(flow, req.step, None)
         decorators = step_decorators(func) if func is not None else ()
+        if not any(d.name == "card" for d in decorators):
+            return None
+        return cls(req, decorators)
+
+    def __init__(self, req: TaskRequest, decorators: tuple[StepDecorator, ...]) -> None:
         self.slots = slots_from_decorators((d.name, d.args) for d in decorators)
         self.timeouts = [float(d.args.get("timeout") or 0) for d in decorators if d.name == "card"]
         self.collector = CardCollector(self.slots)

@@ -24,7 +24,6 @@ from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
-from flowtui.flow.decorators import step_decorators
 from flowtui.flow.spec import Inputs
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
@@ -157,12 +156,6 @@ def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     return cls
 
 
-def _has_cards(cls: type[FlowSpec], step: str) -> bool:
-    """Whether the step has a @card (else the task has no card to save)."""
-    func = getattr(cls, step, None)
-    return func is not None and any(d.name == "card" for d in step_decorators(func))
-
-
 class _StoreSource:
     """Lazily loads a task's inherited artifacts from the blob store."""
 
@@ -270,9 +263,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
 
         install(req.store_root, req.task_id, req.breakpoints)
     cls = _flow_class(req)
-    # A step without @card has no cards to save: `current.card` is then made when first used
-    # (an empty collector, as TaskCards would give), and nothing is written
-    cards = TaskCards(req, cls) if _has_cards(cls, req.step) else None
+    cards = TaskCards.of(req, cls)
     if cards is not None:
         current._card = cards.collector
     flow = cls.__new__(cls)
