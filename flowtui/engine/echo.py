@@ -25,6 +25,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from flowtui.forksafe import quiet
+from flowtui.run.artifacts import CONTROL_ESCAPES
 
 BEHIND = 8 << 20  # bytes of a log the console may lag behind before it skips ahead
 KEEP = 64 << 10  # bytes of the end of a log shown after a skip (a few thousand lines)
@@ -82,7 +83,7 @@ def redrawn(line: str) -> str:
     return line
 
 
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
+_CONTROLS = {**CONTROL_ESCAPES, 0x09: "\t"}  # a log line keeps its tabs
 
 
 def task_text(line: str, style: str) -> Text:

@@ -74,15 +74,17 @@ _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
 _NUMBERS = frozenset({int, float, bool, type(None)})
 
 
-#: Control characters (tab and the line breaks `short_repr` folds aside) shown as `\xNN`.
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+#: Control characters shown as `\xNN` (a `str.translate` table): a user's text printed
+#: with them spelled out drives no terminal (tab and line breaks included here: a repr is one
+#: table cell).
+CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
 
 
 def inert(text: str) -> str:
     """`text` (a repr a class of the user's wrote) with its control characters spelled out,
     so an escape sequence in it neither drives a terminal (`flowtui artifacts`: a colour, a
     cleared screen, a window title) nor puts a table's columns out of line."""
-    return text.translate(_CONTROLS)
+    return text.translate(CONTROL_ESCAPES)
 
 
 def short_repr(value: Any) -> str:
