@@ -74,6 +74,10 @@ class TaskRequest:
     debug: str | None = None  # "post-mortem" or "break": run under a debugger (flowtui debug)
     breakpoints: str = "wait"  # breakpoint() waits for a debugger to attach, or is "off"
     persist: bool = True  # False: the artifacts the step sets are not written (a debug attempt)
+    # The flow file's text as the run checked it, for a process that imports the file afresh
+    # (spawn, a Ray worker): it runs that text, not the file as it is on disk by then. None in
+    # a forked task, which has the runner's class (`register_flow_class`).
+    source: str | None = None
 
 
 @dataclass
@@ -140,18 +144,26 @@ class StepFailure(Exception):
         self.reason = reason
 
 
-# Flow classes already imported in this process (the runner's, inherited through fork).
+# Flow classes already imported in this process (the runner's, inherited through fork), and
+# the text each file was imported from (what a task that imports it afresh is sent).
 _loaded: dict[tuple[str, str], type[FlowSpec]] = {}
+_sources: dict[str, str] = {}
 
 
-def register_flow_class(file: str, flow_name: str, cls: type[FlowSpec]) -> None:
+def register_flow_class(file: str, flow_name: str, cls: type[FlowSpec], source: str) -> None:
     _loaded[(file, flow_name)] = cls
+    _sources[file] = source
+
+
+def checked_source(file: str) -> str | None:
+    """The text of `file` this process's run checked and imported (None: none was)."""
+    return _sources.get(file)
 
 
 def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     cls = _loaded.get((req.file, req.flow_name))
-    if cls is None:  # a spawned process: import the file afresh
-        cls = load_flow_class(Path(req.file), req.flow_name)
+    if cls is None:  # a spawned process or a Ray worker: import the run's text afresh
+        cls = load_flow_class(Path(req.file), req.flow_name, req.source)
         _loaded[(req.file, req.flow_name)] = cls
     return cls
 
