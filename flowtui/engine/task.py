@@ -256,25 +256,25 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         os.environ.update(req.env)
     if req.env or _store_in_env != req.store_root:  # the server may have set it for its tasks
         os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
-    current._bind(
-        _TaskContext(
-            flow_name=req.flow_name,
-            run_id=req.run_id,
-            step_name=req.step,
-            task_id=req.task_id,
-            retry_count=req.attempt,
-            origin_run_id=req.origin_run_id,
-            username=req.user or None,
-            tags=req.tags,
-            store=req.store_root,
-            project=req.project,
-        )
+    context = _TaskContext(
+        flow_name=req.flow_name,
+        run_id=req.run_id,
+        step_name=req.step,
+        task_id=req.task_id,
+        retry_count=req.attempt,
+        origin_run_id=req.origin_run_id,
+        username=req.user or None,
+        tags=req.tags,
+        store=req.store_root,
+        project=req.project,
     )
+    current._bind(context)
     if not req.debug:  # under `flowtui debug`, breakpoint() is the terminal's own pdb
         from flowtui.engine.breakpoints import install
 
         install(req.store_root, req.task_id, req.breakpoints)
     cls = _flow_class(req)
+    context.flow_class = cls  # current.parameter_names reads it
     cards = TaskCards.of(req, cls)
     if cards is not None:
         current._card = cards.collector
