@@ -419,17 +419,27 @@ class CaughtException(Exception):
         return str(self)
 
 
-def _store_class_constants(flow: FlowSpec) -> None:
-    """As Metaflow does, the start step stores the class body's constants (`LIMIT = 5`) as
-    artifacts, so every task and the client see them; parameters and methods are not."""
-    cls = type(flow)
+def class_constants(cls: type) -> list[str]:
+    """The names of the class body's constants (`LIMIT = 5`): not methods, classes,
+    parameters or other descriptors (property, cached_property)."""
+    names = []
     for name in dir(cls):
-        if name.startswith("_") or name in vars(flow):
+        if name.startswith("_"):
             continue
         value = getattr(cls, name)
-        # not methods, classes, parameters or other descriptors (property, cached_property)
         if not (isinstance(value, (MethodType, type)) or hasattr(type(value), "__get__")):
-            setattr(flow, name, value)
+            names.append(name)
+    return names
+
+
+def _store_class_constants(flow: FlowSpec) -> None:
+    """As Metaflow does, the start step stores the class body's constants (`LIMIT = 5`) as
+    artifacts, so every task and the client see them (a join passes them down from its first
+    input, with the parameters: the runner's `_request`); parameters and methods are not."""
+    cls = type(flow)
+    for name in class_constants(cls):
+        if name not in vars(flow):
+            setattr(flow, name, getattr(cls, name))
 
 
 def _item(items: Any, index: int) -> Any:

@@ -267,3 +267,16 @@ def test_current_parameter_names_and_tags_read_as_metaflows(
     assert ft.value("end", "names") == ["alpha_beta", "conf", "inherited", "notes", "zeta"]
     assert ft.value("end", "tags_type") == "set"  # the run's own tags, each once
     assert ft.value("end", "union") == (["a", "b", "z"] if tags else ["z"])
+
+
+def test_class_constants_pass_through_joins_that_merge_nothing(sides: Sides) -> None:
+    file = sides.flow("mf_constants")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    constants = {"LIMIT", "WORDS", "scale"}
+    assert all(names >= constants for names in compared.values()), compared
+    assert ft.value("end", "LIMIT") == 5  # through both joins, as an artifact the client reads
+    assert ft.value("end", "seen") == (5, ("a", "b"), 2)
