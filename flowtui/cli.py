@@ -323,6 +323,17 @@ _reader_store = reader_store  # the store to read, without a namespace filter
 _flow_name = flow_name  # the flow named by FILE or by name
 
 
+def _count(given: str | int) -> int:
+    """`--limit`'s number. `-n=5` is 5, as the plain command line reads it (`cli_fast`), where
+    click would take "=5" as the value; anything else is an int as typer reads one (the same
+    sentence for a value that is not)."""
+    from pydantic import TypeAdapter
+
+    if isinstance(given, str) and given.startswith("="):
+        given = given[1:]
+    return TypeAdapter(int).validate_python(given)
+
+
 @app.command("runs")
 def runs_command(
     file_or_flow: str = typer.Argument(..., metavar="FILE|FLOWNAME", help="A flow file or name."),
@@ -331,7 +342,9 @@ def runs_command(
     all_runs: bool = typer.Option(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
     ),
-    limit: int = typer.Option(RUNS_LIMIT, "--limit", "-n", help="Show at most this many runs."),
+    limit: int = typer.Option(
+        RUNS_LIMIT, "--limit", "-n", parser=_count, help="Show at most this many runs."
+    ),
     source: SourceOption = SOURCE,
 ) -> None:
     """List a flow's runs, newest first: id, status, start, duration, origin, tags."""

@@ -125,6 +125,8 @@ COMMAND_LINES = [
     ("logs", "9/start", "--store", "store"),
     ("runs", "FastFlow", "--store", "store", "--limit", "1"),
     ("runs", "FastFlow", "--store", "store", "-n", "0"),
+    ("runs", "FastFlow", "--store", "store", "-n=1"),  # a short option written with `=`
+    ("runs", "FastFlow", "--store=store", "-n=0"),
     ("logs", "1/each/3", "--store", "store"),
     ("logs", "FastFlow/2/each/8", "--store", "store", "--stderr"),
     ("logs", "Other/1/start", "--store", "store"),
@@ -304,6 +306,7 @@ def test_the_runs_table_written_without_rich_is_rich_s_byte_for_byte_in_a_file_o
         ("runs", "--help"),
         ("logs", "1/start", "--bogus"),
         ("runs", "FastFlow", "--limit", "many", "--store", "store"),
+        ("runs", "FastFlow", "-n=many", "--store", "store"),
         ("runs", "FastFlow", "--store", "a", "--store", "store"),
     ],
     ids=lambda a: " ".join(a),

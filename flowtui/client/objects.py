@@ -416,7 +416,8 @@ class Task(_ClientObject):
     # -- state ---------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        """pending, running, retrying, succeeded, failed or cloned (reused by a resume)."""
+        """pending, running, retrying, succeeded, failed, cloned (reused by a resume), or
+        not run (its run ended before starting it: failed, cancelled or crashed)."""
         return self._fresh().status
 
     @property

@@ -21,13 +21,13 @@ import signal
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowtui.engine import forkserver
 from flowtui.engine.forkserver import ForkFailed, ForkServer, ForkServerGone, ForkServerRefused
-from flowtui.engine.task import TaskOutcome, TaskRequest
+from flowtui.engine.task import TaskOutcome, TaskRequest, checked_source
 from flowtui.engine.task_process import run_task_process
 from flowtui.errors import UsageError
 from flowtui.run.status import EXCEPTION, TaskError
@@ -306,6 +306,8 @@ class LocalExecutor:
         )
         os.close(write_fd)
         assert popen.stdin is not None
+        # the fresh interpreter imports the flow: from the text this run checked, not the disk
+        request = replace(request, source=checked_source(request.file))
         popen.stdin.write(pickle.dumps(request))
         popen.stdin.close()
         return TaskProcess(popen.pid, read_fd, popen)

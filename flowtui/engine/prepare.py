@@ -77,7 +77,7 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
         )
     except ProjectError as e:
         raise UsageError(str(e)) from None
-    register_flow_class(str(file), graph.flow_name, cls)
+    register_flow_class(str(file), graph.flow_name, cls, source)
     if origin_params is not None:
         _refuse_changed_parameters(cls, config.params, origin_params)
         values: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flowtui.engine.task import TaskOutcome, TaskRequest
+from flowtui.engine.task import TaskOutcome, TaskRequest, checked_source
 from flowtui.engine.usage import Reported
 from flowtui.errors import UsageError
 from flowtui.run.status import CANCEL, EXCEPTION, INFEASIBLE, NODE_LOST, WORKER_LOST, TaskError
@@ -137,6 +137,7 @@ class RayExecutor:
             scheduling_strategy=self._this_node()  # lives (and dies) with the driver's node
         ).remote()
         self.refs: dict[str, Any] = {}  # blob hash -> ObjectRef of its bytes
+        self.source_ref: Any = None  # ObjectRef of the flow file's text, as the run checked it
         self.running: dict[Any, RayAttempt] = {}  # ObjectRef -> attempt
         self.by_key: dict[str, RayAttempt] = {}  # "task/attempt" -> running attempt
         self.lock = threading.Lock()
@@ -233,7 +234,7 @@ class RayExecutor:
         try:
             refs = {h: self._object(h) for h in _needed_blobs(request)}
             attempt.ref = self._remote.options(**options, max_retries=0).remote(
-                remote_request, str(self.flow_dir), refs, self.sink
+                remote_request, str(self.flow_dir), refs, self.sink, self._source(request.file)
             )
         except Exception as e:
             attempt.finish(
@@ -244,6 +245,13 @@ class RayExecutor:
             self.running[attempt.ref] = attempt
             self.by_key[attempt.key] = attempt
         return attempt
+
+    def _source(self, file: str) -> Any:
+        """The object holding the flow file's text as the run checked it, put once: a worker
+        runs that text, not the copy of the folder Ray took when it connected."""
+        if self.source_ref is None:
+            self.source_ref = self.ray.put(checked_source(file))
+        return self.source_ref
 
     def _object(self, digest: str) -> Any:
         """The object holding blob `digest`'s bytes, put once for every task that reads it."""

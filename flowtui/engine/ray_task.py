@@ -130,12 +130,14 @@ class ObjectStoreBlobs:
 
 
 def run_attempt(
-    request: TaskRequest, flow_dir: str, refs: dict[str, Any], sink: Any
+    request: TaskRequest, flow_dir: str, refs: dict[str, Any], sink: Any, source: str | None
 ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """Run one attempt; returns (outcome JSON, new blobs by hash, where it ran).
 
     `request.file` is relative to the flow's folder, which runtime_env made the working
-    directory; `flow_dir` is that folder on the driver (tracebacks name files there)."""
+    directory; `flow_dir` is that folder on the driver (tracebacks name files there).
+    `source`: the flow file's text as the run checked it, which the step runs (the folder's
+    copy was taken earlier, when the driver connected)."""
     context = ray.get_runtime_context()
     where = {
         "executor": "ray",
@@ -144,7 +146,7 @@ def run_attempt(
         "worker-pid": str(os.getpid()),
     }
     # runtime_env made the flow's directory this worker's working directory
-    local = replace(request, file=str(Path.cwd() / request.file))
+    local = replace(request, file=str(Path.cwd() / request.file), source=source)
     show_paths_as(os.getcwd(), flow_dir)
     blobs = ObjectStoreBlobs(refs)
     sent: list[Any] = []

@@ -33,6 +33,7 @@ from flowtui.engine.task import (
     ForeachFrame,
     TaskOutcome,
     TaskRequest,
+    class_constants,
     register_blob_store,
 )
 from flowtui.engine.usage import UsageMonitor
@@ -172,6 +173,7 @@ class Runner:
             "name": ArtifactRef(name.hash, "str", name.size, repr(self.flow_name)),
             **{k: ArtifactRef.from_json(v) for k, v in params.items()},
         }
+        self.constants = class_constants(self.cls)  # stored by start, passed down by joins
         self.user = resolve_username()
         self.decorators = decorator_args(self.graph, self.cls)
 
@@ -363,7 +365,11 @@ class Runner:
         params = self.param_artifacts
         join_inputs: tuple[tuple[str, str, ArtifactMap], ...] = ()
         if node.takes_inputs:
-            inherited = params
+            # As Metaflow's: a join inherits the parameters and, from its first input, the
+            # class constants (merge_artifacts adds the rest)
+            first = self.outputs[pending.parents[0]]
+            kept = {name: first[name] for name in self.constants if name in first}
+            inherited = {**params, **kept} if kept else params
             join_inputs = tuple(
                 (s, t, self.outputs[t])
                 for s, t in zip(pending.parent_steps, pending.parents, strict=True)

@@ -74,6 +74,10 @@ class TaskRequest:
     debug: str | None = None  # "post-mortem" or "break": run under a debugger (flowtui debug)
     breakpoints: str = "wait"  # breakpoint() waits for a debugger to attach, or is "off"
     persist: bool = True  # False: the artifacts the step sets are not written (a debug attempt)
+    # The flow file's text as the run checked it, for a process that imports the file afresh
+    # (spawn, a Ray worker): it runs that text, not the file as it is on disk by then. None in
+    # a forked task, which has the runner's class (`register_flow_class`).
+    source: str | None = None
 
 
 @dataclass
@@ -140,18 +144,26 @@ class StepFailure(Exception):
         self.reason = reason
 
 
-# Flow classes already imported in this process (the runner's, inherited through fork).
+# Flow classes already imported in this process (the runner's, inherited through fork), and
+# the text each file was imported from (what a task that imports it afresh is sent).
 _loaded: dict[tuple[str, str], type[FlowSpec]] = {}
+_sources: dict[str, str] = {}
 
 
-def register_flow_class(file: str, flow_name: str, cls: type[FlowSpec]) -> None:
+def register_flow_class(file: str, flow_name: str, cls: type[FlowSpec], source: str) -> None:
     _loaded[(file, flow_name)] = cls
+    _sources[file] = source
+
+
+def checked_source(file: str) -> str | None:
+    """The text of `file` this process's run checked and imported (None: none was)."""
+    return _sources.get(file)
 
 
 def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     cls = _loaded.get((req.file, req.flow_name))
-    if cls is None:  # a spawned process: import the file afresh
-        cls = load_flow_class(Path(req.file), req.flow_name)
+    if cls is None:  # a spawned process or a Ray worker: import the run's text afresh
+        cls = load_flow_class(Path(req.file), req.flow_name, req.source)
         _loaded[(req.file, req.flow_name)] = cls
     return cls
 
@@ -244,25 +256,25 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         os.environ.update(req.env)
     if req.env or _store_in_env != req.store_root:  # the server may have set it for its tasks
         os.environ["FLOWTUI_STORE"] = req.store_root  # the client inside a step reads this store
-    current._bind(
-        _TaskContext(
-            flow_name=req.flow_name,
-            run_id=req.run_id,
-            step_name=req.step,
-            task_id=req.task_id,
-            retry_count=req.attempt,
-            origin_run_id=req.origin_run_id,
-            username=req.user or None,
-            tags=req.tags,
-            store=req.store_root,
-            project=req.project,
-        )
+    context = _TaskContext(
+        flow_name=req.flow_name,
+        run_id=req.run_id,
+        step_name=req.step,
+        task_id=req.task_id,
+        retry_count=req.attempt,
+        origin_run_id=req.origin_run_id,
+        username=req.user or None,
+        tags=req.tags,
+        store=req.store_root,
+        project=req.project,
     )
+    current._bind(context)
     if not req.debug:  # under `flowtui debug`, breakpoint() is the terminal's own pdb
         from flowtui.engine.breakpoints import install
 
         install(req.store_root, req.task_id, req.breakpoints)
     cls = _flow_class(req)
+    context.flow_class = cls  # current.parameter_names reads it
     cards = TaskCards.of(req, cls)
     if cards is not None:
         current._card = cards.collector
@@ -407,17 +419,27 @@ class CaughtException(Exception):
         return str(self)
 
 
-def _store_class_constants(flow: FlowSpec) -> None:
-    """As Metaflow does, the start step stores the class body's constants (`LIMIT = 5`) as
-    artifacts, so every task and the client see them; parameters and methods are not."""
-    cls = type(flow)
+def class_constants(cls: type) -> list[str]:
+    """The names of the class body's constants (`LIMIT = 5`): not methods, classes,
+    parameters or other descriptors (property, cached_property)."""
+    names = []
     for name in dir(cls):
-        if name.startswith("_") or name in vars(flow):
+        if name.startswith("_"):
             continue
         value = getattr(cls, name)
-        # not methods, classes, parameters or other descriptors (property, cached_property)
         if not (isinstance(value, (MethodType, type)) or hasattr(type(value), "__get__")):
-            setattr(flow, name, value)
+            names.append(name)
+    return names
+
+
+def _store_class_constants(flow: FlowSpec) -> None:
+    """As Metaflow does, the start step stores the class body's constants (`LIMIT = 5`) as
+    artifacts, so every task and the client see them (a join passes them down from its first
+    input, with the parameters: the runner's `_request`); parameters and methods are not."""
+    cls = type(flow)
+    for name in class_constants(cls):
+        if name not in vars(flow):
+            setattr(flow, name, getattr(cls, name))
 
 
 def _item(items: Any, index: int) -> Any:

@@ -25,6 +25,7 @@ class _TaskContext:
     tags: tuple[str, ...] = ()
     store: str | None = None
     project: tuple[str, str, bool, str] | None = None  # name, branch, production, flow name
+    flow_class: type | None = None  # the flow being run, once the task has it
 
 
 def resolve_username() -> str:
@@ -49,11 +50,15 @@ class Current:
         self._ctx: _TaskContext | None = None
         self._tempdir: str | None = None
         self._card: Any = None
+        self._tags: set[str] | None = None
+        self._parameter_names: list[str] | None = None
 
     def _bind(self, ctx: _TaskContext | None, card: Any = None) -> None:
         self._ctx = ctx
         self._tempdir = None
         self._card = card
+        self._tags = None
+        self._parameter_names = None
 
     @property
     def is_running_flow(self) -> bool:
@@ -104,8 +109,36 @@ class Current:
         return self._get("username") or resolve_username()
 
     @property
-    def tags(self) -> tuple[str, ...]:
-        return tuple(self._get("tags"))
+    def tags(self) -> set[str]:
+        """The run's own tags (`--tag`), each once, as Metaflow's: a set (the same one every
+        time in a task), without the system tags."""
+        tags = self._get("tags")
+        if self._tags is None:
+            self._tags = set(tags)
+        return self._tags
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """The attribute names of the flow's parameters (`IncludeFile`s too), sorted: what
+        Metaflow's task finds with `dir()` over the flow class."""
+        cls = self._get("flow_class")
+        if cls is None:  # the flow file is still being imported
+            return []
+        if self._parameter_names is None:
+            from flowtui.flow.parameters import Parameter
+
+            names = []
+            for name in dir(cls):
+                if name.startswith("_"):
+                    continue
+                try:
+                    value = getattr(cls, name)
+                except Exception:  # as Metaflow: a class attribute that raises is not one
+                    continue
+                if isinstance(value, Parameter):
+                    names.append(name)
+            self._parameter_names = names
+        return self._parameter_names
 
     def _project(self, index: int, name: str) -> Any:
         info = self._get("project")

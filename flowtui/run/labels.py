@@ -41,8 +41,16 @@ PLAN_GLYPHS = {"clone": "≡", "partial": "◐", "rerun": "↻"}
 STEP_STATES = (*(s.value for s in TaskStatus), "clone", "partial", "rerun", "changed")
 
 
-def task_label(status: TaskStatus) -> str:
-    """`✔ succeeded`, `✖ failed`, `■ cancelled`, …"""
+#: A task its run never started, once the run has ended (it never will), and a step none of
+#: whose tasks started: what the DAG, the task list and the task's header say.
+NOT_RUN_LABEL = f"{TASK_GLYPHS[TaskStatus.PENDING]} not run"
+
+
+def task_label(status: TaskStatus, *, not_run: bool = False) -> str:
+    """`✔ succeeded`, `✖ failed`, `■ cancelled`, …; `○ not run` for a pending task whose run
+    has ended (`not_run`: `TaskState.not_run`)."""
+    if not_run and status is TaskStatus.PENDING:
+        return NOT_RUN_LABEL
     return f"{TASK_GLYPHS[status]} {status.value}"
 
 
@@ -51,10 +59,11 @@ WAITING_LABEL = "⏸ waiting in debugger"
 
 
 def task_state_label(task: TaskState) -> str:
-    """`task_label` of the task's status, or `⏸ waiting in debugger` while it waits."""
+    """`task_label` of the task's status (`○ not run` once its run ended without starting
+    it), or `⏸ waiting in debugger` while it waits."""
     if task.waiting and task.status is TaskStatus.RUNNING:
         return WAITING_LABEL
-    return task_label(task.status)
+    return task_label(task.status, not_run=task.not_run)
 
 
 def run_label(status: RunStatus) -> str:
@@ -121,6 +130,8 @@ def step_state(tasks: list[TaskState] | StepTally, expected: int | None, active:
     running = counts[TaskStatus.RUNNING]
     if running or done < total:
         if not active and not running:
+            if counts[TaskStatus.PENDING] == len(tally):  # none of its tasks started
+                return StepState("pending", NOT_RUN_LABEL)
             return StepState("pending", f"{glyph[TaskStatus.PENDING]} stopped{shown}")
         dot = f"{glyph[TaskStatus.RUNNING]} "
         return StepState("running", dot + (f"{done}/{total}" if total > 1 else "running"))
@@ -149,7 +160,7 @@ def step_states(graph: FlowGraph, run: RunState, now: float | None = None) -> di
             states[node.name] = StepState("pending", f"{pending} not taken")
         else:
             states[node.name] = StepState(
-                "pending", f"{pending} pending" if active else f"{pending} not run"
+                "pending", f"{pending} pending" if active else NOT_RUN_LABEL
             )
     return states
 

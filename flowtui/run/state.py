@@ -26,7 +26,7 @@ from flowtui.run.events import (
 from flowtui.run.status import RunStatus, TaskError, TaskStatus
 from flowtui.run.usage import Usage
 from flowtui.run.where import node_label
-from flowtui.store.records import AttemptRecord, RunRecord, TaskRecord
+from flowtui.store.records import NOT_RUN, AttemptRecord, RunRecord, TaskRecord
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class TaskState:
     waiting: bool = False  # stopped at breakpoint(), waiting for a debugger to attach
     usage: Usage | None = None  # the latest live sample, while it runs (local runs on Linux)
     peak: Usage | None = None  # the most memory seen so far (running), or the stored peak
+    not_run: bool = False  # pending in a run that has ended: it never started and never will
 
     def elapsed(self, now: float) -> float | None:
         """Seconds it ran (until `now` while it runs); None before it started, and when it
@@ -80,6 +81,7 @@ class TaskState:
             finished=record.finished,
             error=error,
             origin_pathspec=record.origin_pathspec,
+            not_run=record.status == NOT_RUN,
         )
 
 

@@ -36,7 +36,9 @@ class TaskStatus(str, Enum):
 
     @classmethod
     def of(cls, stored: str, reason: str | None = None) -> TaskStatus:
-        """The status of a task stored as `stored` (with its failure's reason, if any)."""
+        """The status of a task stored as `stored` (with its failure's reason, if any). A
+        task its ended run never started (read as `not run`: `store.records.NOT_RUN`) is
+        pending, and `TaskState.not_run` says it will not start."""
         if stored == cls.FAILED.value and reason == CANCEL:
             return cls.CANCELLED
         try:

@@ -24,6 +24,7 @@ from flowtui.store import attempts
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
 from flowtui.store.records import (
+    NOT_RUN,
     ArtifactRecord,
     AttemptRecord,
     NewTask,
@@ -418,16 +419,18 @@ class MetadataDB:
         return self._settled([_task(rows[0]["flow"], rows[0])])[0] if rows else None
 
     def _settled(self, tasks: list[TaskRecord]) -> list[TaskRecord]:
-        """Tasks that were running when their runner died are failed, not running forever."""
-        active = [t for t in tasks if t.status in ("running", "retrying")]
-        if not active:
+        """Tasks as they read once their run has stopped: those that were running when their
+        runner died are failed, not running forever; those the run never started did not run
+        (`NOT_RUN`), not pending for ever."""
+        open_ = [t for t in tasks if t.status in ("running", "retrying", "pending")]
+        if not open_:
             return tasks
-        crashed = {
-            run_id
-            for run_id in {t.run_id for t in active}
-            if (run := self.run(run_id)) is not None and run.status == "crashed"
+        ended = {
+            run_id: run.status
+            for run_id in {t.run_id for t in open_}
+            if (run := self.run(run_id)) is not None and run.status != "running"
         }
-        if not crashed:
+        if not ended:
             return tasks
         lost = {
             "type": "RunnerDied",
@@ -435,12 +438,15 @@ class MetadataDB:
             "task ran; resume the run to run it again",
             "traceback": "",
         }
-        return [
-            replace(t, status="failed", exit_reason="crashed", error=lost)
-            if t.run_id in crashed and t.status in ("running", "retrying")
-            else t
-            for t in tasks
-        ]
+        settled = []
+        for t in tasks:
+            ended_as = ended.get(t.run_id)
+            if ended_as is not None and t.status == "pending":
+                t = replace(t, status=NOT_RUN)
+            elif ended_as == "crashed" and t.status in ("running", "retrying"):
+                t = replace(t, status="failed", exit_reason="crashed", error=lost)
+            settled.append(t)
+        return settled
 
     def attempts(self, task_id: str) -> list[AttemptRecord]:
         rows = self._query(

@@ -28,6 +28,10 @@ class RunnerRecord:
     created: float
 
 
+#: How a task its run never started reads once that run has ended (failed, cancelled,
+#: crashed): stored as pending, it will never start. What the DAG says of a step without tasks.
+NOT_RUN = "not run"
+
 #: The tag of a `flowtui spin --persist` run: listed among the flow's runs like any run.
 SPIN_PERSISTED_TAG = "spin:persisted"
 
@@ -66,7 +70,7 @@ class TaskRecord:
     run_id: str
     step: str
     task_id: str
-    status: str  # pending, running, retrying, succeeded, failed, cloned
+    status: str  # pending, running, retrying, succeeded, failed, cloned; read: not run (NOT_RUN)
     foreach_index: int | None
     foreach_stack: list[Any]
     frames: list[Any]

@@ -39,6 +39,7 @@ class FineFlow(FlowSpec):
         with profile("x"):
             self.out = parallel_map(abs, [-1], max_parallel=1)
         print(current.pathspec, current.retry_count, DATATOOLS_S3ROOT, S3)
+        print(current.parameter_names, current.tags | {"t"})
         self.next(self.end)
 
     @step
@@ -83,3 +84,4 @@ def test_check_accepts_the_names_flowtui_offers_and_the_run_agrees(tmp_path: Pat
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PROFILE: x starting" in run.stdout
+    assert "[] {'t'}" in run.stdout  # no parameters; no tags but the one added

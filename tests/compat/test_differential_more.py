@@ -246,3 +246,37 @@ def test_a_default_of_another_type_is_converted_by_the_declared_type(sides: Side
     }
     assert ft.value("start", "branch") == "off" and ft.value("end", "doubled") == 10
     assert ft.value("start", "epochs") == 3.0 and type(ft.value("start", "epochs")) is float
+
+
+CURRENT_NAMES = {"names", "names_type", "tags_type", "tags", "has_a", "has_c", "union", "count"}
+
+
+@pytest.mark.parametrize("tags", [(), ("--tag", "b", "--tag", "a", "--tag", "a")])
+def test_current_parameter_names_and_tags_read_as_metaflows(
+    sides: Sides, tags: tuple[str, ...]
+) -> None:
+    file = sides.flow("mf_current_names")
+    mf, ft = sides.metaflow(file, *tags), sides.flowtui(file, *tags)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert set(compared) == {"start", "each", "join", "end"}
+    assert all(names >= CURRENT_NAMES for names in compared.values())
+    # the flow's parameters by attribute name, sorted (IncludeFile and inherited ones too)
+    assert ft.value("end", "names") == ["alpha_beta", "conf", "inherited", "notes", "zeta"]
+    assert ft.value("end", "tags_type") == "set"  # the run's own tags, each once
+    assert ft.value("end", "union") == (["a", "b", "z"] if tags else ["z"])
+
+
+def test_class_constants_pass_through_joins_that_merge_nothing(sides: Sides) -> None:
+    file = sides.flow("mf_constants")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    constants = {"LIMIT", "WORDS", "scale"}
+    assert all(names >= constants for names in compared.values()), compared
+    assert ft.value("end", "LIMIT") == 5  # through both joins, as an artifact the client reads
+    assert ft.value("end", "seen") == (5, ("a", "b"), 2)

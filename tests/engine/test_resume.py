@@ -116,7 +116,7 @@ def test_fail_fix_resume_reuses_what_succeeded_and_runs_the_rest_with_new_code(e
     origin = Run("ResumeFlow/1")
     assert origin.status == "failed"
     statuses = [t.status for t in sorted(origin["body"], key=lambda t: t.id)]
-    assert statuses == ["succeeded", "failed", "pending", "pending"]
+    assert statuses == ["succeeded", "failed", "not run", "not run"]  # the failure stopped them
 
     env.edit("self.input * self.alpha  # VERSION 1", "self.input * self.alpha * 10  # VERSION 2")
     (env.dir / "bad").unlink()

@@ -42,7 +42,10 @@ def header_fields(task: TaskState, now: float) -> list[Text]:
     """`Flow/1/train/4`, `✖ failed`, `attempt 2`, `3.1s`, `cloned from Flow/0/train/2`; and
     what it uses of the machine: `CPU 97%  mem 212.4 MB` while it runs, `peak mem 230.1 MB
     CPU time 3.1s` once it has ended (where the OS measured it)."""
-    fields = [Text(task.pathspec, style="bold"), Text(task_label(task.status))]
+    fields = [
+        Text(task.pathspec, style="bold"),
+        Text(task_label(task.status, not_run=task.not_run)),
+    ]
     if task.started is not None:
         fields.append(Text(f"attempt {task.attempt + 1}"))
     if task.index is not None:
@@ -285,7 +288,7 @@ class TaskDetail(Widget):
             self.query_one("#task-failure-text", Static).update(
                 failure_text(task.error, retrying=retrying)
             )
-        finished = task.status.done
+        finished = task.status.done or task.not_run  # either way its logs will not grow
         self.stdout.open(task.stdout, finished=finished)
         self.stderr.open(task.stderr, finished=finished)
         newly_failed = task.status is TaskStatus.FAILED and (

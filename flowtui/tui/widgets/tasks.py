@@ -416,10 +416,13 @@ class TaskList(BaseStyleOnce, ScrollView, can_focus=True):
 
     @property
     def arrangement(self) -> str:
-        """`by state · only failed`, or "" for the default (index order, every task)."""
+        """`by state · only failed`, or "" for the default (index order, every task). The
+        pending tasks of a run that has ended are `only not run` (they never will start)."""
         parts = [] if self.order == ORDERS[0] else [f"by {self.order}"]
         if self.only is not None:
-            parts.append(f"only {self.only}")
+            first = self._all.get(self._order[0]) if self._order else None
+            ended = self.only == "pending" and first is not None and first.not_run
+            parts.append("only not run" if ended else f"only {self.only}")
         return " · ".join(parts)
 
     def select(self, pathspec: str) -> None:

@@ -1,0 +1,124 @@
+"""A task its run never started reads "not run" once the run has ended, whether the run
+failed or its runner was killed: on the DAG, in the task list, in the task's header and in
+the client, as a step without tasks does (never "pending", which says it will still run)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from flowtui.client import Flow
+from flowtui.store import Store
+from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
+from flowtui.tui.widgets.tasks import TaskList
+from tests.gate import wait_for
+from tests.tui.waiting import wait_until
+
+SIZE = (120, 40)
+
+STRANDED = """
+import os, time
+from flowtui import FlowSpec, step
+
+
+class StrandFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [0, 1, 2]
+        self.next(self.wait, self.fan)
+
+    @step
+    def wait(self):
+        open({started!r}, "w").close()
+        if {fail!r}:
+            raise ValueError("wait fails")
+        while True:  # until its runner is killed
+            time.sleep(0.05)
+        self.next(self.join)
+
+    @step
+    def fan(self):
+        self.next(self.each, foreach="items")
+
+    @step
+    def each(self):
+        self.next(self.fan_in)
+
+    @step
+    def fan_in(self, inputs):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def stranded_run(root: Path, ending: str) -> Path:
+    """A run of StrandFlow (one task at a time) that ended while `wait` ran, before `fan` could
+    start: `wait` failed, or its runner was killed (kill -9)."""
+    started = root / "started"
+    path = root / "strand.py"
+    source = STRANDED.format(started=str(started), fail=ending == "failed")
+    path.write_text(textwrap.dedent(source))
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "run", str(path), "--max-workers", "1", "-q"],
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "FLOWTUI_STORE": str(root / "store")},
+    )
+    try:
+        wait_for(lambda: started.exists() or runner.poll() is not None, "the wait step")
+        if ending == "crashed":
+            os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(timeout=300)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+    return path
+
+
+@pytest.mark.parametrize("ending", ["crashed", "failed"])
+async def test_a_task_its_ended_run_never_started_reads_not_run_everywhere(
+    tmp_path: Path, ending: str
+) -> None:
+    path = stranded_run(tmp_path, ending)
+
+    run = Flow("StrandFlow", _store=Store(tmp_path / "store", create=False)).latest_run
+    assert run.status == ending
+    assert run["fan"].task.status == "not run"  # the client: not "pending"
+    assert run["wait"].task.status == "failed"
+
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
+        states = app.dag.states
+        assert states["fan"].label == "○ not run"  # created, never started: as a step without
+        assert states["each"].label == states["end"].label == "○ not run"  # tasks reads
+        app.dag.select("fan")
+        await pilot.pause()
+        tasks = app.query_one(TaskList)
+        assert tasks.get_row_at(0)[2].plain == "○ not run"
+        assert "○ not run" in str(app.query_one(TaskHeader).render())
+        stdout = app.query_one(TaskDetail).stdout.lines
+        await wait_until(pilot, lambda: stdout.placeholder == "no output")  # not "… yet"
+        tasks.focus()
+        await pilot.press("v", "v", "v")  # every task, only failed, only running, only pending
+        await pilot.pause()
+        assert tasks.arrangement == "only not run"
+        assert "(only not run)" in str(app.query_one("#step-info", Static).render())
