@@ -69,7 +69,7 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
     cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
-    add_to_every_step(cls, graph, config.with_decorators)
+    add_to_every_step(cls, (node.name for node in graph), config.with_decorators)
     set_client_namespace(config.namespace)
     try:
         project = project_of(

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from flowtui.errors import UsageError
 from flowtui.flow import decorators as deco
 from flowtui.flow.current import NAMESPACE_ENV
-from flowtui.graph.model import FlowGraph
 
 # `--with NAME` for each decorator a local run honours; the remote ones are accepted with the
 # same notice as when they decorate a step.
-HONOURED = ("retry", "catch", "timeout", "resources", "environment")
+HONOURED = ("retry", "catch", "timeout", "resources", "environment", "card")
 
 
 def parse_with(spec: str) -> tuple[str, dict[str, Any]]:
@@ -68,20 +67,31 @@ def _literal(text: str) -> Any:
         return text
 
 
-def add_to_every_step(cls: type, graph: FlowGraph, specs: Sequence[str]) -> None:
-    """Attach each `--with` decorator to every step that does not already have one of that
-    name (a step's own `@retry(times=5)` wins over `--with retry`, as in Metaflow)."""
+def add_to_every_step(cls: type, steps: Iterable[str], specs: Sequence[str]) -> None:
+    """Attach each `--with` decorator to every one of `steps` that does not already have one of
+    that name (a step's own `@retry(times=5)` wins over `--with retry`, as in Metaflow). A step
+    may have several cards (Metaflow's `allow_multiple`): `--with card` adds its card to every
+    step without that same card (type and id)."""
+    steps = list(steps)
     for spec in specs:
         name, args = parse_with(spec)
         factory = getattr(deco, name, None) or deco.ignored_locally(name)
-        for node in graph:
-            func = getattr(cls, node.name, None)
-            if func is None or any(d.name == name for d in deco.step_decorators(func)):
+        for step in steps:
+            func = getattr(cls, step, None)
+            if func is None or _has(func, name, args):
                 continue
             try:
                 factory(**args)(func)
             except (TypeError, ValueError) as e:
                 raise UsageError(f"--with {spec}: {e}") from None
+
+
+def _has(func: Any, name: str, args: dict[str, Any]) -> bool:
+    same = [d for d in deco.step_decorators(func) if d.name == name]
+    if name != "card":
+        return bool(same)
+    card = (args.get("type", "default"), args.get("id"))
+    return any((d.args.get("type"), d.args.get("id")) == card for d in same)
 
 
 def write_run_id(path: str | None, run_id: str) -> None:

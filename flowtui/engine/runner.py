@@ -417,6 +417,7 @@ class Runner:
             project=astuple(self.project) if self.project else None,
             resources={k: v for k, v in decos.get("resources", {}).items() if v is not None},
             breakpoints=self.config.breakpoints,
+            with_decorators=self.config.with_decorators,
         )
 
     def _foreach_hash(self, frame: Frame) -> str:

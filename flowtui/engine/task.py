@@ -78,6 +78,9 @@ class TaskRequest:
     # (spawn, a Ray worker): it runs that text, not the file as it is on disk by then. None in
     # a forked task, which has the runner's class (`register_flow_class`).
     source: str | None = None
+    # The run's `--with` decorators, which such a process adds to the class it imports (a
+    # forked task's class has them already).
+    with_decorators: tuple[str, ...] = ()
 
 
 @dataclass
@@ -164,6 +167,16 @@ def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     cls = _loaded.get((req.file, req.flow_name))
     if cls is None:  # a spawned process or a Ray worker: import the run's text afresh
         cls = load_flow_class(Path(req.file), req.flow_name, req.source)
+        if req.with_decorators:
+            from flowtui.engine.run_options import add_to_every_step
+
+            steps = {
+                name
+                for klass in cls.__mro__
+                for name, f in vars(klass).items()
+                if getattr(f, "is_step", False)
+            }
+            add_to_every_step(cls, steps, req.with_decorators)
         _loaded[(req.file, req.flow_name)] = cls
     return cls
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from cardrun import CardRun
 
 from flowtui.client.cards import get_cards
@@ -159,3 +160,47 @@ def test_a_resumed_run_shows_the_cards_of_the_tasks_it_reused(cards: CardRun) ->
     (reused,) = get_cards(run["start"].task)
     assert reused.from_resumed and reused.pathspec == "ResumeFlow/1/start/1"
     assert reused.components[0]["source"] == "# made once"
+
+
+WITH_CARD = """
+from metaflow import FlowSpec, card, step
+
+
+class WithCardFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        self.next(self.middle)
+
+    @card(type="blank", id="notes")
+    @step
+    def middle(self):
+        self.next(self.end)
+
+    @card
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_with_card_gives_every_step_a_default_card(
+    cards: CardRun, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run --with card`, as Metaflow's tutorials use it: every step gets the default card,
+    beside a card of another type or id it has; a step with the default card keeps one. A
+    spawned task (macOS's default) imports the flow afresh and adds it too."""
+    monkeypatch.setenv("FLOWTUI_START_METHOD", method)
+    (cards.root / "flow.py").write_text(WITH_CARD)
+    ran = cards.cli("run", "flow.py", "--with", "card")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    run = cards.run_obj("WithCardFlow")
+    found = {step.id: sorted((c.type, c.id or "") for c in get_cards(step.task)) for step in run}
+    assert found == {
+        "start": [("default", "")],
+        "middle": [("blank", "notes"), ("default", "")],
+        "end": [("default", "")],
+    }
+    default = next(c for c in get_cards(run["start"].task) if c.type == "default")
+    assert [a["name"] for a in default.document["artifacts"]] == ["x"]

@@ -40,10 +40,12 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def metaflow_cards(sides: Sides, file: Path, run_id: str) -> dict[str, Any]:
+def metaflow_cards(
+    sides: Sides, file: Path, run_id: str, flow: str = "CardsFlow"
+) -> dict[str, Any]:
     out = sides.workdir / "metaflow-cards.json"
     proc = subprocess.run(
-        [sys.executable, str(HERE / "metaflow_cards_dump.py"), "CardsFlow", run_id, str(out)],
+        [sys.executable, str(HERE / "metaflow_cards_dump.py"), flow, run_id, str(out)],
         cwd=sides.workdir,
         env=sides.metaflow_env,
         capture_output=True,
@@ -54,10 +56,10 @@ def metaflow_cards(sides: Sides, file: Path, run_id: str) -> dict[str, Any]:
     return _normal(json.loads(out.read_text()))
 
 
-def flowtui_cards(sides: Sides, run_id: str) -> dict[str, Any]:
+def flowtui_cards(sides: Sides, run_id: str, flow: str = "CardsFlow") -> dict[str, Any]:
     store = Store(sides.store, create=False)
     dump = {}
-    for step in Run(f"CardsFlow/{run_id}", _store=store, _namespace_check=False):
+    for step in Run(f"{flow}/{run_id}", _store=store, _namespace_check=False):
         for task in step:
             dump[step.id] = [
                 {
@@ -123,3 +125,28 @@ def test_cards_store_the_same_components_and_data(sides: Sides) -> None:
     assert [len(t["data"]) for t in end] == [6, 5]  # truncate=False, then the first 5 rows
     pictures = by_key(ours["end"])[("blank", "pictures")]["components"]
     assert [(p["type"], p["label"]) for p in pictures] == [("image", "pil"), ("image", "plot")]
+
+
+def test_with_card_adds_the_same_cards(sides: Sides) -> None:
+    """`run --with card`: the default card on every step, beside a step's own card of
+    another type, listing the same artifacts."""
+    file = sides.flow("mf_with_card")
+    mf, ft = sides.metaflow(file, "--with", "card"), sides.flowtui(file, "--with", "card")
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+    theirs = metaflow_cards(sides, file, mf.run_id, "WithCardFlow")
+    ours = flowtui_cards(sides, ft.run_id, "WithCardFlow")
+
+    def shown(dump: dict[str, Any]) -> dict[str, Any]:
+        return {
+            step: sorted(
+                (c["type"], c["id"] or "", sorted(a["name"] for a in c["artifacts"])) for c in cards
+            )
+            for step, cards in dump.items()
+        }
+
+    assert shown(ours) == shown(theirs)
+    assert shown(ours) == {
+        "start": [("default", "", ["x"])],
+        "middle": [("blank", "notes", []), ("default", "", ["x", "y"])],
+        "end": [("default", "", ["x", "y"])],
+    }
