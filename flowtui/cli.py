@@ -383,7 +383,7 @@ def artifacts_command(
     source: SourceOption = "auto",
 ) -> None:
     """List a task's artifacts (name, type, size, short repr), or print one value."""
-    from flowtui.client.lookup import resolve_task
+    from flowtui.client.lookup import check_ran, resolve_task
     from flowtui.client.metaflow_runs import metaflow_artifacts_view, metaflow_task_if_asked
     from flowtui.client.render import render_value
     from flowtui.client.tables import artifacts_table
@@ -398,7 +398,7 @@ def artifacts_command(
         raise fail(str(e), e.exit_code) from None
     try:
         readable = _reader_store(store)
-        task = resolve_task(readable, pathspec)
+        task = check_ran(resolve_task(readable, pathspec))
         art = task[name] if name is not None else None
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None

@@ -292,7 +292,7 @@ def print_logs(
 
     from flowtui.client import Task
     from flowtui.client.logs import follow_log, read_log
-    from flowtui.client.lookup import resolve_step_or_task, resolve_task
+    from flowtui.client.lookup import check_ran, resolve_step_or_task, resolve_task
 
     st = reader_store(store)
     found = resolve_task(st, pathspec) if follow else resolve_step_or_task(st, pathspec)
@@ -302,6 +302,8 @@ def print_logs(
             sinks[stream](chunk)
         return
     tasks = [found] if isinstance(found, Task) else sorted(found, key=lambda t: int(t.id))
+    if len(tasks) == 1:  # one task asked for: one that never ran is said, not shown empty
+        check_ran(tasks[0])
     write_logs([(t.pathspec, t.index, partial(read_log, t)) for t in tasks], streams)
 
 
@@ -328,6 +330,8 @@ def glance_logs(
         conn.close()
     if tasks is None:  # a Flow/RUN/... pathspec found here is this store's, not Metaflow's
         return False
+    if len(tasks) == 1 and tasks[0].stdout is None and not tasks[0].running:
+        return False  # never started: `print_logs` says whether its run ended first
     from flowtui.client.logs import log_bytes
 
     def reader(task: Any) -> Callable[[str], bytes]:

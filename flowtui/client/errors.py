@@ -52,6 +52,12 @@ class LogMissingError(FlowtuiError):
     exit_code = 1
 
 
+class TaskNeverRanError(FlowtuiError):
+    """A task its run never started (the run ended first): it has no logs, no artifacts."""
+
+    exit_code = 1
+
+
 class TaskUnfinishedError(FlowtuiError):
     """A followed task will not finish: its run stopped first (its runner died, or it was
     cancelled)."""

@@ -7,9 +7,15 @@ message names that part and lists what exists next to it.
 
 from __future__ import annotations
 
-from flowtui.client.errors import MetaflowInvalidPathspec, RunNotFound, TaskNotFound
+from flowtui.client.errors import (
+    MetaflowInvalidPathspec,
+    RunNotFound,
+    TaskNeverRanError,
+    TaskNotFound,
+)
 from flowtui.client.objects import Run, Step, Task
 from flowtui.store import Store
+from flowtui.store.records import NOT_RUN
 
 
 def resolve_step_or_task(store: Store, text: str) -> Step | Task:
@@ -46,6 +52,19 @@ def resolve_task(store: Store, text: str) -> Task:
     raise TaskNotFound(
         f"Step {found.pathspec} has {len(tasks)} tasks; name one as "
         f"{found.pathspec}/TASK, from: {choices}{more}."
+    )
+
+
+def check_ran(task: Task) -> Task:
+    """`task`, unless its run ended before starting it: then that is said, where its logs or
+    artifacts were asked for (nothing shown would read as a task that ran silently)."""
+    if task.status != NOT_RUN:
+        return task
+    run = task._store.meta.run(task._record.run_id)
+    ended = f" ({run.status})" if run is not None else ""
+    raise TaskNeverRanError(
+        f"{task.pathspec} never ran: its run ended{ended} before starting it; "
+        "`flowtui resume` runs it."
     )
 
 

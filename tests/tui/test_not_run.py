@@ -122,3 +122,31 @@ async def test_a_task_its_ended_run_never_started_reads_not_run_everywhere(
         await pilot.pause()
         assert tasks.arrangement == "only not run"
         assert "(only not run)" in str(app.query_one("#step-info", Static).render())
+
+
+@pytest.mark.parametrize("ending", ["crashed", "failed"])
+def test_logs_and_artifacts_of_a_task_that_never_ran_say_so(tmp_path: Path, ending: str) -> None:
+    """`flowtui logs` and `flowtui artifacts` on such a task: one sentence and exit 1, on the
+    plain command line and through the typer app, never an empty log or "has no artifacts",
+    which read as a task that ran and said nothing."""
+    stranded_run(tmp_path, ending)
+    said = f"error: StrandFlow/1/fan/3 never ran: its run ended ({ending}) before starting it"
+    env = {k: v for k, v in os.environ.items() if k != "FLOWTUI_STORE"}
+    plain = [sys.executable, "-m", "flowtui"]
+    typer_app = [sys.executable, "-c", "from flowtui.cli import main; main()"]
+    for command in (
+        [*plain, "logs", "1/fan/3"],
+        [*plain, "logs", "StrandFlow/1/fan"],  # the step's one task
+        [*typer_app, "logs", "1/fan/3", "--stdout"],
+        [*plain, "artifacts", "1/fan/3"],
+    ):
+        proc = subprocess.run(
+            [*command, "--store", str(tmp_path / "store")],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert (proc.returncode, proc.stdout) == (1, ""), (command, proc.stdout, proc.stderr)
+        assert proc.stderr.startswith(said), (command, proc.stderr)
+        assert "Traceback" not in proc.stderr
