@@ -256,6 +256,8 @@ def test_current_parameter_names_and_tags_read_as_metaflows(
     sides: Sides, tags: tuple[str, ...]
 ) -> None:
     file = sides.flow("mf_current_names")
+    (sides.workdir / "data").mkdir()
+    (sides.workdir / "data" / "notes.txt").write_text("notes\n")  # what its IncludeFile reads
     mf, ft = sides.metaflow(file, *tags), sides.flowtui(file, *tags)
     assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,9 +41,9 @@ def _artifacts(store: Store, flow: str) -> tuple[Artifacts, list[str]]:
 
 
 def _flow_name(file: Path) -> str:
-    text = file.read_text()
-    head = text.split("(FlowSpec)")[0]
-    return head.rsplit("class ", 1)[1].strip()
+    """The file's last class: the flow it runs (a base flow comes before it)."""
+    tree = ast.parse(file.read_text())
+    return [n.name for n in tree.body if isinstance(n, ast.ClassDef)][-1]
 
 
 def _run_all(ray_flows: RayFlows, side: str, files: list[Path]) -> dict[str, subprocess.Popen]:

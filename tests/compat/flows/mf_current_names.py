@@ -11,7 +11,7 @@ class CurrentNamesFlow(Base):
     zeta = Parameter("zeta", default=1)
     alpha_beta = Parameter("alpha-beta", default="x")
     conf = Parameter("conf", type=JSONType, default='{"a": 1}')
-    notes = IncludeFile("notes", default="flows/mf_current_names.py")
+    notes = IncludeFile("notes", default="data/notes.txt")
 
     @step
     def start(self):
