@@ -148,6 +148,16 @@ class TaskException:
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
 
+    @property
+    def exception(self) -> str:
+        """The message, under the name Metaflow's `MetaflowExceptionWrapper` gives it."""
+        return self.message
+
+    @property
+    def stacktrace(self) -> str:
+        """The traceback, under the name Metaflow's `MetaflowExceptionWrapper` gives it."""
+        return self.traceback
+
 
 class DataArtifact(_ClientObject):
     """One artifact of a task: its name, type, size, hash, and its value on demand."""

@@ -32,6 +32,7 @@ from flowtui.client.errors import (
     ArtifactNotFound,
     FlowNotFound,
     MetaflowNamespaceMismatch,
+    MetaflowTaggingError,
     RunNotFound,
     StepNotFound,
     TaskNotFound,
@@ -76,6 +77,27 @@ class Flow(_ClientObject):
     @property
     def pathspec(self) -> str:
         return self.name
+
+    @property
+    def parent(self) -> None:
+        """A flow has no parent (as in Metaflow)."""
+        return None
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """A flow has no tags of its own (its runs have them), as in Metaflow."""
+        return frozenset()
+
+    user_tags = system_tags = tags
+
+    @property
+    def created_at(self) -> datetime:
+        """When the flow's first run was created."""
+        return datetime.fromtimestamp(min(r.created for r in self._store.meta.runs(self.name)))
+
+    def is_in_namespace(self) -> bool:
+        """True when one of the flow's runs is in the current namespace."""
+        return next(self._records(), None) is not None
 
     def _records(self, *tags: str) -> Iterator[RunRecord]:
         ns = get_namespace()
@@ -237,7 +259,9 @@ class Run(_ClientObject):
         self.add_tags([tag])
 
     def add_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
-        self._store.meta.set_tags(self._record.run_id, add=list(tags))
+        tags = list(tags)
+        _check_tags(tags)
+        self._store.meta.set_tags(self._record.run_id, add=tags)
         self._fresh()
 
     def remove_tag(self, tag: str) -> None:
@@ -246,7 +270,7 @@ class Run(_ClientObject):
     def remove_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
         system = sorted(set(tags) & set(self._record.system_tags))
         if system:
-            raise ValueError(
+            raise MetaflowTaggingError(
                 f"{', '.join(system)} is a system tag of {self.pathspec} and cannot be removed; "
                 "only tags added by users can."
             )
@@ -254,8 +278,18 @@ class Run(_ClientObject):
         self._fresh()
 
     def replace_tag(self, old: str, new: str) -> None:
-        self.remove_tag(old)
-        self.add_tag(new)
+        self.replace_tags([old], [new])
+
+    def replace_tags(
+        self, tags_to_remove: list[str] | tuple[str, ...], tags_to_add: list[str] | tuple[str, ...]
+    ) -> None:
+        """Remove some user tags and add others (Metaflow's `replace_tags`)."""
+        _check_tags(list(tags_to_add))
+        self.remove_tags(list(tags_to_remove))
+        self.add_tags(list(tags_to_add))
+
+    def is_in_namespace(self) -> bool:
+        return _in_namespace(self._fresh(), get_namespace())
 
     # -- steps ---------------------------------------------------------------------------
     def steps(self, *tags: str) -> Iterator[Step]:
@@ -339,9 +373,47 @@ class Step(_ClientObject):
 
     @property
     def task(self) -> Task | None:
-        """The step's first task (its only one outside a foreach)."""
-        record = self._store.meta.first_task(self._run._record.run_id, self.name)
+        """A task of the step: its only one outside a foreach; in a foreach, as in Metaflow,
+        the first that iterating the step gives (the latest task)."""
+        record = self._store.meta.first_task(self._run._record.run_id, self.name, latest=True)
         return Task._make(record, self._store) if record else None
+
+    @property
+    def created_at(self) -> datetime:
+        """When the step's first task was created."""
+        first = self._store.meta.first_task(self._run._record.run_id, self.name)
+        return datetime.fromtimestamp(first.created if first else self._run._record.created)
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """Its run's tags (as every Metaflow object has)."""
+        return self._run.tags
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        return self._run.user_tags
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        return self._run.system_tags
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """For a step of a resumed run: the same step of the run it resumed."""
+        origin = self._run.origin_pathspec
+        return f"{origin}/{self.name}" if origin else None
+
+    def is_in_namespace(self) -> bool:
+        return self._run.is_in_namespace()
+
+    @property
+    def control_task(self) -> Task | None:
+        """Metaflow's control task of a @parallel step; flowtui runs none: None."""
+        return next(self.control_tasks(), None)
+
+    def control_tasks(self, *tags: str) -> Iterator[Task]:
+        """Metaflow's control tasks of a @parallel step; flowtui runs none."""
+        return iter(())
 
     def tasks(self, *tags: str) -> Iterator[Task]:
         """The step's tasks, latest first (as Metaflow orders them)."""
@@ -422,13 +494,22 @@ class Task(_ClientObject):
 
     @property
     def successful(self) -> bool:
-        """False for a failed task, and (as in Metaflow) for one whose exception @catch caught."""
+        """False for a failed task, and (as in Metaflow) for one whose exception @catch caught,
+        also when a resume reused it."""
         record = self._fresh()
-        return record.status in _DONE_OK and record.exit_reason != "caught"
+        return record.status in _DONE_OK and self._ran(record).exit_reason != "caught"
+
+    def _ran(self, record: TaskRecord) -> TaskRecord:
+        """The record of the task that actually ran: a reused task's origin, else itself."""
+        if record.status != "cloned" or not record.origin_pathspec:
+            return record
+        return self._store.meta.task(record.origin_pathspec.rsplit("/", 1)[-1]) or record
 
     @property
     def finished(self) -> bool:
-        return self._fresh().status in _FINISHED
+        """True when the task ran to its end: succeeded, or @catch caught its exception. As in
+        Metaflow, a failed task is not finished (`finished_at` still says when it ended)."""
+        return self._fresh().status in _DONE_OK
 
     @property
     def finished_at(self) -> datetime | None:
@@ -501,6 +582,34 @@ class Task(_ClientObject):
     def tags(self) -> frozenset[str]:
         run = self._store.meta.run(self._record.run_id)
         return frozenset(run.tags) | frozenset(run.system_tags) if run else frozenset()
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        run = self._store.meta.run(self._record.run_id)
+        return frozenset(run.tags) if run else frozenset()
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        run = self._store.meta.run(self._record.run_id)
+        return frozenset(run.system_tags) if run else frozenset()
+
+    def is_in_namespace(self) -> bool:
+        run = self._store.meta.run(self._record.run_id)
+        return run is not None and _in_namespace(run, get_namespace())
+
+    @property
+    def runtime_name(self) -> str | None:
+        """The value of the run's `runtime:` system tag, as in Metaflow: flowtui's says how the
+        run started (run, resume or spin); Metaflow's local runs say `dev`."""
+        for tag in self.system_tags:
+            if tag.startswith("runtime:"):
+                return tag.split(":", 1)[1]
+        return None
+
+    @property
+    def code(self) -> RunCode:
+        """Its run's code (see `Run.code`)."""
+        return self.parent.parent.code
 
     # -- lineage -------------------------------------------------------------------------
     @property
@@ -603,3 +712,19 @@ class Task(_ClientObject):
         arts = list(self)
         fields = namedtuple("MetaflowArtifacts", [a.id for a in arts], rename=True)  # type: ignore[misc]
         return fields._make(arts)
+
+
+MAX_TAG_SIZE = 500  # Metaflow's limit on one tag's length
+
+
+def _check_tags(tags: list[str]) -> None:
+    """Refuse tags Metaflow refuses: not a string, empty, or longer than 500 characters."""
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise MetaflowTaggingError(f"A tag must be a string, not {type(tag).__name__}.")
+        if not tag:
+            raise MetaflowTaggingError("A tag must not be empty; give it some text.")
+        if len(tag) > MAX_TAG_SIZE:
+            raise MetaflowTaggingError(
+                f"A tag must be at most {MAX_TAG_SIZE} characters long, not {len(tag)}."
+            )
