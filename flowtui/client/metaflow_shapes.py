@@ -14,7 +14,6 @@ from flowtui.store.records import RunRecord, TaskRecord
 def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) -> dict[str, str]:
     """The task's metadata, by the names Metaflow's local runs record (values as text).
 
-    A task a resume reused has `origin-task-id`, the id of the task that ran.
     `attempt` is the latest attempt (from 0); `attempt_ok` says whether it succeeded, and
     `attempt-done` is the attempt that finished (set once one has); `ds-type` is `local` and
     `ds-root` the store's directory; `runtime` is the run's kind (run, resume, spin). Where the
@@ -33,8 +32,6 @@ def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) 
         "ds-root": str(store.root),
         "origin-run-id": str(run.origin_run_id) if run else "None",
     }
-    if record.status == "cloned" and record.origin_pathspec:
-        out["origin-task-id"] = record.origin_pathspec.rsplit("/", 1)[-1]
     if latest is not None:
         out["attempt"] = str(latest.attempt)
         if latest.finished is not None:

@@ -32,6 +32,7 @@ from flowtui.client.errors import (
     ArtifactNotFound,
     FlowNotFound,
     MetaflowNamespaceMismatch,
+    MetaflowNotFound,
     MetaflowTaggingError,
     RunNotFound,
     StepNotFound,
@@ -45,6 +46,7 @@ from flowtui.run.usage import Usage
 from flowtui.store import ArtifactRecord, RunRecord, Store, TaskRecord
 
 _DONE_OK = OK_STORED
+Metadata = namedtuple("Metadata", ["name", "value", "created_at", "type", "task"])
 _FINISHED = (*OK_STORED, "failed")
 
 
@@ -124,7 +126,7 @@ class Flow(_ClientObject):
     @property
     def latest_successful_run(self) -> Run | None:
         for record in self._records():
-            if record.status == "succeeded":
+            if record.status == "succeeded" and _end_not_caught(self._store, record):
                 return Run._from_record(record, self._store)
         return None
 
@@ -189,8 +191,9 @@ class Run(_ClientObject):
 
     @property
     def successful(self) -> bool:
-        """True when the run finished and its end step succeeded."""
-        return self._fresh().status == "succeeded"
+        """True when the run finished and its end task is successful: as in Metaflow, a run
+        whose end step's exception @catch caught is finished but not successful."""
+        return self._fresh().status == "succeeded" and _end_not_caught(self._store, self._record)
 
     @property
     def finished(self) -> bool:
@@ -407,6 +410,24 @@ class Step(_ClientObject):
         return self._run.is_in_namespace()
 
     @property
+    def parent_steps(self) -> Iterator[Step]:
+        """The steps whose tasks this step's tasks started from (none for `start`)."""
+        return self._linked(lambda task: task.parent_tasks)
+
+    @property
+    def child_steps(self) -> Iterator[Step]:
+        """The steps whose tasks started from this step's tasks (that have run)."""
+        return self._linked(lambda task: task.child_tasks)
+
+    def _linked(self, link: Any) -> Iterator[Step]:
+        names: dict[str, None] = {}
+        for task in self.tasks():
+            for other in link(task):
+                names.setdefault(other._record.step)
+        for name in names:
+            yield Step._make(self._run, name)
+
+    @property
     def control_task(self) -> Task | None:
         """Metaflow's control task of a @parallel step; flowtui runs none: None."""
         return next(self.control_tasks(), None)
@@ -454,12 +475,30 @@ class Task(_ClientObject):
     _record: TaskRecord
     _artifacts: dict[str, ArtifactRecord] | None
 
-    def __init__(self, pathspec: str, *, _store: Store | None = None) -> None:
+    _attempt: int | None = None  # set: this object reads that attempt (its logs), as Metaflow's
+
+    def __init__(
+        self, pathspec: str, attempt: int | None = None, *, _store: Store | None = None
+    ) -> None:
         flow, run_id, step, task_id = _split(pathspec, 4, "Task('FlowName/RunID/StepName/TaskID')")
         found = Step(f"{flow}/{run_id}/{step}", _store=_store)[task_id]
         self._store = found._store
         self._record = found._record
         self._artifacts: dict[str, ArtifactRecord] | None = None
+        if attempt is not None:
+            try:
+                self._attempt = int(attempt)
+            except (TypeError, ValueError):
+                raise MetaflowNotFound(f"attempt must be a number, not {attempt!r}.") from None
+            if self._attempt < 0:
+                raise MetaflowNotFound(f"attempt must be 0 or more, not {attempt}.")
+
+    def __repr__(self) -> str:
+        if self._attempt is None:
+            return super().__repr__()
+        return f"Task('{self.pathspec}', attempt={self._attempt})"
+
+    __str__ = __repr__
 
     @classmethod
     def _make(cls, record: TaskRecord, store: Store) -> Task:
@@ -561,7 +600,17 @@ class Task(_ClientObject):
 
     @property
     def current_attempt(self) -> int:
+        """The attempt asked for (`Task(pathspec, attempt=N)`), else the latest started."""
+        if self._attempt is not None:
+            return self._attempt
         return max(self._fresh().attempts - 1, 0)
+
+    @property
+    def metadata(self) -> list[Metadata]:
+        """`metadata_dict` as Metaflow's list of `Metadata(name, value, created_at, type,
+        task)` (created_at in milliseconds since the epoch, as Metaflow's)."""
+        created = int(self._record.created * 1000)
+        return [Metadata(k, v, created, k, self) for k, v in self.metadata_dict.items()]
 
     @property
     def index(self) -> int | None:
@@ -642,6 +691,8 @@ class Task(_ClientObject):
         if stream not in ("stdout", "stderr"):
             raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}.")
         attempts = self._store.meta.attempts(self._record.task_id)
+        if self._attempt is not None:
+            attempts = [a for a in attempts if a.attempt == self._attempt]
         if not attempts:
             return None
         return Path(getattr(attempts[-1], stream))
@@ -662,6 +713,22 @@ class Task(_ClientObject):
     @property
     def stderr(self) -> str:
         return self._log("stderr")
+
+    @property
+    def stdout_size(self) -> int:
+        """Bytes of the attempt's stdout log so far (0 before it starts)."""
+        return self._log_size("stdout")
+
+    @property
+    def stderr_size(self) -> int:
+        return self._log_size("stderr")
+
+    def _log_size(self, stream: str) -> int:
+        path = self.log_path(stream)
+        try:
+            return path.stat().st_size if path is not None else 0
+        except FileNotFoundError:
+            return 0
 
     def loglines(
         self, stream: str, as_unicode: bool = True, meta_dict: dict[str, Any] | None = None
@@ -728,3 +795,14 @@ def _check_tags(tags: list[str]) -> None:
             raise MetaflowTaggingError(
                 f"A tag must be at most {MAX_TAG_SIZE} characters long, not {len(tag)}."
             )
+
+
+def _end_not_caught(store: Store, run: RunRecord) -> bool:
+    """Whether the run's end task ran without @catch catching its exception (a reused end
+    task: the one that ran)."""
+    end = store.meta.first_task(run.run_id, "end")
+    if end is None:
+        return False
+    if end.status == "cloned" and end.origin_pathspec:
+        end = store.meta.task(end.origin_pathspec.rsplit("/", 1)[-1]) or end
+    return end.exit_reason != "caught"

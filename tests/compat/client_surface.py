@@ -48,7 +48,7 @@ def norm(value: Any) -> Any:
             return "/".join(parts)
         if type(value) is not str:
             return ("str", type(value).__name__, value[:60])
-        return RUNS.get(value, value)
+        return value
     if isinstance(value, (datetime.datetime, datetime.date)):
         return type(value).__name__
     if isinstance(value, (list, tuple)):
@@ -60,6 +60,11 @@ def norm(value: Any) -> Any:
     if value is None or isinstance(value, (int, float, bool, bytes)):
         return value
     return ("object", type(value).__name__, str(value)[:60])
+
+
+def ids(runs: Any) -> list[str]:
+    """Runs by their names here, R1..."""
+    return [RUNS.get(r.id, r.id) if r is not None else "None" for r in runs]
 
 
 def ask(key: str, fn: Any) -> None:
@@ -78,7 +83,7 @@ MD_VALUES = {
     "origin-run-id",
     "script-name",
 }
-MD_KEYS = MD_VALUES | {"origin-task-id", "ds-root", "python_version", "runtime"}
+MD_KEYS = MD_VALUES | {"ds-root", "python_version", "runtime"}
 NAMED = {
     "MetaflowNotFound",
     "MetaflowNamespaceMismatch",
@@ -115,13 +120,13 @@ flow = client.Flow(flow_name)
 ask("flow.repr", lambda: repr(flow))
 ask("flow.id", lambda: flow.id)
 ask("flow.pathspec", lambda: flow.pathspec)
-ask("flow.runs", lambda: [r.id for r in flow.runs()])
-ask("flow.iter", lambda: [r.id for r in flow])
+ask("flow.runs", lambda: ids(flow.runs()))
+ask("flow.iter", lambda: ids(flow))
 ask("flow.len", lambda: len(list(flow)))
-ask("flow.runs(first)", lambda: [r.id for r in flow.runs("first")])
-ask("flow.runs(first,second)", lambda: [r.id for r in flow.runs("first", "second")])
-ask("flow.latest_run", lambda: flow.latest_run.id)
-ask("flow.latest_successful_run", lambda: flow.latest_successful_run.id)
+ask("flow.runs(first)", lambda: ids(flow.runs("first")))
+ask("flow.runs(first,second)", lambda: ids(flow.runs("first", "second")))
+ask("flow.latest_run", lambda: ids([flow.latest_run]))
+ask("flow.latest_successful_run", lambda: ids([flow.latest_successful_run]))
 ask("R1 in flow", lambda: run_ids[0] in flow)
 ask("999 in flow", lambda: "999" in flow)
 ask("flow[999]", lambda: flow["999"])
@@ -131,15 +136,17 @@ ask("Run(bad)", lambda: client.Run(flow_name))
 ask("flow.parent", lambda: flow.parent)
 ask("flow.created_at", lambda: flow.created_at)
 ask("flow.tags", lambda: flow.tags)
+ask("Metaflow().flows", lambda: sorted(f.id for f in client.Metaflow().flows))
+ask("Metaflow() in iter", lambda: sorted(f.id for f in client.Metaflow()))
 
 for rid in run_ids:
     r = RUNS[rid]
     run = client.Run(f"{flow_name}/{rid}")
     ask(f"{r}.repr", lambda: repr(run))
     ask(f"{r}.str", lambda: str(run))
-    ask(f"{r}.id", lambda: run.id)
+    ask(f"{r}.id", lambda: RUNS[run.id])
     ask(f"{r}.pathspec", lambda: run.pathspec)
-    ask(f"{r}.path_components", lambda: run.path_components)
+    ask(f"{r}.path_components", lambda: [run.path_components[0], RUNS[run.path_components[1]]])
     ask(f"{r}.parent", lambda: repr(run.parent))
     ask(f"{r}.successful", lambda: run.successful)
     ask(f"{r}.finished", lambda: run.finished)
@@ -173,6 +180,8 @@ for rid in run_ids:
         ask(f"{s}.control_tasks", lambda: [tkey(t) for t in st.control_tasks()])
         ask(f"{s}.tags-extra", lambda: user_tags_of(st.tags))
         ask(f"{s}.user_tags", lambda: sorted(st.user_tags))
+        ask(f"{s}.parent_steps", lambda: sorted(p.id for p in st.parent_steps))
+        ask(f"{s}.child_steps", lambda: sorted(c.id for c in st.child_steps))
         ask(f"{s}.is_in_namespace", lambda: st.is_in_namespace())
         ask(f"{s}.origin_pathspec", lambda: st.origin_pathspec)
         for task in list(st):
@@ -204,7 +213,11 @@ for rid in run_ids:
             ask(f"{t}.metadata_dict-keys", lambda: sorted(set(task.metadata_dict) & MD_KEYS))
             ask(
                 f"{t}.metadata_dict",
-                lambda: {k: v for k, v in task.metadata_dict.items() if k in MD_VALUES},
+                lambda: {
+                    k: RUNS.get(v, v) if k == "origin-run-id" else v
+                    for k, v in task.metadata_dict.items()
+                    if k in MD_VALUES
+                },
             )
             ask(f"{t}.exception.exception", lambda: task.exception.exception)
             ask(
@@ -212,6 +225,14 @@ for rid in run_ids:
                 lambda: "join is not fixed yet" in task.exception.stacktrace,
             )
             ask(f"{t}.user_tags", lambda: sorted(task.user_tags))
+            ask(f"{t}.stdout_size", lambda: type(task.stdout_size).__name__)
+            ask(
+                f"{t}.loglines-bytes",
+                lambda: [type(x).__name__ for _, x in task.loglines("stdout", 0)],
+            )
+            ask(f"{t}.metadata-names", lambda: sorted({m.name for m in task.metadata} & MD_KEYS))
+            ask(f"{t}.attempt0.stdout", lambda: client.Task(task.pathspec, attempt=0).stdout)
+            ask(f"{t}.attempt0", lambda: client.Task(task.pathspec, attempt=0).current_attempt)
             ask(f"{t}.system_tags", lambda: sorted(t.split(":")[0] for t in task.system_tags))
             ask(f"{t}.parent_tasks", lambda: sorted(tkey(p) for p in task.parent_tasks))
             ask(f"{t}.child_tasks", lambda: sorted(tkey(p) for p in task.child_tasks))
@@ -261,7 +282,7 @@ ask(
     lambda: last.add_tag(next(t for t in last.system_tags if t.startswith("user:"))),
 )
 ask("after2.user_tags", lambda: sorted(client.Run(f"{flow_name}/{run_ids[-1]}").user_tags))
-ask("flow.runs(added)", lambda: [r.id for r in client.Flow(flow_name).runs("added")])
+ask("flow.runs(added)", lambda: ids(client.Flow(flow_name).runs("added")))
 ask("replace_tags", lambda: last.replace_tags(["t3"], ["t4"]))
 ask("remove missing tag", lambda: last.remove_tag("never"))
 ask("add empty tag", lambda: last.add_tag(""))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from differential import HERE, Outcome, Sides, compare, needs_metaflow
+from differential import HERE, Outcome, Sides, _flow_name, compare, needs_metaflow
 
 pytestmark = [pytest.mark.differential, needs_metaflow]
 
@@ -34,7 +34,10 @@ INTENDED = {
     r"\.exception(-str)?$": "the exception's class and str (its attributes match)",
     r"^R2\.steps(\(\))?$": "a resume's steps: Metaflow orders reused steps by clone time",
     r"^R2/fan\.(task|tasks|iter)$": "a resume's reused foreach tasks: Metaflow's clone order",
-    r"^R2/(start|fan)\[\w+\]\.(stdout|stderr-has-warn)$": "a reused task's logs (its origin's)",
+    r"^R2/(start|fan)\[\w+\]\.(stdout|stderr-has-warn|attempt0\.stdout|loglines-bytes)$": (
+        "a reused task's logs (its origin's)"
+    ),
+    r"^R[13]/join\.child_steps$": "steps that never ran: Metaflow raises MetaflowNotFound",
 }
 
 
@@ -54,28 +57,28 @@ def same_error(mf: Any, ft: Any) -> bool:
 
 
 class Notebook:
-    """Both sides' answers, and each side's outcome of the three runs."""
+    """Runs of one flow on both sides (each `(args, command, fixed)` in turn, `fixed`: whether
+    the file `fixed` exists), each side's outcomes, and both sides' answers."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self, workdir: Path, flow: str, runs: list[tuple[list[str], str, bool]], failing: list[bool]
+    ) -> None:
         sides = Sides(workdir)
         sides.flowtui_env["USERNAME"] = sides.metaflow_env["USERNAME"] = "tester"
         sides.flowtui_env["USER"] = sides.metaflow_env["USER"] = "tester"
-        file = sides.flow("mf_notebook")
+        file = sides.flow(flow)
+        self.flow = _flow_name(file)
         fixed = workdir / "fixed"
         self.outcomes: dict[str, list[Outcome]] = {"metaflow": [], "flowtui": []}
-        for args, command in (
-            (["--tag", "first", "--tag", "second"], "run"),
-            ([], "resume"),
-            (["--tag", "second"], "run"),
-        ):
-            if command == "resume":
+        for args, command, is_fixed in runs:
+            if is_fixed:
                 fixed.touch()
             else:
                 fixed.unlink(missing_ok=True)
             self.outcomes["metaflow"].append(sides.metaflow(file, *args, command=command))
             self.outcomes["flowtui"].append(sides.flowtui(file, *args, command=command))
         codes = {side: [o.code != 0 for o in outs] for side, outs in self.outcomes.items()}
-        assert codes == {"metaflow": [True, False, True], "flowtui": [True, False, True]}, [
+        assert codes == {"metaflow": failing, "flowtui": failing}, [
             o.output[-2000:] for outs in self.outcomes.values() for o in outs
         ]
         self.answers = {
@@ -88,7 +91,7 @@ class Notebook:
         out = sides.workdir / f"{name}-answers.pickle"
         ids = [o.run_id for o in self.outcomes[name]]
         proc = subprocess.run(
-            [sys.executable, str(HERE / "client_surface.py"), side, "NotebookFlow", str(out), *ids],
+            [sys.executable, str(HERE / "client_surface.py"), side, self.flow, str(out), *ids],
             cwd=sides.workdir,
             env=env,
             capture_output=True,
@@ -111,15 +114,71 @@ class Notebook:
 
 @pytest.fixture(scope="module")
 def notebook(tmp_path_factory: pytest.TempPathFactory) -> Notebook:
-    return Notebook(tmp_path_factory.mktemp("notebook"))
+    """A failed run tagged first and second, its resume (succeeds), a failed run tagged
+    second."""
+    runs = [
+        (["--tag", "first", "--tag", "second"], "run", False),
+        ([], "resume", True),
+        (["--tag", "second"], "run", False),
+    ]
+    return Notebook(tmp_path_factory.mktemp("notebook"), "mf_notebook", runs, [True, False, True])
 
 
-def test_every_answer_a_notebook_reads_matches_metaflow(notebook: Notebook) -> None:
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> Notebook:
+    """One run: a step @retry runs twice, an end step whose exception @catch caught."""
+    return Notebook(
+        tmp_path_factory.mktemp("edges"), "mf_retry_catch_end", [([], "run", False)], [False]
+    )
+
+
+@pytest.mark.parametrize("which", ["notebook", "edges"])
+def test_every_answer_a_notebook_reads_matches_metaflow(
+    which: str, request: pytest.FixtureRequest
+) -> None:
     """Flow, Run, Step, Task and DataArtifact, on every run, step and task: only the answers
     that differ by design (INTENDED, documented) may differ."""
-    problems = [p for p in notebook.differences() if not intended(p.split(":")[0])]
+    book: Notebook = request.getfixturevalue(which)
+    problems = [p for p in book.differences() if not intended(p.split(":")[0])]
     assert not problems, "\n".join(problems)
-    assert len(notebook.answers["metaflow"]) > 1000  # it read the whole surface
+    assert len(book.answers["metaflow"]) > 150  # it read the whole surface
+
+
+def test_a_run_whose_end_step_was_caught_is_not_successful(edges: Notebook) -> None:
+    """Metaflow's run is successful when its end task is: an end step whose exception @catch
+    caught makes a finished run that is not successful, and not the latest successful one
+    (flowtui said successful, and gave it as latest_successful_run)."""
+    keys = ["R1.successful", "R1.finished", "flow.latest_successful_run", "flow.latest_run"]
+    assert not edges.differences(*keys)
+    ft = edges.answers["flowtui"]
+    assert (ft["R1.successful"], ft["R1.finished"]) == (False, True)
+    assert ft["flow.latest_successful_run"] == ["None"]
+
+
+def test_a_retried_tasks_attempts_read_as_metaflows(edges: Notebook) -> None:
+    """`Task(pathspec, attempt=0)` reads the first attempt's logs (flowtui: TypeError), the
+    latest is `current_attempt` 1 with metadata attempt '1'; `task.metadata` is Metaflow's list
+    of Metadata, `stdout_size` an int (both AttributeError before)."""
+    task = "R1/flaky[None]"
+    keys = ["attempt0.stdout", "attempt0", "current_attempt", "stdout", "metadata_dict"]
+    keys += ["metadata-names", "stdout_size"]
+    assert not edges.differences(*(f"{task}.{k}" for k in keys))
+    ft = edges.answers["flowtui"]
+    assert (ft[f"{task}.attempt0.stdout"], ft[f"{task}.stdout"]) == ("attempt 0\n", "attempt 1\n")
+    assert ft[f"{task}.metadata_dict"]["attempt"] == "1"
+
+
+def test_steps_know_their_parent_and_child_steps(notebook: Notebook, edges: Notebook) -> None:
+    """`Step.parent_steps` / `child_steps` (AttributeError before)."""
+    keys = [
+        f"R2/{s}.{a}"
+        for s in ("start", "fan", "split", "join", "end")
+        for a in ("parent_steps", "child_steps")
+    ]
+    assert not notebook.differences(*keys)
+    assert not edges.differences("R1/flaky.parent_steps", "R1/flaky.child_steps")
+    ft = notebook.answers["flowtui"]
+    assert (ft["R2/join.parent_steps"], ft["R2/split.child_steps"]) == (["left", "right"],) * 2
 
 
 def test_a_failed_task_is_not_finished(notebook: Notebook) -> None:
@@ -142,12 +201,12 @@ def test_a_foreach_steps_task_is_the_one_metaflow_gives(notebook: Notebook) -> N
 
 def test_a_caught_task_a_resume_reused_is_still_not_successful(notebook: Notebook) -> None:
     """The resume reuses the @catch-caught `left`: Metaflow still says not successful
-    (flowtui said successful), and both give its origin and `origin-task-id`."""
-    keys = ("successful", "finished", "origin_pathspec", "metadata_dict-keys")
+    (flowtui said successful), and both give its origin."""
+    keys = ("successful", "finished", "origin_pathspec", "metadata_dict")
     assert not notebook.differences(*(f"R2/left[None].{k}" for k in keys))
     ft = notebook.answers["flowtui"]
     assert ft["R2/left[None].successful"] is False
-    assert "origin-task-id" in ft["R2/left[None].metadata_dict-keys"]
+    assert ft["R2/left[None].origin_pathspec"] == "NotebookFlow/R1/left/<task>"
 
 
 def test_metaflows_attributes_exist_on_every_object(notebook: Notebook) -> None:
