@@ -133,8 +133,8 @@ class MetaflowData:
     def __dir__(self) -> list[str]:
         return sorted(self._task._artifact_records())
 
-    def __repr__(self) -> str:
-        return f"<data of {self._task.pathspec}: {', '.join(dir(self))}>"
+    def __repr__(self) -> str:  # Metaflow's, as a notebook cell shows it
+        return f"<MetaflowData: {', '.join(dir(self))}>"
 
 
 @dataclass(frozen=True)

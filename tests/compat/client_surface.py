@@ -106,6 +106,12 @@ def user_tags_of(tags: Any) -> list[str]:
     )
 
 
+def data_repr(text: str) -> tuple[str, list[str]]:
+    """`<MetaflowData: a, b>` as its head and its names, sorted (each side orders its own)."""
+    head, _, names = text.partition(": ")
+    return head, sorted(names.rstrip(">").split(", "))
+
+
 def public(names: Any) -> list[str]:
     return sorted(n for n in names if not n.startswith("_"))
 
@@ -170,6 +176,7 @@ for rid in run_ids:
         s = f"{r}/{st.id}"
         ask(f"{s}.repr", lambda: repr(st))
         ask(f"{s}.id", lambda: st.id)
+        ask(f"{s}.new", lambda: [tkey(t) for t in client.Step(st.pathspec)])
         ask(f"{s}.parent", lambda: repr(st.parent))
         ask(f"{s}.task", lambda: tkey(st.task))
         ask(f"{s}.tasks", lambda: [tkey(t) for t in st.tasks()])
@@ -188,6 +195,8 @@ for rid in run_ids:
             t = f"{r}/{tkey(task)}"
             ask(f"{t}.repr", lambda: repr(task))
             ask(f"{t}.pathspec", lambda: task.pathspec)
+            ask(f"{t}.new", lambda: norm(repr(client.Task(task.pathspec).parent)))
+            ask(f"{t}.new.index", lambda: client.Task(task.pathspec).index)
             ask(f"{t}.parent", lambda: repr(task.parent))
             ask(f"{t}.index", lambda: task.index)
             ask(f"{t}.successful", lambda: task.successful)
@@ -225,6 +234,8 @@ for rid in run_ids:
                 lambda: "join is not fixed yet" in task.exception.stacktrace,
             )
             ask(f"{t}.user_tags", lambda: sorted(task.user_tags))
+            ask(f"{t}.has-exception", lambda: task.exception is not None)
+            ask(f"{t}.data-repr", lambda: data_repr(repr(task.data)))
             ask(f"{t}.stdout_size", lambda: type(task.stdout_size).__name__)
             ask(
                 f"{t}.loglines-bytes",
@@ -258,6 +269,7 @@ for rid in run_ids:
                     a = f"{t}/{name}"
                     ask(f"{a}.data", lambda: repr(art.data)[:80])
                     ask(f"{a}.id", lambda: art.id)
+                    ask(f"{a}.new", lambda: repr(client.DataArtifact(art.pathspec).data)[:80])
                     ask(f"{a}.pathspec", lambda: art.pathspec)
                     ask(f"{a}.sha-type", lambda: type(art.sha).__name__)
                     ask(f"{a}.finished_at", lambda: art.finished_at)
@@ -290,6 +302,12 @@ ask("add empty tag", lambda: last.add_tag(""))
 ask("default_namespace", lambda: client.default_namespace())
 ask("get_namespace()", lambda: client.get_namespace())
 ask("Flow in default ns", lambda: repr(client.Flow(flow_name)))
+client.namespace("first")  # a namespace is any tag
+ask("ns first: runs", lambda: ids(client.Flow(flow_name)))
+ask("ns first: latest_run", lambda: ids([client.Flow(flow_name).latest_run]))
+ask("ns first: Run(last)", lambda: repr(client.Run(f"{flow_name}/{run_ids[-1]}")))
+ask("ns first: Run(first)", lambda: norm(repr(client.Run(f"{flow_name}/{run_ids[0]}"))))
+ask("ns first: Metaflow()", lambda: sorted(f.id for f in client.Metaflow()))
 client.namespace("user:nobody")
 ask("Flow in other ns", lambda: client.Flow(flow_name))
 ask("Run in other ns", lambda: client.Run(f"{flow_name}/{run_ids[0]}"))

@@ -30,10 +30,10 @@ INTENDED = {
     r"\.loglines$": "loglines: flowtui's lines carry no timestamp",
     r"\.runtime_name$|system_tags(-kinds)?$": "runtime:dev and metaflow_version: tags",
     r"^R[13](/\w+)?\.origin_pathspec$": "Metaflow says 'Flow/None' for a run never resumed",
-    r"/oops\.(data|attr)$": "the caught traceback's frames are each runtime's own",
+    r"/oops\.(data|attr|new)$": "the caught traceback's frames are each runtime's own",
     r"\.exception(-str)?$": "the exception's class and str (its attributes match)",
     r"^R2\.steps(\(\))?$": "a resume's steps: Metaflow orders reused steps by clone time",
-    r"^R2/fan\.(task|tasks|iter)$": "a resume's reused foreach tasks: Metaflow's clone order",
+    r"^R2/fan\.(task|tasks|iter|new)$": "a resume's reused foreach tasks: Metaflow's clone order",
     r"^R2/(start|fan)\[\w+\]\.(stdout|stderr-has-warn|attempt0\.stdout|loglines-bytes)$": (
         "a reused task's logs (its origin's)"
     ),
@@ -228,6 +228,7 @@ def test_metaflows_attributes_exist_on_every_object(notebook: Notebook) -> None:
     assert not notebook.differences(*keys)
     ft = notebook.answers["flowtui"]
     assert ft["R2/start[None].code"][:2] == ("str", "RunCode")  # Run.code's, on the task
+    assert ft["R1/fan[0].data-repr"] == ("<MetaflowData", ["items", "name", "x"])  # a cell's
     assert ft["R1/start[None].runtime_name"] == "run"  # its runtime: tag
     assert ft["R3/join[None].exception.exception"] == "join is not fixed yet"
     assert ft["R3/join[None].exception.stacktrace"] is True
