@@ -172,6 +172,8 @@ for rid in run_ids:
     ask(f"{r}['nope']", lambda: run["nope"])
     ask(f"{r} contains right", lambda: "right" in run)
     ask(f"{r}.is_in_namespace", lambda: run.is_in_namespace())
+    ask(f"{r}.sha shared", lambda: run["start"].task["name"].sha == run["end"].task["name"].sha)
+    ask(f"{r}.sha differs", lambda: run["start"].task["name"].sha != run["fan"].task["x"].sha)
     for st in list(run):
         s = f"{r}/{st.id}"
         ask(f"{s}.repr", lambda: repr(st))
