@@ -133,8 +133,8 @@ class MetaflowData:
     def __dir__(self) -> list[str]:
         return sorted(self._task._artifact_records())
 
-    def __repr__(self) -> str:
-        return f"<data of {self._task.pathspec}: {', '.join(dir(self))}>"
+    def __repr__(self) -> str:  # Metaflow's, as a notebook cell shows it
+        return f"<MetaflowData: {', '.join(dir(self))}>"
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,16 @@ class TaskException:
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
+
+    @property
+    def exception(self) -> str:
+        """The message, under the name Metaflow's `MetaflowExceptionWrapper` gives it."""
+        return self.message
+
+    @property
+    def stacktrace(self) -> str:
+        """The traceback, under the name Metaflow's `MetaflowExceptionWrapper` gives it."""
+        return self.traceback
 
 
 class DataArtifact(_ClientObject):

@@ -202,4 +202,4 @@ def task_cards_at(store_root: str, pathspec: str) -> tuple[list[Card], bool]:
         raise MetaflowNotFound(f"{pathspec} is not a task pathspec (Flow/RUN/STEP/TASK).")
     run = Run("/".join(parts[:2]), _store=store, _namespace_check=False)  # any user's run
     task = run[parts[2]][parts[3]]
-    return list(get_cards(task)), task.finished
+    return list(get_cards(task)), task.finished_at is not None  # succeeded or failed

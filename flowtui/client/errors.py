@@ -7,13 +7,18 @@ from __future__ import annotations
 from flowtui.errors import FlowtuiError
 
 
-class MetaflowNotFound(KeyError, FlowtuiError):
-    """A flow, run, step, task or artifact that the store does not hold."""
+class MetaflowException(FlowtuiError):
+    """What every client error below is, under Metaflow's name (`except MetaflowException`
+    catches them on both sides)."""
 
     exit_code = 2
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class MetaflowNotFound(MetaflowException, KeyError):  # its __str__ first: KeyError's quotes
+    """A flow, run, step, task or artifact that the store does not hold."""
 
 
 class FlowNotFound(MetaflowNotFound):
@@ -36,14 +41,17 @@ class ArtifactNotFound(MetaflowNotFound):
     """The task stored no artifact of that name."""
 
 
-class MetaflowNamespaceMismatch(MetaflowNotFound):
-    """The object exists but is outside the current namespace (see `namespace()`)."""
+class MetaflowNamespaceMismatch(MetaflowException, KeyError):
+    """The object exists but is outside the current namespace (see `namespace()`). As in
+    Metaflow, not a `MetaflowNotFound`: `except MetaflowNotFound` does not hide it."""
 
 
-class MetaflowInvalidPathspec(ValueError, FlowtuiError):
+class MetaflowInvalidPathspec(MetaflowException, ValueError):
     """A pathspec with the wrong number of parts for the object asked for."""
 
-    exit_code = 2
+
+class MetaflowTaggingError(MetaflowException, ValueError):
+    """A tag that cannot be added or removed: an empty or too long one, or a system tag."""
 
 
 class LogMissingError(FlowtuiError):

@@ -32,6 +32,8 @@ from flowtui.client.errors import (
     ArtifactNotFound,
     FlowNotFound,
     MetaflowNamespaceMismatch,
+    MetaflowNotFound,
+    MetaflowTaggingError,
     RunNotFound,
     StepNotFound,
     TaskNotFound,
@@ -44,6 +46,7 @@ from flowtui.run.usage import Usage
 from flowtui.store import ArtifactRecord, RunRecord, Store, TaskRecord
 
 _DONE_OK = OK_STORED
+Metadata = namedtuple("Metadata", ["name", "value", "created_at", "type", "task"])
 _FINISHED = (*OK_STORED, "failed")
 
 
@@ -77,6 +80,27 @@ class Flow(_ClientObject):
     def pathspec(self) -> str:
         return self.name
 
+    @property
+    def parent(self) -> None:
+        """A flow has no parent (as in Metaflow)."""
+        return None
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """A flow has no tags of its own (its runs have them), as in Metaflow."""
+        return frozenset()
+
+    user_tags = system_tags = tags
+
+    @property
+    def created_at(self) -> datetime:
+        """When the flow's first run was created."""
+        return datetime.fromtimestamp(min(r.created for r in self._store.meta.runs(self.name)))
+
+    def is_in_namespace(self) -> bool:
+        """True when one of the flow's runs is in the current namespace."""
+        return next(self._records(), None) is not None
+
     def _records(self, *tags: str) -> Iterator[RunRecord]:
         ns = get_namespace()
         for record in self._store.meta.runs(self.name):
@@ -102,7 +126,7 @@ class Flow(_ClientObject):
     @property
     def latest_successful_run(self) -> Run | None:
         for record in self._records():
-            if record.status == "succeeded":
+            if record.status == "succeeded" and _end_not_caught(self._store, record):
                 return Run._from_record(record, self._store)
         return None
 
@@ -167,8 +191,9 @@ class Run(_ClientObject):
 
     @property
     def successful(self) -> bool:
-        """True when the run finished and its end step succeeded."""
-        return self._fresh().status == "succeeded"
+        """True when the run finished and its end task is successful: as in Metaflow, a run
+        whose end step's exception @catch caught is finished but not successful."""
+        return self._fresh().status == "succeeded" and _end_not_caught(self._store, self._record)
 
     @property
     def finished(self) -> bool:
@@ -237,7 +262,9 @@ class Run(_ClientObject):
         self.add_tags([tag])
 
     def add_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
-        self._store.meta.set_tags(self._record.run_id, add=list(tags))
+        tags = list(tags)
+        _check_tags(tags)
+        self._store.meta.set_tags(self._record.run_id, add=tags)
         self._fresh()
 
     def remove_tag(self, tag: str) -> None:
@@ -246,7 +273,7 @@ class Run(_ClientObject):
     def remove_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
         system = sorted(set(tags) & set(self._record.system_tags))
         if system:
-            raise ValueError(
+            raise MetaflowTaggingError(
                 f"{', '.join(system)} is a system tag of {self.pathspec} and cannot be removed; "
                 "only tags added by users can."
             )
@@ -254,8 +281,18 @@ class Run(_ClientObject):
         self._fresh()
 
     def replace_tag(self, old: str, new: str) -> None:
-        self.remove_tag(old)
-        self.add_tag(new)
+        self.replace_tags([old], [new])
+
+    def replace_tags(
+        self, tags_to_remove: list[str] | tuple[str, ...], tags_to_add: list[str] | tuple[str, ...]
+    ) -> None:
+        """Remove some user tags and add others (Metaflow's `replace_tags`)."""
+        _check_tags(list(tags_to_add))
+        self.remove_tags(list(tags_to_remove))
+        self.add_tags(list(tags_to_add))
+
+    def is_in_namespace(self) -> bool:
+        return _in_namespace(self._fresh(), get_namespace())
 
     # -- steps ---------------------------------------------------------------------------
     def steps(self, *tags: str) -> Iterator[Step]:
@@ -339,9 +376,65 @@ class Step(_ClientObject):
 
     @property
     def task(self) -> Task | None:
-        """The step's first task (its only one outside a foreach)."""
-        record = self._store.meta.first_task(self._run._record.run_id, self.name)
+        """A task of the step: its only one outside a foreach; in a foreach, as in Metaflow,
+        the first that iterating the step gives (the latest task)."""
+        record = self._store.meta.first_task(self._run._record.run_id, self.name, latest=True)
         return Task._make(record, self._store) if record else None
+
+    @property
+    def created_at(self) -> datetime:
+        """When the step's first task was created."""
+        first = self._store.meta.first_task(self._run._record.run_id, self.name)
+        return datetime.fromtimestamp(first.created if first else self._run._record.created)
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """Its run's tags (as every Metaflow object has)."""
+        return self._run.tags
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        return self._run.user_tags
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        return self._run.system_tags
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """For a step of a resumed run: the same step of the run it resumed."""
+        origin = self._run.origin_pathspec
+        return f"{origin}/{self.name}" if origin else None
+
+    def is_in_namespace(self) -> bool:
+        return self._run.is_in_namespace()
+
+    @property
+    def parent_steps(self) -> Iterator[Step]:
+        """The steps whose tasks this step's tasks started from (none for `start`)."""
+        return self._linked(lambda task: task.parent_tasks)
+
+    @property
+    def child_steps(self) -> Iterator[Step]:
+        """The steps whose tasks started from this step's tasks (that have run)."""
+        return self._linked(lambda task: task.child_tasks)
+
+    def _linked(self, link: Any) -> Iterator[Step]:
+        names: dict[str, None] = {}
+        for task in self.tasks():
+            for other in link(task):
+                names.setdefault(other._record.step)
+        for name in names:
+            yield Step._make(self._run, name)
+
+    @property
+    def control_task(self) -> Task | None:
+        """Metaflow's control task of a @parallel step; flowtui runs none: None."""
+        return next(self.control_tasks(), None)
+
+    def control_tasks(self, *tags: str) -> Iterator[Task]:
+        """Metaflow's control tasks of a @parallel step; flowtui runs none."""
+        return iter(())
 
     def tasks(self, *tags: str) -> Iterator[Task]:
         """The step's tasks, latest first (as Metaflow orders them)."""
@@ -382,12 +475,30 @@ class Task(_ClientObject):
     _record: TaskRecord
     _artifacts: dict[str, ArtifactRecord] | None
 
-    def __init__(self, pathspec: str, *, _store: Store | None = None) -> None:
+    _attempt: int | None = None  # set: this object reads that attempt (its logs), as Metaflow's
+
+    def __init__(
+        self, pathspec: str, attempt: int | None = None, *, _store: Store | None = None
+    ) -> None:
         flow, run_id, step, task_id = _split(pathspec, 4, "Task('FlowName/RunID/StepName/TaskID')")
         found = Step(f"{flow}/{run_id}/{step}", _store=_store)[task_id]
         self._store = found._store
         self._record = found._record
         self._artifacts: dict[str, ArtifactRecord] | None = None
+        if attempt is not None:
+            try:
+                self._attempt = int(attempt)
+            except (TypeError, ValueError):
+                raise MetaflowNotFound(f"attempt must be a number, not {attempt!r}.") from None
+            if self._attempt < 0:
+                raise MetaflowNotFound(f"attempt must be 0 or more, not {attempt}.")
+
+    def __repr__(self) -> str:
+        if self._attempt is None:
+            return super().__repr__()
+        return f"Task('{self.pathspec}', attempt={self._attempt})"
+
+    __str__ = __repr__
 
     @classmethod
     def _make(cls, record: TaskRecord, store: Store) -> Task:
@@ -422,13 +533,22 @@ class Task(_ClientObject):
 
     @property
     def successful(self) -> bool:
-        """False for a failed task, and (as in Metaflow) for one whose exception @catch caught."""
+        """False for a failed task, and (as in Metaflow) for one whose exception @catch caught,
+        also when a resume reused it."""
         record = self._fresh()
-        return record.status in _DONE_OK and record.exit_reason != "caught"
+        return record.status in _DONE_OK and self._ran(record).exit_reason != "caught"
+
+    def _ran(self, record: TaskRecord) -> TaskRecord:
+        """The record of the task that actually ran: a reused task's origin, else itself."""
+        if record.status != "cloned" or not record.origin_pathspec:
+            return record
+        return self._store.meta.task(record.origin_pathspec.rsplit("/", 1)[-1]) or record
 
     @property
     def finished(self) -> bool:
-        return self._fresh().status in _FINISHED
+        """True when the task ran to its end: succeeded, or @catch caught its exception. As in
+        Metaflow, a failed task is not finished (`finished_at` still says when it ended)."""
+        return self._fresh().status in _DONE_OK
 
     @property
     def finished_at(self) -> datetime | None:
@@ -480,7 +600,17 @@ class Task(_ClientObject):
 
     @property
     def current_attempt(self) -> int:
+        """The attempt asked for (`Task(pathspec, attempt=N)`), else the latest started."""
+        if self._attempt is not None:
+            return self._attempt
         return max(self._fresh().attempts - 1, 0)
+
+    @property
+    def metadata(self) -> list[Metadata]:
+        """`metadata_dict` as Metaflow's list of `Metadata(name, value, created_at, type,
+        task)` (created_at in milliseconds since the epoch, as Metaflow's)."""
+        created = int(self._record.created * 1000)
+        return [Metadata(k, v, created, k, self) for k, v in self.metadata_dict.items()]
 
     @property
     def index(self) -> int | None:
@@ -501,6 +631,34 @@ class Task(_ClientObject):
     def tags(self) -> frozenset[str]:
         run = self._store.meta.run(self._record.run_id)
         return frozenset(run.tags) | frozenset(run.system_tags) if run else frozenset()
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        run = self._store.meta.run(self._record.run_id)
+        return frozenset(run.tags) if run else frozenset()
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        run = self._store.meta.run(self._record.run_id)
+        return frozenset(run.system_tags) if run else frozenset()
+
+    def is_in_namespace(self) -> bool:
+        run = self._store.meta.run(self._record.run_id)
+        return run is not None and _in_namespace(run, get_namespace())
+
+    @property
+    def runtime_name(self) -> str | None:
+        """The value of the run's `runtime:` system tag, as in Metaflow: flowtui's says how the
+        run started (run, resume or spin); Metaflow's local runs say `dev`."""
+        for tag in self.system_tags:
+            if tag.startswith("runtime:"):
+                return tag.split(":", 1)[1]
+        return None
+
+    @property
+    def code(self) -> RunCode:
+        """Its run's code (see `Run.code`)."""
+        return self.parent.parent.code
 
     # -- lineage -------------------------------------------------------------------------
     @property
@@ -533,6 +691,8 @@ class Task(_ClientObject):
         if stream not in ("stdout", "stderr"):
             raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}.")
         attempts = self._store.meta.attempts(self._record.task_id)
+        if self._attempt is not None:
+            attempts = [a for a in attempts if a.attempt == self._attempt]
         if not attempts:
             return None
         return Path(getattr(attempts[-1], stream))
@@ -553,6 +713,22 @@ class Task(_ClientObject):
     @property
     def stderr(self) -> str:
         return self._log("stderr")
+
+    @property
+    def stdout_size(self) -> int:
+        """Bytes of the attempt's stdout log so far (0 before it starts)."""
+        return self._log_size("stdout")
+
+    @property
+    def stderr_size(self) -> int:
+        return self._log_size("stderr")
+
+    def _log_size(self, stream: str) -> int:
+        path = self.log_path(stream)
+        try:
+            return path.stat().st_size if path is not None else 0
+        except FileNotFoundError:
+            return 0
 
     def loglines(
         self, stream: str, as_unicode: bool = True, meta_dict: dict[str, Any] | None = None
@@ -603,3 +779,30 @@ class Task(_ClientObject):
         arts = list(self)
         fields = namedtuple("MetaflowArtifacts", [a.id for a in arts], rename=True)  # type: ignore[misc]
         return fields._make(arts)
+
+
+MAX_TAG_SIZE = 500  # Metaflow's limit on one tag's length
+
+
+def _check_tags(tags: list[str]) -> None:
+    """Refuse tags Metaflow refuses: not a string, empty, or longer than 500 characters."""
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise MetaflowTaggingError(f"A tag must be a string, not {type(tag).__name__}.")
+        if not tag:
+            raise MetaflowTaggingError("A tag must not be empty; give it some text.")
+        if len(tag) > MAX_TAG_SIZE:
+            raise MetaflowTaggingError(
+                f"A tag must be at most {MAX_TAG_SIZE} characters long, not {len(tag)}."
+            )
+
+
+def _end_not_caught(store: Store, run: RunRecord) -> bool:
+    """Whether the run's end task ran without @catch catching its exception (a reused end
+    task: the one that ran)."""
+    end = store.meta.first_task(run.run_id, "end")
+    if end is None:
+        return False
+    if end.status == "cloned" and end.origin_pathspec:
+        end = store.meta.task(end.origin_pathspec.rsplit("/", 1)[-1]) or end
+    return end.exit_reason != "caught"

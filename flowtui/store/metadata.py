@@ -490,10 +490,12 @@ class MetadataDB:
         )
         return [r["step"] for r in rows]
 
-    def first_task(self, run_id: str, step: str) -> TaskRecord | None:
-        """The step's task with the lowest id (the only one outside a foreach)."""
+    def first_task(self, run_id: str, step: str, *, latest: bool = False) -> TaskRecord | None:
+        """The step's task with the lowest id (the only one outside a foreach); with `latest`,
+        the one with the highest id (the client's `Step.task`, as Metaflow's)."""
+        order = "DESC" if latest else "ASC"
         rows = self._query(
-            "SELECT * FROM tasks WHERE run_id = ? AND step = ? ORDER BY task_id LIMIT 1",
+            f"SELECT * FROM tasks WHERE run_id = ? AND step = ? ORDER BY task_id {order} LIMIT 1",
             (int(run_id), step),
         )
         return self._settled([_task(self._flow_of(run_id), rows[0])])[0] if rows else None

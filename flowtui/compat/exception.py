@@ -1,0 +1,21 @@
+"""`metaflow.exception`, as flowtui offers it inside a run: the client's errors under
+Metaflow's names, so `from metaflow.exception import MetaflowNotFound` works in a flow file and
+`except MetaflowNotFound:` catches what the client raises."""
+
+from __future__ import annotations
+
+from flowtui.client.errors import (
+    MetaflowException,
+    MetaflowInvalidPathspec,
+    MetaflowNamespaceMismatch,
+    MetaflowNotFound,
+    MetaflowTaggingError,
+)
+
+__all__ = [
+    "MetaflowException",
+    "MetaflowInvalidPathspec",
+    "MetaflowNamespaceMismatch",
+    "MetaflowNotFound",
+    "MetaflowTaggingError",
+]
