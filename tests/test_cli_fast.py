@@ -75,7 +75,7 @@ sys.exit(code)
 PROBE_HEAVY = PROBE.replace(
     '("typer", "click", "pydantic", "pydantic_core")',
     '("typer", "click", "pydantic", "rich", "cloudpickle", "dataclasses", "typing") or m in '
-    '("flowtui.store.metadata", "flowtui.client.objects", "flowtui.flow")',
+    '("flowtui.store.metadata", "flowtui.client.objects", "flowtui.client.task", "flowtui.flow")',
 )
 
 #: The same command line through the typer app, as before this path existed.

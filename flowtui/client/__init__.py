@@ -42,12 +42,8 @@ if TYPE_CHECKING:
         StepNotFound,
         TaskNotFound,
     )
-    from flowtui.client.objects import (
-        Flow,
-        Run,
-        Step,
-        Task,
-    )
+    from flowtui.client.objects import Flow, Run, Step
+    from flowtui.client.task import Task
 
 _LAZY = {
     **dict.fromkeys(("DataArtifact", "Metaflow", "MetaflowData", "TaskException"), "base"),
@@ -66,7 +62,8 @@ _LAZY = {
         ),
         "errors",
     ),
-    **dict.fromkeys(("Flow", "Run", "Step", "Task"), "objects"),
+    **dict.fromkeys(("Flow", "Run", "Step"), "objects"),
+    "Task": "task",
 }
 
 

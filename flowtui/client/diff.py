@@ -22,9 +22,10 @@ from typing import Any
 
 from rich.text import Text
 
+from flowtui.client.base import DataArtifact
 from flowtui.client.errors import MetaflowInvalidPathspec, TaskNotFound
 from flowtui.client.lookup import resolve_step_or_task, run_by_id
-from flowtui.client.objects import DataArtifact, Run, Step, Task
+from flowtui.client.objects import Run, Step, Task
 from flowtui.store import Store
 
 MAX_LINES = 40  # lines of difference shown per artifact
