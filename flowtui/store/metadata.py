@@ -48,6 +48,7 @@ class MetadataDB:
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self.read_only = False
+        self.full = False  # read-only because its disk is full, not its media
         try:
             self._conn = self._connect(f"file:{path}")
             if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -75,6 +76,9 @@ class MetadataDB:
             if not path.is_file():
                 raise UsageError(f"Cannot create the store's database {path}: {e}.") from None
             # A store on read-only media (or without write permission): readers still work.
+            # So does one whose disk filled since it was made: SQLite then fails to grow the
+            # WAL's shared memory (an I/O error, not SQLITE_FULL), and writers are told so.
+            self.full = _out_of_space(path.parent)
             self._conn = self._connect(f"file:{path}?immutable=1")
             self.read_only = True
         except sqlite3.DatabaseError as e:
@@ -106,8 +110,10 @@ class MetadataDB:
         """One write transaction (taken immediately, so writers queue rather than deadlock)."""
         c = self._conn
         if self.read_only:
-            from flowtui.store.blobs import read_only_store
+            from flowtui.store.blobs import StoreFullError, read_only_store
 
+            if self.full:
+                raise StoreFullError(self.path.parent)
             raise read_only_store(self.path.parent)
         try:
             c.execute("BEGIN IMMEDIATE")
@@ -519,6 +525,19 @@ class MetadataDB:
 
 def _disk_full(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
+
+
+_ROOM_FOR_WAL = 1 << 20  # less free space than this and SQLite cannot open a store to write
+
+
+def _out_of_space(folder: Path) -> bool:
+    """Whether `folder` is writable media with (almost) no space left for this user."""
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    writable = not fs.f_flag & os.ST_RDONLY and os.access(folder, os.W_OK)
+    return writable and fs.f_bavail * fs.f_frsize < _ROOM_FOR_WAL
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:
