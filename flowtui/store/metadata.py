@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flowtui.errors import UsageError
+from flowtui.errors import FlowtuiError, UsageError
 from flowtui.store import attempts
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
@@ -36,6 +36,20 @@ from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
 from flowtui.store.task_metadata import run_task_metadata, task_metadata
 
 _SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
+_SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY
+# How long a writer waits for another process's write transaction before saying so.
+DB_WAIT = float(os.environ.get("FLOWTUI_DB_WAIT") or 60.0)
+
+
+class StoreLockedError(FlowtuiError):
+    """Another process held the store's database for a write longer than DB_WAIT seconds."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The store's database {path} stayed locked by another process for {DB_WAIT:g} s "
+            "(a program holding a write transaction on it, such as an open sqlite3 shell); "
+            "close that program, then run again (flowtui resume finishes a run this stopped)."
+        )
 
 
 def _loads(text: str | None) -> Any:
@@ -95,10 +109,10 @@ class MetadataDB:
     @staticmethod
     def _connect(uri: str) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            uri, uri=True, timeout=60.0, isolation_level=None, check_same_thread=False
+            uri, uri=True, timeout=DB_WAIT, isolation_level=None, check_same_thread=False
         )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA busy_timeout = {int(DB_WAIT * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
@@ -132,6 +146,8 @@ class MetadataDB:
                 from flowtui.store.blobs import StoreFullError
 
                 raise StoreFullError(self.path.parent, "the run's records") from None
+            if _locked(e):
+                raise StoreLockedError(self.path) from None
             raise
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
@@ -525,6 +541,10 @@ class MetadataDB:
 
 def _disk_full(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
+
+
+def _locked(e: sqlite3.Error) -> bool:
+    return getattr(e, "sqlite_errorcode", None) == _SQLITE_BUSY or "database is locked" in str(e)
 
 
 _ROOM_FOR_WAL = 1 << 20  # less free space than this and SQLite cannot open a store to write

@@ -1,0 +1,76 @@
+"""A user's machine breaking the store under a run (issue r17-crash): another program holding
+the database's write lock. Real runners, a real store; waits on states, never on clocks."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from lab import DEADLINE, Lab
+
+from tests.gate import Gate, wait_for
+
+WAIT = {"FLOWTUI_DB_WAIT": "1"}  # how long a writer waits for the lock before saying so
+
+QUICK = """
+    from flowtui import FlowSpec, step
+
+    class QuickFlow(FlowSpec):
+        @step
+        def start(self):
+            self.x = 1
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+@contextlib.contextmanager
+def write_lock(db: Path) -> Iterator[None]:
+    """Hold a write transaction on `db`, as an open `sqlite3` shell after BEGIN IMMEDIATE does."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def test_a_database_another_program_holds_is_one_sentence_not_a_traceback(lab: Lab):
+    lab.write("quick.py", QUICK)
+    assert lab.cli("run", "quick.py", "--quiet").code == 0
+    with write_lock(lab.store_path / "metadata.db"):
+        ran = lab.cli("run", "quick.py", "--quiet", **WAIT)
+        runs = lab.cli("runs", "QuickFlow")  # readers never wait for a writer
+    assert ran.code == 1, ran.output
+    assert f"The store's database {lab.store_path / 'metadata.db'} stayed locked" in ran.output
+    assert "Traceback" not in ran.output, ran.output
+    assert runs.code == 0 and "succeeded" in runs.stdout, runs.output
+    assert lab.cli("run", "quick.py", "--quiet").code == 0  # once it is let go, runs run
+    assert [r.status for r in lab.runs("QuickFlow")] == ["succeeded", "succeeded"]
+
+
+def test_a_database_locked_mid_run_stops_the_run_in_a_sentence_and_resume_finishes(lab: Lab):
+    gate = Gate(lab.root)
+    lab.env.update(WAIT)
+    proc = lab.start("run", str(gate.path), "--quiet")
+    try:
+        wait_for(gate.started.exists, "the gated step to start", DEADLINE)
+        with write_lock(lab.store_path / "metadata.db"):
+            gate.release()  # the runner must now record the step's outcome: it cannot
+            _, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        proc.kill()
+        proc.wait()
+        gate.close()
+    assert proc.returncode == 1, err
+    assert "stayed locked by another process" in err and "Traceback" not in err, err
+    assert [r.status for r in lab.runs("GateFlow")] == ["crashed"]
+    resumed = lab.cli("resume", str(gate.path), "--quiet")
+    assert resumed.code == 0, resumed.output
+    assert [r.status for r in lab.runs("GateFlow")] == ["succeeded", "crashed"]
