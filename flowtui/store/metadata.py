@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -430,6 +431,35 @@ class MetadataDB:
             )
         return self._settled([_task(flow, r) for r in rows])
 
+    def resumable_tasks(self, run_id: str) -> list[TaskRecord]:
+        """`tasks(run_id)`, for resuming it: a task whose stored value a task of the run found
+        damaged or missing reads failed, so a resume runs it again (writing the value again
+        repairs its blob) rather than reuse it and fail the same way for ever."""
+        tasks = self.tasks(run_id)
+        named = {
+            digest
+            for t in tasks
+            if t.error and t.error.get("type") in _LOST_VALUE
+            for digest in _BLOB_NAMED.findall(str(t.error.get("message", "")))
+        }
+        if not named:
+            return tasks
+        lost = self.tasks_holding(run_id, named)
+        return [replace(t, status="failed") if t.task_id in lost else t for t in tasks]
+
+    def tasks_holding(self, run_id: str, digest_prefixes: Iterable[str]) -> set[str]:
+        """The ids of `run_id`'s tasks with an artifact stored under a blob whose name starts
+        with one of `digest_prefixes` (as messages name blobs: their first 12 characters)."""
+        held: set[str] = set()
+        for prefix in digest_prefixes:
+            rows = self._query(
+                "SELECT DISTINCT artifacts.task_id FROM artifacts JOIN tasks USING (task_id) "
+                "WHERE tasks.run_id = ? AND substr(artifacts.hash, 1, ?) = ?",
+                (int(run_id), len(prefix), prefix),
+            )
+            held.update(str(r[0]) for r in rows)
+        return held
+
     def task(self, task_id: str) -> TaskRecord | None:
         if not str(task_id).isdigit():
             return None
@@ -546,6 +576,9 @@ def _disk_full(e: sqlite3.Error) -> bool:
 def _locked(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_BUSY or "database is locked" in str(e)
 
+
+_LOST_VALUE = ("BlobCorruptError", "BlobMissingError")  # a task's input found damaged/missing
+_BLOB_NAMED = re.compile(r"\(blob ([0-9a-f]{12})\)")  # as blobs.damaged_message names one
 
 _ROOM_FOR_WAL = 1 << 20  # less free space than this and SQLite cannot open a store to write
 

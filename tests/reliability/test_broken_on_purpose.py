@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from lab import DEADLINE, Lab
 
 from tests.gate import Gate, wait_for
@@ -74,3 +75,66 @@ def test_a_database_locked_mid_run_stops_the_run_in_a_sentence_and_resume_finish
     resumed = lab.cli("resume", str(gate.path), "--quiet")
     assert resumed.code == 0, resumed.output
     assert [r.status for r in lab.runs("GateFlow")] == ["succeeded", "crashed"]
+
+
+DAMAGE_FLOW = """
+    import os
+    from flowtui import FlowSpec, step
+
+    class DmgFlow(FlowSpec):
+        @step
+        def start(self):
+            self.items = list(range(4))
+            self.next(self.body, foreach="items")
+
+        @step
+        def body(self):
+            self.sq = "value %d" % (self.input * self.input)
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.total = [i.sq for i in inputs]
+            if os.path.exists("bug"):
+                raise RuntimeError("the user's bug")
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted"])
+def test_resume_re_runs_the_task_whose_stored_value_a_run_found_damaged(lab: Lab, damage: str):
+    """A stored value damaged after its task succeeded stops the step that loads it, which
+    says 're-run the step that made it'; the resume the run's hint names must do that, not
+    reuse the damaged task again (and fail the same way forever)."""
+    lab.write("dmg.py", DAMAGE_FLOW)
+    (lab.root / "bug").touch()
+    assert lab.cli("run", "dmg.py", "--quiet").code == 1
+    store = lab.store
+    try:
+        body = [t for t in store.meta.tasks("1") if t.step == "body"]
+        digest = {a.name: a.hash for a in store.meta.artifacts(body[2].task_id)}["sq"]
+        blob = store.blobs.path(digest)
+    finally:
+        store.close()
+    if damage == "truncated":
+        blob.write_bytes(blob.read_bytes()[:-3])
+    else:
+        blob.unlink()
+    (lab.root / "bug").unlink()  # the user fixes the code and resumes
+    first = lab.cli("resume", "dmg.py", "--quiet")
+    assert first.code == 1 and "re-run the step that made it" in first.output, first.output
+    again = lab.cli("resume", "dmg.py", "--quiet")  # as the run's last line says
+    assert again.code == 0, again.output
+    assert "body: 3 foreach tasks reused" in again.output, again.output
+    store = lab.store
+    try:
+        join = next(t for t in store.meta.tasks("3") if t.step == "join")
+        total = {a.name: a.hash for a in store.meta.artifacts(join.task_id)}["total"]
+        assert store.blobs.get_value(total) == ["value 0", "value 1", "value 4", "value 9"]
+    finally:
+        store.close()
+    assert lab.cli("doctor").code in (0, 1)  # the damaged value was written again: no damage
