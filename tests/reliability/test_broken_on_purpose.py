@@ -4,7 +4,13 @@ the database's write lock. Real runners, a real store; waits on states, never on
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import pty
 import sqlite3
+import subprocess
+import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +144,66 @@ def test_resume_re_runs_the_task_whose_stored_value_a_run_found_damaged(lab: Lab
     finally:
         store.close()
     assert lab.cli("doctor").code in (0, 1)  # the damaged value was written again: no damage
+
+
+def _run_in_a_terminal(lab: Lab, gate: Gate, *, nohup: bool) -> tuple[subprocess.Popen[bytes], int]:
+    """`flowtui run gate.py` with a pseudo-terminal as its controlling terminal (as a shell's
+    window gives it), under `nohup` or not; the terminal's master side."""
+    master, slave = pty.openpty()
+
+    def in_its_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    command = [sys.executable, "-m", "flowtui", "run", str(gate.path)]
+    proc = subprocess.Popen(
+        ["nohup", *command] if nohup else command,
+        cwd=lab.root,
+        env=lab.env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        preexec_fn=in_its_terminal,
+    )
+    os.close(slave)
+    return proc, master
+
+
+def _drain(master: int, until: Path) -> None:
+    """Read what the run writes to its terminal (so it never blocks) until `until` exists."""
+    os.set_blocking(master, False)
+
+    def read_and_check() -> bool:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.read(master, 1 << 16)
+        return until.exists()
+
+    wait_for(read_and_check, "the gated step to start", DEADLINE)
+
+
+@pytest.mark.parametrize("nohup", [False, True])
+def test_closing_the_terminal_of_a_run_cancels_it_unless_nohup(lab: Lab, nohup: bool):
+    """A terminal window closed under `flowtui run` (SIGHUP) killed the runner: the run read
+    crashed, doctor listed it for ever. It cancels, as Ctrl-C does; under nohup it runs on."""
+    gate = Gate(lab.root)
+    proc, master = _run_in_a_terminal(lab, gate, nohup=nohup)
+    try:
+        _drain(master, gate.started)
+        os.close(master)  # the window closes: the kernel hangs up the terminal
+        if nohup:
+            gate.release()
+        code = proc.wait(timeout=DEADLINE)
+    finally:
+        proc.kill()
+        proc.wait()
+        gate.close()
+    runs = lab.runs("GateFlow")
+    if nohup:
+        assert code == 0 and [r.status for r in runs] == ["succeeded"]
+        return
+    assert code == 130 and [r.status for r in runs] == ["cancelled"]
+    doctor = lab.cli("doctor")
+    assert doctor.code == 0, doctor.output  # nothing crashed: no leftover to tidy
+    gate.release()
+    resumed = lab.cli("resume", str(gate.path), "--quiet")
+    assert resumed.code == 0, resumed.output
