@@ -133,6 +133,7 @@ def test_resume_re_runs_the_task_whose_stored_value_a_run_found_damaged(lab: Lab
     (lab.root / "bug").unlink()  # the user fixes the code and resumes
     first = lab.cli("resume", "dmg.py", "--quiet")
     assert first.code == 1 and "re-run the step that made it" in first.output, first.output
+    assert "A stored value was lost; resume makes it again: flowtui resume dmg.py" in first.output
     again = lab.cli("resume", "dmg.py", "--quiet")  # as the run's last line says
     assert again.code == 0, again.output
     assert "body: 3 foreach tasks reused" in again.output, again.output

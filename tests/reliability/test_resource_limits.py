@@ -92,6 +92,7 @@ def test_a_disk_filling_up_mid_run_is_named_and_resume_finishes_once_space_is_fr
     assert f"The disk holding the store {lab.root / 'disk' / 'store'} is full" in said
     assert "cannot be pickled" not in said and "read-only" not in said
     assert "Traceback" not in said
+    assert "Free some space, then: flowtui resume fill.py" in said, said  # not "Fix the code"
     assert "failed" in (out / "runs.out").read_text()
     assert "kept" in (out / "small.out").read_text()  # what was stored before is kept
     assert (out / "resume.code").read_text().strip() == "0", (out / "resume.out").read_text()
