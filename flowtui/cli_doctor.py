@@ -52,6 +52,15 @@ def doctor_command(
             style="dim",
         )
     )
+    if report.unrecorded:
+        runs = ", ".join(report.live_runs)
+        out.print(
+            Text(
+                f"in progress: {runs}; {report.unrecorded} blob(s) no run references yet are "
+                "its tasks' until it records them, not leftovers (check again once it ends).",
+                style="dim",
+            )
+        )
     for finding in report.findings:
         style = "bold red" if finding.severity == "damage" else "yellow"
         out.print(Text.assemble((f"{finding.severity}: ", style), finding.line()))

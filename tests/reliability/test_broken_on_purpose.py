@@ -208,3 +208,28 @@ def test_closing_the_terminal_of_a_run_cancels_it_unless_nohup(lab: Lab, nohup: 
     gate.release()
     resumed = lab.cli("resume", str(gate.path), "--quiet")
     assert resumed.code == 0, resumed.output
+
+
+def test_doctor_during_a_run_counts_no_running_tasks_blobs_as_leftovers(lab: Lab):
+    """A blob a running task wrote but its runner has not recorded yet is no run's yet: doctor
+    called it a leftover of a crash (exit 1) while nothing had crashed."""
+    gate = Gate(lab.root)
+    proc = lab.start("run", str(gate.path), "--quiet")
+    try:
+        wait_for(gate.started.exists, "the gated step to start", DEADLINE)
+        store = lab.store
+        try:  # as a task in flight leaves it: written, not yet recorded
+            store.blobs.put_value("a value a running task has just stored")
+        finally:
+            store.close()
+        during = lab.cli("doctor")
+        gate.release()
+        proc.communicate(timeout=DEADLINE)
+    finally:
+        proc.kill()
+        proc.wait()
+        gate.close()
+    assert during.code == 0, during.output
+    assert "leftover:" not in during.output and "in progress: GateFlow/1" in during.output
+    after = lab.cli("doctor")  # once the run has ended, no run will ever reference it
+    assert after.code == 1 and "referenced by no run" in after.output, after.output
