@@ -26,6 +26,13 @@ def doctor_command(
 
     try:
         st = Store.open(store, create=False)
+        if st.meta.full and repair:
+            raise fail(
+                f"The disk holding the store {st.root} is full, so flowtui doctor --repair "
+                "cannot tidy it; free some space, or run flowtui doctor without --repair to "
+                "check it.",
+                2,
+            )
         if st.meta.read_only and repair:  # (a store without a database is named here)
             raise fail(
                 f"The store at {st.root} is read-only, so flowtui doctor --repair cannot tidy "
@@ -45,6 +52,15 @@ def doctor_command(
             style="dim",
         )
     )
+    if report.unrecorded:
+        runs = ", ".join(report.live_runs)
+        out.print(
+            Text(
+                f"in progress: {runs}; {report.unrecorded} blob(s) no run references yet are "
+                "its tasks' until it records them, not leftovers (check again once it ends).",
+                style="dim",
+            )
+        )
     for finding in report.findings:
         style = "bold red" if finding.severity == "damage" else "yellow"
         out.print(Text.assemble((f"{finding.severity}: ", style), finding.line()))

@@ -402,10 +402,10 @@ class ConsoleReporter(Reporter):
         step = (event.failed or "///?").split("/")[2]
         resume = f"flowtui resume {self._file}{self._store_option}"
         asked = splits_asked(self._notices)
-        hint = (
-            f"Fix the code, then: {resume}  (re-runs from '{step}', reusing every task that "
-            "succeeded)."
-        )
+        what = f"re-runs from '{step}', reusing every task that succeeded"
+        if any(error.type in LOST_VALUE for _, error in self.failures):
+            what = "runs again the tasks whose stored values were lost, and what follows them"
+        hint = f"{_before_resuming(self.failures)}: {resume}  ({what})."
         if asked is not None:  # a foreach asked for more children than allowed
             hint = f"Allow them: {resume} --max-num-splits {asked}  (reuses every task that ran)."
         self._print(Text(hint, style="cyan"))
@@ -415,6 +415,22 @@ class ConsoleReporter(Reporter):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+LOST_VALUE = ("BlobCorruptError", "BlobMissingError")  # an input's stored value damaged/gone
+
+
+def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:
+    """What to do before resuming a run that failed so: the store's problem when the store
+    said so (the disk full, the store read-only, a stored value lost), else the code's."""
+    said = " ".join(error.message for _, error in failures)
+    if "is full (or over its quota)" in said:  # StoreFullError's sentence
+        return "Free some space, then"
+    if "is read-only; pass a writable --store" in said:  # read_only_store's sentence
+        return "Make the store writable, then"
+    if all(error.type in LOST_VALUE for _, error in failures):
+        return "A stored value was lost; resume makes it again"
+    return "Fix the code, then"
 
 
 def _indent(text: str) -> str:

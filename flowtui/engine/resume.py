@@ -72,7 +72,7 @@ class ResumeSource:
         cls, store: Store, flow: str, origin_run_id: str | None, step: str | None
     ) -> ResumeSource:
         origin = find_origin(store, flow, origin_run_id)
-        return cls(origin, step, store.meta.tasks(origin.run_id))
+        return cls(origin, step, store.meta.resumable_tasks(origin.run_id))
 
     @property
     def params(self) -> dict[str, Any]:

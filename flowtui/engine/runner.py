@@ -5,7 +5,8 @@ the file and parameters before anything is recorded, creates the run, then loops
 tasks (up to `max_workers` processes), wait for outcomes on their pipes, record each outcome in
 one transaction, and let the scheduler say what is ready next. A task that fails for good stops
 new tasks from starting; running ones finish; the run ends failed. SIGINT/SIGTERM cancel it,
-from whoever sends them (Ctrl-C, the TUI, `flowtui cancel`); a reader of its events that goes
+from whoever sends them (Ctrl-C, the TUI, `flowtui cancel`), and so does SIGHUP (its terminal
+closed) unless it is ignored (`nohup`); a reader of its events that goes
 away does not: the run goes on, recorded in the store, and can be followed again from there.
 """
 
@@ -180,9 +181,7 @@ class Runner:
     def _drive(self, first: list[PendingTask]) -> RunStatus:
         """Run `first` and all they lead to; record how the run ended. Ctrl-C cancels."""
         status = RunStatus.FAILED
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in _cancelling_signals()}
         heartbeat = Heartbeat(self.store.meta.path, self.run_id).start()
         completed = False
         try:
@@ -587,6 +586,13 @@ class Runner:
 
     def _pathspec(self, step: str, task_id: str) -> str:
         return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"
+
+
+def _cancelling_signals() -> tuple[signal.Signals, ...]:
+    """Ctrl-C, `kill`, and the terminal closing (SIGHUP, unless `nohup` ignores it) cancel a
+    run: its tasks are stopped and it reads cancelled, not crashed."""
+    hangup = () if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN else (signal.SIGHUP,)
+    return (signal.SIGINT, signal.SIGTERM, *hangup)
 
 
 def execute(config: RunConfig, reporter: Reporter) -> RunResult:

@@ -42,6 +42,8 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
         pass
     _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
     _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+    if _signal.getsignal(_signal.SIGHUP) != _signal.SIG_IGN:  # (the runner's cancels; nohup's
+        _signal.signal(_signal.SIGHUP, _signal.SIG_DFL)  # ignoring is kept, as a child's is)
     die_with_parent(parent or req.runner_pid)
     for fd in INHERITED_FDS:
         try:  # noqa: SIM105

@@ -54,6 +54,8 @@ class Report:
     blobs_checked: int
     bytes_checked: int
     seconds: float
+    live_runs: tuple[str, ...] = ()  # runs in progress (pathspecs)
+    unrecorded: int = 0  # blobs no run references yet, while a run is in progress
 
     @property
     def damaged(self) -> bool:
@@ -80,9 +82,14 @@ def examine(store: Store) -> Report:
         findings += _dead_runs(db)
         findings += _temp_files(store)
         findings += _permissions(store)
+        live = _live_runs(db)
     finally:
         db.close()
-    return Report(findings, checked, nbytes, time.monotonic() - started)
+    unrecorded = 0
+    if live:  # a blob no run references may be a running task's, about to be recorded
+        unrecorded = sum(f.kind == "unreferenced-blob" for f in findings)
+        findings = [f for f in findings if f.kind != "unreferenced-blob"]
+    return Report(findings, checked, nbytes, time.monotonic() - started, live, unrecorded)
 
 
 def repair(store: Store, report: Report) -> list[str]:
@@ -222,6 +229,17 @@ def _logs(db: sqlite3.Connection) -> list[Finding]:
         Finding("missing-log", DAMAGE, f"log file {path} is missing", tuple(users), path=path)
         for path, users in missing.items()
     ]
+
+
+def _live_runs(db: sqlite3.Connection) -> tuple[str, ...]:
+    now = time.time()
+    return tuple(
+        f"{flow}/{run_id}"
+        for flow, run_id, host, pid, beat, created in db.execute(
+            "SELECT flow, run_id, host, pid, heartbeat, created FROM runs WHERE status = 'running'"
+        ).fetchall()
+        if runner_alive(host, pid, beat, created, now)
+    )
 
 
 def _dead_runs(db: sqlite3.Connection) -> list[Finding]:

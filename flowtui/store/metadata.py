@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flowtui.errors import UsageError
+from flowtui.errors import FlowtuiError, UsageError
 from flowtui.store import attempts
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
@@ -36,6 +37,20 @@ from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
 from flowtui.store.task_metadata import run_task_metadata, task_metadata
 
 _SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
+_SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY
+# How long a writer waits for another process's write transaction before saying so.
+DB_WAIT = float(os.environ.get("FLOWTUI_DB_WAIT") or 60.0)
+
+
+class StoreLockedError(FlowtuiError):
+    """Another process held the store's database for a write longer than DB_WAIT seconds."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The store's database {path} stayed locked by another process for {DB_WAIT:g} s "
+            "(a program holding a write transaction on it, such as an open sqlite3 shell); "
+            "close that program, then run again (flowtui resume finishes a run this stopped)."
+        )
 
 
 def _loads(text: str | None) -> Any:
@@ -48,6 +63,7 @@ class MetadataDB:
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self.read_only = False
+        self.full = False  # read-only because its disk is full, not its media
         try:
             self._conn = self._connect(f"file:{path}")
             if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -75,6 +91,9 @@ class MetadataDB:
             if not path.is_file():
                 raise UsageError(f"Cannot create the store's database {path}: {e}.") from None
             # A store on read-only media (or without write permission): readers still work.
+            # So does one whose disk filled since it was made: SQLite then fails to grow the
+            # WAL's shared memory (an I/O error, not SQLITE_FULL), and writers are told so.
+            self.full = _out_of_space(path.parent)
             self._conn = self._connect(f"file:{path}?immutable=1")
             self.read_only = True
         except sqlite3.DatabaseError as e:
@@ -91,10 +110,10 @@ class MetadataDB:
     @staticmethod
     def _connect(uri: str) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            uri, uri=True, timeout=60.0, isolation_level=None, check_same_thread=False
+            uri, uri=True, timeout=DB_WAIT, isolation_level=None, check_same_thread=False
         )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA busy_timeout = {int(DB_WAIT * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
@@ -106,8 +125,10 @@ class MetadataDB:
         """One write transaction (taken immediately, so writers queue rather than deadlock)."""
         c = self._conn
         if self.read_only:
-            from flowtui.store.blobs import read_only_store
+            from flowtui.store.blobs import StoreFullError, read_only_store
 
+            if self.full:
+                raise StoreFullError(self.path.parent)
             raise read_only_store(self.path.parent)
         try:
             c.execute("BEGIN IMMEDIATE")
@@ -126,6 +147,8 @@ class MetadataDB:
                 from flowtui.store.blobs import StoreFullError
 
                 raise StoreFullError(self.path.parent, "the run's records") from None
+            if _locked(e):
+                raise StoreLockedError(self.path) from None
             raise
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
@@ -408,6 +431,35 @@ class MetadataDB:
             )
         return self._settled([_task(flow, r) for r in rows])
 
+    def resumable_tasks(self, run_id: str) -> list[TaskRecord]:
+        """`tasks(run_id)`, for resuming it: a task whose stored value a task of the run found
+        damaged or missing reads failed, so a resume runs it again (writing the value again
+        repairs its blob) rather than reuse it and fail the same way for ever."""
+        tasks = self.tasks(run_id)
+        named = {
+            digest
+            for t in tasks
+            if t.error and t.error.get("type") in _LOST_VALUE
+            for digest in _BLOB_NAMED.findall(str(t.error.get("message", "")))
+        }
+        if not named:
+            return tasks
+        lost = self.tasks_holding(run_id, named)
+        return [replace(t, status="failed") if t.task_id in lost else t for t in tasks]
+
+    def tasks_holding(self, run_id: str, digest_prefixes: Iterable[str]) -> set[str]:
+        """The ids of `run_id`'s tasks with an artifact stored under a blob whose name starts
+        with one of `digest_prefixes` (as messages name blobs: their first 12 characters)."""
+        held: set[str] = set()
+        for prefix in digest_prefixes:
+            rows = self._query(
+                "SELECT DISTINCT artifacts.task_id FROM artifacts JOIN tasks USING (task_id) "
+                "WHERE tasks.run_id = ? AND substr(artifacts.hash, 1, ?) = ?",
+                (int(run_id), len(prefix), prefix),
+            )
+            held.update(str(r[0]) for r in rows)
+        return held
+
     def task(self, task_id: str) -> TaskRecord | None:
         if not str(task_id).isdigit():
             return None
@@ -519,6 +571,26 @@ class MetadataDB:
 
 def _disk_full(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
+
+
+def _locked(e: sqlite3.Error) -> bool:
+    return getattr(e, "sqlite_errorcode", None) == _SQLITE_BUSY or "database is locked" in str(e)
+
+
+_LOST_VALUE = ("BlobCorruptError", "BlobMissingError")  # a task's input found damaged/missing
+_BLOB_NAMED = re.compile(r"\(blob ([0-9a-f]{12})\)")  # as blobs.damaged_message names one
+
+_ROOM_FOR_WAL = 1 << 20  # less free space than this and SQLite cannot open a store to write
+
+
+def _out_of_space(folder: Path) -> bool:
+    """Whether `folder` is writable media with (almost) no space left for this user."""
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    writable = not fs.f_flag & os.ST_RDONLY and os.access(folder, os.W_OK)
+    return writable and fs.f_bavail * fs.f_frsize < _ROOM_FOR_WAL
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:

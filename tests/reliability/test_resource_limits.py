@@ -92,6 +92,7 @@ def test_a_disk_filling_up_mid_run_is_named_and_resume_finishes_once_space_is_fr
     assert f"The disk holding the store {lab.root / 'disk' / 'store'} is full" in said
     assert "cannot be pickled" not in said and "read-only" not in said
     assert "Traceback" not in said
+    assert "Free some space, then: flowtui resume fill.py" in said, said  # not "Fix the code"
     assert "failed" in (out / "runs.out").read_text()
     assert "kept" in (out / "small.out").read_text()  # what was stored before is kept
     assert (out / "resume.code").read_text().strip() == "0", (out / "resume.out").read_text()
@@ -154,3 +155,37 @@ def test_free_disk_is_not_needed_to_read_back(lab: Lab, tmp_path: Path):
         lab.store_path / "metadata.db-wal",
         lab.store_path / "metadata.db-shm",
     }
+
+
+@needs_tmpfs
+def test_an_existing_store_on_a_disk_that_filled_since_says_full_not_read_only(lab: Lab):
+    """A store used before, its disk filled since: SQLite cannot grow the WAL's shared memory
+    (an I/O error, not SQLITE_FULL), which read as 'read-only'. Readers still read it."""
+    lab.write("fill.py", BIG_FLOW.replace("6 << 20", "1 << 10"))
+    out = lab.root / "out"
+    out.mkdir()
+    done = in_small_disk(
+        lab,
+        f"""
+        export FLOWTUI_STORE=$DISK/store
+        $PY -m flowtui run fill.py --quiet > {out}/first.out 2>&1
+        head -c 8M /dev/zero > $DISK/ballast 2>/dev/null
+        $PY -m flowtui run fill.py --quiet > {out}/run.out 2>&1
+        echo $? > {out}/run.code
+        $PY -m flowtui doctor --repair > {out}/repair.out 2>&1
+        $PY -m flowtui artifacts FillFlow/1/start small > {out}/small.out 2>&1
+        rm $DISK/ballast
+        $PY -m flowtui run fill.py --quiet > {out}/again.out 2>&1
+        echo $? > {out}/again.code
+        """,
+        size="2m",
+    )
+    assert done.returncode == 0, done.stderr
+    said = (out / "run.out").read_text()
+    assert (out / "run.code").read_text().strip() not in ("0", ""), said
+    assert f"The disk holding the store {lab.root / 'disk' / 'store'} is full" in said, said
+    assert "read-only" not in said and "Traceback" not in said, said
+    repair = (out / "repair.out").read_text()
+    assert "is full" in repair and "read-only" not in repair, repair
+    assert "kept" in (out / "small.out").read_text()  # readers read it, full or not
+    assert (out / "again.code").read_text().strip() == "0", (out / "again.out").read_text()
