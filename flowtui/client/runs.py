@@ -111,7 +111,7 @@ class RunReader:
             raise UsageError(f"{graph.flow_name} has no run to resume yet; run it first.")
         flow = graph.flow_name
         origin = choose_origin(store.meta.runs(flow), flow, origin_run_id)
-        return store, origin, store.meta.tasks(origin.run_id)
+        return store, origin, store.meta.resumable_tasks(origin.run_id)
 
     def resume_plan(
         self, graph: FlowGraph, origin_run_id: str | None, step: str | None

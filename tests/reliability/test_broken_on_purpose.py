@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import pty
 import sqlite3
@@ -134,6 +135,10 @@ def test_resume_re_runs_the_task_whose_stored_value_a_run_found_damaged(lab: Lab
     first = lab.cli("resume", "dmg.py", "--quiet")
     assert first.code == 1 and "re-run the step that made it" in first.output, first.output
     assert "A stored value was lost; resume makes it again: flowtui resume dmg.py" in first.output
+    # the plan `resume --plan` and the TUI's R show re-runs that task too
+    plan = lab.cli("resume", "dmg.py", "--plan", "--json")
+    assert plan.code == 0, plan.output
+    assert json.loads(plan.output)["reused"]["body"] == [3, 4], plan.output
     again = lab.cli("resume", "dmg.py", "--quiet")  # as the run's last line says
     assert again.code == 0, again.output
     assert "body: 3 foreach tasks reused" in again.output, again.output
