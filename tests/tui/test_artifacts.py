@@ -300,3 +300,29 @@ async def test_a_class_defined_in_the_flow_file_is_previewed_after_a_real_run(
         table.move_cursor(row=1)
         await wait_until(pilot, preview_of(screen, "origin"), "the preview")
         assert preview_text(screen).strip() == "Point(x=3, y=4)"
+
+
+async def test_the_value_after_a_dataframe_is_previewed_at_the_panes_width(
+    tmp_path: Path,
+) -> None:
+    """The preview pane is hidden while a DataFrame's table shows; the next value's preview
+    was rendered for a pane 20 columns wide (a long string folded at 20, a table cut)."""
+    pandas_here = subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True)
+    if pandas_here.returncode != 0:
+        pytest.skip("pandas is not installed")
+    pd = pytest.importorskip("pandas")
+    words = " ".join(f"word{i}" for i in range(40))
+    store, pathspec = make_task(
+        tmp_path, {"a_frame": pd.DataFrame({"x": [1, 2, 3]}), "b_text": words}
+    )
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, lambda: "rows 1–" in "\n".join(screen_lines(app)), "the table")
+        await pilot.press("down")
+        await wait_until(pilot, preview_of(screen, "b_text"), "the text's preview")
+        first = preview_text(screen).splitlines()[0]
+        panel = screen.query_one("#artifact-preview")
+        assert len(first) > 40, first  # a line as wide as the pane, not 20 columns
+        assert len(first) <= panel.scrollable_content_region.width

@@ -64,6 +64,17 @@ def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[A
         reader.close()
 
 
+class PreviewPane(VerticalScroll):
+    """The preview's scrolling pane. Hidden behind a DataFrame's table it has no width, and
+    a preview rendered then was 20 columns wide: it says when it is laid out (`Sized`)."""
+
+    class Sized(Message):
+        """The pane has a new size."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Sized())
+
+
 #: Columns of the value always shown in the list, however narrow the screen.
 VALUE_GLIMPSE = 8
 
@@ -131,6 +142,7 @@ class ArtifactsScreen(Screen[None]):
         self.previewing: str | None = None
         self.preview: Preview | None = None
         self.page = 0
+        self._unsized: tuple[str, int] | None = None  # a preview waiting for its pane's width
 
     def compose(self) -> ComposeResult:
         by = " (Metaflow's run)" if self.source == METAFLOW else ""
@@ -138,7 +150,7 @@ class ArtifactsScreen(Screen[None]):
         yield Static(title, id="artifacts-title")
         with Horizontal(id="artifacts-body"):
             yield DataTable[Text](id="artifact-list", cursor_type="row")
-            with VerticalScroll(id="artifact-preview"):
+            with PreviewPane(id="artifact-preview"):
                 yield Static(id="artifact-preview-text")
             yield FrameTable(id="artifact-frame")
         yield Footer()
@@ -273,10 +285,26 @@ class ArtifactsScreen(Screen[None]):
         self.set_class(False, "-frame", "-zoom")
         self.refresh_bindings()
         self._show_message(f"Loading {name}…")
-        panel = self.query_one("#artifact-preview", VerticalScroll)
-        panel.border_title = name
-        width = max(20, panel.scrollable_content_region.width - 1 or 80)
-        self._run_preview(self.store_path, self.pathspec, name, width, self.page)
+        self.query_one("#artifact-preview", VerticalScroll).border_title = name
+        self._preview_at_width(name, self.page)
+
+    def _preview_at_width(self, name: str, page: int) -> None:
+        """Render `name`'s preview for the preview pane's width, unless another was chosen
+        (a pane shown again has no width until it is laid out: `PreviewPane.Sized` then)."""
+        self._unsized = None
+        if name != self.previewing or self.has_class("-frame"):
+            return
+        inner = self.query_one("#artifact-preview", VerticalScroll).scrollable_content_region
+        if not inner.width:
+            self._unsized = (name, page)
+            return
+        width = max(20, inner.width - 1)
+        self._run_preview(self.store_path, self.pathspec, name, width, page)
+
+    @on(PreviewPane.Sized)
+    def _on_preview_sized(self) -> None:
+        if self._unsized is not None:
+            self._preview_at_width(*self._unsized)
 
     @work(thread=True, exclusive=True, group="artifact-preview", exit_on_error=False)
     def _run_preview(self, store: str, pathspec: str, name: str, width: int, page: int) -> None:
