@@ -326,3 +326,57 @@ async def test_the_value_after_a_dataframe_is_previewed_at_the_panes_width(
         panel = screen.query_one("#artifact-preview")
         assert len(first) > 40, first  # a line as wide as the pane, not 20 columns
         assert len(first) <= panel.scrollable_content_region.width
+
+
+FLOW_WITH_ESCAPES = r"""
+from flowtui import FlowSpec, step
+
+
+class Coloured:
+    def __repr__(self):
+        return "Coloured(\x1b[31mred\x1b[0m, \x1b[8mhidden\x1b[0m)"
+
+
+class EscapesFlow(FlowSpec):
+    @step
+    def start(self):
+        self.coloured = Coloured()
+        self.text = "plain \x1b[31mred\x1b[0m\tand a tab\nthen \x1b[2Jcleared"
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_escape_codes_in_a_string_or_a_repr_are_shown_as_written(tmp_path: Path) -> None:
+    """The preview read a value's escape codes as styles: a string holding ESC[31m showed
+    in red with no sign of it, an ESC[8m hid text, and ESC[2J vanished."""
+    flow = tmp_path / "escapesflow.py"
+    flow.write_text(FLOW_WITH_ESCAPES)
+    store = tmp_path / "store"
+    run = subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", str(flow), "--store", str(store), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    app = ArtifactsApp(str(store), "EscapesFlow/1/start/1")
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3, "the list")  # coloured, name, text
+        await wait_until(pilot, preview_of(screen, "coloured"), "the repr's preview")
+        shown = "\n".join(screen_lines(app))
+        assert r"Coloured(\x1b[31mred\x1b[0m, \x1b[8mhidden\x1b[0m)" in shown
+
+        table.move_cursor(row=2)
+        await wait_until(pilot, preview_of(screen, "text"), "the string's preview")
+        lines = preview_text(screen).splitlines()
+        assert lines[0].startswith(r"plain \x1b[31mred\x1b[0m")  # its tab kept as a tab
+        assert "and a tab" in lines[0] and r"\x09" not in lines[0]
+        assert lines[1] == r"then \x1b[2Jcleared"
