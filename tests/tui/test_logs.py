@@ -314,3 +314,22 @@ async def test_search_for_absent_text_keeps_the_place(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert view.lines.current_match is None
         assert "line 49" in screen_lines(view)
+
+
+async def test_the_last_line_shows_above_the_scrollbar_a_very_long_line_brings(
+    tmp_path: Path,
+) -> None:
+    """A line wider than the view brings a horizontal scrollbar, which takes a row of the
+    view: following the tail, the log's last line was left under it, out of sight."""
+    log = tmp_path / "stdout.log"
+    write_lines(log, range(100))
+    with log.open("a") as fh:
+        fh.write("L" * 5_000 + "\n" + "the last line\n")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 102, "the whole file")
+        await pilot.pause()
+        assert view.lines.scrollbars_enabled[1]  # a horizontal scrollbar
+        shown = [line for line in screen_lines(view) if line]
+        assert shown[-1] == "the last line", shown[-3:]

@@ -399,6 +399,12 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         if self.follow:
             self._to_end()
 
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        # the scrollbar a wide line brings takes a row of the view (no resize is sent):
+        # following, the last line would stay under it
+        if self.follow:
+            self._to_end()
+
     # -- rendering -----------------------------------------------------------------------
 
     def line_text(self, line: int) -> Text:
