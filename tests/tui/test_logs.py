@@ -333,3 +333,26 @@ async def test_the_last_line_shows_above_the_scrollbar_a_very_long_line_brings(
         assert view.lines.scrollbars_enabled[1]  # a horizontal scrollbar
         shown = [line for line in screen_lines(view) if line]
         assert shown[-1] == "the last line", shown[-3:]
+
+
+async def test_a_match_far_along_a_long_line_is_scrolled_into_view(tmp_path: Path) -> None:
+    """Search scrolled to a match's line but never along it: a match past the view's
+    width was "match 1 of 2" with nothing to see; the view now scrolls across to it."""
+    log = tmp_path / "stdout.log"
+    write_lines(log, range(40))
+    with log.open("a") as fh:
+        fh.write("x" * 300 + " NEEDLE far along " + "y" * 300 + "\n")
+        fh.write("short NEEDLE\n")
+    app = LogApp(log, follow=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 42, "the file")
+        await pilot.press("slash", *"needle", "enter")
+        await wait_until(pilot, lambda: view.lines.current_match == 40, "the first match")
+        await pilot.pause()
+        assert any("NEEDLE far along" in line for line in screen_lines(view))
+
+        await pilot.press("n")  # the next one is near the start of its line: back to the left
+        await wait_until(pilot, lambda: view.lines.current_match == 41, "the second match")
+        await pilot.pause()
+        assert "short NEEDLE" in screen_lines(view)
