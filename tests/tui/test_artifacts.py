@@ -380,3 +380,28 @@ async def test_escape_codes_in_a_string_or_a_repr_are_shown_as_written(tmp_path:
         assert lines[0].startswith(r"plain \x1b[31mred\x1b[0m")  # its tab kept as a tab
         assert "and a tab" in lines[0] and r"\x09" not in lines[0]
         assert lines[1] == r"then \x1b[2Jcleared"
+
+
+class AModelWithAVeryLongClassName:
+    """A type name wider than a narrow screen's list has room for."""
+
+
+async def test_on_a_narrow_screen_every_size_keeps_its_unit(tmp_path: Path) -> None:
+    """At 60 columns the list's columns were wider than its share, and the size column was
+    cut on the right: "781.4" for 781.4 KB, "5" for 5 B. A long type is cut instead."""
+    values = {"a_model": AModelWithAVeryLongClassName(), "b_count": 5, "c_numbers": [1] * 3000}
+    store, pathspec = make_task(tmp_path, values)
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3, "the list")
+        await pilot.pause()
+        sizes = [table.get_row_at(row)[2].plain for row in range(3)]
+        assert sizes[1] == "5 B" and sizes[2].endswith("KB")
+        lines = screen_lines(app)
+        for name, size in zip(sorted(values), sizes, strict=True):
+            row = next(line for line in lines if line.startswith(f"│ {name} "))
+            assert f" {size}" in row, (size, row)
+        assert any("AModelWit" in line for line in lines)  # the type, cut, still begins

@@ -75,8 +75,10 @@ class PreviewPane(VerticalScroll):
         self.post_message(self.Sized())
 
 
-#: Columns of the value always shown in the list, however narrow the screen.
+#: Columns of the value shown in the list while the screen has room for them.
 VALUE_GLIMPSE = 8
+#: Columns of a long type name kept on a narrow screen ("pandas.D…").
+TYPE_GLIMPSE = 10
 
 
 class ArtifactsScreen(Screen[None]):
@@ -228,7 +230,7 @@ class ArtifactsScreen(Screen[None]):
         rows = [
             (
                 Text(record.name, style="bold"),
-                Text(record.type),
+                Text(record.type, no_wrap=True, overflow="ellipsis"),
                 Text(human_size(record.size), justify="right"),
                 Text(inert(record.repr), no_wrap=True, overflow="ellipsis"),
             )
@@ -241,14 +243,21 @@ class ArtifactsScreen(Screen[None]):
             max(cell_len(label), *(row[column].cell_len for row in rows))
             for column, label in enumerate(("name", "type", "size"))
         ]
+        # On a narrow screen the list's share cut its size column ("22" for 225 B, read as a
+        # size): it is at least as wide as name, type, size and a glimpse of the value, up
+        # to three fifths of the screen; past that a long type is cut ("pandas.D…"), then the
+        # glimpse, before a size.
+        padding = 4 * 2 * table.cell_padding + 2
+        room = self.size.width * 3 // 5
+        over = sum(widths) + padding + VALUE_GLIMPSE - room
+        if over > 0:
+            widths[1] = max(min(widths[1], TYPE_GLIMPSE), widths[1] - over)
+        table.styles.min_width = min(
+            sum(widths) + padding + VALUE_GLIMPSE, max(room, sum(widths) + padding)
+        )
         for label, width in zip(("name", "type", "size"), widths, strict=True):
             table.add_column(label, key=label, width=width)
         table.add_column("value", key="value")
-        # On a narrow screen the list's share cut its size column ("22" for 225 B, read as a
-        # size): it is at least as wide as name, type, size and a glimpse of the value, up
-        # to three fifths of the screen.
-        needed = sum(widths) + 4 * 2 * table.cell_padding + 2 + VALUE_GLIMPSE
-        table.styles.min_width = min(needed, self.size.width * 3 // 5)
         for record, row in zip(self.artifacts, rows, strict=True):
             table.add_row(*row, key=record.name)
         # after the list is laid out: the preview's width is read from its panel's region
