@@ -24,13 +24,17 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from flowtui.client.render import inert_text
 from flowtui.client.vega import chart_text, describe_chart
 
 # -- terminal ------------------------------------------------------------------------------
 
 
 def card_renderables(document: dict[str, Any], width: int = 80) -> list[RenderableType]:
-    """The card, top to bottom, as Rich renderables for a terminal `width` columns wide."""
+    """The card, top to bottom, as Rich renderables for a terminal `width` columns wide.
+    Every string of it is the user's: its escape codes are written out (`inert_text`), or an
+    ESC[2J in a table cell would clear the terminal it is drawn on."""
+    document = _inert(document)
     out: list[RenderableType] = []
     title = document.get("title") or ""
     head = Text(f"{document.get('type', 'default')} card", style="bold")
@@ -52,6 +56,17 @@ def card_renderables(document: dict[str, Any], width: int = 80) -> list[Renderab
     if len(out) == 1:
         out.append(Text("(this card is empty)", style="dim"))
     return out
+
+
+def _inert(value: Any) -> Any:
+    """`value` (a card's JSON) with the control characters of its strings written out."""
+    if isinstance(value, str):
+        return inert_text(value)
+    if isinstance(value, dict):
+        return {key: _inert(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inert(item) for item in value]
+    return value
 
 
 def component_renderable(component: Any, width: int = 80) -> RenderableType:
