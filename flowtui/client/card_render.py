@@ -24,8 +24,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from flowtui.client.render import inert_text
 from flowtui.client.vega import chart_text, describe_chart
+from flowtui.run.artifacts import inert_text
 
 # -- terminal ------------------------------------------------------------------------------
 

@@ -17,17 +17,7 @@ from rich.pretty import Pretty, pretty_repr
 from rich.table import Table
 from rich.text import Text
 
-from flowtui.run.artifacts import CONTROL_ESCAPES
-
-#: A value's control characters spelled out as `\xNN` (`run.artifacts.inert`'s table), but
-#: its line breaks and tabs kept: a string or a repr shown over many lines.
-TEXT_CONTROLS = {c: e for c, e in CONTROL_ESCAPES.items() if c not in (0x09, 0x0A)}
-
-
-def inert_text(text: str) -> str:
-    """`text` with its escape codes and other control characters written out, so a value
-    shows as it is (Rich, and the TUI reading the preview back, would take ESC[31m as red)."""
-    return text.translate(TEXT_CONTROLS)
+from flowtui.run.artifacts import inert_text
 
 
 class InertPretty(Pretty):

@@ -19,8 +19,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from flowtui.client.render import PREVIEW_BUDGET, InertPretty, inert_text, note, render_value
+from flowtui.client.render import PREVIEW_BUDGET, InertPretty, note, render_value
 from flowtui.client.vega import plotted
+from flowtui.run.artifacts import inert_text
 
 CHART_HEIGHT = 12
 """Rows of a series' chart."""
