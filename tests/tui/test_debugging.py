@@ -261,6 +261,22 @@ async def test_a_spin_whose_step_raises_shows_the_error_and_compares_nothing(
         assert "spin failed" in text_of(screen, "#spin-status")
 
 
+async def test_escape_codes_in_a_spins_error_and_output_never_reach_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """A spin whose step raised ValueError("\\x1b[2J…") cleared the whole screen: its
+    message went to the terminal as it was, from the error panel and the output pane."""
+    file, store = ran_then_edited(tmp_path, 'raise ValueError("bad \\x1b[2J\\x1b[31mRED\\x1b[0m")')
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await spin_selected_start(pilot, app)
+        assert screen.phase == "failed"
+        await pilot.pause()
+        drawn = "\n".join(strip.text for strip in screen._compositor.render_strips())
+        assert "\x1b" not in drawn
+        assert r"ValueError: bad \x1b[2J\x1b[31mRED\x1b[0m" in text_of(screen, "#spin-error-text")
+
+
 LOADS_TELL = """
 import os
 from flowtui import FlowSpec, Parameter, step
