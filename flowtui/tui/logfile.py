@@ -30,6 +30,8 @@ def decode_log_line(raw: bytes, *, cut: bool = False) -> Text:
         line = next((part for part in reversed(line.split("\r")) if part), "")
     line = _CONTROL.sub("\ufffd", line.expandtabs(8))
     text = Text.from_ansi(line) if "\x1b" in line else Text(line)
+    if "\x1b" in text.plain:  # an escape no colour parser read (ESC c resets a terminal)
+        text.plain = text.plain.replace("\x1b", "\ufffd")  # the same length: colours stay
     if cut:
         text.append(" … (line cut)", style=Style(dim=True, italic=True))
     return text

@@ -356,3 +356,26 @@ async def test_a_match_far_along_a_long_line_is_scrolled_into_view(tmp_path: Pat
         await wait_until(pilot, lambda: view.lines.current_match == 41, "the second match")
         await pilot.pause()
         assert "short NEEDLE" in screen_lines(view)
+
+
+async def test_an_escape_no_colour_parser_knows_never_reaches_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """Colours are read from a log line and the CSI and OSC sequences dropped, but an ESC
+    followed by anything else stayed in the text and was sent to the terminal as it was:
+    `tput reset`'s ESC c reset the whole terminal under the app, ESC 7 / ESC 8 moved its
+    cursor. Such an ESC shows as a replacement character."""
+    log = tmp_path / "stdout.log"
+    log.write_bytes(b"before \x1bc after\n\x1b7saved \x1b[32mgreen\x1b[0m \x1b8restored\n")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 2, "the lines")
+        await pilot.pause()
+        sent = "".join(seg.text for y in range(2) for seg in view.lines.render_line(y))
+        assert "\x1b" not in sent
+        shown = screen_lines(view)
+        assert shown[0] == "before \ufffdc after"
+        assert "saved green" in shown[1] and "restored" in shown[1]
+        green = next(seg for seg in view.lines.render_line(1) if seg.text == "green")
+        assert green.style is not None and green.style.color is not None  # colours kept
