@@ -338,3 +338,51 @@ async def test_d_never_loads_a_value_in_the_apps_process(
         assert "Marked(1)" in str(body.render())
     loaders = set(loaded_by.read_text().split())
     assert loaders and str(os.getpid()) not in loaders  # loaded, but in another process
+
+
+WAITS_FOR_GO = """
+import os
+import time
+
+from flowtui import FlowSpec, step
+
+class SlowFlow(FlowSpec):
+    @step
+    def start(self):
+        while not os.path.exists(os.path.join(os.path.dirname(__file__), "go")):
+            time.sleep(0.02)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_d_on_a_task_that_runs_on_says_so_without_taking_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """D on a task of our run that is running (not stopped at breakpoint()) took the
+    terminal from the app only for `flowtui debug` to refuse it and wait for Enter. The app
+    knows the task is not waiting: it says so where the user is."""
+    file = tmp_path / "slow.py"
+    file.write_text(textwrap.dedent(WAITS_FOR_GO))
+    app = FlowtuiApp(file, store=tmp_path / "store", follow=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            tasks = app.query_one(TaskList)
+            await wait_until(
+                pilot,
+                lambda: tasks.selected is not None and tasks.selected.status is TaskStatus.RUNNING,
+                "the running task",
+            )
+            await pilot.press("D")
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+            assert any("is running" in message for message in said), said
+            assert not any("cannot be handed" in message for message in said), said
+            (tmp_path / "go").touch()
+            await wait_until(pilot, lambda: app.controller is not None and not app.run_active)
+    finally:
+        (tmp_path / "go").touch()
