@@ -405,3 +405,27 @@ async def test_on_a_narrow_screen_every_size_keeps_its_unit(tmp_path: Path) -> N
             row = next(line for line in lines if line.startswith(f"│ {name} "))
             assert f" {size}" in row, (size, row)
         assert any("AModelWit" in line for line in lines)  # the type, cut, still begins
+
+
+async def test_a_preview_is_drawn_again_for_the_new_width_when_the_terminal_shrinks(
+    tmp_path: Path,
+) -> None:
+    """A preview is rendered for its pane's width: after the terminal shrank, the old one
+    stayed, its lines running past the narrower pane (a chart cut on the right)."""
+    words = " ".join(f"word{i}" for i in range(60))
+    store, pathspec = make_task(tmp_path, {"text": words})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, preview_of(screen, "text"), "the text's preview")
+        wide = max(len(line) for line in preview_text(screen).splitlines())
+        await pilot.resize_terminal(80, 30)
+        panel = screen.query_one("#artifact-preview")
+
+        def fits() -> bool:
+            lines = preview_text(screen).splitlines()
+            width = panel.scrollable_content_region.width
+            return bool(lines) and max(len(line) for line in lines) <= width < wide
+
+        await wait_until(pilot, fits, "the preview drawn again, narrower")

@@ -66,7 +66,8 @@ def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[A
 
 class PreviewPane(VerticalScroll):
     """The preview's scrolling pane. Hidden behind a DataFrame's table it has no width, and
-    a preview rendered then was 20 columns wide: it says when it is laid out (`Sized`)."""
+    a preview rendered then was 20 columns wide: it says when it is laid out (`Sized`), and
+    when the terminal's size changes it (the preview is rendered again for its width)."""
 
     class Sized(Message):
         """The pane has a new size."""
@@ -145,6 +146,7 @@ class ArtifactsScreen(Screen[None]):
         self.preview: Preview | None = None
         self.page = 0
         self._unsized: tuple[str, int] | None = None  # a preview waiting for its pane's width
+        self._preview_width = 0  # the width the preview shown was rendered for
 
     def compose(self) -> ComposeResult:
         by = " (Metaflow's run)" if self.source == METAFLOW else ""
@@ -308,12 +310,18 @@ class ArtifactsScreen(Screen[None]):
             self._unsized = (name, page)
             return
         width = max(20, inner.width - 1)
+        self._preview_width = width
         self._run_preview(self.store_path, self.pathspec, name, width, page)
 
     @on(PreviewPane.Sized)
     def _on_preview_sized(self) -> None:
         if self._unsized is not None:
             self._preview_at_width(*self._unsized)
+            return
+        inner = self.query_one("#artifact-preview", VerticalScroll).scrollable_content_region
+        resized = inner.width and max(20, inner.width - 1) != self._preview_width
+        if resized and self.previewing is not None and not self.has_class("-frame"):
+            self._preview_at_width(self.previewing, self.page)  # drawn for the new width
 
     @work(thread=True, exclusive=True, group="artifact-preview", exit_on_error=False)
     def _run_preview(self, store: str, pathspec: str, name: str, width: int, page: int) -> None:
