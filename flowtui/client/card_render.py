@@ -120,7 +120,8 @@ def _table(component: dict[str, Any], width: int) -> RenderableType:
     if count == 0:
         return Text("(empty table)", style="dim")
     for i in range(count):
-        table.add_column(str(columns[i]) if i < len(columns) else "", overflow="fold")
+        header = Text(str(columns[i])) if i < len(columns) else ""  # a name, never markup
+        table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(v, width) for v in row))
     return table
