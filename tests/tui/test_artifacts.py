@@ -429,3 +429,37 @@ async def test_a_preview_is_drawn_again_for_the_new_width_when_the_terminal_shri
             return bool(lines) and max(len(line) for line in lines) <= width < wide
 
         await wait_until(pilot, fits, "the preview drawn again, narrower")
+
+
+async def test_a_running_task_says_its_artifacts_come_when_it_ends(tmp_path: Path) -> None:
+    """`a` on a task still running said "Task …/start/1 has no artifacts.", read as lost
+    values; its artifacts are stored when it ends, and the screen says so."""
+    from flowtui.run.status import TaskStatus
+    from flowtui.tui.app import FlowtuiApp
+    from flowtui.tui.widgets.tasks import TaskList
+    from tests.tui.test_debugging import WAITS_FOR_GO
+
+    file = tmp_path / "slow.py"
+    file.write_text(WAITS_FOR_GO)
+    app = FlowtuiApp(file, store=tmp_path / "store", follow=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("r")
+            tasks = app.query_one(TaskList)
+            await wait_until(
+                pilot,
+                lambda: tasks.selected is not None and tasks.selected.status is TaskStatus.RUNNING,
+                "the running task",
+            )
+            await pilot.press("a")
+            await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
+            screen = app.screen
+            assert isinstance(screen, ArtifactsScreen)
+            await wait_until(pilot, lambda: "Loading" not in preview_text(screen), "the list")
+            said = preview_text(screen)
+            assert "is still running" in said and "when it ends" in said, said
+            assert "has no artifacts" not in said
+            (tmp_path / "go").touch()
+            await wait_until(pilot, lambda: app.controller is not None and not app.run_active)
+    finally:
+        (tmp_path / "go").touch()

@@ -46,6 +46,26 @@ def load_line(pathspec: str, name: str) -> str:
     return f'Flow("{flow}")["{run_id}"]["{step}"]["{task_id}"].data.{name}'
 
 
+def no_artifacts(store: str, pathspec: str, source: str = "flowtui") -> str:
+    """Why task `pathspec` lists no artifacts: it has none, or it has not ended yet (its
+    artifacts are stored when it ends)."""
+    status = None
+    if source != METAFLOW:
+        reader = RunReader(store)
+        try:
+            status = reader.task_status(pathspec)
+        finally:
+            reader.close()
+    if status in ("running", "retrying"):
+        return (
+            f"{pathspec} is still running; its artifacts are stored when it ends "
+            "(esc, then a again to see them)."
+        )
+    if status == "pending":
+        return f"{pathspec} has not started yet; its artifacts are stored when it ends."
+    return f"Task {pathspec} has no artifacts."
+
+
 def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[ArtifactRecord]:
     """The task's artifacts as the store at `store` lists them (no value is loaded); for
     `source="metaflow"`, as Metaflow's datastore in the folder `store` lists them."""
@@ -125,10 +145,13 @@ class ArtifactsScreen(Screen[None]):
     """
 
     class _Listed(Message):
-        def __init__(self, artifacts: list[ArtifactRecord] | None, error: str = "") -> None:
+        """The list (None: it could not be read), and the sentence shown instead of an
+        empty or unreadable one."""
+
+        def __init__(self, artifacts: list[ArtifactRecord] | None, said: str = "") -> None:
             super().__init__()
             self.artifacts = artifacts
-            self.error = error
+            self.said = said
 
     class _Previewed(Message):
         def __init__(self, name: str, preview: Preview) -> None:
@@ -214,7 +237,9 @@ class ArtifactsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="artifact-list", exit_on_error=False)
     def _list(self, store: str, pathspec: str) -> None:
         try:
-            self.post_message(self._Listed(list_artifacts(store, pathspec, self.source)))
+            artifacts = list_artifacts(store, pathspec, self.source)
+            why = "" if artifacts else no_artifacts(store, pathspec, self.source)
+            self.post_message(self._Listed(artifacts, why))
         except FlowtuiError as e:
             self.post_message(self._Listed(None, str(e)))
         except Exception as e:  # a locked or damaged database: say so, stay open
@@ -223,11 +248,11 @@ class ArtifactsScreen(Screen[None]):
     @on(_Listed)
     def _on_listed(self, message: _Listed) -> None:
         if message.artifacts is None:
-            self._show_message(message.error, error=True)
+            self._show_message(message.said, error=True)
             return
         self.artifacts = message.artifacts
         if not self.artifacts:
-            self._show_message(f"Task {self.pathspec} has no artifacts.")
+            self._show_message(message.said or f"Task {self.pathspec} has no artifacts.")
             return
         rows = [
             (
