@@ -379,3 +379,19 @@ async def test_an_escape_no_colour_parser_knows_never_reaches_the_terminal(
         assert "saved green" in shown[1] and "restored" in shown[1]
         green = next(seg for seg in view.lines.render_line(1) if seg.text == "green")
         assert green.style is not None and green.style.color is not None  # colours kept
+
+
+async def test_a_match_past_the_shown_part_of_a_very_long_line_is_said(tmp_path: Path) -> None:
+    """A line is shown up to its first 16,384 bytes; a match past them read "match 1 of 1"
+    with nothing on screen to show it. The app says where it is."""
+    log = tmp_path / "stdout.log"
+    log.write_text("start\n" + "x" * 20_000 + " NEEDLE\nend\n")
+    app = LogApp(log, follow=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 3, "the file")
+        await pilot.press("slash", *"needle", "enter")
+        await wait_until(pilot, lambda: view.lines.current_match == 1, "the match")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("past the first 16,384 bytes of its line" in m for m in said), said

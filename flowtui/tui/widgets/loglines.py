@@ -560,6 +560,15 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         self.current_match = line
         self.match_count = (message.ordinal, message.total)
         self.post_message(self.Searched())
+        past = message.offset + len(message.term.encode("utf-8")) - self.index.span(line)[0]
+        if past > MAX_LINE_BYTES:  # "match 5 of 5", and nothing on screen to show it
+            self.notify(
+                f"Match {message.ordinal} is past the first {MAX_LINE_BYTES:,} bytes of its "
+                "line, the part shown; flowtui logs prints the line whole.",
+                severity="warning",
+                timeout=5,
+                markup=False,
+            )
         self.follow = False
         top = max(0, self.row_of(line) - self.scrollable_content_region.height // 2)
         self.scroll_to(
