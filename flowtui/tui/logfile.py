@@ -20,7 +20,7 @@ READ_CHUNK = 1 << 20
 MAX_LINE_BYTES = 16_384
 """Longer lines are shown cut, with a marker; their bytes are never read in full."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")  # C1 too: \x9b is CSI
 
 
 def decode_log_line(raw: bytes, *, cut: bool = False) -> Text:

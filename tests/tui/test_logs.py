@@ -395,3 +395,21 @@ async def test_a_match_past_the_shown_part_of_a_very_long_line_is_said(tmp_path:
         await pilot.pause()
         said = [n.message for n in app._notifications]
         assert any("past the first 16,384 bytes of its line" in m for m in said), said
+
+
+async def test_c1_control_characters_in_a_log_are_shown_as_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    """U+009B is CSI in one character, U+009D an OSC: a terminal that reads C1 controls
+    (xterm does) took "\\u009b2J" in a task's output as clear-screen. They are replaced like
+    the C0 controls are."""
+    log = tmp_path / "stdout.log"
+    log.write_text("a\u009b2Jb \u009d0;title\u009c end\n", encoding="utf-8")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 1, "the line")
+        await pilot.pause()
+        sent = "".join(seg.text for seg in view.lines.render_line(0))
+        assert not any(0x80 <= ord(c) <= 0x9F for c in sent), repr(sent)
+        assert screen_lines(view)[0] == "a\ufffd2Jb \ufffd0;title\ufffd end"
