@@ -463,3 +463,23 @@ async def test_a_running_task_says_its_artifacts_come_when_it_ends(tmp_path: Pat
             await wait_until(pilot, lambda: app.controller is not None and not app.run_active)
     finally:
         (tmp_path / "go").touch()
+
+
+async def test_control_characters_in_a_dataframes_cells_never_reach_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """A cell's C0 controls were drawn as their Unicode pictures, but C1 ones went out as
+    they were: "\\u009b2J" (CSI in one character) is clear-screen to a terminal reading C1."""
+    pandas_here = subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True)
+    if pandas_here.returncode != 0:
+        pytest.skip("pandas is not installed")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": ["a\u009b2Jb", "c\x1b[31md"], "\u009dname": [1, 2]})
+    store, pathspec = make_task(tmp_path, {"table": frame})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: "rows 1–" in "\n".join(screen_lines(app)), "the table")
+        await pilot.pause()
+        shown = "\n".join(screen_lines(app))
+        assert not any(0x80 <= ord(c) <= 0x9F or c == "\x1b" for c in shown), repr(shown)
+        assert "a\ufffd2Jb" in shown and "c\u241b[31md" in shown
