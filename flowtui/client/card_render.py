@@ -25,12 +25,16 @@ from rich.table import Table
 from rich.text import Text
 
 from flowtui.client.vega import chart_text, describe_chart
+from flowtui.run.artifacts import inert_text
 
 # -- terminal ------------------------------------------------------------------------------
 
 
 def card_renderables(document: dict[str, Any], width: int = 80) -> list[RenderableType]:
-    """The card, top to bottom, as Rich renderables for a terminal `width` columns wide."""
+    """The card, top to bottom, as Rich renderables for a terminal `width` columns wide.
+    Every string of it is the user's: its escape codes are written out (`inert_text`), or an
+    ESC[2J in a table cell would clear the terminal it is drawn on."""
+    document = _inert(document)
     out: list[RenderableType] = []
     title = document.get("title") or ""
     head = Text(f"{document.get('type', 'default')} card", style="bold")
@@ -52,6 +56,17 @@ def card_renderables(document: dict[str, Any], width: int = 80) -> list[Renderab
     if len(out) == 1:
         out.append(Text("(this card is empty)", style="dim"))
     return out
+
+
+def _inert(value: Any) -> Any:
+    """`value` (a card's JSON) with the control characters of its strings written out."""
+    if isinstance(value, str):
+        return inert_text(value)
+    if isinstance(value, dict):
+        return {key: _inert(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inert(item) for item in value]
+    return value
 
 
 def component_renderable(component: Any, width: int = 80) -> RenderableType:
@@ -105,7 +120,8 @@ def _table(component: dict[str, Any], width: int) -> RenderableType:
     if count == 0:
         return Text("(empty table)", style="dim")
     for i in range(count):
-        table.add_column(str(columns[i]) if i < len(columns) else "", overflow="fold")
+        header = Text(str(columns[i])) if i < len(columns) else ""  # a name, never markup
+        table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(v, width) for v in row))
     return table

@@ -306,7 +306,11 @@ def describe(old: Any, new: Any) -> list[str] | None:
         return text_diff(old, new)
     lines = []
     if type(old) is not type(new):
-        lines.append(f"type {_type_name(old)} → {_type_name(new)}")
+        named = _type_name(old)
+        if named == _type_name(new):  # a class of the flow file whose code changed
+            lines.append(f"class {named}: defined again, with other code")
+        else:
+            lines.append(f"type {named} → {_type_name(new)}")
     before, after = _pformat(old), _pformat(new)
     if before == after:
         return lines or [f"the values differ but print the same: {_short(before)}"]

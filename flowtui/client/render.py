@@ -12,10 +12,39 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
-from rich.pretty import Pretty
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.pretty import Pretty, pretty_repr
 from rich.table import Table
 from rich.text import Text
+
+from flowtui.run.artifacts import inert_text
+
+
+class InertPretty(Pretty):
+    """Rich's `Pretty`, except that a repr's control characters are written out: Rich reads
+    escape codes in a repr as styles, so a class's repr could colour, hide (ESC[8m) or drop
+    (ESC[2J) its own text in the preview."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = pretty_repr(
+            self._object,
+            max_width=options.max_width - self.margin,
+            indent_size=self.indent_size,
+            max_length=self.max_length,
+            max_string=self.max_string,
+            max_depth=self.max_depth,
+            expand_all=self.expand_all,
+        )
+        text = Text(
+            inert_text(shown),
+            justify=self.justify or options.justify,
+            overflow=self.overflow or options.overflow,
+            no_wrap=options.no_wrap if self.no_wrap is None else self.no_wrap,
+            style="pretty",
+        )
+        if not text:
+            text = Text(f"{type(self._object)}.__repr__ returned empty string", "dim italic")
+        yield self.highlighter(text)
 
 
 @dataclass(frozen=True)
@@ -51,7 +80,7 @@ def render_value(
 
 
 def render_string(value: str, budget: RenderBudget, hint: str | None = None) -> RenderableType:
-    text = Text(value[: budget.max_string])
+    text = Text(inert_text(value[: budget.max_string]))
     if len(value) > budget.max_string:
         shown = f"showing the first {budget.max_string:,} of {len(value):,} characters"
         return Group(text, note(shown, hint))
@@ -59,7 +88,7 @@ def render_string(value: str, budget: RenderBudget, hint: str | None = None) -> 
 
 
 def render_pretty(value: Any, budget: RenderBudget, hint: str | None = None) -> RenderableType:
-    pretty = Pretty(
+    pretty = InertPretty(
         value,
         max_length=budget.max_items,
         max_string=min(2_000, budget.max_string),

@@ -101,6 +101,14 @@ class RunReader:
                 raise UsageError("There is no flowtui store yet; run the flow first.")
             return store.meta.artifacts(task_id)
 
+    def task_status(self, pathspec: str) -> str | None:
+        """Task `pathspec`'s status as the store reads it (`TaskRecord.status`); None when
+        the store or the task is not there."""
+        with self._lock:
+            store = self._open()
+            record = store.meta.task(task_id_of(pathspec)) if store is not None else None
+            return record.status if record is not None else None
+
     def _resumable(
         self, graph: FlowGraph, origin_run_id: str | None
     ) -> tuple[Store, RunRecord, list[TaskRecord]]:

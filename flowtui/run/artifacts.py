@@ -80,6 +80,17 @@ _NUMBERS = frozenset({int, float, bool, type(None)})
 CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
 
 
+#: `CONTROL_ESCAPES` but for line breaks and tabs: a text shown over many lines.
+TEXT_CONTROLS = {c: e for c, e in CONTROL_ESCAPES.items() if c not in (0x09, 0x0A)}
+
+
+def inert_text(text: str) -> str:
+    """`text` (a string, a repr, a card, an exception's message: the user's) with its escape
+    codes and other control characters written out but its lines and tabs kept, so it shows
+    as it is: drawn as it was, ESC[2J would clear the screen, ESC[31m colour it."""
+    return text.translate(TEXT_CONTROLS)
+
+
 def inert(text: str) -> str:
     """`text` (a repr a class of the user's wrote) with its control characters spelled out,
     so an escape sequence in it neither drives a terminal (`flowtui artifacts`: a colour, a

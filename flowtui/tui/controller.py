@@ -52,11 +52,14 @@ class RunController:
             self.events = events
 
     class Stderr(Message):
-        """One line the runner wrote to stderr."""
+        """One line the runner wrote to stderr, its escape codes written out (it may be the
+        user's: a flow's import printing ESC[2J would clear the screen it is shown on)."""
 
         def __init__(self, line: str) -> None:
+            from flowtui.run.artifacts import inert_text  # with the first run, not at start
+
             super().__init__()
-            self.line = line
+            self.line = inert_text(line)
 
     class Exited(Message):
         """The runner exited (after all its events were posted)."""

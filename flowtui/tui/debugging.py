@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 
+from flowtui.run.status import TaskStatus
 from flowtui.tui.widgets.tasks import TaskList
 
 if TYPE_CHECKING:
@@ -93,8 +94,16 @@ class DebuggingActions(App[None]):
             return
         task = self.query_one(TaskList).selected
         args = debug_args(task, self.run_store) if task is not None else None
-        if args is None:
+        if task is None or args is None:
             self.notify("Select a failed task, or one waiting in the debugger, to debug it.")
+            return
+        running = task.status is TaskStatus.RUNNING and not task.waiting
+        if running and self.run_active:  # our run's events say so: `flowtui debug` would refuse
+            self.notify(
+                f"{task.pathspec} is running; D debugs it once it has failed, or once it stops "
+                "at a breakpoint() in the step.",
+                markup=False,
+            )
             return
         self.hand_over([args], pause=True)
 

@@ -47,8 +47,13 @@ TIMEOUT = 60.0
 NOT_A_FRAME = "not-a-frame"
 """The `kind` of a `FrameError` for a value that is not a DataFrame (preview it instead)."""
 
-# control characters are drawn as their Unicode pictures: a cell stays one line, inert
-_INERT = {code: 0x2400 + code for code in range(32)} | {0x7F: 0x2421}
+# control characters are drawn as their Unicode pictures: a cell stays one line, inert; the C1
+# ones (\x9b is CSI to a terminal reading them) have none, and read as a replacement character
+_INERT = (
+    {code: 0x2400 + code for code in range(32)}
+    | {0x7F: 0x2421}
+    | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
+)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,13 @@ import contextlib
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from flowtui.graph.model import FlowGraph, Problem
 from flowtui.run.state import TaskState
@@ -90,17 +93,41 @@ def spin_args(
 
 def run_in_terminal(commands: Sequence[Sequence[str]], *, pause: bool) -> int:
     """Run `commands` one after the other in the (suspended app's) terminal; their last exit
-    code. With `pause`, wait for Enter afterwards so their last lines can be read."""
-    code = 0
-    for command in commands:
-        try:
-            code = subprocess.run(list(command), check=False).returncode
-        except OSError as e:
-            print(f"flowtui: cannot run {command[0]}: {e.strerror or e}")
-            code = 127
-        except KeyboardInterrupt:
-            code = 130
-    if pause:
-        with contextlib.suppress(EOFError, KeyboardInterrupt):
-            input("\nPress Enter to return to flowtui. ")
+    code. With `pause`, wait for Enter (or Ctrl-C) afterwards so their last lines can be read.
+
+    A Ctrl-C typed meanwhile is the program's (pdb stops the line it runs): the terminal sends
+    it to the app's process too, where asyncio's handler would cancel the app, which then quit
+    without a word once back. The app lets it pass until the terminal is its own again."""
+    with _interrupts(_let_pass):
+        code = 0
+        for command in commands:
+            try:
+                code = subprocess.run(list(command), check=False).returncode
+            except OSError as e:
+                print(f"flowtui: cannot run {command[0]}: {e.strerror or e}")
+                code = 127
+        if pause:
+            with (
+                _interrupts(signal.default_int_handler),
+                contextlib.suppress(EOFError, KeyboardInterrupt),
+            ):
+                input("\nPress Enter to return to flowtui. ")
     return code
+
+
+def _let_pass(signum: int, frame: object) -> None:
+    """SIGINT while the terminal is handed over: the program's, not the app's."""
+
+
+@contextlib.contextmanager
+def _interrupts(handler: Callable[[int, Any], object]) -> Iterator[None]:
+    """SIGINT handled by `handler` inside the block (a Python handler: a program started
+    meanwhile gets the default one, unlike an ignored signal), the previous one after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)

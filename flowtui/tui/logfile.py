@@ -20,7 +20,7 @@ READ_CHUNK = 1 << 20
 MAX_LINE_BYTES = 16_384
 """Longer lines are shown cut, with a marker; their bytes are never read in full."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")  # C1 too: \x9b is CSI
 
 
 def decode_log_line(raw: bytes, *, cut: bool = False) -> Text:
@@ -30,6 +30,8 @@ def decode_log_line(raw: bytes, *, cut: bool = False) -> Text:
         line = next((part for part in reversed(line.split("\r")) if part), "")
     line = _CONTROL.sub("\ufffd", line.expandtabs(8))
     text = Text.from_ansi(line) if "\x1b" in line else Text(line)
+    if "\x1b" in text.plain:  # an escape no colour parser read (ESC c resets a terminal)
+        text.plain = text.plain.replace("\x1b", "\ufffd")  # the same length: colours stay
     if cut:
         text.append(" … (line cut)", style=Style(dim=True, italic=True))
     return text

@@ -19,8 +19,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from flowtui.client.render import PREVIEW_BUDGET, note, render_value
+from flowtui.client.render import PREVIEW_BUDGET, InertPretty, note, render_value
 from flowtui.client.vega import plotted
+from flowtui.run.artifacts import inert_text
 
 CHART_HEIGHT = 12
 """Rows of a series' chart."""
@@ -182,8 +183,6 @@ def has_default_repr(value: Any) -> bool:
 
 def render_attributes(value: Any, limit: int) -> RenderableType:
     """The attributes of an object without a `__repr__`: name, type, short repr."""
-    from rich.pretty import Pretty
-
     kind = type(value)
     attributes = sorted(vars(value).items())
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -191,7 +190,7 @@ def render_attributes(value: Any, limit: int) -> RenderableType:
     table.add_column("type", style="dim")
     table.add_column("value", overflow="ellipsis", no_wrap=True)
     for name, attribute in attributes[:limit]:
-        shown = Pretty(attribute, max_length=20, max_string=200, max_depth=2)
-        table.add_row(Text(name), Text(type(attribute).__name__), shown)
+        shown = InertPretty(attribute, max_length=20, max_string=200, max_depth=2)
+        table.add_row(Text(inert_text(name)), Text(type(attribute).__name__), shown)
     title = Text(f"{kind.__module__}.{kind.__qualname__}, {len(attributes)} attributes", "bold")
     return Group(title, table)

@@ -71,3 +71,16 @@ def test_user_text_is_never_markup_in_the_terminal_or_the_page() -> None:
     assert "[red]title[/red]" in text and "[bold]boom[/bold]" in text and "[b]x[/b]" in text
     page = component_html(document["components"][2])
     assert "<script>" not in page and "&lt;script&gt;" in page and "<em>hi</em>" in page
+
+
+def test_a_tables_column_names_are_never_markup() -> None:
+    """A DataFrame's column "[b]col[/b]" in a card's table read as "col" in bold: Rich
+    parses a column's header given as a string."""
+    document = {
+        "type": "blank",
+        "final": True,
+        "components": [
+            {"type": "table", "columns": ["", "[b]col[/b]"], "data": [[0, "v"]], "id": "t"},
+        ],
+    }
+    assert "[b]col[/b]" in card_text(document, width=60)

@@ -102,3 +102,40 @@ async def test_a_dynamic_card_updates_live_while_its_task_runs(cards: CardRun) -
         if runner.poll() is None:
             runner.kill()
             runner.wait()
+
+
+ESCAPES = r"""
+from metaflow import FlowSpec, card, current, step
+from metaflow.cards import Markdown, Table, ValueBox
+
+
+class EscFlow(FlowSpec):
+    @card(type="blank")
+    @step
+    def start(self):
+        current.card.append(Markdown("# Loss \x1b[31mred\x1b[0m"))
+        current.card.append(Table([["\x1b[2Jcleared", "[red]r[/red]"]], headers=["\x1b]0;T\x07h"]))
+        current.card.append(ValueBox("acc", "\x1b[8mhidden"))
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_escape_codes_in_a_card_are_written_out_never_sent_to_the_terminal(
+    cards: CardRun,
+) -> None:
+    """A card's text went to the terminal as it was: an ESC[2J in a table cell cleared the
+    whole screen, and ESC[8m hid a value. They are written out (\\x1b[2J) like any repr."""
+    assert cards.run(ESCAPES).code == 0, cards.output
+    app = CardsApp(str(cards.store_path), "EscFlow/1/start/1")
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CardsScreen)
+        await wait_until(pilot, lambda: "cleared" in shown(screen), "the card")
+        drawn = shown(screen)
+        assert "\x1b" not in drawn and "\x07" not in drawn
+        assert r"\x1b[2Jcleared" in drawn and "[red]r[/red]" in drawn
+        assert r"\x1b[31mred\x1b[0m" in drawn and r"\x1b[8mhidden" in drawn

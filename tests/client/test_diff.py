@@ -147,3 +147,23 @@ def test_describe_reprs_of_other_values_as_a_text_diff() -> None:
     assert lines == ["{'layers': [1, 2], 'lr': 0.1} → {'layers': [1, 2], 'lr': 0.2}"]
     assert describe(3, "3") == ["type int → str", "3 → '3'"]
     assert describe([1, 2], [1, 2]) is None
+
+
+def test_a_value_whose_class_was_defined_again_says_so_not_the_same_name_twice() -> None:
+    """A class of the flow file whose code changed between two runs is another class with
+    the same name: the diff read "type flow.Model → flow.Model", a change to nothing."""
+
+    def model_class(weights: int) -> type:
+        class Model:
+            def __repr__(self) -> str:
+                raise RuntimeError("no repr")
+
+            def size(self) -> int:
+                return weights
+
+        Model.__module__, Model.__qualname__ = "flow", "Model"
+        return Model
+
+    lines = describe(model_class(1)(), model_class(2)()) or []
+    assert lines and lines[0] == "class flow.Model: defined again, with other code", lines
+    assert not any("flow.Model → flow.Model" in line for line in lines)

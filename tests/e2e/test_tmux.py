@@ -33,7 +33,10 @@ class Terminal:
         session = [*self.tmux, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40"]
         # COLUMNS/LINES: the app sizes itself from them even before tmux says the size.
         size = ["COLUMNS=120", "LINES=40"]
-        program = ["env", "TERM=xterm-256color", *size, "sh", "-c", f"{shell_command}; sleep 30"]
+        # The shell survives a Ctrl-C typed to the program (as an interactive one does): it
+        # is in the terminal's foreground group too, and dying it would close the pane.
+        script = f"trap : INT; {shell_command}; sleep 30"
+        program = ["env", "TERM=xterm-256color", *size, "sh", "-c", script]
         subprocess.run([*session, "-c", str(cwd), *program], check=True)
 
     def screen(self) -> str:

@@ -79,3 +79,39 @@ def test_shift_e_opens_the_editor_at_the_failing_line_and_d_debugs_the_task(tmp_
         term.wait_for("IndexError")
     finally:
         term.close()
+
+
+def test_ctrl_c_in_the_debugger_leaves_the_app_running(tmp_path: Path) -> None:
+    """Ctrl-C in pdb (to stop a slow line) reached the suspended app too: asyncio took it as
+    the app's own Ctrl-C, and back from the debugger the app quit with no word."""
+    (tmp_path / "oops.py").write_text(textwrap.dedent(FLOW))
+    app = f"{sys.executable} -m flowtui oops.py --store store"
+    term = Terminal(["sh", "-c", f"trap : INT; {app}; echo flowtui-exited"], tmp_path)
+    try:
+        term.wait_for("Quit")
+        term.send("r")
+        term.wait_for("IndexError")
+        term.send("D")
+        term.wait_for("(Pdb)")
+        term.send("C-c")
+        term.wait_for("KeyboardInterrupt")  # pdb had it, and still stands in the frame:
+        term.send("p self.limit", "Enter")
+        term.wait_for("\n3\n")
+        term.send("q", "Enter")
+        term.wait_for("Press Enter to return to flowtui")
+        term.send("Enter")
+        screen = term.wait_for("palette|flowtui-exited", pattern=True)  # the footer, or gone
+        assert "flowtui-exited" not in screen and "IndexError" in screen  # back as it was
+        term.send("D")  # again (the terminal still shows the first time's lines)
+        twice = r"(?s)the debugger stands where.*the debugger stands where"
+        term.wait_for(twice + r".*\(Pdb\)", pattern=True)
+        term.send("q", "Enter")
+        term.wait_for(twice + r".*Press Enter to return to flowtui", pattern=True)
+        term.send("C-c")  # this time Ctrl-C at the last question returns too
+        screen = term.wait_for("palette|flowtui-exited", pattern=True)
+        assert "flowtui-exited" not in screen
+        term.send("?")  # and still answering keys
+        screen = term.wait_for("flowtui — keys|flowtui-exited", pattern=True)
+        assert "flowtui-exited" not in screen
+    finally:
+        term.close()

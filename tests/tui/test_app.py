@@ -688,6 +688,41 @@ async def test_a_run_the_runner_refuses_says_why(tmp_path: Path) -> None:
         assert "no run yet" in header_text(app)
 
 
+FAILS_TO_IMPORT_LOUDLY = r"""
+import sys
+
+from flowtui import FlowSpec, step
+
+print("noise \x1b[2J\x1b[41mBG", file=sys.stderr)
+raise RuntimeError("boom \x1b[2J\x1b[31mRED")
+
+
+class Loud(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_escape_codes_the_runner_prints_are_written_out_never_sent(tmp_path: Path) -> None:
+    """A flow whose import printed ESC[2J to stderr, or raised with it in its message,
+    cleared the whole screen: the runner's lines went to the problems panel as they were."""
+    path = tmp_path / "loud.py"
+    path.write_text(FAILS_TO_IMPORT_LOUDLY)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_runner(app.runner_args("run", "--events"))
+        await wait_until(pilot, lambda: "did not start" in problems_text(app))
+        await pilot.pause()
+        drawn = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "\x1b" not in drawn
+        assert r"boom \x1b[2J\x1b[31mRED" in problems_text(app)
+
+
 SIDE_EFFECT_FLOW = '''
 from pathlib import Path
 

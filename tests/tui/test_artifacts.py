@@ -300,3 +300,186 @@ async def test_a_class_defined_in_the_flow_file_is_previewed_after_a_real_run(
         table.move_cursor(row=1)
         await wait_until(pilot, preview_of(screen, "origin"), "the preview")
         assert preview_text(screen).strip() == "Point(x=3, y=4)"
+
+
+async def test_the_value_after_a_dataframe_is_previewed_at_the_panes_width(
+    tmp_path: Path,
+) -> None:
+    """The preview pane is hidden while a DataFrame's table shows; the next value's preview
+    was rendered for a pane 20 columns wide (a long string folded at 20, a table cut)."""
+    pandas_here = subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True)
+    if pandas_here.returncode != 0:
+        pytest.skip("pandas is not installed")
+    pd = pytest.importorskip("pandas")
+    words = " ".join(f"word{i}" for i in range(40))
+    store, pathspec = make_task(
+        tmp_path, {"a_frame": pd.DataFrame({"x": [1, 2, 3]}), "b_text": words}
+    )
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, lambda: "rows 1–" in "\n".join(screen_lines(app)), "the table")
+        await pilot.press("down")
+        await wait_until(pilot, preview_of(screen, "b_text"), "the text's preview")
+        first = preview_text(screen).splitlines()[0]
+        panel = screen.query_one("#artifact-preview")
+        assert len(first) > 40, first  # a line as wide as the pane, not 20 columns
+        assert len(first) <= panel.scrollable_content_region.width
+
+
+FLOW_WITH_ESCAPES = r"""
+from flowtui import FlowSpec, step
+
+
+class Coloured:
+    def __repr__(self):
+        return "Coloured(\x1b[31mred\x1b[0m, \x1b[8mhidden\x1b[0m)"
+
+
+class EscapesFlow(FlowSpec):
+    @step
+    def start(self):
+        self.coloured = Coloured()
+        self.text = "plain \x1b[31mred\x1b[0m\tand a tab\nthen \x1b[2Jcleared"
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_escape_codes_in_a_string_or_a_repr_are_shown_as_written(tmp_path: Path) -> None:
+    """The preview read a value's escape codes as styles: a string holding ESC[31m showed
+    in red with no sign of it, an ESC[8m hid text, and ESC[2J vanished."""
+    flow = tmp_path / "escapesflow.py"
+    flow.write_text(FLOW_WITH_ESCAPES)
+    store = tmp_path / "store"
+    run = subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", str(flow), "--store", str(store), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    app = ArtifactsApp(str(store), "EscapesFlow/1/start/1")
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3, "the list")  # coloured, name, text
+        await wait_until(pilot, preview_of(screen, "coloured"), "the repr's preview")
+        shown = "\n".join(screen_lines(app))
+        assert r"Coloured(\x1b[31mred\x1b[0m, \x1b[8mhidden\x1b[0m)" in shown
+
+        table.move_cursor(row=2)
+        await wait_until(pilot, preview_of(screen, "text"), "the string's preview")
+        lines = preview_text(screen).splitlines()
+        assert lines[0].startswith(r"plain \x1b[31mred\x1b[0m")  # its tab kept as a tab
+        assert "and a tab" in lines[0] and r"\x09" not in lines[0]
+        assert lines[1] == r"then \x1b[2Jcleared"
+
+
+class AModelWithAVeryLongClassName:
+    """A type name wider than a narrow screen's list has room for."""
+
+
+async def test_on_a_narrow_screen_every_size_keeps_its_unit(tmp_path: Path) -> None:
+    """At 60 columns the list's columns were wider than its share, and the size column was
+    cut on the right: "781.4" for 781.4 KB, "5" for 5 B. A long type is cut instead."""
+    values = {"a_model": AModelWithAVeryLongClassName(), "b_count": 5, "c_numbers": [1] * 3000}
+    store, pathspec = make_task(tmp_path, values)
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        table = screen.query_one("#artifact-list", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3, "the list")
+        await pilot.pause()
+        sizes = [table.get_row_at(row)[2].plain for row in range(3)]
+        assert sizes[1] == "5 B" and sizes[2].endswith("KB")
+        lines = screen_lines(app)
+        for name, size in zip(sorted(values), sizes, strict=True):
+            row = next(line for line in lines if line.startswith(f"│ {name} "))
+            assert f" {size}" in row, (size, row)
+        assert any("AModelWit" in line for line in lines)  # the type, cut, still begins
+
+
+async def test_a_preview_is_drawn_again_for_the_new_width_when_the_terminal_shrinks(
+    tmp_path: Path,
+) -> None:
+    """A preview is rendered for its pane's width: after the terminal shrank, the old one
+    stayed, its lines running past the narrower pane (a chart cut on the right)."""
+    words = " ".join(f"word{i}" for i in range(60))
+    store, pathspec = make_task(tmp_path, {"text": words})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ArtifactsScreen)
+        await wait_until(pilot, preview_of(screen, "text"), "the text's preview")
+        wide = max(len(line) for line in preview_text(screen).splitlines())
+        await pilot.resize_terminal(80, 30)
+        panel = screen.query_one("#artifact-preview")
+
+        def fits() -> bool:
+            lines = preview_text(screen).splitlines()
+            width = panel.scrollable_content_region.width
+            return bool(lines) and max(len(line) for line in lines) <= width < wide
+
+        await wait_until(pilot, fits, "the preview drawn again, narrower")
+
+
+async def test_a_running_task_says_its_artifacts_come_when_it_ends(tmp_path: Path) -> None:
+    """`a` on a task still running said "Task …/start/1 has no artifacts.", read as lost
+    values; its artifacts are stored when it ends, and the screen says so."""
+    from flowtui.run.status import TaskStatus
+    from flowtui.tui.app import FlowtuiApp
+    from flowtui.tui.widgets.tasks import TaskList
+    from tests.tui.test_debugging import WAITS_FOR_GO
+
+    file = tmp_path / "slow.py"
+    file.write_text(WAITS_FOR_GO)
+    app = FlowtuiApp(file, store=tmp_path / "store", follow=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("r")
+            tasks = app.query_one(TaskList)
+            await wait_until(
+                pilot,
+                lambda: tasks.selected is not None and tasks.selected.status is TaskStatus.RUNNING,
+                "the running task",
+            )
+            await pilot.press("a")
+            await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
+            screen = app.screen
+            assert isinstance(screen, ArtifactsScreen)
+            await wait_until(pilot, lambda: "Loading" not in preview_text(screen), "the list")
+            said = preview_text(screen)
+            assert "is still running" in said and "when it ends" in said, said
+            assert "has no artifacts" not in said
+            (tmp_path / "go").touch()
+            await wait_until(pilot, lambda: app.controller is not None and not app.run_active)
+    finally:
+        (tmp_path / "go").touch()
+
+
+async def test_control_characters_in_a_dataframes_cells_never_reach_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """A cell's C0 controls were drawn as their Unicode pictures, but C1 ones went out as
+    they were: "\\u009b2J" (CSI in one character) is clear-screen to a terminal reading C1."""
+    pandas_here = subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True)
+    if pandas_here.returncode != 0:
+        pytest.skip("pandas is not installed")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": ["a\u009b2Jb", "c\x1b[31md"], "\u009dname": [1, 2]})
+    store, pathspec = make_task(tmp_path, {"table": frame})
+    app = ArtifactsApp(store, pathspec)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: "rows 1–" in "\n".join(screen_lines(app)), "the table")
+        await pilot.pause()
+        shown = "\n".join(screen_lines(app))
+        assert not any(0x80 <= ord(c) <= 0x9F or c == "\x1b" for c in shown), repr(shown)
+        assert "a\ufffd2Jb" in shown and "c\u241b[31md" in shown

@@ -261,6 +261,22 @@ async def test_a_spin_whose_step_raises_shows_the_error_and_compares_nothing(
         assert "spin failed" in text_of(screen, "#spin-status")
 
 
+async def test_escape_codes_in_a_spins_error_and_output_never_reach_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """A spin whose step raised ValueError("\\x1b[2J…") cleared the whole screen: its
+    message went to the terminal as it was, from the error panel and the output pane."""
+    file, store = ran_then_edited(tmp_path, 'raise ValueError("bad \\x1b[2J\\x1b[31mRED\\x1b[0m")')
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await spin_selected_start(pilot, app)
+        assert screen.phase == "failed"
+        await pilot.pause()
+        drawn = "\n".join(strip.text for strip in screen._compositor.render_strips())
+        assert "\x1b" not in drawn
+        assert r"ValueError: bad \x1b[2J\x1b[31mRED\x1b[0m" in text_of(screen, "#spin-error-text")
+
+
 LOADS_TELL = """
 import os
 from flowtui import FlowSpec, Parameter, step
@@ -322,3 +338,51 @@ async def test_d_never_loads_a_value_in_the_apps_process(
         assert "Marked(1)" in str(body.render())
     loaders = set(loaded_by.read_text().split())
     assert loaders and str(os.getpid()) not in loaders  # loaded, but in another process
+
+
+WAITS_FOR_GO = """
+import os
+import time
+
+from flowtui import FlowSpec, step
+
+class SlowFlow(FlowSpec):
+    @step
+    def start(self):
+        while not os.path.exists(os.path.join(os.path.dirname(__file__), "go")):
+            time.sleep(0.02)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_d_on_a_task_that_runs_on_says_so_without_taking_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """D on a task of our run that is running (not stopped at breakpoint()) took the
+    terminal from the app only for `flowtui debug` to refuse it and wait for Enter. The app
+    knows the task is not waiting: it says so where the user is."""
+    file = tmp_path / "slow.py"
+    file.write_text(textwrap.dedent(WAITS_FOR_GO))
+    app = FlowtuiApp(file, store=tmp_path / "store", follow=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            tasks = app.query_one(TaskList)
+            await wait_until(
+                pilot,
+                lambda: tasks.selected is not None and tasks.selected.status is TaskStatus.RUNNING,
+                "the running task",
+            )
+            await pilot.press("D")
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+            assert any("is running" in message for message in said), said
+            assert not any("cannot be handed" in message for message in said), said
+            (tmp_path / "go").touch()
+            await wait_until(pilot, lambda: app.controller is not None and not app.run_active)
+    finally:
+        (tmp_path / "go").touch()

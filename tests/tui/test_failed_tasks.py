@@ -25,6 +25,7 @@ from flowtui.tui.widgets.task_detail import TaskDetail
 from flowtui.tui.widgets.tasks import TaskList
 from tests.tui.conftest import EXAMPLES
 from tests.tui.test_snapshots import T0
+from tests.tui.waiting import wait_until
 
 FLOW = "ForeachFlow"
 WIDTH = 50
@@ -150,3 +151,32 @@ async def test_a_ten_thousand_task_step_lists_every_task_counts_all_and_finds_th
         await pilot.press("f")
         await pilot.pause()
         assert (app.dag.selected, selected_index(app)) == ("score", 7_777)
+
+
+async def test_escape_codes_in_an_exception_are_written_out_not_sent_to_the_terminal(
+    app: FlowtuiApp,
+) -> None:
+    """`raise ValueError("\\x1b[2J…")`: the failure panel sent the message as it was, and the
+    ESC[2J cleared the whole screen under the app (ESC[31m coloured it)."""
+    message = "bad \x1b[2J\x1b[31mRED\x1b[0m [red]markup[/red]"
+    trace = f"Traceback (most recent call last):\nValueError: {message}\n"
+    pathspec = f"{FLOW}/1/start/1"
+    events: list[Event] = [
+        RunStarted(FLOW, "1", "store", ts=T0),
+        TaskStarted(pathspec, "start", "1", 0, None, "", "", ts=T0),
+        TaskFailed(
+            pathspec, "start", "1", 0, False, TaskError("ValueError", message, trace), ts=T0 + 1
+        ),
+        RunFinished(FLOW, "1", RunStatus.FAILED, 1.0, failed=pathspec, ts=T0 + 1),
+    ]
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.run_state = RunState()
+        app.post_message(RunController.Events(events))
+        app.post_message(RunController.Exited(1, cancelled=False))
+        failure = app.query_one("#task-failure-text", Static)
+        await wait_until(pilot, lambda: "RED" in str(failure.render()), "the failure")
+        await pilot.pause()
+        drawn = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "\x1b" not in drawn
+        shown = str(failure.render())
+        assert r"ValueError: bad \x1b[2J\x1b[31mRED\x1b[0m [red]markup[/red]" in shown

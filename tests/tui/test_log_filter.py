@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.content import Content
+
 from flowtui.tui.logfile import LineIndex, count_in_file, lines_matching, scan_line_starts
 from flowtui.tui.widgets.logs import LogView
 from tests.tui.test_logs import LogApp, screen_lines, write_lines
@@ -81,3 +83,27 @@ def test_counts_and_line_scans_see_matches_across_read_chunks(tmp_path: Path) ->
     assert count_in_file(str(log), b"needle", 0, len(data)) == len(range(0, 3_000, 7))
     found = lines_matching(str(log), b"needle", index, 0, len(data))
     assert list(found) == list(range(0, 3_000, 7))
+
+
+def title(view: LogView) -> str:
+    """The border's title as drawn (`border_title` reads it back as markup)."""
+    drawn = view._border_title
+    return drawn.plain if isinstance(drawn, Content) else str(drawn)
+
+
+async def test_a_filter_term_that_looks_like_markup_is_shown_as_typed(tmp_path: Path) -> None:
+    """The border's "N lines hold 'term'" was read as markup: `&` with "[/bold" crashed the
+    whole app (MarkupError), and "[red]" showed as "1 line hold ''"."""
+    log = tmp_path / "stdout.log"
+    log.write_text("plain\n[red]markup in log[/red]\n")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 2, "the file")
+        await pilot.press("ampersand", *"[red]", "enter")
+        await wait_until(pilot, lambda: view.lines.row_count == 1, "the filter")
+        assert title(view) == "1 line holds '[red]'"
+        await pilot.press("ampersand", "ctrl+u", *"[/bold", "enter")
+        await wait_until(pilot, lambda: view.lines.row_count == 0, "the second filter")
+        await pilot.pause()
+        assert app.is_running and title(view) == "0 lines hold '[/bold'"

@@ -314,3 +314,102 @@ async def test_search_for_absent_text_keeps_the_place(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert view.lines.current_match is None
         assert "line 49" in screen_lines(view)
+
+
+async def test_the_last_line_shows_above_the_scrollbar_a_very_long_line_brings(
+    tmp_path: Path,
+) -> None:
+    """A line wider than the view brings a horizontal scrollbar, which takes a row of the
+    view: following the tail, the log's last line was left under it, out of sight."""
+    log = tmp_path / "stdout.log"
+    write_lines(log, range(100))
+    with log.open("a") as fh:
+        fh.write("L" * 5_000 + "\n" + "the last line\n")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 102, "the whole file")
+        await pilot.pause()
+        assert view.lines.scrollbars_enabled[1]  # a horizontal scrollbar
+        shown = [line for line in screen_lines(view) if line]
+        assert shown[-1] == "the last line", shown[-3:]
+
+
+async def test_a_match_far_along_a_long_line_is_scrolled_into_view(tmp_path: Path) -> None:
+    """Search scrolled to a match's line but never along it: a match past the view's
+    width was "match 1 of 2" with nothing to see; the view now scrolls across to it."""
+    log = tmp_path / "stdout.log"
+    write_lines(log, range(40))
+    with log.open("a") as fh:
+        fh.write("x" * 300 + " NEEDLE far along " + "y" * 300 + "\n")
+        fh.write("short NEEDLE\n")
+    app = LogApp(log, follow=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 42, "the file")
+        await pilot.press("slash", *"needle", "enter")
+        await wait_until(pilot, lambda: view.lines.current_match == 40, "the first match")
+        await pilot.pause()
+        assert any("NEEDLE far along" in line for line in screen_lines(view))
+
+        await pilot.press("n")  # the next one is near the start of its line: back to the left
+        await wait_until(pilot, lambda: view.lines.current_match == 41, "the second match")
+        await pilot.pause()
+        assert "short NEEDLE" in screen_lines(view)
+
+
+async def test_an_escape_no_colour_parser_knows_never_reaches_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """Colours are read from a log line and the CSI and OSC sequences dropped, but an ESC
+    followed by anything else stayed in the text and was sent to the terminal as it was:
+    `tput reset`'s ESC c reset the whole terminal under the app, ESC 7 / ESC 8 moved its
+    cursor. Such an ESC shows as a replacement character."""
+    log = tmp_path / "stdout.log"
+    log.write_bytes(b"before \x1bc after\n\x1b7saved \x1b[32mgreen\x1b[0m \x1b8restored\n")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 2, "the lines")
+        await pilot.pause()
+        sent = "".join(seg.text for y in range(2) for seg in view.lines.render_line(y))
+        assert "\x1b" not in sent
+        shown = screen_lines(view)
+        assert shown[0] == "before \ufffdc after"
+        assert "saved green" in shown[1] and "restored" in shown[1]
+        green = next(seg for seg in view.lines.render_line(1) if seg.text == "green")
+        assert green.style is not None and green.style.color is not None  # colours kept
+
+
+async def test_a_match_past_the_shown_part_of_a_very_long_line_is_said(tmp_path: Path) -> None:
+    """A line is shown up to its first 16,384 bytes; a match past them read "match 1 of 1"
+    with nothing on screen to show it. The app says where it is."""
+    log = tmp_path / "stdout.log"
+    log.write_text("start\n" + "x" * 20_000 + " NEEDLE\nend\n")
+    app = LogApp(log, follow=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 3, "the file")
+        await pilot.press("slash", *"needle", "enter")
+        await wait_until(pilot, lambda: view.lines.current_match == 1, "the match")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("past the first 16,384 bytes of its line" in m for m in said), said
+
+
+async def test_c1_control_characters_in_a_log_are_shown_as_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    """U+009B is CSI in one character, U+009D an OSC: a terminal that reads C1 controls
+    (xterm does) took "\\u009b2J" in a task's output as clear-screen. They are replaced like
+    the C0 controls are."""
+    log = tmp_path / "stdout.log"
+    log.write_text("a\u009b2Jb \u009d0;title\u009c end\n", encoding="utf-8")
+    app = LogApp(log)
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(LogView)
+        await wait_until(pilot, lambda: view.line_count == 1, "the line")
+        await pilot.pause()
+        sent = "".join(seg.text for seg in view.lines.render_line(0))
+        assert not any(0x80 <= ord(c) <= 0x9F for c in sent), repr(sent)
+        assert screen_lines(view)[0] == "a\ufffd2Jb \ufffd0;title\ufffd end"

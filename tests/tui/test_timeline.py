@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,9 +12,13 @@ from flowtui.run.state import RunState
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.controller import RunController
 from flowtui.tui.widgets.timeline import TASKS_PER_STEP, TimelineView, timeline_rows
+from flowtui.units import human_duration
 from tests.tui.conftest import EXAMPLES
 from tests.tui.test_failed_tasks import wide_failed_run
 from tests.tui.test_snapshots import T0, feed
+
+#: One duration as `human_duration` writes it (0.4s, 15.5s, 1m01s, 1h02m…).
+DURATION = r"\d+\.\ds|\d+m\d{2}s|\d+h\d{2}m|0s"
 
 
 def bar_cells(view: TimelineView, row: int) -> int:
@@ -77,3 +82,27 @@ async def test_the_timeline_follows_a_run_fed_after_it_opens(flaky: str) -> None
         await pilot.pause(0.3)
         view = app.query_one(TimelineView)
         assert len(view.rows) == 2 + 1 + TASKS_PER_STEP + 1
+
+
+async def test_the_time_axis_labels_never_run_into_each_other_on_a_narrow_screen(
+    flaky: str,
+) -> None:
+    """At 60 columns the axis read "0.0s   3.9s    7.7s   11.615.5s": the last two labels
+    ran together, and the run's length read as a number nobody wrote. A label that would
+    touch another is left out; the run's start and its length always show."""
+    now = [T0 + 6.0]
+    app = FlowtuiApp(flaky, store="store", follow=False, clock=lambda: now[0])
+    async with app.run_test(size=(60, 20)) as pilot:
+        feed(app, "FlakyFlow", [("start", "succeeded"), ("prepare", "running")], None, T0)
+        await pilot.pause(0.3)
+        await pilot.press("T")
+        await pilot.pause()
+        view = app.query_one(TimelineView)
+        for seconds in (15.5, 61.0, 3_725.0, 0.4):
+            now[0] = T0 + 2.0 + seconds  # the run's clock starts at its first task, T0 + 2
+            view.recompute()
+            await pilot.pause()
+            labels = view.render_line(0).text.split()
+            assert labels[0] in ("0.0s", "0s"), labels
+            assert labels[-1] == human_duration(view.span), labels
+            assert all(re.fullmatch(DURATION, label) for label in labels), labels

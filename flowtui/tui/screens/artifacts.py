@@ -46,6 +46,26 @@ def load_line(pathspec: str, name: str) -> str:
     return f'Flow("{flow}")["{run_id}"]["{step}"]["{task_id}"].data.{name}'
 
 
+def no_artifacts(store: str, pathspec: str, source: str = "flowtui") -> str:
+    """Why task `pathspec` lists no artifacts: it has none, or it has not ended yet (its
+    artifacts are stored when it ends)."""
+    status = None
+    if source != METAFLOW:
+        reader = RunReader(store)
+        try:
+            status = reader.task_status(pathspec)
+        finally:
+            reader.close()
+    if status in ("running", "retrying"):
+        return (
+            f"{pathspec} is still running; its artifacts are stored when it ends "
+            "(esc, then a again to see them)."
+        )
+    if status == "pending":
+        return f"{pathspec} has not started yet; its artifacts are stored when it ends."
+    return f"Task {pathspec} has no artifacts."
+
+
 def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[ArtifactRecord]:
     """The task's artifacts as the store at `store` lists them (no value is loaded); for
     `source="metaflow"`, as Metaflow's datastore in the folder `store` lists them."""
@@ -64,8 +84,22 @@ def list_artifacts(store: str, pathspec: str, source: str = "flowtui") -> list[A
         reader.close()
 
 
-#: Columns of the value always shown in the list, however narrow the screen.
+class PreviewPane(VerticalScroll):
+    """The preview's scrolling pane. Hidden behind a DataFrame's table it has no width, and
+    a preview rendered then was 20 columns wide: it says when it is laid out (`Sized`), and
+    when the terminal's size changes it (the preview is rendered again for its width)."""
+
+    class Sized(Message):
+        """The pane has a new size."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Sized())
+
+
+#: Columns of the value shown in the list while the screen has room for them.
 VALUE_GLIMPSE = 8
+#: Columns of a long type name kept on a narrow screen ("pandas.D…").
+TYPE_GLIMPSE = 10
 
 
 class ArtifactsScreen(Screen[None]):
@@ -111,10 +145,13 @@ class ArtifactsScreen(Screen[None]):
     """
 
     class _Listed(Message):
-        def __init__(self, artifacts: list[ArtifactRecord] | None, error: str = "") -> None:
+        """The list (None: it could not be read), and the sentence shown instead of an
+        empty or unreadable one."""
+
+        def __init__(self, artifacts: list[ArtifactRecord] | None, said: str = "") -> None:
             super().__init__()
             self.artifacts = artifacts
-            self.error = error
+            self.said = said
 
     class _Previewed(Message):
         def __init__(self, name: str, preview: Preview) -> None:
@@ -131,6 +168,8 @@ class ArtifactsScreen(Screen[None]):
         self.previewing: str | None = None
         self.preview: Preview | None = None
         self.page = 0
+        self._unsized: tuple[str, int] | None = None  # a preview waiting for its pane's width
+        self._preview_width = 0  # the width the preview shown was rendered for
 
     def compose(self) -> ComposeResult:
         by = " (Metaflow's run)" if self.source == METAFLOW else ""
@@ -138,7 +177,7 @@ class ArtifactsScreen(Screen[None]):
         yield Static(title, id="artifacts-title")
         with Horizontal(id="artifacts-body"):
             yield DataTable[Text](id="artifact-list", cursor_type="row")
-            with VerticalScroll(id="artifact-preview"):
+            with PreviewPane(id="artifact-preview"):
                 yield Static(id="artifact-preview-text")
             yield FrameTable(id="artifact-frame")
         yield Footer()
@@ -198,7 +237,9 @@ class ArtifactsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="artifact-list", exit_on_error=False)
     def _list(self, store: str, pathspec: str) -> None:
         try:
-            self.post_message(self._Listed(list_artifacts(store, pathspec, self.source)))
+            artifacts = list_artifacts(store, pathspec, self.source)
+            why = "" if artifacts else no_artifacts(store, pathspec, self.source)
+            self.post_message(self._Listed(artifacts, why))
         except FlowtuiError as e:
             self.post_message(self._Listed(None, str(e)))
         except Exception as e:  # a locked or damaged database: say so, stay open
@@ -207,16 +248,16 @@ class ArtifactsScreen(Screen[None]):
     @on(_Listed)
     def _on_listed(self, message: _Listed) -> None:
         if message.artifacts is None:
-            self._show_message(message.error, error=True)
+            self._show_message(message.said, error=True)
             return
         self.artifacts = message.artifacts
         if not self.artifacts:
-            self._show_message(f"Task {self.pathspec} has no artifacts.")
+            self._show_message(message.said or f"Task {self.pathspec} has no artifacts.")
             return
         rows = [
             (
                 Text(record.name, style="bold"),
-                Text(record.type),
+                Text(record.type, no_wrap=True, overflow="ellipsis"),
                 Text(human_size(record.size), justify="right"),
                 Text(inert(record.repr), no_wrap=True, overflow="ellipsis"),
             )
@@ -229,14 +270,21 @@ class ArtifactsScreen(Screen[None]):
             max(cell_len(label), *(row[column].cell_len for row in rows))
             for column, label in enumerate(("name", "type", "size"))
         ]
+        # On a narrow screen the list's share cut its size column ("22" for 225 B, read as a
+        # size): it is at least as wide as name, type, size and a glimpse of the value, up
+        # to three fifths of the screen; past that a long type is cut ("pandas.D…"), then the
+        # glimpse, before a size.
+        padding = 4 * 2 * table.cell_padding + 2
+        room = self.size.width * 3 // 5
+        over = sum(widths) + padding + VALUE_GLIMPSE - room
+        if over > 0:
+            widths[1] = max(min(widths[1], TYPE_GLIMPSE), widths[1] - over)
+        table.styles.min_width = min(
+            sum(widths) + padding + VALUE_GLIMPSE, max(room, sum(widths) + padding)
+        )
         for label, width in zip(("name", "type", "size"), widths, strict=True):
             table.add_column(label, key=label, width=width)
         table.add_column("value", key="value")
-        # On a narrow screen the list's share cut its size column ("22" for 225 B, read as a
-        # size): it is at least as wide as name, type, size and a glimpse of the value, up
-        # to three fifths of the screen.
-        needed = sum(widths) + 4 * 2 * table.cell_padding + 2 + VALUE_GLIMPSE
-        table.styles.min_width = min(needed, self.size.width * 3 // 5)
         for record, row in zip(self.artifacts, rows, strict=True):
             table.add_row(*row, key=record.name)
         # after the list is laid out: the preview's width is read from its panel's region
@@ -273,10 +321,32 @@ class ArtifactsScreen(Screen[None]):
         self.set_class(False, "-frame", "-zoom")
         self.refresh_bindings()
         self._show_message(f"Loading {name}…")
-        panel = self.query_one("#artifact-preview", VerticalScroll)
-        panel.border_title = name
-        width = max(20, panel.scrollable_content_region.width - 1 or 80)
-        self._run_preview(self.store_path, self.pathspec, name, width, self.page)
+        self.query_one("#artifact-preview", VerticalScroll).border_title = name
+        self._preview_at_width(name, self.page)
+
+    def _preview_at_width(self, name: str, page: int) -> None:
+        """Render `name`'s preview for the preview pane's width, unless another was chosen
+        (a pane shown again has no width until it is laid out: `PreviewPane.Sized` then)."""
+        self._unsized = None
+        if name != self.previewing or self.has_class("-frame"):
+            return
+        inner = self.query_one("#artifact-preview", VerticalScroll).scrollable_content_region
+        if not inner.width:
+            self._unsized = (name, page)
+            return
+        width = max(20, inner.width - 1)
+        self._preview_width = width
+        self._run_preview(self.store_path, self.pathspec, name, width, page)
+
+    @on(PreviewPane.Sized)
+    def _on_preview_sized(self) -> None:
+        if self._unsized is not None:
+            self._preview_at_width(*self._unsized)
+            return
+        inner = self.query_one("#artifact-preview", VerticalScroll).scrollable_content_region
+        resized = inner.width and max(20, inner.width - 1) != self._preview_width
+        if resized and self.previewing is not None and not self.has_class("-frame"):
+            self._preview_at_width(self.previewing, self.page)  # drawn for the new width
 
     @work(thread=True, exclusive=True, group="artifact-preview", exit_on_error=False)
     def _run_preview(self, store: str, pathspec: str, name: str, width: int, page: int) -> None:

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Static
 
 from flowtui.errors import FlowtuiError
 from flowtui.run import RunRecord
+from flowtui.run.artifacts import inert
 from flowtui.run.labels import run_label
 from flowtui.run.status import RunStatus
 from flowtui.units import human_duration
@@ -53,9 +54,17 @@ def failed_step(run: RunRecord) -> str | None:
 
 
 def describe_params(params: dict[str, Any], width: int = 30) -> str:
-    """`alpha=0.5 name=x`, cut to `width` cells."""
-    text = " ".join(f"{name}={value}" for name, value in sorted(params.items()))
+    """`alpha=0.5 name='x'`, cut to `width` cells. A flowtui run keeps each parameter as a
+    stored value (`{hash, type, size, repr, value}`): its short repr is shown."""
+    text = " ".join(f"{name}={shown_param(value)}" for name, value in sorted(params.items()))
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def shown_param(value: Any) -> str:
+    """A parameter as the history shows it: a stored value's repr, else the value itself."""
+    if isinstance(value, dict) and {"hash", "repr"} <= value.keys():
+        return inert(str(value["repr"]))
+    return inert(str(value))
 
 
 def describe_run(run: RunRecord, now: float) -> tuple[Text, ...]:

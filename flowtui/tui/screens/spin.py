@@ -37,6 +37,7 @@ from textual.worker import get_current_worker
 from flowtui.client.diff import MARKS, ArtifactPair, Diff
 from flowtui.client.runs import RunReader
 from flowtui.errors import FlowtuiError
+from flowtui.run.artifacts import inert_text
 from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.tui.handoff import flowtui_command
@@ -209,10 +210,10 @@ class SpinScreen(Screen[None]):
         pending = b""
         while chunk := await self.process.stdout.read(READ_SIZE):  # lines of any length
             *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                log.write_line(line.decode("utf-8", errors="replace"))
+            for line in lines:  # the step's text: its escape codes written out, never sent
+                log.write_line(inert_text(line.decode("utf-8", errors="replace")))
         if pending:
-            log.write_line(pending.decode("utf-8", errors="replace"))
+            log.write_line(inert_text(pending.decode("utf-8", errors="replace")))
         self.exit_code = await self.process.wait()
         self.phase = "comparing"
         word = "finished" if self.exit_code == 0 else f"failed (exit code {self.exit_code})"
@@ -253,9 +254,9 @@ class SpinScreen(Screen[None]):
 
     def _show_error(self, comparison: SpinComparison) -> None:
         text = Text()
-        text.append(comparison.error, style="bold red")
+        text.append(inert_text(comparison.error), style="bold red")  # the user's message
         if comparison.traceback:
-            text.append("\n\n" + comparison.traceback.rstrip(), style="dim")
+            text.append("\n\n" + inert_text(comparison.traceback.rstrip()), style="dim")
         text.append("\n\nFix the code, save, and press s to spin again.")
         self.query_one("#spin-error-text", Static).update(text)
         glyph = RUN_GLYPHS[RunStatus.FAILED]

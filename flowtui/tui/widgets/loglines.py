@@ -399,6 +399,12 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         if self.follow:
             self._to_end()
 
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        # the scrollbar a wide line brings takes a row of the view (no resize is sent):
+        # following, the last line would stay under it
+        if self.follow:
+            self._to_end()
+
     # -- rendering -----------------------------------------------------------------------
 
     def line_text(self, line: int) -> Text:
@@ -518,6 +524,27 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
             offset = None
         self.post_message(self._Found(generation, offset, term, ordinal, total))
 
+    def _column_showing(self, line: int, offset: int, term: str) -> float:
+        """The horizontal scroll that shows the match of `term` at file `offset` in `line`:
+        where the view is when the match is in it, else a third of a view before it."""
+        start, _ = self.index.span(line)
+        needle = term.lower().encode("utf-8")
+        earlier = self._read(start, min(offset - start, MAX_LINE_BYTES)).lower().count(needle)
+        plain, wanted = self.line_text(line).plain.lower(), term.lower()
+        at = plain.find(wanted)
+        for _ in range(earlier):  # the match found, not the line's first (as decoded)
+            later = plain.find(wanted, at + len(wanted))
+            if later == -1:
+                break
+            at = later
+        if at == -1:  # past the cut of a very long line: not shown
+            return self.scroll_x
+        left = cell_len(plain[:at])
+        width = self.scrollable_content_region.width
+        if self.scroll_x <= left and left + cell_len(wanted) <= self.scroll_x + width:
+            return self.scroll_x
+        return max(0, left - width // 3)
+
     @on(_Found)
     def _on_found(self, message: _Found) -> None:
         if message.generation != self._generation or message.term != self.search_term:
@@ -533,9 +560,23 @@ class LogLines(BaseStyleOnce, ScrollView, can_focus=True):
         self.current_match = line
         self.match_count = (message.ordinal, message.total)
         self.post_message(self.Searched())
+        past = message.offset + len(message.term.encode("utf-8")) - self.index.span(line)[0]
+        if past > MAX_LINE_BYTES:  # "match 5 of 5", and nothing on screen to show it
+            self.notify(
+                f"Match {message.ordinal} is past the first {MAX_LINE_BYTES:,} bytes of its "
+                "line, the part shown; flowtui logs prints the line whole.",
+                severity="warning",
+                timeout=5,
+                markup=False,
+            )
         self.follow = False
         top = max(0, self.row_of(line) - self.scrollable_content_region.height // 2)
-        self.scroll_to(y=top, animate=False, immediate=True)
+        self.scroll_to(
+            y=top,
+            x=self._column_showing(line, message.offset, message.term),
+            animate=False,
+            immediate=True,
+        )
         if self.follow:  # the match is on the last screen: scrolling there resumed following
             self.follow = False
         self.refresh()

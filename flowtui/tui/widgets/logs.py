@@ -20,6 +20,7 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -49,7 +50,8 @@ def search_title(lines: LogLines) -> str:
     parts = []
     if lines.filter_term and lines.filtered is not None:
         count = len(lines.filtered)
-        parts.append(f"{count} line{'' if count == 1 else 's'} hold {lines.filter_term!r}")
+        holds = "line holds" if count == 1 else "lines hold"
+        parts.append(f"{count} {holds} {lines.filter_term!r}")
     if lines.search_term and lines.match_count is not None:
         ordinal, total = lines.match_count
         parts.append(f"match {ordinal} of {total}")
@@ -175,7 +177,8 @@ class LogView(Widget):
     @on(LogLines.Searched)
     def _on_searched(self, message: LogLines.Searched) -> None:
         message.stop()
-        self.border_title = search_title(self.lines)
+        # the user's term, never markup: "[/bold" raised MarkupError and ended the app
+        self.border_title = Content(search_title(self.lines))
 
     def action_find_next(self) -> None:
         if self.lines.search_term:

@@ -120,16 +120,19 @@ class TaskHeader(Widget):
 
 
 def failure_text(error: TaskError, *, retrying: bool = False) -> Text:
-    """The exception, why the task stopped when it was not an exception, then the traceback."""
+    """The exception, why the task stopped when it was not an exception, then the traceback;
+    their escape codes written out (the message is the user's: ESC[2J would clear the screen)."""
+    from flowtui.run.artifacts import inert_text  # a failure is drawn after the first frame
+
     text = Text()
-    text.append(error.summary(), style="bold")
+    text.append(inert_text(error.summary()), style="bold")
     if error.why:
-        text.append(f"\n{error.why}", style="italic")
+        text.append(f"\n{inert_text(error.why)}", style="italic")
     if retrying:
         text.append("\nthe step will be retried", style="italic")
     if error.traceback:
         text.append("\n\n")
-        text.append(error.traceback.rstrip("\n"))
+        text.append(inert_text(error.traceback.rstrip("\n")))
     return text
 
 

@@ -184,10 +184,17 @@ class TimelineView(BaseStyleOnce, ScrollView, can_focus=True):
     def _axis(self, width: int, bars: int, base: Style) -> Strip:
         ticks = [" "] * bars
         labels = "".ljust(LABEL_WIDTH)
-        for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+        taken: list[tuple[int, int]] = []
+        # the run's start and its length first; a label that would touch one already placed
+        # is left out (on a narrow screen "11.6" and "15.5s" ran together as "11.615.5s")
+        for fraction in (0.0, 1.0, 0.5, 0.25, 0.75):
             at = min(bars - 1, int(fraction * (bars - 1)))
             text = human_duration(self.span * fraction) if self.span else "0s"
             start = max(0, min(at, bars - len(text)))
-            ticks[start : start + len(text)] = list(text)
+            end = start + len(text)
+            if any(start <= right and left <= end for left, right in taken):
+                continue
+            taken.append((start, end))
+            ticks[start:end] = list(text)
         style = base + self._style("axis")
         return Strip([Segment(labels + "".join(ticks), style)]).crop_extend(0, width, base)
