@@ -200,6 +200,8 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
         panel = self.query_one(ProblemsPanel)
         dag = self.dag
         if graph is not None:
+            if self.graph is not None and graph.flow_name != self.graph.flow_name:
+                self.forget_shown_run()  # the flow was renamed: another flow, its own runs
             self.graph = graph
             if not self.run_active or self.run_graph is None:
                 dag.set_graph(graph)  # an active run stays drawn on the graph it runs
@@ -209,6 +211,17 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
             note += " The DAG appears once the file can be read."
         dag.set_class(graph is None, "-stale")
         panel.show(problems, note)
+
+    def forget_shown_run(self) -> None:
+        """Show no run (a renamed flow's runs are not the old name's); the store's poll then
+        shows the new flow's latest run, if it has one. A run of ours goes on as it is."""
+        if self.run_active:
+            return
+        self.run_state = None
+        self.run_graph = None
+        self._shown_before_run = None
+        self._newest_run_seen = 0
+        self.dag.set_states({})
 
     def reload(self) -> None:
         """Re-read and re-check the file now (the watcher does this on every save)."""

@@ -568,6 +568,42 @@ async def test_a_run_started_from_a_shell_is_picked_up(tmp_path: Path) -> None:
         assert all(state.state == "succeeded" for state in app.dag.states.values())
 
 
+async def test_renaming_the_flow_class_stops_showing_the_old_flows_run(tmp_path: Path) -> None:
+    """The file's flow renamed (HelloFlow -> GreetFlow) is another flow: its runs are its own,
+    so the old flow's run is no longer shown under the new name (nor resumed as its), and a
+    run of the new flow is picked up as usual."""
+    import subprocess
+    import sys
+
+    path = copy_example(tmp_path, "hello.py")
+    store = tmp_path / "store"
+    ran = subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", str(path), "--store", str(store), "-q"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    app = FlowtuiApp(path, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None)
+        assert "run 1" in header_text(app)
+        path.write_text(path.read_text().replace("HelloFlow", "GreetFlow"))
+        renamed = "GreetFlow"
+        await wait_until(pilot, lambda: app.graph is not None and app.graph.flow_name == renamed)
+        await pilot.pause()
+        assert app.run_state is None
+        assert header_text(app).startswith("GreetFlow") and "run 1" not in header_text(app)
+        assert all(state.state != "succeeded" for state in app.dag.states.values())
+        again = subprocess.run(
+            [sys.executable, "-m", "flowtui", "run", str(path), "--store", str(store), "-q"],
+            capture_output=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stderr
+        await wait_until(pilot, lambda: app.run_state is not None)
+        assert app.run_state.flow == "GreetFlow" and "run 2" in header_text(app)
+
+
 async def test_history_lists_runs_and_opens_an_older_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
