@@ -66,6 +66,15 @@ class StrandFlow(FlowSpec):
 """
 
 
+def _recorded_running(store: Path, step: str) -> bool:
+    """Whether the store records `step`'s task of run 1 as running."""
+    opened = Store(store, create=False)
+    try:
+        return any(t.step == step and t.status == "running" for t in opened.meta.tasks("1"))
+    finally:
+        opened.close()
+
+
 def stranded_run(root: Path, ending: str) -> Path:
     """A run of StrandFlow (one task at a time) that ended while `wait` ran, before `fan` could
     start: `wait` failed, or its runner was killed (kill -9)."""
@@ -84,6 +93,9 @@ def stranded_run(root: Path, ending: str) -> Path:
     try:
         wait_for(lambda: started.exists() or runner.poll() is not None, "the wait step")
         if ending == "crashed":
+            # the task runs before its runner records it started (a loaded machine shows it):
+            # the kill waits for the store to say so, so `wait` reads failed, not not-run
+            wait_for(lambda: _recorded_running(root / "store", "wait"), "wait recorded")
             os.kill(runner.pid, signal.SIGKILL)
         runner.wait(timeout=300)
     finally:
