@@ -45,6 +45,7 @@ from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.splits import splits_asked
 from flowtui.run.status import RunStatus, TaskError
 from flowtui.store import find_store_root
+from flowtui.store.records import LOST_VALUE
 from flowtui.units import human_duration, human_size
 
 
@@ -415,9 +416,6 @@ class ConsoleReporter(Reporter):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-
-LOST_VALUE = ("BlobCorruptError", "BlobMissingError")  # an input's stored value damaged/gone
 
 
 def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:

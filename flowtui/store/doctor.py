@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flowtui.store import Store
 from flowtui.store.blobs import dead_temp_files
@@ -79,10 +80,11 @@ def examine(store: Store) -> Report:
         blob_findings, checked, nbytes = _blobs(store, refs)
         findings += blob_findings
         findings += _logs(db)
-        findings += _dead_runs(db)
+        running, dead = _recorded_running(db)
+        findings += _dead_runs(db, dead)
         findings += _temp_files(store)
         findings += _permissions(store)
-        live = _live_runs(db)
+        live = tuple(f"{flow}/{run_id}" for flow, run_id, *_ in running)
     finally:
         db.close()
     unrecorded = 0
@@ -231,25 +233,25 @@ def _logs(db: sqlite3.Connection) -> list[Finding]:
     ]
 
 
-def _live_runs(db: sqlite3.Connection) -> tuple[str, ...]:
+def _recorded_running(
+    db: sqlite3.Connection,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The runs recorded as running, `(flow, run_id, host, pid, heartbeat, created)`: those
+    whose runner lives, and those whose runner is gone."""
     now = time.time()
-    return tuple(
-        f"{flow}/{run_id}"
-        for flow, run_id, host, pid, beat, created in db.execute(
-            "SELECT flow, run_id, host, pid, heartbeat, created FROM runs WHERE status = 'running'"
-        ).fetchall()
-        if runner_alive(host, pid, beat, created, now)
-    )
-
-
-def _dead_runs(db: sqlite3.Connection) -> list[Finding]:
-    now = time.time()
-    found = []
-    for flow, run_id, host, pid, beat, created in db.execute(
+    live: list[tuple[Any, ...]] = []
+    dead: list[tuple[Any, ...]] = []
+    for row in db.execute(
         "SELECT flow, run_id, host, pid, heartbeat, created FROM runs WHERE status = 'running'"
     ).fetchall():
-        if runner_alive(host, pid, beat, created, now):
-            continue
+        _, _, host, pid, beat, created = row
+        (live if runner_alive(host, pid, beat, created, now) else dead).append(tuple(row))
+    return live, dead
+
+
+def _dead_runs(db: sqlite3.Connection, dead: list[tuple[Any, ...]]) -> list[Finding]:
+    found = []
+    for flow, run_id, *_ in dead:
         ended = ended_at(db, run_id) is not None
         reads = "succeeded: its end step had" if ended else "crashed; resume it to finish"
         message = (

@@ -25,6 +25,7 @@ from flowtui.store import attempts
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
 from flowtui.store.records import (
+    LOST_VALUE,
     NOT_RUN,
     ArtifactRecord,
     AttemptRecord,
@@ -439,7 +440,7 @@ class MetadataDB:
         named = {
             digest
             for t in tasks
-            if t.error and t.error.get("type") in _LOST_VALUE
+            if t.error and t.error.get("type") in LOST_VALUE
             for digest in _BLOB_NAMED.findall(str(t.error.get("message", "")))
         }
         if not named:
@@ -577,7 +578,6 @@ def _locked(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == _SQLITE_BUSY or "database is locked" in str(e)
 
 
-_LOST_VALUE = ("BlobCorruptError", "BlobMissingError")  # a task's input found damaged/missing
 _BLOB_NAMED = re.compile(r"\(blob ([0-9a-f]{12})\)")  # as blobs.damaged_message names one
 
 _ROOM_FOR_WAL = 1 << 20  # less free space than this and SQLite cannot open a store to write

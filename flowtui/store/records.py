@@ -31,6 +31,8 @@ class RunnerRecord:
 #: How a task its run never started reads once that run has ended (failed, cancelled,
 #: crashed): stored as pending, it will never start. What the DAG says of a step without tasks.
 NOT_RUN = "not run"
+# The error types of a task that found an input's stored value damaged or gone (store.blobs).
+LOST_VALUE = ("BlobCorruptError", "BlobMissingError")
 
 #: The tag of a `flowtui spin --persist` run: listed among the flow's runs like any run.
 SPIN_PERSISTED_TAG = "spin:persisted"
