@@ -20,8 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flowtui.errors import FlowtuiError, UsageError
+from flowtui.errors import UsageError
 from flowtui.store import attempts
+from flowtui.store.db_trouble import DB_WAIT, StoreLockedError, disk_full, locked, out_of_space
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
 from flowtui.store.records import (
@@ -36,22 +37,6 @@ from flowtui.store.records import (
 )
 from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
 from flowtui.store.task_metadata import run_task_metadata, task_metadata
-
-_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (not in the stubs)
-_SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY
-# How long a writer waits for another process's write transaction before saying so.
-DB_WAIT = float(os.environ.get("FLOWTUI_DB_WAIT") or 60.0)
-
-
-class StoreLockedError(FlowtuiError):
-    """Another process held the store's database for a write longer than DB_WAIT seconds."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"The store's database {path} stayed locked by another process for {DB_WAIT:g} s "
-            "(a program holding a write transaction on it, such as an open sqlite3 shell); "
-            "close that program, then run again (flowtui resume finishes a run this stopped)."
-        )
 
 
 def _loads(text: str | None) -> Any:
@@ -85,7 +70,7 @@ class MetadataDB:
                     (str(SCHEMA_VERSION),),
                 )
         except sqlite3.OperationalError as e:
-            if _disk_full(e):
+            if disk_full(e):
                 from flowtui.store.blobs import StoreFullError  # cloudpickle: only when full
 
                 raise StoreFullError(path.parent) from None
@@ -94,7 +79,7 @@ class MetadataDB:
             # A store on read-only media (or without write permission): readers still work.
             # So does one whose disk filled since it was made: SQLite then fails to grow the
             # WAL's shared memory (an I/O error, not SQLITE_FULL), and writers are told so.
-            self.full = _out_of_space(path.parent)
+            self.full = out_of_space(path.parent)
             self._conn = self._connect(f"file:{path}?immutable=1")
             self.read_only = True
         except sqlite3.DatabaseError as e:
@@ -144,11 +129,11 @@ class MetadataDB:
                 if c.in_transaction:
                     c.execute("COMMIT")
         except sqlite3.OperationalError as e:
-            if _disk_full(e):
+            if disk_full(e):
                 from flowtui.store.blobs import StoreFullError
 
                 raise StoreFullError(self.path.parent, "the run's records") from None
-            if _locked(e):
+            if locked(e):
                 raise StoreLockedError(self.path) from None
             raise
 
@@ -570,27 +555,7 @@ class MetadataDB:
         return str(rows[0]["flow"]) if rows else ""
 
 
-def _disk_full(e: sqlite3.Error) -> bool:
-    return getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(e)
-
-
-def _locked(e: sqlite3.Error) -> bool:
-    return getattr(e, "sqlite_errorcode", None) == _SQLITE_BUSY or "database is locked" in str(e)
-
-
 _BLOB_NAMED = re.compile(r"\(blob ([0-9a-f]{12})\)")  # as blobs.damaged_message names one
-
-_ROOM_FOR_WAL = 1 << 20  # less free space than this and SQLite cannot open a store to write
-
-
-def _out_of_space(folder: Path) -> bool:
-    """Whether `folder` is writable media with (almost) no space left for this user."""
-    try:
-        fs = os.statvfs(folder)
-    except OSError:
-        return False
-    writable = not fs.f_flag & os.ST_RDONLY and os.access(folder, os.W_OK)
-    return writable and fs.f_bavail * fs.f_frsize < _ROOM_FOR_WAL
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:
