@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flowtui.engine.environments import ENVIRONMENT_DECORATORS, package_notices
 from flowtui.engine.task import short_repr, type_name
 from flowtui.errors import UsageError
 from flowtui.flow.decorators import IGNORED_LOCALLY, step_decorators
@@ -47,15 +48,19 @@ def ignored_decorators(
     flow: str, cls: type, decorators: dict[str, dict[str, dict[str, Any]]], executor: Executor
 ) -> list[str]:
     """A notice for each decorator this run does not honour (honoured on Metaflow): flow-level
-    ones (@project, @schedule, @conda_base, ...) on the class, step ones the executor ignores."""
+    ones (@project, @schedule, ...) on the class, step ones the executor ignores; and for
+    @conda/@pypi, what they ask for that this environment lacks (`engine/environments.py`)."""
     notices = [
         f"@{d.name} on flow {flow} has no effect in a local run; "
         "it is honoured when the flow runs on Metaflow."
         for d in step_decorators(cls)
-        if d.name in IGNORED_LOCALLY
+        if d.name in IGNORED_LOCALLY and d.name not in ENVIRONMENT_DECORATORS
     ]
+    notices += package_notices(flow, cls, decorators)
     for step_name, decos in decorators.items():
         for name in decos:
+            if name in ENVIRONMENT_DECORATORS:
+                continue
             if name in IGNORED_LOCALLY and not executor.honours(name):
                 notices.append(
                     f"@{name} on step '{step_name}' has no effect in a local run; "

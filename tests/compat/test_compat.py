@@ -187,17 +187,15 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
     assert ran.returncode == 0, ran.stderr
     notices = [line for line in (ran.stdout + ran.stderr).splitlines() if "no effect" in line]
     noticed = sorted(line.split("@", 1)[1].split(" ", 1)[0] for line in notices)
-    assert noticed == sorted(  # @project is honoured (test_differential_more), not a notice
+    # @project is honoured (test_differential_more); @conda and @pypi say what they ask for
+    # (test_package_asks)
+    assert noticed == sorted(
         [
             "schedule",
             "trigger",
             "trigger_on_finish",
-            "conda_base",
-            "pypi_base",
             "kubernetes",
             "batch",
-            "conda",
-            "pypi",
             "secrets",
             "parallel",
         ]
