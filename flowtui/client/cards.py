@@ -1,14 +1,17 @@
 """Reading a task's cards back: `get_cards(task)`, as `metaflow.cards.get_cards`.
 
 A card is a stored document (see `flowtui.store.cards`); `Card.components` are its components
-in Metaflow's shape, `Card.get()` a standalone HTML page of it, and `Card.refreshed()` reads it
-again (a running task's dynamic card changes while it runs). A task that a resume reused shows
-the cards of the task that actually ran, as Metaflow does.
+in Metaflow's shape, `Card.get()` a standalone HTML page of it (`Card.view()` opens it in a
+browser; a card or the container drawn in a notebook shows its pages, each in a frame), and
+`Card.refreshed()` reads it again (a running task's dynamic card changes while it runs). A
+task that a resume reused shows the cards of the task that actually ran, as Metaflow does.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from flowtui.client.errors import MetaflowNotFound
@@ -69,6 +72,26 @@ class Card:
 
         return card_html(self._document)
 
+    def view(self) -> str:
+        """Open the card in a web browser (Python's `webbrowser`, so `$BROWSER` is honoured);
+        the page's path, kept after the call so the browser can read it (and printed when no
+        browser opens, as on a remote machine)."""
+        import tempfile
+        import webbrowser
+
+        name = f"{self._task.pathspec.replace('/', '-')}-{self.type}-{self._index}-"
+        fd, path = tempfile.mkstemp(prefix=f"flowtui-card-{name}", suffix=".html")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(self.get())
+        if not webbrowser.open(Path(path).as_uri()):
+            print(f"No web browser could be opened here; the card's page is {path}")
+        return path
+
+    def _repr_html_(self) -> str:
+        """Drawn in a notebook's output cell: the card's page in a frame of its own, so its
+        styles and the notebook's keep apart."""
+        return _framed(self)
+
     def refreshed(self) -> Card | None:
         """The same card read again from the store (None if it is gone)."""
         for card in get_cards(self._task):
@@ -96,8 +119,37 @@ class CardContainer:
     def __getitem__(self, index: int) -> Card:
         return self._cards[index]
 
+    @property
+    def from_resumed(self) -> bool:
+        """Whether the cards are those of the task a resume reused (as Metaflow's)."""
+        return any(card.from_resumed for card in self._cards)
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """The task whose cards these are, when a resume reused it; else None."""
+        return self._cards[0].pathspec if self.from_resumed else None
+
+    def _repr_html_(self) -> str:
+        """Every card, one under the other, in a notebook's output cell."""
+        if not self._cards:
+            return "<p>This task has no cards.</p>"
+        return "\n".join(
+            f"<h3>{html.escape(card.title or card.type)}</h3>{_framed(card)}"
+            for card in self._cards
+        )
+
     def __repr__(self) -> str:
         return f"<CardContainer {self._cards!r}>"
+
+
+def _framed(card: Card) -> str:
+    """A card's page as an `<iframe srcdoc>`, grown to its content's height once loaded."""
+    return (
+        f'<iframe title="{html.escape(card.type)} card of {html.escape(card.pathspec)}" '
+        'style="width: 100%; height: 480px; border: 1px solid #ddd" '
+        "onload=\"this.style.height = (this.contentDocument.body.scrollHeight + 32) + 'px'\" "
+        f'srcdoc="{html.escape(card.get(), quote=True)}"></iframe>'
+    )
 
 
 def get_cards(

@@ -204,3 +204,46 @@ def test_with_card_gives_every_step_a_default_card(
     }
     default = next(c for c in get_cards(run["start"].task) if c.type == "default")
     assert [a["name"] for a in default.document["artifacts"]] == ["x"]
+
+
+def test_cards_draw_in_a_notebook_and_open_in_a_browser(cards: CardRun, tmp_path: Path) -> None:
+    """`get_cards(task)` as a notebook cell's last line shows the cards (`_repr_html_`, as
+    Metaflow's), and `Card.view()` opens the page in the browser `$BROWSER` names."""
+    import html
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    ran = cards.run(FLOW)
+    assert ran.code == 0, ran.output
+    found = get_cards(cards.run_obj("ReportFlow")["start"].task)
+    drawn = found._repr_html_()
+    frames = re.findall(r'srcdoc="([^"]*)"', drawn)
+    assert [html.unescape(frame) for frame in frames] == [card.get() for card in found]
+    assert "<h3>Training</h3>" in drawn  # each card under its title (or its type)
+    assert re.findall(r'srcdoc="([^"]*)"', found[1]._repr_html_()) == frames[1:]
+    assert "has no cards" in get_cards(cards.run_obj("ReportFlow")["end"].task)._repr_html_()
+
+    opened = tmp_path / "opened.html"
+    copier = tmp_path / "browser.py"  # a browser that keeps the page it was asked to open
+    copier.write_text(
+        "import shutil, sys, urllib.parse\n"
+        f"shutil.copy(urllib.parse.urlparse(sys.argv[1]).path, {str(opened)!r})\n"
+    )
+    browser = f"{shlex.quote(sys.executable)} {shlex.quote(str(copier))} %s"
+    script = (
+        "import sys; from flowtui.client.cards import get_cards; "
+        "print(get_cards(sys.argv[1])[1].view())"
+    )
+    task = cards.run_obj("ReportFlow")["start"].task.pathspec
+    viewed = subprocess.run(
+        [sys.executable, "-c", script, task],
+        env={**os.environ, "BROWSER": browser, "FLOWTUI_STORE": str(cards.store_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert viewed.returncode == 0, viewed.stderr
+    assert opened.read_text() == found[1].get()  # the page the browser was given
+    assert Path(viewed.stdout.strip()).read_text() == found[1].get()  # still there after
