@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,7 +68,26 @@ def artifact_records(task_id: str, artifacts: ArtifactMap) -> list[ArtifactRecor
     return [ref.record(task_id, name) for name, ref in artifacts.items()]
 
 
-_repr = reprlib.Repr()
+class _InOrder(reprlib.Repr):
+    """reprlib's, but a dict's keys in their order, as `repr` shows them (reprlib sorts them:
+    `{'b': 1, 'a': 2}` read as `{'a': 2, 'b': 1}`, and a DataFrame-like dict of columns showed
+    its columns out of order)."""
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{" + self.fillvalue + "}"
+        pieces = [
+            f"{self.repr1(key, level - 1)}: {self.repr1(x[key], level - 1)}"
+            for key in itertools.islice(x, self.maxdict)
+        ]
+        if len(x) > self.maxdict:
+            pieces.append(self.fillvalue)
+        return "{" + ", ".join(pieces) + "}"
+
+
+_repr = _InOrder()
 _repr.maxstring = 80
 _repr.maxother = 80
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
