@@ -77,13 +77,13 @@ class _InOrder(reprlib.Repr):
         if not x:
             return "{}"
         if level <= 0:
-            return "{" + self.fillvalue + "}"
+            return "{...}"
         pieces = [
             f"{self.repr1(key, level - 1)}: {self.repr1(x[key], level - 1)}"
             for key in itertools.islice(x, self.maxdict)
         ]
         if len(x) > self.maxdict:
-            pieces.append(self.fillvalue)
+            pieces.append("...")
         return "{" + ", ".join(pieces) + "}"
 
 
