@@ -113,8 +113,8 @@ def _cell(value: Any, width: int) -> RenderableType:
 
 
 def _table(component: dict[str, Any], width: int) -> RenderableType:
-    table = Table(show_lines=False, expand=False)
     columns = list(component.get("columns") or [])
+    table = Table(show_lines=False, expand=False, show_header=bool(columns))
     rows = [row for row in component.get("data") or [] if row]
     count = max([len(columns), *(len(r) for r in rows)])
     if count == 0:

@@ -84,3 +84,17 @@ def test_a_tables_column_names_are_never_markup() -> None:
         ],
     }
     assert "[b]col[/b]" in card_text(document, width=60)
+
+
+def test_a_table_without_column_names_draws_no_header_row() -> None:
+    """`Table(rows)` with no headers (Metaflow's page draws none) was drawn under an empty
+    header row and its rule, two lines of nothing above the data."""
+    document = {
+        "type": "blank",
+        "final": True,
+        "components": [{"type": "table", "data": [["rabbit", "19/19"]], "id": "t"}],
+    }
+    lines = [line for line in card_text(document, width=60).splitlines() if line.strip()]
+    top = next(i for i, line in enumerate(lines) if line.lstrip()[:1] in ("┏", "┌"))
+    assert "rabbit" in lines[top + 1]  # the first row right under the top border
+    assert not any("┡" in line or "┃" in line for line in lines)  # no header row nor rule
