@@ -363,7 +363,9 @@ class ConsoleReporter(Reporter):
         done = sum(c.done for c in self._steps.values())
         failed = sum(c.failed for c in self._steps.values())
         cloned = sum(c.cloned for c in self._steps.values())
-        ran = f"{done} tasks done" + (f", {failed} failed" if failed else "")
+        ran = f"{done} task{'' if done == 1 else 's'} done" + (
+            f", {failed} failed" if failed else ""
+        )
         ran += f", {cloned} reused" if cloned else ""
         ran += self._peak_summary()
         glyph = RUN_GLYPHS[status]
@@ -428,7 +430,20 @@ def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:
         return "Make the store writable, then"
     if all(error.type in LOST_VALUE for _, error in failures):
         return "A stored value was lost; resume makes it again"
+    missing = sorted({_missing_module(error) for _, error in failures} - {None})
+    if missing and all(error.type == "ModuleNotFoundError" for _, error in failures):
+        named = " and ".join(f"'{name}'" for name in missing)  # steps run in this Python
+        return f"Install {named} into this Python ({sys.executable}), then"
     return "Fix the code, then"
+
+
+def _missing_module(error: TaskError) -> str | None:
+    """The top-level module a `ModuleNotFoundError` names (`No module named 'sklearn.svm'`:
+    sklearn), as CPython's import system words it; None for any other error."""
+    prefix = "No module named '"
+    if error.type != "ModuleNotFoundError" or not error.message.startswith(prefix):
+        return None
+    return error.message[len(prefix) :].rstrip("'").split(".")[0] or None
 
 
 def _indent(text: str) -> str:

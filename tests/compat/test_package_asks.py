@@ -89,3 +89,35 @@ def test_another_python_is_said_once_per_ask(tmp_path: Path) -> None:
         "@conda_base on flow OldFlow asks for Python 2.7.15; flowtui builds no environment, "
         f"so its steps run in this Python ({HERE})."
     ]
+
+
+def test_a_step_missing_a_module_ends_on_installing_it_then_resuming(tmp_path: Path) -> None:
+    """The run's last line said 'Fix the code' for a module this Python lacks (a step's
+    @conda/@pypi package, say): the fix is to install it where the steps run."""
+    ran = flowtui_run(
+        tmp_path,
+        """
+        from metaflow import FlowSpec, conda, step
+
+        class MissingFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.fit)
+
+            @conda(packages={"flowtui-missing-pkg": "1.0"})
+            @step
+            def fit(self):
+                import flowtui_missing_pkg.models  # noqa: F401
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    assert ran.returncode == 1
+    last = ran.stdout.strip().splitlines()
+    assert "(1 task done, 1 failed;" in last[-3]  # one task: not "1 tasks"
+    assert last[-1].startswith(
+        f"Install 'flowtui_missing_pkg' into this Python ({sys.executable}), then: flowtui resume"
+    ), last[-1]
