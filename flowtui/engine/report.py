@@ -430,7 +430,7 @@ def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:
         return "Make the store writable, then"
     if all(error.type in LOST_VALUE for _, error in failures):
         return "A stored value was lost; resume makes it again"
-    missing = sorted({_missing_module(error) for _, error in failures} - {None})
+    missing = sorted({name for _, error in failures if (name := _missing_module(error))})
     if missing and all(error.type == "ModuleNotFoundError" for _, error in failures):
         named = " and ".join(f"'{name}'" for name in missing)  # steps run in this Python
         return f"Install {named} into this Python ({sys.executable}), then"
