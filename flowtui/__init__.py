@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         step,
         timeout,
     )
+    from flowtui.client.cards import get_cards
     from flowtui.flow.current import current
 
 __version__ = "0.1.0"
@@ -83,6 +84,10 @@ def __getattr__(name: str) -> Any:
         import flowtui.client
 
         return getattr(flowtui.client, name)
+    if name == "get_cards":  # a notebook's `from metaflow.cards import get_cards`
+        from flowtui.client.cards import get_cards
+
+        return get_cards
     raise AttributeError(f"module 'flowtui' has no attribute {name!r}")
 
 
@@ -104,6 +109,7 @@ __all__ = [
     "default_metadata",
     "default_namespace",
     "environment",
+    "get_cards",
     "get_metadata",
     "get_namespace",
     "metadata",

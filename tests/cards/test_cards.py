@@ -233,7 +233,7 @@ def test_cards_draw_in_a_notebook_and_open_in_a_browser(cards: CardRun, tmp_path
     )
     browser = f"{shlex.quote(sys.executable)} {shlex.quote(str(copier))} %s"
     script = (
-        "import sys; from flowtui.client.cards import get_cards; "
+        "import sys; from flowtui import get_cards; "
         "print(get_cards(sys.argv[1])[1].view())"
     )
     task = cards.run_obj("ReportFlow")["start"].task.pathspec
