@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         metadata,
         namespace,
     )
+    from flowtui.client.cards import get_cards
     from flowtui.flow import (
         FlowSpec,
         IncludeFile,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
         step,
         timeout,
     )
-    from flowtui.client.cards import get_cards
     from flowtui.flow.current import current
 
 __version__ = "0.1.0"

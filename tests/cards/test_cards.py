@@ -232,10 +232,7 @@ def test_cards_draw_in_a_notebook_and_open_in_a_browser(cards: CardRun, tmp_path
         f"shutil.copy(urllib.parse.urlparse(sys.argv[1]).path, {str(opened)!r})\n"
     )
     browser = f"{shlex.quote(sys.executable)} {shlex.quote(str(copier))} %s"
-    script = (
-        "import sys; from flowtui import get_cards; "
-        "print(get_cards(sys.argv[1])[1].view())"
-    )
+    script = "import sys; from flowtui import get_cards; print(get_cards(sys.argv[1])[1].view())"
     task = cards.run_obj("ReportFlow")["start"].task.pathspec
     viewed = subprocess.run(
         [sys.executable, "-c", script, task],
