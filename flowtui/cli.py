@@ -59,6 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     } | {g.name for g in app.registered_groups}
     if args and not args[0].startswith("-") and args[0] not in commands:
         args.insert(0, "open")
+    if args and args[0] in ("run", "resume"):  # a parameter named like one of their options
+        from flowtui.cli_args import parameters_after_file
+
+        command = typer.main.get_command(app).commands[args[0]]  # type: ignore[attr-defined]
+        args = [args[0], *parameters_after_file(command, args[1:])]
     try:
         app(args=args, prog_name="flowtui")
     except FlowtuiError as e:  # raised outside a command's own handling
@@ -537,10 +542,10 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help"):
         print(f"Usage: python {file} [run|resume|show|check] [OPTIONS]")
         sys.exit(0)
-    command, rest = argv[0], [*argv[1:], *before]
-    if "--flow" not in rest:
-        rest = [*rest, "--flow", cls.__name__]
-    main([command, file, *rest])
+    command, rest = argv[0], argv[1:]
+    if "--flow" not in before:  # before the file: after it, --flow may be the flow's parameter
+        before = [*before, "--flow", cls.__name__]
+    main([command, *before, file, *rest])
     sys.exit(0)
 
 

@@ -71,8 +71,9 @@ def lint_graph(graph: FlowGraph) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line)
 
 
-# Command-line options a parameter of the same name would collide with: Metaflow's reserved
-# parameter names, and the options of `flowtui run` / `flowtui resume`.
+# Metaflow's reserved parameter names, and `help`. A parameter named like one of flowtui's
+# other run options (`flow`, `store`, `events`, ...) is fine: after the file, the name is the
+# parameter's (`flowtui/cli_args.py`).
 RESERVED_PARAMETER_NAMES = frozenset(
     name.replace("-", sep)
     for name in (
@@ -91,13 +92,6 @@ RESERVED_PARAMETER_NAMES = frozenset(
         "run-id",
         "task-id",
         "runner-attribute-file",
-        "flow",
-        "store",
-        "events",
-        "quiet",
-        "plan",
-        "json",
-        "origin-run-id",
         "help",
     )
     for sep in ("-", "_")

@@ -105,6 +105,12 @@ def parse_flow(source: str, file: str = "<string>", flow: str | None = None) -> 
     return _build_graph(classes, name, file, scope)
 
 
+def flow_names(source: str, file: str = "<string>") -> list[str]:
+    """The flows `source` defines (its FlowSpec classes), in the order written."""
+    module = _parse_module(source, file)
+    return list(_flow_classes(module, _ImportScope.of(module)))
+
+
 def _parse_module(source: str, file: str) -> ast.Module:
     try:
         return ast.parse(source, filename=file)

@@ -248,7 +248,10 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
 
     # -- runs ---------------------------------------------------------------------------
 
-    def runner_args(self, command: str, *args: str) -> list[str]:
+    def runner_args(self, command: str, *own: str, after: tuple[str, ...] = ()) -> list[str]:
+        """`flowtui COMMAND` with flowtui's options (`own`, then this app's) before the file
+        and `after` it (resume's step, the flow's parameters): a parameter may be named like
+        one of flowtui's options, and after the file the name is the parameter's."""
         extra: list[str] = []
         if self.flow:
             extra += ["--flow", self.flow]
@@ -261,7 +264,7 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
         splits = self.settings.splits.get(self.graph.flow_name) if self.graph else None
         if splits and command in ("run", "resume"):  # a wider foreach was allowed (resume's R)
             extra += ["--max-num-splits", str(splits)]
-        return [command, str(self.path), *args, *extra]
+        return [command, *own, *extra, str(self.path), *after]
 
     def action_switch_executor(self) -> None:
         """Choose where the next run's tasks run (local processes or Ray); kept per flow."""
@@ -289,7 +292,7 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
                 if args is not None:
                     self.settings.params[flow] = form.values
                     self.save_settings()
-                    self.start_runner(self.runner_args("run", "--events", *args))
+                    self.start_runner(self.runner_args("run", "--events", after=tuple(args)))
 
             self.push_screen(form, submitted)
         else:

@@ -716,7 +716,7 @@ async def test_a_run_the_runner_refuses_says_why(tmp_path: Path) -> None:
     path = copy_example(tmp_path, "metaflow_style.py")
     app = FlowtuiApp(path, store=tmp_path / "store")
     async with app.run_test(size=SIZE) as pilot:
-        app.start_runner(app.runner_args("run", "--events", "--no-such-parameter", "1"))
+        app.start_runner(app.runner_args("run", "--events", after=("--no-such-parameter", "1")))
         await wait_until(pilot, lambda: app.controller is not None and not app.controller.running)
         await wait_until(pilot, lambda: "did not start" in problems_text(app))
         assert "no-such-parameter" in problems_text(app)  # the runner's own sentence
@@ -817,7 +817,9 @@ async def test_w_switches_the_next_runs_executor_and_it_is_remembered_for_the_fl
     async with app.run_test() as pilot:
         assert "--executor" not in app.runner_args("run", "--events")
         await pilot.press("w")
-        assert app.runner_args("run", "--events")[-2:] == ["--executor", "ray"]
+        args = app.runner_args("run", "--events")
+        at = args.index("--executor")  # before the file: after it the name may be a parameter's
+        assert args[at : at + 2] == ["--executor", "ray"] and at < args.index(str(hello))
         assert "ray (next run)" in str(app.query_one(RunHeader).render_header())
         await wait_until(
             pilot, lambda: own_settings.is_file() and "ray" in own_settings.read_text()

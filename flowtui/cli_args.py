@@ -1,0 +1,87 @@
+"""Which of a run command's `--NAME`s are flowtui's options and which the flow's parameters.
+
+`flowtui run FILE --NAME VALUE`: NAME is a parameter of the flow in FILE, or an option of the
+command. A file written for Metaflow may call a parameter by one of flowtui's own option names
+(`flow`, `store`, `events`, `executor`, ...: Metaflow reserves none of them). After FILE such a
+name is the parameter's; flowtui's option of that name goes before FILE
+(`flowtui run --store S FILE --store VALUE`), as Metaflow's own options go before its `run`.
+The file is read as text (never imported) for its parameters' names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flowtui.errors import FlowtuiError
+
+
+def parameters_after_file(command: Any, args: list[str]) -> list[str]:
+    """`args` (what follows the command's name) with every option after FILE that names a
+    parameter of FILE's flows moved behind `--`, where the command's parser leaves it for the
+    flow. Unchanged when nothing collides or FILE cannot be read (the command says why).
+    `command` is the command's click command (typer's own copy of click: read, not typed)."""
+    takes_value: set[str] = set()
+    own: set[str] = set()
+    for param in command.params:
+        if param.param_type_name == "option":
+            own.update(param.opts, param.secondary_opts)
+            if not param.is_flag and not param.count:
+                takes_value.update(param.opts)
+    at = _file_index(args, takes_value)
+    if at is None:
+        return args
+    names = _parameter_names(args[at])
+    kept, moved = args[: at + 1], []
+    rest = args[at + 1 :]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            kept += rest[i:]
+            break
+        name = arg[2:].partition("=")[0] if arg.startswith("--") else ""
+        norm = name.replace("-", "_")
+        ours = name and name != "help" and f"--{name}" in own
+        if ours and (norm in names or norm.removeprefix("no_") in names):
+            taken = 1 if "=" in arg or i + 1 >= len(rest) or rest[i + 1].startswith("--") else 2
+            moved += rest[i : i + taken]
+            i += taken
+            continue
+        kept.append(arg)
+        i += 1
+    if not moved:
+        return args
+    if "--" in kept:  # already a separator: the moved ones go after it
+        return [*kept, *moved]
+    return [*kept, "--", *moved]
+
+
+def _file_index(args: list[str], takes_value: set[str]) -> int | None:
+    """Where FILE is among `args`: the first word that is neither an option nor its value."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return i + 1 if i + 1 < len(args) else None
+        if arg.startswith("-"):
+            i += 2 if "=" not in arg and arg in takes_value else 1
+            continue
+        return i
+    return None
+
+
+def _parameter_names(file: str) -> set[str]:
+    """The parameters of every flow in `file`, by name with dashes as underscores."""
+    from flowtui.graph import parse_flow, read_flow_file
+    from flowtui.graph.parse import flow_names
+
+    try:
+        source = read_flow_file(Path(file))
+        names: set[str] = set()
+        for flow in flow_names(source, file):
+            graph = parse_flow(source, file, flow)
+            names.update(p.name.replace("-", "_") for p in graph.parameters)
+        return names
+    except (FlowtuiError, OSError, SyntaxError, ValueError):
+        return set()
