@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> None:
 
 @app.command("open")
 def open_command(
-    file: str = typer.Argument(..., help="The flow file to open (it is watched for changes)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The flow file to open (it is watched for changes)."
+    ),
     flow: FlowOption = None,
     store: StoreOption = None,
     executor: Annotated[
@@ -118,7 +120,7 @@ def _run_engine(config: object, events: bool, quiet: bool, no_debug: bool = Fals
 @app.command("run", context_settings=_EXTRA_ARGS, epilog=_PARAMS_HELP)
 def run_command(
     ctx: typer.Context,
-    file: str = typer.Argument(..., help="The flow file to run."),
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file to run."),
     flow: FlowOption = None,
     max_workers: WorkersOption = 0,
     tag: TagOption = [],  # noqa: B006 - typer copies defaults
@@ -174,9 +176,11 @@ def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
 @app.command("resume", context_settings=_EXTRA_ARGS)
 def resume_command(
     ctx: typer.Context,
-    file: str = typer.Argument(..., help="The flow file (its current code runs)."),
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file (its current code runs)."),
     step: str | None = typer.Argument(
-        None, help="Re-run from this step (default: the first step that did not succeed)."
+        None,
+        metavar="STEP",
+        help="Re-run from this step (default: the first step that did not succeed).",
     ),
     origin_run_id: str | None = typer.Option(
         None, "--origin-run-id", help="The run to resume (default: the flow's latest run)."
@@ -265,7 +269,9 @@ def parse_flow_file(file: str, flow: str | None) -> Any:
 
 @app.command("show")
 def show_command(
-    file: str = typer.Argument(..., help="The flow file to draw (read, never run)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The flow file to draw (read, never run)."
+    ),
     flow: FlowOption = None,
     output_format: ShowFormat = typer.Option(
         ShowFormat.TEXT, "--format", help="text: the DAG drawn; json: the graph as data."
@@ -290,11 +296,15 @@ def show_command(
 
 @app.command("check")
 def check_command(
-    file: str = typer.Argument(..., help="The flow file to check (read, never run)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The flow file to check (read, never run)."
+    ),
     flow: FlowOption = None,
 ) -> None:
-    """Lint the flow with Metaflow's checks, and find the metaflow names flowtui does not offer:
-    each problem as FILE:LINE: message; exit 1 if any."""
+    """Lint the flow with Metaflow's checks, and find the metaflow names flowtui lacks.
+
+    Each problem is printed as FILE:LINE: message; the exit code is 1 if any is an error.
+    """
     from flowtui.compat.scan import unoffered_uses
     from flowtui.graph import FlowSyntaxError, lint_graph, parse_flow
 
@@ -378,7 +388,7 @@ def logs_command(
 @app.command("artifacts")
 def artifacts_command(
     pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
-    name: str | None = typer.Argument(None, help="Print this artifact's value."),
+    name: str | None = typer.Argument(None, metavar="NAME", help="Print this artifact's value."),
     store: StoreOption = None,
     source: SourceOption = "auto",
 ) -> None:
@@ -457,8 +467,8 @@ def card_view_command(
 
 @app.command("spin")
 def spin_command(
-    file: str = typer.Argument(..., help="The flow file (its current code runs)."),
-    step: str = typer.Argument(..., help="The step to run once."),
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file (its current code runs)."),
+    step: str = typer.Argument(..., metavar="STEP", help="The step to run once."),
     run_id: str | None = typer.Option(
         None, "--run-id", help="Take the inputs from this run (default: the latest that has some)."
     ),
@@ -524,19 +534,36 @@ def spin_command(
     raise typer.Exit(result.exit_code)
 
 
+FILE_COMMANDS = ("run", "resume", "spin", "show", "check")  # `python myflow.py COMMAND`
+
+
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     """`python myflow.py run ...` (a FlowSpec instantiated under __main__), as Metaflow does.
 
-    The first word is the command (run, resume, show, check); the file is this file. Metaflow's
+    The first word is the command (`FILE_COMMANDS`); the file is this file. Metaflow's
     options that go before the command (`--branch X`, `--production`, `--with D`, `--quiet`)
     are passed to it.
     """
     from flowtui.engine.run_options import split_leading_options
 
     before, argv = split_leading_options(argv)
+    commands = "|".join(FILE_COMMANDS)
     if not argv or argv[0] in ("-h", "--help"):
-        print(f"Usage: python {file} [run|resume|show|check] [OPTIONS]")
+        name = Path(file).name
+        print(f"Usage: python {name} {{{commands}}} [OPTIONS]")
+        print(f"The same as flowtui COMMAND {name} [OPTIONS]; flowtui COMMAND -h tells more.")
         sys.exit(0)
+    if argv[0] not in FILE_COMMANDS:  # `logs`, `runs`, a typo: say which commands this has
+        err_console.print(
+            Text.assemble(
+                ("error: ", "bold red"),
+                f"python {Path(file).name} has no command '{argv[0]}'; use one of: "
+                f"{', '.join(FILE_COMMANDS)} (runs, logs and artifacts are `flowtui` commands, "
+                "e.g. flowtui logs RUN/STEP).",
+            ),
+            soft_wrap=True,
+        )
+        sys.exit(2)
     command, rest = argv[0], [*argv[1:], *before]
     if "--flow" not in rest:
         rest = [*rest, "--flow", cls.__name__]

@@ -152,10 +152,13 @@ def reader_store(store: str | None) -> Any:
 def flow_name(file_or_flow: str, flow: str | None = None) -> str:
     """The flow named by FILE (parsed, not imported; `flow` picks one of several) or by name."""
     if file_or_flow.endswith(".py") or Path(file_or_flow).is_file():
-        from flowtui.graph import parse_flow, read_flow_file
+        from flowtui.graph import FlowSyntaxError, parse_flow, read_flow_file
 
         path = Path(file_or_flow)
-        return parse_flow(read_flow_file(path), str(path), flow).flow_name
+        try:
+            return parse_flow(read_flow_file(path), str(path), flow).flow_name
+        except FlowSyntaxError as e:  # its sentence says "this line": name the line
+            raise UsageError(e.problem.format(str(path))) from None
     return file_or_flow
 
 

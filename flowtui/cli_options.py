@@ -11,7 +11,12 @@ from rich.text import Text
 
 app = typer.Typer(
     name="flowtui",
-    help="The local development loop for Metaflow-style flows.",
+    help=(
+        "The local development loop for Metaflow-style flows.\n\n"
+        "flowtui FILE opens the TUI on a flow file (short for flowtui open FILE); "
+        "the commands below run and read flows headless. Runs are kept in .flowtui/ "
+        "(--store PATH or $FLOWTUI_STORE for another)."
+    ),
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -28,7 +33,10 @@ StoreOption = Annotated[
     str | None, typer.Option("--store", help="The store directory (default: .flowtui/).")
 ]
 WorkersOption = Annotated[
-    int, typer.Option("--max-workers", min=0, help="Tasks at once (default: CPU count).")
+    int,
+    typer.Option(
+        "--max-workers", min=0, show_default=False, help="Tasks at once (default: CPU count)."
+    ),
 ]
 TagOption = Annotated[list[str], typer.Option("--tag", help="Tag the run (repeatable).")]
 EventsOption = Annotated[

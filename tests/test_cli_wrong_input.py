@@ -1,0 +1,119 @@
+"""What a new user trips on at the command line: wrong input gets one sentence naming the thing
+and the fix, and `--help` says how the commands are called."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from flowtui.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAILING = """
+from flowtui import FlowSpec, step
+
+class FailFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        raise ValueError("broken")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+if __name__ == "__main__":
+    FailFlow()
+"""
+
+SYNTAX_ERROR = """
+from flowtui import FlowSpec, step
+
+class A(FlowSpec):
+    @step
+    def start(self)
+        self.next(self.end)
+"""
+
+
+def cli(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def python(*args: str | Path, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """A real process, as a user's shell starts it (flowtui from this tree)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONBREAKPOINT": "", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_runs_of_a_file_with_a_syntax_error_names_its_line(tmp_path: Path) -> None:
+    file = tmp_path / "broken.py"
+    file.write_text(SYNTAX_ERROR)
+    plain = python("-m", "flowtui", "runs", "broken.py", cwd=tmp_path)  # no typer
+    typed = cli("runs", file, "--all")  # the typer command
+    for code, message in ((plain.returncode, plain.stderr), (typed.exit_code, typed.output)):
+        assert code == 2
+        assert "broken.py:6:20: Syntax error: expected ':'" in message
+        assert "Traceback" not in message
+
+
+def test_a_flow_name_where_a_file_goes_says_to_give_the_file(tmp_path: Path) -> None:
+    for command in ("run", "show", "spin"):
+        result = cli(command, "TrainFlow", *(["start"] if command == "spin" else []))
+        assert result.exit_code == 2
+        assert "There is no file TrainFlow; give the flow's .py file" in result.output
+        assert "check the path" not in result.output
+
+
+def test_python_flow_file_with_an_unknown_command_names_the_commands(tmp_path: Path) -> None:
+    (tmp_path / "failflow.py").write_text(FAILING)
+    done = python("failflow.py", "logs", "1/start", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "python failflow.py has no command 'logs'; use one of: run, resume, spin" in done.stderr
+    assert "flowtui open" not in done.stderr + done.stdout  # not the TUI's usage
+    usage = python("failflow.py", "--help", cwd=tmp_path)
+    assert usage.returncode == 0
+    assert usage.stdout.startswith("Usage: python failflow.py {run|resume|spin|show|check}")
+
+
+def test_quitting_the_debugger_at_the_first_line_says_so(tmp_path: Path) -> None:
+    (tmp_path / "failflow.py").write_text(FAILING)
+    store = tmp_path / "store"
+    ran = python("-m", "flowtui", "run", "failflow.py", "--store", store, "-q", cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr
+    debug = ("-m", "flowtui", "debug", "1/start", "--break", "--store", store)
+    done = python(*debug, cwd=tmp_path, stdin="q\n")
+    assert done.returncode == 1
+    assert "You quit the debugger before the step finished." in done.stdout
+    assert "without calling self.next" not in done.stdout  # the step did not end by itself
+    post_mortem = python(*debug[:-3], "--store", store, cwd=tmp_path, stdin="q\n")
+    assert "The step raised ValueError: broken.\n" in post_mortem.stdout
+
+
+def test_help_names_the_arguments_as_the_text_does(tmp_path: Path) -> None:
+    top = cli("--help").output
+    assert "flowtui FILE opens the TUI" in top  # the main use, not only `open`
+    run = cli("run", "--help").output
+    assert "flowtui run [OPTIONS] {FILE}" in run
+    assert "[default: 0]" not in run  # --max-workers: the CPU count, as its help says
+    assert "{file}" not in run
+    assert "flowtui spin [OPTIONS] {FILE} {STEP}" in cli("spin", "--help").output
+    assert "flowtui resume [OPTIONS] {FILE} [STEP]" in cli("resume", "--help").output
+    assert "{RUN/STEP[/TASK]} [NAME]" in cli("artifacts", "--help").output
+    # the command list holds each command's first sentence, not a paragraph cut mid-line
+    assert "each problem as" not in top.lower()
+    assert "its runner stops its" not in top
