@@ -30,7 +30,12 @@ FlowOption = Annotated[
     str | None, typer.Option("--flow", help="The flow class, when the file has several.")
 ]
 StoreOption = Annotated[
-    str | None, typer.Option("--store", help="The store directory (default: .flowtui/).")
+    str | None,
+    typer.Option(
+        "--store",
+        help="The store directory (default: $FLOWTUI_STORE, else the nearest .flowtui/ here "
+        "or above).",
+    ),
 ]
 WorkersOption = Annotated[
     int,
