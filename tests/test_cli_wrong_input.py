@@ -117,3 +117,46 @@ def test_help_names_the_arguments_as_the_text_does(tmp_path: Path) -> None:
     # the command list holds each command's first sentence, not a paragraph cut mid-line
     assert "each problem as" not in top.lower()
     assert "its runner stops its" not in top
+
+
+FOREACH_THEN_FAIL = """
+from flowtui import FlowSpec, step
+
+class ReuseFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2, 3]
+        self.next(self.each, foreach="items")
+
+    @step
+    def each(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.check)
+
+    @step
+    def check(self):
+        if open("broken.txt").read() == "yes":
+            raise RuntimeError("broken")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_resume_lists_the_reused_steps_in_the_flows_order(tmp_path: Path) -> None:
+    (tmp_path / "reuse.py").write_text(FOREACH_THEN_FAIL)
+    (tmp_path / "broken.txt").write_text("yes")
+    store = tmp_path / "store"
+    ran = python("-m", "flowtui", "run", "reuse.py", "--store", store, cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr
+    (tmp_path / "broken.txt").write_text("no")
+    resumed = python("-m", "flowtui", "resume", "reuse.py", "--store", store, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    lines = resumed.stdout.splitlines()
+    reused = [line.split(":")[0].split("/")[0] for line in lines if "reused from" in line]
+    assert reused == ["start", "each", "join"], resumed.stdout  # join came before each
