@@ -337,11 +337,16 @@ def _count(given: str | int) -> int:
     """`--limit`'s number. `-n=5` is 5, as the plain command line reads it (`cli_fast`), where
     click would take "=5" as the value; anything else is an int as typer reads one (the same
     sentence for a value that is not)."""
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
     if isinstance(given, str) and given.startswith("="):
         given = given[1:]
-    return TypeAdapter(int).validate_python(given)
+    try:
+        return TypeAdapter(int).validate_python(given)
+    except ValidationError:
+        raise typer.BadParameter(
+            f"{given!r} is not a whole number; give how many runs to show, e.g. -n 5."
+        ) from None
 
 
 @app.command("runs")

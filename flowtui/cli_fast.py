@@ -271,7 +271,10 @@ def glance_runs(
 
 
 def log_streams(stdout_only: bool, stderr_only: bool) -> tuple[str, ...]:
-    return ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+    """The streams asked for: one of them, or both (neither flag, or both flags)."""
+    if stdout_only != stderr_only:
+        return ("stdout",) if stdout_only else ("stderr",)
+    return ("stdout", "stderr")
 
 
 def print_logs(

@@ -160,3 +160,24 @@ def test_a_resume_lists_the_reused_steps_in_the_flows_order(tmp_path: Path) -> N
     lines = resumed.stdout.splitlines()
     reused = [line.split(":")[0].split("/")[0] for line in lines if "reused from" in line]
     assert reused == ["start", "each", "join"], resumed.stdout  # join came before each
+
+
+def test_logs_with_both_stream_flags_prints_both(tmp_path: Path) -> None:
+    (tmp_path / "failflow.py").write_text(FAILING.replace("self.x = 1", 'print("to out")'))
+    store = tmp_path / "store"
+    ran = python("-m", "flowtui", "run", "failflow.py", "--store", store, "-q", cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr
+    args = ("logs", "1/start", "--stdout", "--stderr", "--store", str(store))
+    plain = python("-m", "flowtui", *args, cwd=tmp_path)  # no typer
+    typed = CliRunner().invoke(app, list(args))  # the typer command
+    for out, err in ((plain.stdout, plain.stderr), (typed.stdout, typed.stderr)):
+        assert out == "to out\n"
+        assert "ValueError: broken" in err  # --stderr did not drop stdout, nor --stdout stderr
+
+
+def test_a_limit_that_is_not_a_number_says_what_to_give(tmp_path: Path) -> None:
+    result = cli("runs", "SomeFlow", "-n", "x", "--store", tmp_path / "store")
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())  # typer's box wraps it
+    assert "'x' is not a whole number; give how many runs to show, e.g. -n 5." in said
+    assert "unable to parse" not in said
