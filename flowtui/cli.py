@@ -351,7 +351,7 @@ def _count(given: str | int) -> int:
 
 @app.command("runs")
 def runs_command(
-    file_or_flow: str = typer.Argument(..., metavar="FILE|FLOWNAME", help="A flow file or name."),
+    file_or_flow: str = typer.Argument(..., metavar="FILE|FLOW", help="A flow file or name."),
     flow: FlowOption = None,
     store: StoreOption = None,
     all_runs: bool = typer.Option(

@@ -112,6 +112,7 @@ def test_help_names_the_arguments_as_the_text_does(tmp_path: Path) -> None:
     assert "[default: 0]" not in run  # --max-workers: the CPU count, as its help says
     assert "{file}" not in run
     assert "flowtui spin [OPTIONS] {FILE} {STEP}" in cli("spin", "--help").output
+    assert "flowtui runs [OPTIONS] {FILE|FLOW}" in cli("runs", "--help").output  # as README
     assert "flowtui resume [OPTIONS] {FILE} [STEP]" in cli("resume", "--help").output
     assert "{RUN/STEP[/TASK]} [NAME]" in cli("artifacts", "--help").output
     # the command list holds each command's first sentence, not a paragraph cut mid-line
@@ -181,3 +182,13 @@ def test_a_limit_that_is_not_a_number_says_what_to_give(tmp_path: Path) -> None:
     said = " ".join(result.output.replace("│", " ").split())  # typer's box wraps it
     assert "'x' is not a whole number; give how many runs to show, e.g. -n 5." in said
     assert "unable to parse" not in said
+
+
+def test_the_runs_summary_counts_one_task_in_the_singular(tmp_path: Path) -> None:
+    source = FAILING.replace('        raise ValueError("broken")\n', "").replace(
+        "        pass\n", '        raise ValueError("end broke")\n'
+    )
+    (tmp_path / "endfails.py").write_text(source)
+    ran = python("-m", "flowtui", "run", "endfails.py", "--store", tmp_path / "s", cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr
+    assert "(1 task done, 1 failed;" in ran.stdout
