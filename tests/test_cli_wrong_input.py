@@ -192,3 +192,20 @@ def test_the_runs_summary_counts_one_task_in_the_singular(tmp_path: Path) -> Non
     ran = python("-m", "flowtui", "run", "endfails.py", "--store", tmp_path / "s", cwd=tmp_path)
     assert ran.returncode == 1, ran.stderr
     assert "(1 task done, 1 failed;" in ran.stdout
+
+
+def test_spin_where_nothing_ran_says_so_and_makes_no_store(tmp_path: Path) -> None:
+    (tmp_path / "failflow.py").write_text(FAILING)
+    env_store = {k: v for k, v in os.environ.items() if k != "FLOWTUI_STORE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "flowtui", "spin", "failflow.py", "start"],
+        cwd=tmp_path,
+        env={**env_store, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    said = done.stderr.replace("\n", " ")
+    assert "No run of FailFlow has reached step 'start' yet" in said
+    assert not (tmp_path / ".flowtui").exists()  # a spin made no empty store
