@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -60,10 +62,58 @@ def main(argv: list[str] | None = None) -> None:
     if args and not args[0].startswith("-") and args[0] not in commands:
         args.insert(0, "open")
     try:
-        app(args=args, prog_name="flowtui")
+        with _parameters_in_help(args):
+            app(args=args, prog_name="flowtui")
     except FlowtuiError as e:  # raised outside a command's own handling
         err_console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
+
+
+@contextmanager
+def _parameters_in_help(args: list[str]) -> Iterator[None]:
+    """`flowtui run FILE --help` (and resume's) lists FILE's parameters, as Metaflow's
+    `python FILE run --help` does: read from the file's text, never imported."""
+    wants_help = "--help" in args or "-h" in args
+    if len(args) < 2 or args[0] not in ("run", "resume") or not wants_help:
+        yield
+        return
+    command = next(c for c in app.registered_commands if c.name == args[0])
+    epilog = command.epilog
+    try:
+        from flowtui.graph import parse_flow, read_flow_file
+
+        graph = parse_flow(read_flow_file(args[1]), args[1], _option_value(args, "--flow"))
+        command.epilog = _parameters_text(graph.flow_name, graph.parameters) or epilog
+    except FlowtuiError:
+        pass  # not a flow file that parses: the plain help
+    try:
+        yield
+    finally:
+        command.epilog = epilog
+
+
+def _option_value(args: list[str], name: str) -> str | None:
+    for i, word in enumerate(args):
+        if word == name and i + 1 < len(args):
+            return args[i + 1]
+        if word.startswith(f"{name}="):
+            return word.partition("=")[2]
+    return None
+
+
+def _parameters_text(flow: str, parameters: Sequence[Any]) -> str:
+    if not parameters:
+        return f"{flow} has no parameters."
+    rows = [f"{flow}'s parameters (give them after FILE):"]
+    for p in parameters:
+        value = " PATH" if p.kind == "include_file" else f" {(p.type or 'value').upper()}"
+        about = [p.help] if p.help else []
+        if p.has_default:
+            about.append(f"default: {p.default!r}")
+        elif p.required:
+            about.append("required")
+        rows.append(f"  --{p.name}{value}" + (f"  {'; '.join(about)}" if about else ""))
+    return "\n".join(rows)
 
 
 @app.command("open")

@@ -209,3 +209,37 @@ def test_spin_where_nothing_ran_says_so_and_makes_no_store(tmp_path: Path) -> No
     said = done.stderr.replace("\n", " ")
     assert "No run of FailFlow has reached step 'start' yet" in said
     assert not (tmp_path / ".flowtui").exists()  # a spin made no empty store
+
+
+PARAMETERS = """
+from flowtui import FlowSpec, IncludeFile, Parameter, step
+
+class ParamFlow(FlowSpec):
+    alpha = Parameter("alpha", help="step size", default=0.5)
+    epochs = Parameter("epochs", type=int, required=True)
+    data = IncludeFile("data", default="data.csv")
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_run_help_with_a_file_lists_the_flows_parameters(tmp_path: Path) -> None:
+    (tmp_path / "paramflow.py").write_text(PARAMETERS)
+    for command in ("run", "resume"):
+        done = python("-m", "flowtui", command, "paramflow.py", "--help", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        lines = [line.strip() for line in done.stdout.splitlines()]
+        start = lines.index("ParamFlow's parameters (give them after FILE):")
+        assert lines[start + 1 : start + 4] == [
+            "--alpha FLOAT  step size; default: 0.5",
+            "--epochs INT  required",
+            "--data PATH  default: 'data.csv'",
+        ]
+    plain = python("-m", "flowtui", "run", "--help", cwd=tmp_path)  # no file: the general rule
+    assert "Flow parameters go after FILE as --NAME VALUE" in plain.stdout
