@@ -427,13 +427,19 @@ def logs_command(
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
     store: StoreOption = None,
     source: SourceOption = SOURCE,
+    attempt: int | None = typer.Option(
+        None,
+        "--attempt",
+        min=1,
+        help="The task's Nth attempt (1 is the first, as the run counts them; default: its last).",
+    ),
 ) -> None:
     """Print a task's output (its stdout to stdout, its stderr to stderr)."""
     from flowtui.client.errors import LogMissingError
 
     streams = log_streams(stdout_only, stderr_only)
     try:
-        print_logs(pathspec, streams, follow, store, source)
+        print_logs(pathspec, streams, follow, store, source, attempt)
     except LogMissingError:
         raise  # main() says so
     except FlowtuiError as e:

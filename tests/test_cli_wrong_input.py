@@ -243,3 +243,47 @@ def test_run_help_with_a_file_lists_the_flows_parameters(tmp_path: Path) -> None
         ]
     plain = python("-m", "flowtui", "run", "--help", cwd=tmp_path)  # no file: the general rule
     assert "Flow parameters go after FILE as --NAME VALUE" in plain.stdout
+
+
+RETRIED = """
+from flowtui import FlowSpec, current, retry, step
+
+class RetriedFlow(FlowSpec):
+    @retry(times=2)
+    @step
+    def start(self):
+        print("attempt", current.retry_count)
+        if current.retry_count < 2:
+            raise ValueError(f"fail {current.retry_count}")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_logs_of_a_retried_task_reads_any_attempt(tmp_path: Path) -> None:
+    (tmp_path / "retried.py").write_text(RETRIED)
+    store = tmp_path / "store"
+    ran = python("-m", "flowtui", "run", "retried.py", "--store", store, "-q", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "attempt 2 failed: ValueError: fail 1" in ran.stdout  # the run counts from 1
+    for attempt, out, err in ((1, "attempt 0\n", "fail 0"), (2, "attempt 1\n", "fail 1")):
+        args = ("logs", "1/start", "--attempt", str(attempt), "--store", str(store))
+        plain = python("-m", "flowtui", *args, cwd=tmp_path)  # no typer
+        typed = CliRunner().invoke(app, list(args))
+        for code, stdout, stderr in (
+            (plain.returncode, plain.stdout, plain.stderr),
+            (typed.exit_code, typed.stdout, typed.stderr),
+        ):
+            assert code == 0, stderr
+            assert stdout == out
+            assert f"ValueError: {err}" in stderr
+    latest = python("-m", "flowtui", "logs", "1/start", "--store", store, cwd=tmp_path)
+    assert latest.stdout == "attempt 2\n"  # without --attempt: the last
+    beyond = python(
+        "-m", "flowtui", "logs", "1/start", "--attempt", "4", "--store", store, cwd=tmp_path
+    )
+    assert beyond.returncode == 2
+    assert "has 3 attempts; --attempt takes 1 to 3 (1 is the first)." in beyond.stderr
