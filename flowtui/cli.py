@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> None:
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
     } | {g.name for g in app.registered_groups}
     if args and not args[0].startswith("-") and args[0] not in commands:
+        if not _looks_like_a_file(args[0]):  # `flowtui rnu`: a mistyped command
+            fail(_no_such_command(args[0], sorted(c for c in commands if c)))
+            sys.exit(2)
         args.insert(0, "open")
     try:
         with _parameters_in_help(args):
@@ -67,6 +70,22 @@ def main(argv: list[str] | None = None) -> None:
     except FlowtuiError as e:  # raised outside a command's own handling
         err_console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
+
+
+def _looks_like_a_file(word: str) -> bool:
+    """A word `flowtui WORD` opens: a path that exists, or one written as a path."""
+    return Path(word).exists() or word.endswith(".py") or "/" in word or "\\" in word
+
+
+def _no_such_command(word: str, commands: list[str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, commands, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"'{word}' is neither a command nor a file; {guess}flowtui FILE opens a flow's .py "
+        f"file, and the commands are: {', '.join(commands)} (flowtui -h says more)."
+    )
 
 
 @contextmanager

@@ -25,6 +25,24 @@ app = typer.Typer(
 
 err_console = Console(stderr=True, highlight=False)
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from flowtui import __version__
+
+        print(f"flowtui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+) -> None:
+    """The app's own options (the commands follow)."""
+
+
 # Options that several commands share, declared once.
 FlowOption = Annotated[
     str | None, typer.Option("--flow", help="The flow class, when the file has several.")

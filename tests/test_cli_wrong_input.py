@@ -287,3 +287,23 @@ def test_logs_of_a_retried_task_reads_any_attempt(tmp_path: Path) -> None:
     )
     assert beyond.returncode == 2
     assert "has 3 attempts; --attempt takes 1 to 3 (1 is the first)." in beyond.stderr
+
+
+def test_a_mistyped_command_is_named_with_the_closest_one(tmp_path: Path) -> None:
+    done = python("-m", "flowtui", "rnu", "flow.py", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "'rnu' is neither a command nor a file; did you mean 'run'?" in done.stderr
+    assert "Traceback" not in done.stderr
+    name = python("-m", "flowtui", "TrainFlow", cwd=tmp_path)  # a flow's name, not its file
+    assert name.returncode == 2
+    assert "flowtui FILE opens a flow's .py file" in name.stderr
+    missing = python("-m", "flowtui", "gone.py", cwd=tmp_path)  # a file: as before
+    assert "gone.py does not exist; check the path of the flow file." in missing.stderr
+
+
+def test_version_prints_the_version(tmp_path: Path) -> None:
+    from flowtui import __version__
+
+    done = python("-m", "flowtui", "--version", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, f"flowtui {__version__}\n")
+    assert "--version" in cli("--help").output
