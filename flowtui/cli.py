@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from flowtui.engine.prepare import RunConfig
 
 from flowtui.cli_options import (
+    STEP_TASKS_HELP,
+    TASK_HELP,
     BranchOption,
     EventsOption,
     ExecutorOption,
@@ -440,7 +442,7 @@ def runs_command(
 
 @app.command("logs")
 def logs_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=STEP_TASKS_HELP),
     stdout_only: bool = typer.Option(False, "--stdout", help="Only the task's stdout."),
     stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
@@ -467,7 +469,7 @@ def logs_command(
 
 @app.command("artifacts")
 def artifacts_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=TASK_HELP),
     name: str | None = typer.Argument(None, metavar="NAME", help="Print this artifact's value."),
     store: StoreOption = None,
     source: SourceOption = "auto",
@@ -518,7 +520,7 @@ app.add_typer(card_app, name="card")
 
 @card_app.command("view")
 def card_view_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=TASK_HELP),
     card_id: str | None = typer.Option(None, "--id", help="The card with this @card(id=...)."),
     card_type: str | None = typer.Option(None, "--type", help="The card of this type."),
     html: Path | None = typer.Option(None, "--html", help="Write a standalone HTML page here."),

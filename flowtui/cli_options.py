@@ -128,3 +128,18 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def _import_failed(error: Any) -> typer.Exit:  # its traceback (dim), then one sentence
     err_console.print(Text(error.details.rstrip(), style="dim"), soft_wrap=True)
     return fail(str(error), 1)
+
+
+# What a task argument may be, as every reader command says it.
+TASK_HELP = (
+    "A task, 12/train/34, or a step with one task, 12/train (the flow's name may go in front: "
+    "TrainFlow/12/train)."
+)
+STEP_TASKS_HELP = (
+    "A task, 12/train/34, or a step, 12/train: each of its tasks (the flow's name may go in "
+    "front: TrainFlow/12/train)."
+)
+DEBUG_TASK_HELP = (
+    "A task, 12/train/34, or a step, 12/train: its only task, or its only failed one (the "
+    "flow's name may go in front: TrainFlow/12/train)."
+)

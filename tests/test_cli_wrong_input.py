@@ -115,6 +115,9 @@ def test_help_names_the_arguments_as_the_text_does(tmp_path: Path) -> None:
     assert "flowtui runs [OPTIONS] {FILE|FLOW}" in cli("runs", "--help").output  # as README
     assert "flowtui resume [OPTIONS] {FILE} [STEP]" in cli("resume", "--help").output
     assert "{RUN/STEP[/TASK]} [NAME]" in cli("artifacts", "--help").output
+    logs = " ".join(cli("logs", "--help").output.replace("│", " ").split())
+    assert "A task, 12/train/34, or a step, 12/train: each of its tasks" in logs
+    assert "Flow/ prefix optional" not in logs  # what a pathspec may be, in words and examples
     # the command list holds each command's first sentence, not a paragraph cut mid-line
     assert "each problem as" not in top.lower()
     assert "its runner stops its" not in top
