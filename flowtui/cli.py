@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from flowtui.engine.prepare import RunConfig
 
 from flowtui.cli_options import (
+    STEP_TASKS_HELP,
+    TASK_HELP,
     BranchOption,
     EventsOption,
     ExecutorOption,
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
     } | {g.name for g in app.registered_groups}
     if args and not args[0].startswith("-") and args[0] not in commands:
+        if not _looks_like_a_file(args[0]):  # `flowtui rnu`: a mistyped command
+            fail(_no_such_command(args[0], sorted(c for c in commands if c)))
+            sys.exit(2)
         args.insert(0, "open")
     if args and args[0] in ("run", "resume"):  # a parameter named like one of their options
         from flowtui.cli_args import parameters_after_file
@@ -65,15 +72,81 @@ def main(argv: list[str] | None = None) -> None:
         command = typer.main.get_command(app).commands[args[0]]  # type: ignore[attr-defined]
         args = [args[0], *parameters_after_file(command, args[1:])]
     try:
-        app(args=args, prog_name="flowtui")
+        with _parameters_in_help(args):
+            app(args=args, prog_name="flowtui")
     except FlowtuiError as e:  # raised outside a command's own handling
         err_console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
 
 
+def _looks_like_a_file(word: str) -> bool:
+    """A word `flowtui WORD` opens: a path that exists, or one written as a path."""
+    return Path(word).exists() or word.endswith(".py") or "/" in word or "\\" in word
+
+
+def _no_such_command(word: str, commands: list[str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, commands, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"'{word}' is neither a command nor a file; {guess}flowtui FILE opens a flow's .py "
+        f"file, and the commands are: {', '.join(commands)} (flowtui -h says more)."
+    )
+
+
+@contextmanager
+def _parameters_in_help(args: list[str]) -> Iterator[None]:
+    """`flowtui run FILE --help` (and resume's) lists FILE's parameters, as Metaflow's
+    `python FILE run --help` does: read from the file's text, never imported."""
+    wants_help = "--help" in args or "-h" in args
+    if len(args) < 2 or args[0] not in ("run", "resume") or not wants_help:
+        yield
+        return
+    command = next(c for c in app.registered_commands if c.name == args[0])
+    epilog = command.epilog
+    try:
+        from flowtui.graph import parse_flow, read_flow_file
+
+        graph = parse_flow(read_flow_file(args[1]), args[1], _option_value(args, "--flow"))
+        command.epilog = _parameters_text(graph.flow_name, graph.parameters) or epilog
+    except FlowtuiError:
+        pass  # not a flow file that parses: the plain help
+    try:
+        yield
+    finally:
+        command.epilog = epilog
+
+
+def _option_value(args: list[str], name: str) -> str | None:
+    for i, word in enumerate(args):
+        if word == name and i + 1 < len(args):
+            return args[i + 1]
+        if word.startswith(f"{name}="):
+            return word.partition("=")[2]
+    return None
+
+
+def _parameters_text(flow: str, parameters: Sequence[Any]) -> str:
+    if not parameters:
+        return f"{flow} has no parameters."
+    rows = [f"{flow}'s parameters (give them after FILE):"]
+    for p in parameters:
+        value = " PATH" if p.kind == "include_file" else f" {(p.type or 'value').upper()}"
+        about = [p.help] if p.help else []
+        if p.has_default:
+            about.append(f"default: {p.default!r}")
+        elif p.required:
+            about.append("required")
+        rows.append(f"  --{p.name}{value}" + (f"  {'; '.join(about)}" if about else ""))
+    return "\n".join(rows)
+
+
 @app.command("open")
 def open_command(
-    file: str = typer.Argument(..., help="The flow file to open (it is watched for changes)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The flow file to open (it is watched for changes)."
+    ),
     flow: FlowOption = None,
     store: StoreOption = None,
     executor: Annotated[
@@ -123,7 +196,7 @@ def _run_engine(config: object, events: bool, quiet: bool, no_debug: bool = Fals
 @app.command("run", context_settings=_EXTRA_ARGS, epilog=_PARAMS_HELP)
 def run_command(
     ctx: typer.Context,
-    file: str = typer.Argument(..., help="The flow file to run."),
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file to run."),
     flow: FlowOption = None,
     max_workers: WorkersOption = 0,
     tag: TagOption = [],  # noqa: B006 - typer copies defaults
@@ -179,9 +252,11 @@ def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
 @app.command("resume", context_settings=_EXTRA_ARGS)
 def resume_command(
     ctx: typer.Context,
-    file: str = typer.Argument(..., help="The flow file (its current code runs)."),
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file (its current code runs)."),
     step: str | None = typer.Argument(
-        None, help="Re-run from this step (default: the first step that did not succeed)."
+        None,
+        metavar="STEP",
+        help="Re-run from this step (default: the first step that did not succeed).",
     ),
     origin_run_id: str | None = typer.Option(
         None, "--origin-run-id", help="The run to resume (default: the flow's latest run)."
@@ -270,7 +345,9 @@ def parse_flow_file(file: str, flow: str | None) -> Any:
 
 @app.command("show")
 def show_command(
-    file: str = typer.Argument(..., help="The flow file to draw (read, never run)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The flow file to draw (read, never run)."
+    ),
     flow: FlowOption = None,
     output_format: ShowFormat = typer.Option(
         ShowFormat.TEXT, "--format", help="text: the DAG drawn; json: the graph as data."
@@ -295,11 +372,15 @@ def show_command(
 
 @app.command("check")
 def check_command(
-    file: str = typer.Argument(..., help="The flow file to check (read, never run)."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The flow file to check (read, never run)."
+    ),
     flow: FlowOption = None,
 ) -> None:
-    """Lint the flow with Metaflow's checks, and find the metaflow names flowtui does not offer:
-    each problem as FILE:LINE: message; exit 1 if any."""
+    """Lint the flow with Metaflow's checks, and find the metaflow names flowtui lacks.
+
+    Each problem is printed as FILE:LINE: message; the exit code is 1 if any is an error.
+    """
     from flowtui.compat.scan import unoffered_uses
     from flowtui.graph import FlowSyntaxError, lint_graph, parse_flow
 
@@ -332,16 +413,21 @@ def _count(given: str | int) -> int:
     """`--limit`'s number. `-n=5` is 5, as the plain command line reads it (`cli_fast`), where
     click would take "=5" as the value; anything else is an int as typer reads one (the same
     sentence for a value that is not)."""
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
     if isinstance(given, str) and given.startswith("="):
         given = given[1:]
-    return TypeAdapter(int).validate_python(given)
+    try:
+        return TypeAdapter(int).validate_python(given)
+    except ValidationError:
+        raise typer.BadParameter(
+            f"{given!r} is not a whole number; give how many runs to show, e.g. -n 5."
+        ) from None
 
 
 @app.command("runs")
 def runs_command(
-    file_or_flow: str = typer.Argument(..., metavar="FILE|FLOWNAME", help="A flow file or name."),
+    file_or_flow: str = typer.Argument(..., metavar="FILE|FLOW", help="A flow file or name."),
     flow: FlowOption = None,
     store: StoreOption = None,
     all_runs: bool = typer.Option(
@@ -361,19 +447,25 @@ def runs_command(
 
 @app.command("logs")
 def logs_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=STEP_TASKS_HELP),
     stdout_only: bool = typer.Option(False, "--stdout", help="Only the task's stdout."),
     stderr_only: bool = typer.Option(False, "--stderr", help="Only the task's stderr."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until it finishes."),
     store: StoreOption = None,
     source: SourceOption = SOURCE,
+    attempt: int | None = typer.Option(
+        None,
+        "--attempt",
+        min=1,
+        help="The task's Nth attempt (1 is the first, as the run counts them; default: its last).",
+    ),
 ) -> None:
     """Print a task's output (its stdout to stdout, its stderr to stderr)."""
     from flowtui.client.errors import LogMissingError
 
     streams = log_streams(stdout_only, stderr_only)
     try:
-        print_logs(pathspec, streams, follow, store, source)
+        print_logs(pathspec, streams, follow, store, source, attempt)
     except LogMissingError:
         raise  # main() says so
     except FlowtuiError as e:
@@ -382,8 +474,8 @@ def logs_command(
 
 @app.command("artifacts")
 def artifacts_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
-    name: str | None = typer.Argument(None, help="Print this artifact's value."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=TASK_HELP),
+    name: str | None = typer.Argument(None, metavar="NAME", help="Print this artifact's value."),
     store: StoreOption = None,
     source: SourceOption = "auto",
 ) -> None:
@@ -433,7 +525,7 @@ app.add_typer(card_app, name="card")
 
 @card_app.command("view")
 def card_view_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=TASK_HELP),
     card_id: str | None = typer.Option(None, "--id", help="The card with this @card(id=...)."),
     card_type: str | None = typer.Option(None, "--type", help="The card of this type."),
     html: Path | None = typer.Option(None, "--html", help="Write a standalone HTML page here."),
@@ -462,8 +554,8 @@ def card_view_command(
 
 @app.command("spin")
 def spin_command(
-    file: str = typer.Argument(..., help="The flow file (its current code runs)."),
-    step: str = typer.Argument(..., help="The step to run once."),
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file (its current code runs)."),
+    step: str = typer.Argument(..., metavar="STEP", help="The step to run once."),
     run_id: str | None = typer.Option(
         None, "--run-id", help="Take the inputs from this run (default: the latest that has some)."
     ),
@@ -529,19 +621,36 @@ def spin_command(
     raise typer.Exit(result.exit_code)
 
 
+FILE_COMMANDS = ("run", "resume", "spin", "show", "check")  # `python myflow.py COMMAND`
+
+
 def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     """`python myflow.py run ...` (a FlowSpec instantiated under __main__), as Metaflow does.
 
-    The first word is the command (run, resume, show, check); the file is this file. Metaflow's
+    The first word is the command (`FILE_COMMANDS`); the file is this file. Metaflow's
     options that go before the command (`--branch X`, `--production`, `--with D`, `--quiet`)
     are passed to it.
     """
     from flowtui.engine.run_options import split_leading_options
 
     before, argv = split_leading_options(argv)
+    commands = "|".join(FILE_COMMANDS)
     if not argv or argv[0] in ("-h", "--help"):
-        print(f"Usage: python {file} [run|resume|show|check] [OPTIONS]")
+        name = Path(file).name
+        print(f"Usage: python {name} {{{commands}}} [OPTIONS]")
+        print(f"The same as flowtui COMMAND {name} [OPTIONS]; flowtui COMMAND -h tells more.")
         sys.exit(0)
+    if argv[0] not in FILE_COMMANDS:  # `logs`, `runs`, a typo: say which commands this has
+        err_console.print(
+            Text.assemble(
+                ("error: ", "bold red"),
+                f"python {Path(file).name} has no command '{argv[0]}'; use one of: "
+                f"{', '.join(FILE_COMMANDS)} (runs, logs and artifacts are `flowtui` commands, "
+                "e.g. flowtui logs RUN/STEP).",
+            ),
+            soft_wrap=True,
+        )
+        sys.exit(2)
     command, rest = argv[0], argv[1:]
     if "--flow" not in before:  # before the file: after it, --flow may be the flow's parameter
         before = [*before, "--flow", cls.__name__]

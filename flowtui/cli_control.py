@@ -25,8 +25,10 @@ def cancel_command(
         30.0, "--wait", min=0, help="Seconds to wait for the run to be recorded cancelled."
     ),
 ) -> None:
-    """Cancel a live run, wherever it was started (a terminal, the TUI): its runner stops its
-    tasks and records the run cancelled, as Ctrl-C in its terminal would."""
+    """Cancel a live run, wherever it was started (a terminal, the TUI).
+
+    Its runner stops its tasks and records the run cancelled, as Ctrl-C in its terminal would.
+    """
     from flowtui.client.control import cancel_run, run_to_cancel, started_from
 
     out = Console(highlight=False, soft_wrap=True)

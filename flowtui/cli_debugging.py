@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from flowtui.cli import StoreOption, _import_failed, _reader_store, app, err_console, fail
+from flowtui.cli_options import DEBUG_TASK_HELP
 from flowtui.errors import FlowtuiError
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def warn_before_resume(config: RunConfig) -> None:
 
 @app.command("debug")
 def debug_command(
-    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help="Flow/ prefix optional."),
+    pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=DEBUG_TASK_HELP),
     file: str | None = typer.Option(
         None, "--file", help="The flow file (default: the one the run was started from)."
     ),

@@ -65,9 +65,10 @@ READ_COMMANDS = {
     ),
     "logs": ReadCommand(
         "pathspec",
-        {"--store": "store", "--source": "source"},
+        {"--store": "store", "--source": "source", "--attempt": "attempt"},
         {"--stdout": "stdout_only", "--stderr": "stderr_only"}
         | {"--follow": "follow", "-f": "follow"},
+        frozenset({"attempt"}),
     ),
 }
 
@@ -152,10 +153,13 @@ def reader_store(store: str | None) -> Any:
 def flow_name(file_or_flow: str, flow: str | None = None) -> str:
     """The flow named by FILE (parsed, not imported; `flow` picks one of several) or by name."""
     if file_or_flow.endswith(".py") or Path(file_or_flow).is_file():
-        from flowtui.graph import parse_flow, read_flow_file
+        from flowtui.graph import FlowSyntaxError, parse_flow, read_flow_file
 
         path = Path(file_or_flow)
-        return parse_flow(read_flow_file(path), str(path), flow).flow_name
+        try:
+            return parse_flow(read_flow_file(path), str(path), flow).flow_name
+        except FlowSyntaxError as e:  # its sentence says "this line": name the line
+            raise UsageError(e.problem.format(str(path))) from None
     return file_or_flow
 
 
@@ -268,7 +272,10 @@ def glance_runs(
 
 
 def log_streams(stdout_only: bool, stderr_only: bool) -> tuple[str, ...]:
-    return ("stdout",) if stdout_only else ("stderr",) if stderr_only else ("stdout", "stderr")
+    """The streams asked for: one of them, or both (neither flag, or both flags)."""
+    if stdout_only != stderr_only:
+        return ("stdout",) if stdout_only else ("stderr",)
+    return ("stdout", "stderr")
 
 
 def print_logs(
@@ -277,9 +284,14 @@ def print_logs(
     follow: bool = False,
     store: str | None = None,
     source: str = SOURCE,
+    attempt: int | None = None,
 ) -> None:
     """`flowtui logs`: a task's stdout to stdout and its stderr to stderr (a step's tasks one
-    after the other); `follow`: until the task finishes."""
+    after the other); `follow`: until the task finishes; `attempt`: that attempt's (1 is the
+    first, as a run's output counts them), else the latest."""
+    if attempt is not None:
+        print_attempt_logs(pathspec, streams, follow, store, source, attempt)
+        return
     from flowtui.client.metaflow_runs import metaflow_log, metaflow_task_if_asked
 
     mf_task = metaflow_task_if_asked(source, store, pathspec)
@@ -307,16 +319,46 @@ def print_logs(
     write_logs([(t.pathspec, t.index, partial(read_log, t)) for t in tasks], streams)
 
 
+def print_attempt_logs(
+    pathspec: str,
+    streams: tuple[str, ...],
+    follow: bool,
+    store: str | None,
+    source: str,
+    attempt: int,
+) -> None:
+    """`flowtui logs PATHSPEC --attempt N`: one task's logs of its Nth attempt (1: the first)."""
+    if follow:
+        raise UsageError("--follow follows a task's latest attempt; drop --attempt or --follow.")
+    if source == "metaflow":
+        raise UsageError("--attempt reads flowtui's runs; drop --source metaflow.")
+    from flowtui.client import Task
+    from flowtui.client.logs import read_log
+    from flowtui.client.lookup import check_ran, resolve_task
+
+    task = check_ran(resolve_task(reader_store(store), pathspec))
+    count = len(task._store.meta.attempts(task.id))
+    if not 1 <= attempt <= count:
+        tried = "one attempt" if count == 1 else f"{count} attempts"
+        raise UsageError(
+            f"{task.pathspec} has {tried}; --attempt takes 1 to {count} (1 is the first)."
+        )
+    one = Task(task.pathspec, attempt=attempt - 1, _store=task._store)
+    write_logs([(one.pathspec, None, lambda stream: read_log(one, stream))], streams)
+
+
 def glance_logs(
     pathspec: str,
     streams: tuple[str, ...] = ("stdout", "stderr"),
     follow: bool = False,
     store: str | None = None,
     source: str = SOURCE,
+    attempt: int | None = None,
 ) -> bool:
     """`flowtui logs PATHSPEC` from SQLite alone; False (nothing written) when the run, step
-    or task is not there, or the logs are followed or Metaflow's: `print_logs` answers."""
-    if follow or source not in ("auto", "flowtui"):
+    or task is not there, or the logs are followed, of an older attempt or Metaflow's:
+    `print_logs` answers."""
+    if follow or attempt is not None or source not in ("auto", "flowtui"):
         return False
     from flowtui.store import find_store_root
     from flowtui.store.glance import connect, task_logs

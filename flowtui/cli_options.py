@@ -11,7 +11,12 @@ from rich.text import Text
 
 app = typer.Typer(
     name="flowtui",
-    help="The local development loop for Metaflow-style flows.",
+    help=(
+        "The local development loop for Metaflow-style flows.\n\n"
+        "flowtui FILE opens the TUI on a flow file (short for flowtui open FILE); "
+        "the commands below run and read flows headless. Runs are kept in .flowtui/ "
+        "(--store PATH or $FLOWTUI_STORE for another)."
+    ),
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -20,15 +25,41 @@ app = typer.Typer(
 
 err_console = Console(stderr=True, highlight=False)
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from flowtui import __version__
+
+        print(f"flowtui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+) -> None:
+    """The app's own options (the commands follow)."""
+
+
 # Options that several commands share, declared once.
 FlowOption = Annotated[
     str | None, typer.Option("--flow", help="The flow class, when the file has several.")
 ]
 StoreOption = Annotated[
-    str | None, typer.Option("--store", help="The store directory (default: .flowtui/).")
+    str | None,
+    typer.Option(
+        "--store",
+        help="The store directory (default: $FLOWTUI_STORE, else the nearest .flowtui/ here "
+        "or above).",
+    ),
 ]
 WorkersOption = Annotated[
-    int, typer.Option("--max-workers", min=0, help="Tasks at once (default: CPU count).")
+    int,
+    typer.Option(
+        "--max-workers", min=0, show_default=False, help="Tasks at once (default: CPU count)."
+    ),
 ]
 TagOption = Annotated[list[str], typer.Option("--tag", help="Tag the run (repeatable).")]
 EventsOption = Annotated[
@@ -97,3 +128,18 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def _import_failed(error: Any) -> typer.Exit:  # its traceback (dim), then one sentence
     err_console.print(Text(error.details.rstrip(), style="dim"), soft_wrap=True)
     return fail(str(error), 1)
+
+
+# What a task argument may be, as every reader command says it.
+TASK_HELP = (
+    "A task, 12/train/34, or a step with one task, 12/train (the flow's name may go in front: "
+    "TrainFlow/12/train)."
+)
+STEP_TASKS_HELP = (
+    "A task, 12/train/34, or a step, 12/train: each of its tasks (the flow's name may go in "
+    "front: TrainFlow/12/train)."
+)
+DEBUG_TASK_HELP = (
+    "A task, 12/train/34, or a step, 12/train: its only task, or its only failed one (the "
+    "flow's name may go in front: TrainFlow/12/train)."
+)

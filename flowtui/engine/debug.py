@@ -43,6 +43,13 @@ DEBUG_TAG = "debug"  # the tag of a debug attempt kept with --store-result
 _SKIP = ["flowtui.*", "cloudpickle.*"]  # stepping never stops inside flowtui's own code
 
 
+QUIT_MESSAGE = "the debugger was quit (q) before the step finished"
+
+
+class DebuggerQuit(Exception):
+    """`q` at `--break`: the step stopped where the debugger stood, not by its own error."""
+
+
 @dataclass
 class DebugConfig:
     task_id: str  # the task to debug
@@ -66,9 +73,12 @@ class DebugResult:
         if self.ok:
             text.append("✔ ", style="bold green")
             text.append(f"The step finished this time ({self.source_pathspec}).\n")
+        elif self.error == f"{DebuggerQuit.__name__}: {QUIT_MESSAGE}":
+            text.append("✖ ", style="bold red")
+            text.append("You quit the debugger before the step finished.\n")
         else:
             text.append("✖ ", style="bold red")
-            text.append(f"The step raised {self.error or 'an error'}.\n")
+            text.append(f"The step raised {(self.error or 'an error').rstrip('.')}.\n")
         if self.code_changed:
             text.append("The flow file has changed since that run: its current code ran.\n", "dim")
         if self.stored_pathspec:
@@ -86,6 +96,11 @@ class UserPdb(pdb.Pdb):
         super().__init__(skip=_SKIP)
         self.user_file = os.path.realpath(user_file)
         self._entered = False
+        self.quit_asked = False  # the user typed `q` (pdb then stops the step where it stood)
+
+    def set_quit(self) -> None:
+        self.quit_asked = True
+        super().set_quit()
 
     def setup(self, f: FrameType | None, tb: TracebackType | None) -> Any:
         result = super().setup(f, tb)
@@ -140,8 +155,11 @@ def call_under_debugger(
     if mode == BREAK:
         if module is not None and hasattr(module, "runcall"):
             module.runcall(method, *args)
-        else:
-            UserPdb(user_file).runcall(method, *args)
+            return
+        debugger = UserPdb(user_file)
+        debugger.runcall(method, *args)
+        if debugger.quit_asked:  # `q`: pdb ends the step there, as if it had returned
+            raise DebuggerQuit(QUIT_MESSAGE)
         return
     try:
         method(*args)

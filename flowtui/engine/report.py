@@ -260,6 +260,7 @@ class ConsoleReporter(Reporter):
         count.cloned += 1
         count.done += 1
         if event.index is None:
+            self._print_reused()  # the foreach steps cloned before this one, in their order
             self._print(
                 Text(f"{self._label(event)}: reused from {event.origin_pathspec}", style="dim")
             )

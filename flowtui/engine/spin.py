@@ -29,7 +29,7 @@ from flowtui.run.artifacts import artifact_map
 from flowtui.run.events import Event, RunFinished, RunStarted
 from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.status import OK_STORED, RunStatus
-from flowtui.store import Store, TaskRecord
+from flowtui.store import Store, TaskRecord, find_store_root
 from flowtui.store.records import SPIN_PERSISTED_TAG
 from flowtui.units import human_duration
 
@@ -73,9 +73,7 @@ def find_source_task(
     """The past task of `step` whose inputs a spin reuses; a UsageError says what exists."""
     meta = store.meta
     flow = graph.flow_name
-    if step not in graph:
-        names = ", ".join(s.name for s in graph)
-        raise UsageError(f"{flow} has no step '{step}'; its steps are: {names}.")
+    _check_step(graph, step)
     if task_id is not None:
         task = meta.task(task_id)
         if task is None or task.flow != flow or task.step != step:
@@ -107,7 +105,17 @@ def find_source_task(
         first = meta.first_task(run.run_id, step)
         if first is not None and _parents_ok(store, first):
             return first
-    raise UsageError(
+    raise _never_reached(flow, step)
+
+
+def _check_step(graph: FlowGraph, step: str) -> None:
+    if step not in graph:
+        names = ", ".join(s.name for s in graph)
+        raise UsageError(f"{graph.flow_name} has no step '{step}'; its steps are: {names}.")
+
+
+def _never_reached(flow: str, step: str) -> UsageError:
+    return UsageError(
         f"No run of {flow} has reached step '{step}' yet, so there are no inputs to spin it "
         "with; run the flow first (flowtui run FILE)."
     )
@@ -311,7 +319,12 @@ def _text(*parts: str | tuple[str, str]) -> Any:
 
 
 def spin(config: SpinConfig, reporter: Reporter) -> SpinResult:
-    store = Store.open(config.store)
+    root = find_store_root(config.store)
+    if not root.exists():  # no run, so no inputs: say so, and leave no empty store behind
+        _, graph = checked_graph(config.file, config.flow)
+        _check_step(graph, config.step)
+        raise _never_reached(graph.flow_name, config.step)
+    store = Store(root)
     try:
         runner = SpinRunner(config, store, reporter)
         try:

@@ -61,6 +61,11 @@ def read_flow_file(path: str | Path) -> str:
     """The text of a flow file, or a `UsageError` sentence saying what is wrong with the path."""
     file = Path(path)
     if not file.exists():
+        if not file.suffix and str(path).isidentifier():  # `flowtui run TrainFlow`: a name
+            raise UsageError(
+                f"There is no file {file}; give the flow's .py file (e.g. myflow.py), not the "
+                "flow's name (a name is for runs, logs and artifacts)."
+            )
         raise UsageError(f"{file} does not exist; check the path of the flow file.")
     if file.is_dir():
         raise UsageError(f"{file} is a directory; give the path of a flow's .py file inside it.")

@@ -294,3 +294,34 @@ def test_class_constants_are_artifacts_but_methods_and_properties_are_not(tmp_pa
     assert {a.id for a in task} == {"LIMIT", "LABELS", "alpha", "seen", "cached", "name"}
     assert data.seen == (6, 4, 3)
     assert data.LABELS == ("a", "b")
+
+
+USER_FLOW = """
+from metaflow import FlowSpec, current, step
+
+class WhoFlow(FlowSpec):
+    @step
+    def start(self):
+        self.who = current.username
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "user"),
+    [
+        ({"METAFLOW_USER": "carol", "SUDO_USER": "bob", "USER": "alice"}, "carol"),
+        ({"METAFLOW_USER": "", "SUDO_USER": "bob", "USER": "alice"}, "bob"),
+        ({"METAFLOW_USER": "", "SUDO_USER": "root", "USERNAME": "", "USER": "alice"}, "alice"),
+    ],
+)
+def test_the_user_is_found_as_metaflow_finds_it(tmp_path: Path, env, user) -> None:
+    done = flowtui_run(tmp_path, USER_FLOW, env)
+    assert done.returncode == 0, done.stderr
+    task = latest_end_task(tmp_path, "WhoFlow")
+    assert task.data.who == user
+    assert f"user:{user}" in task.parent.parent.system_tags  # the namespace a reader sees

@@ -209,7 +209,10 @@ def test_nested_foreach_resume_matches_tasks_by_their_place_in_both_foreaches(en
     inner = {t.foreach_indices: t for t in resumed["inner"]}
     assert sorted(inner) == [(x, y) for x in range(3) for y in range(2)]
     assert inner[(1, 1)].status == "succeeded" and inner[(1, 1)].origin_pathspec is None
-    assert inner[(0, 0)].status == "cloned"
+    # (0, 0) is reused when it finished before (1, 1)'s failure stopped the run; with two
+    # workers it may not have started by then (then it runs again, as every unfinished task)
+    first = next(t for t in origin["inner"] if t.foreach_indices == (0, 0))
+    assert inner[(0, 0)].status == ("cloned" if first.status == "succeeded" else "succeeded")
     assert resumed["outer_join"].task.data.grid == [[0, 1], [10, 11], [20, 21]]
 
 
