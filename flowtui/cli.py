@@ -167,6 +167,11 @@ def open_command(
     )  # reads the file, once
     if tui.read_error:  # a missing or unreadable file is one sentence, before the TUI
         raise fail(tui.read_error, 2)
+    from flowtui.entry import without_terminal
+
+    refusal = without_terminal()
+    if refusal:
+        raise fail(refusal, 2)
     tui.run()
 
 

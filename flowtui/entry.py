@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
             Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True
         )
         sys.exit(e.exit_code)
+    refusal = without_terminal()
+    if refusal:
+        sys.stderr.write(f"error: {refusal}\n")
+        sys.exit(2)
     from flowtui.tui.app import FlowtuiApp
 
     app = FlowtuiApp(
@@ -78,6 +82,25 @@ def main(argv: list[str] | None = None) -> None:
         after_first_frame=collect_from_now_on,
     )
     app.run()
+
+
+def without_terminal() -> str | None:
+    """Why the TUI cannot run here (its keys come from stdin and it draws on stderr, so both
+    must be a terminal), else None. Read from a pipe or /dev/null, it drew escape codes into
+    the pipe or read no key, and spun the CPU until killed."""
+    import os
+
+    for name, stream in (("input", sys.stdin), ("output", sys.stderr)):
+        try:
+            ok = stream is not None and os.isatty(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            ok = False
+        if not ok:
+            return (
+                f"flowtui FILE draws in a terminal, and its {name} is not one; run it in a "
+                "terminal, or use flowtui run FILE to run the flow without one."
+            )
+    return None
 
 
 def collect_from_now_on() -> None:

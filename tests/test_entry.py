@@ -50,6 +50,7 @@ async def until_drawn(pilot):
     pilot.app.exit()
 
 DagView.render_line = probe
+entry.without_terminal = lambda: None  # headless here: no terminal is needed
 run = FlowtuiApp.run
 FlowtuiApp.run = lambda app: run(app, headless=True, size=(120, 40), auto_pilot=until_drawn)
 entry.main(sys.argv[1:])
@@ -141,3 +142,23 @@ def test_a_flow_file_still_imports_the_authoring_api_from_flowtui() -> None:
     probe = "from flowtui import FlowSpec, step, current; print(FlowSpec.__name__, callable(step))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.stdout.split() == ["FlowSpec", "True"]
+
+
+def test_without_a_terminal_the_tui_says_so_and_runs_nothing(tmp_path: Path) -> None:
+    """`flowtui FILE < /dev/null` read no key and spun the CPU; `flowtui FILE 2>&1 | head`
+    drew escape codes into the pipe and spun for minutes until killed. Both paths to the TUI
+    now say in one sentence that it needs a terminal (stdin and stderr), and exit 2."""
+    for args in ([str(EXAMPLES / "hello.py")], ["open", str(EXAMPLES / "hello.py")]):
+        result = subprocess.run(
+            [sys.executable, "-m", "flowtui", *args],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        said = " ".join(result.stderr.split())
+        assert "draws in a terminal, and its input is not one" in said
+        assert "flowtui run FILE" in said and "Traceback" not in said
+        assert "\x1b" not in result.stdout + result.stderr  # nothing was drawn
