@@ -9,6 +9,7 @@ read as Rich markup.
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,30 @@ def render_pretty(value: Any, budget: RenderBudget, hint: str | None = None) -> 
         return pretty
     if isinstance(value, (list, tuple, dict, set, frozenset)) and size > budget.max_items:
         return Group(note(f"{size:,} items; showing the first {budget.max_items}", hint), pretty)
+    if _cut_inside(value, budget.max_items):
+        shown = f"a collection inside holds more than {budget.max_items} items; showing the first"
+        return Group(note(f"{shown} {budget.max_items} of each", hint), pretty)
     return pretty
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _cut_inside(value: Any, max_items: int, depth: int = 8, budget: int = 20_000) -> bool:
+    """Whether the preview cuts a collection nested in `value` (a dict of long lists: each
+    list was shown to its first items with no word that the rest exists). Looks at no more
+    than `budget` values, as far down as the preview goes."""
+    stack = [(value, 0)]
+    while stack and budget > 0:
+        item, level = stack.pop()
+        budget -= 1
+        if not isinstance(item, _CONTAINERS) or level >= depth:
+            continue
+        if level and len(item) > max_items:
+            return True
+        inner = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in itertools.islice(inner, max_items))
+    return False
 
 
 def render_dataframe(frame: Any, budget: RenderBudget) -> RenderableType:
