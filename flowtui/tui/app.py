@@ -403,10 +403,11 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
         self.refresh_footer()
         run = self.run_state
         header = self.query_one(RunHeader)
-        header.show(self.graph.flow_name if self.graph else None, run)
+        drawn = self.dag.graph
+        ran_on = drawn if self.run_graph is None or drawn is None else self.run_graph
+        header.show(self.graph.flow_name if self.graph else None, run, ran_on)
         changed = self.run_graph is not None and self.graph != self.run_graph
         header.set_file_changed(run is not None and changed)
-        drawn = self.dag.graph
         if drawn is not None and run is not None:
             self.show_run_states(drawn, run)
         if (timeline := self.timeline) is not None:
