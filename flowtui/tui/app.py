@@ -383,6 +383,8 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out in the footer what cannot be done now (run while running, and so on)."""
         active = self.run_active
+        if action == "cancel_run" and getattr(self.screen, "OWNS_CTRL_C", False):
+            return False  # a screen whose ctrl+c stops its own work (a spin), not the run
         if action == "run":
             return None if active else True
         if action == "cancel_run":
