@@ -57,6 +57,33 @@ STORE_POLL_INTERVAL = 1.0
 REDRAW_PACE = 3.0
 
 
+#: What the app's keys do to the main screen (its DAG, task, logs, run): not offered, and
+#: nothing done, while a full screen is over it (a spin, artifacts, cards), where `r` started
+#: a run out of sight and `a`, `T`, `/` acted on panes hidden under it. Help, quit, the
+#: theme, the palette and cancelling the live run (ctrl+c, `x`) stay offered everywhere.
+MAIN_SCREEN_ONLY = frozenset(
+    {
+        "run",
+        "resume",
+        "artifacts",
+        "cards",
+        "switch_executor",
+        "goto_step",
+        "next_failure",
+        "toggle_timeline",
+        "zoom",
+        "unzoom",
+        "split",
+        "search",
+        "filter_log",
+        "debug",
+        "spin",
+        "diff",
+        "edit",
+    }
+)
+
+
 class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingActions, FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
@@ -383,6 +410,8 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out in the footer what cannot be done now (run while running, and so on)."""
         active = self.run_active
+        if action in MAIN_SCREEN_ONLY and self.screen is not self.screen_stack[0]:
+            return False  # a full screen over the main one (spin, artifacts, cards)
         if action == "cancel_run" and getattr(self.screen, "OWNS_CTRL_C", False):
             return False  # a screen whose ctrl+c stops its own work (a spin), not the run
         if action == "run":

@@ -419,3 +419,24 @@ async def test_ctrl_c_stops_a_running_spin_and_keeps_its_output(tmp_path: Path) 
         assert gone is None or gone.binding.action != "stop_spin" or not gone.enabled
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
+
+
+async def test_the_main_screens_keys_do_nothing_under_a_spin_and_are_not_offered(
+    tmp_path: Path,
+) -> None:
+    """Over the spin screen the footer offered the main screen's r, R, a, f, T, z and /:
+    `r` started a run out of sight (a new run in the store, the spin still on screen), `a`
+    opened the artifacts of a task the screen hides. They are neither offered nor done."""
+    file, store = ran_then_edited(tmp_path, "self.count = 7")
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await spin_selected_start(pilot, app)
+        offered = {key for key, active in screen.active_bindings.items() if active.enabled}
+        for key in ("r", "R", "a", "f", "T", "z", "slash", "D", "e", "d"):
+            assert key not in offered or screen.active_bindings[key].node is screen, key
+        await pilot.press("r", "a", "T")
+        await pilot.pause()
+        assert app.screen is screen and app.controller is None  # no run started
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
+        assert app.timeline is None  # T did not switch the main screen to the timeline
