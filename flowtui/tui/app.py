@@ -421,6 +421,8 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
         if action == "resume":
             has_run = self.run_state is not None and bool(self.run_state.run_id)
             return True if has_run and not active else None
+        if action == "next_failure":  # f, F: only when the run shown has a failed task
+            return True if self.run_state is not None and self.run_state.failed else None
         if action == "artifacts":
             return not self.artifacts_shown
         if action == "unzoom":
@@ -454,6 +456,7 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
             self.run_active,
             self.live_shown is not None,
             run is not None and bool(run.run_id),
+            run is not None and run.failed is not None,
             self.panes.zoom,  # (a pushed or popped screen refreshes them itself)
         )
         if state != getattr(self, "_footer_state", None):
