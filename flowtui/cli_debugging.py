@@ -76,6 +76,16 @@ def debug_command(
     store: StoreOption = None,
 ) -> None:
     """Run a task again here, with its inputs, under pdb: post-mortem in your code at the error."""
+    try:
+        _debug(pathspec, file, break_at_start, store_result, store)
+    except KeyboardInterrupt:  # Ctrl-C while the flow imports or the inputs load (pdb has its own)
+        err_console.print(f"Stopped (Ctrl-C) before {pathspec} reached the debugger.", markup=False)
+        raise typer.Exit(130) from None
+
+
+def _debug(
+    pathspec: str, file: str | None, break_at_start: bool, store_result: bool, store: str | None
+) -> None:
     from flowtui.client import Task
     from flowtui.client.lookup import resolve_step_or_task
     from flowtui.engine.debug import BREAK, POST_MORTEM, DebugConfig, debug, pick_task

@@ -165,6 +165,28 @@ def step_states(graph: FlowGraph, run: RunState, now: float | None = None) -> di
     return states
 
 
+def not_run_count(graph: FlowGraph | None, run: RunState) -> int:
+    """How many tasks an ended run never started: its tasks still pending, a foreach's tasks
+    announced but never started, and one for each step of `graph` it never reached (what the
+    DAG draws `○ not run`; a switch's case not taken is not counted). Counted alike whether
+    the run was followed live or read back from the store (which holds the tasks the runner
+    created but never started, where the event stream announced only a foreach's count)."""
+    if not run.status.done:
+        return 0
+    steps = run.tasks.steps
+    count = sum(tally.counts[TaskStatus.PENDING] for tally in steps.values())
+    for name, expected in run.expected.items():
+        count += max(0, expected - len(run.tasks.step(name)))
+    if graph is not None:
+        reached = {name: True for name, tally in steps.items() if len(tally)}
+        for node in graph:
+            if node.name in reached or node.name in run.expected:
+                continue
+            if not _case_not_taken(graph, node.name, reached):
+                count += 1
+    return count
+
+
 def _case_not_taken(graph: FlowGraph, step: str, by_step: Mapping[str, object]) -> bool:
     """A switch's case that will not run: each switch before it took another case."""
     parents = [graph[p] for p in graph.parents(step)]

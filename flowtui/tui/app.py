@@ -57,6 +57,33 @@ STORE_POLL_INTERVAL = 1.0
 REDRAW_PACE = 3.0
 
 
+#: What the app's keys do to the main screen (its DAG, task, logs, run): not offered, and
+#: nothing done, while a full screen is over it (a spin, artifacts, cards), where `r` started
+#: a run out of sight and `a`, `T`, `/` acted on panes hidden under it. Help, quit, the
+#: theme, the palette and cancelling the live run (ctrl+c, `x`) stay offered everywhere.
+MAIN_SCREEN_ONLY = frozenset(
+    {
+        "run",
+        "resume",
+        "artifacts",
+        "cards",
+        "switch_executor",
+        "goto_step",
+        "next_failure",
+        "toggle_timeline",
+        "zoom",
+        "unzoom",
+        "split",
+        "search",
+        "filter_log",
+        "debug",
+        "spin",
+        "diff",
+        "edit",
+    }
+)
+
+
 class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingActions, FindingApp):
     """`flowtui FILE`: watch a flow file, draw its DAG, run it, resume it."""
 
@@ -386,6 +413,10 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out in the footer what cannot be done now (run while running, and so on)."""
         active = self.run_active
+        if action in MAIN_SCREEN_ONLY and self.screen is not self.screen_stack[0]:
+            return False  # a full screen over the main one (spin, artifacts, cards)
+        if action == "cancel_run" and getattr(self.screen, "OWNS_CTRL_C", False):
+            return False  # a screen whose ctrl+c stops its own work (a spin), not the run
         if action == "run":
             return None if active else True
         if action == "cancel_run":
@@ -393,6 +424,8 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
         if action == "resume":
             has_run = self.run_state is not None and bool(self.run_state.run_id)
             return True if has_run and not active else None
+        if action == "next_failure":  # f, F: only when the run shown has a failed task
+            return True if self.run_state is not None and self.run_state.failed else None
         if action == "artifacts":
             return not self.artifacts_shown
         if action == "unzoom":
@@ -406,10 +439,11 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
         self.refresh_footer()
         run = self.run_state
         header = self.query_one(RunHeader)
-        header.show(self.graph.flow_name if self.graph else None, run)
+        drawn = self.dag.graph
+        ran_on = drawn if self.run_graph is None or drawn is None else self.run_graph
+        header.show(self.graph.flow_name if self.graph else None, run, ran_on)
         changed = self.run_graph is not None and self.graph != self.run_graph
         header.set_file_changed(run is not None and changed)
-        drawn = self.dag.graph
         if drawn is not None and run is not None:
             self.show_run_states(drawn, run)
         if (timeline := self.timeline) is not None:
@@ -425,6 +459,7 @@ class FlowtuiApp(StoredRuns, RunControl, RunnerSaid, ResumeActions, DebuggingAct
             self.run_active,
             self.live_shown is not None,
             run is not None and bool(run.run_id),
+            run is not None and run.failed is not None,
             self.panes.zoom,  # (a pushed or popped screen refreshes them itself)
         )
         if state != getattr(self, "_footer_state", None):

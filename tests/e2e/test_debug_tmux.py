@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from tests.e2e.test_tmux import Terminal, pytestmark  # noqa: F401 - skipped without tmux
@@ -55,5 +56,59 @@ def test_debug_opens_pdb_at_the_failing_line_and_prints_stored_artifacts(tmp_pat
         term.send("q", "Enter")
         screen = term.wait_for("Nothing was stored")
         assert "The step raised AssertionError" in screen
+    finally:
+        term.close()
+
+
+SLOW_TO_IMPORT = """
+import os, time
+from flowtui import FlowSpec, step
+
+if os.environ.get("IMPORTING"):  # `flowtui debug` imports it: say so, then take a long time
+    open(os.environ["IMPORTING"], "w").close()
+    while True:
+        time.sleep(0.05)
+
+
+class SlowFlow(FlowSpec):
+    @step
+    def start(self):
+        raise ValueError("boom")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_ctrl_c_while_debug_imports_the_flow_says_one_sentence(tmp_path: Path) -> None:
+    """Ctrl-C while `flowtui debug` is still importing the flow ends it with one sentence and
+    exit 130, as Ctrl-C elsewhere does: not a KeyboardInterrupt traceback, nor a bare `^C`."""
+    (tmp_path / "slow.py").write_text(textwrap.dedent(SLOW_TO_IMPORT))
+    store = tmp_path / "store"
+    env = {**os.environ, "FLOWTUI_STORE": str(store)}
+    ran = subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", "slow.py", "-q"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert ran.returncode == 1
+    importing = tmp_path / "importing"
+    debug = f"{sys.executable} -m flowtui debug 1/start --store '{store}'"
+    script = f"trap : INT; IMPORTING='{importing}' {debug}; echo exit=$?"  # the shell lives on
+    term = Terminal(["sh", "-c", script], tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while not importing.exists():
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.05)
+        term.send("C-c")
+        screen = term.wait_for("exit=")
+        assert "Stopped (Ctrl-C) before 1/start reached the debugger." in screen, screen
+        assert "exit=130" in screen
+        assert "Traceback" not in screen and "KeyboardInterrupt" not in screen
     finally:
         term.close()

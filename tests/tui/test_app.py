@@ -631,7 +631,7 @@ async def test_history_lists_runs_and_opens_an_older_one(
         assert [run.run_id for run in app.screen.runs][-1] == failed_run
         table = app.screen.query_one(DataTable)
         failed_row = [cell.plain for cell in table.get_row(failed_run)]
-        assert failed_row[-1] == "✖ train"  # the step that failed it, in the list
+        assert failed_row[1] == "✖ failed in train"  # the step that failed it, in the list
         await pilot.press("down", "enter")  # the older, failed run
         await wait_until(
             pilot, lambda: app.run_state is not None and app.run_state.run_id == failed_run

@@ -7,6 +7,7 @@ from pathlib import Path
 from flowtui.tui.app import FlowtuiApp
 from flowtui.tui.widgets.dag import ROWS_SLACK, use_rows
 from tests.tui.test_dag import BRANCHES, linear_flow, write
+from tests.tui.waiting import wait_until
 
 
 async def test_navigation_keys_work_in_the_rows_view(tmp_path: Path) -> None:
@@ -85,3 +86,44 @@ async def test_renaming_a_step_by_one_character_never_flips_the_view(tmp_path: P
         app.reload()
         await pilot.pause()
         assert dag.rows_view  # one character back does not flip it again
+
+
+def _gated_linear_flow(count: int, gated: str, started: Path, go: Path) -> str:
+    """`linear_flow(count)` whose step `gated` touches `started`, then waits for `go`."""
+    source = "import os, time\n" + linear_flow(count)
+    wait = (
+        f"        open({str(started)!r}, 'w').close()\n"
+        f"        while not os.path.exists({str(go)!r}):\n"
+        "            time.sleep(0.02)\n"
+    )
+    head = f"    def {gated}(self):\n"
+    return source.replace(head, head + wait)
+
+
+def _in_view(app: FlowtuiApp, step: str) -> bool:
+    dag = app.dag
+    box = dag.boxes[step]
+    top = round(dag.scroll_y)
+    return top <= box.y and box.bottom <= top + dag.scrollable_content_region.height
+
+
+async def test_the_dag_follows_the_running_step_down_a_flow_taller_than_the_pane(
+    tmp_path: Path,
+) -> None:
+    """A run of a 33-step flow at 120x35: the step running is in view (the DAG stayed at the
+    top while the run went on out of sight below), unless the user scrolled away from the
+    running step, and then it stays where the user put it."""
+    started, go = tmp_path / "started", tmp_path / "go"
+    source = _gated_linear_flow(33, "step_25", started, go)
+    app = FlowtuiApp(write(tmp_path, source), store=tmp_path / "store", follow=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        assert not app.dag.rows_view and not _in_view(app, "step_25")
+        await pilot.press("r")
+        await wait_until(pilot, started.exists, "step_25 to start")
+        await wait_until(pilot, lambda: app.dag.states["step_25"].state == "running")
+        assert _in_view(app, "step_25"), app.dag.scroll_y
+        app.dag.scroll_home(animate=False)  # the user goes back to read the top
+        await pilot.pause()
+        go.touch()
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
+        assert app.dag.scroll_y == 0  # left where the user put it

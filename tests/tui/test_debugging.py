@@ -386,3 +386,57 @@ async def test_d_on_a_task_that_runs_on_says_so_without_taking_the_terminal(
             await wait_until(pilot, lambda: app.controller is not None and not app.run_active)
     finally:
         (tmp_path / "go").touch()
+
+
+async def test_ctrl_c_stops_a_running_spin_and_keeps_its_output(tmp_path: Path) -> None:
+    """Ctrl+c in the spin screen stops the spin, as ctrl+c stops a run on the main screen:
+    the footer offers it while the spin runs (and only then), the spin's process ends, its
+    output stays on screen and `s` can spin again. It did nothing (the app's ctrl+c, which
+    cancels a run, took the key), so a step stuck in a loop spun on until esc."""
+    file, store = ran_then_edited(
+        tmp_path, "print('spun and waiting', flush=True); __import__('time').sleep(600)"
+    )
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "1")
+        app.dag.select("start")
+        await wait_until(pilot, lambda: app.query_one(TaskList).selected is not None)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpinScreen))
+        screen = app.screen
+        assert isinstance(screen, SpinScreen)
+        await wait_until(pilot, lambda: "spun and waiting" in screen.output, "the step to print")
+        offered = screen.active_bindings.get("ctrl+c")
+        assert offered is not None and offered.binding.action == "stop_spin" and offered.enabled
+        assert "ctrl+c stops" in text_of(screen, "#spin-status")
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: screen.phase == "stopped", "the spin to stop")
+        assert app.screen is screen  # still up, its output kept
+        assert "spun and waiting" in screen.output
+        assert screen.process is not None and screen.process.returncode is not None
+        assert "spin stopped" in text_of(screen, "#spin-status")
+        gone = screen.active_bindings.get("ctrl+c")
+        assert gone is None or gone.binding.action != "stop_spin" or not gone.enabled
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
+
+
+async def test_the_main_screens_keys_do_nothing_under_a_spin_and_are_not_offered(
+    tmp_path: Path,
+) -> None:
+    """Over the spin screen the footer offered the main screen's r, R, a, f, T, z and /:
+    `r` started a run out of sight (a new run in the store, the spin still on screen), `a`
+    opened the artifacts of a task the screen hides. They are neither offered nor done."""
+    file, store = ran_then_edited(tmp_path, "self.count = 7")
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await spin_selected_start(pilot, app)
+        offered = {key for key, active in screen.active_bindings.items() if active.enabled}
+        for key in ("r", "R", "a", "f", "T", "z", "slash", "D", "e", "d"):
+            assert key not in offered or screen.active_bindings[key].node is screen, key
+        await pilot.press("r", "a", "T")
+        await pilot.pause()
+        assert app.screen is screen and app.controller is None  # no run started
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SpinScreen))
+        assert app.timeline is None  # T did not switch the main screen to the timeline

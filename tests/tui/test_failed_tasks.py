@@ -180,3 +180,38 @@ async def test_escape_codes_in_an_exception_are_written_out_not_sent_to_the_term
         assert "\x1b" not in drawn
         shown = str(failure.render())
         assert r"ValueError: bad \x1b[2J\x1b[31mRED\x1b[0m [red]markup[/red]" in shown
+
+
+async def test_f_is_offered_only_when_the_run_shown_has_a_failed_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before any run and after a run that succeeded, the footer offered `f Next failed`,
+    which said "No task of this run has failed." (with no run at all); now it is greyed, and
+    lit once the run shown has a failure."""
+    from tests.tui.test_app import copy_example, run_to_the_end
+
+    path = copy_example(tmp_path, "flaky.py")
+    app = FlowtuiApp(path, store=tmp_path / "store")
+
+    def offered() -> bool:
+        active = app.screen.active_bindings.get("f")
+        return (
+            active is not None
+            and active.binding.action.startswith("next_failure")
+            and (active.enabled)
+        )
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not offered()  # no run yet
+        monkeypatch.setenv("FLOWTUI_FIX", "1")
+        await pilot.press("r")
+        await run_to_the_end(pilot, app)
+        assert app.run_state is not None and app.run_state.status.value == "succeeded"
+        assert not offered()
+        monkeypatch.delenv("FLOWTUI_FIX")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.run_id == "2")
+        await run_to_the_end(pilot, app)
+        assert app.run_state is not None and app.run_state.status.value == "failed"
+        await wait_until(pilot, offered, "f to be offered")

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from flowtui.client import Flow
 from flowtui.store import Store
 from flowtui.tui.app import FlowtuiApp
+from flowtui.tui.widgets.header import RunHeader
 from flowtui.tui.widgets.task_detail import TaskDetail, TaskHeader
 from flowtui.tui.widgets.tasks import TaskList
 from tests.gate import wait_for
@@ -162,3 +163,69 @@ def test_logs_and_artifacts_of_a_task_that_never_ran_say_so(tmp_path: Path, endi
         assert (proc.returncode, proc.stdout) == (1, ""), (command, proc.stdout, proc.stderr)
         assert proc.stderr.startswith(said), (command, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def _tally(app: FlowtuiApp) -> str:
+    """The header's counts, from the first one (`✔ …`) on."""
+    line = app.query_one(RunHeader).render_header().plain
+    return line[line.index("✔") :]
+
+
+@pytest.mark.parametrize("ending", ["crashed", "failed"])
+async def test_an_ended_runs_header_counts_the_tasks_it_never_started_and_none_running(
+    tmp_path: Path, ending: str
+) -> None:
+    """`fan`'s task was created but never started; `each`, `fan_in`, `join` and `end` were
+    never reached (the DAG draws all five `○ not run`): the header says 5, and no `● 0`."""
+    path = stranded_run(tmp_path, ending)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
+        await wait_until(pilot, lambda: "not run" in _tally(app), "the header's not-run count")
+        assert _tally(app).startswith("✔ 1  ✖ 1  ○ 5 not run"), _tally(app)
+        assert "●" not in _tally(app)
+
+
+LINEAR = """
+from flowtui import FlowSpec, step
+
+
+class LineFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.breaks)
+
+    @step
+    def breaks(self):
+        raise ValueError("breaks")
+        self.next(self.after)
+
+    @step
+    def after(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+async def test_a_run_followed_live_counts_not_run_as_the_same_run_read_back(
+    tmp_path: Path,
+) -> None:
+    """Run in the TUI, the failed run's header says `○ 2 not run` (after, end) the moment it
+    ends, and opened again later from the store it says the same."""
+    path = tmp_path / "line.py"
+    path.write_text(LINEAR)
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(
+            pilot, lambda: app.run_state is not None and app.run_state.status.done, "the end"
+        )
+        live = _tally(app)
+        assert live.startswith("✔ 1  ✖ 1  ○ 2 not run"), live
+    again = FlowtuiApp(path, store=tmp_path / "store")
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: again.run_state is not None, "the stored run")
+        assert _tally(again) == live

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from flowtui.client.tables import started_at
 from flowtui.errors import FlowtuiError
 from flowtui.run import RunRecord
 from flowtui.run.artifacts import inert
@@ -57,7 +58,7 @@ def describe_params(params: dict[str, Any], width: int = 30) -> str:
     """`alpha=0.5 name='x'`, cut to `width` cells. A flowtui run keeps each parameter as a
     stored value (`{hash, type, size, repr, value}`): its short repr is shown."""
     text = " ".join(f"{name}={shown_param(value)}" for name, value in sorted(params.items()))
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return cut(text, width)
 
 
 def shown_param(value: Any) -> str:
@@ -68,24 +69,34 @@ def shown_param(value: Any) -> str:
 
 
 def describe_run(run: RunRecord, now: float) -> tuple[Text, ...]:
-    """A row of the history: id, status, start, duration, what kind of run it was, its
-    parameters and the step that failed it."""
+    """A row of the history: id, status (with the step that failed it: `✖ failed in
+    train`), duration, start, what kind of run it was and its parameters. What matters
+    comes first, so a narrow terminal cuts only the kind and the parameters."""
     failure = failed_step(run)
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
     ended = run.finished is not None or RunStatus.of(run.status) is RunStatus.RUNNING
     duration = human_duration((run.finished or now) - run.created) if ended else "—"
     origin = f"resume of {run.origin_run_id}" if run.origin_run_id else run.kind
     if run.source == "metaflow":
         origin = f"Metaflow {origin}"
+    status = run_label(RunStatus.of(run.status))
+    if failure:
+        status += f" in {cut(failure, STEP_WIDTH)}"
     return (
         Text(run.run_id, style="bold"),
-        Text(run_label(RunStatus.of(run.status))),
-        Text(started),
+        Text(status),
         Text(duration, justify="right"),
+        Text(started_at(run.created, now)),
         Text(origin),
         Text(describe_params(run.params)),
-        Text(f"✖ {failure}" if failure else ""),
     )
+
+
+#: The most of a failed step's name the status shows (the rest: `…`).
+STEP_WIDTH = 16
+
+
+def cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class RunHistoryScreen(ModalScreen[str | None]):
@@ -123,14 +134,14 @@ class RunHistoryScreen(ModalScreen[str | None]):
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             reading = "reading Metaflow's runs beside the file…" if self.metaflow_runs else ""
             yield Static(Text(reading, style="italic"), id="history-note")
-            yield Static(Text("enter opens a run · esc closes", style="dim"))
+            yield Static(Text("enter opens a run · esc closes", style="dim"), id="history-hint")
 
     def title_text(self) -> str:
         return f"Runs of {self.flow}" if self.runs else f"{self.flow} has no runs yet"
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label in ("run", "status", "started", "took", "kind", "parameters", "failed in"):
+        for label in ("run", "status", "took", "started", "kind", "parameters"):
             table.add_column(label, key=label)
         self.fill_table(self.current)
         table.focus()

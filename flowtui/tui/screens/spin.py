@@ -117,10 +117,17 @@ class SpinScreen(Screen[None]):
     """A spin's output, live, then its artifacts beside those of task `source`.
 
     `phase` is "spinning", "comparing", then "compared" or "failed"; `exit_code` is the spin
-    process's once it has finished."""
+    process's once it has finished; "stopped" when ctrl+c stopped it.
+
+    Ctrl+c means here what it means on the main screen, stop the live thing: the spin (its
+    output stays on screen), never the app's run, which the app leaves alone while this
+    screen is up (`OWNS_CTRL_C`)."""
+
+    OWNS_CTRL_C = True
 
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
+        Binding("ctrl+c", "stop_spin", "Stop the spin"),
         Binding("s", "spin_again", "Spin again"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -150,6 +157,7 @@ class SpinScreen(Screen[None]):
         self.process: asyncio.subprocess.Process | None = None
         self.exit_code: int | None = None
         self.phase = "spinning"
+        self.stopping = False  # ctrl+c stopped the spin; it is ending
         self.comparison: SpinComparison | None = None
         self.previewing: str | None = None
 
@@ -183,6 +191,7 @@ class SpinScreen(Screen[None]):
 
     def start_spin(self) -> None:
         self.phase = "spinning"
+        self.stopping = False
         self.exit_code = None
         self.comparison = None
         self.previewing = None
@@ -190,7 +199,9 @@ class SpinScreen(Screen[None]):
         self.set_class(False, "-failed")
         self.query_one("#spin-log", Log).clear()
         self.query_one("#spin-log", Log).focus()
-        self._status(Text(f"{RUN_GLYPHS[RunStatus.RUNNING]} spinning… esc stops and closes"))
+        running = RUN_GLYPHS[RunStatus.RUNNING]
+        self._status(Text(f"{running} spinning… ctrl+c stops · esc stops and closes"))
+        self.refresh_bindings()
         with contextlib.suppress(OSError):
             self.run_id_file.write_text("")  # the last spin's id is not this one's
         self.run_worker(self.spin(), group="spin", exclusive=True, exit_on_error=False)
@@ -215,7 +226,18 @@ class SpinScreen(Screen[None]):
         if pending:
             log.write_line(inert_text(pending.decode("utf-8", errors="replace")))
         self.exit_code = await self.process.wait()
+        if self.stopping:
+            self.phase = "stopped"
+            self.refresh_bindings()
+            glyph = RUN_GLYPHS[RunStatus.CANCELLED]
+            self._status(
+                Text.assemble(
+                    (f"{glyph} spin stopped", "bold"), " (ctrl+c) · s spins again · esc closes"
+                )
+            )
+            return
         self.phase = "comparing"
+        self.refresh_bindings()
         word = "finished" if self.exit_code == 0 else f"failed (exit code {self.exit_code})"
         self._status(Text(f"spin {word}; reading its artifacts…", style="dim"))
         self.compare(read_run_id(self.run_id_file))
@@ -364,6 +386,22 @@ class SpinScreen(Screen[None]):
 
     def action_cursor_up(self) -> None:
         self.query_one("#spin-artifacts", DataTable).action_cursor_up()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer to stop the spin only while it runs."""
+        if action == "stop_spin":
+            return self.phase == "spinning" and not self.stopping
+        return True
+
+    def action_stop_spin(self) -> None:
+        process = self.process
+        if self.phase != "spinning" or process is None or process.returncode is not None:
+            return
+        self.stopping = True
+        self.refresh_bindings()
+        self._status(Text("stopping the spin…", style="dim"))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
 
     def action_spin_again(self) -> None:
         if self.phase in ("spinning", "comparing"):

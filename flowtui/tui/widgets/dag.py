@@ -144,6 +144,7 @@ class DagView(BaseStyleOnce, ScrollView, can_focus=True):
         """Colour and label the steps (missing steps show no state). The layout stays; the
         lines are redrawn only when a status line's text changed, else only restyled."""
         before, old_states, old_first = self.status_labels, self.states, self.first_failed
+        watching = self._watching_the_run(old_states)
         self.states = dict(states)
         labels_changed = self.status_labels != before
         self.first_failed = first_failed
@@ -159,6 +160,35 @@ class DagView(BaseStyleOnce, ScrollView, can_focus=True):
             self.redraw(restyled)
         else:
             self._refresh_boxes(restyled)
+        if watching:
+            self._follow_the_run()
+
+    # -- following a run ------------------------------------------------------------------
+
+    def _running_boxes(self, states: Mapping[str, StepState]) -> list[Region]:
+        return [
+            box
+            for step, state in states.items()
+            if state.state in ("running", "retrying") and (box := self.boxes.get(step))
+        ]
+
+    def _in_view(self, box: Region) -> bool:
+        return self.scrollable_content_region.size.region.translate(
+            (round(self.scroll_x), round(self.scroll_y))
+        ).overlaps(box)
+
+    def _watching_the_run(self, states: Mapping[str, StepState]) -> bool:
+        """Whether the view follows the run: no step was running yet, or one that was is in
+        view (scrolled away from every running step, the user is reading something else)."""
+        running = self._running_boxes(states)
+        return not running or any(self._in_view(box) for box in running)
+
+    def _follow_the_run(self) -> None:
+        """Bring the first running step into view when none is (a DAG taller than the pane:
+        the run goes on below it)."""
+        running = self._running_boxes(self.states)
+        if running and not any(self._in_view(box) for box in running):
+            self.scroll_to_region(running[0], animate=False, force=True)
 
     def _refresh_boxes(self, steps: set[str]) -> None:
         """Repaint the lines of the boxes of `steps`."""

@@ -15,12 +15,13 @@ from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 
-from flowtui.run.labels import run_label, task_count
+from flowtui.run.labels import NOT_RUN_LABEL, not_run_count, run_label, task_count
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.tui.widgets.task_detail import pack_fields
 from flowtui.units import human_duration
 
 if TYPE_CHECKING:
+    from flowtui.graph.model import FlowGraph
     from flowtui.run.state import RunState
 
 
@@ -46,6 +47,7 @@ class RunHeader(Widget):
         self.flow_name = flow_name
         self.file = file
         self.run: RunState | None = None
+        self.graph: FlowGraph | None = None  # the graph the run is drawn on (its steps not run)
         self.note = ""
         self.file_changed = False
         self._ticker: Timer | None = None
@@ -54,11 +56,19 @@ class RunHeader(Widget):
         self._ticker = self.set_interval(1.0, self.refresh_header, pause=True)
         self.refresh_header()
 
-    def show(self, flow_name: str | None = None, run: RunState | None = None) -> None:
-        """Show `run` (None: no run yet) for `flow_name`; ticks while the run is active."""
+    def show(
+        self,
+        flow_name: str | None = None,
+        run: RunState | None = None,
+        graph: FlowGraph | None = None,
+    ) -> None:
+        """Show `run` (None: no run yet) for `flow_name`; ticks while the run is active.
+        `graph`: the one the run's states are drawn on, whose steps an ended run never
+        reached count as not run."""
         if flow_name:
             self.flow_name = flow_name
         self.run = run
+        self.graph = graph
         active = run is not None and not run.status.done
         shown = None
         if run is not None:
@@ -123,16 +133,7 @@ class RunHeader(Widget):
             elapsed = run.elapsed(self.clock())
             if elapsed is not None:
                 fields.append(Text(human_duration(elapsed)))
-            counts = run.counts()
-            running = counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]
-            tally = Text(task_count(TaskStatus.SUCCEEDED, counts[TaskStatus.SUCCEEDED]))
-            if counts[TaskStatus.CLONED]:
-                tally.append("  " + task_count(TaskStatus.CLONED, counts[TaskStatus.CLONED]))
-            tally.append("  " + task_count(TaskStatus.RUNNING, running))
-            tally.append("  " + task_count(TaskStatus.FAILED, counts[TaskStatus.FAILED]))
-            if counts[TaskStatus.CANCELLED]:
-                tally.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
-            fields.append(tally)
+            fields.extend(self._tally(run))
         if self.file_changed and run is not None:
             fields.append(Text("✎ file changed since this run", style="bold italic"))
         if self.note:
@@ -140,6 +141,26 @@ class RunHeader(Widget):
         if self.executor != "local":
             fields.append(Text(self._where(run), style="dim"))
         return fields
+
+    def _tally(self, run: RunState) -> list[Text]:
+        """The task counts: `✔ 3  ● 2  ✖ 0` while the run goes. Once it has ended nothing can
+        run, so the running count gives way to how many tasks it never started
+        (`✔ 3  ✖ 1  ○ 2 not run`, a field of its own, always there on a run that did not
+        succeed, so a failed run's header keeps one shape)."""
+        counts = run.counts()
+        tally = Text(task_count(TaskStatus.SUCCEEDED, counts[TaskStatus.SUCCEEDED]))
+        if counts[TaskStatus.CLONED]:
+            tally.append("  " + task_count(TaskStatus.CLONED, counts[TaskStatus.CLONED]))
+        if not run.status.done:
+            running = counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]
+            tally.append("  " + task_count(TaskStatus.RUNNING, running))
+        tally.append("  " + task_count(TaskStatus.FAILED, counts[TaskStatus.FAILED]))
+        if counts[TaskStatus.CANCELLED]:
+            tally.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
+        if not run.status.done or run.status is RunStatus.SUCCEEDED:
+            return [tally]
+        glyph, said = NOT_RUN_LABEL.split(" ", 1)
+        return [tally, Text(f"{glyph} {not_run_count(self.graph, run)} {said}")]
 
     def _where(self, run: RunState | None) -> str:
         """The executor, and for a run on Ray the cluster's size (the runner's notice)."""
