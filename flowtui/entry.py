@@ -43,9 +43,13 @@ def main(argv: list[str] | None = None) -> None:
             return
     opened = open_args(args)
     if opened is None:
-        from flowtui.cli import main as cli_main
+        try:  # Ctrl-C while the CLI (typer, pydantic) is still importing: no traceback
+            from flowtui.cli import main as cli_main
 
-        cli_main(args)
+            cli_main(args)
+        except KeyboardInterrupt:
+            sys.stderr.write("\nflowtui: stopped (Ctrl-C).\n")
+            sys.exit(130)
         return
     import gc
 

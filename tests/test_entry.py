@@ -162,3 +162,20 @@ def test_without_a_terminal_the_tui_says_so_and_runs_nothing(tmp_path: Path) -> 
         assert "draws in a terminal, and its input is not one" in said
         assert "flowtui run FILE" in said and "Traceback" not in said
         assert "\x1b" not in result.stdout + result.stderr  # nothing was drawn
+
+
+def test_ctrl_c_before_a_command_has_started_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Ctrl-C in the first tenth of a second of any command (while the CLI framework was
+    importing) printed a KeyboardInterrupt traceback. The interrupt is raised here at that
+    moment by the process's own SIGINT, as a terminal's Ctrl-C raises it."""
+    script = (
+        "import os, signal, flowtui.cli\n"
+        "flowtui.cli.main = lambda args: os.kill(os.getpid(), signal.SIGINT)\n"
+        "from flowtui import entry\n"
+        "entry.main(['run', 'flow.py'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 130
+    assert result.stderr.strip() == "flowtui: stopped (Ctrl-C)."
