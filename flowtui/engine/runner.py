@@ -58,6 +58,7 @@ from flowtui.run.status import CANCEL, NOT_RETRIED, TIMEOUT, RunStatus, TaskErro
 from flowtui.run.where import node_label
 from flowtui.store import Store, StoreFullError, ensure_logs
 from flowtui.store.attempts import AttemptBatch
+from flowtui.store.db_trouble import StoreLockedError
 from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
@@ -183,7 +184,7 @@ class Runner:
         status = RunStatus.FAILED
         previous = {sig: signal.signal(sig, self._on_signal) for sig in _cancelling_signals()}
         heartbeat = Heartbeat(self.store.meta.path, self.run_id).start()
-        completed = False
+        completed = locked = False
         try:
             self._submit(first)
             self._loop()
@@ -194,25 +195,31 @@ class Runner:
             else:
                 status = RunStatus.SUCCEEDED
             completed = True
+        except StoreLockedError:
+            locked = True  # the run reads crashed (its runner gone); resume finishes it
+            raise
         finally:
             if self.running:  # cancelled or an internal error: stop what is still running
                 self._terminate_all()
-            self._commit()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            heartbeat.stop()
-            error = None
-            if self.failed:
-                error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
-            elif status is RunStatus.CANCELLED:
-                error = "cancelled"
-            try:
-                self.store.meta.finish_run(self.run_id, status.value, error)
-            except StoreFullError:
-                if completed:  # else the error on its way names the problem; the run reads
-                    raise  # crashed, and resume finishes it once there is room
-
+            heartbeat.stop(wait=not locked)
+            if not locked:  # else its write waited in vain once: the sentence, not another
+                self._record_end(status, completed)
         return status
+
+    def _record_end(self, status: RunStatus, completed: bool) -> None:
+        self._commit()
+        error = None
+        if self.failed:
+            error = f"{self.failed[0][0]}: {self.failed[0][1].summary()}"
+        elif status is RunStatus.CANCELLED:
+            error = "cancelled"
+        try:
+            self.store.meta.finish_run(self.run_id, status.value, error)
+        except StoreFullError:
+            if completed:  # else the error on its way names the problem; the run reads
+                raise  # crashed, and resume finishes it once there is room
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         """Ctrl-C / SIGTERM: stop starting tasks; the loop then says so and terminates the

@@ -190,7 +190,9 @@ class Heartbeat:
             with quiet():
                 db.close()
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """End the beats; `wait=False` leaves a beat waiting on a locked database to the
+        process's exit (the thread is a daemon) rather than wait for it too."""
         self._stop.set()
-        if self._thread.is_alive():
+        if wait and self._thread.is_alive():
             self._thread.join()

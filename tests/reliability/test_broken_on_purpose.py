@@ -84,6 +84,67 @@ def test_a_database_locked_mid_run_stops_the_run_in_a_sentence_and_resume_finish
     assert [r.status for r in lab.runs("GateFlow")] == ["succeeded", "crashed"]
 
 
+# `flowtui run` with each write of the runner's own thread that waited for the lock in vain
+# said on stderr (`MetadataDB.transaction`, the one door every write goes through), so a test
+# can count the waits a user sits through before the sentence.
+COUNTED = """
+import contextlib, sys, threading
+from flowtui.store.db_trouble import StoreLockedError
+from flowtui.store.metadata import MetadataDB
+
+door = MetadataDB.transaction
+
+
+@contextlib.contextmanager
+def counted(self):
+    try:
+        with door(self) as c:
+            yield c
+    except StoreLockedError:
+        if threading.current_thread() is threading.main_thread():
+            print("a write waited in vain", file=sys.stderr, flush=True)
+        raise
+
+
+MetadataDB.transaction = counted
+from flowtui.entry import main
+
+sys.argv[0] = "flowtui"
+main()
+"""
+
+
+def test_a_database_locked_mid_run_is_one_wait_then_the_sentence(lab: Lab):
+    """After the outcome's write has waited FLOWTUI_DB_WAIT in vain, the runner's cleanup does
+    not wait again (to record the run's end) before it says why it stopped: the run reads
+    crashed whatever it wrote, and resume finishes it."""
+    gate = Gate(lab.root)
+    lab.env.update(WAIT)
+    counted = lab.write("counted.py", COUNTED)
+    proc = subprocess.Popen(
+        [sys.executable, str(counted), "run", str(gate.path), "--quiet"],
+        cwd=lab.root,
+        env=lab.env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(gate.started.exists, "the gated step to start", DEADLINE)
+        with write_lock(lab.store_path / "metadata.db"):
+            gate.release()
+            _, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        proc.kill()
+        proc.wait()
+        gate.close()
+    assert proc.returncode == 1, err
+    waits, _, said = err.partition("stayed locked by another process")
+    assert said and "Traceback" not in err, err
+    assert waits.count("a write waited in vain") == 1, err
+    assert [r.status for r in lab.runs("GateFlow")] == ["crashed"]
+
+
 DAMAGE_FLOW = """
     import os
     from flowtui import FlowSpec, step
