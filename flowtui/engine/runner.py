@@ -18,7 +18,7 @@ import select
 import signal
 import time
 from collections import deque
-from dataclasses import astuple
+from functools import cached_property
 from typing import Any
 
 from flowtui.engine.breakpoints import BreakpointWatch
@@ -29,14 +29,9 @@ from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource, collector_paused
 from flowtui.engine.run_options import write_run_id
 from flowtui.engine.running import Running, RunResult
-from flowtui.engine.scheduler import FinishedTask, Frame, PendingTask, Scheduler
-from flowtui.engine.task import (
-    ForeachFrame,
-    TaskOutcome,
-    TaskRequest,
-    class_constants,
-    register_blob_store,
-)
+from flowtui.engine.scheduler import FinishedTask, PendingTask, Scheduler
+from flowtui.engine.task import TaskOutcome, TaskRequest, class_constants, register_blob_store
+from flowtui.engine.task_request import RunBasis, retries, task_request
 from flowtui.engine.usage import UsageMonitor
 from flowtui.engine.watching import usage_events, waiting_events
 from flowtui.flow.current import resolve_username
@@ -364,71 +359,30 @@ class Runner:
             )
         )
 
-    def _request(
-        self, pending: PendingTask, task_id: str, attempt: int, stdout: str, stderr: str
-    ) -> TaskRequest:
-        node = self.graph[pending.step]
-        params = self.param_artifacts
-        join_inputs: tuple[tuple[str, str, ArtifactMap], ...] = ()
-        if node.takes_inputs:
-            # As Metaflow's: a join inherits the parameters and, from its first input, the
-            # class constants (merge_artifacts adds the rest)
-            first = self.outputs[pending.parents[0]]
-            kept = {name: first[name] for name in self.constants if name in first}
-            inherited = {**params, **kept} if kept else params
-            join_inputs = tuple(
-                (s, t, self.outputs[t])
-                for s, t in zip(pending.parent_steps, pending.parents, strict=True)
-            )
-        elif pending.parents:
-            inherited = self.outputs[pending.parents[0]]
-        else:
-            inherited = params
-        foreach = tuple(
-            ForeachFrame(f.index, f.count, self._foreach_hash(f))
-            for f in pending.frames
-            if f.foreach
-        )
-        decos = self.decorators[pending.step]
-        catch = decos.get("catch")
-        return TaskRequest(
+    @cached_property
+    def basis(self) -> RunBasis:
+        """What every task of the run is asked alike (its id and origin known by then)."""
+        return RunBasis(
             file=str(self.file),
             flow_name=self.flow_name,
             store_root=str(self.store.root),
             run_id=self.run_id,
-            step=pending.step,
-            task_id=task_id,
-            attempt=attempt,
-            stdout=stdout,
-            stderr=stderr,
-            inherited=inherited,
-            next_steps=node.next,
-            foreach_var=node.foreach,
-            is_end=node.kind is StepKind.END,
-            switch=node.kind is StepKind.SWITCH,
-            join_inputs=join_inputs,
-            foreach=foreach,
-            # as in Metaflow, @catch takes over only on the last attempt @retry allows
-            catch=catch is not None and attempt >= int(decos.get("retry", {}).get("times", 0)),
-            catch_var=(catch or {}).get("var"),
-            catch_print=bool((catch or {}).get("print_exception", True)),
-            env={
-                str(k): str(v) for k, v in (decos.get("environment", {}).get("vars") or {}).items()
-            },
-            origin_run_id=self.resume.origin.run_id if self.resume else None,
+            graph=self.graph,
+            decorators=self.decorators,
+            params=self.param_artifacts,
+            constants=tuple(self.constants),
             user=self.user,
             tags=self.config.tags,
-            timeout=decos.get("timeout", {}).get("seconds"),
-            memory=decos.get("resources", {}).get("memory"),
-            project=astuple(self.project) if self.project else None,
-            resources={k: v for k, v in decos.get("resources", {}).items() if v is not None},
+            project=self.project,
+            origin_run_id=self.resume.origin.run_id if self.resume else None,
             breakpoints=self.config.breakpoints,
             with_decorators=self.config.with_decorators,
         )
 
-    def _foreach_hash(self, frame: Frame) -> str:
-        var = self.graph[frame.step].foreach or ""
-        return self.outputs[frame.split_task][var].hash
+    def _request(
+        self, pending: PendingTask, task_id: str, attempt: int, stdout: str, stderr: str
+    ) -> TaskRequest:
+        return task_request(self.basis, self.outputs, pending, task_id, attempt, stdout, stderr)
 
     def _read(self, fd: int) -> None:
         running = self.running[fd]
@@ -522,9 +476,10 @@ class Runner:
             return
         error = running.failure(outcome, status)
         ensure_logs(running.request.stdout, running.request.stderr)  # it may have died first
-        retries = int(self.decorators[pending.step].get("retry", {}).get("times", 0))
         will_retry = (
-            attempt < retries and self.cancel_reason is None and error.reason not in NOT_RETRIED
+            attempt < retries(self.decorators, pending.step)
+            and self.cancel_reason is None
+            and error.reason not in NOT_RETRIED
         )
         artifacts = outcome.artifacts if outcome else {}
         self.batch.fail_attempt(

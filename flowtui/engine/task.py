@@ -448,7 +448,7 @@ def class_constants(cls: type) -> list[str]:
 def _store_class_constants(flow: FlowSpec) -> None:
     """As Metaflow does, the start step stores the class body's constants (`LIMIT = 5`) as
     artifacts, so every task and the client see them (a join passes them down from its first
-    input, with the parameters: the runner's `_request`); parameters and methods are not."""
+    input, with the parameters: `task_request.task_request`); parameters and methods are not."""
     cls = type(flow)
     for name in class_constants(cls):
         if name not in vars(flow):
