@@ -34,7 +34,6 @@ import ray
 from flowtui.engine.loader import show_paths_as
 from flowtui.engine.task import TaskOutcome, TaskRequest, _run
 from flowtui.engine.usage import SAMPLE_EVERY, Sampler
-from flowtui.run.status import TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobRef
 
 _CHUNK = 1 << 16
@@ -161,9 +160,7 @@ def run_attempt(
             if not outcome.ok and outcome.error:
                 sys.stderr.write(outcome.error.traceback)
         except Exception as e:  # flowtui's own failure: still report it
-            outcome = TaskOutcome(
-                ok=False, error=TaskError(type(e).__name__, str(e), traceback.format_exc())
-            )
+            outcome = TaskOutcome.raised(e, traceback.format_exc())
             traceback.print_exc()
         reporter.tick(final=True)  # the attempt's last sample and peak, before it returns
     new = {h: np.frombuffer(p, dtype=np.uint8) for h, p in blobs.new.items()}

@@ -490,6 +490,7 @@ class Runner:
             final=not will_retry,
             artifacts=artifact_records(task_id, artifacts),
             metadata=where,
+            lost=outcome.lost if outcome else None,
         )
         self.held.append(
             TaskFailed(

@@ -28,6 +28,7 @@ from flowtui.flow.spec import Inputs
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
+from flowtui.store.lost_values import LostValueError
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
 
@@ -93,6 +94,14 @@ class TaskOutcome:
     error: TaskError | None = None
     caught: TaskError | None = None  # the error @catch caught (the task still succeeds)
     chosen: str | None = None  # a switch: the step its condition chose
+    lost: str | None = None  # the blob of a stored value it failed on, damaged or missing
+
+    @classmethod
+    def raised(cls, e: BaseException, traceback_text: str) -> TaskOutcome:
+        """A task that raised `e` outside its step (flowtui's own failure, or a stored value
+        it could not load, such as its foreach's list)."""
+        error = TaskError(type(e).__name__, str(e), traceback_text)
+        return cls(ok=False, error=error, lost=lost_blob(e))
 
     def to_json(self) -> str:
         return _json_text(
@@ -103,6 +112,7 @@ class TaskOutcome:
                 "error": self.error.to_json() if self.error else None,
                 "caught": self.caught.to_json() if self.caught else None,
                 "chosen": self.chosen,
+                "lost": self.lost,
             }
         )
 
@@ -116,7 +126,21 @@ class TaskOutcome:
             error=TaskError.from_json(data.get("error")),
             caught=TaskError.from_json(data.get("caught")),
             chosen=data.get("chosen"),
+            lost=data.get("lost"),
         )
+
+
+def lost_blob(e: BaseException | None) -> str | None:
+    """The blob of the stored value `e` (or an error it was raised from, as a step that wraps
+    it raises) found damaged or missing: its runner records the fact, and a resume runs the
+    task that made the value again."""
+    for _ in range(8):  # a chain is short; a loop of causes is not followed for ever
+        if e is None:
+            return None
+        if isinstance(e, LostValueError):
+            return e.digest
+        e = e.__cause__ or e.__context__
+    return None
 
 
 def _not_json(value: Any) -> Any:
@@ -396,6 +420,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         error=error,
         caught=caught_error,
         chosen=_chosen(req, flow) if error is None else None,
+        lost=lost_blob(raised) if error is not None else None,
     )
 
 

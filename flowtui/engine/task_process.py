@@ -23,7 +23,6 @@ import traceback
 from typing import Any
 
 from flowtui.engine.task import TaskOutcome, TaskRequest, _run, set_store_in_environment
-from flowtui.run.status import TaskError
 from flowtui.store import create_log
 
 RESULT_PIPE_LOST = 113  # exit code: the step closed (or replaced) the result pipe's fd
@@ -59,9 +58,7 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
             sys.stderr.write(outcome.error.traceback)
         _end_as_an_interpreter_does()
     except BaseException as e:  # flowtui's own failure: still report it, never hang
-        outcome = TaskOutcome(
-            ok=False, error=TaskError(type(e).__name__, str(e), traceback.format_exc())
-        )
+        outcome = TaskOutcome.raised(e, traceback.format_exc())
         code = 1
     try:
         if not _same_file(result_fd, pipe):  # closed by the step, maybe reused for its file

@@ -29,15 +29,9 @@ TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.m
 if TYPE_CHECKING:
     from typing import Any
 
-    from flowtui.store.blobs import (
-        ArtifactPickleError,
-        BlobCorruptError,
-        BlobMissingError,
-        BlobRef,
-        BlobStore,
-        StoreFullError,
-    )
+    from flowtui.store.blobs import ArtifactPickleError, BlobRef, BlobStore, StoreFullError
     from flowtui.store.cards import CardFiles
+    from flowtui.store.lost_values import BlobCorruptError, BlobMissingError
     from flowtui.store.metadata import MetadataDB
     from flowtui.store.records import ArtifactRecord, AttemptRecord, RunRecord, TaskRecord
 
@@ -46,8 +40,8 @@ if TYPE_CHECKING:
 # blobs (cloudpickle) and the metadata (sqlite3) load only when a store is opened.
 _LAZY = {
     "ArtifactPickleError": "blobs",
-    "BlobCorruptError": "blobs",
-    "BlobMissingError": "blobs",
+    "BlobCorruptError": "lost_values",
+    "BlobMissingError": "lost_values",
     "BlobRef": "blobs",
     "BlobStore": "blobs",
     "StoreFullError": "blobs",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from flowtui.errors import UsageError
+from flowtui.store.lost_values import record_lost
 from flowtui.store.records import ArtifactRecord, TaskRecord
 from flowtui.store.task_metadata import put_task_metadata
 
@@ -52,7 +53,9 @@ def fail_attempt(
     artifacts: Iterable[ArtifactRecord],
     now: float,
     metadata: dict[str, str] | None = None,
+    lost: str | None = None,
 ) -> None:
+    """`lost`: the blob of a stored value the attempt found damaged or missing."""
     c.execute(
         "UPDATE attempts SET status = 'failed', finished = ?, exit_reason = ?, error = ? "
         "WHERE task_id = ? AND attempt = ?",
@@ -71,6 +74,8 @@ def fail_attempt(
     if final:
         put_artifacts(c, task_id, artifacts)
     put_task_metadata(c, task_id, attempt, metadata or {})
+    if lost:
+        record_lost(c, task_id, lost)
 
 
 def succeed_task(
@@ -235,6 +240,7 @@ class AttemptBatch:
         final: bool,
         artifacts: list[ArtifactRecord],
         metadata: dict[str, str] | None = None,
+        lost: str | None = None,
     ) -> None:
         now = time.time()
         self.writes.append(
@@ -248,6 +254,7 @@ class AttemptBatch:
                 artifacts=artifacts,
                 now=now,
                 metadata=metadata,
+                lost=lost,
             )
         )
 

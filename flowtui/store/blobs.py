@@ -37,6 +37,7 @@ except ImportError:
 
 from flowtui.errors import FlowtuiError, UsageError
 from flowtui.store.liveness import pid_alive, runner_place
+from flowtui.store.lost_values import BlobCorruptError, BlobMissingError
 
 _RAW = b"R"
 _ZLIB = b"Z"
@@ -94,27 +95,6 @@ def _store_write_error(e: OSError, root: Path) -> FlowtuiError | None:
     if e.errno == errno.EROFS:  # read-only media, whatever the metadata's connection thought
         return read_only_store(root)
     return None
-
-
-class BlobMissingError(Exception):
-    """A blob referenced by the metadata is not on disk."""
-
-
-class BlobCorruptError(Exception):
-    """A blob's bytes no longer match the hash it is stored under."""
-
-
-def damaged_message(digest: str, what: str | None = None) -> str:
-    subject = f"the stored value of {what} (blob {digest[:12]})" if what else f"blob {digest[:12]}"
-    return (
-        f"{subject} is damaged: its bytes no longer match their hash, so it is not loaded; "
-        "re-run the step that made it (flowtui doctor lists every damaged blob)"
-    )
-
-
-def missing_message(digest: str, what: str | None = None) -> str:
-    subject = f"the stored value of {what} (blob {digest[:12]})" if what else f"blob {digest[:12]}"
-    return f"{subject} is missing from the store; re-run the step that made it"
 
 
 TEMP_SUFFIX = ".tmp"
@@ -242,7 +222,7 @@ class BlobStore:
         try:
             fd, size = _open_blob_fd(self._file(digest))
         except FileNotFoundError:
-            raise BlobMissingError(missing_message(digest, what)) from None
+            raise BlobMissingError(digest, what) from None
         return self._read_whole(fd, size, digest, what)
 
     def _read_whole(self, fd: int, size: int, digest: str, what: str | None) -> bytes:
@@ -262,23 +242,23 @@ class BlobStore:
         try:
             fd, size = _open_blob_fd(self._file(digest))
         except FileNotFoundError:
-            raise BlobMissingError(missing_message(digest, what)) from None
+            raise BlobMissingError(digest, what) from None
         if size < _STREAM_READ_MIN:
             return pickle.loads(self._read_whole(fd, size, digest, what))
         with os.fdopen(fd, "rb") as f:
             header = f.read(1)
             if header not in (_ZLIB, _RAW):
-                raise BlobCorruptError(damaged_message(digest, what))
+                raise BlobCorruptError(digest, what)
             reader = _HashingReader(f, header == _ZLIB)
             try:
                 value = pickle.Unpickler(reader).load()
             except Exception:
                 if not reader.matches(digest):
-                    raise BlobCorruptError(damaged_message(digest, what)) from None
+                    raise BlobCorruptError(digest, what) from None
                 raise
             if not reader.matches(digest):
                 del value
-                raise BlobCorruptError(damaged_message(digest, what))
+                raise BlobCorruptError(digest, what)
             return value
 
     def intact(self, digest: str) -> bool:
@@ -303,9 +283,9 @@ def _verified(header: bytes, body: bytes, digest: str, what: str | None) -> byte
         if header == _ZLIB:
             body = zlib.decompress(body)
     except zlib.error:
-        raise BlobCorruptError(damaged_message(digest, what)) from None
+        raise BlobCorruptError(digest, what) from None
     if header not in (_ZLIB, _RAW) or _sha256_hex(body) != digest:
-        raise BlobCorruptError(damaged_message(digest, what))
+        raise BlobCorruptError(digest, what)
     return body
 
 

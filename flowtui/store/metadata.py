@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -25,8 +24,8 @@ from flowtui.store import attempts
 from flowtui.store.db_trouble import DB_WAIT, StoreLockedError, disk_full, locked, out_of_space
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
+from flowtui.store.lost_values import lost_holders, migrate, schema_version
 from flowtui.store.records import (
-    LOST_VALUE,
     NOT_RUN,
     ArtifactRecord,
     AttemptRecord,
@@ -92,6 +91,8 @@ class MetadataDB:
             # and fail at the first write; say so before anything is written.
             if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
                 self.read_only = True
+            else:
+                self._migrate()
 
     @staticmethod
     def _connect(uri: str) -> sqlite3.Connection:
@@ -102,6 +103,27 @@ class MetadataDB:
         conn.execute(f"PRAGMA busy_timeout = {int(DB_WAIT * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
+
+    def _migrate(self) -> None:
+        """Bring a store an older version made up to the schema's version, unless another
+        process holds it for writing: a reader never waits (the old facts read as they were
+        written until a later open migrates it)."""
+        c = self._conn
+        if schema_version(c) >= SCHEMA_VERSION:
+            return
+        c.execute("PRAGMA busy_timeout = 0")
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                migrate(c)
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+        except sqlite3.OperationalError:  # held by another process, or its disk full
+            pass
+        finally:
+            c.execute(f"PRAGMA busy_timeout = {int(DB_WAIT * 1000)}")
 
     def close(self) -> None:
         self._conn.close()
@@ -418,33 +440,15 @@ class MetadataDB:
         return self._settled([_task(flow, r) for r in rows])
 
     def resumable_tasks(self, run_id: str) -> list[TaskRecord]:
-        """`tasks(run_id)`, for resuming it: a task whose stored value a task of the run found
-        damaged or missing reads failed, so a resume runs it again (writing the value again
-        repairs its blob) rather than reuse it and fail the same way for ever."""
+        """`tasks(run_id)`, for resuming it: a task holding a stored value a task of the run
+        found damaged or missing (`lost_values`) reads failed, so a resume runs it again
+        (writing the value again repairs its blob) rather than reuse it and fail the same
+        way for ever."""
         tasks = self.tasks(run_id)
-        named = {
-            digest
-            for t in tasks
-            if t.error and t.error.get("type") in LOST_VALUE
-            for digest in _BLOB_NAMED.findall(str(t.error.get("message", "")))
-        }
-        if not named:
+        lost = lost_holders(self._conn, run_id) if str(run_id).isdigit() else set()
+        if not lost:
             return tasks
-        lost = self.tasks_holding(run_id, named)
         return [replace(t, status="failed") if t.task_id in lost else t for t in tasks]
-
-    def tasks_holding(self, run_id: str, digest_prefixes: Iterable[str]) -> set[str]:
-        """The ids of `run_id`'s tasks with an artifact stored under a blob whose name starts
-        with one of `digest_prefixes` (as messages name blobs: their first 12 characters)."""
-        held: set[str] = set()
-        for prefix in digest_prefixes:
-            rows = self._query(
-                "SELECT DISTINCT artifacts.task_id FROM artifacts JOIN tasks USING (task_id) "
-                "WHERE tasks.run_id = ? AND substr(artifacts.hash, 1, ?) = ?",
-                (int(run_id), len(prefix), prefix),
-            )
-            held.update(str(r[0]) for r in rows)
-        return held
 
     def task(self, task_id: str) -> TaskRecord | None:
         if not str(task_id).isdigit():
@@ -553,9 +557,6 @@ class MetadataDB:
     def _flow_of(self, run_id: str) -> str:
         rows = self._query("SELECT flow FROM runs WHERE run_id = ?", (int(run_id),))
         return str(rows[0]["flow"]) if rows else ""
-
-
-_BLOB_NAMED = re.compile(r"\(blob ([0-9a-f]{12})\)")  # as blobs.damaged_message names one
 
 
 def _task(flow: str, r: sqlite3.Row) -> TaskRecord:

@@ -1,9 +1,20 @@
 """The metadata database's tables (SQLite). Creating them is idempotent, so two processes
-opening a new store at once both succeed."""
+opening a new store at once both succeed. A store made by an older version is brought up to
+`SCHEMA_VERSION` when it is opened for writing (`store.lost_values.migrate`)."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: lost_values
 
-SCHEMA = """
+# Which task found which stored value (blob) damaged or missing (store/lost_values.py).
+LOST_VALUES = """
+CREATE TABLE IF NOT EXISTS lost_values (
+    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
+    hash TEXT NOT NULL,
+    PRIMARY KEY (task_id, hash)
+);
+"""
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS flows (
     name TEXT PRIMARY KEY,
@@ -75,3 +86,5 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (task_id, name)
 );
 """
+    + LOST_VALUES
+)

@@ -213,6 +213,113 @@ def test_resume_re_runs_the_task_whose_stored_value_a_run_found_damaged(lab: Lab
     assert lab.cli("doctor").code in (0, 1)  # the damaged value was written again: no damage
 
 
+def _as_written_before_lost_values(db: Path) -> None:
+    """Make `db` a store as flowtui wrote it before schema version 2: the facts of lost values
+    only in the tasks' error messages."""
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.execute("DROP TABLE lost_values")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_store_written_before_lost_values_were_recorded_reads_them_from_its_messages(
+    lab: Lab, held: bool
+):
+    """A store from before the lost_values table: opened for writing it is migrated (the
+    table filled from the old messages); opened while another program holds it (or read-only),
+    it is read as it was written, without waiting. Either way its plan re-runs the task whose
+    value was found damaged, and nothing else changes."""
+    lab.write("dmg.py", DAMAGE_FLOW)
+    (lab.root / "bug").touch()
+    assert lab.cli("run", "dmg.py", "--quiet").code == 1
+    store = lab.store
+    try:
+        body = [t for t in store.meta.tasks("1") if t.step == "body"]
+        blob = store.blobs.path(
+            {a.name: a.hash for a in store.meta.artifacts(body[2].task_id)}["sq"]
+        )
+    finally:
+        store.close()
+    blob.write_bytes(blob.read_bytes()[:-3])
+    (lab.root / "bug").unlink()
+    assert lab.cli("resume", "dmg.py", "--quiet").code == 1
+    db = lab.store_path / "metadata.db"
+    _as_written_before_lost_values(db)
+    with write_lock(db) if held else contextlib.nullcontext():
+        plan = lab.cli("resume", "dmg.py", "--plan", "--json")
+        runs = lab.cli("runs", "DmgFlow")
+    assert plan.code == 0, plan.output
+    assert json.loads(plan.output)["reused"]["body"] == [3, 4], plan.output
+    assert runs.code == 0 and runs.stdout.count("failed") == 2, runs.output
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (("1",) if held else ("2",))
+
+
+SPLIT_FLOW = """
+    import os
+    from flowtui import FlowSpec, step
+
+    class SplitFlow(FlowSpec):
+        @step
+        def start(self):
+            self.items = ["a", "b", "c"]
+            self.next(self.body, foreach="items")
+
+        @step
+        def body(self):
+            if self.input == "b" and os.path.exists("bug"):
+                raise RuntimeError("the user's bug")
+            self.out = self.input.upper()
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.outs = [i.out for i in inputs]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+def test_resume_re_runs_the_split_whose_foreach_list_a_run_found_damaged(lab: Lab):
+    """A foreach task reads its item from the split's stored list before the step runs; that
+    list damaged stops it with a sentence naming only the blob. The resume it asks for must run
+    the split again, as for any value a task found damaged (the fact is recorded, not read
+    back out of the message)."""
+    lab.write("split.py", SPLIT_FLOW)
+    (lab.root / "bug").touch()
+    assert lab.cli("run", "split.py", "--quiet").code == 1
+    store = lab.store
+    try:
+        start = next(t for t in store.meta.tasks("1") if t.step == "start")
+        blob = store.blobs.path(
+            {a.name: a.hash for a in store.meta.artifacts(start.task_id)}["items"]
+        )
+    finally:
+        store.close()
+    blob.write_bytes(blob.read_bytes()[:-3])
+    (lab.root / "bug").unlink()
+    first = lab.cli("resume", "split.py", "--quiet")  # body "b" runs: it finds the list damaged
+    assert first.code == 1 and "is damaged" in first.output, first.output
+    plan = lab.cli("resume", "split.py", "--plan", "--json")
+    assert plan.code == 0, plan.output
+    assert json.loads(plan.output)["rerun"] == ["start", "body", "join", "end"], plan.output
+    again = lab.cli("resume", "split.py", "--quiet")
+    assert again.code == 0, again.output
+    assert lab.value(_task_of(lab, "3", "join"), "outs") == ["A", "B", "C"]
+
+
+def _task_of(lab: Lab, run_id: str, step: str) -> str:
+    store = lab.store
+    try:
+        return next(t.task_id for t in store.meta.tasks(run_id) if t.step == step)
+    finally:
+        store.close()
+
+
 def _run_in_a_terminal(lab: Lab, gate: Gate, *, nohup: bool) -> tuple[subprocess.Popen[bytes], int]:
     """`flowtui run gate.py` with a pseudo-terminal as its controlling terminal (as a shell's
     window gives it), under `nohup` or not; the terminal's master side."""
