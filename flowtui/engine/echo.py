@@ -159,14 +159,15 @@ class ConsoleWriter:
                 else:
                     echo_tail(tail, final, self._print)
             except (OSError, SystemExit):  # the reader of stdout went away (rich raises
-                self._detach()  # SystemExit on a broken pipe, after silencing stdout)
+                self.detach()  # SystemExit on a broken pipe, after silencing stdout)
 
     def _print(self, renderable: Any) -> None:
         with quiet():  # a task forked meanwhile would inherit the console's locks held
             self.console.print(renderable, soft_wrap=True)
 
-    def _detach(self) -> None:
-        """Stop writing to a closed stdout (silently ever after); the run goes on."""
+    def detach(self) -> None:
+        """Stop writing to a closed stdout or a terminal gone (silently ever after); the run
+        goes on."""
         self.detached = True
         with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -15,7 +15,7 @@ import shlex
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -319,8 +319,21 @@ class ConsoleReporter(Reporter):
             self._drain(pathspec)
         now = time.time()
         if self._live is not None and now - self._last_refresh > 0.1:
-            self._live.update(self._status(), refresh=True)
+            self._draw_live(lambda live: live.update(self._status(), refresh=True))
             self._last_refresh = now
+
+    def _draw_live(self, draw: Callable[[Live], object]) -> None:
+        """Draw the status line; a terminal that is gone (closed under a run that ignores
+        SIGHUP: EIO) silences the console, as a closed stdout does, and the run goes on to
+        end as it ends, its exit status its own."""
+        if self._live is None:
+            return
+        try:
+            draw(self._live)
+        except OSError:
+            self._live = None
+            if self._writer is not None:
+                self._writer.detach()
 
     def _drain(self, pathspec: str, final: bool = False) -> None:
         """Print the lines a task has written since last time (all of them when `final`)."""
@@ -357,9 +370,8 @@ class ConsoleReporter(Reporter):
         self._print_reused()
         for pathspec in list(self._tails):
             self._drain(pathspec, final=True)
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
+        self._draw_live(Live.stop)
+        self._live = None
         status, duration, pathspec = event.status, event.duration, event.pathspec
         done = sum(c.done for c in self._steps.values())
         failed = sum(c.failed for c in self._steps.values())

@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import pty
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -320,14 +321,19 @@ def _task_of(lab: Lab, run_id: str, step: str) -> str:
         store.close()
 
 
-def _run_in_a_terminal(lab: Lab, gate: Gate, *, nohup: bool) -> tuple[subprocess.Popen[bytes], int]:
+def _run_in_a_terminal(
+    lab: Lab, gate: Gate, *, nohup: bool, hangup_ignored: bool = False
+) -> tuple[subprocess.Popen[bytes], int]:
     """`flowtui run gate.py` with a pseudo-terminal as its controlling terminal (as a shell's
-    window gives it), under `nohup` or not; the terminal's master side."""
+    window gives it), under `nohup` or not, or with SIGHUP ignored but its output still on the
+    terminal (`trap '' HUP` in a shell); the terminal's master side."""
     master, slave = pty.openpty()
 
     def in_its_terminal() -> None:
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        if hangup_ignored:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     command = [sys.executable, "-m", "flowtui", "run", str(gate.path)]
     proc = subprocess.Popen(
@@ -381,6 +387,25 @@ def test_closing_the_terminal_of_a_run_cancels_it_unless_nohup(lab: Lab, nohup: 
     gate.release()
     resumed = lab.cli("resume", str(gate.path), "--quiet")
     assert resumed.code == 0, resumed.output
+
+
+def test_a_run_that_ignores_the_hangup_of_its_closed_terminal_exits_as_the_run_ended(lab: Lab):
+    """SIGHUP ignored (`trap '' HUP`) but the output still on the terminal: the window closes,
+    the run goes on and succeeds, and `flowtui run` exits 0 as its run did, not 1 because
+    its last lines could not reach a terminal nobody reads."""
+    gate = Gate(lab.root)
+    proc, master = _run_in_a_terminal(lab, gate, nohup=False, hangup_ignored=True)
+    try:
+        _drain(master, gate.started)
+        os.close(master)  # the window closes: the kernel hangs up the terminal
+        gate.release()
+        code = proc.wait(timeout=DEADLINE)
+    finally:
+        proc.kill()
+        proc.wait()
+        gate.close()
+    assert [r.status for r in lab.runs("GateFlow")] == ["succeeded"]
+    assert code == 0
 
 
 def test_doctor_during_a_run_counts_no_running_tasks_blobs_as_leftovers(lab: Lab):
