@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowtui.engine import forkserver
+from flowtui.engine.exits import died_with_server
 from flowtui.engine.forkserver import ForkFailed, ForkServer, ForkServerGone, ForkServerRefused
 from flowtui.engine.task import TaskOutcome, TaskRequest, checked_source
 from flowtui.engine.task_process import run_task_process
@@ -53,6 +54,10 @@ class TaskHandle(Protocol):
     def wait(self) -> int: ...
 
     def metadata(self) -> dict[str, str]: ...
+
+    def lost_with(self) -> TaskError | None:
+        """Why the attempt ended without an outcome when the executor knows it better than
+        the exit status does (its fork server died); None: read the status."""
 
     @property
     def local_pid(self) -> int | None: ...
@@ -118,6 +123,15 @@ class TaskProcess:
     rusage: Any | None = None  # os.wait4's, once a forked task has been reaped
     server: ForkServer | None = None  # the fork server that forked it (its parent)
     status: int | None = None  # its waitpid status, once the server has said it
+    lost: TaskError | None = None  # it died with its fork server: how that ended
+
+    def lost_with(self) -> TaskError | None:
+        return self.lost
+
+    def _died_with_server(self, server: ForkServer) -> int:
+        """The server went without telling how this task ended: it died with it (SIGKILL)."""
+        self.status, self.lost = signal.SIGKILL, died_with_server(server.pid, server.ended())
+        return self.status
 
     @property
     def reported_usage(self) -> None:
@@ -154,7 +168,9 @@ class TaskProcess:
             try:
                 found = self.server.exited(self.pid)
             except (ForkServerGone, OSError):  # its tasks died with it (PR_SET_PDEATHSIG)
-                found = self.server.exits.pop(self.pid, (signal.SIGKILL, None))
+                found = self.server.exits.pop(self.pid, None)
+                if found is None:
+                    self._died_with_server(self.server)
             if found is not None:
                 self.status, self.rusage = found
             return self.status
@@ -178,7 +194,7 @@ class TaskProcess:
             try:
                 self.status, self.rusage = self.server.wait(self.pid)
             except (ForkServerGone, OSError):
-                self.status = signal.SIGKILL
+                return self._died_with_server(self.server)
             return self.status
         while True:
             try:
@@ -271,7 +287,9 @@ class LocalExecutor:
             except (ForkServerGone, OSError):  # gone after it: the task may have started
                 server.close()
                 self.server = None
-                return TaskProcess(-1, read_fd, status=signal.SIGKILL)  # killed, as far as known
+                process = TaskProcess(-1, read_fd)  # and died with it, as far as known
+                process._died_with_server(server)
+                return process
             finally:
                 os.close(write_fd)
         raise ForkServerGone("the fork server exited as it started, twice")

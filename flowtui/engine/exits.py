@@ -18,16 +18,37 @@ _SIGNAL_CAUSES: dict[int, str] = {
 }
 
 
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def died_with_server(server_pid: int, status: int | None) -> TaskError:
+    """The error of a task that died with its fork server (its parent: PR_SET_PDEATHSIG),
+    the server's `waitpid` status `status` (None: not known)."""
+    if status is None:
+        how = "ended"
+    elif os.WIFSIGNALED(status):
+        how = f"was killed by {_signal_name(os.WTERMSIG(status))}"
+    else:
+        how = f"exited with code {os.WEXITSTATUS(status)}"
+    return TaskError(
+        "ForkServerDied",
+        f"flowtui's fork server, this task's parent (pid {server_pid}), {how}, and the task "
+        "died with it; @retry or flowtui resume runs the task again",
+        reason=SIGNAL,
+    )
+
+
 def describe_exit(status: int) -> TaskError:
     """The error of a task process that ended with `waitpid` status `status`, unreported."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
         why = _SIGNAL_CAUSES.get(sig, "killed from outside?")
-        return TaskError("Killed", f"the task process was killed by {name} ({why})", reason=SIGNAL)
+        message = f"the task process was killed by {_signal_name(sig)} ({why})"
+        return TaskError("Killed", message, reason=SIGNAL)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     if code == RESULT_PIPE_LOST:
         return TaskError(

@@ -82,6 +82,7 @@ class ForkServer:
         self.pid = pid
         self.sock = ours
         self.exits: dict[int, tuple[int, Any]] = {}  # pid -> (status, rusage) not yet claimed
+        self.status: int | None = None  # its own waitpid status, once it has gone
 
     def fileno(self) -> int:
         """Readable when a task has exited (or the server has gone)."""
@@ -133,12 +134,19 @@ class ForkServer:
                 self._keep(message)
         return self.exits.pop(pid)
 
+    def ended(self) -> int | None:
+        """The server's `waitpid` status once it has gone (its socket closed): it is reaped
+        here (None: reaped before, not known)."""
+        if self.status is None:
+            with contextlib.suppress(ChildProcessError, InterruptedError):
+                self.status = os.waitpid(self.pid, 0)[1]
+        return self.status
+
     def close(self) -> None:
         """Let the server go (it exits when its socket closes) and reap it."""
         with contextlib.suppress(OSError):
             self.sock.close()
-        with contextlib.suppress(ChildProcessError, InterruptedError):
-            os.waitpid(self.pid, 0)
+        self.ended()
 
 
 def _serve(sock: socket.socket, runner: int, store_root: str) -> None:

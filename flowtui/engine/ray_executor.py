@@ -106,6 +106,9 @@ class RayAttempt:
     def key(self) -> str:
         return f"{self.request.task_id}/{self.request.attempt}"
 
+    def lost_with(self) -> None:
+        return None  # its outcome, or its exit status, says how it ended
+
     def exit_rusage(self) -> None:
         return None
 

@@ -57,4 +57,4 @@ class Running:
             return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
         if outcome is not None and outcome.error is not None:
             return outcome.error
-        return describe_exit(status)
+        return self.proc.lost_with() or describe_exit(status)

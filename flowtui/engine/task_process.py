@@ -23,6 +23,7 @@ import traceback
 from typing import Any
 
 from flowtui.engine.task import TaskOutcome, TaskRequest, _run, set_store_in_environment
+from flowtui.run.status import EXIT, TaskError
 from flowtui.store import create_log
 
 RESULT_PIPE_LOST = 113  # exit code: the step closed (or replaced) the result pipe's fd
@@ -51,15 +52,20 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
             pass
     atexit._clear()  # the runner's exit handlers are the runner's; the task runs its own
     pipe = os.fstat(result_fd)
+    me = os.getpid()
+    _watch_exec(me, result_fd, req.step)
     try:
         _redirect_output(req)
         outcome = _run(req)
-        if not outcome.ok and outcome.error:
-            sys.stderr.write(outcome.error.traceback)
-        _end_as_an_interpreter_does()
+        if os.getpid() == me:
+            if not outcome.ok and outcome.error:
+                sys.stderr.write(outcome.error.traceback)
+            _end_as_an_interpreter_does()
     except BaseException as e:  # flowtui's own failure: still report it, never hang
         outcome = TaskOutcome.raised(e, traceback.format_exc())
         code = 1
+    if os.getpid() != me:  # a process the step forked returned from it
+        _end_forked_child(req.step)
     try:
         if not _same_file(result_fd, pipe):  # closed by the step, maybe reused for its file
             code = RESULT_PIPE_LOST
@@ -77,6 +83,57 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
             except Exception:
                 pass
         os._exit(code)
+
+
+def _end_forked_child(step: str) -> None:
+    """A process the step forked (`os.fork()`) returned from the step: only the task's own
+    process finishes it and sends its outcome. Say so in the task's log, and end."""
+    try:
+        sys.stderr.write(
+            f"flowtui: a process step '{step}' forked (pid {os.getpid()}) returned from the "
+            "step; only the task's own process finishes it, so this one ends here without "
+            "sending an outcome: end a forked child with os._exit()\n"
+        )
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(0)
+
+
+# The task this process runs, while it runs: (its pid, its result pipe's fd, its step).
+_task: tuple[int, int, str] | None = None
+
+
+def _watch_exec(pid: int, result_fd: int, step: str) -> None:
+    """Have os.execv and os.execve (every os.exec* function ends in one of them) send, from
+    the task's own process, the outcome that says the step replaced it, before they do: the
+    program's exit is not the step's end. Installed once per process."""
+    global _task
+    _task = (pid, result_fd, step)
+    if getattr(os.execv, "_flowtui", False):
+        return
+    for name in ("execv", "execve"):
+        setattr(os, name, _noting_exec(name, getattr(os, name)))
+
+
+def _noting_exec(name: str, real: Any) -> Any:
+    def noting(path: Any, *args: Any) -> Any:
+        if _task is not None and os.getpid() == _task[0]:
+            error = TaskError(
+                "ProcessReplaced",
+                f"step '{_task[2]}' replaced its process with another program "
+                f"({os.fsdecode(path)}, by os.{name}), so the step never finished; run the "
+                "program with subprocess.run instead",
+                reason=EXIT,
+            )
+            try:  # noqa: SIM105 - a failed exec raises, and the step's own outcome follows
+                os.write(_task[1], (TaskOutcome(ok=False, error=error).to_json() + "\n").encode())
+            except OSError:
+                pass
+        return real(path, *args)
+
+    noting._flowtui = True  # type: ignore[attr-defined]
+    return noting
 
 
 def _end_as_an_interpreter_does() -> None:
