@@ -139,14 +139,17 @@ class MetaflowData:
 
 @dataclass(frozen=True)
 class TaskException:
-    """Why a task failed: the exception's type, message and the user-code traceback."""
+    """Why a task failed: the exception's type (module-qualified, as Metaflow's: the step's
+    own `builtins.ValueError`; a failure flowtui names, such as `Killed`, has no module),
+    message and the user-code traceback."""
 
     type: str
     message: str
     traceback: str
 
     def __str__(self) -> str:
-        return f"{self.type}: {self.message}" if self.message else self.type
+        name = self.type.rpartition(".")[2]
+        return f"{name}: {self.message}" if self.message else name
 
     @property
     def exception(self) -> str:

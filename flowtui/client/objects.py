@@ -329,6 +329,11 @@ class Run(_ClientObject):
         return RunCode(self._store.meta.run_source(self._record.run_id), self._record.file)
 
     @property
+    def trigger(self) -> None:
+        """None, as Metaflow's for a run no event triggered: a flowtui run is started by hand."""
+        return None
+
+    @property
     def parameters(self) -> dict[str, Any]:
         """The run's parameter values by attribute name (loaded from the store)."""
         return {

@@ -161,8 +161,9 @@ class Task(_ClientObject):
         error = record.error
         if not error or record.status in _DONE_OK:
             return None
+        kind, module = str(error.get("type", "")), error.get("module")
         return TaskException(
-            str(error.get("type", "")),
+            f"{module}.{kind}" if module else kind,  # as Metaflow's: `builtins.ValueError`
             str(error.get("message", "")),
             str(error.get("traceback") or ""),
         )
@@ -228,6 +229,12 @@ class Task(_ClientObject):
     def code(self) -> RunCode:
         """Its run's code (see `Run.code`)."""
         return self.parent.parent.code
+
+    @property
+    def environment_info(self) -> None:
+        """None, as Metaflow's for a task with no environment package (@conda, @pypi): a
+        flowtui task runs in the runner's own environment."""
+        return None
 
     # -- lineage -------------------------------------------------------------------------
     @property
@@ -315,7 +322,8 @@ class Task(_ClientObject):
     def _artifact_records(self) -> dict[str, ArtifactRecord]:
         if self._artifacts is not None:
             return self._artifacts
-        records = {a.name: a for a in self._store.meta.artifacts(self._record.task_id)}
+        stored = self._store.meta.artifacts(self._record.task_id, self._attempt)
+        records = {a.name: a for a in stored}
         if self._fresh().status in _FINISHED:  # final: keep them
             self._artifacts = records
         return records

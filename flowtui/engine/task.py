@@ -100,7 +100,7 @@ class TaskOutcome:
     def raised(cls, e: BaseException, traceback_text: str) -> TaskOutcome:
         """A task that raised `e` outside its step (flowtui's own failure, or a stored value
         it could not load, such as its foreach's list)."""
-        error = TaskError(type(e).__name__, str(e), traceback_text)
+        error = TaskError(type(e).__name__, str(e), traceback_text, module=type(e).__module__)
         return cls(ok=False, error=error, lost=lost_blob(e))
 
     def to_json(self) -> str:
@@ -384,7 +384,9 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         message = f"step '{req.step}' called sys.exit({e.code!r}); raise an exception instead"
         error = TaskError("SystemExit", message, "".join(user_traceback(e)), EXIT)
     except Exception as e:
-        error = TaskError(type(e).__name__, str(e), "".join(user_traceback(e)))
+        error = TaskError(
+            type(e).__name__, str(e), "".join(user_traceback(e)), module=type(e).__module__
+        )
         raised = e
 
     if error is not None and req.catch and error.reason != EXIT:

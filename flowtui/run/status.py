@@ -113,6 +113,7 @@ class TaskError:
     message: str
     traceback: str = ""
     reason: str = EXCEPTION
+    module: str = ""  # the exception class's module, for one the step raised (`builtins`)
 
     def summary(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -127,12 +128,15 @@ class TaskError:
         return self.reason == CANCEL
 
     def to_json(self) -> dict[str, str]:
-        return {
+        data = {
             "type": self.type,
             "message": self.message,
             "traceback": self.traceback,
             "reason": self.reason,
         }
+        if self.module:
+            data["module"] = self.module
+        return data
 
     @classmethod
     def from_json(cls, data: Any, reason: str | None = None) -> TaskError | None:
@@ -144,4 +148,5 @@ class TaskError:
             message=str(data.get("message") or ""),
             traceback=str(data.get("traceback") or ""),
             reason=str(reason or data.get("reason") or EXCEPTION),
+            module=str(data.get("module") or ""),
         )

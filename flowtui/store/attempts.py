@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from flowtui.errors import UsageError
 from flowtui.store.lost_values import record_lost
 from flowtui.store.records import ArtifactRecord, TaskRecord
+from flowtui.store.schema import ATTEMPT_ARTIFACTS
 from flowtui.store.task_metadata import put_task_metadata
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ def fail_attempt(
     )
     if final:
         put_artifacts(c, task_id, artifacts)
+    else:  # @retry runs it again: what this attempt stored stays its own
+        put_attempt_artifacts(c, task_id, attempt, artifacts)
     put_task_metadata(c, task_id, attempt, metadata or {})
     if lost:
         record_lost(c, task_id, lost)
@@ -114,6 +117,32 @@ def put_artifacts(c: sqlite3.Connection, task_id: str, arts: Iterable[ArtifactRe
         "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
         [(int(task_id), a.name, a.hash, a.type, a.size, a.repr) for a in arts],
     )
+
+
+def put_attempt_artifacts(
+    c: sqlite3.Connection, task_id: str, attempt: int, arts: Iterable[ArtifactRecord]
+) -> None:
+    rows = [(int(task_id), attempt, a.name, a.hash, a.type, a.size, a.repr) for a in arts]
+    if rows:
+        c.execute(ATTEMPT_ARTIFACTS)  # a store no process could migrate yet
+        c.executemany("INSERT OR REPLACE INTO attempt_artifacts VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def attempt_artifacts(c: sqlite3.Connection, task_id: str, attempt: int) -> list[Any] | None:
+    """Rows `(task id, name, hash, type, size, repr)` of what attempt `attempt` of a task
+    stored when @retry ran the task again after it; None when it is the task's last attempt
+    (its artifacts are the task's)."""
+    row = c.execute("SELECT attempts FROM tasks WHERE task_id = ?", (int(task_id),)).fetchone()
+    if row is None or attempt >= int(row[0]) - 1:
+        return None
+    try:
+        return c.execute(
+            "SELECT task_id, name, hash, type, size, repr FROM attempt_artifacts "
+            "WHERE task_id = ? AND attempt = ? ORDER BY name",
+            (int(task_id), attempt),
+        ).fetchall()
+    except sqlite3.OperationalError:  # a store from before attempts kept their own
+        return []
 
 
 #: A task to clone: (the origin task, the clone's frames, the clone's parent task ids).
@@ -179,6 +208,13 @@ def clone_tasks(c: sqlite3.Connection, run_id: str, clones: list[Clone], now: fl
         "a.repr FROM clone JOIN artifacts AS a ON a.task_id = clone.origin_id",
         (rows,),
     )
+    if c.execute("SELECT 1 FROM sqlite_master WHERE name = 'attempt_artifacts'").fetchone():
+        c.execute(
+            _CLONES + "INSERT INTO attempt_artifacts SELECT clone.new_id, a.attempt, a.name, "
+            "a.hash, a.type, a.size, a.repr "
+            "FROM clone JOIN attempt_artifacts AS a ON a.task_id = clone.origin_id",
+            (rows,),
+        )
     if c.execute("SELECT 1 FROM sqlite_master WHERE name = 'task_metadata'").fetchone():
         c.execute(
             _CLONES + "INSERT INTO task_metadata SELECT clone.new_id, m.attempt, m.field, "

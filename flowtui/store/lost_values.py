@@ -16,7 +16,7 @@ import re
 import sqlite3
 
 from flowtui.store.records import LOST_VALUE
-from flowtui.store.schema import LOST_VALUES, SCHEMA_VERSION
+from flowtui.store.schema import ATTEMPT_ARTIFACTS, LOST_VALUES, SCHEMA_VERSION
 
 
 class LostValueError(Exception):
@@ -74,6 +74,7 @@ def migrate(c: sqlite3.Connection) -> None:
     if schema_version(c) >= SCHEMA_VERSION:
         return
     c.execute(LOST_VALUES)
+    c.execute(ATTEMPT_ARTIFACTS)  # filled from now on: earlier runs kept only the last's
     c.executemany("INSERT OR IGNORE INTO lost_values VALUES (?, ?)", _in_messages(c))
     c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 

@@ -514,10 +514,13 @@ class MetadataDB:
         """Each task of the run: its latest recorded attempt's metadata (one query)."""
         return run_task_metadata(self._conn, run_id)
 
-    def artifacts(self, task_id: str) -> list[ArtifactRecord]:
-        rows = self._query(
-            "SELECT * FROM artifacts WHERE task_id = ? ORDER BY name", (int(task_id),)
-        )
+    def artifacts(self, task_id: str, attempt: int | None = None) -> list[ArtifactRecord]:
+        """What the task stored (its last attempt), or what attempt `attempt` stored."""
+        rows = None if attempt is None else attempts.attempt_artifacts(self._conn, task_id, attempt)
+        if rows is None:
+            rows = self._query(
+                "SELECT * FROM artifacts WHERE task_id = ? ORDER BY name", (int(task_id),)
+            )
         return [
             ArtifactRecord(str(r["task_id"]), r["name"], r["hash"], r["type"], r["size"], r["repr"])
             for r in rows

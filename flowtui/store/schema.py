@@ -2,7 +2,21 @@
 opening a new store at once both succeed. A store made by an older version is brought up to
 `SCHEMA_VERSION` when it is opened for writing (`store.lost_values.migrate`)."""
 
-SCHEMA_VERSION = 2  # 2: lost_values
+SCHEMA_VERSION = 2  # 2: lost_values, attempt_artifacts
+
+# What an attempt @retry ran again after stored (its task's own are its last attempt's).
+ATTEMPT_ARTIFACTS = """
+CREATE TABLE IF NOT EXISTS attempt_artifacts (
+    task_id INTEGER NOT NULL REFERENCES tasks(task_id),
+    attempt INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    repr TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (task_id, attempt, name)
+);
+"""
 
 # Which task found which stored value (blob) damaged or missing (store/lost_values.py).
 LOST_VALUES = """

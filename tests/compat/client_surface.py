@@ -153,6 +153,7 @@ for rid in run_ids:
     ask(f"{r}.id", lambda: RUNS[run.id])
     ask(f"{r}.pathspec", lambda: run.pathspec)
     ask(f"{r}.path_components", lambda: [run.path_components[0], RUNS[run.path_components[1]]])
+    ask(f"{r}.trigger", lambda: run.trigger)
     ask(f"{r}.parent", lambda: repr(run.parent))
     ask(f"{r}.successful", lambda: run.successful)
     ask(f"{r}.finished", lambda: run.finished)
@@ -246,6 +247,20 @@ for rid in run_ids:
             ask(f"{t}.metadata-names", lambda: sorted({m.name for m in task.metadata} & MD_KEYS))
             ask(f"{t}.attempt0.stdout", lambda: client.Task(task.pathspec, attempt=0).stdout)
             ask(f"{t}.attempt0", lambda: client.Task(task.pathspec, attempt=0).current_attempt)
+            ask(
+                f"{t}.attempt0.artifacts",
+                lambda: sorted(
+                    a.id for a in client.Task(task.pathspec, attempt=0) if not a.id.startswith("_")
+                ),
+            )
+            if task.parent.id == "flaky":
+                for n in (0, 1):
+                    ask(
+                        f"{t}.attempt{n}.tried",
+                        lambda n=n: client.Task(task.pathspec, attempt=n).data.tried,
+                    )
+            ask(f"{t}.exception.type", lambda: task.exception.type)
+            ask(f"{t}.environment_info", lambda: task.environment_info)
             ask(f"{t}.system_tags", lambda: sorted(t.split(":")[0] for t in task.system_tags))
             ask(f"{t}.parent_tasks", lambda: sorted(tkey(p) for p in task.parent_tasks))
             ask(f"{t}.child_tasks", lambda: sorted(tkey(p) for p in task.child_tasks))

@@ -168,6 +168,36 @@ def test_a_retried_tasks_attempts_read_as_metaflows(edges: Notebook) -> None:
     assert ft[f"{task}.metadata_dict"]["attempt"] == "1"
 
 
+def test_a_retried_tasks_earlier_attempt_keeps_its_own_artifacts(edges: Notebook) -> None:
+    """`Task(pathspec, attempt=0).data` is what the first attempt stored, before @retry ran
+    the task again (flowtui kept only the last attempt's: attempt 0 read attempt 1's)."""
+    task = "R1/flaky[None]"
+    keys = ["attempt0.tried", "attempt1.tried", "attempt0.artifacts"]
+    assert not edges.differences(*(f"{task}.{k}" for k in keys))
+    ft = edges.answers["flowtui"]
+    assert (ft[f"{task}.attempt0.tried"], ft[f"{task}.attempt1.tried"]) == (0, 1)
+
+
+def test_an_exceptions_type_is_module_qualified_and_absent_things_are_none(
+    notebook: Notebook, edges: Notebook
+) -> None:
+    """`task.exception.type` names the class with its module, as Metaflow's wrapper does
+    (`builtins.RuntimeError`; flowtui said `RuntimeError`); `Task.environment_info` and
+    `Run.trigger` are None for a run with no environment package nor trigger (flowtui:
+    AttributeError)."""
+    book = {**notebook.answers["flowtui"]}
+    keys = [
+        k
+        for k in notebook.answers["metaflow"]
+        if k.endswith((".exception.type", ".environment_info", ".trigger"))
+    ]
+    assert keys and not notebook.differences(*keys)
+    assert not edges.differences(
+        *(k for k in edges.answers["metaflow"] if k.endswith(".exception.type"))
+    )
+    assert book["R1/join[None].exception.type"] == "builtins.RuntimeError"
+
+
 def test_steps_know_their_parent_and_child_steps(notebook: Notebook, edges: Notebook) -> None:
     """`Step.parent_steps` / `child_steps` (AttributeError before)."""
     keys = [

@@ -13,6 +13,7 @@ class RetryCatchEndFlow(FlowSpec):
     @step
     def flaky(self):
         print(f"attempt {current.retry_count}")
+        self.tried = current.retry_count  # each attempt's own value (Task(p, attempt=N).data)
         if current.retry_count < 1:
             raise RuntimeError("the first attempt fails")
         self.next(self.end)
