@@ -4,9 +4,10 @@ the blob), and the fact its runner records of one: which task found which blob (
 (`MetadataDB.resumable_tasks`) to run the task that made the value again.
 
 The table came with schema version 2. A store written before has those facts only in its
-tasks' error messages ("… (blob 0123456789ab) is damaged"): opened for writing, it is migrated
-once (`migrate`: the table filled from them); opened read-only (or while another process holds
-it), the same facts are read from the messages, so no store reads differently for its age.
+tasks' error messages ("… (blob 0123456789ab) is damaged"): opened for writing, it is
+migrated once (`schema.migrate`: the table filled from them); opened read-only (or while
+another process holds it), the same facts are read from the messages (`in_messages`), so no
+store reads differently for its age.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import sqlite3
 
 from flowtui.store.records import LOST_VALUE
-from flowtui.store.schema import ATTEMPT_ARTIFACTS, LOST_VALUES, SCHEMA_VERSION
+from flowtui.store.schema import LOST_VALUES, SCHEMA_VERSION, schema_version
 
 
 class LostValueError(Exception):
@@ -69,16 +70,6 @@ def lost_holders(c: sqlite3.Connection, run_id: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def migrate(c: sqlite3.Connection) -> None:
-    """Bring a store to SCHEMA_VERSION inside the caller's write transaction (idempotent)."""
-    if schema_version(c) >= SCHEMA_VERSION:
-        return
-    c.execute(LOST_VALUES)
-    c.execute(ATTEMPT_ARTIFACTS)  # filled from now on: earlier runs kept only the last's
-    c.executemany("INSERT OR IGNORE INTO lost_values VALUES (?, ?)", _in_messages(c))
-    c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-
-
 def _found(c: sqlite3.Connection, run_id: str) -> set[str]:
     """The blobs a task of `run_id` found damaged or missing."""
     recorded: set[str] = set()
@@ -91,13 +82,13 @@ def _found(c: sqlite3.Connection, run_id: str) -> set[str]:
         recorded = {str(r[0]) for r in rows}
     if schema_version(c) >= SCHEMA_VERSION:
         return recorded
-    return recorded | {digest for _, digest in _in_messages(c, run_id)}  # not migrated yet
+    return recorded | {digest for _, digest in in_messages(c, run_id)}  # not migrated yet
 
 
 _BLOB_NAMED = re.compile(r"\(blob ([0-9a-f]{12})\)")  # as a store before version 2 wrote them
 
 
-def _in_messages(c: sqlite3.Connection, run_id: str | None = None) -> list[tuple[int, str]]:
+def in_messages(c: sqlite3.Connection, run_id: str | None = None) -> list[tuple[int, str]]:
     """(task id, blob) for each blob a failed task's message names, as stores before version
     2 kept them: by the first 12 characters of its name, among its run's artifacts."""
     where, args = ("AND run_id = ?", (int(run_id),)) if run_id is not None else ("", ())
@@ -128,8 +119,3 @@ def _has_table(c: sqlite3.Connection) -> bool:
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='lost_values'"
         ).fetchone()
     )
-
-
-def schema_version(c: sqlite3.Connection) -> int:
-    row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row and str(row[0]).isdigit() else 1

@@ -24,7 +24,7 @@ from flowtui.store import attempts
 from flowtui.store.db_trouble import DB_WAIT, StoreLockedError, disk_full, locked, out_of_space
 from flowtui.store.glance import stored_runs
 from flowtui.store.liveness import runner_place
-from flowtui.store.lost_values import lost_holders, migrate, schema_version
+from flowtui.store.lost_values import lost_holders
 from flowtui.store.records import (
     NOT_RUN,
     ArtifactRecord,
@@ -34,7 +34,7 @@ from flowtui.store.records import (
     RunRecord,
     TaskRecord,
 )
-from flowtui.store.schema import SCHEMA, SCHEMA_VERSION
+from flowtui.store.schema import SCHEMA, SCHEMA_VERSION, migrate, schema_version
 from flowtui.store.task_metadata import run_task_metadata, task_metadata
 
 
@@ -114,15 +114,14 @@ class MetadataDB:
         c.execute("PRAGMA busy_timeout = 0")
         try:
             c.execute("BEGIN IMMEDIATE")
-            try:
-                migrate(c)
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
+            migrate(c)
             c.execute("COMMIT")
-        except sqlite3.OperationalError:  # held by another process, or its disk full
+        except sqlite3.Error:  # held by another process, its disk full: read it as it is
             pass
         finally:
+            if c.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    c.execute("ROLLBACK")
             c.execute(f"PRAGMA busy_timeout = {int(DB_WAIT * 1000)}")
 
     def close(self) -> None:

@@ -1,6 +1,8 @@
 """The metadata database's tables (SQLite). Creating them is idempotent, so two processes
 opening a new store at once both succeed. A store made by an older version is brought up to
-`SCHEMA_VERSION` when it is opened for writing (`store.lost_values.migrate`)."""
+`SCHEMA_VERSION` when it is opened for writing (`migrate`, from `MetadataDB`)."""
+
+import sqlite3
 
 SCHEMA_VERSION = 2  # 2: lost_values, attempt_artifacts
 
@@ -102,3 +104,27 @@ CREATE TABLE IF NOT EXISTS artifacts (
 """
     + LOST_VALUES
 )
+
+
+def schema_version(c: sqlite3.Connection) -> int:
+    """The store's schema version (1 for a store that does not say)."""
+    try:
+        row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:
+        return 1
+    return int(row[0]) if row and str(row[0]).isdigit() else 1
+
+
+def migrate(c: sqlite3.Connection) -> None:
+    """Bring a store to SCHEMA_VERSION inside the caller's write transaction (idempotent).
+
+    1 → 2: `lost_values`, filled from the messages version 1 kept those facts in; and
+    `attempt_artifacts`, filled from now on (version 1 kept only a task's last attempt's)."""
+    if schema_version(c) >= SCHEMA_VERSION:
+        return
+    from flowtui.store.lost_values import in_messages
+
+    c.execute(LOST_VALUES)
+    c.execute(ATTEMPT_ARTIFACTS)
+    c.executemany("INSERT OR IGNORE INTO lost_values VALUES (?, ?)", in_messages(c))
+    c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
