@@ -57,9 +57,9 @@ def describe_exit(status: int) -> TaskError:
             "did not open, e.g. with os.closerange); close only descriptors the step opened",
             reason=EXIT,
         )
-    return TaskError(
+    return TaskError(  # os._exit and os.exec* in the step say so themselves (task_process)
         "ProcessExit",
-        f"the task process exited with code {code} before the step finished "
-        "(os._exit or a crash in native code?)",
+        f"the task process exited with code {code} before the step finished, from native "
+        "code (a C library calling exit()), without a Python error",
         reason=EXIT,
     )

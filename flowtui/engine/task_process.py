@@ -33,6 +33,7 @@ INHERITED_FDS: set[int] = set()  # the runner's fds a forked task closes (the ev
 def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None) -> None:
     """The body of a task process, forked by `parent` (default: the runner). Never returns:
     exits with os._exit."""
+    global _task
     code = 0
     # try/except rather than contextlib.suppress, and _signal's signal, which does not wrap
     # the old handler in an enum (signal.signal's does; for the runner's handler, by raising)
@@ -53,7 +54,7 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
     atexit._clear()  # the runner's exit handlers are the runner's; the task runs its own
     pipe = os.fstat(result_fd)
     me = os.getpid()
-    _watch_exec(me, result_fd, req.step)
+    _watch_endings(me, result_fd, req.step)
     try:
         _redirect_output(req)
         outcome = _run(req)
@@ -82,6 +83,7 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
                 stream.flush()
             except Exception:
                 pass
+        _task = None  # flowtui's own end, not the step's
         os._exit(code)
 
 
@@ -104,33 +106,46 @@ def _end_forked_child(step: str) -> None:
 _task: tuple[int, int, str] | None = None
 
 
-def _watch_exec(pid: int, result_fd: int, step: str) -> None:
-    """Have os.execv and os.execve (every os.exec* function ends in one of them) send, from
-    the task's own process, the outcome that says the step replaced it, before they do: the
-    program's exit is not the step's end. Installed once per process."""
+def _watch_endings(pid: int, result_fd: int, step: str) -> None:
+    """Have the ends the step may choose instead of returning (os.execv and os.execve, which
+    every os.exec* function ends in; os._exit) send, from the task's own process, the outcome
+    that says what the step did, before they do it: the process's exit is not the step's end.
+    Installed once per process."""
     global _task
     _task = (pid, result_fd, step)
-    if getattr(os.execv, "_flowtui", False):
+    if getattr(os._exit, "_flowtui", False):
         return
-    for name in ("execv", "execve"):
-        setattr(os, name, _noting_exec(name, getattr(os, name)))
+    for name in ("execv", "execve", "_exit"):
+        setattr(os, name, _noting(name, getattr(os, name)))
 
 
-def _noting_exec(name: str, real: Any) -> Any:
-    def noting(path: Any, *args: Any) -> Any:
+def _noting(name: str, real: Any) -> Any:
+    def noting(*args: Any) -> Any:
         if _task is not None and os.getpid() == _task[0]:
-            error = TaskError(
-                "ProcessReplaced",
-                f"step '{_task[2]}' replaced its process with another program "
-                f"({os.fsdecode(path)}, by os.{name}), so the step never finished; run the "
-                "program with subprocess.run instead",
-                reason=EXIT,
-            )
+            step = _task[2]
+            if name == "_exit":
+                kind, message = (
+                    "ProcessExit",
+                    (
+                        f"step '{step}' called os._exit({args[0] if args else ''}), so the step "
+                        "never finished; raise an exception to fail it, or let it return"
+                    ),
+                )
+            else:
+                kind, message = (
+                    "ProcessReplaced",
+                    (
+                        f"step '{step}' replaced its process with another program "
+                        f"({os.fsdecode(args[0])}, by os.{name}), so the step never finished; run "
+                        "the program with subprocess.run instead"
+                    ),
+                )
+            outcome = TaskOutcome(ok=False, error=TaskError(kind, message, reason=EXIT))
             try:  # noqa: SIM105 - a failed exec raises, and the step's own outcome follows
-                os.write(_task[1], (TaskOutcome(ok=False, error=error).to_json() + "\n").encode())
+                os.write(_task[1], (outcome.to_json() + "\n").encode())
             except OSError:
                 pass
-        return real(path, *args)
+        return real(*args)
 
     noting._flowtui = True  # type: ignore[attr-defined]
     return noting

@@ -49,6 +49,37 @@ class ExecsFlow(FlowSpec):
     assert "os._exit" not in ran.output and "native code" not in ran.output, ran.output
 
 
+@pytest.mark.parametrize("server", ["1", "0"])
+def test_a_step_that_calls_os_exit_says_so(flows, server):
+    # It read "exited with code 3 before the step finished (os._exit or a crash in native
+    # code?)": a guess between two, where the task can tell which.
+    flows.write(
+        "exits.py",
+        HEADER
+        + """
+import os
+
+class ExitsFlow(FlowSpec):
+    @step
+    def start(self):
+        os._exit(3)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("exits.py", env={"FLOWTUI_FORK_SERVER": server})
+    assert ran.code == 1, ran.output
+    error = _error(flows, "ExitsFlow", "start")
+    assert error["message"] == (
+        "step 'start' called os._exit(3), so the step never finished; raise an exception to "
+        "fail it, or let it return"
+    ), error
+    assert "?" not in ran.output, ran.output
+
+
 def test_a_task_whose_fork_server_was_killed_says_so(flows):
     # The fork server is the task's parent; killed, it takes its tasks with it. Those read
     # "killed by SIGKILL (out of memory, or killed from outside?)", a guess, while the runner

@@ -171,7 +171,7 @@ def test_a_task_killed_mid_step_fails_named_and_resume_finishes(lab: Lab, how: s
     lab.write("sweep.py", SWEEP_FLOW)
     if how == "os._exit":
         ran = lab.cli("run", "sweep.py", "--quiet", SWEEP_EXIT="5")
-        assert ran.code == 1 and "exited with code 7" in ran.output, ran.output
+        assert ran.code == 1 and "called os._exit(7)" in ran.output, ran.output
     else:
         proc = lab.start("run", "sweep.py", "--events", stderr=subprocess.DEVNULL)
         assert proc.stdout is not None

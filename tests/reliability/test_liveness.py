@@ -83,7 +83,7 @@ def test_a_task_that_exits_while_its_forked_child_holds_the_pipe_is_seen_dead(la
         if child_pid.exists():
             os.kill(int(child_pid.read_text()), signal.SIGKILL)
     assert ran.code == 1, ran.output
-    assert "exited with code 3" in ran.output
+    assert "called os._exit(3)" in ran.output
     assert lab.runs("ForkFlow")[0].status == "failed"
 
 
