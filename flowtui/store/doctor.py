@@ -161,6 +161,13 @@ def _blob_references(db: sqlite3.Connection) -> dict[str, list[str]]:
         "artifacts.hash FROM artifacts JOIN tasks USING (task_id) JOIN runs USING (run_id)"
     ):
         refs.setdefault(digest, []).append(f"{flow}/{run_id}/{step}/{task_id} {name}")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'attempt_artifacts'").fetchone():
+        for flow, run_id, step, task_id, attempt, name, digest in db.execute(
+            "SELECT runs.flow, tasks.run_id, tasks.step, tasks.task_id, a.attempt, a.name, "
+            "a.hash FROM attempt_artifacts AS a JOIN tasks USING (task_id) JOIN runs USING (run_id)"
+        ):  # what an attempt @retry ran again after stored
+            where = f"{flow}/{run_id}/{step}/{task_id} {name} (attempt {attempt})"
+            refs.setdefault(digest, []).append(where)
     for flow, run_id, params in db.execute("SELECT flow, run_id, params FROM runs"):
         for attr, p in json.loads(params or "{}").items():
             if isinstance(p, dict) and p.get("hash"):

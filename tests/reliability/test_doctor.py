@@ -90,6 +90,41 @@ def test_repair_removes_the_leftovers_of_crashes_and_keeps_every_used_blob(lab: 
     assert lab.cli("doctor").code == 0
 
 
+RETRIED = """
+    from flowtui import FlowSpec, current, retry, step
+
+    class RetriedFlow(FlowSpec):
+        @retry(times=1)
+        @step
+        def start(self):
+            self.tried = "attempt %d's own value" % current.retry_count
+            if current.retry_count == 0:
+                raise RuntimeError("the first attempt fails")
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+def test_repair_keeps_the_values_a_retried_attempt_stored(lab: Lab):
+    """An attempt @retry ran again after keeps what it stored (`Task(p, attempt=0).data`):
+    its blobs are referenced, so doctor neither calls them leftovers nor removes them."""
+    lab.write("retried.py", RETRIED)
+    assert lab.cli("run", "retried.py", "--quiet").code == 0
+    clean = lab.cli("doctor")
+    assert clean.code == 0 and "unreferenced" not in clean.output, clean.output
+    assert lab.cli("doctor", "--repair").code == 0
+    store = lab.store
+    try:
+        start = next(t for t in store.meta.tasks("1") if t.step == "start")
+        first = {a.name: a.hash for a in store.meta.artifacts(start.task_id, attempt=0)}
+        assert store.blobs.get_value(first["tried"]) == "attempt 0's own value"
+    finally:
+        store.close()
+
+
 def test_a_run_whose_runner_was_killed_reads_crashed_and_repair_settles_it(lab: Lab):
     lab.write("doc.py", FLOW)
     started = lab.root / "started"
