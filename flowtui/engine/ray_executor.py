@@ -447,18 +447,41 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+_PROBE_WAIT = 10.0  # seconds a cluster's address may take to answer as a gRPC server
+
+
 def _check_reachable(address: str) -> None:
-    """A quick connect to host:port, so an unreachable cluster is one sentence, not a hang."""
-    if address in ("auto", "local") or "://" in address:
+    """A quick look at the cluster's address, so a wrong one is one sentence, not a hang: its
+    port takes connections (else "cannot reach"), and speaks gRPC, as Ray's GCS and its client
+    server do (else it is some other server's port: Ray would wait on it for minutes)."""
+    if address == "local":
         return
-    host, _, port = address.rpartition(":")
+    target = address.split("://", 1)[1] if address.startswith("ray://") else address
+    if target == "auto" or "://" in target:
+        return  # Ray finds the cluster (and says so when it finds none)
+    host, _, port = target.rpartition(":")
     if not host or not port.isdigit():
         return
     try:
-        with socket.create_connection((host, int(port)), timeout=5):
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
             pass
     except OSError as e:
         raise UsageError(
             f"Cannot reach the Ray cluster at {address} ({e.strerror or e}); start one with "
             "`ray start --head`, or point RAY_ADDRESS or --ray-address at a running one."
         ) from None
+    if os.environ.get("RAY_USE_TLS", "0") not in ("", "0"):
+        return  # a TLS cluster answers a plain-text probe with a failed handshake
+    import grpc
+
+    channel = grpc.insecure_channel(target)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=_PROBE_WAIT)
+    except grpc.FutureTimeoutError:
+        raise UsageError(
+            f"{address} takes connections but is not a Ray cluster's address (not its GCS port: "
+            "the one `ray start --head --port` took, 6379 by default, not the dashboard's); "
+            "point RAY_ADDRESS or --ray-address at it."
+        ) from None
+    finally:
+        channel.close()

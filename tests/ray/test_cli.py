@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import http.server
+import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from local_cluster import free_port
+
+from flowtui.store import Store
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello.py"
 
 
-def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flowtui", "run", str(HELLO), "--store", str(tmp_path), *args],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
+
+
+def _no_runs(store: Path) -> bool:
+    return not (store / "metadata.db").exists() or not Store(store, create=False).meta.runs()
 
 
 def test_an_unreachable_cluster_is_one_sentence(tmp_path: Path) -> None:
@@ -26,6 +40,41 @@ def test_an_unreachable_cluster_is_one_sentence(tmp_path: Path) -> None:
     assert ran.returncode == 2
     assert f"Cannot reach the Ray cluster at {address}" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+@pytest.fixture
+def web_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where an HTTP server answers (as the dashboard's port would)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_address_that_is_not_a_ray_clusters_is_one_sentence_not_a_hang(
+    tmp_path: Path, web_port: int
+) -> None:
+    address = f"127.0.0.1:{web_port}"
+    ran = _run(tmp_path, "--executor", "ray", "--ray-address", address)  # Ray waited minutes
+    assert ran.returncode == 2, ran.stderr
+    assert f"{address} takes connections but is not a Ray cluster's address" in ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert _no_runs(tmp_path)
+
+
+def test_ray_address_naming_a_stopped_cluster_or_client_is_one_sentence(tmp_path: Path) -> None:
+    for address in (f"127.0.0.1:{free_port()}", f"ray://127.0.0.1:{free_port()}"):
+        ran = _run(tmp_path, "--executor", "ray", env={"RAY_ADDRESS": address})
+        assert ran.returncode == 2, ran.stderr
+        assert ran.stderr.strip() == (
+            f"error: Cannot reach the Ray cluster at {address} (Connection refused); start one "
+            "with `ray start --head`, or point RAY_ADDRESS or --ray-address at a running one."
+        )
+        assert _no_runs(tmp_path)
 
 
 def test_an_unknown_executor_names_the_choices(tmp_path: Path) -> None:
