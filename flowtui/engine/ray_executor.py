@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,23 @@ from typing import Any
 from flowtui.engine.task import TaskOutcome, TaskRequest, checked_source
 from flowtui.engine.usage import Reported
 from flowtui.errors import UsageError
-from flowtui.run.status import CANCEL, EXCEPTION, INFEASIBLE, NODE_LOST, WORKER_LOST, TaskError
+from flowtui.run.status import (
+    CANCEL,
+    CLUSTER_LOST,
+    EXCEPTION,
+    INFEASIBLE,
+    NODE_LOST,
+    WORKER_LOST,
+    TaskError,
+)
 from flowtui.run.usage import Usage
 from flowtui.store import Store, create_log
 
 INSTALL_HINT = 'The Ray executor needs Ray: pip install "flowtui[ray]".'
 _PUMP_EVERY = 0.1  # seconds between looks at running attempts and their logs
+# The cluster is gone when its GCS refuses connections this long (looked at once a second):
+# well inside the 60 s after which Ray's core worker ends the driver process on its own.
+_LOST_AFTER = 5.0
 _EXCLUDES = [".git", ".venv", "venv", ".flowtui", "__pycache__", "node_modules", "*.pyc"]
 _FLOWTUI_DIR = Path(__file__).resolve().parent.parent
 
@@ -145,6 +157,8 @@ class RayExecutor:
         self.by_key: dict[str, RayAttempt] = {}  # "task/attempt" -> running attempt
         self.lock = threading.Lock()
         self.closing = threading.Event()
+        self.watch = ClusterWatch(_gcs_address(self.ray))
+        self.lost: str | None = None  # why no attempt can run any more: the cluster went away
         self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
         self.pump.start()
 
@@ -228,6 +242,9 @@ class RayExecutor:
             os.close(create_log(path))
         read_fd, write_fd = os.pipe()
         attempt = RayAttempt(self, request, read_fd, write_fd)
+        if self.lost is not None:
+            attempt.finish(_failure("ClusterLost", self.lost, CLUSTER_LOST))
+            return attempt
         options = ray_options(request.resources)
         unmet = self._infeasible(request, options)
         if unmet is not None:
@@ -305,6 +322,10 @@ class RayExecutor:
                     ready = []
             else:
                 self.closing.wait(_PUMP_EVERY)
+            if self.lost is None and self.watch.gone():
+                self._lose_cluster()
+            if self.lost is not None:
+                continue
             self._drain_logs()  # after the wait: a finished task's last lines are in
             for ref in ready:
                 with self.lock:
@@ -313,6 +334,24 @@ class RayExecutor:
                         self.by_key.pop(attempt.key, None)
                 if attempt is not None:
                     attempt.finish(self._collect(attempt))
+
+    def _lose_cluster(self) -> None:
+        """The cluster went away: every running attempt fails now (Ray would hold them until
+        it ends this process), and so does every later launch."""
+        where = self.address or "a local Ray started for this run"
+        self.lost = (
+            f"the Ray cluster at {where} went away (its GCS at {self.watch.address} refuses "
+            "connections); start it again and `flowtui resume` the run, on it or locally"
+        )
+        with self.lock:
+            lost, self.running = list(self.running.values()), {}
+            self.by_key.clear()
+        for attempt in lost:
+            attempt.ref = None
+            step = attempt.request.step
+            attempt.finish(
+                _failure("ClusterLost", f"step '{step}' stopped: {self.lost}", CLUSTER_LOST)
+            )
 
     def _drain_logs(self) -> None:
         try:
@@ -353,6 +392,41 @@ class RayExecutor:
                     EXCEPTION,
                 )
         return outcome
+
+
+class ClusterWatch:
+    """Whether the cluster's GCS still takes connections, looked at about once a second."""
+
+    def __init__(self, address: str | None) -> None:
+        self.address = address
+        self.next_look = 0.0
+        self.refused_since: float | None = None
+
+    def gone(self) -> bool:
+        if self.address is None:
+            return False
+        now = time.monotonic()
+        if now < self.next_look:
+            return False
+        self.next_look = now + 1.0
+        host, _, port = self.address.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+                self.refused_since = None
+                return False
+        except (OSError, ValueError):
+            if self.refused_since is None:
+                self.refused_since = now
+            return now - self.refused_since >= _LOST_AFTER
+
+
+def _gcs_address(ray: Any) -> str | None:
+    """The host:port of the connected cluster's GCS (None through Ray Client)."""
+    try:
+        address = ray.get_runtime_context().gcs_address
+    except Exception:
+        return None
+    return address if isinstance(address, str) and ":" in address else None
 
 
 def ray_options(resources: dict[str, float]) -> dict[str, Any]:

@@ -90,8 +90,9 @@ RUNNER_DIED = "crashed"  # the runner died while the task ran (derived by the st
 WORKER_LOST = "worker-lost"  # Ray: the worker process running the task died
 NODE_LOST = "node-lost"  # Ray: the node running the task went away
 INFEASIBLE = "infeasible"  # Ray: no node of the cluster has the @resources asked for
+CLUSTER_LOST = "cluster-lost"  # Ray: the whole cluster went away (its GCS stopped answering)
 #: Failures that another attempt cannot fix: @retry does not retry them.
-NOT_RETRIED = frozenset({PICKLE, CANCEL, INFEASIBLE})
+NOT_RETRIED = frozenset({PICKLE, CANCEL, INFEASIBLE, CLUSTER_LOST})
 #: Why a task stopped, in words, when it was not an exception of the step.
 REASON_TEXT = {
     SIGNAL: "the task process was killed by a signal",
@@ -102,6 +103,7 @@ REASON_TEXT = {
     WORKER_LOST: "the Ray worker running the task died",
     NODE_LOST: "the Ray node running the task went away",
     INFEASIBLE: "no node of the Ray cluster has the resources the step asks for",
+    CLUSTER_LOST: "the Ray cluster the run used went away",
 }
 
 

@@ -72,7 +72,7 @@ class LocalCluster:
         _wait_started(proc, log_path)
         return proc
 
-    def start(self, timeout: float = 600.0) -> LocalCluster:
+    def start(self, timeout: float = 600.0, gpu_node: bool = True) -> LocalCluster:
         port = free_port()
         self._start(
             "--head",
@@ -89,7 +89,8 @@ class LocalCluster:
             str(free_port()),
         )
         self.address = f"127.0.0.1:{port}"
-        self.add_gpu_node(timeout)  # the head is up: its `ray start` said so
+        if gpu_node:
+            self.add_gpu_node(timeout)  # the head is up: its `ray start` said so
         return self
 
     def add_gpu_node(self, timeout: float = 600.0) -> None:
@@ -209,13 +210,14 @@ def _kill_session(sid: int) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
 
 
-def start_cluster(tries: int = 3) -> LocalCluster:
-    """Start the cluster; a port taken between choosing it and binding it means another try."""
+def start_cluster(tries: int = 3, gpu_node: bool = True) -> LocalCluster:
+    """Start the cluster (`gpu_node=False`: the head alone); a port taken between choosing it
+    and binding it means another try."""
     for attempt in range(tries):
         temp = Path(tempfile.mkdtemp(prefix="ftray", dir="/tmp"))
         cluster = LocalCluster(temp)
         try:
-            return cluster.start()
+            return cluster.start(gpu_node=gpu_node)
         except RuntimeError:
             cluster.stop()
             if attempt == tries - 1:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import RayFlows, wait_for
+from local_cluster import LocalCluster, start_cluster
 
 from flowtui.errors import FlowtuiError
 
@@ -239,3 +241,66 @@ def test_a_task_of_a_lost_node_is_retried_on_another_node(
     assert f"attempt 1 of item {on_lost[0]}" in Path(attempts[1].stdout).read_text()
     end = next(t for t in meta.tasks(run.run_id) if t.step == "end")
     assert "outs [0, 10, 20]" in Path(meta.attempts(end.task_id)[0].stdout).read_text()
+
+
+GATED = """
+    import os, time
+    from flowtui import FlowSpec, retry, step
+
+    PID_FILE = {pid_file!r}
+    GATE = {gate!r}
+
+    class GatedFlow(FlowSpec):
+        @retry(times=1)
+        @step
+        def start(self):
+            with open(PID_FILE, "w") as f:
+                f.write(str(os.getpid()))
+            deadline = time.time() + 600
+            while not os.path.exists(GATE) and time.time() < deadline:
+                time.sleep(0.05)
+            self.done = True
+            self.next(self.end)
+
+        @step
+        def end(self):
+            print("done", self.done)
+"""
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[LocalCluster]:
+    """A one-node cluster of this test's own, which it may stop."""
+    cluster = start_cluster(gpu_node=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.ray_faults
+def test_the_cluster_stopping_mid_run_fails_the_run_in_a_sentence_and_resume_finishes_it(
+    tmp_path: Path, own_cluster: LocalCluster
+) -> None:
+    flows = RayFlows(tmp_path, own_cluster)
+    pid_file, gate = tmp_path / "pid", tmp_path / "gate"
+    flows.write("gated.py", GATED.format(pid_file=str(pid_file), gate=str(gate)))
+    proc = flows.start("run", "gated.py")
+    _pid(str(pid_file))  # the step runs on the cluster
+    own_cluster.stop()  # as `ray stop` on its machine
+    out, err = proc.communicate(timeout=300)  # Ray held the run for 60 s, then ended it itself
+    text = " ".join((out + err).split())
+    assert proc.returncode == 1, text
+    assert f"the Ray cluster at {own_cluster.address} went away" in text
+    assert "start it again and `flowtui resume` the run" in text
+    meta = flows.store.meta
+    run = meta.runs("GatedFlow")[0]
+    assert run.status == "failed"
+    task = meta.tasks(run.run_id)[0]
+    attempts = meta.attempts(task.task_id)
+    assert [(a.status, a.exit_reason) for a in attempts] == [("failed", "cluster-lost")]
+
+    gate.touch()
+    resumed = flows.cli("resume", "gated.py", executor="local")
+    assert resumed.code == 0, resumed.output
+    assert meta.runs("GatedFlow")[0].status == "succeeded"
