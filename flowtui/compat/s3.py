@@ -18,14 +18,16 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlparse
 
+from flowtui.client.errors import MetaflowException
 from flowtui.compat import metaflow_config
 from flowtui.flow import FlowSpec, current
 
 PutValue = str | bytes | io.IOBase
 
 
-class MetaflowS3Exception(Exception):
-    """An S3 operation failed; the message says which and why."""
+class MetaflowS3Exception(MetaflowException):
+    """An S3 operation failed; the message says which and why (a MetaflowException, as in
+    Metaflow: `except MetaflowException` catches it)."""
 
 
 class MetaflowS3URLException(MetaflowS3Exception):
@@ -250,6 +252,18 @@ class S3:
             if code in ("403", "AccessDenied"):
                 raise MetaflowS3AccessDenied(f"access to {url} was denied.") from None
             raise MetaflowS3Exception(f"S3 failed on {url}: {e}") from None
+        except botocore.NoCredentialsError:
+            raise MetaflowS3Exception(
+                f"S3 operation failed on {url}: no AWS credentials were found; set "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) where the step runs."
+            ) from None
+        except botocore.EndpointConnectionError as e:
+            raise MetaflowS3Exception(
+                f"S3 operation failed on {url}: {e}; check METAFLOW_S3_ENDPOINT_URL "
+                f"({metaflow_config.setting('S3_ENDPOINT_URL') or 'not set: AWS S3 itself'})."
+            ) from None
+        except botocore.BotoCoreError as e:  # no connection, a bad configuration, ...
+            raise MetaflowS3Exception(f"S3 operation failed on {url}: {e}") from None
 
     # -- reading --------------------------------------------------------------------------
     def get(
@@ -269,7 +283,7 @@ class S3:
         try:
             with os.fdopen(fd, "wb") as out:
                 resp = self._call(url, lambda: self._client.get_object(Bucket=bucket, Key=name))
-                shutil.copyfileobj(resp["Body"], out)
+                self._call(url, lambda: shutil.copyfileobj(resp["Body"], out))
         except MetaflowS3NotFound:
             os.unlink(local)
             if return_missing:

@@ -4,6 +4,8 @@ Metaflow's run options and the client's answers, run under real Metaflow and flo
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from differential import Sides, compare, needs_metaflow
 from s3server import S3Server, needs_s3, s3_server
@@ -41,6 +43,39 @@ def test_s3_profile_parallel_map_and_config(sides: Sides, s3_server: S3Server) -
     ]
     assert ft.value("start", "mapped") == [10, 11, 14, 19, 26, 35]
     assert ft.value("start", "tmp_removed") is True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@needs_s3
+@pytest.mark.parametrize("trouble", ["wrong endpoint", "no credentials"])
+def test_s3_failures_are_metaflows_s3_exception_on_both_sides(
+    sides: Sides, s3_server: S3Server, trouble: str
+) -> None:
+    env = {**s3_server.env(), "METAFLOW_S3_RETRY_COUNT": "0"}
+    env["METAFLOW_S3_TRANSIENT_RETRY_COUNT"] = "0"
+    if trouble == "wrong endpoint":
+        env["METAFLOW_S3_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"  # nothing listens
+    for side in (sides.metaflow_env, sides.flowtui_env):
+        side.update(env)
+        if trouble == "no credentials":
+            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+                side.pop(name, None)
+            side.update(
+                AWS_SHARED_CREDENTIALS_FILE=str(sides.workdir / "none"),
+                AWS_CONFIG_FILE=str(sides.workdir / "none"),
+                AWS_EC2_METADATA_DISABLED="true",
+            )
+    file = sides.flow("mf_s3_errors")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+    compare(mf, ft)  # the step caught each failure as MetaflowException on both sides
+    for op in ("put", "get", "listed"):
+        assert ft.value("start", op) == "MetaflowS3Exception"
 
 
 MULTIPLE = {"vals", "names", "single", "seen", "total"}
