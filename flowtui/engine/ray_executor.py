@@ -185,6 +185,12 @@ class RayExecutor:
         try:
             ray.init(**options)
         except Exception as e:
+            if type(e).__name__ == "RuntimeEnvSetupError":  # the folder, not the cluster
+                raise UsageError(
+                    f"Ray could not ship the flow's folder {self.flow_dir} to the cluster "
+                    f"({_setup_failure(e)}); keep large files out of it (list them in a "
+                    ".gitignore or .rayignore there) or give the flow a folder of its own."
+                ) from None
             where = self.address or "a local Ray"
             raise UsageError(
                 f"Cannot connect to the Ray cluster at {where} ({_first_line(e)}); check that it "
@@ -509,6 +515,15 @@ def _ray_failure(error: Exception, request: TaskRequest, node_gone: bool = False
 
 
 _WORKER_LOST = ("WorkerCrashedError", "OutOfMemoryError", "ActorDiedError", "LocalRayletDiedError")
+
+
+def _setup_failure(error: BaseException) -> str:
+    """Why Ray could not set up a runtime environment: the cause it wraps, else its text past
+    its first line ("Failed to set up runtime environment.")."""
+    cause = error.__cause__ or error.__context__
+    text = str(cause) if cause is not None else "\n".join(str(error).splitlines()[1:])
+    text = text.strip() or str(error).strip()
+    return text.split(". To exclude", 1)[0].splitlines()[0][:300]
 
 
 def _first_line(error: BaseException) -> str:

@@ -304,3 +304,32 @@ def test_the_cluster_stopping_mid_run_fails_the_run_in_a_sentence_and_resume_fin
     resumed = flows.cli("resume", "gated.py", executor="local")
     assert resumed.code == 0, resumed.output
     assert meta.runs("GatedFlow")[0].status == "succeeded"
+
+
+def test_a_flow_folder_too_large_to_ship_names_the_folder_not_the_cluster(
+    ray_flows: RayFlows,
+) -> None:
+    ray_flows.write(
+        "hello.py",
+        """
+        from flowtui import FlowSpec, step
+
+        class HelloFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    with open(ray_flows.root / "data.bin", "wb") as f:  # sparse: no disk used
+        f.truncate(600 * 2**20)
+    ran = ray_flows.cli("run", "hello.py")
+    assert ran.code == 2, ran.output
+    text = " ".join(ran.output.split())
+    assert f"Ray could not ship the flow's folder {ray_flows.root.resolve()} to the cluster" in text
+    assert "exceeds the maximum size of 512.00MiB" in text
+    assert "list them in a .gitignore or .rayignore there" in text
+    assert "Cannot connect" not in text and "Traceback" not in text
