@@ -157,7 +157,8 @@ class RayExecutor:
         self.by_key: dict[str, RayAttempt] = {}  # "task/attempt" -> running attempt
         self.lock = threading.Lock()
         self.closing = threading.Event()
-        self.watch = ClusterWatch(_gcs_address(self.ray))
+        client = (self.address or "").startswith("ray://")  # Ray Client: no GCS to look at
+        self.watch = ClusterWatch(None if client else _gcs_address(self.ray))
         self.lost: str | None = None  # why no attempt can run any more: the cluster went away
         self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
         self.pump.start()
@@ -404,9 +405,10 @@ class ClusterWatch:
     """Whether the cluster's GCS still takes connections, looked at about once a second."""
 
     def __init__(self, address: str | None) -> None:
-        self.address = address
         self.next_look = 0.0
         self.refused_since: float | None = None
+        # an address this machine cannot connect to now tells nothing later: not watched
+        self.address = address if address and self._answers(address) else None
 
     def gone(self) -> bool:
         if self.address is None:
@@ -415,15 +417,21 @@ class ClusterWatch:
         if now < self.next_look:
             return False
         self.next_look = now + 1.0
-        host, _, port = self.address.rpartition(":")
+        if self._answers(self.address):
+            self.refused_since = None
+            return False
+        if self.refused_since is None:
+            self.refused_since = now
+        return now - self.refused_since >= _LOST_AFTER
+
+    @staticmethod
+    def _answers(address: str) -> bool:
+        host, _, port = address.rpartition(":")
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
-                self.refused_since = None
-                return False
+                return True
         except (OSError, ValueError):
-            if self.refused_since is None:
-                self.refused_since = now
-            return now - self.refused_since >= _LOST_AFTER
+            return False
 
 
 def _gcs_address(ray: Any) -> str | None:
