@@ -553,6 +553,12 @@ def _check_reachable(address: str) -> None:
     server do (else it is some other server's port: Ray would wait on it for minutes)."""
     if address == "local":
         return
+    if address.startswith(("http://", "https://")):
+        raise UsageError(
+            f"{address} is an HTTP address (a dashboard's or the Jobs API's); the Ray executor "
+            "needs the cluster's GCS address, host:port (6379 by default, as `ray start --head` "
+            "prints it), or ray://host:10001 for Ray Client."
+        )
     target = address.split("://", 1)[1] if address.startswith("ray://") else address
     if target == "auto" or "://" in target:
         return  # Ray finds the cluster (and says so when it finds none)

@@ -77,6 +77,16 @@ def test_ray_address_naming_a_stopped_cluster_or_client_is_one_sentence(tmp_path
         assert _no_runs(tmp_path)
 
 
+def test_an_http_address_says_which_address_the_executor_needs(tmp_path: Path) -> None:
+    address = f"http://127.0.0.1:{free_port()}"  # the dashboard's, as for `ray job submit`
+    ran = _run(tmp_path, "--executor", "ray", "--ray-address", address)
+    assert ran.returncode == 2, ran.stderr
+    text = " ".join(ran.stderr.split())
+    assert f"{address} is an HTTP address (a dashboard's or the Jobs API's)" in text
+    assert "needs the cluster's GCS address, host:port (6379 by default" in text
+    assert "Traceback" not in text and _no_runs(tmp_path)
+
+
 def test_an_unknown_executor_names_the_choices(tmp_path: Path) -> None:
     ran = _run(tmp_path, "--executor", "dask")
     assert ran.returncode == 2
