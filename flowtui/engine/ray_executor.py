@@ -35,11 +35,12 @@ from flowtui.run.status import (
     EXCEPTION,
     INFEASIBLE,
     NODE_LOST,
+    PICKLE,
     WORKER_LOST,
     TaskError,
 )
 from flowtui.run.usage import Usage
-from flowtui.store import Store, create_log
+from flowtui.store import Store, StoreFullError, create_log
 
 INSTALL_HINT = 'The Ray executor needs Ray: pip install "flowtui[ray]".'
 _PUMP_EVERY = 0.1  # seconds between looks at running attempts and their logs
@@ -340,7 +341,7 @@ class RayExecutor:
                     if attempt is not None:
                         self.by_key.pop(attempt.key, None)
                 if attempt is not None:
-                    attempt.finish(self._collect(attempt))
+                    attempt.finish(self._collected(attempt))
 
     def _lose_cluster(self) -> None:
         """The cluster went away: every running attempt fails now (Ray would hold them until
@@ -377,6 +378,23 @@ class RayExecutor:
             if "usage" in report:
                 rss, cpu_time, cpu = report["usage"]
                 attempt.reported.report(Usage(rss, cpu_time, cpu), report.get("peak", 0))
+
+    def _collected(self, attempt: RayAttempt) -> TaskOutcome:
+        """The attempt's outcome; if the driver cannot take it in (the store's disk is full),
+        the attempt fails saying so, and the pump goes on (the run waits on it)."""
+        try:
+            return self._collect(attempt)
+        except StoreFullError as e:  # as a local task's: not retried, "free some space"
+            step = attempt.request.step
+            why = f"the artifacts of step '{step}' were not stored: {e}"
+            return _failure("StoreFullError", why, PICKLE)
+        except Exception as e:
+            return _failure(
+                type(e).__name__,
+                f"the runner could not take in the result of step '{attempt.request.step}' "
+                f"from Ray: {_first_line(e)}",
+                EXCEPTION,
+            )
 
     def _collect(self, attempt: RayAttempt) -> TaskOutcome:
         """The attempt's outcome, with its new blobs written to the store."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -333,3 +334,68 @@ def test_a_flow_folder_too_large_to_ship_names_the_folder_not_the_cluster(
     assert "exceeds the maximum size of 512.00MiB" in text
     assert "list them in a .gitignore or .rayignore there" in text
     assert "Cannot connect" not in text and "Traceback" not in text
+
+
+FILL = """
+    import os
+    from flowtui import FlowSpec, step
+
+    class FillFlow(FlowSpec):
+        @step
+        def start(self):
+            self.small = "kept"
+            self.next(self.fill)
+
+        @step
+        def fill(self):
+            self.big = os.urandom(6 << 20)  # incompressible, more than the disk has left
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.total = len(self.big)
+"""
+
+
+def _can_mount_tmpfs() -> bool:
+    probe = ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="no private mount namespace (unshare -rm)")
+def test_a_full_disk_on_the_driver_fails_the_step_and_resume_finishes_it(
+    ray_flows: RayFlows,
+) -> None:
+    """The driver writes a Ray task's artifacts: a full disk there fails the step in a
+    sentence (the driver's pump thread died on it, and the run waited for ever)."""
+    ray_flows.write("fill.py", FILL)
+    disk, out = ray_flows.root / "disk", ray_flows.root / "out"
+    disk.mkdir()
+    out.mkdir()
+    run = " ".join(ray_flows.command("run", "fill.py"))
+    resume = " ".join(ray_flows.command("resume", "fill.py"))
+    script = (
+        f"mount -t tmpfs -o size=8m tmpfs {disk} && export FLOWTUI_STORE={disk}/store && "
+        f"head -c 3M /dev/urandom > {disk}/ballast && "
+        f"timeout -s KILL 240 {run} > {out}/run.out 2>&1; echo $? > {out}/run.code; "
+        f"rm {disk}/ballast; {resume} > {out}/resume.out 2>&1; echo $? > {out}/resume.code"
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        cwd=ray_flows.root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ray_flows.env(),
+    )
+    assert done.returncode == 0, done.stderr
+    said = " ".join((out / "run.out").read_text().split())
+    assert (out / "run.code").read_text().strip() == "1", said  # 137: killed, still waiting
+    assert f"The disk holding the store {disk}/store is full" in said
+    assert "Free some space, then: flowtui resume fill.py" in said
+    assert "Traceback" not in said
+    resumed = (out / "resume.out").read_text()
+    assert (out / "resume.code").read_text().strip() == "0", resumed
