@@ -43,7 +43,7 @@ from flowtui.run.events import (
 )
 from flowtui.run.labels import RUN_GLYPHS
 from flowtui.run.splits import splits_asked
-from flowtui.run.status import RunStatus, TaskError
+from flowtui.run.status import CLUSTER_LOST, RunStatus, TaskError
 from flowtui.store import find_store_root
 from flowtui.store.records import LOST_VALUE
 from flowtui.units import human_duration, human_size
@@ -443,6 +443,8 @@ def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:
         return "Make the store writable, then"
     if all(error.type in LOST_VALUE for _, error in failures):
         return "A stored value was lost; resume makes it again"
+    if all(error.reason == CLUSTER_LOST for _, error in failures):
+        return "Start the Ray cluster again (or resume without --executor ray, here), then"
     missing = sorted({name for _, error in failures if (name := _missing_module(error))})
     if missing and all(error.type == "ModuleNotFoundError" for _, error in failures):
         named = " and ".join(f"'{name}'" for name in missing)  # steps run in this Python

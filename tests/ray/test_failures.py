@@ -294,6 +294,8 @@ def test_the_cluster_stopping_mid_run_fails_the_run_in_a_sentence_and_resume_fin
     assert proc.returncode == 1, text
     assert f"the Ray cluster at {own_cluster.address} went away" in text
     assert "start it again and `flowtui resume` the run" in text
+    assert "Start the Ray cluster again (or resume without --executor ray, here), then:" in text
+    assert "Fix the code" not in text  # nothing in the code failed
     meta = flows.store.meta
     run = meta.runs("GatedFlow")[0]
     assert run.status == "failed"
