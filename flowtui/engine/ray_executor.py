@@ -47,6 +47,7 @@ _PUMP_EVERY = 0.1  # seconds between looks at running attempts and their logs
 # The cluster is gone when its GCS refuses connections this long (looked at once a second):
 # well inside the 60 s after which Ray's core worker ends the driver process on its own.
 _LOST_AFTER = 5.0
+_WATCH_EVERY = 0.5  # seconds between the watch thread's turns (it looks once a second)
 _EXCLUDES = [".git", ".venv", "venv", ".flowtui", "__pycache__", "node_modules", "*.pyc"]
 _FLOWTUI_DIR = Path(__file__).resolve().parent.parent
 
@@ -161,8 +162,16 @@ class RayExecutor:
         client = (self.address or "").startswith("ray://")  # Ray Client: no GCS to look at
         self.watch = ClusterWatch(None if client else _gcs_address(self.ray))
         self.lost: str | None = None  # why no attempt can run any more: the cluster went away
+        self.abandoned = False  # closed with the cluster gone: Ray cannot be shut down
         self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
         self.pump.start()
+        # The cluster is watched from a thread of its own: with the cluster gone the pump's
+        # calls into Ray (`ray.wait`, the log sink's `ray.get`, up to 30 s) can block until
+        # Ray ends this process (60 s), and a watch behind them never saw the cluster go.
+        self.watcher = threading.Thread(
+            target=self._watch_cluster, name="flowtui-ray-watch", daemon=True
+        )
+        self.watcher.start()
 
     # -- the cluster --------------------------------------------------------------------
     def _connect(self) -> None:
@@ -241,6 +250,10 @@ class RayExecutor:
     def close(self) -> None:
         self.closing.set()
         self.pump.join(timeout=10)
+        self.watcher.join(timeout=5)
+        if self.lost is not None:  # nothing to disconnect from; the process ends at once
+            self.abandoned = True  # after the run is recorded (`runner.execute`)
+            return
         with contextlib.suppress(Exception):
             self.ray.shutdown()  # disconnects; also stops a Ray this run started
 
@@ -330,8 +343,6 @@ class RayExecutor:
                     ready = []
             else:
                 self.closing.wait(_PUMP_EVERY)
-            if self.lost is None and self.watch.gone():
-                self._lose_cluster()
             if self.lost is not None:
                 continue
             self._drain_logs()  # after the wait: a finished task's last lines are in
@@ -342,6 +353,12 @@ class RayExecutor:
                         self.by_key.pop(attempt.key, None)
                 if attempt is not None:
                     attempt.finish(self._collected(attempt))
+
+    def _watch_cluster(self) -> None:
+        while not self.closing.wait(_WATCH_EVERY):
+            if self.watch.gone():
+                self._lose_cluster()
+                return
 
     def _lose_cluster(self) -> None:
         """The cluster went away: every running attempt fails now (Ray would hold them until

@@ -16,6 +16,7 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import time
 from collections import deque
 from functools import cached_property
@@ -563,9 +564,15 @@ def execute(config: RunConfig, reporter: Reporter) -> RunResult:
     try:
         runner = Runner(config, store, reporter)
         try:
-            return runner.execute()
+            result = runner.execute()
         finally:
             runner.executor.close()
     finally:
         reporter.close()
         store.close()
+    if getattr(runner.executor, "abandoned", False):  # its cluster is gone: Ray's teardown at
+        # exit would wait for it, or fail under a thread still inside Ray; the run is recorded
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(result.exit_code)
+    return result
