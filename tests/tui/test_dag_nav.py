@@ -119,11 +119,13 @@ async def test_the_dag_follows_the_running_step_down_a_flow_taller_than_the_pane
     async with app.run_test(size=(120, 35)) as pilot:
         assert not app.dag.rows_view and not _in_view(app, "step_25")
         await pilot.press("r")
-        await wait_until(pilot, started.exists, "step_25 to start")
-        await wait_until(pilot, lambda: app.dag.states["step_25"].state == "running")
-        assert _in_view(app, "step_25"), app.dag.scroll_y
-        app.dag.scroll_home(animate=False)  # the user goes back to read the top
-        await pilot.pause()
-        go.touch()
+        try:  # a failed assertion must not leave the run waiting for `go` for ever
+            await wait_until(pilot, started.exists, "step_25 to start")
+            await wait_until(pilot, lambda: app.dag.states["step_25"].state == "running")
+            assert _in_view(app, "step_25"), app.dag.scroll_y
+            app.dag.scroll_home(animate=False)  # the user goes back to read the top
+            await pilot.pause()
+        finally:
+            go.touch()
         await wait_until(pilot, lambda: app.run_state is not None and app.run_state.status.done)
         assert app.dag.scroll_y == 0  # left where the user put it
