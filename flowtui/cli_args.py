@@ -73,15 +73,11 @@ def _file_index(args: list[str], takes_value: set[str]) -> int | None:
 
 def _parameter_names(file: str) -> set[str]:
     """The parameters of every flow in `file`, by name with dashes as underscores."""
-    from flowtui.graph import parse_flow, read_flow_file
-    from flowtui.graph.parse import flow_names
+    from flowtui.graph import read_flow_file
+    from flowtui.graph.parse import flow_graphs
 
     try:
-        source = read_flow_file(Path(file))
-        names: set[str] = set()
-        for flow in flow_names(source, file):
-            graph = parse_flow(source, file, flow)
-            names.update(p.name.replace("-", "_") for p in graph.parameters)
-        return names
+        graphs = flow_graphs(read_flow_file(Path(file)), file)
+        return {p.name.replace("-", "_") for graph in graphs for p in graph.parameters}
     except (FlowtuiError, OSError, SyntaxError, ValueError):
         return set()

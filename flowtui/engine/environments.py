@@ -73,7 +73,7 @@ def _notice(wanted: Wanted, steps: list[str], flow: str, every: bool) -> str:
             f" ({has})." if has else "."
         )
     asked = ", ".join(f"{f'{_bare(name)} {spec}'.strip()} ({why})" for name, spec, why in lacking)
-    install = " ".join(f"'{_pip_pin(name, spec, wanted.decorator)}'" for name, spec, _ in lacking)
+    install = " ".join(f"'{_pip_pin(name, spec)}'" for name, spec, _ in lacking)
     also = f" (It asks for Python {python}; this is {here}.)" if python else ""
     return (
         f"{head} asks for {asked}; flowtui builds no environment, so {they} in this Python: "
@@ -140,34 +140,34 @@ def _python_matches(spec: str) -> bool:
 
 def _satisfies(have: str, spec: str, decorator: str) -> bool | None:
     """Whether version `have` meets `spec`; None when it cannot tell (an unusual spec)."""
-    spec = spec.strip()
-    if not spec:
+    if not spec.strip():
         return True
     try:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
         from packaging.version import InvalidVersion, Version
     except ImportError:  # pragma: no cover - packaging is a dependency
         return None
-    if spec[0].isdigit():  # a bare version: pip pins it; conda matches it as a prefix
-        spec = f"=={spec}" if decorator == "pypi" or "*" in spec else f"=={spec}.*"
-    elif spec[0] == "=" and spec[:2] != "==":  # conda's `=1.2` is `1.2.*`
-        spec = f"=={spec[1:]}.*"
-    try:
-        return Version(have) in SpecifierSet(spec.replace(" ", ""), prereleases=True)
+    try:  # a bare version: pip pins it; conda matches it as a prefix
+        pip = _as_pip(spec, prefix=decorator == "conda" and "*" not in spec)
+        return Version(have) in SpecifierSet(pip, prereleases=True)
     except (InvalidSpecifier, InvalidVersion):
         return None
 
 
-def _pip_pin(name: str, spec: str, decorator: str) -> str:
+def _pip_pin(name: str, spec: str) -> str:
     """The argument to `pip install` for one package: `editdistance==0.5.3`."""
-    spec = spec.strip().replace(" ", "")
-    if not spec:
-        return _bare(name)
-    if spec[0].isdigit():
-        return f"{_bare(name)}=={spec}"
-    if spec[0] == "=" and spec[:2] != "==":
-        return f"{_bare(name)}=={spec[1:]}.*"
-    return f"{_bare(name)}{spec}"
+    return _bare(name) + _as_pip(spec, prefix=False)
+
+
+def _as_pip(spec: str, prefix: bool) -> str:
+    """A version spec as pip writes it: a bare version pinned (`==1.2`, or `==1.2.*` when it
+    is a `prefix`), conda's `=1.2` as `==1.2.*`, any other spec as it is; no spaces."""
+    spec = spec.replace(" ", "")
+    if spec[:1].isdigit():
+        return f"=={spec}.*" if prefix else f"=={spec}"
+    if spec[:1] == "=" and spec[:2] != "==":
+        return f"=={spec[1:]}.*"
+    return spec
 
 
 def _steps(steps: list[str]) -> str:

@@ -110,10 +110,12 @@ def parse_flow(source: str, file: str = "<string>", flow: str | None = None) -> 
     return _build_graph(classes, name, file, scope)
 
 
-def flow_names(source: str, file: str = "<string>") -> list[str]:
-    """The flows `source` defines (its FlowSpec classes), in the order written."""
+def flow_graphs(source: str, file: str = "<string>") -> list[FlowGraph]:
+    """The graph of every flow `source` defines, in the order written (one parse)."""
     module = _parse_module(source, file)
-    return list(_flow_classes(module, _ImportScope.of(module)))
+    scope = _ImportScope.of(module)
+    classes = _flow_classes(module, scope)
+    return [_build_graph(classes, name, file, scope) for name in classes]
 
 
 def _parse_module(source: str, file: str) -> ast.Module:
