@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -62,84 +61,26 @@ def main(argv: list[str] | None = None) -> None:
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
     } | {g.name for g in app.registered_groups}
     if args and not args[0].startswith("-") and args[0] not in commands:
-        if not _looks_like_a_file(args[0]):  # `flowtui rnu`: a mistyped command
-            fail(_no_such_command(args[0], sorted(c for c in commands if c)))
+        from flowtui.cli_args import looks_like_a_file, no_such_command
+
+        if not looks_like_a_file(args[0]):  # `flowtui rnu`: a mistyped command
+            fail(no_such_command(args[0], sorted(c for c in commands if c)))
             sys.exit(2)
         args.insert(0, "open")
-    if args and args[0] in ("run", "resume"):  # a parameter named like one of their options
-        from flowtui.cli_args import parameters_after_file
+    help_text: AbstractContextManager[None] = nullcontext()
+    if args and args[0] in ("run", "resume"):  # the flow's parameters among the words
+        from flowtui.cli_args import parameters_after_file, parameters_in_help
 
         command = typer.main.get_command(app).commands[args[0]]  # type: ignore[attr-defined]
         args = [args[0], *parameters_after_file(command, args[1:])]
+        info = next(c for c in app.registered_commands if c.name == args[0])
+        help_text = parameters_in_help(info, command, args[1:])
     try:
-        with _parameters_in_help(args):
+        with help_text:
             app(args=args, prog_name="flowtui")
     except FlowtuiError as e:  # raised outside a command's own handling
         err_console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
-
-
-def _looks_like_a_file(word: str) -> bool:
-    """A word `flowtui WORD` opens: a path that exists, or one written as a path."""
-    return Path(word).exists() or word.endswith(".py") or "/" in word or "\\" in word
-
-
-def _no_such_command(word: str, commands: list[str]) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(word, commands, n=1)
-    guess = f"did you mean '{close[0]}'? " if close else ""
-    return (
-        f"'{word}' is neither a command nor a file; {guess}flowtui FILE opens a flow's .py "
-        f"file, and the commands are: {', '.join(commands)} (flowtui -h says more)."
-    )
-
-
-@contextmanager
-def _parameters_in_help(args: list[str]) -> Iterator[None]:
-    """`flowtui run FILE --help` (and resume's) lists FILE's parameters, as Metaflow's
-    `python FILE run --help` does: read from the file's text, never imported."""
-    wants_help = "--help" in args or "-h" in args
-    if len(args) < 2 or args[0] not in ("run", "resume") or not wants_help:
-        yield
-        return
-    command = next(c for c in app.registered_commands if c.name == args[0])
-    epilog = command.epilog
-    try:
-        from flowtui.graph import parse_flow, read_flow_file
-
-        graph = parse_flow(read_flow_file(args[1]), args[1], _option_value(args, "--flow"))
-        command.epilog = _parameters_text(graph.flow_name, graph.parameters) or epilog
-    except FlowtuiError:
-        pass  # not a flow file that parses: the plain help
-    try:
-        yield
-    finally:
-        command.epilog = epilog
-
-
-def _option_value(args: list[str], name: str) -> str | None:
-    for i, word in enumerate(args):
-        if word == name and i + 1 < len(args):
-            return args[i + 1]
-        if word.startswith(f"{name}="):
-            return word.partition("=")[2]
-    return None
-
-
-def _parameters_text(flow: str, parameters: Sequence[Any]) -> str:
-    if not parameters:
-        return f"{flow} has no parameters."
-    rows = [f"{flow}'s parameters (give them after FILE):"]
-    for p in parameters:
-        value = " PATH" if p.kind == "include_file" else f" {(p.type or 'value').upper()}"
-        about = [p.help] if p.help else []
-        if p.has_default:
-            about.append(f"default: {p.default!r}")
-        elif p.required:
-            about.append("required")
-        rows.append(f"  --{p.name}{value}" + (f"  {'; '.join(about)}" if about else ""))
-    return "\n".join(rows)
 
 
 @app.command("open")

@@ -1,5 +1,9 @@
-"""Which of a run command's `--NAME`s are flowtui's options and which the flow's parameters.
+"""The command line's words, read before the commands' parser sees them.
 
+A first word that is neither a command nor a file is a mistyped command (`no_such_command`).
+`flowtui run FILE --help` lists FILE's parameters (`parameters_in_help`).
+
+Which of a run command's `--NAME`s are flowtui's options and which the flow's parameters:
 `flowtui run FILE --NAME VALUE`: NAME is a parameter of the flow in FILE, or an option of the
 command. A file written for Metaflow may call a parameter by one of flowtui's own option names
 (`flow`, `store`, `events`, `executor`, ...: Metaflow reserves none of them). After FILE such a
@@ -10,6 +14,8 @@ The file is read as text (never imported) for its parameters' names.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +27,7 @@ def parameters_after_file(command: Any, args: list[str]) -> list[str]:
     parameter of FILE's flows moved behind `--`, where the command's parser leaves it for the
     flow. Unchanged when nothing collides or FILE cannot be read (the command says why).
     `command` is the command's click command (typer's own copy of click: read, not typed)."""
-    takes_value: set[str] = set()
-    own: set[str] = set()
-    for param in command.params:
-        if param.param_type_name == "option":
-            own.update(param.opts, param.secondary_opts)
-            if not param.is_flag and not param.count:
-                takes_value.update(param.opts)
+    own, takes_value = _options(command)
     at = _file_index(args, takes_value)
     if at is None:
         return args
@@ -55,6 +55,85 @@ def parameters_after_file(command: Any, args: list[str]) -> list[str]:
     if "--" in kept:  # already a separator: the moved ones go after it
         return [*kept, *moved]
     return [*kept, "--", *moved]
+
+
+def looks_like_a_file(word: str) -> bool:
+    """A word `flowtui WORD` opens: a path that exists, or one written as a path."""
+    return Path(word).exists() or word.endswith(".py") or "/" in word or "\\" in word
+
+
+def no_such_command(word: str, commands: list[str]) -> str:
+    """What to say of `flowtui WORD` when WORD is neither a command nor a file."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, commands, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"'{word}' is neither a command nor a file; {guess}flowtui FILE opens a flow's .py "
+        f"file, and the commands are: {', '.join(commands)} (flowtui -h says more)."
+    )
+
+
+@contextmanager
+def parameters_in_help(info: Any, command: Any, args: list[str]) -> Iterator[None]:
+    """While it is held, `flowtui run FILE --help` (and resume's) lists FILE's parameters, as
+    Metaflow's `python FILE run --help` does: read from the file's text, never imported.
+    `info` is the command's typer registration (its epilog is set, then put back), `command`
+    its click command, `args` what follows the command's name."""
+    _, takes_value = _options(command)
+    at = _file_index(args, takes_value)
+    if at is None or not ({"--help", "-h"} & set(args)):
+        yield
+        return
+    epilog = info.epilog
+    try:
+        from flowtui.graph import parse_flow, read_flow_file
+
+        file = args[at]
+        graph = parse_flow(read_flow_file(file), file, _option_value(args[:at], "--flow"))
+        info.epilog = _parameters_text(graph.flow_name, graph.parameters) or epilog
+    except FlowtuiError:
+        pass  # not a flow file that parses: the plain help
+    try:
+        yield
+    finally:
+        info.epilog = epilog
+
+
+def _options(command: Any) -> tuple[set[str], set[str]]:
+    """The command's option names, and those of them that take a value."""
+    takes_value: set[str] = set()
+    own: set[str] = set()
+    for param in command.params:
+        if param.param_type_name == "option":
+            own.update(param.opts, param.secondary_opts)
+            if not param.is_flag and not param.count:
+                takes_value.update(param.opts)
+    return own, takes_value
+
+
+def _option_value(args: list[str], name: str) -> str | None:
+    for i, word in enumerate(args):
+        if word == name and i + 1 < len(args):
+            return args[i + 1]
+        if word.startswith(f"{name}="):
+            return word.partition("=")[2]
+    return None
+
+
+def _parameters_text(flow: str, parameters: Sequence[Any]) -> str:
+    if not parameters:
+        return f"{flow} has no parameters."
+    rows = [f"{flow}'s parameters (give them after FILE):"]
+    for p in parameters:
+        value = " PATH" if p.kind == "include_file" else f" {(p.type or 'value').upper()}"
+        about = [p.help] if p.help else []
+        if p.has_default:
+            about.append(f"default: {p.default!r}")
+        elif p.required:
+            about.append("required")
+        rows.append(f"  --{p.name}{value}" + (f"  {'; '.join(about)}" if about else ""))
+    return "\n".join(rows)
 
 
 def _file_index(args: list[str], takes_value: set[str]) -> int | None:

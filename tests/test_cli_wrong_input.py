@@ -234,8 +234,14 @@ class ParamFlow(FlowSpec):
 
 def test_run_help_with_a_file_lists_the_flows_parameters(tmp_path: Path) -> None:
     (tmp_path / "paramflow.py").write_text(PARAMETERS)
-    for command in ("run", "resume"):
-        done = python("-m", "flowtui", command, "paramflow.py", "--help", cwd=tmp_path)
+    calls = (
+        ("run", "paramflow.py", "--help"),
+        ("resume", "paramflow.py", "--help"),
+        ("run", "--store", "elsewhere", "--max-workers=2", "paramflow.py", "-h"),  # options first
+        ("resume", "--flow", "ParamFlow", "paramflow.py", "--help"),
+    )
+    for call in calls:
+        done = python("-m", "flowtui", *call, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         lines = [line.strip() for line in done.stdout.splitlines()]
         start = lines.index("ParamFlow's parameters (give them after FILE):")
@@ -244,6 +250,7 @@ def test_run_help_with_a_file_lists_the_flows_parameters(tmp_path: Path) -> None
             "--epochs INT  required",
             "--data PATH  default: 'data.csv'",
         ]
+    assert not (tmp_path / "elsewhere").exists()  # help writes no store
     plain = python("-m", "flowtui", "run", "--help", cwd=tmp_path)  # no file: the general rule
     assert "Flow parameters go after FILE as --NAME VALUE" in plain.stdout
 
