@@ -317,3 +317,44 @@ def test_version_prints_the_version(tmp_path: Path) -> None:
     done = python("-m", "flowtui", "--version", cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, f"flowtui {__version__}\n")
     assert "--version" in cli("--help").output
+
+
+FAILING = """
+from flowtui import FlowSpec, Parameter, step
+
+class FailingFlow(FlowSpec):
+    where = Parameter("where", default="start")
+
+    @step
+    def start(self):
+        if self.where == "start":
+            raise ValueError("bad input")
+        self.next(self.middle)
+
+    @step
+    def middle(self):
+        raise ValueError("bad middle")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_the_resume_hint_says_what_a_resume_would_reuse(tmp_path: Path) -> None:
+    """A run that failed in its first task has nothing to reuse: the hint says so (it said
+    'reusing every task that succeeded' of none)."""
+    (tmp_path / "failing.py").write_text(FAILING)
+    store = tmp_path / "store"
+    first = python("-m", "flowtui", "run", "failing.py", "--store", store, "-q", cwd=tmp_path)
+    assert first.returncode == 1
+    hint = first.stdout.strip().splitlines()[-1]
+    assert hint.startswith(f"Fix the code, then: flowtui resume failing.py --store {store}")
+    assert "no task succeeded, so none is reused" in hint, hint
+    later = python(
+        "-m", "flowtui", "run", "failing.py", "--store", store, "-q", "--where", "no", cwd=tmp_path
+    )
+    assert later.returncode == 1
+    hint = later.stdout.strip().splitlines()[-1]
+    assert "(re-runs from 'middle', reusing every task that succeeded)." in hint, hint

@@ -419,6 +419,8 @@ class ConsoleReporter(Reporter):
         resume = f"flowtui resume {self._file}{self._store_option}"
         asked = splits_asked(self._notices)
         what = f"re-runs from '{step}', reusing every task that succeeded"
+        if not done and not cloned:  # failed in its first task: there is nothing to reuse
+            what = "runs it again with the same parameters; no task succeeded, so none is reused"
         if any(error.type in LOST_VALUE for _, error in self.failures):
             what = "runs again the tasks whose stored values were lost, and what follows them"
         hint = f"{_before_resuming(self.failures)}: {resume}  ({what})."
