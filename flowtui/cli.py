@@ -51,6 +51,7 @@ from flowtui.cli_options import (
     app,
     err_console,
     fail,
+    whole_number,
 )
 
 
@@ -355,22 +356,6 @@ _reader_store = reader_store  # the store to read, without a namespace filter
 _flow_name = flow_name  # the flow named by FILE or by name
 
 
-def _count(given: str | int) -> int:
-    """`--limit`'s number. `-n=5` is 5, as the plain command line reads it (`cli_fast`), where
-    click would take "=5" as the value; anything else is an int as typer reads one (the same
-    sentence for a value that is not)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    if isinstance(given, str) and given.startswith("="):
-        given = given[1:]
-    try:
-        return TypeAdapter(int).validate_python(given)
-    except ValidationError:
-        raise typer.BadParameter(
-            f"{given!r} is not a whole number; give how many runs to show, e.g. -n 5."
-        ) from None
-
-
 @app.command("runs")
 def runs_command(
     file_or_flow: str = typer.Argument(..., metavar="FILE|FLOW", help="A flow file or name."),
@@ -380,7 +365,11 @@ def runs_command(
         False, "--all", help="Also list spins (flowtui spin), which are kept apart by default."
     ),
     limit: int = typer.Option(
-        RUNS_LIMIT, "--limit", "-n", parser=_count, help="Show at most this many runs."
+        RUNS_LIMIT,
+        "--limit",
+        "-n",
+        parser=whole_number("how many runs to show", "-n 5"),  # under 1: the body says
+        help="Show at most this many runs.",
     ),
     source: SourceOption = SOURCE,
 ) -> None:
@@ -402,7 +391,7 @@ def logs_command(
     attempt: int | None = typer.Option(
         None,
         "--attempt",
-        min=1,
+        parser=whole_number("which attempt (1 is the first)", "--attempt 2", least=1),
         help="The task's Nth attempt (1 is the first, as the run counts them; default: its last).",
     ),
 ) -> None:

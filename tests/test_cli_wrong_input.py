@@ -187,6 +187,17 @@ def test_a_limit_that_is_not_a_number_says_what_to_give(tmp_path: Path) -> None:
     assert "unable to parse" not in said
 
 
+def test_a_worker_count_that_is_not_a_number_says_what_to_give(tmp_path: Path) -> None:
+    for given, sentence in (
+        ("x", "'x' is not a whole number; give how many tasks may run at once"),
+        ("-1", "-1 is too few; give how many tasks may run at once, e.g. --max-workers 4."),
+    ):
+        result = cli("run", "flow.py", "--max-workers", given, "--store", tmp_path / "store")
+        assert result.exit_code == 2
+        said = " ".join(result.output.replace("│", " ").split())
+        assert sentence in said and "Input should be" not in said, said
+
+
 def test_the_runs_summary_counts_one_task_in_the_singular(tmp_path: Path) -> None:
     source = FAILING.replace('        raise ValueError("broken")\n', "").replace(
         "        pass\n", '        raise ValueError("end broke")\n'
@@ -319,7 +330,7 @@ def test_version_prints_the_version(tmp_path: Path) -> None:
     assert "--version" in cli("--help").output
 
 
-FAILING = """
+WHERE_IT_FAILS = """
 from flowtui import FlowSpec, Parameter, step
 
 class FailingFlow(FlowSpec):
@@ -345,7 +356,7 @@ class FailingFlow(FlowSpec):
 def test_the_resume_hint_says_what_a_resume_would_reuse(tmp_path: Path) -> None:
     """A run that failed in its first task has nothing to reuse: the hint says so (it said
     'reusing every task that succeeded' of none)."""
-    (tmp_path / "failing.py").write_text(FAILING)
+    (tmp_path / "failing.py").write_text(WHERE_IT_FAILS)
     store = tmp_path / "store"
     first = python("-m", "flowtui", "run", "failing.py", "--store", store, "-q", cwd=tmp_path)
     assert first.returncode == 1
