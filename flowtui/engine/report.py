@@ -447,6 +447,11 @@ def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:
         return "A stored value was lost; resume makes it again"
     if all(error.reason == CLUSTER_LOST for _, error in failures):
         return "Start the Ray cluster again (or resume without --executor ray, here), then"
+    if all(error.type == "ForkServerDied" for _, error in failures):  # died_with_server
+        return (
+            "The tasks died with flowtui's fork server (killed from outside, or by a step); "
+            "run them again"
+        )
     missing = sorted({name for _, error in failures if (name := _missing_module(error))})
     if missing and all(error.type == "ModuleNotFoundError" for _, error in failures):
         named = " and ".join(f"'{name}'" for name in missing)  # steps run in this Python

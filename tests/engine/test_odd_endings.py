@@ -109,6 +109,11 @@ class ParricideFlow(FlowSpec):
     assert "flowtui's fork server, this task's parent (pid " in error["message"], error
     assert "was killed by SIGKILL, and the task died with it" in error["message"], error
     assert "killed from outside?" not in ran.output, ran.output
+    assert "Fix the code" not in ran.output, ran.output  # the last line said so
+    assert (
+        "The tasks died with flowtui's fork server (killed from outside, or by a step); run "
+        "them again: flowtui resume"
+    ) in " ".join(ran.output.split()), ran.output
 
 
 def test_a_forked_child_that_returns_from_the_step_says_so_and_sends_nothing(flows):
