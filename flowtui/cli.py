@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -51,6 +50,7 @@ from flowtui.cli_options import (
     app,
     err_console,
     fail,
+    help_words,
     whole_number,
 )
 
@@ -68,17 +68,16 @@ def main(argv: list[str] | None = None) -> None:
             fail(no_such_command(args[0], sorted(c for c in commands if c)))
             sys.exit(2)
         args.insert(0, "open")
-    help_text: AbstractContextManager[None] = nullcontext()
+    group = typer.main.get_command(app)
+    help_words(group)
     if args and args[0] in ("run", "resume"):  # the flow's parameters among the words
         from flowtui.cli_args import parameters_after_file, parameters_in_help
 
-        command = typer.main.get_command(app).commands[args[0]]  # type: ignore[attr-defined]
+        command = group.commands[args[0]]  # type: ignore[attr-defined]
         args = [args[0], *parameters_after_file(command, args[1:])]
-        info = next(c for c in app.registered_commands if c.name == args[0])
-        help_text = parameters_in_help(info, command, args[1:])
+        command.epilog = parameters_in_help(command, args[1:]) or command.epilog
     try:
-        with help_text:
-            app(args=args, prog_name="flowtui")
+        group(args=args, prog_name="flowtui")
     except FlowtuiError as e:  # raised outside a command's own handling
         err_console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)

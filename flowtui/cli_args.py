@@ -14,8 +14,7 @@ The file is read as text (never imported) for its parameters' names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,30 +73,23 @@ def no_such_command(word: str, commands: list[str]) -> str:
     )
 
 
-@contextmanager
-def parameters_in_help(info: Any, command: Any, args: list[str]) -> Iterator[None]:
-    """While it is held, `flowtui run FILE --help` (and resume's) lists FILE's parameters, as
-    Metaflow's `python FILE run --help` does: read from the file's text, never imported.
-    `info` is the command's typer registration (its epilog is set, then put back), `command`
-    its click command, `args` what follows the command's name."""
+def parameters_in_help(command: Any, args: list[str]) -> str | None:
+    """What `flowtui run FILE --help` (and resume's) says after the options: FILE's
+    parameters, as Metaflow's `python FILE run --help` lists them, read from the file's text
+    (never imported). None when no help is asked for, or FILE is not a flow file that parses.
+    `command` is the command's click command, `args` what follows the command's name."""
     _, takes_value = _options(command)
     at = _file_index(args, takes_value)
     if at is None or not ({"--help", "-h"} & set(args)):
-        yield
-        return
-    epilog = info.epilog
-    try:
-        from flowtui.graph import parse_flow, read_flow_file
+        return None
+    from flowtui.graph import parse_flow, read_flow_file
 
-        file = args[at]
-        graph = parse_flow(read_flow_file(file), file, _option_value(args[:at], "--flow"))
-        info.epilog = _parameters_text(graph.flow_name, graph.parameters) or epilog
-    except FlowtuiError:
-        pass  # not a flow file that parses: the plain help
+    file = args[at]
     try:
-        yield
-    finally:
-        info.epilog = epilog
+        graph = parse_flow(read_flow_file(file), file, _option_value(args[:at], "--flow"))
+    except FlowtuiError:
+        return None  # the plain help
+    return _parameters_text(graph.flow_name, graph.parameters)
 
 
 def _options(command: Any) -> tuple[set[str], set[str]]:

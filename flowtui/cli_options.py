@@ -64,6 +64,51 @@ def whole_number(what: str, example: str, least: int | None = None) -> Callable[
     return parse
 
 
+# How `--help` writes what an option takes (typer writes its type: `--store <str>`, and
+# `<bool>` beside a flag, which takes nothing).
+_VALUE_WORDS = {
+    "store": "PATH",
+    "run_id_file": "PATH",
+    "html": "PATH",
+    "file": "FILE",
+    "flow": "FLOW",
+    "tag": "TAG",
+    "with_": "DECORATOR",
+    "branch": "BRANCH",
+    "namespace": "NAMESPACE",
+    "executor": "local|ray",
+    "source": "flowtui|metaflow|auto",
+    "ray_address": "ADDRESS",
+    "origin_run_id": "RUN",
+    "run_id": "RUN",
+    "task_id": "TASK",
+    "card_id": "ID",
+    "card_type": "TYPE",
+    "wait": "SECONDS",
+    "output_format": "text|json",
+    "max_workers": "N",
+    "max_num_splits": "N",
+    "limit": "N",
+    "attempt": "N",
+}
+
+
+def help_words(group: Any) -> None:
+    """Name what each option of `group`'s commands takes, as `--help` shows it: a word
+    (`--store PATH`, `--max-workers N`), nothing for a flag. `group` is the click group typer
+    builds from `app` (`typer.main.get_command`), the one then run."""
+    commands = [group, *getattr(group, "commands", {}).values()]
+    for command in commands:
+        if command is not group and hasattr(command, "commands"):  # `card`: its own commands
+            commands.extend(command.commands.values())
+        ctx = typer.Context(command, help_option_names=["-h", "--help"])
+        helper = command.get_help_option(ctx)  # made once per command, then shown
+        for param in [*command.params, *([helper] if helper is not None else [])]:
+            if param.param_type_name != "option" or param.metavar is not None:
+                continue
+            param.metavar = "" if param.is_flag else _VALUE_WORDS.get(param.name or "")
+
+
 # Options that several commands share, declared once.
 FlowOption = Annotated[
     str | None, typer.Option("--flow", help="The flow class, when the file has several.")

@@ -266,6 +266,29 @@ def test_run_help_with_a_file_lists_the_flows_parameters(tmp_path: Path) -> None
     assert "Flow parameters go after FILE as --NAME VALUE" in plain.stdout
 
 
+def test_help_names_what_each_option_takes(tmp_path: Path) -> None:
+    """typer wrote `<bool>` beside every flag (which takes no value) and `<str>` for paths."""
+    env = {**os.environ, "COLUMNS": "120"}
+    for command, rows in (
+        ("run", {"--quiet": "-q Do not show", "--store": "PATH The store", "--max-workers": "N"}),
+        ("logs", {"--stdout": "Only the", "--attempt": "N The task's"}),
+        ("show", {"--format": "text|json text:"}),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "flowtui", command, "--help"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "<bool>" not in done.stdout, done.stdout
+        lines = {" ".join(line.strip("│ ").split()) for line in done.stdout.splitlines()}
+        for option, then in rows.items():
+            assert any(line.startswith(f"{option} {then}") for line in lines), (option, lines)
+
+
 RETRIED = """
 from flowtui import FlowSpec, current, retry, step
 
