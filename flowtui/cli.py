@@ -74,7 +74,17 @@ def main(argv: list[str] | None = None) -> None:
         from flowtui.cli_args import parameters_after_file, parameters_in_help
 
         command = group.commands[args[0]]  # type: ignore[attr-defined]
-        args = [args[0], *parameters_after_file(command, args[1:])]
+        after, taken = parameters_after_file(command, args[1:])
+        if "--events" not in after:  # a person reads this (a tool passed each in its place)
+            for option in dict.fromkeys(taken):
+                err_console.print(
+                    f"note: {option} after the file is the flow's parameter (flowtui's own "
+                    f"{option} goes before the file: flowtui {args[0]} {option} ... FILE).",
+                    style="dim",
+                    markup=False,
+                    soft_wrap=True,
+                )
+        args = [args[0], *after]
         command.epilog = parameters_in_help(command, args[1:]) or command.epilog
     try:
         group(args=args, prog_name="flowtui")

@@ -21,17 +21,19 @@ from typing import Any
 from flowtui.errors import FlowtuiError
 
 
-def parameters_after_file(command: Any, args: list[str]) -> list[str]:
+def parameters_after_file(command: Any, args: list[str]) -> tuple[list[str], list[str]]:
     """`args` (what follows the command's name) with every option after FILE that names a
     parameter of FILE's flows moved behind `--`, where the command's parser leaves it for the
-    flow. Unchanged when nothing collides or FILE cannot be read (the command says why).
-    `command` is the command's click command (typer's own copy of click: read, not typed)."""
+    flow; and those options' names (`--store`), to say so. Unchanged when nothing collides or
+    FILE cannot be read (the command says why). `command` is the command's click command
+    (typer's own copy of click: read, not typed)."""
     own, takes_value = _options(command)
     at = _file_index(args, takes_value)
     if at is None:
-        return args
+        return args, []
     names = _parameter_names(args[at])
     kept, moved = args[: at + 1], []
+    names_moved: list[str] = []
     rest = args[at + 1 :]
     i = 0
     while i < len(rest):
@@ -45,15 +47,16 @@ def parameters_after_file(command: Any, args: list[str]) -> list[str]:
         if ours and (norm in names or norm.removeprefix("no_") in names):
             taken = 1 if "=" in arg or i + 1 >= len(rest) or rest[i + 1].startswith("--") else 2
             moved += rest[i : i + taken]
+            names_moved.append(f"--{name}")
             i += taken
             continue
         kept.append(arg)
         i += 1
     if not moved:
-        return args
+        return args, []
     if "--" in kept:  # already a separator: the moved ones go after it
-        return [*kept, *moved]
-    return [*kept, "--", *moved]
+        return [*kept, *moved], names_moved
+    return [*kept, "--", *moved], names_moved
 
 
 def looks_like_a_file(word: str) -> bool:

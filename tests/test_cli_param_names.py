@@ -67,6 +67,12 @@ def test_after_the_file_a_name_is_the_parameters_before_it_flowtuis(tmp_path: Pa
     assert ran.returncode == 0, ran.stderr
     assert _seen(tmp_path / "kept") == ("TuningFlow", "gcs", "all", "ray")
     assert not (tmp_path / "gcs").exists()  # --store after the file was not the store
+    for option in ("--flow", "--store", "--events", "--executor"):  # each said, once
+        note = (
+            f"note: {option} after the file is the flow's parameter (flowtui's own {option} "
+            f"goes before the file: flowtui run {option} ... FILE)."
+        )
+        assert ran.stderr.count(note) == 1, ran.stderr
 
 
 def test_the_defaults_and_the_check_accept_such_names(tmp_path: Path) -> None:
