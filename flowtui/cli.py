@@ -276,6 +276,16 @@ class ShowFormat(str, Enum):
     JSON = "json"
 
 
+def _show_format(given: str | ShowFormat) -> ShowFormat:
+    """`--format`'s value, or one sentence (typer says pydantic's "Value error, ...")."""
+    try:
+        return ShowFormat(given)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{given!r} is not a format show writes; give text or json."
+        ) from None
+
+
 def read_flow_source(file: str) -> str:
     """The text of the flow file FILE, or exit 2 with one sentence saying what is wrong."""
     from flowtui.graph import read_flow_file
@@ -306,7 +316,10 @@ def show_command(
     ),
     flow: FlowOption = None,
     output_format: ShowFormat = typer.Option(
-        ShowFormat.TEXT, "--format", help="text: the DAG drawn; json: the graph as data."
+        ShowFormat.TEXT,
+        "--format",
+        parser=_show_format,
+        help="text: the DAG drawn; json: the graph as data.",
     ),
 ) -> None:
     """Draw the flow's DAG, then list any problems lint finds in it."""

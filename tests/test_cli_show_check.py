@@ -81,6 +81,14 @@ def test_show_draws_the_dag_with_every_step(examples_dir: Path) -> None:
     assert "┌" in result.stdout and "▼" in result.stdout
 
 
+def test_show_with_an_unknown_format_says_which_it_writes(examples_dir: Path) -> None:
+    result = cli("show", examples_dir / "branch_join.py", "--format", "xml")
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())  # typer's box wraps it
+    assert "'xml' is not a format show writes; give text or json." in said, said
+    assert "Value error" not in said
+
+
 def test_show_json_is_the_graph_in_topological_order(examples_dir: Path) -> None:
     path = examples_dir / "metaflow_style.py"
     result = cli("show", path, "--format", "json")
