@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from flowtui.cli import FlowOption, StoreOption, _flow_name, _reader_store, fail
+from flowtui.cli_options import seconds
 from flowtui.errors import FlowtuiError
 
 
@@ -22,7 +23,10 @@ def cancel_command(
     flow: FlowOption = None,
     store: StoreOption = None,
     wait: float = typer.Option(
-        30.0, "--wait", min=0, help="Seconds to wait for the run to be recorded cancelled."
+        30.0,
+        "--wait",
+        parser=seconds("how long to wait for the run to stop", "--wait 60"),
+        help="Seconds to wait for the run to be recorded cancelled.",
     ),
 ) -> None:
     """Cancel a live run, wherever it was started (a terminal, the TUI).

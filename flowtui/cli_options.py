@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -44,21 +44,34 @@ def _root(
     """The app's own options (the commands follow)."""
 
 
-def whole_number(what: str, example: str, least: int | None = None) -> Callable[[str | int], int]:
+def whole_number(what: str, example: str, least: int | None = None) -> Callable[[str], int]:
     """A parser for an option that takes a whole number: one sentence for anything else (typer
     says pydantic's "Input should be a valid integer"). `-n=5` reads as 5, as the plain command
     line reads it (`cli_fast`), where click takes "=5" for the value."""
+    return _number(int, "a whole number", what, example, least)
 
-    def parse(given: str | int) -> int:
+
+def seconds(what: str, example: str) -> Callable[[str], float]:
+    """A parser for an option that takes a number of seconds (0 or more), as `whole_number`."""
+    return _number(float, "a number of seconds", what, example, 0)
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(
+    convert: Callable[[str], N], noun: str, what: str, example: str, least: N | None
+) -> Callable[[str], N]:
+    def parse(given: str) -> N:
         text = str(given).removeprefix("=").strip()
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise typer.BadParameter(
-                f"{text!r} is not a whole number; give {what}, e.g. {example}."
-            ) from None
+            value = None
+        if value is None or value != value:  # not a number, or NaN
+            raise typer.BadParameter(f"{text!r} is not {noun}; give {what}, e.g. {example}.")
         if least is not None and value < least:
-            raise typer.BadParameter(f"{value} is too few; give {what}, e.g. {example}.")
+            raise typer.BadParameter(f"{text} is too few; give {what}, e.g. {example}.")
         return value
 
     return parse

@@ -187,12 +187,23 @@ def test_a_limit_that_is_not_a_number_says_what_to_give(tmp_path: Path) -> None:
     assert "unable to parse" not in said
 
 
-def test_a_worker_count_that_is_not_a_number_says_what_to_give(tmp_path: Path) -> None:
-    for given, sentence in (
-        ("x", "'x' is not a whole number; give how many tasks may run at once"),
-        ("-1", "-1 is too few; give how many tasks may run at once, e.g. --max-workers 4."),
+def test_a_number_that_is_not_one_says_what_to_give(tmp_path: Path) -> None:
+    store = ("--store", tmp_path / "store")
+    for args, sentence in (
+        (
+            ("run", "flow.py", "--max-workers", "x"),
+            "'x' is not a whole number; give how many tasks may run at once",
+        ),
+        (
+            ("run", "flow.py", "--max-workers", "-1"),
+            "-1 is too few; give how many tasks may run at once, e.g. --max-workers 4.",
+        ),
+        (
+            ("cancel", "1", "--wait", "soon"),
+            "'soon' is not a number of seconds; give how long to wait for the run to stop",
+        ),
     ):
-        result = cli("run", "flow.py", "--max-workers", given, "--store", tmp_path / "store")
+        result = cli(*args, *store)
         assert result.exit_code == 2
         said = " ".join(result.output.replace("│", " ").split())
         assert sentence in said and "Input should be" not in said, said
