@@ -159,7 +159,14 @@ class _SubmoduleSentence(importlib.abc.MetaPathFinder):
 
 
 # `metaflow.*` submodules flowtui offers (found in this package as usual); any other is refused.
-SUBMODULES = frozenset({"metaflow.metaflow_config", "metaflow.cards", "metaflow.exception"})
+SUBMODULES = frozenset(
+    {
+        "metaflow.metaflow_config",
+        "metaflow.cards",
+        "metaflow.exception",
+        "metaflow.metaflow_current",
+    }
+)
 
 
 if not any(isinstance(f, _SubmoduleSentence) for f in sys.meta_path):

@@ -11,11 +11,19 @@ from flowtui.client.errors import (
     MetaflowNotFound,
     MetaflowTaggingError,
 )
+from flowtui.flow.spec import (
+    MergeArtifactsError,
+    MissingInMergeArtifactsException,
+    UnhandledInMergeArtifactsException,
+)
 
 __all__ = [
+    "MergeArtifactsError",
     "MetaflowException",
     "MetaflowInvalidPathspec",
     "MetaflowNamespaceMismatch",
     "MetaflowNotFound",
     "MetaflowTaggingError",
+    "MissingInMergeArtifactsException",
+    "UnhandledInMergeArtifactsException",
 ]

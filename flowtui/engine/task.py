@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
-from types import MethodType
 from typing import Any
 
 from flowtui.engine.cards import TaskCards
@@ -25,6 +24,7 @@ from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs
+from flowtui.flow.spec import class_constants as spec_class_constants
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
@@ -460,16 +460,8 @@ class CaughtException(Exception):
 
 
 def class_constants(cls: type) -> list[str]:
-    """The names of the class body's constants (`LIMIT = 5`): not methods, classes,
-    parameters or other descriptors (property, cached_property)."""
-    names = []
-    for name in dir(cls):
-        if name.startswith("_"):
-            continue
-        value = getattr(cls, name)
-        if not (isinstance(value, (MethodType, type)) or hasattr(type(value), "__get__")):
-            names.append(name)
-    return names
+    """The names of the class body's constants (`LIMIT = 5`): `flowtui.flow.spec`'s."""
+    return list(spec_class_constants(cls))
 
 
 def _store_class_constants(flow: FlowSpec) -> None:
@@ -478,8 +470,8 @@ def _store_class_constants(flow: FlowSpec) -> None:
     input, with the parameters: `task_request.task_request`); parameters and methods are not."""
     cls = type(flow)
     for name in class_constants(cls):
-        if name not in vars(flow):
-            setattr(flow, name, getattr(cls, name))
+        if name not in vars(flow):  # stored past the guard that keeps them read-only
+            object.__setattr__(flow, name, getattr(cls, name))
 
 
 def _item(items: Any, index: int) -> Any:

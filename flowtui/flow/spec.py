@@ -10,8 +10,10 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from types import MethodType
 from typing import Any, Protocol
 
+from flowtui.client.errors import MetaflowException
 from flowtui.flow.parameters import Parameter
 
 
@@ -25,8 +27,17 @@ class ArtifactSource(Protocol):
     def load(self, name: str) -> Any: ...
 
 
-class MergeArtifactsError(Exception):
-    """`merge_artifacts` met an artifact whose value differs between inputs."""
+class MergeArtifactsError(MetaflowException):
+    """`merge_artifacts` was called wrongly (outside a join, include= with exclude=), or met
+    trouble below; a `MetaflowException`, as Metaflow's are."""
+
+
+class UnhandledInMergeArtifactsException(MergeArtifactsError):
+    """`merge_artifacts` met artifacts whose values differ between inputs (Metaflow's name)."""
+
+
+class MissingInMergeArtifactsException(MergeArtifactsError):
+    """`merge_artifacts(include=...)` named artifacts no input has (Metaflow's name)."""
 
 
 class TransitionError(Exception):
@@ -93,6 +104,12 @@ class FlowSpec:
                 f"self.{name} cannot be an artifact: '{name}' is part of FlowSpec "
                 f"(self.{name}{'()' if callable(getattr(FlowSpec, name)) else ''}); "
                 "give the artifact another name."
+            )
+        if name in class_constants(type(self)):  # as Metaflow: a read-only property in a task
+            raise AttributeError(
+                f"'{name}' is a constant of the flow class ({name} = ... in its body), and flow "
+                "level attributes are not modifiable (as in Metaflow); store a changed value "
+                f"under another name, e.g. self.{name}_used = ..."
             )
         object.__setattr__(self, name, value)
 
@@ -224,11 +241,11 @@ class FlowSpec:
         wanted = set(include) if include else set(candidates)
         missing = sorted(wanted - set(candidates))
         if include and missing:
-            raise MergeArtifactsError(
+            raise MissingInMergeArtifactsException(
                 f"merge_artifacts(include=...) names artifacts no input has: {', '.join(missing)}."
             )
         conflicts = []
-        inherited = self._flowtui_inherited
+        merged = {}
         for name in sorted(wanted):
             if name in excluded or name in params or name in self.__dict__:
                 continue
@@ -236,16 +253,37 @@ class FlowSpec:
             if len(digests) > 1:
                 conflicts.append(name)
                 continue
-            inherited[name] = next(iter(digests))
-        if conflicts:
-            raise MergeArtifactsError(
+            merged[name] = next(iter(digests))
+        if conflicts:  # nothing is merged, as in Metaflow
+            raise UnhandledInMergeArtifactsException(
                 "Step '{}' cannot merge artifacts that differ between its inputs: {}. "
                 "Set them in the join step, or pass exclude=[...].".format(
                     self._flowtui_step, ", ".join(conflicts)
                 )
             )
+        self._flowtui_inherited.update(merged)
         source = _MergedSource({inp._flowtui_source for inp in inputs})
         object.__setattr__(self, "_flowtui_source", _ChainedSource(self._flowtui_source, source))
+
+
+_CONSTANTS: dict[type, tuple[str, ...]] = {}
+
+
+def class_constants(cls: type) -> tuple[str, ...]:
+    """The names of the class body's constants (`LIMIT = 5`): not methods, classes,
+    parameters or other descriptors (property, cached_property). As in Metaflow, the start
+    step stores them as artifacts and no step may set them."""
+    found = _CONSTANTS.get(cls)
+    if found is None:
+        names = []
+        for name in dir(cls):
+            if name.startswith("_"):
+                continue
+            value = getattr(cls, name)
+            if not (isinstance(value, (MethodType, type)) or hasattr(type(value), "__get__")):
+                names.append(name)
+        found = _CONSTANTS[cls] = tuple(names)
+    return found
 
 
 def _class_attrs(cls: type) -> Iterator[tuple[str, Any]]:
