@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,10 @@ def resolve_parameters(
     base = cwd or Path.cwd()
     for param in params.values():
         if param.attr not in values:
+            from_env = _from_environment(param)
+            if from_env is not None:
+                values[param.attr] = from_env
+        if param.attr not in values:
             if param.required and param.default is None:
                 raise UsageError(
                     f"Parameter --{param.name} is required; pass --{param.name} VALUE."
@@ -82,6 +87,21 @@ def resolve_parameters(
             except ParameterValueError as e:
                 raise UsageError(str(e)) from None
     return values
+
+
+def _from_environment(param: Parameter) -> Any:
+    """A value from `METAFLOW_RUN_<NAME>` (dashes as underscores), as Metaflow's `run` reads
+    one for a parameter not given on the command line; None when it is not set."""
+    envvar = "METAFLOW_RUN_" + param.name.replace("-", "_").upper()
+    text = os.environ.get(envvar)
+    if text is None:
+        return None
+    try:
+        if param.multiple:  # click splits a multiple option's variable on whitespace
+            return tuple(_parse_one(param, True, t) for t in text.split())
+        return _parse_one(param, True, text)
+    except ParameterValueError as e:
+        raise UsageError(f"{e} (from ${envvar})") from None
 
 
 def given_parameters(cls: type[FlowSpec], given: dict[str, list[str | None]]) -> dict[str, Any]:

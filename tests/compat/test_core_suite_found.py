@@ -38,3 +38,30 @@ def test_a_failed_merge_artifacts_merges_nothing_and_raises_metaflows_errors(
     ]
     assert ft.value("end", "not_a_join") == "metaflow"
     assert compared["join"] >= {"failed_merge", "same_after_failure", "merged", "step_seen"}
+
+
+def test_parameters_are_read_from_metaflow_run_variables(sides: Sides) -> None:
+    (sides.workdir / "default.txt").write_text("the default file")
+    (sides.workdir / "given.txt").write_text("the file named in the environment")
+    env = {
+        "METAFLOW_RUN_ALPHA": "7",
+        "METAFLOW_RUN_FLAG": "False",
+        "METAFLOW_RUN_DASHED_NAME": "from env",
+        "METAFLOW_RUN_NOTES": "given.txt",
+    }
+    sides.metaflow_env.update(env)
+    sides.flowtui_env.update(env)
+    file = sides.flow("mf_env_params")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert ft.value("start", "seen") == (
+        7,
+        False,
+        "from env",
+        "kept",
+        "the file named in the environment",
+    )
+    assert "seen" in compared["start"]
