@@ -196,6 +196,19 @@ class DataArtifact(_ClientObject):
         return self._task
 
     @property
+    def tags(self) -> frozenset[str]:
+        """Its run's tags (as every Metaflow object has)."""
+        return self._task.tags
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        return self._task.user_tags
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        return self._task.system_tags
+
+    @property
     def data(self) -> Any:
         """The value (unpickled on first access, then cached for the process)."""
         return value_cache.get(

@@ -12,7 +12,7 @@ task's status, its logs, a task's artifacts once it finishes) is read again on e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -138,6 +138,7 @@ class Run(_ClientObject):
     """One run of a flow (or a resume of one)."""
 
     _record: RunRecord
+    _own_tags: frozenset[str] | None = None  # the user tags this object's last change left
 
     def __init__(
         self, pathspec: str, *, _store: Store | None = None, _namespace_check: bool = True
@@ -240,49 +241,67 @@ class Run(_ClientObject):
     # -- tags ----------------------------------------------------------------------------
     @property
     def tags(self) -> frozenset[str]:
-        record = self._fresh()
-        return frozenset(record.tags) | frozenset(record.system_tags)
+        return self.user_tags | frozenset(self._record.system_tags)
 
     @property
     def user_tags(self) -> frozenset[str]:
+        """The run's user tags, as the store has them; once this object changed them, as its
+        last change left them (Metaflow's Run keeps the answer of its own change, so another
+        process changing the tags meanwhile does not undo what this one just did)."""
+        if self._own_tags is not None:
+            return self._own_tags
         return frozenset(self._fresh().tags)
 
     @property
     def system_tags(self) -> frozenset[str]:
         return frozenset(self._record.system_tags)
 
-    def add_tag(self, tag: str) -> None:
-        self.add_tags([tag])
+    def add_tag(self, tag: str | Iterable[str]) -> None:
+        """Add a tag (or, as Metaflow still accepts, an iterable of tags)."""
+        self.replace_tags([], [tag] if isinstance(tag, str) else tag)
 
-    def add_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
-        tags = list(tags)
-        _check_tags(tags)
-        self._store.meta.set_tags(self._record.run_id, add=tags)
-        self._fresh()
+    def add_tags(self, tags: Iterable[str]) -> None:
+        self.replace_tag([], tags)  # as Metaflow: a string is one tag here
 
-    def remove_tag(self, tag: str) -> None:
-        self.remove_tags([tag])
+    def remove_tag(self, tag: str | Iterable[str]) -> None:
+        """Remove a user tag (or, as Metaflow still accepts, an iterable of them)."""
+        self.replace_tags([tag] if isinstance(tag, str) else tag, [])
 
-    def remove_tags(self, tags: list[str] | tuple[str, ...] | set[str]) -> None:
-        system = sorted(set(tags) & set(self._record.system_tags))
+    def remove_tags(self, tags: Iterable[str]) -> None:
+        self.replace_tags(tags, [])
+
+    def replace_tag(self, old: str | Iterable[str], new: str | Iterable[str]) -> None:
+        self.replace_tags(
+            [old] if isinstance(old, str) else old, [new] if isinstance(new, str) else new
+        )
+
+    def replace_tags(self, tags_to_remove: Iterable[str], tags_to_add: Iterable[str]) -> None:
+        """Remove some user tags, then add others, at once (Metaflow's `replace_tags`): every
+        tag is checked first, and nothing changes when one is refused."""
+        for what, tags in (("tags_to_remove", tags_to_remove), ("tags_to_add", tags_to_add)):
+            if isinstance(tags, str):
+                raise MetaflowTaggingError(f"{what} must be a list of tags, not a string.")
+            try:
+                iter(tags)
+            except TypeError:
+                raise MetaflowTaggingError(
+                    f"{what} must be a list of tags, not {type(tags).__name__}."
+                ) from None
+        remove, add = list(tags_to_remove), list(tags_to_add)
+        if not remove and not add:
+            raise MetaflowTaggingError("Give at least one tag to add or remove.")
+        _check_tags(remove + add)
+        system = sorted(set(remove) & set(self._record.system_tags))
         if system:
             raise MetaflowTaggingError(
                 f"{', '.join(system)} is a system tag of {self.pathspec} and cannot be removed; "
                 "only tags added by users can."
             )
-        self._store.meta.set_tags(self._record.run_id, remove=list(tags))
-        self._fresh()
-
-    def replace_tag(self, old: str, new: str) -> None:
-        self.replace_tags([old], [new])
-
-    def replace_tags(
-        self, tags_to_remove: list[str] | tuple[str, ...], tags_to_add: list[str] | tuple[str, ...]
-    ) -> None:
-        """Remove some user tags and add others (Metaflow's `replace_tags`)."""
-        _check_tags(list(tags_to_add))
-        self.remove_tags(list(tags_to_remove))
-        self.add_tags(list(tags_to_add))
+        system_tags = set(self._record.system_tags)  # adding a system tag is a no-op
+        after = self._store.meta.set_tags(
+            self._record.run_id, add=[t for t in add if t not in system_tags], remove=remove
+        )
+        self._own_tags = frozenset(after)
 
     def is_in_namespace(self) -> bool:
         return _in_namespace(self._fresh(), get_namespace())
@@ -348,9 +367,11 @@ class Step(_ClientObject):
     _run: Run
     name: str
 
-    def __init__(self, pathspec: str, *, _store: Store | None = None) -> None:
+    def __init__(
+        self, pathspec: str, *, _store: Store | None = None, _namespace_check: bool = True
+    ) -> None:
         flow, run_id, step = _split(pathspec, 3, "Step('FlowName/RunID/StepName')")
-        run = Run(f"{flow}/{run_id}", _store=_store)
+        run = Run(f"{flow}/{run_id}", _store=_store, _namespace_check=_namespace_check)
         run[step]  # raises StepNotFound naming the steps that exist
         self._run = run
         self._store = run._store
@@ -435,7 +456,10 @@ class Step(_ClientObject):
         return iter(())
 
     def tasks(self, *tags: str) -> Iterator[Task]:
-        """The step's tasks, latest first (as Metaflow orders them)."""
+        """The step's tasks, latest first (as Metaflow orders them); with tags, only if the
+        run has every one of them (a task's tags are its run's)."""
+        if tags and not all(t in self.tags for t in tags):
+            return
         for record in reversed(self._store.meta.tasks(self._run._record.run_id, self.name)):
             yield Task._make(record, self._store)
 

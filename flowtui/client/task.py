@@ -43,12 +43,18 @@ class Task(_ClientObject):
     _attempt: int | None = None  # set: this object reads that attempt (its logs), as Metaflow's
 
     def __init__(
-        self, pathspec: str, attempt: int | None = None, *, _store: Store | None = None
+        self,
+        pathspec: str,
+        attempt: int | None = None,
+        *,
+        _store: Store | None = None,
+        _namespace_check: bool = True,
     ) -> None:
         from flowtui.client.objects import Step  # objects builds on this module
 
         flow, run_id, step, task_id = _split(pathspec, 4, "Task('FlowName/RunID/StepName/TaskID')")
-        found = Step(f"{flow}/{run_id}/{step}", _store=_store)[task_id]
+        step_path = f"{flow}/{run_id}/{step}"
+        found = Step(step_path, _store=_store, _namespace_check=_namespace_check)[task_id]
         self._store = found._store
         self._record = found._record
         self._artifacts: dict[str, ArtifactRecord] | None = None
@@ -178,9 +184,23 @@ class Task(_ClientObject):
     @property
     def metadata(self) -> list[Metadata]:
         """`metadata_dict` as Metaflow's list of `Metadata(name, value, created_at, type,
-        task)` (created_at in milliseconds since the epoch, as Metaflow's)."""
+        task)` (created_at in milliseconds since the epoch, as Metaflow's), after the
+        `attempt`, `attempt_ok` and `attempt-done` of each earlier attempt (@retry), as
+        Metaflow lists one of each per attempt."""
         created = int(self._record.created * 1000)
-        return [Metadata(k, v, created, k, self) for k, v in self.metadata_dict.items()]
+        latest = self.metadata_dict
+        earlier = []  # as Metaflow records them: attempt, attempt_ok, attempt-done per attempt
+        for attempt in self._store.meta.attempts(self._fresh().task_id)[:-1]:
+            at = int(attempt.started * 1000)
+            earlier.append(Metadata("attempt", str(attempt.attempt), at, "attempt", self))
+            if attempt.finished is not None:
+                done = int(attempt.finished * 1000)
+                ok = str(attempt.status == "succeeded")
+                earlier.append(Metadata("attempt_ok", ok, done, "attempt_ok", self))
+                earlier.append(
+                    Metadata("attempt-done", str(attempt.attempt), done, "attempt-done", self)
+                )
+        return earlier + [Metadata(k, v, created, k, self) for k, v in latest.items()]
 
     @property
     def index(self) -> int | None:

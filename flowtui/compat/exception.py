@@ -17,7 +17,15 @@ from flowtui.flow.spec import (
     UnhandledInMergeArtifactsException,
 )
 
+
+class ExternalCommandFailed(MetaflowException):
+    """Metaflow's error for an external command that failed; flows raise and catch it too."""
+
+    headline = "External command failed"
+
+
 __all__ = [
+    "ExternalCommandFailed",
     "MergeArtifactsError",
     "MetaflowException",
     "MetaflowInvalidPathspec",

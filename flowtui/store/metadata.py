@@ -236,15 +236,22 @@ class MetadataDB:
                 (time.time(), status, int(run_id)),
             )
 
-    def set_tags(self, run_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+    def set_tags(
+        self, run_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> list[str]:
+        """Remove user tags, then add others, at once; the run's user tags after it."""
         with self.transaction() as c:
-            c.executemany(
-                "INSERT OR IGNORE INTO tags VALUES (?, ?, 0)", [(int(run_id), t) for t in add]
-            )
             c.executemany(
                 "DELETE FROM tags WHERE run_id = ? AND tag = ? AND system = 0",
                 [(int(run_id), t) for t in remove],
             )
+            c.executemany(
+                "INSERT OR IGNORE INTO tags VALUES (?, ?, 0)", [(int(run_id), t) for t in add]
+            )
+            rows = c.execute(
+                "SELECT tag FROM tags WHERE run_id = ? AND system = 0", (int(run_id),)
+            ).fetchall()
+        return [r[0] for r in rows]
 
     # -- writing: tasks ----------------------------------------------------------------
     def create_task(

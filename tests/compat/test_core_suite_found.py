@@ -3,8 +3,16 @@ small flow of ours run under real Metaflow and under flowtui and compared."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 from differential import Sides, compare, needs_metaflow
+
+HERE = Path(__file__).parent
 
 pytestmark = [pytest.mark.differential, needs_metaflow]
 
@@ -65,3 +73,56 @@ def test_parameters_are_read_from_metaflow_run_variables(sides: Sides) -> None:
         "the file named in the environment",
     )
     assert "seen" in compared["start"]
+
+
+def _answers(script: str, sides: Sides, client: str, pathspec: str, env: dict[str, str]) -> Any:
+    proc = subprocess.run(
+        [sys.executable, str(HERE / script), client, pathspec],
+        cwd=sides.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_tags_change_and_filter_as_metaflows_client_does(sides: Sides) -> None:
+    file = sides.flow("mf_two_steps")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    ft_env = {**sides.flowtui_env, "FLOWTUI_STORE": str(sides.store)}
+    mf_answers = _answers(
+        "tag_answers.py", sides, "metaflow", f"TwoStepsFlow/{mf.run_id}", sides.metaflow_env
+    )
+    ft_answers = _answers(
+        "tag_answers.py", sides, "flowtui.client", f"TwoStepsFlow/{ft.run_id}", ft_env
+    )
+
+    assert ft_answers == mf_answers
+    assert ft_answers["a_run_keeps_what_its_change_left"] is True
+    assert ft_answers["tasks_with_a_tag_the_run_lacks"] == 0
+    assert ft_answers["after_replace_tags"] == ["BBB", "CCC", "ab"]
+
+
+def test_every_attempt_is_in_a_tasks_metadata_and_external_command_failed_is_offered(
+    sides: Sides,
+) -> None:
+    file = sides.flow("mf_retry_attempts")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    pathspec = "RetryAttemptsFlow/{}"
+    ft_env = {**sides.flowtui_env, "FLOWTUI_STORE": str(sides.store)}
+    mf_answers = _answers(
+        "retry_answers.py", sides, "metaflow", pathspec.format(mf.run_id), sides.metaflow_env
+    )
+    ft_answers = _answers(
+        "retry_answers.py", sides, "flowtui.client", pathspec.format(ft.run_id), ft_env
+    )
+
+    assert ft_answers == mf_answers
+    assert ft_answers["attempts"] == ["0", "1", "2"]
+    assert ft_answers["caught_type"] == "metaflow.exception.ExternalCommandFailed"
