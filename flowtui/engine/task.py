@@ -443,7 +443,11 @@ class CaughtException(Exception):
         super().__init__()
         self.exception = str(exc) if exc is not None else ""
         cls = type(exc)
-        self.type = f"{cls.__module__}.{cls.__name__}" if exc is not None else ""
+        self.type = ""
+        if isinstance(exc, TimeoutException):  # what a flow written for Metaflow compares with
+            self.type = "metaflow.plugins.timeout_decorator.TimeoutException"
+        elif exc is not None:
+            self.type = f"{cls.__module__}.{cls.__name__}"
         self.stacktrace = stacktrace
 
     def __reduce__(self) -> Any:

@@ -126,3 +126,14 @@ def test_every_attempt_is_in_a_tasks_metadata_and_external_command_failed_is_off
     assert ft_answers == mf_answers
     assert ft_answers["attempts"] == ["0", "1", "2"]
     assert ft_answers["caught_type"] == "metaflow.exception.ExternalCommandFailed"
+
+
+def test_a_caught_timeout_has_metaflows_type_name(sides: Sides) -> None:
+    file = sides.flow("mf_timeout_caught")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft, by_type=frozenset({"ex"}))
+
+    assert ft.value("end", "caught_type") == "metaflow.plugins.timeout_decorator.TimeoutException"
+    assert compared["end"] >= {"caught_type", "before"}
