@@ -23,11 +23,14 @@ def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) 
     """
     attempts = store.meta.attempts(record.task_id)
     latest = attempts[-1] if attempts else None
+    ran_in = run  # a task a resume reused has the metadata of the run it ran in, as Metaflow's
+    if record.origin_pathspec:
+        ran_in = store.meta.run(record.origin_pathspec.split("/")[1]) or run
     out = {
-        "script-name": Path(run.file).name if run else "",
+        "script-name": Path(ran_in.file).name if ran_in else "",
         "python_version": platform.python_version(),
-        "runtime": run.kind if run else "",
-        "user": run.user if run else "",
+        "runtime": ran_in.kind if ran_in else "",
+        "user": ran_in.user if ran_in else "",
         "ds-type": "local",
         "ds-root": str(store.root),
         "origin-run-id": str(run.origin_run_id) if run else "None",
@@ -37,6 +40,8 @@ def task_metadata_dict(record: TaskRecord, run: RunRecord | None, store: Store) 
         if latest.finished is not None:
             out["attempt_ok"] = str(latest.status == "succeeded")
             out["attempt-done"] = str(latest.attempt)
+    if record.origin_pathspec:  # a task a resume reused: the task that ran, as Metaflow's
+        out["origin-task-id"] = record.origin_pathspec.rsplit("/", 1)[-1]
     where = store.meta.task_metadata(record.task_id)
     if where:
         out.update(where[max(where)])

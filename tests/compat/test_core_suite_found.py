@@ -137,3 +137,26 @@ def test_a_caught_timeout_has_metaflows_type_name(sides: Sides) -> None:
 
     assert ft.value("end", "caught_type") == "metaflow.plugins.timeout_decorator.TimeoutException"
     assert compared["end"] >= {"caught_type", "before"}
+
+
+def test_a_reused_tasks_metadata_is_its_origins_and_names_the_origin_task(
+    sides: Sides,
+) -> None:
+    file = sides.flow("mf_resume")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert mf.code != 0 and ft.code != 0
+    (sides.workdir / "fixed").touch()
+    mf, ft = sides.metaflow(file, command="resume"), sides.flowtui(file, command="resume")
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    ft_env = {**sides.flowtui_env, "FLOWTUI_STORE": str(sides.store)}
+    mf_answers = _answers(
+        "clone_answers.py", sides, "metaflow", f"ResumeFlow/{mf.run_id}", sides.metaflow_env
+    )
+    ft_answers = _answers(
+        "clone_answers.py", sides, "flowtui.client", f"ResumeFlow/{ft.run_id}", ft_env
+    )
+
+    assert ft_answers == mf_answers
+    assert ft_answers["reused_names_its_origin_task"] is True
+    assert all(ft_answers["reused_has_its_origins_metadata"].values())
