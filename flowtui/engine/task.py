@@ -38,6 +38,8 @@ class ForeachFrame:
     index: int
     count: int
     value_hash: str  # the blob of the foreach's list (the parent foreach step's artifact)
+    step: str = ""  # the first step inside the foreach (Metaflow's frame names it)
+    var: str = ""  # the foreach's artifact (`foreach="items"`)
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         step=req.step,
         foreach_frames=tuple(stack),
         foreach_input=foreach_input,
+        foreach_names=tuple((f.step, f.var) for f in req.foreach),
     )
     known: dict[str, ArtifactRef] = {ref.hash: ref for ref in req.inherited.values()}
     args: list[Any] = []

@@ -68,7 +68,13 @@ def task_request(
     else:
         inherited = params
     foreach = tuple(
-        ForeachFrame(f.index, f.count, _foreach_hash(basis.graph, outputs, f))
+        ForeachFrame(
+            f.index,
+            f.count,
+            _foreach_hash(basis.graph, outputs, f),
+            basis.graph[f.step].next[0],
+            basis.graph[f.step].foreach or "",
+        )
         for f in pending.frames
         if f.foreach
     )

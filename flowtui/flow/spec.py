@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from types import MethodType
 from typing import Any, Protocol
@@ -25,6 +26,10 @@ class ArtifactSource(Protocol):
     def hash_of(self, name: str) -> str | None: ...
 
     def load(self, name: str) -> Any: ...
+
+
+# One enclosing foreach, as Metaflow's `self._foreach_stack` holds it.
+ForeachFrame = namedtuple("ForeachFrame", ["step", "var", "num_splits", "index", "value"])
 
 
 class MergeArtifactsError(MetaflowException):
@@ -64,6 +69,7 @@ class FlowSpec:
     _flowtui_transition: tuple[tuple[str, ...], str | None] | None = None
     _flowtui_switched: bool = False  # the transition is a switch's chosen case
     _flowtui_foreach_frames: tuple[tuple[int, int, Any], ...] = ()
+    _flowtui_foreach_names: tuple[tuple[str, str], ...] = ()  # (step, var) of each frame
     _flowtui_input: Any = None
     _flowtui_read_only: bool = False
     _flowtui_step: str = ""
@@ -128,6 +134,7 @@ class FlowSpec:
         foreach_frames: tuple[tuple[int, int, Any], ...] = (),
         foreach_input: Any = None,
         read_only: bool = False,
+        foreach_names: tuple[tuple[str, str], ...] = (),
     ) -> None:
         object.__setattr__(self, "_flowtui_step", step)
         object.__setattr__(self, "_flowtui_input", foreach_input)
@@ -135,6 +142,7 @@ class FlowSpec:
         object.__setattr__(self, "_flowtui_inherited", dict(inherited))
         object.__setattr__(self, "_flowtui_foreach_frames", foreach_frames)
         object.__setattr__(self, "_flowtui_read_only", read_only)
+        object.__setattr__(self, "_flowtui_foreach_names", foreach_names)
 
     # -- transitions -------------------------------------------------------------------
     def next(
@@ -215,6 +223,18 @@ class FlowSpec:
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         """One `(index, num_splits, value)` per enclosing foreach, outermost first."""
         return list(self._flowtui_foreach_frames)
+
+    @property
+    def _foreach_stack(self) -> list[ForeachFrame]:
+        """Metaflow's own frames, which flows read too (`frame.var` names the foreach's
+        artifact): `ForeachFrame(step, var, num_splits, index, value)`, outermost first."""
+        names = self._flowtui_foreach_names or (("", ""),) * len(self._flowtui_foreach_frames)
+        return [
+            ForeachFrame(step, var, count, index, value)
+            for (step, var), (index, count, value) in zip(
+                names, self._flowtui_foreach_frames, strict=True
+            )
+        ]
 
     # -- joins -------------------------------------------------------------------------
     def merge_artifacts(

@@ -160,3 +160,18 @@ def test_a_reused_tasks_metadata_is_its_origins_and_names_the_origin_task(
     assert ft_answers == mf_answers
     assert ft_answers["reused_names_its_origin_task"] is True
     assert all(ft_answers["reused_has_its_origins_metadata"].values())
+
+
+def test_metaflows_foreach_frames_are_readable_in_a_step(sides: Sides) -> None:
+    file = sides.flow("mf_foreach_frames")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert ft.value("inner", "frames", (1, 2)) == [
+        ("outer", "letters", 2, 1),
+        ("inner", "numbers", 3, 2),
+    ]
+    assert compared["inner"] >= {"frames", "values"}
+    assert "frames" in compared["end"]
