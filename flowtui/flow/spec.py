@@ -225,6 +225,11 @@ class FlowSpec:
         return list(self._flowtui_foreach_frames)
 
     @property
+    def _current_step(self) -> str:
+        """The running step's name, under Metaflow's own attribute (flows read it too)."""
+        return self._flowtui_step
+
+    @property
     def _foreach_stack(self) -> list[ForeachFrame]:
         """Metaflow's own frames, which flows read too (`frame.var` names the foreach's
         artifact): `ForeachFrame(step, var, num_splits, index, value)`, outermost first."""

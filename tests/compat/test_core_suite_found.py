@@ -162,7 +162,9 @@ def test_a_reused_tasks_metadata_is_its_origins_and_names_the_origin_task(
     assert all(ft_answers["reused_has_its_origins_metadata"].values())
 
 
-def test_metaflows_foreach_frames_are_readable_in_a_step(sides: Sides) -> None:
+def test_metaflows_foreach_frames_and_current_step_are_readable_in_a_step(
+    sides: Sides,
+) -> None:
     file = sides.flow("mf_foreach_frames")
     mf, ft = sides.metaflow(file), sides.flowtui(file)
     assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
@@ -173,5 +175,6 @@ def test_metaflows_foreach_frames_are_readable_in_a_step(sides: Sides) -> None:
         ("outer", "letters", 2, 1),
         ("inner", "numbers", 3, 2),
     ]
-    assert compared["inner"] >= {"frames", "values"}
+    assert ft.value("inner", "lineage", (0, 0)) == ("start", "inner")
+    assert compared["inner"] >= {"frames", "values", "lineage"}
     assert "frames" in compared["end"]

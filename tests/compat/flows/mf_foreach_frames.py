@@ -1,4 +1,5 @@
-"""Nested foreaches reading Metaflow's own frames, `self._foreach_stack`."""
+"""Nested foreaches reading Metaflow's own frames, `self._foreach_stack`, and the step's
+name, `self._current_step`."""
 
 from metaflow import FlowSpec, step
 
@@ -6,6 +7,7 @@ from metaflow import FlowSpec, step
 class ForeachFramesFlow(FlowSpec):
     @step
     def start(self):
+        self.lineage = (self._current_step,)
         self.letters = ["a", "b"]
         self.next(self.outer, foreach="letters")
 
@@ -18,6 +20,7 @@ class ForeachFramesFlow(FlowSpec):
     def inner(self):
         self.frames = [(f.step, f.var, f.num_splits, f.index) for f in self._foreach_stack]
         self.values = [str(getattr(self, f.var)) for f in self._foreach_stack]
+        self.lineage += (self._current_step,)
         self.next(self.join_inner)
 
     @step
