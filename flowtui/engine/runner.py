@@ -13,6 +13,7 @@ away does not: the run goes on, recorded in the store, and can be followed again
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import select
 import signal
@@ -78,6 +79,9 @@ class Runner:
         )
         self.outputs: dict[str, ArtifactMap] = {}  # task id -> its artifacts
         self.failed: list[tuple[str, TaskError]] = []
+        # Tasks whose process kept dying under @catch: their next attempt runs no user code
+        # and stores the failure in the catch variable, as Metaflow's fallback attempt does.
+        self.fallbacks: set[str] = set()
         self.running: dict[int, Running] = {}  # result fd -> running task
         self.ready: deque[tuple[PendingTask, str, int]] = deque()  # (task, task id, attempt)
         self.cancel_reason: str | None = None
@@ -383,7 +387,24 @@ class Runner:
     def _request(
         self, pending: PendingTask, task_id: str, attempt: int, stdout: str, stderr: str
     ) -> TaskRequest:
-        return task_request(self.basis, self.outputs, pending, task_id, attempt, stdout, stderr)
+        request = task_request(self.basis, self.outputs, pending, task_id, attempt, stdout, stderr)
+        if task_id in self.fallbacks:
+            request = dataclasses.replace(request, fallback=True)
+        return request
+
+    def _falls_back(self, pending: PendingTask, task_id: str, outcome: TaskOutcome | None) -> bool:
+        """Whether a task that failed its last attempt gets Metaflow's @catch fallback: its
+        process died without an outcome (killed, crashed: no exception of the step to catch),
+        the step has @catch and is neither a foreach nor a switch (whose next steps only its
+        code decides), and it has not had one already."""
+        node = self.graph[pending.step]
+        return (
+            outcome is None
+            and "catch" in self.decorators.get(pending.step, {})
+            and node.kind not in (StepKind.FOREACH, StepKind.SWITCH)
+            and task_id not in self.fallbacks
+            and self.cancel_reason is None
+        )
 
     def _read(self, fd: int) -> None:
         running = self.running[fd]
@@ -482,6 +503,10 @@ class Runner:
             and self.cancel_reason is None
             and error.reason not in NOT_RETRIED
         )
+        fallback = not will_retry and error.reason not in NOT_RETRIED
+        if fallback and self._falls_back(pending, task_id, outcome):
+            self.fallbacks.add(task_id)
+            will_retry = True
         artifacts = outcome.artifacts if outcome else {}
         self.batch.fail_attempt(
             task_id,

@@ -84,6 +84,9 @@ class TaskRequest:
     # The run's `--with` decorators, which such a process adds to the class it imports (a
     # forked task's class has them already).
     with_decorators: tuple[str, ...] = ()
+    # @catch's fallback attempt: the process of every earlier one died; the step's code does
+    # not run, and the catch variable gets a FailureHandledByCatch (as Metaflow's).
+    fallback: bool = False
 
 
 @dataclass
@@ -236,6 +239,11 @@ class TimeoutException(Exception):
     """Raised inside a step that ran longer than its @timeout."""
 
 
+class FailureHandledByCatch(Exception):
+    """What @catch stores when the task's process kept dying (no exception of the step to
+    catch): Metaflow's `metaflow.plugins.catch_decorator.FailureHandledByCatch`."""
+
+
 def _limit_memory(req: TaskRequest) -> None:
     """Cap the task's address space at what it uses now plus its @resources(memory=MB): an
     allocation past it raises MemoryError in the step (reported as OutOfMemory)."""
@@ -357,6 +365,11 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
     caught_error: TaskError | None = None
     raised: BaseException | None = None
     try:
+        if req.fallback:  # @catch's fallback: the step's code does not run again
+            raise FailureHandledByCatch(
+                f"Task execution kept failing over {req.attempt} attempts. Your code did not "
+                "raise an exception. Something in the execution environment caused the failure."
+            )
         _arm_timeout(req)
         _limit_memory(req)
         try:
@@ -449,6 +462,8 @@ class CaughtException(Exception):
         self.type = ""
         if isinstance(exc, TimeoutException):  # what a flow written for Metaflow compares with
             self.type = "metaflow.plugins.timeout_decorator.TimeoutException"
+        elif isinstance(exc, FailureHandledByCatch):
+            self.type = "metaflow.plugins.catch_decorator.FailureHandledByCatch"
         elif exc is not None:
             self.type = f"{cls.__module__}.{cls.__name__}"
         self.stacktrace = stacktrace

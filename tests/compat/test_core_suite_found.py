@@ -178,3 +178,31 @@ def test_metaflows_foreach_frames_and_current_step_are_readable_in_a_step(
     assert ft.value("inner", "lineage", (0, 0)) == ("start", "inner")
     assert compared["inner"] >= {"frames", "values", "lineage"}
     assert "frames" in compared["end"]
+
+
+def test_catch_keeps_going_when_the_tasks_process_keeps_dying(sides: Sides) -> None:
+    file = sides.flow("mf_catch_killed")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft, by_type=frozenset({"ex"}))
+
+    assert ft.value("end", "caught") == (
+        "metaflow.plugins.catch_decorator.FailureHandledByCatch",
+        "Task execution kept failing over 2 attempts. Your code did not raise an exception. "
+        "Something in the execution environment caused the failure.",
+    )
+    assert ft.value("end", "got_past") is False
+    assert compared["end"] >= {"caught", "got_past", "kept"}
+    ft_env = {**sides.flowtui_env, "FLOWTUI_STORE": str(sides.store)}
+    attempts = _answers(
+        "attempt_answers.py", sides, "flowtui.client", f"CatchKilledFlow/{ft.run_id}/die", ft_env
+    )
+    mf_attempts = _answers(
+        "attempt_answers.py",
+        sides,
+        "metaflow",
+        f"CatchKilledFlow/{mf.run_id}/die",
+        sides.metaflow_env,
+    )
+    assert attempts == mf_attempts == ["0", "1", "2"]  # two that died, then the fallback
