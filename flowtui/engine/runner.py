@@ -498,6 +498,9 @@ class Runner:
             return
         error = running.failure(outcome, status)
         ensure_logs(running.request.stdout, running.request.stderr)  # it may have died first
+        if outcome is None and not running.killed and _segfaulted(status):
+            with open(running.request.stderr, "a", encoding="utf-8") as log:  # as Metaflow says
+                log.write("Task failed with a segmentation fault.\n")
         will_retry = (
             attempt < retries(self.decorators, pending.step)
             and self.cancel_reason is None
@@ -575,6 +578,11 @@ class Runner:
 
     def _pathspec(self, step: str, task_id: str) -> str:
         return f"{self.flow_name}/{self.run_id}/{step}/{task_id}"
+
+
+def _segfaulted(status: int) -> bool:
+    """Whether a task process's `waitpid` status says a segmentation fault ended it."""
+    return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSEGV
 
 
 def _cancelling_signals() -> tuple[signal.Signals, ...]:

@@ -206,3 +206,18 @@ def test_catch_keeps_going_when_the_tasks_process_keeps_dying(sides: Sides) -> N
         sides.metaflow_env,
     )
     assert attempts == mf_attempts == ["0", "1", "2"]  # two that died, then the fallback
+
+
+def test_a_segmentation_fault_is_said_in_the_tasks_stderr(sides: Sides) -> None:
+    file = sides.flow("mf_segfault")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert mf.code != 0 and ft.code != 0
+
+    ft_env = {**sides.flowtui_env, "FLOWTUI_STORE": str(sides.store)}
+    for client, run_id, env in (
+        ("metaflow", mf.run_id, sides.metaflow_env),
+        ("flowtui.client", ft.run_id, ft_env),
+    ):
+        logs = _answers("log_answers.py", sides, client, f"SegfaultFlow/{run_id}/start", env)
+        assert "Crash and burn!" in logs["stdout"], client
+        assert "Task failed with a segmentation fault." in logs["stderr"], client
