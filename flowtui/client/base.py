@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowtui.client.errors import ArtifactNotFound, FlowNotFound, MetaflowInvalidPathspec
@@ -111,6 +112,32 @@ class _ClientObject:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.pathspec))
+
+    def __reduce__(self) -> Any:
+        """Pickled (as an artifact: `self.run = current.run`), it is its pathspec and store;
+        unpickled, it is opened again whatever the namespace then, as Metaflow's are."""
+        attempt = getattr(self, "_attempt", None)
+        return _reopen, (type(self).__name__, self.pathspec, str(self._store.root), attempt)
+
+
+def _reopen(kind: str, pathspec: str, root: str, attempt: int | None = None) -> Any:
+    """A pickled client object, opened again: in the store it came from when that is still
+    there, else in the client's store now."""
+    from flowtui.client.objects import Flow, Run, Step
+    from flowtui.client.task import Task
+
+    store = open_store() if Path(root) == store_root() else None
+    if store is None and (Path(root) / "metadata.db").is_file():
+        store = Store(Path(root), create=False)
+    store = store or _require_store()
+    if kind == "DataArtifact":
+        *task_parts, name = pathspec.split("/")
+        owner = Task("/".join(task_parts), attempt, _store=store, _namespace_check=False)
+        return owner[name]
+    if kind == "Task":
+        return Task(pathspec, attempt, _store=store, _namespace_check=False)
+    kinds: dict[str, Any] = {"Flow": Flow, "Run": Run, "Step": Step}
+    return kinds[kind](pathspec, _store=store, _namespace_check=False)
 
 
 class MetaflowData:

@@ -101,6 +101,20 @@ class Current:
         return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
 
     @property
+    def run(self) -> Any:
+        """The running run, as a client `Run` (whatever the namespace), as Metaflow's."""
+        from flowtui.client import Run
+
+        return Run(f"{self.flow_name}/{self.run_id}", _namespace_check=False)
+
+    @property
+    def task(self) -> Any:
+        """The running task, as a client `Task` (whatever the namespace), as Metaflow's."""
+        from flowtui.client import Task
+
+        return Task(self.pathspec, _namespace_check=False)
+
+    @property
     def namespace(self) -> str:
         return self._get("namespace") or f"user:{self.username}"
 

@@ -221,3 +221,14 @@ def test_a_segmentation_fault_is_said_in_the_tasks_stderr(sides: Sides) -> None:
         logs = _answers("log_answers.py", sides, client, f"SegfaultFlow/{run_id}/start", env)
         assert "Crash and burn!" in logs["stdout"], client
         assert "Task failed with a segmentation fault." in logs["stderr"], client
+
+
+def test_current_run_and_task_are_client_objects_kept_as_artifacts(sides: Sides) -> None:
+    file = sides.flow("mf_current_objects")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft, by_type=frozenset({"task_obj", "run_obj"}))
+
+    assert ft.value("end", "seen") == (True, "start", True, "start", "Run")
+    assert compared["end"] == {"seen", "task_obj", "run_obj"}
