@@ -3,6 +3,7 @@ and its parameters resolved (or, for a resume, compared with the run it resumes)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,20 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
     add_to_every_step(cls, (node.name for node in graph), config.with_decorators)
     set_client_namespace(config.namespace)
+    # As Metaflow's --branch and --production, read from the environment when not given,
+    # after the file is imported (a file may set them as it is imported).
+    branch = config.branch if config.branch is not None else os.environ.get("METAFLOW_BRANCH")
+    production = config.production or os.environ.get("METAFLOW_PRODUCTION", "").lower() in (
+        "1",
+        "true",
+        "t",
+        "yes",
+        "y",
+        "on",
+    )
     try:
         project = project_of(
-            cls, branch=config.branch, production=config.production, user=resolve_username()
+            cls, branch=branch or None, production=production, user=resolve_username()
         )
     except ProjectError as e:
         raise UsageError(str(e)) from None
@@ -84,6 +96,9 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     else:
         values = resolve_parameters(cls, config.params, cwd=Path.cwd())
     return PreparedFlow(file, source, graph, cls, values, project)
+
+
+_TRUE = dict.fromkeys(("1", "true", "t", "yes", "y", "on"), True)  # click's words for true
 
 
 def _refuse_changed_parameters(

@@ -232,3 +232,23 @@ def test_current_run_and_task_are_client_objects_kept_as_artifacts(sides: Sides)
 
     assert ft.value("end", "seen") == (True, "start", True, "start", "Run")
     assert compared["end"] == {"seen", "task_obj", "run_obj"}
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"METAFLOW_BRANCH": "feat_2"}, ("demo_proj", "test.feat_2", False)),
+        ({"METAFLOW_PRODUCTION": "True"}, ("demo_proj", "prod", True)),
+    ],
+)
+def test_project_branch_and_production_are_read_from_the_environment(
+    sides: Sides, env: dict[str, str], names: tuple[str, str, bool]
+) -> None:
+    sides.metaflow_env.update(env)
+    sides.flowtui_env.update(env, USERNAME="tester")
+    file = sides.flow("mf_project")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)  # neither is given --branch
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    assert compare(mf, ft) == {"start": {"names"}, "end": {"names"}}
+    assert ft.value("start", "names")[:3] == names
