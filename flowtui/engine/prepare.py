@@ -4,7 +4,7 @@ and its parameters resolved (or, for a resume, compared with the run it resumes)
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ from flowtui.engine.params import flow_parameters, given_parameters, resolve_par
 from flowtui.engine.run_options import add_to_every_step, set_client_namespace
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
-from flowtui.flow.current import resolve_username
+from flowtui.flow import current
+from flowtui.flow.current import _TaskContext, resolve_username
 from flowtui.flow.project import ProjectError, ProjectInfo, project_of
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph
@@ -75,18 +76,10 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     # As Metaflow's --branch and --production, read from the environment when not given,
     # after the file is imported (a file may set them as it is imported).
     branch = config.branch if config.branch is not None else os.environ.get("METAFLOW_BRANCH")
-    production = config.production or os.environ.get("METAFLOW_PRODUCTION", "").lower() in (
-        "1",
-        "true",
-        "t",
-        "yes",
-        "y",
-        "on",
-    )
+    production = config.production or _TRUE.get(os.environ.get("METAFLOW_PRODUCTION", "").lower())
+    user = resolve_username()
     try:
-        project = project_of(
-            cls, branch=branch or None, production=production, user=resolve_username()
-        )
+        project = project_of(cls, branch=branch or None, production=bool(production), user=user)
     except ProjectError as e:
         raise UsageError(str(e)) from None
     register_flow_class(str(file), graph.flow_name, cls, source)
@@ -94,7 +87,23 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
         _refuse_changed_parameters(cls, config.params, origin_params)
         values: dict[str, Any] = {}
     else:
-        values = resolve_parameters(cls, config.params, cwd=Path.cwd())
+        # A default computed by a function may read `current` (its flow, project, user), as
+        # it can on Metaflow while the parameters are evaluated; nothing of a task yet.
+        current._bind(
+            _TaskContext(
+                flow_name=graph.flow_name,
+                run_id="",
+                step_name="",
+                task_id="",
+                username=user,
+                project=astuple(project) if project else None,
+                flow_class=cls,
+            )
+        )
+        try:
+            values = resolve_parameters(cls, config.params, cwd=Path.cwd())
+        finally:
+            current._bind(None)
     return PreparedFlow(file, source, graph, cls, values, project)
 
 

@@ -7,8 +7,9 @@ are parsed by `Parameter.parse` from text, by the declared `type=` or the defaul
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowtui.run.params import EXPECTED, parse_value
 
@@ -25,6 +26,17 @@ class JSONTypeClass:
 JSONType = JSONTypeClass()
 
 _TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str"}
+
+
+class ParameterContext(NamedTuple):
+    """What a parameter's default function receives (Metaflow's `ParameterContext`)."""
+
+    flow_name: str
+    user_name: str
+    parameter_name: str
+    logger: Any
+    ds_type: str
+    configs: Any
 
 
 class ParameterValueError(ValueError):
@@ -61,9 +73,24 @@ class Parameter:
 
     def __set_name__(self, owner: type, attr: str) -> None:
         self.attr = attr
+        self._owner_name = owner.__name__
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, default={self.default!r})"
+
+    def _context(self) -> ParameterContext:
+        """What a default computed by a function is given, as Metaflow gives it."""
+        from flowtui.flow.current import current, resolve_username
+
+        flow = current.flow_name if current.is_running_flow else ""
+        return ParameterContext(
+            flow_name=flow or getattr(self, "_owner_name", ""),
+            user_name=resolve_username(),
+            parameter_name=self.name,
+            logger=lambda *args, **kwargs: print(*args, file=sys.stderr),
+            ds_type="local",
+            configs=None,
+        )
 
     # Descriptor: inside a task the attribute reads as the parameter's value.
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
@@ -86,6 +113,8 @@ class Parameter:
             return "json"
         if self.type in _TYPE_NAMES:
             return _TYPE_NAMES[self.type]
+        if callable(self.default) and not isinstance(self.default, type):
+            return "str"  # as Metaflow: a computed default is not called to learn a type
         default = self.resolved_default()
         if default is not None and type(default) in _TYPE_NAMES:
             return _TYPE_NAMES[type(default)]
@@ -94,7 +123,9 @@ class Parameter:
     def resolved_default(self) -> Any:
         default = self.default
         if callable(default) and not isinstance(default, type):
-            default = default(None)
+            if "_computed" not in vars(self):  # called once, as Metaflow calls it
+                self._computed = default(self._context())
+            default = self._computed
         if self.multiple:  # a tuple, as Metaflow gives: () without a default
             if default is None:
                 return ()

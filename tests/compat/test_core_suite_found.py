@@ -252,3 +252,21 @@ def test_project_branch_and_production_are_read_from_the_environment(
 
     assert compare(mf, ft) == {"start": {"names"}, "end": {"names"}}
     assert ft.value("start", "names")[:3] == names
+
+
+def test_a_computed_default_gets_its_context_and_current_once(sides: Sides) -> None:
+    sides.metaflow_env["METAFLOW_USER"] = sides.flowtui_env["METAFLOW_USER"] = "tester"
+    file = sides.flow("mf_computed_default")
+    mf = sides.metaflow(file)
+    (sides.workdir / "who_calls.txt").unlink()
+    ft = sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert ft.value("start", "seen") == (
+        "ComputedDefaultFlow|who|tester|computed_defaults",
+        {"a": [8]},
+    )
+    assert ft.value("start", "calls") == 1
+    assert compared["start"] >= {"seen", "calls", "who", "numbers"}
