@@ -76,6 +76,7 @@ def what_a_reader_sees(task: Task) -> dict[str, object]:
     meta = dict(task.metadata_dict)
     for key in ("runtime", "origin-run-id"):  # the run's, not the task's
         meta.pop(key)
+    meta.pop("origin-task-id", None)  # a clone's only, as Metaflow's: the task it reused
     return {
         "step": task.parent.id,
         "index": task.index,
