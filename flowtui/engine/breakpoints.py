@@ -24,6 +24,7 @@ import pdb
 import select
 import signal
 import socket
+import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -51,6 +52,16 @@ def waiting(store_root: str, task_id: str) -> bool:
     return os.path.exists(socket_path(store_root, task_id))
 
 
+def _wait_identity(store_root: str, task_id: str) -> tuple[int, int] | None:
+    """Which wait the task is in (its socket's inode and time), None when it is not waiting:
+    a task that stops at a second breakpoint() waits on a new socket at the same path."""
+    try:
+        st = os.stat(socket_path(store_root, task_id))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
 def install(store_root: str, task_id: str, mode: str) -> None:
     """Make `breakpoint()` in this (task) process wait for a debugger, or do nothing."""
 
@@ -60,6 +71,10 @@ def install(store_root: str, task_id: str, mode: str) -> None:
         if mode == OFF or os.environ.get("PYTHONBREAKPOINT", "").strip() == "0":
             why = "PYTHONBREAKPOINT=0" if mode != OFF else "no terminal to debug in, or --no-debug"
             print(f"flowtui: breakpoint() at {where} skipped ({why}).", file=sys.stderr)
+            return
+        if SocketPdb.attached is not None:  # reached while stepping: the same debugger stops
+            sys.settrace(None)  # here (a new socket would wait for nobody); never in bdb's
+            SocketPdb.attached.set_trace(frame)  # own lines on the way
             return
         signal.setitimer(signal.ITIMER_REAL, 0)  # time in a debugger is not the step's: no @timeout
         wait_for_debugger(socket_path(store_root, task_id), frame, where)
@@ -87,6 +102,8 @@ def wait_for_debugger(path: str, frame: FrameType, where: str) -> None:
 class SocketPdb(pdb.Pdb):
     """pdb talking over a socket; continuing (or the other end going away) detaches it."""
 
+    attached: SocketPdb | None = None  # the debugger a terminal is attached to, in this task
+
     def __init__(self, conn: socket.socket) -> None:
         self._conn = conn
         # Two streams: a text stream that is written to drops what it had read ahead, which
@@ -95,8 +112,14 @@ class SocketPdb(pdb.Pdb):
         self._output: IO[str] = conn.makefile("w", encoding="utf-8", errors="replace")
         super().__init__(stdin=self._input, stdout=self._output, skip=_SKIP)
         self.use_rawinput = False
+        SocketPdb.attached = self
+        # The terminal's Ctrl-C is sent here while attached (`attach`): pdb's own meaning, a
+        # KeyboardInterrupt (at the prompt: a new prompt; in a line stepped over: stop it).
+        self._sigint = _set_sigint(signal.default_int_handler)
 
     def _detach(self) -> None:
+        SocketPdb.attached = None
+        _set_sigint(self._sigint)
         self.clear_all_breaks()  # nobody to stop for any more
         for stream in (self._output, self._input):
             with contextlib.suppress(OSError):
@@ -125,6 +148,25 @@ class SocketPdb(pdb.Pdb):
     do_q = do_exit = do_quit
 
 
+def _set_sigint(handler: Any) -> Any:
+    """Set SIGINT's handler (in the main thread only); the one it had, None if unchanged."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # breakpoint() in a thread of the step's: Ctrl-C cannot be taken there
+        return None
+
+
+def _peer_pid(conn: socket.socket) -> int | None:
+    """The process at the other end of a Unix socket (Linux), None where it cannot be told."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    pid = struct.unpack("3i", creds)[0]
+    return pid or None
+
+
 class NotWaiting(Exception):
     """The task is not (or no longer) waiting at a breakpoint."""
 
@@ -132,8 +174,9 @@ class NotWaiting(Exception):
 def attach(path: str, stdin: int | None = None, stdout: int | None = None) -> None:
     """Connect this terminal to the debugger of the task waiting at `path`, until it detaches.
 
-    Lines typed go to pdb; what pdb writes is shown. Returns when pdb lets go (`c`, `q`) or the
-    task ends. Ctrl-D sends end of input, which continues the step."""
+    Lines typed go to pdb; what pdb writes is shown, and Ctrl-C is pdb's (sent to the task, as
+    it would reach a pdb running here), not this process's. Returns when pdb lets go (`c`,
+    `q`) or the task ends. Ctrl-D sends end of input, which continues the step."""
     stdin = sys.stdin.fileno() if stdin is None else stdin
     stdout = sys.stdout.fileno() if stdout is None else stdout
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -142,10 +185,25 @@ def attach(path: str, stdin: int | None = None, stdout: int | None = None) -> No
     except (FileNotFoundError, ConnectionRefusedError):
         conn.close()
         raise NotWaiting(path) from None
+    task = _peer_pid(conn)
+
+    def to_the_task(signum: int, frame: Any) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(task, signal.SIGINT)  # type: ignore[arg-type]
+
+    previous = _set_sigint(to_the_task) if task is not None else None
+    try:
+        _relay(conn, stdin, stdout)
+    finally:
+        _set_sigint(previous)
+
+
+def _relay(conn: socket.socket, stdin: int, stdout: int) -> None:
+    """Copy the terminal's input to the debugger and its output back, until it lets go."""
     reading = True
     with conn:
         while True:
-            watched = [conn, stdin] if reading else [conn]
+            watched: list[socket.socket | int] = [conn, stdin] if reading else [conn]
             ready, _, _ = select.select(watched, [], [])
             if conn in ready:
                 data = conn.recv(1 << 16)
@@ -168,22 +226,27 @@ class BreakpointWatch:
 
     def __init__(self, store_root: str) -> None:
         self.store_root = store_root
-        self.waiting: set[str] = set()
+        self.waiting: dict[str, tuple[int, int]] = {}  # task id -> the wait it is in
         self._last = 0.0
 
     def changes(self, task_ids: list[str], now: float) -> list[tuple[str, bool]]:
-        """(task id, waiting now) for each running task that started or stopped waiting."""
+        """(task id, waiting now) for each running task that started or stopped waiting, or
+        waits again: the runner, paused while a terminal was attached, never saw the task
+        leave its first breakpoint() before it reached the next."""
         if now - self._last < self.EVERY:
             return []
         self._last = now
         out = []
         for task_id in task_ids:
-            now_waiting = waiting(self.store_root, task_id)
-            if now_waiting != (task_id in self.waiting):
-                out.append((task_id, now_waiting))
-                (self.waiting.add if now_waiting else self.waiting.discard)(task_id)
-        for task_id in self.waiting - set(task_ids):  # ended while waiting (cancelled)
-            self.waiting.discard(task_id)
+            wait = _wait_identity(self.store_root, task_id)
+            if wait != self.waiting.get(task_id):
+                out.append((task_id, wait is not None))
+                if wait is None:
+                    del self.waiting[task_id]
+                else:
+                    self.waiting[task_id] = wait
+        for task_id in set(self.waiting) - set(task_ids):  # ended while waiting (cancelled)
+            del self.waiting[task_id]
         return out
 
 

@@ -139,6 +139,12 @@ class ConsoleWriter:
     def put(self, renderable: Any) -> None:
         self._queue.put((renderable, None, False))
 
+    def flush(self, timeout: float = 10.0) -> None:
+        """Return once everything queued so far is printed (or after `timeout` seconds)."""
+        printed = threading.Event()
+        self._queue.put((printed, None, False))
+        printed.wait(timeout)
+
     def follow(self, tail: Tail, final: bool = False) -> None:
         """Print what `tail` has that is new (all of it, when `final`): soon, never now."""
         if tail.queued and not final:
@@ -149,6 +155,9 @@ class ConsoleWriter:
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             renderable, tail, final = item
+            if isinstance(renderable, threading.Event):  # flush(): all before it is printed
+                renderable.set()
+                continue
             if tail is not None:
                 tail.queued = False
             if self.detached:

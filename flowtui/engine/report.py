@@ -211,7 +211,9 @@ class ConsoleReporter(Reporter):
         from flowtui.engine.breakpoints import give_terminal
 
         self._drain(event.pathspec)
-        if self._live is not None:
+        if self._writer is not None:  # its lines so far, printed before the terminal is lent
+            self._writer.flush()  # (the writer's thread printing under the status line's
+        if self._live is not None:  # clearing left the line's text before the debugger's)
             self._live.stop()
         give_terminal(self.console, event.pathspec, event.socket)
         if self._live is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -131,3 +132,135 @@ def test_pythonbreakpoint_0_runs_through(flow_dir: Path) -> None:
     events = [json.loads(line) for line in out.splitlines()]
     assert not any(e["event"] == "task_waiting" for e in events)
     assert events[-1]["event"] == "run_finished" and events[-1]["status"] == "succeeded"
+
+
+TWICE = """
+from flowtui import FlowSpec, step
+
+
+def helper(x):
+    doubled = x * 2
+    breakpoint()
+    return doubled + 1
+
+
+class TwiceFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 5
+        breakpoint()
+        self.y = helper(self.x)
+        self.z = helper(self.y)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print("z is", self.z)
+"""
+
+
+def _run_twice(tmp_path: Path) -> Terminal:
+    (tmp_path / "twice.py").write_text(textwrap.dedent(TWICE))
+    command = [sys.executable, "-m", "flowtui", "run", "twice.py", "--store", "store"]
+    return Terminal(command, tmp_path)
+
+
+def _wait_count(term: Terminal, text: str, count: int) -> str:
+    """The screen once `text` shows `count` times on it."""
+    return term.wait_for(rf"(?s)(.*{re.escape(text)}){{{count}}}", timeout=60, pattern=True)
+
+
+def test_a_task_that_stops_again_after_c_gets_the_terminal_again(tmp_path: Path) -> None:
+    """The runner, paused while its terminal was lent, never saw the task leave its first
+    breakpoint() before the second: it never attached again, and the run waited for ever."""
+    term = _run_twice(tmp_path)
+    try:
+        term.wait_for("-> self.y = helper(self.x)")
+        term.send("c", "Enter")
+        _wait_count(term, "-> return doubled + 1", 1)  # helper's breakpoint(), helper(5)
+        term.send("p doubled", "Enter")
+        term.wait_for("\n10\n")
+        term.send("c", "Enter")
+        _wait_count(term, "-> return doubled + 1", 2)  # and again, helper(11)
+        term.send("p doubled", "Enter")
+        term.wait_for("\n22\n")
+        term.send("c", "Enter")
+        screen = term.wait_for("succeeded in", timeout=60)
+        assert "z is 23" in screen
+    finally:
+        term.close()
+
+
+def test_stepping_onto_a_breakpoint_keeps_the_debugger(tmp_path: Path) -> None:
+    """`s` into a helper, `n` over its breakpoint(): it waited for a second terminal that
+    would never come, while this one waited for it; nothing answered, not even Ctrl-C."""
+    term = _run_twice(tmp_path)
+    try:
+        term.wait_for("-> self.y = helper(self.x)")
+        term.send("s", "Enter")
+        term.wait_for("-> def helper(x):")
+        term.send("n", "Enter")
+        term.wait_for("-> doubled = x * 2")
+        term.send("n", "Enter")
+        _wait_count(term, "-> breakpoint()", 1)
+        term.send("n", "Enter")
+        screen = _wait_count(term, "-> return doubled + 1", 1)
+        assert "bdb.py" not in screen  # never a stop in the debugger's own lines
+        term.send("p doubled", "Enter")
+        term.wait_for("\n10\n")
+        term.send("c", "Enter")  # detached: helper(11)'s breakpoint() attaches anew
+        _wait_count(term, "-> return doubled + 1", 2)
+        term.send("c", "Enter")
+        screen = term.wait_for("succeeded in", timeout=60)
+        assert "z is 23" in screen
+    finally:
+        term.close()
+
+
+SLOW = """
+import time
+from flowtui import FlowSpec, step
+
+
+class SlowFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        breakpoint()
+        time.sleep(600)
+        self.x = 2
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print("x is", self.x)
+"""
+
+
+def test_ctrl_c_at_a_breakpoint_is_pdbs_not_a_cancel(tmp_path: Path) -> None:
+    """Ctrl-C reached the runner, not pdb: the first did nothing to be seen, the second
+    killed the run. Now it is pdb's, as with pdb at a terminal: at the prompt a new prompt,
+    in a slow line stepped over (`n`), that line stops and pdb stands there."""
+    (tmp_path / "slow.py").write_text(textwrap.dedent(SLOW))
+    command = [sys.executable, "-m", "flowtui", "run", "slow.py", "--store", "store"]
+    term = Terminal(command, tmp_path)
+    try:
+        screen = term.wait_for("-> time.sleep(600)")
+        # the status line was cleared before the terminal was lent (the console's thread,
+        # printing the task's last lines meanwhile, left it on the line pdb then wrote to)
+        assert "⏵" not in screen, screen
+        term.send("C-c")
+        term.wait_for("--KeyboardInterrupt--")
+        term.send("n", "Enter")
+        term.wait_for("(Pdb) n")
+        term.send("C-c")
+        _wait_count(term, "-> time.sleep(600)", 2)  # pdb stands at the stopped line again
+        screen = term.screen()
+        assert "Cancelling" not in screen and "cancelled" not in screen
+        term.send("p self.x", "Enter")
+        term.wait_for("\n1\n")
+        term.send("q", "Enter")
+        screen = term.wait_for("failed after", timeout=60)
+        assert "cancelled" not in screen
+    finally:
+        term.close()
