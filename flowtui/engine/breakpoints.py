@@ -17,6 +17,7 @@ The socket sits in a private (0700) folder of the temp dir, as Unix socket paths
 
 from __future__ import annotations
 
+import code
 import contextlib
 import hashlib
 import os
@@ -108,9 +109,9 @@ class SocketPdb(pdb.Pdb):
         self._conn = conn
         # Two streams: a text stream that is written to drops what it had read ahead, which
         # would lose lines typed (or pasted) before pdb asked for them.
-        self._input: IO[str] = conn.makefile("r", encoding="utf-8", errors="replace")
+        self._input = _TerminalLines(conn.makefile("r", encoding="utf-8", errors="replace"))
         self._output: IO[str] = conn.makefile("w", encoding="utf-8", errors="replace")
-        super().__init__(stdin=self._input, stdout=self._output, skip=_SKIP)
+        super().__init__(stdin=self._input, stdout=self._output, skip=_SKIP)  # type: ignore[arg-type]
         self.use_rawinput = False
         SocketPdb.attached = self
         # The terminal's Ctrl-C is sent here while attached (`attach`): pdb's own meaning, a
@@ -146,6 +147,62 @@ class SocketPdb(pdb.Pdb):
         return result
 
     do_q = do_exit = do_quit
+
+    def do_interact(self, arg: str) -> None:
+        """interact
+        Start a Python console with the current frame's names, on this terminal; Ctrl-D
+        returns to pdb. (pdb's own reads the task's stdin, which is empty.)"""
+        assert self.curframe is not None
+        names = {**self.curframe.f_globals, **self.curframe_locals}
+        console = _SocketConsole(names, self._input, self._output)
+        console.interact("*interactive* (Ctrl-D returns to pdb)", "now back in pdb")
+
+
+END_OF_INPUT = "\x04\n"  # `attach` sends this line for a Ctrl-D at a terminal: one end of input
+
+
+class _TerminalLines:
+    """The debugger's lines from the terminal: a Ctrl-D there reads as one end of input (it
+    ends `interact`, or continues the step at pdb's prompt), as it would at a terminal."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def readline(self, size: int = -1) -> str:
+        line = self._stream.readline(size)
+        return "" if line == END_OF_INPUT else line
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _SocketConsole(code.InteractiveConsole):
+    """pdb's `interact` over the socket: reads its lines, writes its output and prints there."""
+
+    def __init__(self, names: dict[str, Any], lines: _TerminalLines, output: IO[str]) -> None:
+        super().__init__(names)
+        self._lines = lines
+        self._output = output
+
+    def raw_input(self, prompt: str = "") -> str:
+        self.write(prompt)
+        line = self._lines.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
+
+    def write(self, data: str) -> None:
+        self._output.write(data)
+        self._output.flush()
+
+    def runcode(self, code: Any) -> None:
+        hook, sys.excepthook = sys.excepthook, sys.__excepthook__  # the console's tracebacks
+        try:  # (from the line typed on, as at a terminal; another hook prints them whole)
+            with contextlib.redirect_stdout(self._output), contextlib.redirect_stderr(self._output):
+                super().runcode(code)
+        finally:
+            sys.excepthook = hook
+        self._output.flush()
 
 
 def _set_sigint(handler: Any) -> Any:
@@ -214,6 +271,8 @@ def _relay(conn: socket.socket, stdin: int, stdout: int) -> None:
                 data = os.read(stdin, 1 << 16)
                 if data:
                     conn.sendall(data)
+                elif os.isatty(stdin):  # Ctrl-D: one end of input (the terminal reads on)
+                    conn.sendall(END_OF_INPUT.encode())
                 else:
                     reading = False
                     conn.shutdown(socket.SHUT_WR)

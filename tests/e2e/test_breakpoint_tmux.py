@@ -264,3 +264,25 @@ def test_ctrl_c_at_a_breakpoint_is_pdbs_not_a_cancel(tmp_path: Path) -> None:
         assert "cancelled" not in screen
     finally:
         term.close()
+
+
+def test_interact_at_a_breakpoint_is_a_console_on_the_terminal(flow_dir: Path) -> None:
+    """pdb's `interact` read the task's stdin (empty) and wrote its banner to the task's log:
+    it returned at once, with nothing on the terminal."""
+    command = [sys.executable, "-m", "flowtui", "run", "pause.py", "--store", "store"]
+    term = Terminal(command, flow_dir)
+    try:
+        term.wait_for("(Pdb)")
+        term.send("interact", "Enter")
+        term.wait_for(">>>")
+        term.send("print(f'twice={self.secret * 2}')", "Enter")
+        term.wait_for("twice=28")
+        term.send("C-d")  # ends the console only: pdb again, in the same frame
+        term.wait_for("now back in pdb\n(Pdb)")
+        term.send("p self.input", "Enter")
+        term.wait_for("\n2\n")
+        term.send("c", "Enter")
+        screen = term.wait_for("succeeded in")
+        assert "total 42" in screen
+    finally:
+        term.close()
