@@ -15,6 +15,7 @@ drawings serve both engines.
 from __future__ import annotations
 
 import base64
+import glob
 import json
 import os
 import re
@@ -71,6 +72,24 @@ def reads_metaflow(
     if root is None or not (root / METAFLOW_DIRNAME / flow).is_dir():
         return False
     return run_id is None or (root / METAFLOW_DIRNAME / flow / run_id).is_dir()
+
+
+def metaflow_run_of(pathspec: str, near: Path | None = None) -> str | None:
+    """`Flow/RUN` when `pathspec` (`[Flow/]RUN[/...]`) names a run in Metaflow's local
+    datastore beside `near` (or the working directory), else None. Folders only."""
+    root = find_metaflow_root(near)
+    parts = [p for p in pathspec.strip().strip("/").split("/") if p]
+    if root is None or not parts:
+        return None
+    flows = root / METAFLOW_DIRNAME
+    if len(parts) >= 2 and not parts[0].isdigit():
+        flow, run_id = parts[0], parts[1]
+        return f"{flow}/{run_id}" if (flows / flow / run_id).is_dir() else None
+    run_id = parts[0]
+    for folder in sorted(flows.glob(f"*/{glob.escape(run_id)}")):
+        if folder.is_dir() and not folder.parent.name.startswith("_"):
+            return f"{folder.parent.name}/{run_id}"
+    return None
 
 
 def flow_of(pathspec: str) -> tuple[str, str | None]:

@@ -68,3 +68,16 @@ def test_metaflow_runs_are_read_by_the_cli_readers(sides: Sides, tmp_path: Path)
     wrong = flowtui(sides, "runs", "NoSuchFlow", "--source", "metaflow", cwd=sides.workdir)
     assert wrong.returncode == 2 and wrong.stderr.startswith("error: Metaflow has no flow")
     assert "Traceback" not in wrong.stderr
+
+
+def test_flowtui_debug_of_a_metaflow_run_says_the_run_is_metaflows(sides: Sides) -> None:
+    """`flowtui debug` on a run `flowtui runs` lists as Metaflow's said there was no flowtui
+    store, or that the flow had no such run."""
+    file = sides.flow("mf_cards")
+    mf = sides.metaflow(file)
+    assert mf.code == 0, mf.output
+    for pathspec in (f"CardsFlow/{mf.run_id}/start", f"{mf.run_id}/start"):
+        said = flowtui(sides, "debug", pathspec, cwd=sides.workdir)
+        assert said.returncode == 2, said.stderr
+        assert f"Run CardsFlow/{mf.run_id} is Metaflow's" in said.stderr, said.stderr
+        assert f"spin {mf.run_id}/start" in said.stderr and "Traceback" not in said.stderr
