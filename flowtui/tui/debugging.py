@@ -67,11 +67,16 @@ class DebuggingActions(App[None]):
         self.poll_store()
 
     def action_edit(self) -> None:
-        from flowtui.tui.handoff import editor_command, line_that_matters
+        from flowtui.tui.handoff import editor_command, editor_missing, line_that_matters
 
         task = self.query_one(TaskList).selected
         line = line_that_matters(self.path, self.graph, self.problems, self.dag.selected, task)
-        self.hand_over([editor_command(self.path, line)], pause=False)
+        command = editor_command(self.path, line)
+        missing = editor_missing(command)
+        if missing is not None:  # said where the user looks (in the suspended terminal it
+            self.notify(missing, severity="error", markup=False)  # flashed by, unread)
+            return
+        self.hand_over([command], pause=False)
 
     def metaflow_run_shown(self, what: str) -> bool:
         """The run shown is one that Metaflow made (read through its client): say that `what`

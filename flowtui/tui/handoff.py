@@ -4,7 +4,8 @@ and the command line of a spin (`s`, which the spin screen runs in the backgroun
 The TUI never runs user code, so debugging runs the real CLI (`flowtui debug`) in the
 foreground while the app is suspended (Textual's `App.suspend`); the app redraws as it was
 when it returns. The editor opens at the line that matters, with the `+LINE`
-convention most editors accept (vi, vim, nvim, emacs, nano, micro, kak, helix, code -g aside).
+convention most editors accept (vi, vim, nvim, emacs, nano, micro, kak, helix), and VS Code's,
+Sublime Text's and JetBrains' own ways for those.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,10 +30,45 @@ from flowtui.run.status import TaskStatus
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.MULTILINE)
 
 
+# Editors that take no `+LINE` (VS Code opened a new file named "+13"): how each is told it.
+_FILE_COLON_LINE = {"subl", "sublime_text", "zed", "atom", "mate"}
+_GOTO_FILE_COLON_LINE = {"code", "code-insiders", "codium", "vscodium", "cursor", "windsurf"}
+_LINE_OPTION = {"idea", "pycharm", "charm", "pycharm.sh", "idea.sh"}
+
+
+def editor_setting(env: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """(the variable the editor comes from, its command): `$VISUAL`, else `$EDITOR`, else vi."""
+    for name in ("VISUAL", "EDITOR"):
+        if env.get(name, "").strip():
+            return f"${name}", env[name]
+    return "the default", "vi"
+
+
 def editor_command(file: Path, line: int | None, env: Mapping[str, str] = os.environ) -> list[str]:
-    """`$VISUAL` (else `$EDITOR`, else vi) with `+LINE FILE`."""
-    editor = env.get("VISUAL") or env.get("EDITOR") or "vi"
-    return [*shlex.split(editor), *([f"+{line}"] if line else []), str(file)]
+    """`$VISUAL` (else `$EDITOR`, else vi) at `line` of `file`: `+LINE FILE` for most editors,
+    `-g FILE:LINE` for VS Code and its kin, `FILE:LINE` for Sublime Text and Zed."""
+    editor = shlex.split(editor_setting(env)[1])
+    name = os.path.basename(editor[0]) if editor else ""
+    if not line:
+        return [*editor, str(file)]
+    if name in _GOTO_FILE_COLON_LINE:
+        return [*editor, "-g", f"{file}:{line}"]
+    if name in _FILE_COLON_LINE:
+        return [*editor, f"{file}:{line}"]
+    if name in _LINE_OPTION:
+        return [*editor, "--line", str(line), str(file)]
+    return [*editor, f"+{line}", str(file)]
+
+
+def editor_missing(command: Sequence[str], env: Mapping[str, str] = os.environ) -> str | None:
+    """The sentence when the editor's program cannot be found, else None."""
+    if command and shutil.which(command[0], path=env.get("PATH")):
+        return None
+    where, setting = editor_setting(env)
+    return (
+        f"Cannot find the editor {setting!r} ({where}); set $VISUAL or $EDITOR to your "
+        "editor's command, e.g. export EDITOR=nano."
+    )
 
 
 def failure_line(traceback: str, file: Path) -> int | None:

@@ -94,9 +94,38 @@ def test_e_goes_to_the_first_problem_then_the_failing_frame_then_the_step() -> N
     assert line_that_matters(file, graph, problems, "start", failed) == 7
     assert line_that_matters(file, graph, [], "start", failed) == 20  # the deepest in the file
     assert line_that_matters(file, graph, [], "end", None) == graph["end"].line
-    env = {"VISUAL": "code -w", "EDITOR": "vi"}
-    assert editor_command(file, 20, env) == ["code", "-w", "+20", "/work/flow.py"]
+    env = {"VISUAL": "emacs -nw", "EDITOR": "vi"}
+    assert editor_command(file, 20, env) == ["emacs", "-nw", "+20", "/work/flow.py"]
     assert editor_command(file, None, {"EDITOR": "nano"}) == ["nano", "/work/flow.py"]
+    assert editor_command(file, 20, {"VISUAL": "", "EDITOR": "nano"})[0] == "nano"
+
+
+def test_e_tells_vs_code_and_sublime_the_line_their_own_way() -> None:
+    """`code -w +20 flow.py` made VS Code open a new, empty file named "+20" beside the flow."""
+    file = Path("/work/flow.py")
+    code = editor_command(file, 20, {"EDITOR": "/usr/bin/code -w"})
+    assert code == ["/usr/bin/code", "-w", "-g", "/work/flow.py:20"]
+    assert editor_command(file, 20, {"VISUAL": "subl -w"}) == ["subl", "-w", "/work/flow.py:20"]
+    assert editor_command(file, None, {"EDITOR": "code -w"}) == ["code", "-w", "/work/flow.py"]
+
+
+async def test_e_with_an_editor_that_cannot_be_found_says_so_in_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped $EDITOR: the app was suspended, "cannot run" printed, and the app came
+    back over it at once: nothing the user could read."""
+    monkeypatch.setenv("EDITOR", "no-such-editor-here --wait")
+    monkeypatch.delenv("VISUAL", raising=False)
+    file = tmp_path / "flow.py"
+    file.write_text(textwrap.dedent(FLOW))
+    app = FlowtuiApp(file, store=tmp_path / "store", follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any(
+            "Cannot find the editor 'no-such-editor-here --wait' ($EDITOR)" in m for m in said
+        ), said
 
 
 async def test_a_changed_step_the_plan_would_clone_is_drawn_and_resumed_from_by_default(
