@@ -28,9 +28,12 @@ import socket
 import struct
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+
+from flowtui.run.status import TaskError
 
 WAIT = "wait"  # breakpoint() waits for a debugger to attach
 OFF = "off"  # breakpoint() is a no-op (said in the log)
@@ -222,6 +225,24 @@ def _peer_pid(conn: socket.socket) -> int | None:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     pid = struct.unpack("3i", creds)[0]
     return pid or None
+
+
+def quit_error(e: BaseException) -> TaskError:
+    """A step stopped by `q` at a breakpoint(): where it stood, without the debugger's own
+    frames (bdb's BdbQuit traceback ended in bdb.py's lines)."""
+    from flowtui.engine.loader import user_traceback
+
+    lines = user_traceback(e)
+    frames = [
+        f
+        for f in traceback.extract_tb(e.__traceback__)
+        if os.path.basename(f.filename) not in ("bdb.py", "pdb.py")
+    ]
+    kept = [line for line in lines[1:-1] if '/bdb.py"' not in line and '/pdb.py"' not in line]
+    where = f" at line {frames[-1].lineno}" if frames else ""
+    message = f"you quit the debugger (q){where}; the step stopped there"
+    text = "".join([lines[0], *kept, f"bdb.BdbQuit: {message}\n"])
+    return TaskError("BdbQuit", message, text, module="bdb")
 
 
 class NotWaiting(Exception):

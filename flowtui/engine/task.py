@@ -403,6 +403,10 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         error = TaskError(
             type(e).__name__, str(e), "".join(user_traceback(e)), module=type(e).__module__
         )
+        if type(e).__module__ == "bdb":  # `q` in the debugger at a breakpoint()
+            from flowtui.engine.breakpoints import quit_error
+
+            error = quit_error(e)
         raised = e
 
     if error is not None and req.catch and error.reason != EXIT:

@@ -286,3 +286,17 @@ def test_interact_at_a_breakpoint_is_a_console_on_the_terminal(flow_dir: Path) -
         assert "total 42" in screen
     finally:
         term.close()
+
+
+def test_q_at_a_breakpoint_fails_the_task_in_a_sentence(flow_dir: Path) -> None:
+    """`q` failed the task with bdb's own traceback (its bdb.py lines) and a bare "BdbQuit"."""
+    command = [sys.executable, "-m", "flowtui", "run", "pause.py", "--store", "store"]
+    term = Terminal(command, flow_dir)
+    try:
+        term.wait_for("(Pdb)")
+        term.send("q", "Enter")
+        screen = term.wait_for("failed after")
+        assert "BdbQuit: you quit the debugger (q) at line 15; the step stopped there" in screen
+        assert "bdb.py" not in screen
+    finally:
+        term.close()
