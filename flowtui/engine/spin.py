@@ -309,7 +309,14 @@ class SpinConsoleReporter(ConsoleReporter):
                     "    " + line for line in error.traceback.rstrip().splitlines()
                 )
                 self._print(_text((indented, "dim")))
-        self._print(_text(("Fix the code and spin again.", "cyan")))
+        lost = any(error.value_lost for _, error in self.failures)
+        self._print(_text((LOST_INPUT if lost else "Fix the code and spin again.", "cyan")))
+
+
+LOST_INPUT = (
+    "A value the step reads is missing or damaged in the store, not in the code: run the "
+    "flow again to make it anew, then spin."
+)
 
 
 def _text(*parts: str | tuple[str, str]) -> Any:

@@ -129,6 +129,11 @@ class TaskError:
     def cancelled(self) -> bool:
         return self.reason == CANCEL
 
+    @property
+    def value_lost(self) -> bool:
+        """A stored value the task read was missing or damaged (no fix in the step's code)."""
+        return self.module == "flowtui.store.lost_values"
+
     def to_json(self) -> dict[str, str]:
         data = {
             "type": self.type,

@@ -154,6 +154,21 @@ def test_a_failing_spin_reports_the_error_and_exits_1(spin_env):
     assert Run("SpinFlow/2").status == "failed"
 
 
+def test_a_spin_whose_input_was_lost_says_the_store_not_the_code(spin_env, tmp_path: Path):
+    """A parent's value gone from the store failed the spin with "Fix the code and spin
+    again": no edit of the step could help."""
+    cli, file = spin_env
+    assert cli("run", str(file), "-q").exit_code == 0
+    digest = Run("SpinFlow/1")["start"].task["base"].sha  # body reads start's base
+    (tmp_path / "store" / "blobs" / digest[:2] / digest[2:]).unlink()
+    result = cli("spin", str(file), "body")
+    assert result.exit_code == 1
+    assert "BlobMissingError" in result.stdout
+    said = result.stdout.replace("\n", " ")
+    assert "A value the step reads is missing or damaged in the store, not in the code" in said
+    assert "Fix the code" not in result.stdout
+
+
 def test_spin_errors_name_what_exists(spin_env):
     cli, file = spin_env
     nothing = cli("spin", str(file), "body")

@@ -290,6 +290,28 @@ async def test_a_spin_whose_step_raises_shows_the_error_and_compares_nothing(
         assert "spin failed" in text_of(screen, "#spin-status")
 
 
+async def test_a_spin_whose_input_was_lost_says_the_store_not_the_code(tmp_path: Path) -> None:
+    """A value gone from the store failed the spin with "Fix the code, save, and press s":
+    no edit could help."""
+    file, store = ran_then_edited(tmp_path, "self.count = 10 * self.scale")
+    from flowtui.client import Run, default_metadata, metadata
+
+    metadata(str(store))
+    try:
+        sha = Run("TwiceFlow/1")["start"].task["scale"].sha
+    finally:
+        default_metadata()
+    (store / "blobs" / sha[:2] / sha[2:]).unlink()
+    app = FlowtuiApp(file, store=store, follow=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await spin_selected_start(pilot, app)
+        assert screen.phase == "failed"
+        error = text_of(screen, "#spin-error-text")
+        assert "BlobMissingError" in error
+        assert "missing or damaged in the store, not in the code" in error
+        assert "Fix the code" not in error
+
+
 async def test_escape_codes_in_a_spins_error_and_output_never_reach_the_terminal(
     tmp_path: Path,
 ) -> None:

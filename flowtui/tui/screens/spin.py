@@ -63,6 +63,13 @@ class SpinComparison:
     pairs: tuple[ArtifactPair, ...] = ()
     error: str = ""
     traceback: str = ""
+    hint: str = "Fix the code, save, and press s to spin again."
+
+
+LOST_INPUT = (
+    "A value the step reads is missing or damaged in the store, not in the code: run the flow "
+    "again (r) to make it anew, then spin."
+)
 
 
 def read_run_id(path: Path) -> str | None:
@@ -95,6 +102,7 @@ def compare_spin(store: str | None, source: str, run_id: str | None) -> SpinComp
             str(root),
             error=f"The spin {task.pathspec} failed: {said}",
             traceback=error.traceback if error is not None else "",
+            hint=LOST_INPUT if error is not None and error.value_lost else SpinComparison.hint,
         )
     command = flowtui_command("diff", source, task.pathspec, "--json", "--store", str(root))
     try:
@@ -279,7 +287,7 @@ class SpinScreen(Screen[None]):
         text.append(inert_text(comparison.error), style="bold red")  # the user's message
         if comparison.traceback:
             text.append("\n\n" + inert_text(comparison.traceback.rstrip()), style="dim")
-        text.append("\n\nFix the code, save, and press s to spin again.")
+        text.append("\n\n" + comparison.hint)
         self.query_one("#spin-error-text", Static).update(text)
         glyph = RUN_GLYPHS[RunStatus.FAILED]
         self._status(
