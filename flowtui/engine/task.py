@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,12 @@ class TaskRequest:
     # @catch's fallback attempt: the process of every earlier one died; the step's code does
     # not run, and the catch variable gets a FailureHandledByCatch (as Metaflow's).
     fallback: bool = False
+
+
+INPUT_READS_NOTHING = (
+    "input() in a step reads nothing (a task runs apart from the terminal); pass the value "
+    "as a Parameter, or stop at breakpoint() and set it in the debugger"
+)
 
 
 @dataclass
@@ -407,6 +413,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
             from flowtui.engine.breakpoints import quit_error
 
             error = quit_error(e)
+        elif type(e) is EOFError and str(e) == "EOF when reading a line":  # input()
+            error = replace(error, message=f"{error.message}: {INPUT_READS_NOTHING}")
         raised = e
 
     if error is not None and req.catch and error.reason != EXIT:

@@ -114,3 +114,29 @@ def test_a_moved_flow_file_is_named_with_the_fix(failed: FlowDir, tmp_path: Path
     assert "no longer exists; pass the flow file with --file" in proc.stderr
     proc = debug(failed, "1/body", "--file", "moved.py", keys="q\n")
     assert "-> self.half" in proc.stdout
+
+
+ASKS = """
+from flowtui import FlowSpec, step
+
+class AskFlow(FlowSpec):
+    @step
+    def start(self):
+        self.name = input("name? ")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_input_in_a_step_says_what_to_do_instead(flows: FlowDir) -> None:
+    """input() in a step failed with a bare "EOFError: EOF when reading a line" and "Fix the
+    code": nothing said why a step cannot read the terminal, or what to use."""
+    flows.write("ask.py", ASKS)
+    ran = flows.run("ask.py")
+    assert ran.code == 1
+    said = " ".join(ran.output.split())
+    assert "EOFError: EOF when reading a line: input() in a step reads nothing" in said
+    assert "pass the value as a Parameter, or stop at breakpoint()" in said
