@@ -50,6 +50,13 @@ class DebuggerQuit(Exception):
     """`q` at `--break`: the step stopped where the debugger stood, not by its own error."""
 
 
+INTERRUPTED = "the step was stopped with Ctrl-C"
+
+
+class DebugInterrupted(Exception):
+    """Ctrl-C while the step ran under `flowtui debug` (post-mortem then opened there)."""
+
+
 @dataclass
 class DebugConfig:
     task_id: str  # the task to debug
@@ -76,6 +83,9 @@ class DebugResult:
         elif self.error == f"{DebuggerQuit.__name__}: {QUIT_MESSAGE}":
             text.append("✖ ", style="bold red")
             text.append("You quit the debugger before the step finished.\n")
+        elif self.error == f"{DebugInterrupted.__name__}: {INTERRUPTED}":
+            text.append("✖ ", style="bold red")
+            text.append("You stopped the step (Ctrl-C) before it finished.\n")
         else:
             text.append("✖ ", style="bold red")
             text.append(f"The step raised {(self.error or 'an error').rstrip('.')}.\n")
@@ -163,15 +173,20 @@ def call_under_debugger(
         return
     try:
         method(*args)
-    except Exception as e:
-        print(f"{type(e).__name__}: {e}", flush=True)
-        print("Post-mortem: the debugger stands where the step failed.", flush=True)
+    except (Exception, KeyboardInterrupt) as e:
+        # Ctrl-C in a slow step is a question too ("where is it?"): pdb opens where it was
+        stopped = isinstance(e, KeyboardInterrupt)
+        print(f"KeyboardInterrupt: {INTERRUPTED}" if stopped else f"{type(e).__name__}: {e}")
+        where = "was when you stopped it" if stopped else "failed"
+        print(f"Post-mortem: the debugger stands where the step {where}.", flush=True)
         if module is not None and hasattr(module, "post_mortem"):
             module.post_mortem(e.__traceback__)
         else:
             debugger = UserPdb(user_file)
             debugger.reset()
             debugger.interaction(None, e.__traceback__)
+        if stopped:  # the attempt ends as stopped, not as flowtui's own interruption
+            raise DebugInterrupted(INTERRUPTED) from None
         raise
 
 
@@ -238,7 +253,11 @@ class DebugRunner(SpinRunner):
         request = replace(
             request, debug=self.debug_config.mode, timeout=None, catch=False, catch_var=None
         )
-        where = "its first line" if self.debug_config.mode == BREAK else "the exception"
+        where = (
+            "its first line"
+            if self.debug_config.mode == BREAK
+            else "the exception (or where Ctrl-C stops the step)"
+        )
         self.reporter.report(
             Notice(
                 f"Debugging {source.pathspec} with the inputs it had; the debugger stops at "

@@ -112,3 +112,55 @@ def test_ctrl_c_while_debug_imports_the_flow_says_one_sentence(tmp_path: Path) -
         assert "Traceback" not in screen and "KeyboardInterrupt" not in screen
     finally:
         term.close()
+
+
+LOOPS = """
+import os, time
+from flowtui import FlowSpec, step
+
+
+class LoopFlow(FlowSpec):
+    @step
+    def start(self):
+        self.done = 0
+        if os.environ.get("SLOW"):  # under flowtui debug: a step too slow to wait for
+            print("looping", flush=True)
+            for i in range(100000):
+                time.sleep(0.05)
+                self.done = i
+        raise ValueError("boom")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_ctrl_c_in_a_slow_step_opens_the_debugger_where_it_was(tmp_path: Path) -> None:
+    """Ctrl-C while the step ran under `flowtui debug` ended it with "Stopped (Ctrl-C)
+    before 1/start reached the debugger": in a debugger, the question is where it was."""
+    (tmp_path / "loops.py").write_text(textwrap.dedent(LOOPS))
+    store = tmp_path / "store"
+    ran = subprocess.run(
+        [sys.executable, "-m", "flowtui", "run", "loops.py", "-q", "--store", str(store)],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert ran.returncode == 1
+    debug = [sys.executable, "-m", "flowtui", "debug", "1/start", "--store", str(store)]
+    term = Terminal(["env", "SLOW=1", *debug], tmp_path)
+    try:
+        term.wait_for("looping")
+        term.send("C-c")
+        screen = term.wait_for("(Pdb)")
+        assert "the debugger stands where the step was when you stopped it" in screen
+        assert "-> time.sleep(0.05)" in screen and "reached the debugger" not in screen
+        term.send("p self.done == i - 1", "Enter")
+        term.wait_for("\nTrue\n")
+        term.send("q", "Enter")
+        screen = term.wait_for("Nothing was stored")
+        assert "You stopped the step (Ctrl-C) before it finished." in screen
+    finally:
+        term.close()
