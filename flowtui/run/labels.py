@@ -55,7 +55,8 @@ def task_label(status: TaskStatus, *, not_run: bool = False) -> str:
 
 
 #: A running task stopped at breakpoint(), waiting for a debugger to attach.
-WAITING_LABEL = "⏸ waiting in debugger"
+WAITING_GLYPH = "⏸"
+WAITING_LABEL = f"{WAITING_GLYPH} waiting in debugger"
 
 
 def task_state_label(task: TaskState) -> str:
@@ -133,6 +134,8 @@ def step_state(tasks: list[TaskState] | StepTally, expected: int | None, active:
             if counts[TaskStatus.PENDING] == len(tally):  # none of its tasks started
                 return StepState("pending", NOT_RUN_LABEL)
             return StepState("pending", f"{glyph[TaskStatus.PENDING]} stopped{shown}")
+        if tally.waiting:  # a task stopped at breakpoint(): the step waits for the user
+            return StepState("running", f"{WAITING_GLYPH} waiting{shown}")
         dot = f"{glyph[TaskStatus.RUNNING]} "
         return StepState("running", dot + (f"{done}/{total}" if total > 1 else "running"))
     if len(tally) and counts[TaskStatus.CLONED] == len(tally):

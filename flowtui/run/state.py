@@ -103,12 +103,13 @@ class StepTally:
     ran. What a step's summary, the header and the tally above the task list show, without
     walking 10,000 tasks on every batch of events."""
 
-    __slots__ = ("_first", "_last", "_stale", "counts", "retries", "tasks")
+    __slots__ = ("_first", "_last", "_stale", "counts", "retries", "tasks", "waiting")
 
     def __init__(self) -> None:
         self.tasks: dict[str, TaskState] = {}  # pathspec -> task, in the order first seen
         self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
         self.retries: dict[str, int] = {}  # pathspec -> its retry, for tasks retrying
+        self.waiting: set[str] = set()  # the running tasks stopped at breakpoint()
         self._first: float | None = None
         self._last: float | None = None
         self._stale = False  # a task that set _first or _last changed: recount on demand
@@ -118,6 +119,7 @@ class StepTally:
         if old is not None:
             self.counts[old.status] -= 1
             self.retries.pop(old.pathspec, None)
+            self.waiting.discard(old.pathspec)
             if _ran(old) and not self._stale:
                 kept = task is not None and _ran(task)
                 first = old.started == self._first
@@ -134,6 +136,8 @@ class StepTally:
         self.counts[task.status] += 1
         if (retry := _retry(task)) > 0:
             self.retries[task.pathspec] = retry
+        if task.waiting and task.status is TaskStatus.RUNNING:
+            self.waiting.add(task.pathspec)
         if not self._stale and _ran(task):
             started, finished = task.started, task.finished
             if self._first is None or (started is not None and started < self._first):
