@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from textual.message import Message
@@ -77,6 +80,7 @@ class RunController:
         self.detached = False
         self._pending: list[Event] = []
         self._streams: list[asyncio.ReadTransport] = []
+        self._readers: list[tuple[asyncio.StreamReader, int]] = []  # and the pipe's fd
 
     @property
     def running(self) -> bool:
@@ -124,7 +128,35 @@ class RunController:
             lambda: asyncio.StreamReaderProtocol(reader, loop=loop), pipe
         )
         self._streams.append(transport)
+        self._readers.append((reader, pipe.fileno()))
         return reader
+
+    @contextlib.contextmanager
+    def reading_aside(self) -> Iterator[None]:
+        """Keep reading the runner's pipes while the app's loop is blocked (the terminal
+        handed to pdb or an editor), and give the readers what was read, in order, after.
+        Unread, the events pipe filled in about 130 tasks and the runner waited on it: the
+        whole run stood still while the user was in the editor."""
+        if not self.running:
+            yield
+            return
+        stop = threading.Event()
+        held = [bytearray() for _ in self._readers]
+        threads = [
+            threading.Thread(target=_read_into, args=(fd, into, stop), daemon=True)
+            for (_, fd), into in zip(self._readers, held, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+            for (reader, _), data in zip(self._readers, held, strict=True):
+                if data:
+                    reader.feed_data(bytes(data))
 
     async def _wait(self) -> int:
         """The runner's exit code, once it has exited (its pipes are closed by then)."""
@@ -198,3 +230,21 @@ class RunController:
             except asyncio.TimeoutError:
                 continue
         await self._wait()
+
+
+def _read_into(fd: int, into: bytearray, stop: threading.Event) -> None:
+    """Read `fd` into `into` until `stop` is set or the pipe ends (its end is left for the
+    loop's own reader to see, as a pipe's end is seen again)."""
+    while not stop.is_set():
+        try:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            continue
+        except (OSError, ValueError):
+            return
+        if not data:
+            return
+        into.extend(data)

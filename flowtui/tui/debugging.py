@@ -9,6 +9,7 @@ A mixin of `FlowtuiApp`, kept apart so the app module stays a composition. Termi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from flowtui.client.runs import RunReader
     from flowtui.graph.model import FlowGraph, Problem
     from flowtui.run.state import RunState
+    from flowtui.tui.controller import RunController
     from flowtui.tui.widgets.dag import DagView
 
 
@@ -40,6 +42,7 @@ class DebuggingActions(App[None]):
         def reader(self) -> RunReader: ...  # the store, through the client
 
         clock: Callable[[], float]
+        controller: RunController | None
         graph: FlowGraph | None
         problems: list[Problem]
         run_state: RunState | None
@@ -57,8 +60,10 @@ class DebuggingActions(App[None]):
 
         from flowtui.tui.handoff import run_in_terminal
 
+        controller = self.controller  # its pipes read meanwhile: the run goes on
+        aside = controller.reading_aside() if controller is not None else contextlib.nullcontext()
         try:
-            with self.suspend():
+            with self.suspend(), aside:
                 run_in_terminal(commands, pause=pause)
         except SuspendNotSupported:
             self.notify("This terminal cannot be handed to another program.", severity="error")

@@ -115,3 +115,78 @@ def test_ctrl_c_in_the_debugger_leaves_the_app_running(tmp_path: Path) -> None:
         assert "flowtui-exited" not in screen
     finally:
         term.close()
+
+
+WIDE = """
+import os, time
+from flowtui import FlowSpec, step
+
+class WideFlow(FlowSpec):
+    @step
+    def start(self):
+        while not os.path.exists("editor-open"):  # the run's bulk happens while it is open
+            time.sleep(0.05)
+        self.items = list(range(100))
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.middle)
+
+    @step
+    def middle(self):
+        self.items = list(range(100))
+        self.next(self.body2, foreach="items")
+
+    @step
+    def body2(self):
+        self.next(self.join2)
+
+    @step
+    def join2(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+# An editor that stays open until the run has succeeded (or 120 s), and says which.
+WAITING_EDITOR = """#!/bin/sh
+cd "$(dirname "$0")"
+touch editor-open
+i=0
+while [ $i -lt 1200 ]; do
+    if "$PYTHON" -m flowtui runs wide.py --store store | grep -q succeeded; then
+        echo finished > editor-saw; exit 0
+    fi
+    sleep 0.1; i=$((i + 1))
+done
+echo stalled > editor-saw
+"""
+
+
+def test_a_run_goes_on_while_the_editor_has_the_terminal(tmp_path: Path) -> None:
+    """While `e` (or `D`) had the terminal the app read none of the runner's events: after
+    about 130 tasks its pipe was full, and the runner, writing to it, stood still, with the
+    whole run, until the editor was closed."""
+    (tmp_path / "wide.py").write_text(textwrap.dedent(WIDE))
+    editor = tmp_path / "waiting-editor"
+    editor.write_text(WAITING_EDITOR)
+    editor.chmod(0o755)
+    app = [sys.executable, "-m", "flowtui", "wide.py", "--store", "store"]
+    command = ["env", f"EDITOR={editor}", "VISUAL=", f"PYTHON={sys.executable}", *app]
+    term = Terminal(command, tmp_path)
+    try:
+        term.wait_for("Quit")
+        term.send("r")
+        term.wait_for("● running")
+        term.send("e")
+        assert _wait_for_file(tmp_path / "editor-saw", timeout=180) == "finished"
+        term.wait_for(r"run 1 +✔ succeeded", pattern=True)  # and the app, back, read it all
+    finally:
+        term.close()
