@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from flowtui.run.status import TaskError
+from flowtui.run.status import QUIT, TaskError
 
 WAIT = "wait"  # breakpoint() waits for a debugger to attach
 OFF = "off"  # breakpoint() is a no-op (said in the log)
@@ -242,7 +242,7 @@ def quit_error(e: BaseException) -> TaskError:
     where = f" at line {frames[-1].lineno}" if frames else ""
     message = f"you quit the debugger (q){where}; the step stopped there"
     text = "".join([lines[0], *kept, f"bdb.BdbQuit: {message}\n"])
-    return TaskError("BdbQuit", message, text, module="bdb")
+    return TaskError("BdbQuit", message, text, reason=QUIT, module="bdb")  # never retried
 
 
 class NotWaiting(Exception):

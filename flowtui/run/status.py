@@ -91,8 +91,10 @@ WORKER_LOST = "worker-lost"  # Ray: the worker process running the task died
 NODE_LOST = "node-lost"  # Ray: the node running the task went away
 INFEASIBLE = "infeasible"  # Ray: no node of the cluster has the @resources asked for
 CLUSTER_LOST = "cluster-lost"  # Ray: the whole cluster went away (its GCS stopped answering)
-#: Failures that another attempt cannot fix: @retry does not retry them.
-NOT_RETRIED = frozenset({PICKLE, CANCEL, INFEASIBLE, CLUSTER_LOST})
+QUIT = "debugger-quit"  # the user quit the debugger (q) at a breakpoint(): the step stopped
+#: Failures that another attempt cannot fix (or that the user asked for): @retry does not
+#: retry them.
+NOT_RETRIED = frozenset({PICKLE, CANCEL, INFEASIBLE, CLUSTER_LOST, QUIT})
 #: Why a task stopped, in words, when it was not an exception of the step.
 REASON_TEXT = {
     SIGNAL: "the task process was killed by a signal",

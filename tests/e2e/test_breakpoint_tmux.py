@@ -300,3 +300,37 @@ def test_q_at_a_breakpoint_fails_the_task_in_a_sentence(flow_dir: Path) -> None:
         assert "bdb.py" not in screen
     finally:
         term.close()
+
+
+RETRIED = """
+from flowtui import FlowSpec, retry, step
+
+
+class RetriedFlow(FlowSpec):
+    @retry(times=2)
+    @step
+    def start(self):
+        self.x = 1
+        breakpoint()
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_q_at_a_breakpoint_is_not_retried(tmp_path: Path) -> None:
+    """`q` in a step with @retry ran the step again, to the same breakpoint(), twice more:
+    quitting is the user's word, not a failure another attempt could fix."""
+    (tmp_path / "retried.py").write_text(textwrap.dedent(RETRIED))
+    command = [sys.executable, "-m", "flowtui", "run", "retried.py", "--store", "store"]
+    term = Terminal(command, tmp_path)
+    try:
+        term.wait_for("(Pdb)")
+        term.send("q", "Enter")
+        screen = term.wait_for("failed after", timeout=60)
+        assert "retrying" not in screen and screen.count("(Pdb)") == 1
+        assert "you quit the debugger (q)" in screen
+    finally:
+        term.close()
