@@ -342,8 +342,9 @@ def give_terminal(console: Any, pathspec: str, path: str) -> None:
         return
     console.print(
         Text(
-            f"⏸ {pathspec} stopped at breakpoint(): the debugger has the terminal; other tasks "
-            "keep running and their output is held back until you continue (c).",
+            f"⏸ {pathspec} stopped at breakpoint(): the debugger has the terminal (c continues, "
+            "q stops the step, Ctrl-C interrupts it); other tasks keep running, their output "
+            "held back until you continue.",
             style="bold yellow",
         )
     )

@@ -249,6 +249,7 @@ def test_ctrl_c_at_a_breakpoint_is_pdbs_not_a_cancel(tmp_path: Path) -> None:
         # the status line was cleared before the terminal was lent (the console's thread,
         # printing the task's last lines meanwhile, left it on the line pdb then wrote to)
         assert "⏵" not in screen, screen
+        assert "(c continues, q stops the step, Ctrl-C interrupts it)" in " ".join(screen.split())
         term.send("C-c")
         term.wait_for("--KeyboardInterrupt--")
         term.send("n", "Enter")
