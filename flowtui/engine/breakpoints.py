@@ -245,6 +245,18 @@ def quit_error(e: BaseException) -> TaskError:
     return TaskError("BdbQuit", message, text, reason=QUIT, module="bdb")  # never retried
 
 
+def _catches_sigint(pid: int) -> bool:
+    """Whether process `pid` has a handler for SIGINT (Linux's /proc says; True elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError):
+        pass
+    return True
+
+
 class NotWaiting(Exception):
     """The task is not (or no longer) waiting at a breakpoint."""
 
@@ -266,8 +278,9 @@ def attach(path: str, stdin: int | None = None, stdout: int | None = None) -> No
     task = _peer_pid(conn)
 
     def to_the_task(signum: int, frame: Any) -> None:
-        with contextlib.suppress(OSError):
-            os.kill(task, signal.SIGINT)  # type: ignore[arg-type]
+        if task is not None and _catches_sigint(task):  # else it would kill the task (pdb
+            with contextlib.suppress(OSError):  # in a thread of the step's cannot take it)
+                os.kill(task, signal.SIGINT)
 
     previous = _set_sigint(to_the_task) if task is not None else None
     try:

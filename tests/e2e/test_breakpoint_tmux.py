@@ -335,3 +335,47 @@ def test_q_at_a_breakpoint_is_not_retried(tmp_path: Path) -> None:
         assert "you quit the debugger (q)" in screen
     finally:
         term.close()
+
+
+IN_A_THREAD = """
+import threading
+from flowtui import FlowSpec, step
+
+
+def work(box):
+    box["v"] = 42
+    breakpoint()
+
+
+class ThreadFlow(FlowSpec):
+    @step
+    def start(self):
+        box = {}
+        worker = threading.Thread(target=work, args=(box,))
+        worker.start()
+        worker.join()
+        self.v = box["v"]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print("v is", self.v)
+"""
+
+
+def test_ctrl_c_at_a_breakpoint_in_a_thread_leaves_the_task_alive(tmp_path: Path) -> None:
+    """pdb in a thread of the step cannot take SIGINT (only a main thread sets handlers):
+    sent there, the terminal's Ctrl-C killed the task. It is not sent to such a task."""
+    (tmp_path / "threaded.py").write_text(textwrap.dedent(IN_A_THREAD))
+    command = [sys.executable, "-m", "flowtui", "run", "threaded.py", "--store", "store"]
+    term = Terminal(command, tmp_path)
+    try:
+        term.wait_for("(Pdb)")
+        term.send("C-c")
+        term.send("p box", "Enter")
+        term.wait_for("{'v': 42}")
+        term.send("c", "Enter")
+        screen = term.wait_for("succeeded in|failed after", timeout=60, pattern=True)
+        assert "v is 42" in screen
+    finally:
+        term.close()
