@@ -544,6 +544,7 @@ def spin_command(
     from flowtui.engine.loader import FlowImportError
     from flowtui.engine.spin import SpinConfig, SpinConsoleReporter, spin
     from flowtui.graph import read_flow_file
+    from flowtui.run.status import RunStatus
     from flowtui.store import Store
 
     config = SpinConfig(
@@ -567,8 +568,13 @@ def spin_command(
     except FlowImportError as e:
         raise _import_failed(e) from None
     except FlowtuiError as e:
-        raise fail(str(e), e.exit_code) from None
-    if result.task_id is not None and artifacts:
+        from flowtui.cli_debugging import metaflow_run_said
+
+        said = None
+        if run_id is not None and not _has_run(store, run_id):  # Metaflow's run, maybe
+            said = metaflow_run_said(run_id, "spin", step)
+        raise fail(said or str(e), e.exit_code) from None
+    if result.task_id is not None and artifacts and result.status is RunStatus.SUCCEEDED:
         st = Store.open(store, create=False)
         record = st.meta.task(result.task_id)
         if record is not None and st.meta.artifacts(result.task_id):
@@ -576,6 +582,16 @@ def spin_command(
             out.print(artifacts_table(Task._make(record, st), out.width))
             out.print(render(compare(st, result.source_pathspec, record.pathspec)))
     raise typer.Exit(result.exit_code)
+
+
+def _has_run(store: str | None, run_id: str) -> bool:
+    """Whether flowtui's store (`--store`, else the nearest) has a run of this id."""
+    from flowtui.store import Store
+
+    try:
+        return Store.open(store, create=False).meta.run(run_id) is not None
+    except (FlowtuiError, OSError):
+        return False
 
 
 FILE_COMMANDS = ("run", "resume", "spin", "show", "check")  # `python myflow.py COMMAND`

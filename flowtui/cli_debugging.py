@@ -106,23 +106,27 @@ def _debug(
     except FlowImportError as e:
         raise _import_failed(e) from None
     except FlowtuiError as e:
-        raise fail(_metaflow_run_said(pathspec) or str(e), e.exit_code) from None
+        raise fail(metaflow_run_said(pathspec) or str(e), e.exit_code) from None
     out.print(result.summary())
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _metaflow_run_said(pathspec: str) -> str | None:
-    """The sentence for a pathspec that flowtui's store lacks and Metaflow's datastore has."""
+def metaflow_run_said(pathspec: str, command: str = "debug", step: str = "") -> str | None:
+    """The sentence for a pathspec that flowtui's store lacks and Metaflow's datastore has
+    (`command` is the flowtui command that was given it; `step` the step, when the pathspec
+    names only the run)."""
     from flowtui.client.metaflow_runs import metaflow_run_of
 
     run = metaflow_run_of(pathspec)
     if run is None:
         return None
     steps = "/".join(pathspec.strip("/").split("/")[1 if pathspec[:1].isdigit() else 2 :])
+    steps = steps or step
+    what = "re-runs" if command == "debug" else "takes its inputs from"
     return (
-        f"Run {run} is Metaflow's: flowtui debug re-runs flowtui's own runs. Run the flow "
-        f"with flowtui (flowtui run FILE) and debug that run, or spin the step with Metaflow "
-        f"(python FILE spin {run.split('/')[1]}{'/' + steps if steps else ''})."
+        f"Run {run} is Metaflow's: flowtui {command} {what} flowtui's own runs. Run the flow "
+        f"with flowtui (flowtui run FILE) and {command} that run, or spin the step with "
+        f"Metaflow (python FILE spin {run.split('/')[1]}{'/' + steps if steps else ''})."
     )
 
 

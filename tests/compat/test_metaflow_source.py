@@ -81,3 +81,8 @@ def test_flowtui_debug_of_a_metaflow_run_says_the_run_is_metaflows(sides: Sides)
         assert said.returncode == 2, said.stderr
         assert f"Run CardsFlow/{mf.run_id} is Metaflow's" in said.stderr, said.stderr
         assert f"spin {mf.run_id}/start" in said.stderr and "Traceback" not in said.stderr
+    spun = flowtui(sides, "spin", file, "start", "--run-id", mf.run_id, cwd=sides.workdir)
+    assert spun.returncode == 2, spun.stderr  # it said no run had reached the step
+    told = " ".join(spun.stderr.split())
+    assert f"Run CardsFlow/{mf.run_id} is Metaflow's: flowtui spin takes its inputs" in told, told
+    assert f"python FILE spin {mf.run_id}/start" in told, told
