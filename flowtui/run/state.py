@@ -294,6 +294,10 @@ class RunState:
                 counts[status] += n
         return counts
 
+    def waiting(self) -> int:
+        """How many running tasks are stopped at `breakpoint()`, waiting for a debugger."""
+        return sum(len(tally.waiting) for tally in self.tasks.steps.values())
+
     def apply(self, event: Event) -> RunState:
         """Fold one event into this state (mutated and returned)."""
         if isinstance(event, RunStarted):

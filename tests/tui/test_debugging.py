@@ -181,7 +181,7 @@ class PauseFlow(FlowSpec):
 async def test_a_task_at_a_breakpoint_shows_waiting_and_the_run_can_be_cancelled(
     tmp_path: Path,
 ) -> None:
-    from tests.tui.test_app import dag_text, run_to_the_end
+    from tests.tui.test_app import dag_text, header_text, run_to_the_end
 
     path = tmp_path / "pause.py"
     path.write_text(textwrap.dedent(PAUSE_FLOW))
@@ -201,6 +201,8 @@ async def test_a_task_at_a_breakpoint_shows_waiting_and_the_run_can_be_cancelled
         assert "⏸ waiting in debugger" in cells
         # the DAG says it too: its box read "● 0/3" like any running step
         await wait_until(pilot, lambda: "⏸ waiting 1/2" in dag_text(app), "the DAG says ⏸")
+        # and the header: it counted the waiting task among the running ones
+        await wait_until(pilot, lambda: "⏸ 1 waiting" in header_text(app), "the header says ⏸")
         assert any("waiting in debugger" in str(n.message) for n in app._notifications)
         await pilot.press("x")  # nobody attached: cancelling still stops the run
         await run_to_the_end(pilot, app)

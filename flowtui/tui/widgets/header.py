@@ -15,7 +15,13 @@ from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 
-from flowtui.run.labels import NOT_RUN_LABEL, not_run_count, run_label, task_count
+from flowtui.run.labels import (
+    NOT_RUN_LABEL,
+    WAITING_GLYPH,
+    not_run_count,
+    run_label,
+    task_count,
+)
 from flowtui.run.status import RunStatus, TaskStatus
 from flowtui.tui.widgets.task_detail import pack_fields
 from flowtui.units import human_duration
@@ -152,8 +158,11 @@ class RunHeader(Widget):
         if counts[TaskStatus.CLONED]:
             tally.append("  " + task_count(TaskStatus.CLONED, counts[TaskStatus.CLONED]))
         if not run.status.done:
-            running = counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING]
+            waiting = run.waiting()  # running, but stopped at breakpoint(): said apart
+            running = counts[TaskStatus.RUNNING] + counts[TaskStatus.RETRYING] - waiting
             tally.append("  " + task_count(TaskStatus.RUNNING, running))
+            if waiting:
+                tally.append(f"  {WAITING_GLYPH} {waiting} waiting", style="bold yellow")
         tally.append("  " + task_count(TaskStatus.FAILED, counts[TaskStatus.FAILED]))
         if counts[TaskStatus.CANCELLED]:
             tally.append("  " + task_count(TaskStatus.CANCELLED, counts[TaskStatus.CANCELLED]))
