@@ -361,6 +361,15 @@ def give_terminal(console: Any, pathspec: str, path: str) -> None:
             style="bold yellow",
         )
     )
+    hook = os.environ.get("PYTHONBREAKPOINT", "").strip()
+    if hook and hook not in ("0", "pdb.set_trace"):  # another debugger asked for
+        console.print(
+            Text(
+                f"PYTHONBREAKPOINT names {hook}: a run's breakpoint() is pdb, over the task's "
+                f"socket; flowtui debug {pathspec} opens {hook} on the task.",
+                style="dim",
+            )
+        )
     try:
         attach(path)
     except NotWaiting:

@@ -68,6 +68,22 @@ def test_run_in_a_terminal_gives_the_stopped_task_the_terminal(flow_dir: Path) -
         term.close()
 
 
+def test_a_run_says_its_breakpoint_is_pdb_when_pythonbreakpoint_names_another(
+    flow_dir: Path,
+) -> None:
+    """PYTHONBREAKPOINT=ipdb.set_trace was ignored by a run without a word."""
+    store = flow_dir / "store"
+    command = [sys.executable, "-m", "flowtui", "run", "pause.py", "--store", str(store)]
+    term = Terminal(["env", "PYTHONBREAKPOINT=ipdb.set_trace", *command], flow_dir)
+    try:
+        screen = " ".join(term.wait_for("(Pdb)").split())
+        assert "PYTHONBREAKPOINT names ipdb.set_trace: a run's breakpoint() is pdb" in screen
+        term.send("c", "Enter")
+        term.wait_for("succeeded in")
+    finally:
+        term.close()
+
+
 def _start_runner(flow_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "flowtui", "run", "pause.py", "--events"],
