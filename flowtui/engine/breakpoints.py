@@ -366,7 +366,7 @@ def give_terminal(console: Any, pathspec: str, path: str) -> None:
         console.print(
             Text(
                 f"PYTHONBREAKPOINT names {hook}: a run's breakpoint() is pdb, over the task's "
-                f"socket; flowtui debug {pathspec} opens {hook} on the task.",
+                f"socket ({hook} is what flowtui debug opens on a failed task).",
                 style="dim",
             )
         )
