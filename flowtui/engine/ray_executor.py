@@ -249,8 +249,9 @@ class RayExecutor:
 
     def close(self) -> None:
         self.closing.set()
-        self.pump.join(timeout=10)
         self.watcher.join(timeout=5)
+        # with the cluster gone the pump may be inside Ray until Ray ends this process
+        self.pump.join(timeout=1 if self.lost is not None else 10)
         if self.lost is not None:  # nothing to disconnect from; the process ends at once
             self.abandoned = True  # after the run is recorded (`runner.execute`)
             return
@@ -348,11 +349,17 @@ class RayExecutor:
             self._drain_logs()  # after the wait: a finished task's last lines are in
             for ref in ready:
                 with self.lock:
-                    attempt = self.running.pop(ref, None)
-                    if attempt is not None:
-                        self.by_key.pop(attempt.key, None)
-                if attempt is not None:
-                    attempt.finish(self._collected(attempt))
+                    attempt = self.running.get(ref)
+                if attempt is None:
+                    continue
+                # The attempt stays running while it is collected: a collect that blocks in
+                # Ray (the cluster going away as it ends) leaves it to the watch to fail.
+                outcome = self._collected(attempt)
+                with self.lock:
+                    if self.running.pop(ref, None) is None:
+                        continue  # the watch failed it meanwhile: the cluster went away
+                    self.by_key.pop(attempt.key, None)
+                attempt.finish(outcome)
 
     def _watch_cluster(self) -> None:
         while not self.closing.wait(_WATCH_EVERY):
