@@ -10,6 +10,8 @@ attempt's reports: where it runs, its CPU and memory, which reach the runner's u
 local task's samples do), writes a finished attempt's new blobs into the store (hash checked),
 and hands the runner its outcome through the same kind of pipe a local task writes to. Ray's own
 retries are off: `@retry` decides, and nothing pins a retry to the node its first attempt used.
+The cluster's address is checked before connecting, and the cluster watched while the run uses
+it, by `ray_cluster`.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flowtui.engine.ray_cluster import ClusterWatch, check_reachable, gcs_address
 from flowtui.engine.task import TaskOutcome, TaskRequest, checked_source
 from flowtui.engine.usage import Reported
 from flowtui.errors import UsageError
@@ -44,9 +45,6 @@ from flowtui.store import Store, StoreFullError, create_log
 
 INSTALL_HINT = 'The Ray executor needs Ray: pip install "flowtui[ray]".'
 _PUMP_EVERY = 0.1  # seconds between looks at running attempts and their logs
-# The cluster is gone when its GCS refuses connections this long (looked at once a second):
-# well inside the 60 s after which Ray's core worker ends the driver process on its own.
-_LOST_AFTER = 5.0
 _WATCH_EVERY = 0.5  # seconds between the watch thread's turns (it looks once a second)
 _EXCLUDES = [".git", ".venv", "venv", ".flowtui", "__pycache__", "node_modules", "*.pyc"]
 _FLOWTUI_DIR = Path(__file__).resolve().parent.parent
@@ -160,7 +158,7 @@ class RayExecutor:
         self.lock = threading.Lock()
         self.closing = threading.Event()
         client = (self.address or "").startswith("ray://")  # Ray Client: no GCS to look at
-        self.watch = ClusterWatch(None if client else _gcs_address(self.ray))
+        self.watch = ClusterWatch(None if client else gcs_address(self.ray))
         self.lost: str | None = None  # why no attempt can run any more: the cluster went away
         self.abandoned = False  # closed with the cluster gone: Ray cannot be shut down
         self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
@@ -191,7 +189,7 @@ class RayExecutor:
         if self.address is None:
             options.update(address="local", include_dashboard=False)
         else:
-            _check_reachable(self.address)
+            check_reachable(self.address)
             options["address"] = self.address
         try:
             ray.init(**options)
@@ -443,48 +441,6 @@ class RayExecutor:
         return outcome
 
 
-class ClusterWatch:
-    """Whether the cluster's GCS still takes connections, looked at about once a second."""
-
-    def __init__(self, address: str | None) -> None:
-        self.next_look = 0.0
-        self.refused_since: float | None = None
-        # an address this machine cannot connect to now tells nothing later: not watched
-        self.address = address if address and self._answers(address) else None
-
-    def gone(self) -> bool:
-        if self.address is None:
-            return False
-        now = time.monotonic()
-        if now < self.next_look:
-            return False
-        self.next_look = now + 1.0
-        if self._answers(self.address):
-            self.refused_since = None
-            return False
-        if self.refused_since is None:
-            self.refused_since = now
-        return now - self.refused_since >= _LOST_AFTER
-
-    @staticmethod
-    def _answers(address: str) -> bool:
-        host, _, port = address.rpartition(":")
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
-                return True
-        except (OSError, ValueError):
-            return False
-
-
-def _gcs_address(ray: Any) -> str | None:
-    """The host:port of the connected cluster's GCS (None through Ray Client)."""
-    try:
-        address = ray.get_runtime_context().gcs_address
-    except Exception:
-        return None
-    return address if isinstance(address, str) and ":" in address else None
-
-
 def ray_options(resources: dict[str, float]) -> dict[str, Any]:
     """`@resources(cpu=, gpu=, memory=)` (memory in MB, as Metaflow's) as Ray task options."""
     options: dict[str, Any] = {}
@@ -584,49 +540,3 @@ def _first_line(error: BaseException) -> str:
         return f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0][:300]
-
-
-_PROBE_WAIT = 10.0  # seconds a cluster's address may take to answer as a gRPC server
-
-
-def _check_reachable(address: str) -> None:
-    """A quick look at the cluster's address, so a wrong one is one sentence, not a hang: its
-    port takes connections (else "cannot reach"), and speaks gRPC, as Ray's GCS and its client
-    server do (else it is some other server's port: Ray would wait on it for minutes)."""
-    if address == "local":
-        return
-    if address.startswith(("http://", "https://")):
-        raise UsageError(
-            f"{address} is an HTTP address (a dashboard's or the Jobs API's); the Ray executor "
-            "needs the cluster's GCS address, host:port (6379 by default, as `ray start --head` "
-            "prints it), or ray://host:10001 for Ray Client."
-        )
-    target = address.split("://", 1)[1] if address.startswith("ray://") else address
-    if target == "auto" or "://" in target:
-        return  # Ray finds the cluster (and says so when it finds none)
-    host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        return
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
-            pass
-    except OSError as e:
-        raise UsageError(
-            f"Cannot reach the Ray cluster at {address} ({e.strerror or e}); start one with "
-            "`ray start --head`, or point RAY_ADDRESS or --ray-address at a running one."
-        ) from None
-    if os.environ.get("RAY_USE_TLS", "0") not in ("", "0"):
-        return  # a TLS cluster answers a plain-text probe with a failed handshake
-    import grpc
-
-    channel = grpc.insecure_channel(target)
-    try:
-        grpc.channel_ready_future(channel).result(timeout=_PROBE_WAIT)
-    except grpc.FutureTimeoutError:
-        raise UsageError(
-            f"{address} takes connections but is not a Ray cluster's address (not its GCS port: "
-            "the one `ray start --head --port` took, 6379 by default, not the dashboard's); "
-            "point RAY_ADDRESS or --ray-address at it."
-        ) from None
-    finally:
-        channel.close()
