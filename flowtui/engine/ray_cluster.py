@@ -89,6 +89,10 @@ class ClusterWatch:
             self.refused_since = now
         return now - self.refused_since >= _LOST_AFTER
 
+    def answers(self) -> bool:
+        """Whether the GCS takes connections now (True when it is not watched)."""
+        return self.address is None or self._answers(self.address)
+
     @staticmethod
     def _answers(address: str) -> bool:
         host, _, port = address.rpartition(":")

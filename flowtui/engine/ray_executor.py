@@ -365,6 +365,14 @@ class RayExecutor:
                 self._lose_cluster()
                 return
 
+    def _wait_while_the_gcs_refuses(self) -> None:
+        """A task Ray failed while the GCS refuses connections may have gone with the whole
+        cluster (its node "died" as the head stopped): wait for the watch to say so, or for the
+        GCS to answer again, before it is called its node's or worker's loss (and before asking
+        Ray which nodes live, which blocks while the GCS is gone)."""
+        while not self.closing.is_set() and self.lost is None and not self.watch.answers():
+            self.closing.wait(_WATCH_EVERY)
+
     def _lose_cluster(self) -> None:
         """The cluster went away: every running attempt fails now (Ray would hold them until
         it ends this process), and so does every later launch."""
@@ -424,6 +432,9 @@ class RayExecutor:
         try:
             text, blobs, where = ray.get(attempt.ref)
         except Exception as e:
+            self._wait_while_the_gcs_refuses()
+            if self.lost is not None:  # the watch failed the attempt: this outcome is dropped
+                return _failure("ClusterLost", self.lost, CLUSTER_LOST)
             return _ray_failure(e, attempt.request, self._node_gone(attempt.where))
         finally:
             attempt.ref = None
