@@ -14,6 +14,10 @@ node with 1 CPU and 1 logical GPU), then measures, each as a whole `flowtui run`
 - a 1,000-wide foreach on Ray;
 - a 500 MB artifact read by 50 tasks on Ray: wall time, and the peak memory of the whole
   cluster and the runner (the sum of the processes' PSS, so shared pages count once);
+- the runner's memory: a 200 MB artifact (`--artifact-mb`) made by one step and read by the
+  next, on each executor: the runner process's peak RSS (`VmHWM`, sampled from /proc) above
+  its idle peak (the same flow with a 1 KB artifact), and of that peak its own private
+  memory (`RssAnon`) and Ray's object store pages it maps (`RssShmem`);
 - log latency: a step prints a line carrying `time.time()` every 0.2 s (50 lines); the bench
   reads the task's stdout log file in the store every 5 ms and takes, for each line, the time
   it was read less the time it was printed (same machine, same clock): median, p95 and max, on
@@ -113,7 +117,27 @@ TALK = """
             pass
 """
 
-GROUPS = ("overhead", "wide", "big", "log-latency")
+HELD = """
+    import os
+    from flowtui import FlowSpec, step
+
+    class HeldFlow(FlowSpec):
+        @step
+        def start(self):
+            self.blob = os.urandom({size})
+            self.next(self.read)
+
+        @step
+        def read(self):
+            self.size = len(self.blob)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+GROUPS = ("overhead", "wide", "big", "runner-memory", "log-latency")
 LOG_POLL = 0.005  # seconds between the bench's looks at the log file
 
 
@@ -181,6 +205,31 @@ def log_delays(
     return delays
 
 
+def runner_peak_mb(folder: Path, size: int, executor: str, cluster: LocalCluster) -> dict[str, int]:
+    """The runner process's peak RSS and peak private and shared-memory RSS, in MB, running
+    HELD with a `size`-byte artifact (in a folder of its own: nothing else is shipped)."""
+    folder = folder / f"held-{executor}-{size}"
+    folder.mkdir()
+    cmd = command(folder, HELD.format(size=size), executor, cluster, "held")
+    peak: dict[str, int] = {}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder, env=ENV
+    )
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key in ("VmHWM", "RssAnon", "RssShmem"):
+                        peak[key] = max(peak.get(key, 0), int(value.split()[0]) // 1024)
+        except OSError:
+            pass
+        time.sleep(0.02)
+    if proc.returncode != 0:
+        raise SystemExit(f"the runner-memory run on {executor} failed:\n{proc.stderr.read()}")
+    return peak
+
+
 def session_pss_mb(sessions: set[int], extra: set[int]) -> float:
     """The summed PSS of every process in `sessions` or with a pid in `extra`, in MB."""
     total = 0
@@ -233,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(GROUPS),
         help=f"the groups to run, comma-separated, of: {', '.join(GROUPS)} (default: all)",
     )
+    parser.add_argument("--artifact-mb", type=int, default=200, help="runner-memory: its size")
     parser.add_argument("--lines", type=int, default=50, help="log-latency: lines printed")
     parser.add_argument("--every", type=float, default=0.2, help="log-latency: s between lines")
     args = parser.parse_args(argv)
@@ -270,6 +320,14 @@ def main(argv: list[str] | None = None) -> int:
                 rows[f"ray: {what} (s)"] = round(elapsed, 1)
                 rows[f"ray: {what}, peak memory above idle (MB)"] = round(peak - idle, 0)
                 rows["copies if each task had its own (MB)"] = args.megabytes * args.readers
+            if "runner-memory" in only:
+                for executor in ("local", "ray"):
+                    idle = runner_peak_mb(folder, 1024, executor, cluster)
+                    held = runner_peak_mb(folder, args.artifact_mb << 20, executor, cluster)
+                    what = f"{executor}: runner's peak with a {args.artifact_mb} MB artifact"
+                    rows[f"{what}, above idle (MB)"] = held["VmHWM"] - idle["VmHWM"]
+                    rows[f"{what}: its private memory (MB)"] = held["RssAnon"]
+                    rows[f"{what}: object store pages (MB)"] = held.get("RssShmem", 0)
             if "log-latency" in only:
                 rows["1-minute load average before log latency"] = round(os.getloadavg()[0], 1)
                 for executor in ("local", "ray"):

@@ -293,14 +293,16 @@ class RayExecutor:
             self.source_ref = self.ray.put(checked_source(file))
         return self.source_ref
 
-    def _object(self, digest: str) -> Any:
-        """The object holding blob `digest`'s bytes, put once for every task that reads it."""
+    def _object(self, digest: str, payload: Any = None) -> Any:
+        """The object holding blob `digest`'s bytes, put once for every task that reads it:
+        from `payload` (a Ray task's returned bytes) if given, else read from the store."""
         ref = self.refs.get(digest)
         if ref is None:
-            import numpy as np
+            if payload is None:
+                import numpy as np
 
-            payload = self.store.blobs.get_bytes(digest)
-            ref = self.refs[digest] = self.ray.put(np.frombuffer(payload, dtype=np.uint8))
+                payload = np.frombuffer(self.store.blobs.get_bytes(digest), dtype=np.uint8)
+            ref = self.refs[digest] = self.ray.put(payload)
         return ref
 
     def _infeasible(self, request: TaskRequest, options: dict[str, Any]) -> str | None:
@@ -440,6 +442,10 @@ class RayExecutor:
             attempt.ref = None
         attempt.where = where
         outcome = TaskOutcome.from_json(text)
+        # What a successful step (but the end) made, later tasks read: each value is put in
+        # the object store now, from the object Ray returned it in, not read back from the
+        # store for the first task that reads it (the driver held it twice more then).
+        later = outcome.ok and not attempt.request.is_end
         for digest, payload in blobs.items():
             ref = self.store.blobs.put_bytes(memoryview(payload))  # type: ignore[arg-type]
             if ref.hash != digest:
@@ -449,6 +455,8 @@ class RayExecutor:
                     "the Ray worker (its bytes do not match their hash); run the step again",
                     EXCEPTION,
                 )
+            if later:
+                self._object(digest, payload)
         return outcome
 
 
