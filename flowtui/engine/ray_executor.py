@@ -455,8 +455,9 @@ class RayExecutor:
                     "the Ray worker (its bytes do not match their hash); run the step again",
                     EXCEPTION,
                 )
-            if later:
-                self._object(digest, payload)
+            if later:  # if Ray cannot take it now, the task that reads it puts it (launch)
+                with contextlib.suppress(Exception):
+                    self._object(digest, payload)
         return outcome
 
 
