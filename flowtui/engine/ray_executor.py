@@ -88,6 +88,7 @@ class RayAttempt:
     where: dict[str, str] = field(default_factory=lambda: {"executor": "ray"})
     done: threading.Event = field(default_factory=threading.Event)
     reported: Reported = field(default_factory=Reported)  # the worker's samples of it
+    died: TaskError | None = None  # its worker process died (or its node): why, no outcome
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Cancel the Ray task: SIGTERM interrupts the step, SIGKILL ends its worker."""
@@ -118,14 +119,20 @@ class RayAttempt:
     def key(self) -> str:
         return f"{self.request.task_id}/{self.request.attempt}"
 
-    def lost_with(self) -> None:
-        return None  # its outcome, or its exit status, says how it ended
+    def lost_with(self) -> TaskError | None:
+        return self.died  # None: its outcome says how it ended
 
     def exit_rusage(self) -> None:
         return None
 
     def finish(self, outcome: TaskOutcome) -> None:
-        data = memoryview((outcome.to_json() + "\n").encode())
+        """Hand the runner the attempt's outcome; one whose worker process died ends as a
+        local task whose process died: no outcome, its error said by `lost_with` (so @catch's
+        fallback attempt follows a last one, as locally)."""
+        error = outcome.error
+        if error is not None and error.reason in (WORKER_LOST, NODE_LOST):
+            self.died = error
+        data = memoryview(b"" if self.died else (outcome.to_json() + "\n").encode())
         try:
             while data:
                 data = data[os.write(self.write_fd, data) :]
