@@ -593,6 +593,10 @@ def _cancelling_signals() -> tuple[signal.Signals, ...]:
 
 
 def execute(config: RunConfig, reporter: Reporter) -> RunResult:
+    if config.executor == "ray":  # a cluster that cannot be reached: said before any store is
+        from flowtui.engine.ray_cluster import check_reachable  # made (or touched)
+
+        check_reachable(config.ray_address or os.environ.get("RAY_ADDRESS") or "local")
     store = Store.open(config.store, create=not config.resume)  # resume needs an existing one
     try:
         runner = Runner(config, store, reporter)

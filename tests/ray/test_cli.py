@@ -87,11 +87,6 @@ def test_an_http_address_says_which_address_the_executor_needs(tmp_path: Path) -
     assert "Traceback" not in text and _no_runs(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the runner opens the store (creating it) before the executor connects: "
-    "engine/runner.py's execute() must make the executor first (reported, r19-ray)",
-)
 def test_a_cluster_that_cannot_be_reached_leaves_the_store_folder_as_it_was(
     tmp_path: Path,
 ) -> None:

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 COMPAT = sorted((ROOT / "tests" / "compat" / "flows").glob("mf_*.py"))
 
-RANDOM_BY_DESIGN = {"token"}  # mf_branches stores random.random(): compared by type
+# Compared by type: mf_branches stores random.random(); mf_current_objects stores client
+# objects, which pickle the store they were read from (each side has its own store).
+BY_TYPE = {"token", "task_obj", "run_obj"}
 # {step: {foreach indices: {artifact: hash}}}, and the steps whose tasks failed
 Artifacts = dict[str, dict[tuple[int, ...], dict[str, str]]]
 
@@ -34,8 +36,7 @@ def _artifacts(store: Store, flow: str) -> tuple[Artifacts, list[str]]:
             continue
         key = tuple(int(entry[0]) for entry in task.foreach_stack)
         out.setdefault(task.step, {})[key] = {
-            a.name: a.type if a.name in RANDOM_BY_DESIGN else a.hash
-            for a in meta.artifacts(task.task_id)
+            a.name: a.type if a.name in BY_TYPE else a.hash for a in meta.artifacts(task.task_id)
         }
     return out, sorted(failed)
 
