@@ -181,32 +181,41 @@ class PauseFlow(FlowSpec):
 async def test_a_task_at_a_breakpoint_shows_waiting_and_the_run_can_be_cancelled(
     tmp_path: Path,
 ) -> None:
-    from tests.tui.test_app import dag_text, header_text, run_to_the_end
+    from tests.tui.test_app import run_to_the_end
 
     path = tmp_path / "pause.py"
     path.write_text(textwrap.dedent(PAUSE_FLOW))
     app = FlowtuiApp(path, store=tmp_path / "store", follow=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_until(
-            pilot,
-            lambda: (
-                app.run_state is not None and any(t.waiting for t in app.run_state.tasks.values())
-            ),
-        )
-        app.dag.select("body")
-        await pilot.pause()
-        table = app.query_one(TaskList)
-        cells = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
-        assert "⏸ waiting in debugger" in cells
-        # the DAG says it too: its box read "● 0/3" like any running step
-        await wait_until(pilot, lambda: "⏸ waiting 1/2" in dag_text(app), "the DAG says ⏸")
-        # and the header: it counted the waiting task among the running ones
-        await wait_until(pilot, lambda: "⏸ 1 waiting" in header_text(app), "the header says ⏸")
-        assert any("waiting in debugger" in str(n.message) for n in app._notifications)
-        await pilot.press("x")  # nobody attached: cancelling still stops the run
-        await run_to_the_end(pilot, app)
+        try:
+            await _waiting_is_shown(pilot, app)
+        finally:  # a failed assertion left the run waiting at its breakpoint for ever
+            if app.run_state is not None and not app.run_state.status.done:
+                await pilot.press("x")
+                await run_to_the_end(pilot, app)
         assert app.run_state is not None and app.run_state.status.value == "cancelled"
+
+
+async def _waiting_is_shown(pilot: Pilot[None], app: FlowtuiApp) -> None:
+    """The task at breakpoint() reads waiting in the task list, on the DAG, in the header."""
+    from tests.tui.test_app import dag_text, header_text
+
+    await wait_until(
+        pilot,
+        lambda: app.run_state is not None and any(t.waiting for t in app.run_state.tasks.values()),
+    )
+    app.dag.select("body")
+    await pilot.pause()
+    table = app.query_one(TaskList)
+    cells = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+    assert "⏸ waiting in debugger" in cells
+    # the DAG says it too: its box read "● 0/3" like any running step
+    await wait_until(pilot, lambda: "⏸ waiting 1/2" in dag_text(app), "the DAG says ⏸")
+    # and the header: it counted the waiting task among the running ones
+    await wait_until(pilot, lambda: "⏸ 1 waiting" in header_text(app), "the header says ⏸")
+    assert any("waiting in debugger" in str(n.message) for n in app._notifications)
+    # nobody attached: cancelling (x, in the caller) still stops the run
 
 
 def spin_rows(screen: SpinScreen) -> list[tuple[str, ...]]:
