@@ -171,8 +171,17 @@ class ConsoleWriter:
                 self.detach()  # SystemExit on a broken pipe, after silencing stdout)
 
     def _print(self, renderable: Any) -> None:
-        with quiet():  # a task forked meanwhile would inherit the console's locks held
+        if self.console.is_terminal:
+            with quiet():  # a task forked meanwhile would inherit the console's locks held
+                self.console.print(renderable, soft_wrap=True)
+            return
+        # A pipe or a file: rendered under the fork gate, written after it is let go. A pipe
+        # nobody reads blocks the write; with the gate held, every thread that needs it (the
+        # heartbeat's beat, the runner stopping the heartbeat, a fork) waited on the reader.
+        with quiet(), self.console.capture() as captured:
             self.console.print(renderable, soft_wrap=True)
+        self.console.file.write(captured.get())
+        self.console.file.flush()
 
     def detach(self) -> None:
         """Stop writing to a closed stdout or a terminal gone (silently ever after); the run
