@@ -36,7 +36,8 @@ from typing import IO, Any
 from flowtui.run.status import QUIT, TaskError
 
 WAIT = "wait"  # breakpoint() waits for a debugger to attach
-OFF = "off"  # breakpoint() is a no-op (said in the log)
+OFF = "off"  # breakpoint() is a no-op (said in the log): --no-debug
+NO_TERMINAL = "no-terminal"  # a no-op too: the run has no terminal to lend (stdin or stdout)
 _SKIP = ["flowtui.*", "cloudpickle.*"]
 
 
@@ -72,9 +73,8 @@ def install(store_root: str, task_id: str, mode: str) -> None:
     def hook(*args: Any, **kwargs: Any) -> None:
         frame = sys._getframe(1)
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        if mode == OFF or os.environ.get("PYTHONBREAKPOINT", "").strip() == "0":
-            why = "PYTHONBREAKPOINT=0" if mode != OFF else "no terminal to debug in, or --no-debug"
-            print(f"flowtui: breakpoint() at {where} skipped ({why}).", file=sys.stderr)
+        if mode != WAIT or os.environ.get("PYTHONBREAKPOINT", "").strip() == "0":
+            print(f"flowtui: breakpoint() at {where} skipped ({_SKIPPED[mode]}).", file=sys.stderr)
             return
         if SocketPdb.attached is not None:  # reached while stepping: the same debugger stops
             sys.settrace(None)  # here (a new socket would wait for nobody); never in bdb's
@@ -376,10 +376,19 @@ def give_terminal(console: Any, pathspec: str, path: str) -> None:
         console.print(Text(f"{pathspec} no longer waits (another terminal attached?).", "dim"))
 
 
+# Why a breakpoint() was skipped, as the task's log says it (PYTHONBREAKPOINT=0 under WAIT).
+_SKIPPED = {
+    WAIT: "PYTHONBREAKPOINT=0",
+    OFF: "--no-debug",
+    NO_TERMINAL: "this run has no terminal to lend the debugger: run it in a terminal, or stop "
+    "there afterwards with flowtui debug RUN/STEP --break",
+}
+
+
 def breakpoint_mode(*, events: bool, no_debug: bool) -> str:
     """Whether breakpoint() in this run's tasks waits: for the TUI (events) or a terminal."""
     if no_debug:
         return OFF
     if events:
         return WAIT
-    return WAIT if sys.stdin.isatty() and sys.stdout.isatty() else OFF
+    return WAIT if sys.stdin.isatty() and sys.stdout.isatty() else NO_TERMINAL

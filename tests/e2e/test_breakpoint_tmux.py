@@ -150,6 +150,26 @@ def test_pythonbreakpoint_0_runs_through(flow_dir: Path) -> None:
     assert events[-1]["event"] == "run_finished" and events[-1]["status"] == "succeeded"
 
 
+def test_a_run_without_a_terminal_says_why_its_breakpoint_was_skipped(flow_dir: Path) -> None:
+    """It said "(no terminal to debug in, or --no-debug)" whichever it was, and no way on."""
+    base = [sys.executable, "-m", "flowtui", "run", "pause.py", "--store", "store"]
+    for extra, why in (
+        ([], "this run has no terminal to lend the debugger: run it in a terminal, or stop "),
+        (["--no-debug"], "(--no-debug)."),
+    ):
+        ran = subprocess.run(
+            [*base, *extra],
+            cwd=flow_dir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert ran.returncode == 0, ran.stderr
+        said = " ".join(ran.stdout.split())  # the task's log, as the run echoes it
+        assert "flowtui: breakpoint() at" in said and why in said, said
+
+
 TWICE = """
 from flowtui import FlowSpec, step
 
