@@ -32,11 +32,12 @@ from flowtui.engine.resume import ResumeSource, collector_paused
 from flowtui.engine.run_options import write_run_id
 from flowtui.engine.running import Running, RunResult
 from flowtui.engine.scheduler import FinishedTask, PendingTask, Scheduler
-from flowtui.engine.task import TaskOutcome, TaskRequest, class_constants, register_blob_store
+from flowtui.engine.task import TaskOutcome, TaskRequest, register_blob_store
 from flowtui.engine.task_request import RunBasis, retries, task_request
 from flowtui.engine.usage import UsageMonitor
 from flowtui.engine.watching import usage_events, waiting_events
 from flowtui.flow.current import resolve_username
+from flowtui.flow.spec import class_constants
 from flowtui.graph.model import StepKind
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, artifact_maps, artifact_records
 from flowtui.run.events import (
@@ -375,7 +376,7 @@ class Runner:
             graph=self.graph,
             decorators=self.decorators,
             params=self.param_artifacts,
-            constants=tuple(self.constants),
+            constants=self.constants,
             user=self.user,
             tags=self.config.tags,
             project=self.project,

@@ -23,8 +23,7 @@ from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
-from flowtui.flow.spec import Inputs
-from flowtui.flow.spec import class_constants as spec_class_constants
+from flowtui.flow.spec import Inputs, class_constants
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
@@ -491,11 +490,6 @@ class CaughtException(Exception):
 
     def __repr__(self) -> str:
         return str(self)
-
-
-def class_constants(cls: type) -> list[str]:
-    """The names of the class body's constants (`LIMIT = 5`): `flowtui.flow.spec`'s."""
-    return list(spec_class_constants(cls))
 
 
 def _store_class_constants(flow: FlowSpec) -> None:
