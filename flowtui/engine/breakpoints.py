@@ -53,8 +53,9 @@ def socket_path(store_root: str, task_id: str) -> str:
     return str(socket_dir() / f"{digest}-{task_id}.sock")
 
 
-def waiting(store_root: str, task_id: str) -> bool:
-    return os.path.exists(socket_path(store_root, task_id))
+def breakpoint_hook() -> str:
+    """What `$PYTHONBREAKPOINT` names (`0`: breakpoints off; `ipdb.set_trace`; empty: unset)."""
+    return os.environ.get("PYTHONBREAKPOINT", "").strip()
 
 
 def _wait_identity(store_root: str, task_id: str) -> tuple[int, int] | None:
@@ -73,7 +74,7 @@ def install(store_root: str, task_id: str, mode: str) -> None:
     def hook(*args: Any, **kwargs: Any) -> None:
         frame = sys._getframe(1)
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        if mode != WAIT or os.environ.get("PYTHONBREAKPOINT", "").strip() == "0":
+        if mode != WAIT or breakpoint_hook() == "0":
             print(f"flowtui: breakpoint() at {where} skipped ({_SKIPPED[mode]}).", file=sys.stderr)
             return
         if SocketPdb.attached is not None:  # reached while stepping: the same debugger stops
@@ -361,7 +362,7 @@ def give_terminal(console: Any, pathspec: str, path: str) -> None:
             style="bold yellow",
         )
     )
-    hook = os.environ.get("PYTHONBREAKPOINT", "").strip()
+    hook = breakpoint_hook()
     if hook and hook not in ("0", "pdb.set_trace"):  # another debugger asked for
         console.print(
             Text(

@@ -25,7 +25,7 @@ from typing import Any
 
 from rich.text import Text
 
-from flowtui.engine.breakpoints import NotWaiting, attach, socket_path
+from flowtui.engine.breakpoints import NotWaiting, attach, breakpoint_hook, socket_path
 from flowtui.engine.prepare import checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.spin import SpinConfig, SpinRunner, find_source_task
@@ -143,7 +143,7 @@ class UserPdb(pdb.Pdb):
 def debugger_module() -> ModuleType | None:
     """The module of the debugger `$PYTHONBREAKPOINT` names (`ipdb.set_trace` -> ipdb), or None
     for pdb. `0` (breakpoints off) is ignored here: running `flowtui debug` asks for one."""
-    hook = os.environ.get("PYTHONBREAKPOINT", "").strip()
+    hook = breakpoint_hook()
     if not hook or hook == "0" or "." not in hook:
         return None
     name = hook.rsplit(".", 1)[0]
