@@ -18,6 +18,7 @@ from flowtui.flow.current import _TaskContext, resolve_username
 from flowtui.flow.project import ProjectError, ProjectInfo, project_of
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph
+from flowtui.run.params import TRUE_WORDS
 from flowtui.run.splits import DEFAULT_MAX_NUM_SPLITS
 from flowtui.store.blobs import digest_of
 
@@ -76,10 +77,10 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     # As Metaflow's --branch and --production, read from the environment when not given,
     # after the file is imported (a file may set them as it is imported).
     branch = config.branch if config.branch is not None else os.environ.get("METAFLOW_BRANCH")
-    production = config.production or _TRUE.get(os.environ.get("METAFLOW_PRODUCTION", "").lower())
+    production = config.production or os.environ.get("METAFLOW_PRODUCTION", "").lower() in _TRUE
     user = resolve_username()
     try:
-        project = project_of(cls, branch=branch or None, production=bool(production), user=user)
+        project = project_of(cls, branch=branch or None, production=production, user=user)
     except ProjectError as e:
         raise UsageError(str(e)) from None
     register_flow_class(str(file), graph.flow_name, cls, source)
@@ -107,7 +108,7 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     return PreparedFlow(file, source, graph, cls, values, project)
 
 
-_TRUE = dict.fromkeys(("1", "true", "t", "yes", "y", "on"), True)  # click's words for true
+_TRUE = TRUE_WORDS | {"on"}  # click's words for true
 
 
 def _refuse_changed_parameters(
