@@ -509,91 +509,6 @@ def card_view_command(
         console.print(renderable)
 
 
-@app.command("spin")
-def spin_command(
-    file: str = typer.Argument(..., metavar="FILE", help="The flow file (its current code runs)."),
-    step: str = typer.Argument(..., metavar="STEP", help="The step to run once."),
-    run_id: str | None = typer.Option(
-        None, "--run-id", help="Take the inputs from this run (default: the latest that has some)."
-    ),
-    task_id: str | None = typer.Option(
-        None, "--task-id", help="Take the inputs of this task of STEP (default: its first task)."
-    ),
-    persist: bool = typer.Option(
-        False, "--persist", help="List the spin among the flow's runs (it is kept apart otherwise)."
-    ),
-    flow: FlowOption = None,
-    tag: list[str] = typer.Option([], "--tag", help="Tag the spin (repeatable)."),
-    store: StoreOption = None,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
-    executor: ExecutorOption = "local",
-    ray_address: RayAddressOption = None,
-    run_id_file: RunIdFileOption = None,
-    artifacts: bool = typer.Option(
-        True,
-        "--artifacts/--no-artifacts",
-        help="List the spun task's artifacts and what changed since the run (the TUI's own).",
-    ),
-) -> None:
-    """Run one step once, with the inputs it had in a past run, and show its artifacts."""
-
-    from flowtui.client.diff import compare, render
-    from flowtui.client.objects import Task
-    from flowtui.client.tables import artifacts_table
-    from flowtui.engine.executor import check_executor
-    from flowtui.engine.loader import FlowImportError
-    from flowtui.engine.spin import SpinConfig, SpinConsoleReporter, spin
-    from flowtui.graph import read_flow_file
-    from flowtui.run.status import RunStatus
-    from flowtui.store import Store
-
-    config = SpinConfig(
-        file=Path(file),
-        step=step,
-        flow=flow,
-        run_id=run_id,
-        task_id=task_id,
-        persist=persist,
-        store=store,
-        tags=tuple(tag),
-        executor=executor,
-        ray_address=ray_address,
-        run_id_file=run_id_file,
-    )
-    out = Console(highlight=False, force_terminal=None if sys.stdout.isatty() else False)
-    try:
-        read_flow_file(Path(file))
-        check_executor(executor)
-        result = spin(config, SpinConsoleReporter(console=out, quiet=quiet))
-    except FlowImportError as e:
-        raise _import_failed(e) from None
-    except FlowtuiError as e:
-        from flowtui.cli_debugging import metaflow_run_said
-
-        said = None
-        if run_id is not None and not _has_run(store, run_id):  # Metaflow's run, maybe
-            said = metaflow_run_said(run_id, "spin", step)
-        raise fail(said or str(e), e.exit_code) from None
-    if result.task_id is not None and artifacts and result.status is RunStatus.SUCCEEDED:
-        st = Store.open(store, create=False)
-        record = st.meta.task(result.task_id)
-        if record is not None and st.meta.artifacts(result.task_id):
-            out.print(Text(f"Artifacts of {record.pathspec}:", style="bold"))
-            out.print(artifacts_table(Task._make(record, st), out.width))
-            out.print(render(compare(st, result.source_pathspec, record.pathspec)))
-    raise typer.Exit(result.exit_code)
-
-
-def _has_run(store: str | None, run_id: str) -> bool:
-    """Whether flowtui's store (`--store`, else the nearest) has a run of this id."""
-    from flowtui.store import Store
-
-    try:
-        return Store.open(store, create=False).meta.run(run_id) is not None
-    except (FlowtuiError, OSError):
-        return False
-
-
 FILE_COMMANDS = ("run", "resume", "spin", "show", "check")  # `python myflow.py COMMAND`
 
 
@@ -631,7 +546,14 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     sys.exit(0)
 
 
+from flowtui.cli_debugging import (  # noqa: E402 - they use this module's options
+    debug_command,
+    diff_command,
+    spin_command,
+)
 from flowtui.cli_doctor import doctor_command  # noqa: E402 - it uses this module's options
+
+app.command("spin")(spin_command)
 
 app.command("doctor")(doctor_command)
 
@@ -639,4 +561,5 @@ from flowtui.cli_control import cancel_command  # noqa: E402 - it uses this modu
 
 app.command("cancel")(cancel_command)
 
-from flowtui import cli_debugging  # noqa: E402, F401 - registers `debug` and `diff` on the app
+app.command("debug")(debug_command)
+app.command("diff")(diff_command)

@@ -1,17 +1,26 @@
-"""The CLI's debugging commands: `flowtui debug`, `flowtui diff`, and the resume plan with its
-reasons and code changes (`flowtui resume --plan`). Registered on `flowtui.cli.app`."""
+"""The CLI's debugging commands: `flowtui spin`, `flowtui debug`, `flowtui diff`, and the
+resume plan with its reasons and code changes (`flowtui resume --plan`). `flowtui.cli`
+registers the commands on its app, each in its place among the others."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from flowtui.cli import StoreOption, _import_failed, _reader_store, app, err_console, fail
-from flowtui.cli_options import DEBUG_TASK_HELP
+from flowtui.cli import StoreOption, _import_failed, _reader_store, err_console, fail
+from flowtui.cli_options import (
+    DEBUG_TASK_HELP,
+    ExecutorOption,
+    FlowOption,
+    RayAddressOption,
+    RunIdFileOption,
+)
 from flowtui.errors import FlowtuiError
 
 if TYPE_CHECKING:
@@ -61,7 +70,88 @@ def warn_before_resume(config: RunConfig) -> None:
         err_console.print(warning, soft_wrap=True)
 
 
-@app.command("debug")
+def spin_command(
+    file: str = typer.Argument(..., metavar="FILE", help="The flow file (its current code runs)."),
+    step: str = typer.Argument(..., metavar="STEP", help="The step to run once."),
+    run_id: str | None = typer.Option(
+        None, "--run-id", help="Take the inputs from this run (default: the latest that has some)."
+    ),
+    task_id: str | None = typer.Option(
+        None, "--task-id", help="Take the inputs of this task of STEP (default: its first task)."
+    ),
+    persist: bool = typer.Option(
+        False, "--persist", help="List the spin among the flow's runs (it is kept apart otherwise)."
+    ),
+    flow: FlowOption = None,
+    tag: list[str] = typer.Option([], "--tag", help="Tag the spin (repeatable)."),
+    store: StoreOption = None,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the task's output."),
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
+    run_id_file: RunIdFileOption = None,
+    artifacts: bool = typer.Option(
+        True,
+        "--artifacts/--no-artifacts",
+        help="List the spun task's artifacts and what changed since the run (the TUI's own).",
+    ),
+) -> None:
+    """Run one step once, with the inputs it had in a past run, and show its artifacts."""
+
+    from flowtui.client.diff import compare, render
+    from flowtui.client.objects import Task
+    from flowtui.client.tables import artifacts_table
+    from flowtui.engine.executor import check_executor
+    from flowtui.engine.loader import FlowImportError
+    from flowtui.engine.spin import SpinConfig, SpinConsoleReporter, spin
+    from flowtui.graph import read_flow_file
+    from flowtui.run.status import RunStatus
+    from flowtui.store import Store
+
+    config = SpinConfig(
+        file=Path(file),
+        step=step,
+        flow=flow,
+        run_id=run_id,
+        task_id=task_id,
+        persist=persist,
+        store=store,
+        tags=tuple(tag),
+        executor=executor,
+        ray_address=ray_address,
+        run_id_file=run_id_file,
+    )
+    out = Console(highlight=False, force_terminal=None if sys.stdout.isatty() else False)
+    try:
+        read_flow_file(Path(file))
+        check_executor(executor)
+        result = spin(config, SpinConsoleReporter(console=out, quiet=quiet))
+    except FlowImportError as e:
+        raise _import_failed(e) from None
+    except FlowtuiError as e:
+        said = None
+        if run_id is not None and not _has_run(store, run_id):  # Metaflow's run, maybe
+            said = metaflow_run_said(run_id, "spin", step)
+        raise fail(said or str(e), e.exit_code) from None
+    if result.task_id is not None and artifacts and result.status is RunStatus.SUCCEEDED:
+        st = Store.open(store, create=False)
+        record = st.meta.task(result.task_id)
+        if record is not None and st.meta.artifacts(result.task_id):
+            out.print(Text(f"Artifacts of {record.pathspec}:", style="bold"))
+            out.print(artifacts_table(Task._make(record, st), out.width))
+            out.print(render(compare(st, result.source_pathspec, record.pathspec)))
+    raise typer.Exit(result.exit_code)
+
+
+def _has_run(store: str | None, run_id: str) -> bool:
+    """Whether flowtui's store (`--store`, else the nearest) has a run of this id."""
+    from flowtui.store import Store
+
+    try:
+        return Store.open(store, create=False).meta.run(run_id) is not None
+    except (FlowtuiError, OSError):
+        return False
+
+
 def debug_command(
     pathspec: str = typer.Argument(..., metavar="RUN/STEP[/TASK]", help=DEBUG_TASK_HELP),
     file: str | None = typer.Option(
@@ -130,7 +220,6 @@ def metaflow_run_said(pathspec: str, command: str = "debug", step: str = "") -> 
     )
 
 
-@app.command("diff")
 def diff_command(
     a: str = typer.Argument(..., metavar="A", help="A run (RUN or Flow/RUN), step or task."),
     b: str = typer.Argument(..., metavar="B", help="The run, step or task to compare A with."),
