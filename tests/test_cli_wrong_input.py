@@ -403,3 +403,33 @@ def test_the_resume_hint_says_what_a_resume_would_reuse(tmp_path: Path) -> None:
     assert later.returncode == 1
     hint = later.stdout.strip().splitlines()[-1]
     assert "(re-runs from 'middle', reusing every task that succeeded)." in hint, hint
+
+
+INTERRUPTED = """
+from flowtui import FlowSpec, step
+
+
+class InterruptedFlow(FlowSpec):
+    @step
+    def start(self):
+        raise KeyboardInterrupt  # as Ctrl-C while stepping in the debugger leaves the step
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_step_interrupted_with_ctrl_c_is_not_told_to_fix_its_code(tmp_path: Path) -> None:
+    """Ctrl-C while stepping through a step at a breakpoint, then `c`, fails the task with a
+    KeyboardInterrupt: the last line said "Fix the code" of code that had no fault."""
+    (tmp_path / "interrupted.py").write_text(INTERRUPTED)
+    store = tmp_path / "store"
+    ran = python("-m", "flowtui", "run", "interrupted.py", "--store", store, "-q", cwd=tmp_path)
+    assert ran.returncode == 1
+    hint = ran.stdout.strip().splitlines()[-1]
+    assert hint.startswith(
+        f"Interrupted (Ctrl-C: KeyboardInterrupt); to run it again: flowtui resume "
+        f"interrupted.py --store {store}"
+    ), hint

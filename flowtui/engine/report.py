@@ -454,6 +454,8 @@ def _before_resuming(failures: list[tuple[str, TaskError]]) -> str:
             "The tasks died with flowtui's fork server (killed from outside, or by a step); "
             "run them again"
         )
+    if all(error.type == "KeyboardInterrupt" for _, error in failures):  # Ctrl-C at pdb
+        return "Interrupted (Ctrl-C: KeyboardInterrupt); to run it again"
     missing = sorted({name for _, error in failures if (name := _missing_module(error))})
     if missing and all(error.type == "ModuleNotFoundError" for _, error in failures):
         named = " and ".join(f"'{name}'" for name in missing)  # steps run in this Python
