@@ -1,7 +1,8 @@
 """flowtui: the local development loop for Metaflow-style flows.
 
 A flow file imports its building blocks from here (`from flowtui import FlowSpec, step`), and
-a notebook reads past runs with the client (`Flow("MyFlow").latest_run`).
+a notebook reads past runs with the client (`Flow("MyFlow").latest_run`) and starts new ones
+(`Runner("flow.py").run(alpha=5)`, `NBRunner(MyFlow).nbrun()`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ if TYPE_CHECKING:
         DataArtifact,
         Flow,
         Metaflow,
+        NBRunner,
         Run,
+        Runner,
         Step,
         Task,
         default_metadata,
@@ -63,7 +66,9 @@ _CLIENT_NAMES = (
     "DataArtifact",
     "Flow",
     "Metaflow",
+    "NBRunner",
     "Run",
+    "Runner",
     "Step",
     "Task",
     "default_metadata",
@@ -98,8 +103,10 @@ __all__ = [
     "IncludeFile",
     "JSONType",
     "Metaflow",
+    "NBRunner",
     "Parameter",
     "Run",
+    "Runner",
     "Step",
     "Task",
     "__version__",

@@ -5,7 +5,8 @@
     run["train"].task.data.model
 
 Works from a notebook, from the CLI readers, and inside a running step (where it reads the
-running flow's store).
+running flow's store). `Runner` and `NBRunner` start runs (as `flowtui run` subprocesses) and
+hand back the client's `Run` of each.
 
 The Metaflow-shaped objects and errors are imported on first use, so `import
 flowtui.client.runs` (the TUI's reader) does not load them, nor the authoring API.
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
         StepNotFound,
         TaskNotFound,
     )
+    from flowtui.client.notebook import NBRunner
     from flowtui.client.objects import Flow, Run, Step
+    from flowtui.client.runner import ExecutingRun, Runner, RunnerError
     from flowtui.client.task import Task
 
 _LAZY = {
@@ -64,6 +67,8 @@ _LAZY = {
     ),
     **dict.fromkeys(("Flow", "Run", "Step"), "objects"),
     "Task": "task",
+    **dict.fromkeys(("ExecutingRun", "Runner", "RunnerError"), "runner"),
+    "NBRunner": "notebook",
 }
 
 
@@ -81,6 +86,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ArtifactNotFound",
     "DataArtifact",
+    "ExecutingRun",
     "Flow",
     "FlowNotFound",
     "Metaflow",
@@ -90,8 +96,11 @@ __all__ = [
     "MetaflowNamespaceMismatch",
     "MetaflowNotFound",
     "MetaflowTaggingError",
+    "NBRunner",
     "Run",
     "RunNotFound",
+    "Runner",
+    "RunnerError",
     "Step",
     "StepNotFound",
     "Task",

@@ -12,7 +12,7 @@ from flowtui.cli import app
 
 USES_UNOFFERED = """\
 import metaflow
-from metaflow import FlowSpec, step, current, Runner
+from metaflow import FlowSpec, step, current, Deployer
 from metaflow.plugins.datatools import s3
 from metaflow.metaflow_config import DATATOOLS_S3ROOT
 
@@ -58,7 +58,7 @@ def test_check_names_each_unoffered_import_and_current_attribute_with_its_line(
 
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"{file}:2:1: metaflow.Runner is not offered by flowtui")
+    assert lines[0].startswith(f"{file}:2:1: metaflow.Deployer is not offered by flowtui")
     assert lines[1].startswith(f"{file}:3:1: module metaflow.plugins.datatools is not offered")
     assert lines[2].startswith(f"{file}:10:")
     assert "current.no_such_thing" in lines[2]
