@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
+import subprocess
+import sys
 import tempfile
 import textwrap
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ import pytest
 
 from flowtui import Flow, Runner, namespace
 from flowtui.client import RunnerError, metadata
+from tests.gate import wait_for
 
 FLOW = """
 import os, time
@@ -34,6 +38,7 @@ class RunMe(FlowSpec):
         self.x = self.alpha * 2
         if self.gate:
             print("waiting at the gate", flush=True)
+            open(self.gate + ".reached", "w").close()
             while not os.path.exists(self.gate):
                 time.sleep(0.02)
         self.next(self.end)
@@ -261,3 +266,46 @@ def test_leaving_an_async_block_stops_a_run_still_going(
     asyncio.run(leave_early())
 
     assert list(own_tmp.iterdir()) == []
+
+
+INTERRUPTED = """
+import sys
+from flowtui import Runner
+
+runner = Runner(sys.argv[1], show_output=False, store=sys.argv[2])
+try:
+    runner.run(gate=sys.argv[3])
+except KeyboardInterrupt:
+    print("interrupted", runner._processes[0].returncode is not None, flush=True)
+"""
+
+
+def test_an_interrupt_while_run_waits_stops_the_run_too(
+    flow_file: Path, store: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "caller.py"
+    script.write_text(INTERRUPTED)
+    gate = tmp_path / "never"
+    caller = subprocess.Popen(
+        [sys.executable, str(script), str(flow_file), str(store), str(gate)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(Path(f"{gate}.reached").exists, "the run to reach its gate")
+        caller.send_signal(signal.SIGINT)  # Ctrl-C, or a kernel's interrupt
+        out, _ = caller.communicate(timeout=60)
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+
+    assert out.splitlines() == ["interrupted True"]
+    metadata(str(store))
+    namespace(None)
+    try:
+        assert Flow("RunMe").latest_run.status == "cancelled"  # type: ignore[union-attr]
+    finally:
+        from flowtui.client import default_metadata, default_namespace
+
+        default_metadata()
+        default_namespace()
