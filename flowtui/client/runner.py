@@ -134,6 +134,8 @@ class Runner:
             raise RunnerError(f"cwd={str(cwd)!r} is not a directory; give an existing one.")
         self.file_read_timeout = file_read_timeout
         self.top_level_args = _top_level_args(kwargs)
+        self.flow_name: str | None = kwargs.get("flow")
+        _find_this_flowtui(self.env_vars)
         self.store_root = _store_root(store, self.env_vars, self.cwd)
         self._processes: list[_RunnerProcess] = []
 
@@ -190,7 +192,7 @@ class Runner:
     def _command_line(self, command: str, kwargs: dict[str, Any], run_id_file: str) -> list[str]:
         """`command [options] FILE [STEP] --NAME=VALUE...` for the CLI."""
         kwargs = dict(kwargs)
-        types = _parameter_types(self.flow_file, self._flow_name())
+        types = _parameter_types(self.flow_file, self.flow_name)
         options = ["--store", str(self.store_root), "--run-id-file", run_id_file]
         options += self.top_level_args
         own = {**_RUN_OPTIONS, **(_RESUME_OPTIONS if command == "resume" else {})}
@@ -214,12 +216,6 @@ class Runner:
             else:  # a parameter the file's text does not show (the CLI judges it)
                 params += _parameter_words(name, value, None)
         return [command, *options, str(self.flow_file), *step, *params]
-
-    def _flow_name(self) -> str | None:
-        for i, word in enumerate(self.top_level_args[:-1]):
-            if word == "--flow":
-                return self.top_level_args[i + 1]
-        return None
 
     def _blocking(self, command: str, kwargs: dict[str, Any]) -> ExecutingRun:
         process = self._start(command, kwargs, echo=self.show_output)
@@ -262,9 +258,10 @@ class Runner:
         call = f"{command}({', '.join(f'{k}=...' for k in kwargs)})"
         hint = ""
         if "has no parameter" in sentence:
+            own = {**_RUN_OPTIONS, **(_RESUME_OPTIONS if command == "resume" else {})}
             hint = (
                 f" {command}()'s keyword arguments are the flow's parameters (with _ for -) and "
-                f"its options: {', '.join(sorted({**_RUN_OPTIONS, **_RESUME_OPTIONS}))}."
+                f"its options: {', '.join(sorted(own))}."
             )
         return f"{call} of {self.flow_file.name} did not start: {sentence}{hint}"
 
@@ -641,6 +638,22 @@ def _parameter_types(file: Path, flow: str | None) -> dict[str, str | None]:
     for p in graph.parameters:
         found[p.name] = found[p.name.replace("-", "_")] = p.type
     return found
+
+
+def _find_this_flowtui(env: dict[str, str]) -> None:
+    """Make `python -m flowtui` in the run find this flowtui: a checkout on `sys.path` only
+    (a notebook started in it, a path inserted by hand) is added to the run's PYTHONPATH."""
+    import site
+
+    import flowtui
+
+    root = str(Path(flowtui.__file__).resolve().parent.parent)
+    site_dirs = (*site.getsitepackages(), site.getusersitepackages())
+    installed = {str(Path(p).resolve()) for p in site_dirs}
+    given = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root in installed or any(Path(p).resolve() == Path(root) for p in given):
+        return
+    env["PYTHONPATH"] = os.pathsep.join([*given, root])
 
 
 def _store_root(store: str | os.PathLike[str] | None, env: Mapping[str, str], cwd: Path) -> Path:

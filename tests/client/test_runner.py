@@ -4,6 +4,7 @@ handed back as the client's Run of exactly that run, with its status and output.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import subprocess
@@ -309,3 +310,53 @@ def test_an_interrupt_while_run_waits_stops_the_run_too(
 
         default_metadata()
         default_namespace()
+
+
+WHICH = """
+import flowtui
+from flowtui import FlowSpec, step
+
+
+class WhichFlow(FlowSpec):
+    @step
+    def start(self):
+        self.flowtui_file = flowtui.__file__
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+FROM_A_CHECKOUT = """
+import sys
+sys.path.insert(0, sys.argv[1])  # as a notebook started in a checkout finds flowtui
+from flowtui import Runner
+
+running = Runner(sys.argv[2], show_output=False, store=sys.argv[3], cwd=sys.argv[4]).run()
+print(running.status, running.run.data.flowtui_file)
+"""
+
+
+def test_a_caller_with_flowtui_from_a_checkout_runs_that_flowtui(tmp_path: Path) -> None:
+    checkout = Path(__file__).resolve().parents[2]
+    flow = tmp_path / "which.py"
+    flow.write_text(textwrap.dedent(WHICH))
+    script = tmp_path / "caller.py"
+    script.write_text(FROM_A_CHECKOUT)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    args = [str(checkout), str(flow), str(tmp_path / "s"), str(elsewhere)]
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["successful", str(checkout / "flowtui" / "__init__.py")]
