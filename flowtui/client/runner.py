@@ -182,11 +182,13 @@ class Runner:
     # -- how -------------------------------------------------------------------------------
     def _start(self, command: str, kwargs: dict[str, Any], echo: bool) -> _RunnerProcess:
         process = _RunnerProcess(echo=echo)
-        argv = flowtui_command(
-            *self._command_line(command, kwargs, process.run_id_file),
-        )
+        try:
+            argv = flowtui_command(*self._command_line(command, kwargs, process.run_id_file))
+            process.start(argv, self.env_vars, self.cwd)
+        except BaseException:
+            process.close()
+            raise
         self._processes.append(process)
-        process.start(argv, self.env_vars, self.cwd)
         return process
 
     def _command_line(self, command: str, kwargs: dict[str, Any], run_id_file: str) -> list[str]:
@@ -238,8 +240,10 @@ class Runner:
     def _run_of(self, process: _RunnerProcess, command: str, kwargs: dict[str, Any]) -> Run:
         """The client's Run of the run `process` started, or the CLI's refusal as an error."""
         run_id = process.run_id()
-        if run_id is None:
-            raise RunnerError(self._refusal(process, command, kwargs)) from None
+        if run_id is None:  # nothing to hand back, so nothing to keep
+            refusal = self._refusal(process, command, kwargs)
+            process.close()
+            raise RunnerError(refusal) from None
         from flowtui.client.objects import Run
         from flowtui.store import Store
 
@@ -377,6 +381,7 @@ class _RunnerProcess:
         self._copiers: list[threading.Thread] = []
         self._listeners: set[Callable[[], None]] = set()
         self._listeners_lock = threading.Lock()
+        self._ended = threading.Event()  # the process exited and all it wrote is copied
         self._closed = False
         self._popens: list[subprocess.Popen[bytes]] = []  # what the finalizer stops
         self._finalizer = weakref.finalize(self, _left_behind, self.dir, self._fifo, self._popens)
@@ -407,6 +412,7 @@ class _RunnerProcess:
             )
             thread.start()
             self._copiers.append(thread)
+        threading.Thread(target=self._reap, name="flowtui-runner-wait", daemon=True).start()
 
     def _copy(self, pipe: IO[bytes], name: str, console: IO[str] | None) -> None:
         """Copy the runner's `name` stream to its file, line by line (and to `console`)."""
@@ -465,8 +471,37 @@ class _RunnerProcess:
         for thread in self._copiers:
             thread.join()
 
+    def _reap(self) -> None:
+        """In a thread of its own (never the loop's executor, which `asyncio.run` waits for at
+        its end): the process's end, told to the async waiters."""
+        self.wait()
+        self._ended.set()
+        self._changed()
+
     async def async_wait(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.wait)
+        await self._until(self._ended.is_set)
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        """Until `condition()`, checked on the loop each time the process reports a change."""
+        loop = asyncio.get_running_loop()
+        reached: asyncio.Future[None] = loop.create_future()
+
+        def check() -> None:
+            if not reached.done() and condition():
+                reached.set_result(None)
+
+        def listener() -> None:
+            with contextlib.suppress(RuntimeError):  # a closed loop
+                loop.call_soon_threadsafe(check)
+
+        with self._listeners_lock:
+            self._listeners.add(listener)
+        try:
+            check()
+            await reached
+        finally:
+            with self._listeners_lock:
+                self._listeners.discard(listener)
 
     async def run_exists(self, timeout: float) -> None:
         """Until the runner wrote the run's id, or ended without (then all its output is in)."""
@@ -485,22 +520,24 @@ class _RunnerProcess:
             )
         finally:
             loop.remove_reader(self._fifo)
+            if not ended.done():
+                ended.cancel()
         if not done:
-            ended.cancel()
             await self.async_stop()
             raise RunnerError(
                 f"The run did not start within file_read_timeout={timeout:g} seconds; it was "
                 "stopped. Give Runner(...) a longer file_read_timeout."
             )
         if written.done() and self.run_id() is None:  # the writer closed it empty
-            await ended
+            await self.async_wait()
 
     async def lines(self, name: str, position: int) -> AsyncIterator[tuple[int, str]]:
         loop = asyncio.get_running_loop()
         changed = asyncio.Event()
 
         def listener() -> None:
-            loop.call_soon_threadsafe(changed.set)
+            with contextlib.suppress(RuntimeError):  # a loop closed with the generator open
+                loop.call_soon_threadsafe(changed.set)
 
         with self._listeners_lock:
             self._listeners.add(listener)
@@ -538,7 +575,8 @@ class _RunnerProcess:
             except subprocess.TimeoutExpired:
                 continue
         if popen.poll() is None:
-            os.killpg(popen.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(popen.pid, signal.SIGKILL)
             popen.wait()
         for thread in self._copiers:
             thread.join()

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from flowtui import Flow, Runner, namespace
-from flowtui.client import RunnerError, metadata
+from flowtui.client import ExecutingRun, RunnerError, metadata
 from tests.gate import wait_for
 
 FLOW = """
@@ -218,7 +219,7 @@ def test_a_flow_file_that_does_not_parse_says_where(tmp_path: Path, store: Path)
 
 
 def test_an_unknown_parameter_names_it_and_what_the_flow_takes(
-    flow_file: Path, store: Path
+    flow_file: Path, store: Path, own_tmp: Path
 ) -> None:
     with pytest.raises(RunnerError) as caught:
         Runner(flow_file, show_output=False, store=store).run(alhpa=3)
@@ -227,6 +228,7 @@ def test_an_unknown_parameter_names_it_and_what_the_flow_takes(
     assert "RunMe has no parameter --alhpa; its parameters are: --alpha," in message
     assert "keyword arguments are the flow's parameters (with _ for -)" in message
     assert "Traceback" not in message
+    assert list(own_tmp.iterdir()) == []  # no run to hand back: nothing kept
 
 
 def test_a_bad_value_and_an_unknown_option_are_sentences(flow_file: Path, store: Path) -> None:
@@ -360,3 +362,33 @@ def test_a_caller_with_flowtui_from_a_checkout_runs_that_flowtui(tmp_path: Path)
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["successful", str(checkout / "flowtui" / "__init__.py")]
+
+
+def test_an_async_run_outlives_the_event_loop_that_started_it(
+    flow_file: Path, store: Path, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    runner = Runner(flow_file, store=store)
+    started: list[ExecutingRun] = []
+    returned = threading.Event()
+
+    async def start() -> None:
+        started.append(await runner.async_run(alpha=9, gate=str(go)))
+
+    def loop_of_its_own() -> None:
+        asyncio.run(start())  # returns as soon as the run exists, not at its end
+        returned.set()
+
+    thread = threading.Thread(target=loop_of_its_own)
+    thread.start()
+    try:
+        assert returned.wait(60), "asyncio.run waited for the run to end"
+        (running,) = started
+        assert running.status == "running"
+        go.touch()
+        asyncio.run(running.wait())  # another loop waits for it
+        assert running.status == "successful" and running.run.data.x == 18
+    finally:
+        go.touch()
+        thread.join()
+        runner.cleanup()
