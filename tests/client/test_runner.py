@@ -392,3 +392,23 @@ def test_an_async_run_outlives_the_event_loop_that_started_it(
         go.touch()
         thread.join()
         runner.cleanup()
+
+
+def test_show_output_echoes_the_run_and_wait_can_print_a_stream(
+    flow_file: Path, store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Runner(flow_file, store=store).run(alpha=11)  # show_output is on by default, as in Metaflow
+
+    echoed = capsys.readouterr()
+    assert "start/1 alpha is 11" in echoed.out
+
+    async def printed() -> None:
+        async with Runner(flow_file, store=store) as runner:
+            running = await runner.async_run(alpha=12)
+            await running.wait(stream="stdout")
+
+    asyncio.run(printed())
+
+    lines = capsys.readouterr().out.splitlines()
+    assert "start/3 alpha is 12" in lines
+    assert lines[-1].startswith("✔ RunMe/2 succeeded")
