@@ -1,12 +1,14 @@
 """`flowtui.NBRunner`: a flow class defined in a notebook cell or a script's `__main__`, run from
 its own source (found as Metaflow's NBRunner finds it), with no temporary file left behind.
 
-IPython is not installed in the test environment, so the notebook is simulated the way
+IPython is not installed in the project's environment, so the notebook is simulated the way
 NBRunner reads it: a real Python process executes the cell's text in `__main__` (as a kernel
-does) while `IPython.get_ipython().history_manager.input_hist_raw[-1]` is that cell."""
+does) while `IPython.get_ipython().history_manager.input_hist_raw[-1]` is that cell. Where
+IPython is installed, one test runs the cells in IPython's own shell instead."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -172,3 +174,50 @@ def test_a_cell_with_magics_is_one_sentence(
 def test_something_not_a_flow_class_is_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(RunnerError, match="NBRunner takes a flow class"):
         NBRunner(print, base_dir=tmp_path)  # type: ignore[arg-type]
+
+
+IPYTHON_KERNEL = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+shell.run_cell("alpha = 6", store_history=True).raise_error()
+shell.run_cell(open(sys.argv[1]).read(), store_history=True).raise_error()
+"""
+
+IPYTHON_CELL = """
+from flowtui import FlowSpec, NBRunner, Parameter, step
+
+class IpyFlow(FlowSpec):
+    n = Parameter("n", default=1)
+
+    @step
+    def start(self):
+        self.square = self.n * self.n
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+run = NBRunner(IpyFlow, show_output=False, store={store!r}).nbrun(n=alpha)
+print("square", run.data.square, IpyFlow.__module__)
+"""
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("IPython") is None, reason="IPython is not installed here"
+)
+def test_a_flow_in_a_real_ipython_cell_runs_with_a_value_from_an_earlier_cell(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "kernel.py").write_text(IPYTHON_KERNEL)
+    (tmp_path / "cell.py").write_text(IPYTHON_CELL.format(store=str(tmp_path / "store")))
+    work = tmp_path / "notebooks"
+    work.mkdir()
+
+    done = _run([sys.executable, str(tmp_path / "kernel.py"), str(tmp_path / "cell.py")], work)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "square 36 __main__"
+    assert list(work.iterdir()) == []
