@@ -43,6 +43,12 @@ from flowtui.flow import (
 from flowtui.flow.decorators import ignored_locally
 from flowtui.flow.parameters import JSONTypeClass
 from flowtui.flow.project import project
+from flowtui.flow.user_decorators import (
+    USER_SKIP_STEP,
+    StepMutator,
+    UserStepDecorator,
+    user_step_decorator,
+)
 
 kubernetes = ignored_locally("kubernetes")
 batch = ignored_locally("batch")
@@ -62,6 +68,7 @@ CLIENT_NAMES = _CLIENT_NAMES
 __all__ = [
     "CLIENT_NAMES",
     "S3",
+    "USER_SKIP_STEP",
     "DataArtifact",
     "Flow",
     "FlowSpec",
@@ -73,7 +80,9 @@ __all__ = [
     "Parameter",
     "Run",
     "Step",
+    "StepMutator",
     "Task",
+    "UserStepDecorator",
     "batch",
     "card",
     "catch",
@@ -104,6 +113,7 @@ __all__ = [
     "trigger",
     "trigger_on_finish",
     "unavailable",
+    "user_step_decorator",
 ]
 
 
