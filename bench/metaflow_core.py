@@ -187,9 +187,6 @@ _NOT_OFFERED = (
     "Config",
     "config_expr",
     "FlowMutator",
-    "StepMutator",
-    "UserStepDecorator",
-    "user_step_decorator",
 )
 
 

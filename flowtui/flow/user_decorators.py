@@ -42,9 +42,9 @@ def _is_step(obj: Any) -> bool:
 
 def _not_a_step(what: str, obj: Any) -> UserDecoratorError:
     name = getattr(obj, "__name__", None)
-    on = f" on '{name}'" if name else ""
+    target = f"'{name}'" if name else repr(obj)
     return UserDecoratorError(
-        f"@{what} can only be applied to a step{on}: write it above @step "
+        f"@{what} is applied to {target}, which is not a step: write it above @step "
         "(@step must be the decorator closest to the function)."
     )
 
