@@ -9,6 +9,7 @@ it in the metadata: the task never touches SQLite.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -481,8 +482,11 @@ def _run_wrapped(req: TaskRequest, flow: FlowSpec, args: list[Any], wrappers: An
             flow.next(*steps, foreach=req.foreach_var)
 
     inputs = args[0] if args else None
+    # each task its own copies (as each of Metaflow's tasks is a fresh process): a Ray worker
+    # that runs several tasks never carries one task's skip_step or generator to the next
+    own = [copy.copy(w) for w in wrappers]
     run_step_with_wrappers(
-        flow, req.step, lambda *a: _call_step(req, flow, list(a)), inputs, wrappers, default_next
+        flow, req.step, lambda *a: _call_step(req, flow, list(a)), inputs, own, default_next
     )
 
 

@@ -42,7 +42,16 @@ def _logs(sides: Sides, flow: str, run_ids: tuple[str, str], step: str) -> list[
     ]
 
 
-def test_user_step_decorators_run_around_the_step_as_on_metaflow(sides: Sides) -> None:
+# A forked task has the runner's class; a spawned one (and a Ray worker) imports the file
+# afresh and applies the mutators and --with itself.
+START_METHODS = pytest.mark.parametrize("start_method", ["fork", "spawn"])
+
+
+@START_METHODS
+def test_user_step_decorators_run_around_the_step_as_on_metaflow(
+    sides: Sides, start_method: str
+) -> None:
+    sides.flowtui_env["FLOWTUI_START_METHOD"] = start_method
     file = sides.flow("mf_user_step_decorators")
     mf, ft = sides.metaflow(file), sides.flowtui(file)
     assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
@@ -87,7 +96,11 @@ def test_a_replaced_exception_fails_with_the_users_traceback(sides: Sides) -> No
     assert "flowtui/" not in stderr  # none of flowtui's own frames
 
 
-def test_step_mutators_add_and_remove_decorators_and_they_take_effect(sides: Sides) -> None:
+@START_METHODS
+def test_step_mutators_add_and_remove_decorators_and_they_take_effect(
+    sides: Sides, start_method: str
+) -> None:
+    sides.flowtui_env["FLOWTUI_START_METHOD"] = start_method
     file = sides.flow("mf_step_mutators")
     args = ("--with", "everywhere:size=3")
     mf, ft = sides.metaflow(file, *args), sides.flowtui(file, *args)
@@ -155,8 +168,35 @@ def test_a_failing_user_decorator_fails_the_step_on_both_sides(
     assert "flowtui/" not in ft.output  # no frame of flowtui's own
 
 
+MISPLACED = """
+from metaflow import FlowSpec, step, user_step_decorator
+
+
+@user_step_decorator
+def stamp(step_name, flow, inputs=None):
+    yield
+
+
+class MisplacedFlow(FlowSpec):
+    @step
+    @stamp
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    MisplacedFlow()
+"""
+
+
 def test_a_user_decorator_below_step_is_one_sentence(sides: Sides) -> None:
-    file = sides.flow("mf_user_decorator_misplaced")
+    # not among flows/ (every flow there runs, on Ray too: tests/ray/test_parity.py)
+    file = sides.workdir / "misplaced.py"
+    file.write_text(MISPLACED)
     mf, ft = sides.metaflow(file), sides.flowtui(file)
     assert mf.code != 0 and ft.code != 0
     assert (
