@@ -13,7 +13,13 @@ from typing import Any
 from flowtui.errors import UsageError
 from flowtui.flow import decorators as deco
 from flowtui.flow.current import NAMESPACE_ENV
-from flowtui.flow.user_decorators import attach, has_user_decorator, mutate_steps, registered
+from flowtui.flow.user_decorators import (
+    UserDecoratorError,
+    attach,
+    find_decorator,
+    has_user_decorator,
+    mutate_steps,
+)
 
 # `--with NAME` for each decorator a local run honours; the remote ones are accepted with the
 # same notice as when they decorate a step.
@@ -55,7 +61,10 @@ def add_to_every_step(cls: type, steps: Iterable[str], specs: Sequence[str]) -> 
     its class or function name (or its dotted path, `module.Name`)."""
     steps = list(steps)
     for spec in specs:
-        user = registered(spec.partition(":")[0].strip())
+        try:
+            user = find_decorator(spec.partition(":")[0].strip())
+        except UserDecoratorError as e:
+            raise UsageError(f"--with {spec}: {e}") from None
         if user is not None:
             _add_user_decorator(cls, steps, spec, user)
             continue

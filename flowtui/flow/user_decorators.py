@@ -11,6 +11,7 @@ class attribute, so the flow's class reads as any other.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
 from collections.abc import Callable, Iterator, Sequence
@@ -332,6 +333,30 @@ def registered(name: str) -> type[UserStepDecoratorBase] | None:
         return _registered[name]
     found = [cls for full, cls in _registered.items() if full.endswith(f".{name}")]
     return found[0] if len(found) == 1 else None
+
+
+def find_decorator(name: str) -> type[UserStepDecoratorBase] | None:
+    """`registered(name)`, or for a dotted name none registered, the class its module
+    defines, imported (`--with mypackage.my_profile`, as Metaflow imports it: the file
+    need not import it)."""
+    found = registered(name)
+    if found is not None or "." not in name:
+        return found
+    module_name, _, attr = name.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UserDecoratorError(
+            f"Cannot import {module_name} for the user decorator {name} ({e}); check the name "
+            "and that the module is on the path (beside the flow file, or installed)."
+        ) from None
+    value = getattr(module, attr, None)
+    if isinstance(value, type) and issubclass(value, UserStepDecoratorBase):
+        return value
+    raise UserDecoratorError(
+        f"{module_name} has no user step decorator {attr}; name one made with "
+        "@user_step_decorator or a UserStepDecorator or StepMutator class."
+    )
 
 
 def short_name(cls: type[UserStepDecoratorBase]) -> str:

@@ -203,3 +203,74 @@ def test_a_user_decorator_below_step_is_one_sentence(sides: Sides) -> None:
         "@stamp is applied to 'start', which is not a step: write it above @step "
         "(@step must be the decorator closest to the function)."
     ) in ft.output
+
+
+PROFILER = """
+from metaflow import user_step_decorator
+
+
+@user_step_decorator
+def my_profile(step_name, flow, inputs, attributes):
+    print(f"profiled {step_name} {attributes}")
+    flow.profiled = (step_name, dict(attributes))
+    yield
+"""
+
+
+def test_with_names_a_user_decorator_the_file_never_imports(sides: Sides) -> None:
+    file = sides.flow("mf_two_steps")
+    (file.parent / "myprofiler.py").write_text(PROFILER)  # beside the flow, as Metaflow's docs
+    args = ("--with", "myprofiler.my_profile:level=2")
+    mf, ft = sides.metaflow(file, *args), sides.flowtui(file, *args)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    assert ft.value("end", "profiled") == ("end", {"level": 2})
+    assert "profiled" in compared["start"] and "profiled" in compared["end"]
+    metaflow_log, flowtui_log = _logs(sides, "TwoStepsFlow", (mf.run_id, ft.run_id), "start")
+    assert "profiled start {'level': 2}\n" in flowtui_log
+    assert metaflow_log == flowtui_log
+
+
+BROKEN_MUTATOR = """
+from metaflow import FlowSpec, StepMutator, step
+
+
+class Broken(StepMutator):
+    def mutate(self, mutable_step):
+        limits = {}
+        mutable_step.add_decorator("retry", deco_kwargs={"times": limits["retries"]})
+
+
+class BrokenMutatorFlow(FlowSpec):
+    @Broken
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    BrokenMutatorFlow()
+"""
+
+
+def test_a_mutator_that_raises_stops_the_run_naming_it_with_the_users_traceback(
+    sides: Sides,
+) -> None:
+    file = sides.workdir / "broken_mutator.py"
+    file.write_text(BROKEN_MUTATOR)
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert mf.code != 0 and ft.code != 0
+    assert "KeyError: 'retries'" in mf.output
+    assert (
+        "error: broken_mutator.py: @Broken on step 'start' raised KeyError in mutate(): "
+        "'retries'; fix it in the file."
+    ) in ft.output
+    assert 'broken_mutator.py", line 8, in mutate' in ft.output  # the user's line
+    assert "flowtui/" not in ft.output
+    assert not ft.steps  # nothing ran
