@@ -175,6 +175,9 @@ SUBMODULES = frozenset(
         "metaflow.cards",
         "metaflow.exception",
         "metaflow.metaflow_current",
+        "metaflow.user_decorators",
+        "metaflow.user_decorators.mutable_step",
+        "metaflow.user_decorators.user_step_decorator",
     }
 )
 

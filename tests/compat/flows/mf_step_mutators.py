@@ -17,6 +17,7 @@ from metaflow import (
     user_step_decorator,
 )
 from metaflow.cards import Markdown
+from metaflow.user_decorators.mutable_step import MutableStep
 
 
 @user_step_decorator
@@ -55,9 +56,9 @@ class Quick(StepMutator):
 
 
 class NoRetries(StepMutator):
-    def mutate(self, mutable_step):
+    def mutate(self, mutable_step: MutableStep):
         if mutable_step.has_decorator("retry"):
-            mutable_step.add_decorator("retry:times=0", duplicates=mutable_step.OVERRIDE)
+            mutable_step.add_decorator("retry:times=0", duplicates=MutableStep.OVERRIDE)
 
 
 class MutatedFlow(FlowSpec):
