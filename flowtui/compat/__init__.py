@@ -41,6 +41,7 @@ from flowtui.flow import (
     timeout,
 )
 from flowtui.flow.decorators import ignored_locally
+from flowtui.flow.flow_mutator import FlowMutator
 from flowtui.flow.parameters import JSONTypeClass
 from flowtui.flow.project import project
 from flowtui.flow.user_decorators import (
@@ -71,6 +72,7 @@ __all__ = [
     "USER_SKIP_STEP",
     "DataArtifact",
     "Flow",
+    "FlowMutator",
     "FlowSpec",
     "IncludeFile",
     "JSONType",
@@ -176,7 +178,9 @@ SUBMODULES = frozenset(
         "metaflow.exception",
         "metaflow.metaflow_current",
         "metaflow.user_decorators",
+        "metaflow.user_decorators.mutable_flow",
         "metaflow.user_decorators.mutable_step",
+        "metaflow.user_decorators.user_flow_decorator",
         "metaflow.user_decorators.user_step_decorator",
     }
 )

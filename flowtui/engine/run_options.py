@@ -13,6 +13,7 @@ from typing import Any
 from flowtui.errors import UsageError
 from flowtui.flow import decorators as deco
 from flowtui.flow.current import NAMESPACE_ENV
+from flowtui.flow.flow_mutator import mutate_flow
 from flowtui.flow.user_decorators import (
     UserDecoratorError,
     attach,
@@ -42,14 +43,17 @@ def parse_with(spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def apply_decorators(cls: type, steps: Iterable[str], specs: Sequence[str]) -> None:
-    """Make the flow's class's decorators what its run uses, in Metaflow's order: each
-    `StepMutator`'s `pre_mutate`, the `--with` decorators, each `mutate`, then every user
-    decorator's `init`. Done once in each process that imports the flow (the runner; a spawned
-    task or a Ray worker). A user decorator's own exception comes out as `UserDecoratorFailed`
-    (the CLI's edge quotes the user's traceback), a misuse as `UserDecoratorError`."""
+    """Make the flow's class what its run uses, in Metaflow's order: each `FlowMutator`'s
+    and then each `StepMutator`'s `pre_mutate`, the `--with` decorators, each `mutate` (flow
+    then steps), then every user decorator's `init`. Done once in each process that imports
+    the flow (the runner; a spawned task or a Ray worker). A user decorator's own exception
+    comes out as `UserDecoratorFailed` (the CLI's edge quotes the user's traceback), a misuse
+    as `UserDecoratorError`."""
     steps = list(steps)
+    mutate_flow(cls, "pre_mutate")
     mutate_steps(cls, steps, "pre_mutate")
     add_to_every_step(cls, steps, specs)
+    mutate_flow(cls, "mutate")
     mutate_steps(cls, steps, "mutate")
 
 

@@ -379,17 +379,18 @@ class MutableStep:
     ERROR = 2
     OVERRIDE = 3
 
-    def __init__(self, step: Any, mutator: StepMutator, pre_mutate: bool) -> None:
+    def __init__(self, step: Any, mutator: Any, pre_mutate: bool, flow_cls: type) -> None:
         self._my_step = step
-        self._mutator = mutator
+        self._mutator = mutator  # the StepMutator or FlowMutator making the change
         self._pre_mutate = pre_mutate
+        self._flow_cls = flow_cls
 
     @property
     def flow(self) -> Any:
-        raise UserDecoratorError(
-            "flowtui does not offer MutableStep.flow (a MutableFlow) locally; read the step "
-            "through the MutableStep itself (the file still runs unchanged on Metaflow)."
-        )
+        """The flow the step is in, as a `MutableFlow`."""
+        from flowtui.flow.flow_mutator import MutableFlow
+
+        return MutableFlow(self._flow_cls, self._mutator, self._pre_mutate)
 
     @property
     def decorator_specs(self) -> Iterator[DecoratorSpec]:
@@ -597,7 +598,7 @@ def mutate_steps(cls: type, steps: Sequence[str], stage: str) -> None:
             with _naming(mutator, name, "init"):
                 mutator.external_init()
             with _naming(mutator, name, stage):
-                getattr(mutator, stage)(MutableStep(func, mutator, stage == "pre_mutate"))
+                getattr(mutator, stage)(MutableStep(func, mutator, stage == "pre_mutate", cls))
         if stage == "mutate":
             for wrapper in step_wrappers(func):
                 with _naming(wrapper, name, "init"):

@@ -274,3 +274,101 @@ def test_a_mutator_that_raises_stops_the_run_naming_it_with_the_users_traceback(
     assert 'broken_mutator.py", line 8, in mutate' in ft.output  # the user's line
     assert "flowtui/" not in ft.output
     assert not ft.steps  # nothing ran
+
+
+@START_METHODS
+def test_flow_mutators_change_steps_parameters_and_flow_decorators_as_on_metaflow(
+    sides: Sides, start_method: str
+) -> None:
+    sides.flowtui_env.update(FLOWTUI_START_METHOD=start_method, USERNAME="tester")
+    file = sides.flow("mf_flow_mutators")
+    mf, ft = sides.metaflow(file, "--alpha", "0.75"), sides.flowtui(file, "--alpha", "0.75")
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+
+    compared = compare(mf, ft)
+
+    # pre_mutate: a parameter added (given on the command line) and one removed, the
+    # parameters it saw, @project added; mutate: @environment added to start (as @project is)
+    assert ft.value("start", "values") == (0.75, 2, "alpha,beta", False)
+    assert ft.value("end", "parameter_names") == ["alpha", "beta", "known"]
+    assert ft.value("start", "project") == "knobs_proj"
+    assert ft.value("start", "knob") == "on"
+    # the base flow's mutator: @retry on every step, then the user decorator's fallback
+    assert ft.value("flaky", "attempt") == 1
+    assert ft.value("end", "failure_message") == "ValueError: attempt 1 fails"
+    assert compared["end"] >= {"values", "parameter_names", "failure_message", "project"}
+    metaflow_log, flowtui_log = _logs(sides, "KnobsFlow", (mf.run_id, ft.run_id), "flaky")
+    assert metaflow_log == flowtui_log == "fallback: flaky failed on attempt 1: attempt 1 fails\n"
+
+
+LATE_PARAMETER = """
+from metaflow import FlowMutator, FlowSpec, Parameter, step
+
+
+class Late(FlowMutator):
+    def mutate(self, mutable_flow):
+        mutable_flow.add_parameter("late", Parameter("late", default=1))
+
+
+@Late
+class LateFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    LateFlow()
+"""
+
+MUTATOR_ON_A_STEP = """
+from metaflow import FlowMutator, FlowSpec, step
+
+
+class Whole(FlowMutator):
+    pass
+
+
+class OnAStepFlow(FlowSpec):
+    @Whole
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    OnAStepFlow()
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            LATE_PARAMETER,
+            "error: flow.py: Late adds parameter 'late' in mutate(); a flow's parameters and "
+            "flow decorators change only in pre_mutate().",
+        ),
+        (
+            MUTATOR_ON_A_STEP,
+            "@Whole is a FlowMutator, applied to 'start', which is not a flow: write it above "
+            "the flow's class (class MyFlow(FlowSpec)); a StepMutator changes one step.",
+        ),
+    ],
+    ids=["a parameter added in mutate", "a flow mutator on a step"],
+)
+def test_a_flow_mutator_misused_is_one_sentence(sides: Sides, text: str, said: str) -> None:
+    file = sides.workdir / "flow.py"
+    file.write_text(text)
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert mf.code != 0 and ft.code != 0
+    assert said in ft.output
+    assert not ft.steps  # nothing ran
