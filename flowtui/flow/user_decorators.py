@@ -67,10 +67,8 @@ class UserStepDecoratorMeta(type):
         if args and _is_step(args[0]):  # bare: @Deco above @step (args after it are its own)
             instance = super().__call__(*args[1:], **kwargs)
             return instance._apply(args[0])
-        takes_args = cls.__dict__.get("_allowed_args") or any(
-            k.__dict__.get("_allowed_args") for k in cls.__mro__
-        )
-        if args and isinstance(args[0], types.FunctionType) and not takes_args:
+        own: Any = cls
+        if args and isinstance(args[0], types.FunctionType) and not own._allowed_args:
             raise _not_a_step(str(cls.__name__), args[0])
         return super().__call__(*args, **kwargs)
 
@@ -114,11 +112,8 @@ class UserStepDecoratorBase(metaclass=UserStepDecoratorMeta):
 
     @classmethod
     def _fields(cls) -> list[str]:
-        return [
-            _FIELDS[k.__dict__["_step_field"]]
-            for k in cls.__mro__
-            if k.__dict__.get("_step_field") is not None
-        ]
+        fields = (k.__dict__.get("_step_field") for k in cls.__mro__)
+        return list(dict.fromkeys(_FIELDS[f] for f in fields if f is not None))
 
     def get_args_kwargs(self) -> tuple[list[Any], dict[str, Any]]:
         return list(self._args), dict(self._kwargs)
