@@ -25,6 +25,7 @@ from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs, class_constants
+from flowtui.flow.user_decorators import UserDecoratorError
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
@@ -411,6 +412,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
             from flowtui.engine.breakpoints import quit_error
 
             error = quit_error(e)
+        elif isinstance(e, UserDecoratorError) and len(error.traceback.splitlines()) < 3:
+            error = replace(error, traceback="")  # a sentence, raised by none of the user's lines
         elif type(e) is EOFError and str(e) == "EOF when reading a line":  # input()
             error = replace(error, message=f"{error.message}: {INPUT_READS_NOTHING}")
         raised = e

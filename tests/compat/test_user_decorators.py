@@ -166,6 +166,8 @@ def test_a_failing_user_decorator_fails_the_step_on_both_sides(
     assert mf.failed_steps == ft.failed_steps == ["start"]
     assert said in ft.output
     assert "flowtui/" not in ft.output  # no frame of flowtui's own
+    # the user's own exception keeps its traceback; flowtui's sentence stands alone
+    assert ("Traceback (most recent call last)" in ft.output) == (case == "raise")
 
 
 MISPLACED = """
