@@ -186,10 +186,6 @@ def load_cases(core: Path, tests: set[str], graphs: set[str]) -> tuple[list[Case
 _NOT_OFFERED = (
     "Config",
     "config_expr",
-    "FlowMutator",
-    "StepMutator",
-    "UserStepDecorator",
-    "user_step_decorator",
 )
 
 

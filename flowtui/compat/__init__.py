@@ -41,8 +41,15 @@ from flowtui.flow import (
     timeout,
 )
 from flowtui.flow.decorators import ignored_locally
+from flowtui.flow.flow_mutator import FlowMutator
 from flowtui.flow.parameters import JSONTypeClass
 from flowtui.flow.project import project
+from flowtui.flow.user_decorators import (
+    USER_SKIP_STEP,
+    StepMutator,
+    UserStepDecorator,
+    user_step_decorator,
+)
 
 kubernetes = ignored_locally("kubernetes")
 batch = ignored_locally("batch")
@@ -62,8 +69,10 @@ CLIENT_NAMES = _CLIENT_NAMES
 __all__ = [
     "CLIENT_NAMES",
     "S3",
+    "USER_SKIP_STEP",
     "DataArtifact",
     "Flow",
+    "FlowMutator",
     "FlowSpec",
     "IncludeFile",
     "JSONType",
@@ -73,7 +82,9 @@ __all__ = [
     "Parameter",
     "Run",
     "Step",
+    "StepMutator",
     "Task",
+    "UserStepDecorator",
     "batch",
     "card",
     "catch",
@@ -104,6 +115,7 @@ __all__ = [
     "trigger",
     "trigger_on_finish",
     "unavailable",
+    "user_step_decorator",
 ]
 
 
@@ -165,6 +177,11 @@ SUBMODULES = frozenset(
         "metaflow.cards",
         "metaflow.exception",
         "metaflow.metaflow_current",
+        "metaflow.user_decorators",
+        "metaflow.user_decorators.mutable_flow",
+        "metaflow.user_decorators.mutable_step",
+        "metaflow.user_decorators.user_flow_decorator",
+        "metaflow.user_decorators.user_step_decorator",
     }
 )
 

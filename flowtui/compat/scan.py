@@ -17,7 +17,7 @@ def offered_names() -> frozenset[str]:
     """Every name `from metaflow import NAME` gives under flowtui."""
     from flowtui import compat
 
-    submodules = {m.rpartition(".")[2] for m in compat.SUBMODULES}
+    submodules = {m.split(".")[1] for m in compat.SUBMODULES}
     return frozenset(set(compat.__all__) | set(compat.CLIENT_NAMES) | submodules)
 
 

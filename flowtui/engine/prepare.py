@@ -8,14 +8,15 @@ from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowtui.engine.loader import load_flow_class
+from flowtui.engine.loader import FlowImportError, load_flow_class, user_traceback
 from flowtui.engine.params import flow_parameters, given_parameters, resolve_parameters
-from flowtui.engine.run_options import add_to_every_step, set_client_namespace
+from flowtui.engine.run_options import apply_decorators, set_client_namespace
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
 from flowtui.flow import current
 from flowtui.flow.current import _TaskContext, resolve_username
 from flowtui.flow.project import ProjectError, ProjectInfo, project_of
+from flowtui.flow.user_decorators import UserDecoratorError, UserDecoratorFailed
 from flowtui.graph import check_flow, read_flow_file
 from flowtui.graph.model import FlowGraph
 from flowtui.run.params import TRUE_WORDS
@@ -72,7 +73,7 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
     cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
-    add_to_every_step(cls, (node.name for node in graph), config.with_decorators)
+    ready_decorators(file, cls, graph, config.with_decorators)
     set_client_namespace(config.namespace)
     # As Metaflow's --branch and --production, read from the environment when not given,
     # after the file is imported (a file may set them as it is imported).
@@ -106,6 +107,19 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
         finally:
             current._bind(None)
     return PreparedFlow(file, source, graph, cls, values, project)
+
+
+def ready_decorators(file: Path, cls: type, graph: FlowGraph, specs: tuple[str, ...]) -> None:
+    """Apply `--with` and the flow's step mutators to its class (`apply_decorators`); a user
+    decorator's failure is one sentence naming it, with the user's traceback."""
+    try:
+        apply_decorators(cls, (node.name for node in graph), specs)
+    except UserDecoratorFailed as e:
+        cause = e.__cause__ or e
+        details = "".join(user_traceback(cause))
+        raise FlowImportError(f"{file.name}: {e}; fix it in the file.", details) from None
+    except UserDecoratorError as e:
+        raise UsageError(f"{file.name}: {e}") from None
 
 
 _TRUE = TRUE_WORDS | {"on"}  # click's words for true

@@ -5,7 +5,6 @@ runner's own). The command line parses them into the `RunConfig`; these function
 
 from __future__ import annotations
 
-import ast
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -14,6 +13,14 @@ from typing import Any
 from flowtui.errors import UsageError
 from flowtui.flow import decorators as deco
 from flowtui.flow.current import NAMESPACE_ENV
+from flowtui.flow.flow_mutator import mutate_flow
+from flowtui.flow.user_decorators import (
+    UserDecoratorError,
+    attach,
+    find_decorator,
+    has_user_decorator,
+    mutate_steps,
+)
 
 # `--with NAME` for each decorator a local run honours; the remote ones are accepted with the
 # same notice as when they decorate a step.
@@ -25,55 +32,46 @@ def parse_with(spec: str) -> tuple[str, dict[str, Any]]:
 
     Values are Python literals where they parse as one (`2`, `True`, `{"A": "b"}`), else text.
     """
-    name, _, rest = spec.partition(":")
-    name = name.strip()
+    try:
+        name, args = deco.parse_spec(spec)
+    except ValueError as e:
+        raise UsageError(f"--with {spec}: {e}") from None
     if name not in HONOURED and name not in deco.IGNORED_LOCALLY:
         known = ", ".join((*HONOURED, *deco.IGNORED_LOCALLY))
         raise UsageError(f"--with {spec}: flowtui has no decorator {name!r}; it knows: {known}.")
-    args: dict[str, Any] = {}
-    for part in _split_args(rest):
-        key, eq, text = part.partition("=")
-        if not eq or not key.strip():
-            raise UsageError(
-                f"--with {spec}: {part!r} is not ARG=VALUE; write e.g. --with {name}:ARG=VALUE."
-            )
-        args[key.strip()] = _literal(text.strip())
     return name, args
 
 
-def _split_args(text: str) -> list[str]:
-    """Split on the commas between arguments, not those inside brackets or quotes."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{(":
-            depth += 1
-        elif ch in "]})":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
-
-
-def _literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+def apply_decorators(cls: type, steps: Iterable[str], specs: Sequence[str]) -> None:
+    """Make the flow's class what its run uses, in Metaflow's order: each `FlowMutator`'s
+    and then each `StepMutator`'s `pre_mutate`, the `--with` decorators, each `mutate` (flow
+    then steps), then every user decorator's `init`. Done once in each process that imports
+    the flow (the runner; a spawned task or a Ray worker). A user decorator's own exception
+    comes out as `UserDecoratorFailed` (the CLI's edge quotes the user's traceback), a misuse
+    as `UserDecoratorError`."""
+    steps = list(steps)
+    mutate_flow(cls, "pre_mutate")
+    mutate_steps(cls, steps, "pre_mutate")
+    add_to_every_step(cls, steps, specs)
+    mutate_flow(cls, "mutate")
+    mutate_steps(cls, steps, "mutate")
 
 
 def add_to_every_step(cls: type, steps: Iterable[str], specs: Sequence[str]) -> None:
     """Attach each `--with` decorator to every one of `steps` that does not already have one of
     that name (a step's own `@retry(times=5)` wins over `--with retry`, as in Metaflow). A step
     may have several cards (Metaflow's `allow_multiple`): `--with card` adds its card to every
-    step without that same card (type and id)."""
+    step without that same card (type and id). A user decorator the flow defines is named by
+    its class or function name (or its dotted path, `module.Name`)."""
     steps = list(steps)
     for spec in specs:
+        try:
+            user = find_decorator(spec.partition(":")[0].strip())
+        except UserDecoratorError as e:
+            raise UsageError(f"--with {spec}: {e}") from None
+        if user is not None:
+            _add_user_decorator(cls, steps, spec, user)
+            continue
         name, args = parse_with(spec)
         factory = getattr(deco, name, None) or deco.ignored_locally(name)
         for step in steps:
@@ -84,6 +82,17 @@ def add_to_every_step(cls: type, steps: Iterable[str], specs: Sequence[str]) -> 
                 factory(**args)(func)
             except (TypeError, ValueError) as e:
                 raise UsageError(f"--with {spec}: {e}") from None
+
+
+def _add_user_decorator(cls: type, steps: list[str], spec: str, user: Any) -> None:
+    try:
+        _, args = deco.parse_spec(spec)
+    except ValueError as e:
+        raise UsageError(f"--with {spec}: {e}") from None
+    for step in steps:
+        func = getattr(cls, step, None)
+        if func is not None and not has_user_decorator(func, user):
+            attach(func, user, (), args)
 
 
 def _has(func: Any, name: str, args: dict[str, Any]) -> bool:

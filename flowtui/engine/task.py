@@ -9,6 +9,7 @@ it in the metadata: the task never touches SQLite.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs, class_constants
+from flowtui.flow.user_decorators import UserDecoratorError
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
@@ -201,16 +203,15 @@ def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     cls = _loaded.get((req.file, req.flow_name))
     if cls is None:  # a spawned process or a Ray worker: import the run's text afresh
         cls = load_flow_class(Path(req.file), req.flow_name, req.source)
-        if req.with_decorators:
-            from flowtui.engine.run_options import add_to_every_step
+        from flowtui.engine.run_options import apply_decorators
 
-            steps = {
-                name
-                for klass in cls.__mro__
-                for name, f in vars(klass).items()
-                if getattr(f, "is_step", False)
-            }
-            add_to_every_step(cls, steps, req.with_decorators)
+        steps = {
+            name
+            for klass in cls.__mro__
+            for name, f in vars(klass).items()
+            if getattr(f, "is_step", False)
+        }
+        apply_decorators(cls, sorted(steps), req.with_decorators)
         _loaded[(req.file, req.flow_name)] = cls
     return cls
 
@@ -378,12 +379,11 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         _arm_timeout(req)
         _limit_memory(req)
         try:
-            if req.debug:
-                from flowtui.engine.debug import call_under_debugger
-
-                call_under_debugger(req.debug, getattr(flow, req.step), args, req.file)
+            wrappers = getattr(getattr(cls, req.step), "_flowtui_wrappers", ())
+            if wrappers:  # user step decorators (flow/user_decorators.py) around the step
+                _run_wrapped(req, flow, args, wrappers)
             else:
-                getattr(flow, req.step)(*args)
+                _call_step(req, flow, args)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         _check_transition(req, flow)
@@ -412,6 +412,8 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
             from flowtui.engine.breakpoints import quit_error
 
             error = quit_error(e)
+        elif isinstance(e, UserDecoratorError) and len(error.traceback.splitlines()) < 3:
+            error = replace(error, traceback="")  # a sentence, raised by none of the user's lines
         elif type(e) is EOFError and str(e) == "EOF when reading a line":  # input()
             error = replace(error, message=f"{error.message}: {INPUT_READS_NOTHING}")
         raised = e
@@ -450,6 +452,44 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         caught=caught_error,
         chosen=_chosen(req, flow) if error is None else None,
         lost=lost_blob(raised) if error is not None else None,
+    )
+
+
+def _call_step(req: TaskRequest, flow: FlowSpec, args: list[Any]) -> None:
+    if req.debug:
+        from flowtui.engine.debug import call_under_debugger
+
+        call_under_debugger(req.debug, getattr(flow, req.step), args, req.file)
+    else:
+        getattr(flow, req.step)(*args)
+
+
+def _run_wrapped(req: TaskRequest, flow: FlowSpec, args: list[Any], wrappers: Any) -> None:
+    """The step inside its user decorators; a skipped step (or one whose exception a decorator
+    swallowed) goes on to its `self.next` as the file declares it, as on Metaflow."""
+    from flowtui.flow.user_decorators import run_step_with_wrappers
+
+    def default_next(given: dict[str, Any] | None) -> None:
+        if not req.next_steps:  # the end step
+            return
+        object.__setattr__(flow, "_flowtui_transition", None)
+        steps = [getattr(flow, name) for name in req.next_steps]
+        if given is not None:
+            flow.next(*steps, **given)
+        elif req.switch:
+            raise StepFailure(
+                f"Step '{req.step}' is a switch; a user decorator that skips it must give "
+                "self.next's arguments (yield a dict of them)."
+            )
+        else:
+            flow.next(*steps, foreach=req.foreach_var)
+
+    inputs = args[0] if args else None
+    # each task its own copies (as each of Metaflow's tasks is a fresh process): a Ray worker
+    # that runs several tasks never carries one task's skip_step or generator to the next
+    own = [copy.copy(w) for w in wrappers]
+    run_step_with_wrappers(
+        flow, req.step, lambda *a: _call_step(req, flow, list(a)), inputs, own, default_next
     )
 
 

@@ -7,6 +7,7 @@ static graph reads the same decorators from the source text, without importing a
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -147,3 +148,47 @@ def ignored_locally(name: str) -> Callable[..., Any]:
     decorator.__name__ = name
     decorator.__doc__ = f"`@{name}` is accepted and recorded; it has no effect in a local run."
     return decorator
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """A decorator written as text, as `--with` and `add_decorator("...")` take it:
+    `"retry:times=2,minutes_between_retries=0"` -> `("retry", {"times": 2, ...})`.
+
+    Values are Python literals where they parse as one (`2`, `True`, `{"A": "b"}`), else text.
+    Raises ValueError naming the part that is not `ARG=VALUE`.
+    """
+    name, _, rest = spec.partition(":")
+    name = name.strip()
+    args: dict[str, Any] = {}
+    for part in _split_args(rest):
+        key, eq, text = part.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"{part!r} is not ARG=VALUE; write e.g. {name}:ARG=VALUE.")
+        args[key.strip()] = _literal(text.strip())
+    return name, args
+
+
+def _split_args(text: str) -> list[str]:
+    """Split on the commas between arguments, not those inside brackets or quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
