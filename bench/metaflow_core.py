@@ -86,8 +86,6 @@ NEEDS_METAFLOW: dict[str, str] = {
 }
 # Graphs whose shape flowtui does not run, with the reason.
 GRAPH_SKIPS = {
-    "small-parallel": "@parallel gangs (num_parallel=) are not run by flowtui: @parallel is "
-    "accepted with no effect (docs/metaflow-compat.md)",
     "recursive_switch": "a switch that loops back is not supported (docs/metaflow-compat.md)",
     "recursive_switch_inside_foreach": "a switch that loops back is not supported "
     "(docs/metaflow-compat.md)",

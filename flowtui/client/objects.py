@@ -448,12 +448,8 @@ class Step(_ClientObject):
 
     @property
     def control_task(self) -> Task | None:
-        """Metaflow's control task of a @parallel step; flowtui runs none: None."""
+        """The control task of a `@parallel` step (its gang's node 0); None for any other."""
         return next(self.control_tasks(), None)
-
-    def control_tasks(self, *tags: str) -> Iterator[Task]:
-        """Metaflow's control tasks of a @parallel step; flowtui runs none."""
-        return iter(())
 
     def tasks(self, *tags: str) -> Iterator[Task]:
         """The step's tasks, latest first (as Metaflow orders them); with tags, only if the
@@ -462,6 +458,13 @@ class Step(_ClientObject):
             return
         for record in reversed(self._store.meta.tasks(self._run._record.run_id, self.name)):
             yield Task._make(record, self._store)
+
+    def control_tasks(self, *tags: str) -> Iterator[Task]:
+        """The control tasks of a `@parallel` step (each gang's node 0), as Metaflow's
+        `Step.control_tasks()` finds them: by their `internal_task_type` metadata."""
+        for task in self.tasks(*tags):
+            if task.metadata_dict.get("internal_task_type") == "control_task":
+                yield task
 
     def __iter__(self) -> Iterator[Task]:
         return self.tasks()

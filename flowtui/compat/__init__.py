@@ -40,7 +40,7 @@ from flowtui.flow import (
     step,
     timeout,
 )
-from flowtui.flow.decorators import ignored_locally
+from flowtui.flow.decorators import ignored_locally, parallel
 from flowtui.flow.flow_mutator import FlowMutator
 from flowtui.flow.parameters import JSONTypeClass
 from flowtui.flow.project import project
@@ -61,7 +61,6 @@ schedule = ignored_locally("schedule")
 trigger = ignored_locally("trigger")
 trigger_on_finish = ignored_locally("trigger_on_finish")
 secrets = ignored_locally("secrets")
-parallel = ignored_locally("parallel")
 
 # Metaflow's client names, served by flowtui.client (imported lazily, on first use).
 CLIENT_NAMES = _CLIENT_NAMES

@@ -26,6 +26,7 @@ from typing import Any
 from flowtui.engine.breakpoints import BreakpointWatch
 from flowtui.engine.decorations import decorator_args, ignored_decorators, store_parameters
 from flowtui.engine.executor import make_executor
+from flowtui.engine.gangs import Gangs
 from flowtui.engine.prepare import PreparedFlow, RunConfig, checked_graph, prepare
 from flowtui.engine.report import Reporter
 from flowtui.engine.resume import ResumeSource, collector_paused
@@ -179,6 +180,7 @@ class Runner:
         self.constants = class_constants(self.cls)  # stored by start, passed down by joins
         self.user = resolve_username()
         self.decorators = decorator_args(self.graph, self.cls)
+        self.gangs = Gangs(self.decorators, self.executor.name)
 
     def _drive(self, first: list[PendingTask]) -> RunStatus:
         """Run `first` and all they lead to; record how the run ended. Ctrl-C cancels."""
@@ -256,7 +258,9 @@ class Runner:
         ]
         if new:
             ids = self.store.meta.create_tasks(self.run_id, new)
-            self.ready.extend((p, task_id, 0) for p, task_id in zip(to_run, ids, strict=True))
+            for p, task_id in zip(to_run, ids, strict=True):
+                self.gangs.noted(p, task_id)
+                self.ready.append((p, task_id, 0))
 
     def _clone(self, clones: list[tuple[PendingTask, Any]]) -> None:
         """Record reused tasks (a foreach's at once, in one transaction), then go on from them."""
@@ -272,6 +276,7 @@ class Runner:
         self.outputs.update(artifact_maps(ids, meta.artifact_rows(ids)))
         self.tasks_cloned += len(ids)
         for (pending, origin), task_id in zip(clones, ids, strict=True):
+            self.gangs.noted(pending, task_id)
             self.held.append(
                 TaskCloned(
                     self._pathspec(pending.step, task_id),
@@ -312,7 +317,11 @@ class Runner:
                 )
                 self._terminate_all()
                 return
-            while self.ready and len(self.running) < self.max_workers and not self.failed:
+            while (
+                self.ready
+                and not self.failed
+                and (len(self.running) < self.max_workers or self.gangs.member(self.ready[0][0]))
+            ):  # a @parallel gang's tasks start together, however many
                 self._launch(*self.ready.popleft())
             self._commit()
             if self.failed and not self.running:
@@ -388,7 +397,10 @@ class Runner:
     def _request(
         self, pending: PendingTask, task_id: str, attempt: int, stdout: str, stderr: str
     ) -> TaskRequest:
-        request = task_request(self.basis, self.outputs, pending, task_id, attempt, stdout, stderr)
+        control = self.gangs.control(pending)
+        request = task_request(
+            self.basis, self.outputs, pending, task_id, attempt, stdout, stderr, control
+        )
         if task_id in self.fallbacks:
             request = dataclasses.replace(request, fallback=True)
         return request
@@ -461,7 +473,7 @@ class Runner:
                 outcome = None
         pending, task_id, attempt = running.pending, running.task_id, running.attempt
         pathspec = self._pathspec(pending.step, task_id)
-        where = running.proc.metadata()
+        where = {**running.proc.metadata(), **self.gangs.metadata(pending)}
         node, took = node_label(where), time.time() - running.started
         peak = self.usage.finish((task_id, attempt), running.proc.exit_rusage())
         if peak is not None:
@@ -539,6 +551,9 @@ class Runner:
             self.ready.appendleft((pending, task_id, attempt + 1))
         elif not error.cancelled:
             self.failed.append((pathspec, error))
+            stopped = self.gangs.stop_peers(pending, self.running.values())
+            if stopped is not None:
+                self.reporter.report(Notice(stopped))
 
     def _check_deadlines(self) -> None:
         now = time.time()

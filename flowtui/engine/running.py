@@ -41,6 +41,7 @@ class Running:
     deadline: float | None
     buffer: bytearray = field(default_factory=bytearray)
     killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
+    cancelled_because: str = "the run was cancelled"  # what a "cancel" says
     eof: bool = False  # its pipe closed (the task may still run: it closed the pipe's fd)
 
     @property
@@ -54,7 +55,7 @@ class Running:
             message = timeout_message(self.pending.step, self.request.timeout or 0)
             return TaskError("TimeoutError", message, reason=TIMEOUT)
         if self.killed == CANCEL:
-            return TaskError("Cancelled", "the run was cancelled", reason=CANCEL)
+            return TaskError("Cancelled", self.cancelled_because, reason=CANCEL)
         if outcome is not None and outcome.error is not None:
             return outcome.error
         return self.proc.lost_with() or describe_exit(status)

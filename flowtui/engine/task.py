@@ -26,6 +26,7 @@ from flowtui.flow import FlowSpec, current
 from flowtui.flow.current import _TaskContext
 from flowtui.flow.spec import Inputs, class_constants
 from flowtui.flow.user_decorators import UserDecoratorError
+from flowtui.graph.model import PARALLEL_VAR
 from flowtui.run.artifacts import ArtifactMap, ArtifactRef, short_repr, type_name
 from flowtui.run.status import EXCEPTION, EXIT, PICKLE, TIMEOUT, TaskError
 from flowtui.store.blobs import ArtifactPickleError, BlobStore, StoreFullError
@@ -336,8 +337,10 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
     foreach_input = None
     stack: list[tuple[int, int, Any]] = []
     for frame in req.foreach:
-        items = blobs.get_value(frame.value_hash)
-        item = _item(items, frame.index)
+        if frame.var == PARALLEL_VAR:  # a @parallel gang's node: its input is its index
+            item: Any = frame.index
+        else:
+            item = _item(blobs.get_value(frame.value_hash), frame.index)
         stack.append((frame.index, frame.count, item))
         foreach_input = item
     flow._flowtui_bind(

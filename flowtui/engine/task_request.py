@@ -48,9 +48,11 @@ def task_request(
     attempt: int,
     stdout: str,
     stderr: str,
+    control_task: str | None = None,
 ) -> TaskRequest:
     """Attempt `attempt` of `pending` (task `task_id`), its logs going to `stdout`/`stderr`;
-    `outputs` holds each finished task's artifacts by task id."""
+    `outputs` holds each finished task's artifacts by task id. A task of a `@parallel` gang
+    is told its place in it, with `control_task` the id of the gang's node 0."""
     node = basis.graph[pending.step]
     params = basis.params
     join_inputs: tuple[tuple[str, str, ArtifactMap], ...] = ()
@@ -101,7 +103,10 @@ def task_request(
         catch=catch is not None and attempt >= retries(basis.decorators, pending.step),
         catch_var=(catch or {}).get("var"),
         catch_print=bool((catch or {}).get("print_exception", True)),
-        env={str(k): str(v) for k, v in (decos.get("environment", {}).get("vars") or {}).items()},
+        env={
+            **{str(k): str(v) for k, v in (decos.get("environment", {}).get("vars") or {}).items()},
+            **(gang_environment(pending, control_task) if "parallel" in decos else {}),
+        },
         origin_run_id=basis.origin_run_id,
         user=basis.user,
         tags=basis.tags,
@@ -114,7 +119,24 @@ def task_request(
     )
 
 
+def gang_environment(pending: PendingTask, control_task: str | None) -> dict[str, str]:
+    """What a task of a `@parallel` gang reads its place from (`current.parallel`), under
+    Metaflow's names: its gang's frame is its innermost one (lint allows no other way in)."""
+    frame = pending.frames[-1]
+    env = {
+        "MF_PARALLEL_MAIN_IP": "127.0.0.1",
+        "MF_PARALLEL_NUM_NODES": str(frame.count),
+        "MF_PARALLEL_NODE_INDEX": str(frame.index),
+    }
+    if control_task is not None:
+        env["MF_PARALLEL_CONTROL_TASK_ID"] = control_task
+    return env
+
+
 def _foreach_hash(graph: FlowGraph, outputs: dict[str, ArtifactMap], frame: Frame) -> str:
-    """The stored hash of the list a foreach frame iterates over."""
+    """The stored hash of the list a foreach frame iterates over (none for a `@parallel`
+    gang's: its items are the node indexes)."""
+    if graph[frame.step].is_gang_split:
+        return ""
     var = graph[frame.step].foreach or ""
     return outputs[frame.split_task][var].hash

@@ -5,11 +5,17 @@ from __future__ import annotations
 import getpass
 import os
 import tempfile
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
 # The client namespace a run's tasks start in, when the run was given `--namespace`.
 NAMESPACE_ENV = "FLOWTUI_NAMESPACE"
+
+
+# A task of a `@parallel` step (Metaflow's `current.parallel`), read from the environment its
+# runner gives it, as Metaflow's: MF_PARALLEL_MAIN_IP, _NUM_NODES, _NODE_INDEX, _CONTROL_TASK_ID
+Parallel = namedtuple("Parallel", ["main_ip", "num_nodes", "node_index", "control_task_id"])
 
 
 @dataclass
@@ -175,6 +181,23 @@ class Current:
     @property
     def project_flow_name(self) -> str:
         return str(self._project(3, "project_flow_name"))
+
+    @property
+    def parallel(self) -> Parallel:
+        """Where this task sits in its `@parallel` gang (one node of one, outside a gang)."""
+        env = os.environ
+        return Parallel(
+            main_ip=env.get("MF_PARALLEL_MAIN_IP", "127.0.0.1"),
+            num_nodes=int(env.get("MF_PARALLEL_NUM_NODES", "1")),
+            node_index=int(env.get("MF_PARALLEL_NODE_INDEX", "0")),
+            control_task_id=env.get("MF_PARALLEL_CONTROL_TASK_ID"),
+        )
+
+    @property
+    def is_parallel(self) -> bool:
+        """Whether the running step is a `@parallel` step."""
+        self._get("task_id")
+        return "MF_PARALLEL_NUM_NODES" in os.environ
 
     @property
     def tempdir(self) -> str:

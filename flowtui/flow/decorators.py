@@ -22,7 +22,6 @@ IGNORED_LOCALLY = (
     "batch",
     "conda",
     "pypi",
-    "parallel",
     "secrets",
     "slurm",
     "nvidia",
@@ -137,6 +136,14 @@ def card(
         "customize": customize,
     }
     return _bare_or_called("card", func, args)
+
+
+def parallel(func: Any = None) -> Any:
+    """Run the step as a gang: `self.next(self.train, num_parallel=4)` starts its 4 tasks
+    together (past `--max-workers`), each with `current.parallel` (`node_index`, `num_nodes`,
+    `main_ip`, `control_task_id`, also in `MF_PARALLEL_*` environment variables); a join
+    after it gets the 4 tasks' artifacts. Runs on the local executor."""
+    return _bare_or_called("parallel", func, {})
 
 
 def ignored_locally(name: str) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from flowtui.client.errors import MetaflowException
 from flowtui.flow.parameters import Parameter
+from flowtui.graph.model import PARALLEL_VAR
 
 
 class ArtifactSource(Protocol):
@@ -47,6 +48,22 @@ class MissingInMergeArtifactsException(MergeArtifactsError):
 
 class TransitionError(Exception):
     """`self.next(...)` was called in a way the flow's structure does not allow."""
+
+
+class ParallelUBF:
+    """The gang of `self.next(self.train, num_parallel=4)`: a foreach over `PARALLEL_VAR`, as
+    in Metaflow, whose items are the node indexes (node i's `self.input` is i)."""
+
+    def __init__(self, num_parallel: int) -> None:
+        self.num_parallel = num_parallel
+
+    def __len__(self) -> int:
+        return self.num_parallel
+
+    def __getitem__(self, index: int) -> int:
+        if not 0 <= index < self.num_parallel:
+            raise IndexError(index)
+        return index
 
 
 class _NoArtifacts:
@@ -150,15 +167,31 @@ class FlowSpec:
         *steps: Any,
         foreach: str | None = None,
         condition: str | None = None,
+        num_parallel: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Say which step(s) run after this one: `self.next(self.a)`, `self.next(self.a,
-        self.b)` (a split), `self.next(self.body, foreach="items")` (one task per item), or
-        `self.next({"high": self.high, "low": self.low}, condition="route")` (a switch: only
-        the step whose case is the value of `self.route` runs)."""
+        self.b)` (a split), `self.next(self.body, foreach="items")` (one task per item),
+        `self.next(self.train, num_parallel=4)` (a gang of 4 tasks of a `@parallel` step,
+        started together), or `self.next({"high": self.high, "low": self.low},
+        condition="route")` (a switch: only the step whose case is the value of `self.route`
+        runs)."""
         if condition is not None or (len(steps) == 1 and isinstance(steps[0], dict)):
+            if num_parallel is not None or foreach is not None:
+                raise TransitionError("A switch cannot be combined with foreach or num_parallel.")
             self._flowtui_switch(steps, condition)
             return
+        if num_parallel is not None:
+            if foreach is not None:
+                raise TransitionError("self.next() takes foreach= or num_parallel=, not both.")
+            if isinstance(num_parallel, bool) or not isinstance(num_parallel, int):
+                raise TransitionError(
+                    f"num_parallel= must be a whole number of tasks, not {num_parallel!r}."
+                )
+            if num_parallel < 1:
+                raise TransitionError(f"num_parallel= must be at least 1, not {num_parallel}.")
+            object.__setattr__(self, PARALLEL_VAR, ParallelUBF(num_parallel))
+            foreach = PARALLEL_VAR
         if kwargs:
             bad = ", ".join(sorted(kwargs))
             raise TransitionError(f"self.next() got unsupported argument(s): {bad}.")

@@ -140,11 +140,12 @@ class DagLayout:
 
 
 def step_label(step: StepNode) -> str:
-    """The text of a step's name line: kind marker, name and, for a foreach, its variable."""
+    """The text of a step's name line: kind marker, name and, for a foreach, its variable
+    (`num_parallel` for the start of a `@parallel` gang)."""
     marker = KIND_MARKERS.get(step.kind, "●")
     label = f"{marker} {step.name}"
     if step.kind is StepKind.FOREACH and step.foreach:
-        label += f" ({step.foreach})"
+        label += " (num_parallel)" if step.is_gang_split else f" ({step.foreach})"
     if step.kind is StepKind.SWITCH and step.condition:
         label += f" ({step.condition})"
     return label

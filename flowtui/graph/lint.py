@@ -65,6 +65,7 @@ def lint_graph(graph: FlowGraph) -> list[Problem]:
         problems += _check_orphans(steps)
     problems += _check_empty_foreach(steps)
     problems += _check_switches(steps)
+    problems += _check_gangs(steps)
     problems += _check_parameter_names(graph)
     if not transitions and not cycles and "start" in steps and "end" in steps:
         problems += _check_split_join_balance(steps)
@@ -289,6 +290,43 @@ def _check_switches(steps: _Steps) -> Iterator[Problem]:
                     "unconditional step between them.",
                     line,
                 )
+
+
+def _check_gangs(steps: _Steps) -> Iterator[Problem]:
+    """Metaflow's three rules for `@parallel` (a gang of tasks started together): it is
+    reached only by `self.next(self.x, num_parallel=N)`, whose step must be `@parallel`, and
+    it is followed by a join (of its N tasks)."""
+    for node in steps.values():
+        if node.is_gang_split:
+            for target in node.next:
+                if target in steps and steps[target].decorator("parallel") is None:
+                    yield Problem(
+                        f"Step {node.name} starts step {target} with num_parallel=, but "
+                        f"{target} is not a @parallel step; add @parallel above its @step.",
+                        node.next_line or node.line,
+                    )
+        if node.decorator("parallel") is None:
+            continue
+        for parent in (p for p in steps.values() if node.name in p.next):
+            if not parent.is_gang_split:
+                yield Problem(
+                    f"Step {node.name} is @parallel, but step {parent.name} starts it without "
+                    f"num_parallel=; write self.next(self.{node.name}, num_parallel=N).",
+                    parent.next_line or parent.line,
+                )
+        if node.kind is StepKind.SWITCH:
+            yield Problem(
+                f"Step {node.name} is @parallel and a switch; a @parallel step cannot be a "
+                "switch: add a join step after it.",
+                node.next_line or node.line,
+            )
+        elif node.next and node.next[0] in steps and not steps[node.next[0]].takes_inputs:
+            yield Problem(
+                f"Step {node.next[0]} follows the @parallel step {node.name}, so it must be a "
+                f"join of its tasks: give it an inputs argument (def {node.next[0]}(self, "
+                "inputs)).",
+                node.next_line or node.line,
+            )
 
 
 # A split frame: (the split step, the branch taken from it). A step's context is the stack of

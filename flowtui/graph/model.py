@@ -24,6 +24,11 @@ class StepKind(str, Enum):
     SWITCH = "split-switch"  # self.next({"a": self.a, ...}, condition="var"): one case runs
 
 
+# `self.next(self.train, num_parallel=4)` is read as a foreach over this (private) artifact,
+# as Metaflow reads it: the step it leads to runs as a gang of `@parallel` tasks.
+PARALLEL_VAR = "_parallel_ubf_iter"
+
+
 @dataclass(frozen=True)
 class Decorator:
     """A decorator on a step, e.g. ``@retry(times=3)`` -> name="retry", args={"times": 3}.
@@ -59,6 +64,11 @@ class StepNode:
     @property
     def is_join(self) -> bool:
         return self.takes_inputs
+
+    @property
+    def is_gang_split(self) -> bool:
+        """Whether the step ends in `self.next(self.x, num_parallel=N)`."""
+        return self.foreach == PARALLEL_VAR
 
     def decorator(self, name: str) -> Decorator | None:
         return next((d for d in self.decorators if d.name == name), None)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flowtui.errors import UsageError
 from flowtui.graph.model import (
+    PARALLEL_VAR,
     Decorator,
     FlowGraph,
     ParameterSpec,
@@ -400,6 +401,9 @@ class _Transition:
                         f"foreach={ast.unparse(value)} must be the artifact's name as a string, "
                         'e.g. foreach="items"'
                     )
+            elif keyword.arg == "num_parallel":  # read as Metaflow reads it: a foreach
+                found.has_foreach = True  # over a private artifact, whatever the number is
+                found.foreach = PARALLEL_VAR
             elif keyword.arg == "condition":
                 value = keyword.value
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -421,7 +425,9 @@ class _Transition:
         if not call.args:
             errors.append("it names no step; write self.next(self.<step>)")
         elif found.has_foreach and len(call.args) != 1:
-            errors.append("a foreach transition goes to exactly one step")
+            errors.append("a foreach (or num_parallel) transition goes to exactly one step")
+        if sum(k.arg in ("foreach", "num_parallel") for k in call.keywords) > 1:
+            errors.append("foreach= and num_parallel= cannot be used together")
         found.targets = tuple(dict.fromkeys(targets))
         found.error = "; ".join(errors) or None
         return found

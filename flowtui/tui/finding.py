@@ -133,7 +133,8 @@ class FindingApp(PanedApp):
             return
         node = self.graph[step]
         text = Text(node.name, style="bold")
-        text.append(f"  {node.kind.value} step, line {node.line}", style="dim")
+        kind = "@parallel" if node.decorator("parallel") else node.kind.value  # a gang's nodes
+        text.append(f"  {kind} step, line {node.line}", style="dim")
         run = self.run_state
         known = run.step_tally(step) if run is not None else None  # no run: no tasks
         expected = run.expected.get(step) if run is not None else None

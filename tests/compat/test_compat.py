@@ -178,7 +178,6 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
                 self.greeting = os.environ["GREETING"]
                 self.next(self.end)
 
-            @parallel
             @step
             def end(self):
                 self.done = True
@@ -187,8 +186,8 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
     assert ran.returncode == 0, ran.stderr
     notices = [line for line in (ran.stdout + ran.stderr).splitlines() if "no effect" in line]
     noticed = sorted(line.split("@", 1)[1].split(" ", 1)[0] for line in notices)
-    # @project is honoured (test_differential_more); @conda and @pypi say what they ask for
-    # (test_package_asks)
+    # @project is honoured (test_differential_more), @parallel too (test_parallel_gang); @conda
+    # and @pypi say what they ask for (test_package_asks)
     assert noticed == sorted(
         [
             "schedule",
@@ -197,7 +196,6 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
             "kubernetes",
             "batch",
             "secrets",
-            "parallel",
         ]
     )
     assert any("on flow DecoratedFlow" in line for line in notices)

@@ -401,3 +401,38 @@ def test_a_full_disk_on_the_driver_fails_the_step_and_resume_finishes_it(
     assert "Traceback" not in said
     resumed = (out / "resume.out").read_text()
     assert (out / "resume.code").read_text().strip() == "0", resumed
+
+
+def test_a_parallel_gang_on_ray_is_refused_in_one_sentence(ray_flows: RayFlows) -> None:
+    """Its nodes are told to meet at 127.0.0.1, which on a cluster is each node's own host."""
+    ray_flows.write(
+        "gang.py",
+        """
+        from metaflow import FlowSpec, parallel, step
+
+        class GangOnRayFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.train, num_parallel=2)
+
+            @parallel
+            @step
+            def train(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    ran = ray_flows.cli("run", "gang.py")
+    assert ran.code == 2, ran.stdout + ran.stderr
+    assert ran.stderr.strip().endswith(
+        "Step 'train' is @parallel, whose gang runs on the local executor only (its nodes find "
+        "each other at 127.0.0.1); run it without --executor ray."
+    ), ran.stderr
+    assert not ray_flows.store.meta.runs()
