@@ -30,7 +30,7 @@ from flowtui.graph.model import (
 )
 
 FLOW_PACKAGES = frozenset({"flowtui", "metaflow"})
-PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file"}
+PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file", "Config": "config"}
 TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "str": "str", "JSONType": "json"}
 
 
@@ -274,8 +274,9 @@ def _build_graph(
         file=file,
         line=cls.lineno,
         steps=tuple(_topological(steps)),
-        parameters=tuple(parameters.values()),
+        parameters=tuple(p for p in parameters.values() if p.kind != "config"),
         doc=ast.get_docstring(cls) or "",
+        configs=tuple(p for p in parameters.values() if p.kind == "config"),
     )
 
 
@@ -495,8 +496,9 @@ def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None
     keywords = {k.arg: k.value for k in value.keywords if k.arg}
     name_expr = value.args[0] if value.args else keywords.get("name")
     name = _value(name_expr) if name_expr is not None else target.id
-    has_default = "default" in keywords
-    default = _value(keywords["default"]) if has_default else None
+    key = "default_value" if kind == "config" and "default" not in keywords else "default"
+    has_default = key in keywords
+    default = _value(keywords[key]) if has_default else None
     help_expr = keywords.get("help")
     required_expr = keywords.get("required")
     return ParameterSpec(
