@@ -18,6 +18,7 @@ from flowtui.flow import current
 from flowtui.flow.config import (
     ConfigReading,
     flow_configs,
+    given_configs,
     reading_configs,
     resolve_decorators,
 )
@@ -101,7 +102,8 @@ def prepare(
         cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
     resolve_decorators(cls)
     configs = flow_configs(cls)
-    unknown = [name for name in reading.overrides if name not in configs]
+    named = given_configs(reading) if origin_params is None else reading.overrides
+    unknown = [name for name in named if name not in configs]
     if unknown:
         known = ", ".join(configs)
         raise UsageError(

@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import inspect
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -291,11 +292,46 @@ def _as_read(stored: Any, plain: bool) -> Any:
     return ConfigValue(stored)
 
 
+# Metaflow's variables for configs not given on the command line: a JSON object of config
+# names and paths (or values), each read when the command line has no option of its kind.
+ENV_OVERRIDES = {"path": "METAFLOW_FLOW_CONFIG", "value": "METAFLOW_FLOW_CONFIG_VALUE"}
+
+
+def given_configs(reading: ConfigReading) -> dict[str, tuple[str, str]]:
+    """The configs given: the command line's, then its variables' (`ENV_OVERRIDES`, read now:
+    a flow file may set them as it is imported, before its class)."""
+    out = dict(reading.overrides)
+    on_the_line = {kind for kind, _ in reading.overrides.values()}
+    for kind, var in ENV_OVERRIDES.items():
+        text = os.environ.get(var)
+        if kind in on_the_line or not text:
+            continue
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as e:
+            loaded = e
+        if not isinstance(loaded, dict):
+            raise ConfigError(
+                f"${var} is not a JSON object of config names and "
+                f"{'paths' if kind == 'path' else 'values'}; fix it or unset it."
+            )
+        for name, value in loaded.items():
+            if name in out and out[name][0] != kind:
+                raise ConfigError(
+                    f"Config '{name}' was given both a file and a value (--config, "
+                    "--config-value or their variables $METAFLOW_FLOW_CONFIG and "
+                    "$METAFLOW_FLOW_CONFIG_VALUE); give one of them."
+                )
+            out.setdefault(name, (kind, value if isinstance(value, str) else json.dumps(value)))
+    return out
+
+
 def read_config(config: Config, reading: ConfigReading) -> Any:
-    """`config`'s value as stored, read as Metaflow reads it: the command line's file or value,
-    else the default file, else the default value; parsed by its parser, else as JSON."""
+    """`config`'s value as stored, read as Metaflow reads it: the command line's file or value
+    (or their variables'), else the default file, else the default value; parsed by its
+    parser, else as JSON."""
     name = config.name
-    given = reading.overrides.get(name)
+    given = given_configs(reading).get(name)
     if given is not None:
         kind, text = given
         if kind == "path":

@@ -1,14 +1,11 @@
 """Metaflow's `Config` on flowtui: the same values in steps, decorators and parameter defaults,
 the same overrides on the command line, the same artifacts in the client, the same resume
-(differential, against real Metaflow); bad input is one sentence (flowtui alone)."""
+(differential, against real Metaflow). Bad input and the other ways a run starts:
+tests/test_cli_configs.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -112,105 +109,28 @@ def test_resume_keeps_the_resumed_runs_configs(sides: Sides) -> None:
     assert "cannot be given to a resume, which keeps the resumed run's configs" in again.output
 
 
-# -- bad input: one sentence, naming the config and the fix --------------------------------
-FLOW = """
-from metaflow import Config, FlowSpec, step
-
-class BadFlow(FlowSpec):
-    config = Config("config", default="config.json")
-    {extra}
-
-    @step
-    def start(self):
-        {start}
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-"""
-
-
-def _run(tmp_path: Path, *args: str, extra: str = "", start: str = "pass"):
-    file = tmp_path / "flow.py"
-    file.write_text(textwrap.dedent(FLOW).format(extra=extra, start=start))
-    return subprocess.run(
-        [sys.executable, "-m", "flowtui", "run", str(file), "--store", str(tmp_path / "s"), *args],
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "FLOWTUI_STORE"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def _sentence(ran: subprocess.CompletedProcess[str]) -> str:
-    assert ran.returncode == 2, ran.stdout + ran.stderr
-    assert "Traceback" not in ran.stderr and not (Path(ran.args[3]).parent / "s").exists()
-    lines = [line for line in ran.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), ran.stderr
-    return lines[0].removeprefix("error: ")
-
-
 @pytest.mark.parametrize(
-    ("files", "args", "extra", "said"),
+    ("variables", "values"),
     [
+        ({}, (1, 2, 1, "quiet")),
         (
-            {},
-            (),
-            "",
-            "Config 'config': its default file config.json could not be read (no such file",
-        ),
-        (
-            {"config.json": "{}"},
-            ("--config", "config", "gone.json"),
-            "",
-            "Config 'config': gone.json could not be read (no such file); pass an existing "
-            "file with --config config PATH.",
-        ),
-        (
-            {"config.json": '{"a": 1,}'},
-            (),
-            "",
-            "Config 'config': config.json is not valid JSON (Expecting property name enclosed "
-            "in double quotes, line 1 column 9); fix it, or give the config a parser= for "
-            "another format.",
-        ),
-        (
-            {"config.json": "{}", "s.toml": "model = [unclosed"},
-            (),
-            "settings = Config('settings', default='s.toml', parser='tomllib.loads')",
-            "Config 'settings': its parser tomllib.loads raised TOMLDecodeError reading s.toml: ",
-        ),
-        (
-            {"config.json": "{}"},
-            ("--config-value", "nope", "{}"),
-            "",
-            "BadFlow has no config 'nope'; its configs are: config.",
-        ),
-        (
-            {"config.json": "{}"},
-            (),
-            "token = Config('token', required=True)",
-            "Config 'token' is required and has no default; pass --config token PATH or "
-            "--config-value token JSON.",
+            {
+                "METAFLOW_FLOW_CONFIG_VALUE": json.dumps(
+                    {"limits": {"top": 5}, "env": {"vars": {"SHOUT": "hey"}}}
+                )
+            },
+            (5, 6, 5, "hey"),
         ),
     ],
-    ids=["no-default-file", "no-given-file", "bad-json", "parser-raises", "unknown", "required"],
+    ids=["defaults", "from-the-variable"],
 )
-def test_a_config_that_cannot_be_read_is_one_sentence_before_anything_runs(
-    tmp_path: Path, files: dict[str, str], args: tuple[str, ...], extra: str, said: str
+def test_configs_from_metaflows_variable_reach_decorators_and_parameter_defaults(
+    sides: Sides, variables: dict[str, str], values: tuple
 ) -> None:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    assert said in _sentence(_run(tmp_path, *args, extra=extra))
-
-
-def test_writing_to_a_config_in_a_step_says_it_is_read_only(tmp_path: Path) -> None:
-    (tmp_path / "config.json").write_text('{"a": {"b": 1}}')
-    ran = _run(tmp_path, start="self.config.a.b = 2")
-    assert ran.returncode == 1
-    assert (
-        "TypeError: ConfigValue is immutable: a config is read-only in a flow; copy it with "
-        ".to_dict() to change a value" in ran.stdout + ran.stderr
-    )
+    sides.metaflow_env.update(variables)
+    sides.flowtui_env.update(variables)
+    file = sides.flow("mf_config_env")
+    mf, ft = sides.metaflow(file), sides.flowtui(file)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+    assert "values" in compare(mf, ft)["start"]
+    assert ft.value("start", "values") == values
