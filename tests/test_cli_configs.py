@@ -120,8 +120,23 @@ def _sentence(ran: subprocess.CompletedProcess[str]) -> str:
             "Config 'token' is required and has no default; pass --config token PATH or "
             "--config-value token JSON.",
         ),
+        (
+            {"config.json": "{}"},
+            (),
+            "again = Config('config', default_value={})",
+            "Two configs of BadFlow are named 'config' (config and again); give each config "
+            "its own name.",
+        ),
     ],
-    ids=["no-default-file", "no-given-file", "bad-json", "parser-raises", "unknown", "required"],
+    ids=[
+        "no-default-file",
+        "no-given-file",
+        "bad-json",
+        "parser-raises",
+        "unknown",
+        "required",
+        "same-name",
+    ],
 )
 def test_a_config_that_cannot_be_read_is_one_sentence_before_anything_runs(
     tmp_path: Path, files: dict[str, str], args: tuple[str, ...], extra: str, said: str

@@ -215,11 +215,6 @@ class Config(Parameter):
             with contextlib.suppress(Exception):
                 self._stored = read_config(self, ConfigReading())
             return
-        if self.name in reading.found:
-            raise ConfigError(
-                f"Two configs of {reading.flow_name or 'the flow'} are named '{self.name}'; "
-                "give each config its own name."
-            )
         if reading.given is not None and self.name in reading.given:
             self._stored = reading.given[self.name]
         else:
@@ -254,7 +249,7 @@ class Config(Parameter):
         if self._stored is _UNREAD:
             return getattr(DelayEvaluator(self.name), key)
         value = self.value()
-        if isinstance(value, ConfigValue) and key not in value:
+        if isinstance(value, ConfigValue) and key not in value and not hasattr(value, key):
             raise AttributeError(
                 f"Config '{self.name}' has no key '{key}'; its keys are: {_keys(value)}."
             )
@@ -519,12 +514,20 @@ def config_expr(expr: str) -> Any:
 
 
 def flow_configs(cls: type) -> dict[str, Config]:
-    """The flow's configs by name, in declaration order (a base flow's first)."""
+    """The flow's configs by name, in declaration order (a base flow's first). Two attributes
+    holding configs of one name are refused, as Metaflow refuses them."""
     found: dict[str, Config] = {}
+    attrs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        for value in vars(klass).values():
-            if isinstance(value, Config):
-                found[value.name] = value
+        for attr, value in vars(klass).items():
+            if not isinstance(value, Config):
+                continue
+            if attrs.setdefault(value.name, attr) != attr:
+                raise ConfigError(
+                    f"Two configs of {cls.__name__} are named '{value.name}' ({attrs[value.name]} "
+                    f"and {attr}); give each config its own name."
+                )
+            found[value.name] = value
     return found
 
 
