@@ -199,7 +199,7 @@ def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
 
     try:
         read_flow_file(Path(file))
-        configs, param_args = config_words(param_args)  # the flow's configs, then parameters
+        configs, param_args = config_words(param_args, file)  # its configs, then parameters
         params = split_param_args(param_args)
         check_executor(options.get("executor", "local"))
     except FlowtuiError as e:

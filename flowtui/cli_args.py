@@ -65,10 +65,14 @@ CONFIG_OPTIONS = {"--config": "path", "--config-value": "value"}
 _CONFIG_METAVAR = {"--config": "NAME PATH", "--config-value": "NAME JSON"}
 
 
-def config_words(args: list[str]) -> tuple[tuple[tuple[str, str, str], ...], list[str]]:
+def config_words(args: list[str], file: str) -> tuple[tuple[tuple[str, str, str], ...], list[str]]:
     """`--config NAME PATH` and `--config-value NAME JSON` among the words after FILE, as
     (kind, NAME, text), and the other words (the flow's parameters). Words after `--` are
-    the flow's."""
+    the flow's, and so is `--config` when a parameter of FILE's flows is called `config`
+    (Metaflow's `--config` goes before `run`, so a flow may have one)."""
+    if not any(a.partition("=")[0] in CONFIG_OPTIONS for a in args):
+        return (), args
+    taken = _parameter_names(file)
     found: list[tuple[str, str, str]] = []
     rest: list[str] = []
     i = 0
@@ -77,7 +81,7 @@ def config_words(args: list[str]) -> tuple[tuple[tuple[str, str, str], ...], lis
         if args[i] == "--":
             rest += args[i:]
             break
-        if option not in CONFIG_OPTIONS:
+        if option not in CONFIG_OPTIONS or option[2:].replace("-", "_") in taken:
             rest.append(args[i])
             i += 1
             continue
