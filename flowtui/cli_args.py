@@ -192,7 +192,9 @@ def _parameters_text(flow: str, parameters: Sequence[Any]) -> str:
     for p in parameters:
         value = " PATH" if p.kind == "include_file" else f" {(p.type or 'value').upper()}"
         about = [p.help] if p.help else []
-        if p.has_default:
+        if p.computed:
+            about.append(f"default: {p.default} (worked out when the run starts)")
+        elif p.has_default:
             about.append(f"default: {p.default!r}")
         elif p.required:
             about.append("required")

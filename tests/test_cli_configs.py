@@ -200,7 +200,8 @@ def test_help_lists_the_flows_configs_beside_its_parameters(config_flow: Path) -
     assert "ConfigFlow's configs (give them after FILE: --config NAME PATH, a file, or" in out
     assert "config  The main settings.; default: 'config.json'" in out
     assert "settings  default: 'settings.toml'" in out
-    assert "--alpha VALUE" in out  # the parameters are still listed
+    # the parameters are still listed, a default from a config as what it is worked out from
+    assert "--alpha VALUE  default: config.alpha (worked out when the run starts)" in out
     assert "--config VALUE" not in out  # a config is not a parameter
 
 

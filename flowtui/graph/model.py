@@ -88,6 +88,9 @@ class ParameterSpec:
     help: str = ""
     required: bool = False
     line: int = 0
+    # The default is an expression, not a literal (a function, `config.alpha`): `default`
+    # holds its source text, and the runner works the value out when the run starts.
+    computed: bool = False
 
 
 @dataclass(frozen=True)

@@ -481,6 +481,14 @@ def _value(expr: ast.expr) -> object:
         return ast.unparse(expr)
 
 
+def _is_literal(expr: ast.expr) -> bool:
+    try:
+        ast.literal_eval(expr)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None:
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target, value = node.targets[0], node.value
@@ -499,6 +507,7 @@ def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None
     key = "default_value" if kind == "config" and "default" not in keywords else "default"
     has_default = key in keywords
     default = _value(keywords[key]) if has_default else None
+    computed = has_default and not _is_literal(keywords[key])
     help_expr = keywords.get("help")
     required_expr = keywords.get("required")
     return ParameterSpec(
@@ -511,6 +520,7 @@ def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None
         help=str(_value(help_expr)) if help_expr is not None else "",
         required=_value(required_expr) is True if required_expr is not None else False,
         line=node.lineno,
+        computed=computed,
     )
 
 

@@ -21,8 +21,9 @@ from flowtui.run.params import parse_value
 def default_text(spec: ParameterSpec) -> str:
     """How a parameter's default is written in its input box: as the runner reads it, so a
     `type=bool, default="false"` reads false (not the truthy string's "true") and a
-    `type=int, default=2.0` reads 2 (which the box's own check accepts)."""
-    if not spec.has_default or spec.default is None:
+    `type=int, default=2.0` reads 2 (which the box's own check accepts). A default the runner
+    works out (a function, `config.alpha`) is left empty: its text is the box's placeholder."""
+    if not spec.has_default or spec.default is None or spec.computed:
         return ""
     default = spec.default
     if spec.type in ("int", "float", "bool") and isinstance(default, str):
@@ -37,6 +38,13 @@ def default_text(spec: ParameterSpec) -> str:
     if spec.type == "json" and not isinstance(default, str):
         return json.dumps(default)
     return str(default)
+
+
+def placeholder(spec: ParameterSpec) -> str:
+    """What an empty box says: its type, or the expression its default is worked out from."""
+    if spec.computed:
+        return f"{spec.default} (as the run starts)"
+    return type_label(spec)
 
 
 def type_label(spec: ParameterSpec) -> str:
@@ -111,7 +119,7 @@ class ParametersScreen(ModalScreen[list[str] | None]):
                         yield Label(Text(spec.help), classes="param-help")
                     yield Input(
                         value=self.remembered.get(spec.name, default_text(spec)),
-                        placeholder=type_label(spec),
+                        placeholder=placeholder(spec),
                         validators=value_validators(spec),
                         id=f"param-{spec.attr}",
                         classes="param-input",
