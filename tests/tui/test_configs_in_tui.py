@@ -3,6 +3,7 @@ configs (the runner does: the TUI never imports the flow)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,21 @@ async def test_r_asks_for_the_parameters_only_and_runs_with_the_configs(
     finally:
         default_metadata()
         default_namespace()
+
+
+async def test_a_remembered_expression_is_not_offered_as_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_settings: Path
+) -> None:
+    """The form once filled a default worked out by the runner with its text
+    (`config.alpha`), and remembered it as the value last run with."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "configured.py"
+    path.write_text(FLOW)
+    own_settings.parent.mkdir(parents=True, exist_ok=True)
+    own_settings.write_text(json.dumps({"params": {"ConfiguredFlow": {"alpha": "config.alpha"}}}))
+    app = FlowtuiApp(path, store=tmp_path / "store")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: form_shown(app), "the parameters form")
+        assert app.screen.query_one(Input).value == ""
+        assert app.screen.cli_arguments() == []  # the runner works the default out

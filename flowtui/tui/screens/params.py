@@ -118,7 +118,7 @@ class ParametersScreen(ModalScreen[list[str] | None]):
                     if spec.help:
                         yield Label(Text(spec.help), classes="param-help")
                     yield Input(
-                        value=self.remembered.get(spec.name, default_text(spec)),
+                        value=self.remembered_value(spec),
                         placeholder=placeholder(spec),
                         validators=value_validators(spec),
                         id=f"param-{spec.attr}",
@@ -128,6 +128,12 @@ class ParametersScreen(ModalScreen[list[str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run", variant="primary", id="params-run")
                 yield Button("Cancel", id="params-cancel")
+
+    def remembered_value(self, spec: ParameterSpec) -> str:
+        """The value last run with, else the default's text. An expression's own text, which
+        the form once filled in for a default worked out by the runner, is not a value."""
+        value = self.remembered.get(spec.name, default_text(spec))
+        return "" if spec.computed and value == str(spec.default) else value
 
     def on_mount(self) -> None:
         inputs = self.query(Input)
