@@ -249,6 +249,11 @@ class Config(Parameter):
         if self._stored is _UNREAD:
             return getattr(DelayEvaluator(self.name), key)
         value = self.value()
+        if value is None:
+            raise AttributeError(
+                f"Config '{self.name}' has no value, so no '{key}': it has no default and none "
+                f"was given; pass --config {self.name} PATH or --config-value {self.name} JSON."
+            )
         if isinstance(value, ConfigValue) and key not in value and not hasattr(value, key):
             raise AttributeError(
                 f"Config '{self.name}' has no key '{key}'; its keys are: {_keys(value)}."
