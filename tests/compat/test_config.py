@@ -134,3 +134,20 @@ def test_configs_from_metaflows_variable_reach_decorators_and_parameter_defaults
     assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
     assert "values" in compare(mf, ft)["start"]
     assert ft.value("start", "values") == values
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_mutators_read_the_configs_given_on_the_command_line(
+    sides: Sides, start_method: str
+) -> None:
+    sides.flowtui_env["FLOWTUI_START_METHOD"] = start_method
+    file = sides.flow("mf_config_mutator")
+    given = ("--config-value", "settings", json.dumps({"mode": "slow", "levels": [3]}))
+    mf, ft = sides.metaflow(file, leading=given), sides.flowtui(file, *given)
+    assert (mf.code, ft.code) == (0, 0), mf.output + ft.output
+    compared = compare(mf, ft)
+    assert compared["end"] == {"saw", "size", "settings", "mode", "levels"}
+    # a FlowMutator's @environment from mutable_flow.configs, a StepMutator's from
+    # mutable_step.flow.configs; mutable_flow.parameters has no configs
+    assert (ft.value("end", "mode"), ft.value("end", "levels")) == ("slow", "[3]")
+    assert ft.value("end", "saw") == "size"
