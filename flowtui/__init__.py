@@ -30,12 +30,15 @@ if TYPE_CHECKING:
     )
     from flowtui.client.cards import get_cards
     from flowtui.flow import (
+        Config,
+        ConfigValue,
         FlowSpec,
         IncludeFile,
         JSONType,
         Parameter,
         card,
         catch,
+        config_expr,
         environment,
         resources,
         retry,
@@ -48,12 +51,15 @@ __version__ = "0.1.0"
 
 # The authoring API's names, imported on first use: `flowtui FILE` (the TUI) never needs them.
 _FLOW_NAMES = (
+    "Config",
+    "ConfigValue",
     "FlowSpec",
     "IncludeFile",
     "JSONType",
     "Parameter",
     "card",
     "catch",
+    "config_expr",
     "current",
     "environment",
     "resources",
@@ -97,6 +103,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Config",
+    "ConfigValue",
     "DataArtifact",
     "Flow",
     "FlowSpec",
@@ -112,6 +120,7 @@ __all__ = [
     "__version__",
     "card",
     "catch",
+    "config_expr",
     "current",
     "default_metadata",
     "default_namespace",

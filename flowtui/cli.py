@@ -191,6 +191,7 @@ def run_command(
 
 def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
     """A RunConfig for FILE with `--NAME VALUE` parameters, or a one-sentence exit."""
+    from flowtui.cli_args import config_words
     from flowtui.engine.executor import check_executor
     from flowtui.engine.params import split_param_args
     from flowtui.engine.prepare import RunConfig
@@ -198,11 +199,12 @@ def _run_config(file: str, param_args: list[str], **options: Any) -> RunConfig:
 
     try:
         read_flow_file(Path(file))
+        configs, param_args = config_words(param_args, file)  # its configs, then parameters
         params = split_param_args(param_args)
         check_executor(options.get("executor", "local"))
     except FlowtuiError as e:
         raise fail(str(e), e.exit_code) from None
-    return RunConfig(file=Path(file), params=params, **options)
+    return RunConfig(file=Path(file), params=params, configs=configs, **options)
 
 
 @app.command("resume", context_settings=_EXTRA_ARGS)
@@ -519,9 +521,11 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     options that go before the command (`--branch X`, `--production`, `--with D`, `--quiet`)
     are passed to it.
     """
+    from flowtui.cli_args import config_option_words
     from flowtui.engine.run_options import split_leading_options
 
     before, argv = split_leading_options(argv)
+    before, configs = config_option_words(before)  # they go after the file, as a flow's
     commands = "|".join(FILE_COMMANDS)
     if not argv or argv[0] in ("-h", "--help"):
         name = Path(file).name
@@ -542,7 +546,7 @@ def main_for_flow_file(cls: type, file: str, argv: list[str]) -> None:
     command, rest = argv[0], argv[1:]
     if "--flow" not in before:  # before the file: after it, --flow may be the flow's parameter
         before = [*before, "--flow", cls.__name__]
-    main([command, *before, file, *rest])
+    main([command, *before, file, *configs, *rest])
     sys.exit(0)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.errors import FlowtuiError
+from flowtui.errors import UsageError as FlowtuiUsageError
 
 
 def parameters_after_file(command: Any, args: list[str]) -> tuple[list[str], list[str]]:
@@ -59,6 +60,58 @@ def parameters_after_file(command: Any, args: list[str]) -> tuple[list[str], lis
     return [*kept, "--", *moved], names_moved
 
 
+# A flow's configs on a run's command line, as Metaflow spells them: the kind RunConfig keeps.
+CONFIG_OPTIONS = {"--config": "path", "--config-value": "value"}
+_CONFIG_METAVAR = {"--config": "NAME PATH", "--config-value": "NAME JSON"}
+
+
+def config_words(args: list[str], file: str) -> tuple[tuple[tuple[str, str, str], ...], list[str]]:
+    """`--config NAME PATH` and `--config-value NAME JSON` among the words after FILE, as
+    (kind, NAME, text), and the other words (the flow's parameters). Words after `--` are
+    the flow's, and so is `--config` when a parameter of FILE's flows is called `config`
+    (Metaflow's `--config` goes before `run`, so a flow may have one)."""
+    if not any(a.partition("=")[0] in CONFIG_OPTIONS for a in args):
+        return (), args
+    taken = _parameter_names(file)
+    found: list[tuple[str, str, str]] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        option, eq, inline = args[i].partition("=")
+        if args[i] == "--":
+            rest += args[i:]
+            break
+        if option not in CONFIG_OPTIONS or option[2:].replace("-", "_") in taken:
+            rest.append(args[i])
+            i += 1
+            continue
+        words = [inline] if eq else []
+        needed = 2 - len(words)
+        words += args[i + 1 : i + 1 + needed]
+        if len(words) < 2 or any(w.startswith("--") for w in words[:1]):
+            raise FlowtuiUsageError(
+                f"{option} takes two words: {option} {_CONFIG_METAVAR[option]}."
+            )
+        found.append((CONFIG_OPTIONS[option], words[0], words[1]))
+        i += 1 + needed
+    return tuple(found), rest
+
+
+def config_option_words(words: list[str]) -> tuple[list[str], list[str]]:
+    """`python FILE --config NAME PATH run`'s leading words: (the others, the configs' words)."""
+    others: list[str] = []
+    configs: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i] in CONFIG_OPTIONS:
+            configs += words[i : i + 3]
+            i += 3
+        else:
+            others.append(words[i])
+            i += 1
+    return others, configs
+
+
 def looks_like_a_file(word: str) -> bool:
     """A word `flowtui WORD` opens: a path that exists, or one written as a path."""
     return Path(word).exists() or word.endswith(".py") or "/" in word or "\\" in word
@@ -92,7 +145,23 @@ def parameters_in_help(command: Any, args: list[str]) -> str | None:
         graph = parse_flow(read_flow_file(file), file, _option_value(args[:at], "--flow"))
     except FlowtuiError:
         return None  # the plain help
-    return _parameters_text(graph.flow_name, graph.parameters)
+    text = _parameters_text(graph.flow_name, graph.parameters)
+    return text + _configs_text(graph.flow_name, graph.configs) if graph.configs else text
+
+
+def _configs_text(flow: str, configs: Sequence[Any]) -> str:
+    rows = [
+        f"\n{flow}'s configs (give them after FILE: --config NAME PATH, a file, or "
+        "--config-value NAME JSON, the text):"
+    ]
+    for c in configs:
+        about = [c.help] if c.help else []
+        if c.has_default:
+            about.append(f"default: {c.default!r}")
+        elif c.required:
+            about.append("required")
+        rows.append(f"  {c.name}" + (f"  {'; '.join(about)}" if about else ""))
+    return "\n".join(rows)
 
 
 def _options(command: Any) -> tuple[set[str], set[str]]:
@@ -123,7 +192,9 @@ def _parameters_text(flow: str, parameters: Sequence[Any]) -> str:
     for p in parameters:
         value = " PATH" if p.kind == "include_file" else f" {(p.type or 'value').upper()}"
         about = [p.help] if p.help else []
-        if p.has_default:
+        if p.computed:
+            about.append(f"default: {p.default} (worked out when the run starts)")
+        elif p.has_default:
             about.append(f"default: {p.default!r}")
         elif p.required:
             about.append("required")

@@ -40,6 +40,7 @@ from flowtui.flow import (
     step,
     timeout,
 )
+from flowtui.flow.config import Config, ConfigValue, config_expr
 from flowtui.flow.decorators import ignored_locally, parallel
 from flowtui.flow.flow_mutator import FlowMutator
 from flowtui.flow.parameters import JSONTypeClass
@@ -69,6 +70,8 @@ __all__ = [
     "CLIENT_NAMES",
     "S3",
     "USER_SKIP_STEP",
+    "Config",
+    "ConfigValue",
     "DataArtifact",
     "Flow",
     "FlowMutator",
@@ -89,6 +92,7 @@ __all__ = [
     "catch",
     "conda",
     "conda_base",
+    "config_expr",
     "current",
     "default_metadata",
     "default_namespace",

@@ -217,7 +217,7 @@ class DebugRunner(SpinRunner):
         source = find_source_task(self.store, graph, self.spin.step, None, self.source.task_id)
         origin = meta.run(source.run_id)
         assert origin is not None
-        self._adopt(prepare(self.config, origin.params), origin.params)
+        self._adopt(prepare(self.config, origin.params, self.store.blobs.get_value), origin.params)
         self.resume = None
         pending = self._pending(source)
         stored_pathspec = None

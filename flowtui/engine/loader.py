@@ -64,7 +64,7 @@ def import_flow_module(file: Path, source: str | None = None) -> ModuleType:
     except BaseException as e:
         del sys.modules[name]
         cloudpickle.unregister_pickle_by_value(module)
-        if isinstance(e, KeyboardInterrupt):
+        if isinstance(e, KeyboardInterrupt | UsageError):  # a config that cannot be read
             raise
         details = "".join(user_traceback(e))
         raise FlowImportError(

@@ -13,11 +13,12 @@ from flowtui.flow.parameters import ParameterValueError
 
 
 def flow_parameters(cls: type[FlowSpec]) -> dict[str, Parameter]:
-    """The flow's parameters by their command-line name, in declaration order."""
+    """The flow's parameters by their command-line name, in declaration order (its configs,
+    read apart, are not among them)."""
     found: dict[str, Parameter] = {}
     for klass in reversed(cls.__mro__):
         for value in vars(klass).values():
-            if isinstance(value, Parameter):
+            if isinstance(value, Parameter) and value.kind != "config":
                 found[value.name] = value
     return found
 

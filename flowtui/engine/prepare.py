@@ -4,6 +4,7 @@ and its parameters resolved (or, for a resume, compared with the run it resumes)
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,13 @@ from flowtui.engine.run_options import apply_decorators, set_client_namespace
 from flowtui.engine.task import register_flow_class
 from flowtui.errors import UsageError
 from flowtui.flow import current
+from flowtui.flow.config import (
+    ConfigReading,
+    flow_configs,
+    given_configs,
+    reading_configs,
+    resolve_decorators,
+)
 from flowtui.flow.current import _TaskContext, resolve_username
 from flowtui.flow.project import ProjectError, ProjectInfo, project_of
 from flowtui.flow.user_decorators import UserDecoratorError, UserDecoratorFailed
@@ -45,6 +53,8 @@ class RunConfig:
     executor: str = "local"  # local or ray
     ray_address: str | None = None  # ray: the cluster (default: RAY_ADDRESS, else a local Ray)
     breakpoints: str = "wait"  # breakpoint() in a step waits for a debugger, or is "off"
+    # --config NAME PATH / --config-value NAME JSON: ("path" or "value", NAME, text), in order
+    configs: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class PreparedFlow:
     cls: type
     values: dict[str, Any]
     project: ProjectInfo | None = None
+    configs: dict[str, Any] = field(default_factory=dict)  # config name: its stored value
 
 
 def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
@@ -69,10 +80,36 @@ def checked_graph(file: Path, flow: str | None) -> tuple[str, FlowGraph]:
     return source, checked.graph
 
 
-def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> PreparedFlow:
+def prepare(
+    config: RunConfig,
+    origin_params: dict[str, Any] | None,
+    load_value: Callable[[str, str], Any] | None = None,
+) -> PreparedFlow:
+    """`origin_params`: a resume's (or spin's, debug's) run's stored parameters, whose configs
+    the flow is imported with (their values loaded by `load_value(hash, what)`)."""
     file = config.file.resolve()
     source, graph = checked_graph(config.file, config.flow)
-    cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
+    reading = ConfigReading(graph.flow_name, config_overrides(config.configs), cwd=Path.cwd())
+    if origin_params is not None:
+        if config.configs:
+            raise UsageError(
+                "--config and --config-value cannot be given to a resume, which keeps the "
+                "resumed run's configs (as Metaflow's resume does); start a new run "
+                "(flowtui run) to change a config."
+            )
+        reading.given = origin_configs(graph, origin_params, load_value)
+    with reading_configs(reading):
+        cls = load_flow_class(file, graph.flow_name, source)  # what runs is what was checked
+    resolve_decorators(cls)
+    configs = flow_configs(cls)
+    named = given_configs(reading) if origin_params is None else reading.overrides
+    unknown = [name for name in named if name not in configs]
+    if unknown:
+        known = ", ".join(configs)
+        raise UsageError(
+            f"{graph.flow_name} has no config '{unknown[0]}'; "
+            + (f"its configs are: {known}." if known else "it declares no Config.")
+        )
     ready_decorators(file, cls, graph, config.with_decorators)
     set_client_namespace(config.namespace)
     # As Metaflow's --branch and --production, read from the environment when not given,
@@ -106,7 +143,37 @@ def prepare(config: RunConfig, origin_params: dict[str, Any] | None) -> Prepared
             values = resolve_parameters(cls, config.params, cwd=Path.cwd())
         finally:
             current._bind(None)
-    return PreparedFlow(file, source, graph, cls, values, project)
+        values.update({c.attr: c.stored_value() for c in configs.values()})
+    stored = {c.name: c.stored_value() for c in configs.values()}
+    return PreparedFlow(file, source, graph, cls, values, project, stored)
+
+
+def config_overrides(given: tuple[tuple[str, str, str], ...]) -> dict[str, tuple[str, str]]:
+    """`--config`/`--config-value` as config name: (kind, text), the last of each kind; both
+    kinds for one config are refused, as Metaflow refuses them."""
+    out: dict[str, tuple[str, str]] = {}
+    for kind, name, text in given:
+        if name in out and out[name][0] != kind:
+            raise UsageError(
+                f"Config '{name}' was given both a file (--config) and a value "
+                "(--config-value); give one of them."
+            )
+        out[name] = (kind, text)
+    return out
+
+
+def origin_configs(
+    graph: FlowGraph, origin: dict[str, Any], load_value: Callable[[str, str], Any] | None
+) -> dict[str, Any]:
+    """The configs a past run stored (by config name), read from its parameters."""
+    found: dict[str, Any] = {}
+    if load_value is None:
+        return found
+    for spec in graph.configs:
+        stored = origin.get(spec.attr)
+        if stored and stored.get("hash"):
+            found[spec.name] = load_value(stored["hash"], f"config '{spec.name}'")
+    return found
 
 
 def ready_decorators(file: Path, cls: type, graph: FlowGraph, specs: tuple[str, ...]) -> None:

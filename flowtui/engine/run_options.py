@@ -115,7 +115,14 @@ def write_run_id(path: str | None, run_id: str) -> None:
 
 # Metaflow's options that go before the command (`python flow.py --branch X run`), and whether
 # each takes a value.
-LEADING_OPTIONS = {"--branch": 1, "--production": 0, "--with": 1, "--quiet": 0}
+LEADING_OPTIONS = {
+    "--branch": 1,
+    "--production": 0,
+    "--with": 1,
+    "--quiet": 0,
+    "--config": 2,
+    "--config-value": 2,
+}
 
 
 def split_leading_options(argv: list[str]) -> tuple[list[str], list[str]]:

@@ -103,7 +103,7 @@ class Runner:
                 resume = ResumeSource.open(
                     self.store, graph.flow_name, self.config.origin_run_id, self.config.resume_step
                 )
-        flow = prepare(self.config, resume.params if resume else None)
+        flow = prepare(self.config, resume.params if resume else None, self.store.blobs.get_value)
         if resume is not None:
             with collector_paused():
                 resume.bind(flow.graph)
@@ -169,6 +169,7 @@ class Runner:
         self.file = flow.file
         self.cls = flow.cls
         self.project = flow.project
+        self.configs = flow.configs  # what a task importing the file afresh is given
         self.params = params
         # What every task inherits from the run: its parameters, as stored artifacts, and
         # (as in Metaflow) `name`, the flow's name.
@@ -392,6 +393,7 @@ class Runner:
             origin_run_id=self.resume.origin.run_id if self.resume else None,
             breakpoints=self.config.breakpoints,
             with_decorators=self.config.with_decorators,
+            configs=self.configs,
         )
 
     def _request(

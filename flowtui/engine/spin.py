@@ -176,7 +176,7 @@ class SpinRunner(Runner):
             )
         origin = meta.run(source.run_id)
         assert origin is not None
-        flow = prepare(self.config, origin.params)
+        flow = prepare(self.config, origin.params, self.store.blobs.get_value)
         self._adopt(flow, origin.params)
         self.resume = None
         pending = self._pending(source)

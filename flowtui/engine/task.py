@@ -86,6 +86,9 @@ class TaskRequest:
     # The run's `--with` decorators, which such a process adds to the class it imports (a
     # forked task's class has them already).
     with_decorators: tuple[str, ...] = ()
+    # The run's configs (name: stored value), which such a process's class body is given (a
+    # forked task's class was made with them).
+    configs: dict[str, Any] = field(default_factory=dict)
     # @catch's fallback attempt: the process of every earlier one died; the step's code does
     # not run, and the catch variable gets a FailureHandledByCatch (as Metaflow's).
     fallback: bool = False
@@ -203,7 +206,12 @@ def checked_source(file: str) -> str | None:
 def _flow_class(req: TaskRequest) -> type[FlowSpec]:
     cls = _loaded.get((req.file, req.flow_name))
     if cls is None:  # a spawned process or a Ray worker: import the run's text afresh
-        cls = load_flow_class(Path(req.file), req.flow_name, req.source)
+        from flowtui.flow.config import ConfigReading, reading_configs, resolve_decorators
+
+        reading = ConfigReading(req.flow_name, given=dict(req.configs))
+        with reading_configs(reading):
+            cls = load_flow_class(Path(req.file), req.flow_name, req.source)
+        resolve_decorators(cls)
         from flowtui.engine.run_options import apply_decorators
 
         steps = {

@@ -5,7 +5,7 @@ allows, @environment, @timeout, @resources). The runner, spin and debug all ask 
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from flowtui.engine.scheduler import Frame, PendingTask
@@ -33,6 +33,7 @@ class RunBasis:
     origin_run_id: str | None  # the resumed run's id, for a resume
     breakpoints: str
     with_decorators: tuple[str, ...]
+    configs: dict[str, Any] = field(default_factory=dict)  # config name: its stored value
 
 
 def retries(decorators: dict[str, dict[str, dict[str, Any]]], step: str) -> int:
@@ -116,6 +117,7 @@ def task_request(
         resources={k: v for k, v in decos.get("resources", {}).items() if v is not None},
         breakpoints=basis.breakpoints,
         with_decorators=basis.with_decorators,
+        configs=basis.configs,
     )
 
 

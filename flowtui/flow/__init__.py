@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flowtui.flow.current import current
 
 if TYPE_CHECKING:
+    from flowtui.flow.config import Config, ConfigValue, config_expr
     from flowtui.flow.decorators import (
         card,
         catch,
@@ -38,6 +39,7 @@ _LAZY = {
         "decorators",
     ),
     **dict.fromkeys(("IncludeFile", "JSONType", "Parameter"), "parameters"),
+    **dict.fromkeys(("Config", "ConfigValue", "config_expr"), "config"),
     **dict.fromkeys(("FlowSpec", "Inputs", "MergeArtifactsError"), "spec"),
 }
 
@@ -54,6 +56,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Config",
+    "ConfigValue",
     "FlowSpec",
     "IncludeFile",
     "Inputs",
@@ -62,6 +66,7 @@ __all__ = [
     "Parameter",
     "card",
     "catch",
+    "config_expr",
     "current",
     "environment",
     "ignored_locally",

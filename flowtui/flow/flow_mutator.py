@@ -188,11 +188,12 @@ class MutableFlow:
 
     @property
     def parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """Each parameter of the flow (`IncludeFile`s too), by attribute name."""
+        """Each parameter of the flow (`IncludeFile`s too, not its configs), by attribute
+        name."""
         seen: dict[str, Parameter] = {}
         for klass in reversed(self._flow_cls.__mro__):
             for attr, value in vars(klass).items():
-                if isinstance(value, Parameter):
+                if isinstance(value, Parameter) and value.kind != "config":
                     seen[attr] = value
         for attr, param in list(seen.items()):
             if getattr(self._flow_cls, attr, None) is param:
@@ -200,9 +201,12 @@ class MutableFlow:
 
     @property
     def configs(self) -> Iterator[tuple[str, Any]]:
-        """The flow's configs: none (flowtui does not offer `Config`, so a flow it runs has
-        none)."""
-        yield from ()
+        """The flow's configs by name, with their values (a `ConfigValue`; a plain config's
+        as it is), read before any mutator runs (flow/config.py), as Metaflow gives them."""
+        from flowtui.flow.config import flow_configs
+
+        for name, config in flow_configs(self._flow_cls).items():
+            yield name, config.value()
 
     def add_parameter(self, name: str, value: Parameter, overwrite: bool = False) -> None:
         """Add `value` (a `Parameter` or `IncludeFile`) as the flow's attribute `name`."""

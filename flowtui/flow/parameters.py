@@ -39,6 +39,32 @@ class ParameterContext(NamedTuple):
     configs: Any
 
 
+def _configs_read() -> Any:
+    """The running flow's configs by name (`ctx.configs.config.a`), as Metaflow gives them."""
+    from flowtui.flow.config import ConfigValue, flow_configs
+    from flowtui.flow.current import current
+
+    cls = current._get("flow_class")
+    configs = flow_configs(cls) if cls is not None else {}
+    return ConfigValue({name: c.value() for name, c in configs.items()})
+
+
+_PLAIN_DEFAULTS = (str, int, float, bool, type(None), list, tuple, dict)
+
+
+def _from_configs(default: Any) -> Any:
+    """A default written as an expression over the flow's configs (`config_expr(...)` above
+    the config it names), computed with the running flow's configs; any other default as it
+    is."""
+    from flowtui.flow.config import DelayEvaluator, resolve_delayed
+    from flowtui.flow.current import current
+
+    if not isinstance(default, DelayEvaluator) or not current.is_running_flow:
+        return default
+    cls = current._get("flow_class")
+    return default if cls is None else resolve_delayed(default, cls)
+
+
 class ParameterValueError(ValueError):
     """A value given for a parameter could not be parsed; the message names the parameter."""
 
@@ -89,7 +115,7 @@ class Parameter:
             parameter_name=self.name,
             logger=lambda *args, **kwargs: print(*args, file=sys.stderr),
             ds_type="local",
-            configs=None,
+            configs=_configs_read() if current.is_running_flow else None,
         )
 
     # Descriptor: inside a task the attribute reads as the parameter's value.
@@ -122,6 +148,8 @@ class Parameter:
 
     def resolved_default(self) -> Any:
         default = self.default
+        if not isinstance(default, _PLAIN_DEFAULTS):
+            default = _from_configs(default)
         if callable(default) and not isinstance(default, type):
             if "_computed" not in vars(self):  # called once, as Metaflow calls it
                 self._computed = default(self._context())

@@ -76,17 +76,21 @@ class StepNode:
 
 @dataclass(frozen=True)
 class ParameterSpec:
-    """A ``Parameter``/``IncludeFile`` declared as a class attribute, read statically."""
+    """A ``Parameter``/``IncludeFile``/``Config`` declared as a class attribute, read
+    statically."""
 
     attr: str
     name: str
-    kind: str  # "parameter" or "include_file"
+    kind: str  # "parameter", "include_file" or "config"
     default: object = None
     has_default: bool = False
     type: str | None = None  # "int", "float", "bool", "str", "json" or None when unknown
     help: str = ""
     required: bool = False
     line: int = 0
+    # The default is an expression, not a literal (a function, `config.alpha`): `default`
+    # holds its source text, and the runner works the value out when the run starts.
+    computed: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class FlowGraph:
     steps: tuple[StepNode, ...]
     parameters: tuple[ParameterSpec, ...] = ()
     doc: str = ""
+    configs: tuple[ParameterSpec, ...] = ()  # its `Config`s, read apart from the parameters
 
     def __iter__(self) -> Iterator[StepNode]:
         return iter(self.steps)

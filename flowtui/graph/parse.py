@@ -30,7 +30,7 @@ from flowtui.graph.model import (
 )
 
 FLOW_PACKAGES = frozenset({"flowtui", "metaflow"})
-PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file"}
+PARAMETER_KINDS = {"Parameter": "parameter", "IncludeFile": "include_file", "Config": "config"}
 TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "str": "str", "JSONType": "json"}
 
 
@@ -274,8 +274,9 @@ def _build_graph(
         file=file,
         line=cls.lineno,
         steps=tuple(_topological(steps)),
-        parameters=tuple(parameters.values()),
+        parameters=tuple(p for p in parameters.values() if p.kind != "config"),
         doc=ast.get_docstring(cls) or "",
+        configs=tuple(p for p in parameters.values() if p.kind == "config"),
     )
 
 
@@ -480,6 +481,14 @@ def _value(expr: ast.expr) -> object:
         return ast.unparse(expr)
 
 
+def _is_literal(expr: ast.expr) -> bool:
+    try:
+        ast.literal_eval(expr)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None:
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target, value = node.targets[0], node.value
@@ -495,8 +504,10 @@ def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None
     keywords = {k.arg: k.value for k in value.keywords if k.arg}
     name_expr = value.args[0] if value.args else keywords.get("name")
     name = _value(name_expr) if name_expr is not None else target.id
-    has_default = "default" in keywords
-    default = _value(keywords["default"]) if has_default else None
+    key = "default_value" if kind == "config" and "default" not in keywords else "default"
+    has_default = key in keywords
+    default = _value(keywords[key]) if has_default else None
+    computed = has_default and not _is_literal(keywords[key])
     help_expr = keywords.get("help")
     required_expr = keywords.get("required")
     return ParameterSpec(
@@ -509,6 +520,7 @@ def _parameter_spec(node: ast.stmt, scope: _ImportScope) -> ParameterSpec | None
         help=str(_value(help_expr)) if help_expr is not None else "",
         required=_value(required_expr) is True if required_expr is not None else False,
         line=node.lineno,
+        computed=computed,
     )
 
 

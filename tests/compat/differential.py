@@ -71,7 +71,10 @@ class Sides:
         shutil.copy(FLOWS / f"{name}.py", target)
         return target
 
-    def metaflow(self, file: Path, *args: str, command: str = "run") -> Outcome:
+    def metaflow(
+        self, file: Path, *args: str, command: str = "run", leading: tuple[str, ...] = ()
+    ) -> Outcome:
+        """`leading`: Metaflow's options that go before the command (`--config NAME PATH`)."""
         run_id_file = self.workdir / "metaflow-run-id"
         run_id_file.unlink(missing_ok=True)
         proc = subprocess.run(
@@ -79,6 +82,7 @@ class Sides:
                 sys.executable,
                 str(file),
                 "--quiet",
+                *leading,
                 command,
                 "--run-id-file",
                 str(run_id_file),

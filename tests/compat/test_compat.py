@@ -207,7 +207,6 @@ def test_remote_decorators_are_accepted_with_one_notice_per_use(tmp_path: Path) 
     ("line", "missing"),
     [
         ("from metaflow import Deployer", "metaflow.Deployer"),
-        ("from metaflow import Config, config_expr", "metaflow.Config"),
         ("from metaflow import NBDeployer", "metaflow.NBDeployer"),
         ("from metaflow.cards import NoSuchComponent", "metaflow.cards.NoSuchComponent"),
         ("import metaflow.plugins.aws", "metaflow.plugins"),

@@ -59,6 +59,10 @@ def _run_all(ray_flows: RayFlows, side: str, files: list[Path]) -> dict[str, sub
         (data / "notes.txt").write_text("first line\nsecond line\n")
         (data / "blob.bin").write_bytes(bytes(range(256)))
         (folder / "default.txt").write_text("mf_env_params' IncludeFile default\n")
+        (folder / "config.json").write_text(  # what mf_config reads
+            '{"alpha": 3, "cpu": 1, "retries": 1, "greeting": "hello", "project": "cfg_proj"}'
+        )
+        (folder / "settings.toml").write_text('[model]\nname = "small"\nlayers = [1, 2]\n')
     side_flows = RayFlows(folder, ray_flows.cluster)
     side_flows.store_path = folder / f"store-{side}"
     # Each Ray run starts its own workers (a second or more each): a few runs at a time

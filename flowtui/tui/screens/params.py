@@ -21,8 +21,9 @@ from flowtui.run.params import parse_value
 def default_text(spec: ParameterSpec) -> str:
     """How a parameter's default is written in its input box: as the runner reads it, so a
     `type=bool, default="false"` reads false (not the truthy string's "true") and a
-    `type=int, default=2.0` reads 2 (which the box's own check accepts)."""
-    if not spec.has_default or spec.default is None:
+    `type=int, default=2.0` reads 2 (which the box's own check accepts). A default the runner
+    works out (a function, `config.alpha`) is left empty: its text is the box's placeholder."""
+    if not spec.has_default or spec.default is None or spec.computed:
         return ""
     default = spec.default
     if spec.type in ("int", "float", "bool") and isinstance(default, str):
@@ -37,6 +38,13 @@ def default_text(spec: ParameterSpec) -> str:
     if spec.type == "json" and not isinstance(default, str):
         return json.dumps(default)
     return str(default)
+
+
+def placeholder(spec: ParameterSpec) -> str:
+    """What an empty box says: its type, or the expression its default is worked out from."""
+    if spec.computed:
+        return f"{spec.default} (as the run starts)"
+    return type_label(spec)
 
 
 def type_label(spec: ParameterSpec) -> str:
@@ -110,8 +118,8 @@ class ParametersScreen(ModalScreen[list[str] | None]):
                     if spec.help:
                         yield Label(Text(spec.help), classes="param-help")
                     yield Input(
-                        value=self.remembered.get(spec.name, default_text(spec)),
-                        placeholder=type_label(spec),
+                        value=self.remembered_value(spec),
+                        placeholder=placeholder(spec),
                         validators=value_validators(spec),
                         id=f"param-{spec.attr}",
                         classes="param-input",
@@ -120,6 +128,12 @@ class ParametersScreen(ModalScreen[list[str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run", variant="primary", id="params-run")
                 yield Button("Cancel", id="params-cancel")
+
+    def remembered_value(self, spec: ParameterSpec) -> str:
+        """The value last run with, else the default's text. An expression's own text, which
+        the form once filled in for a default worked out by the runner, is not a value."""
+        value = self.remembered.get(spec.name, default_text(spec))
+        return "" if spec.computed and value == str(spec.default) else value
 
     def on_mount(self) -> None:
         inputs = self.query(Input)
