@@ -16,12 +16,13 @@ from typing import Any
 
 from flowtui.flow import decorators as deco
 from flowtui.flow.parameters import Parameter
-from flowtui.flow.user_decorators import (
+from flowtui.flow.user_decorator_base import (
+    DecoratorQueries,
     DecoratorSpec,
-    MutableStep,
+    UserArguments,
     UserDecoratorError,
-    UserDecoratorFailed,
 )
+from flowtui.flow.user_decorators import MutableStep, UserDecoratorFailed
 
 _MUTATORS = "_flowtui_flow_mutators"
 
@@ -80,7 +81,7 @@ class FlowMutatorMeta(type):
         return str(getattr(cls, "decorator_name", cls.__name__))
 
 
-class FlowMutator(metaclass=FlowMutatorMeta):
+class FlowMutator(UserArguments, metaclass=FlowMutatorMeta):
     """Derive from this to change a flow before it runs: `pre_mutate(mutable_flow)` may add or
     remove parameters and flow decorators; both it and `mutate(mutable_flow)` may change each
     step's decorators (`mutable_flow.steps`). Arguments (`@Mutator(x=1)`) go to `init`."""
@@ -99,34 +100,10 @@ class FlowMutator(metaclass=FlowMutatorMeta):
             raise _not_a_flow(type(self).__name__, flow_cls)
         return self._apply(flow_cls)
 
-    def __str__(self) -> str:
-        return type(self).__name__
-
     def _apply(self, flow_cls: type) -> type:
         self._flow_cls = flow_cls
         setattr(flow_cls, _MUTATORS, (*flow_cls.__dict__.get(_MUTATORS, ()), self))
         return flow_cls
-
-    def get_args_kwargs(self) -> tuple[list[Any], dict[str, Any]]:
-        return list(self._args), dict(self._kwargs)
-
-    def init(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def external_init(self) -> None:
-        """Call `init` with the mutator's arguments, once (only an `init` the class itself
-        defines is called, as on Metaflow; arguments need one)."""
-        if self._ran_init:
-            return
-        has_init = "init" in type(self).__dict__
-        if (self._args or self._kwargs) and not has_init:
-            raise UserDecoratorError(
-                f"@{self} is given arguments but its class defines no init() to take them; "
-                "add def init(self, *args, **kwargs) to it."
-            )
-        if has_init:
-            self.init(*self._args, **self._kwargs)
-        self._ran_init = True
 
     def pre_mutate(self, mutable_flow: MutableFlow) -> None:
         return None
@@ -159,7 +136,7 @@ def _find(name: str) -> type[FlowMutator] | None:
     return found[0] if len(found) == 1 else None
 
 
-class MutableFlow:
+class MutableFlow(DecoratorQueries):
     """A flow as a `FlowMutator` sees it (and a `StepMutator`, as `mutable_step.flow`)."""
 
     IGNORE = 1
@@ -247,16 +224,6 @@ class MutableFlow:
         for m in flow_mutators(self._flow_cls):
             args, kwargs = m.get_args_kwargs()
             yield _short_name(type(m)), m.decorator_name, args, kwargs
-
-    @staticmethod
-    def _match(short: str, full: str, query: str) -> bool:
-        return full == query if "." in query else short == query
-
-    def has_decorator(self, name: str) -> bool:
-        return any(self._match(s, f, name) for s, f, _, _ in self.decorator_specs)
-
-    def get_decorator_specs(self, name: str) -> list[DecoratorSpec]:
-        return [spec for spec in self.decorator_specs if self._match(spec[0], spec[1], name)]
 
     def add_decorator(
         self,

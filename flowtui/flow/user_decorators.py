@@ -18,17 +18,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from flowtui.client.errors import MetaflowException
 from flowtui.flow import decorators as deco
+from flowtui.flow.user_decorator_base import (
+    DecoratorQueries,
+    DecoratorSpec,
+    UserArguments,
+    UserDecoratorError,
+)
 
 USER_SKIP_STEP: dict[str, Any] = {}
 
 _FIELDS = {"wrappers": "_flowtui_wrappers", "mutators": "_flowtui_mutators"}
-
-
-class UserDecoratorError(MetaflowException):
-    """A user decorator used in a way Metaflow does not allow (a `MetaflowException`, as
-    Metaflow raises)."""
 
 
 # Every user decorator class the flow defined, by its full name (`module.Name`); only the most
@@ -76,7 +76,7 @@ class UserStepDecoratorMeta(type):
         return str(getattr(cls, "decorator_name", cls.__name__))
 
 
-class UserStepDecoratorBase(metaclass=UserStepDecoratorMeta):
+class UserStepDecoratorBase(UserArguments, metaclass=UserStepDecoratorMeta):
     """What the class forms share: arguments kept for `init`, applied to one step."""
 
     _step_field: ClassVar[str | None] = None
@@ -101,9 +101,6 @@ class UserStepDecoratorBase(metaclass=UserStepDecoratorMeta):
             raise _not_a_step(type(self).__name__, step)
         return self._apply(step)
 
-    def __str__(self) -> str:
-        return type(self).__name__
-
     def _apply(self, step: Callable[..., Any]) -> Callable[..., Any]:
         self._my_step = step
         for attr in self._fields():
@@ -114,27 +111,6 @@ class UserStepDecoratorBase(metaclass=UserStepDecoratorMeta):
     def _fields(cls) -> list[str]:
         fields = (k.__dict__.get("_step_field") for k in cls.__mro__)
         return list(dict.fromkeys(_FIELDS[f] for f in fields if f is not None))
-
-    def get_args_kwargs(self) -> tuple[list[Any], dict[str, Any]]:
-        return list(self._args), dict(self._kwargs)
-
-    def init(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def external_init(self) -> None:
-        """Call `init` with the decorator's arguments, once (as Metaflow: only an `init` the
-        class itself defines is called, and arguments need one)."""
-        if self._ran_init:
-            return
-        has_init = "init" in type(self).__dict__
-        if (self._args or self._kwargs) and not has_init:
-            raise UserDecoratorError(
-                f"@{self} is given arguments but its class defines no init() to take them; "
-                "add def init(self, *args, **kwargs) to it."
-            )
-        if has_init:
-            self.init(*self._args, **self._kwargs)
-        self._ran_init = True
 
 
 class UserStepDecorator(UserStepDecoratorBase):
@@ -364,10 +340,7 @@ def short_name(cls: type[UserStepDecoratorBase]) -> str:
     return cls.decorator_name
 
 
-DecoratorSpec = tuple[str, str, list[Any], dict[str, Any]]
-
-
-class MutableStep:
+class MutableStep(DecoratorQueries):
     """A step as a `StepMutator` sees it: its decorators, to read, add and remove."""
 
     IGNORE = 1
@@ -398,16 +371,6 @@ class MutableStep:
                 seen.add(id(d))
                 args, kwargs = d.get_args_kwargs()
                 yield short_name(type(d)), d.decorator_name, args, kwargs
-
-    @staticmethod
-    def _match(short: str, full: str, query: str) -> bool:
-        return full == query if "." in query else short == query
-
-    def has_decorator(self, name: str) -> bool:
-        return any(self._match(s, f, name) for s, f, _, _ in self.decorator_specs)
-
-    def get_decorator_specs(self, name: str) -> list[DecoratorSpec]:
-        return [spec for spec in self.decorator_specs if self._match(spec[0], spec[1], name)]
 
     def add_decorator(
         self,
