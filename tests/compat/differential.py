@@ -98,25 +98,32 @@ class Sides:
         if not run_id_file.exists():
             return out
         out.run_id = run_id_file.read_text().strip()
-        dump_file = self.workdir / "metaflow-dump.pickle"
+        return self.metaflow_dump(out, _flow_name(file))
+
+    def metaflow_dump(self, out: Outcome, flow: str) -> Outcome:
+        """`out` with the artifacts of Metaflow's run `out.run_id` of `flow`."""
+        data = self._dump("metaflow", [str(HERE / "metaflow_dump.py"), flow, out.run_id])
+        out.steps, out.failed_steps = data["steps"], data["failed"]
+        return out
+
+    def flowtui_dump(self, out: Outcome, flow: str) -> Outcome:
+        """`out` with the artifacts of flowtui's latest run of `flow` (and its id)."""
+        data = self._dump("flowtui", [str(HERE / "flowtui_dump.py"), str(self.store), flow])
+        out.run_id, out.steps, out.failed_steps = data["run_id"], data["steps"], data["failed"]
+        return out
+
+    def _dump(self, side: str, argv: list[str]) -> dict[str, Any]:
+        dump_file = self.workdir / f"{side}-dump.pickle"
         dump = subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "metaflow_dump.py"),
-                _flow_name(file),
-                out.run_id,
-                str(dump_file),
-            ],
+            [sys.executable, *argv, str(dump_file)],
             cwd=self.workdir,
-            env=self.metaflow_env,
+            env=self.metaflow_env if side == "metaflow" else self.flowtui_env,
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert dump.returncode == 0, dump.stderr
-        data = pickle.loads(dump_file.read_bytes())
-        out.steps, out.failed_steps = data["steps"], data["failed"]
-        return out
+        return dict(pickle.loads(dump_file.read_bytes()))
 
     def flowtui(self, file: Path, *args: str, command: str = "run") -> Outcome:
         proc = subprocess.run(
@@ -140,25 +147,7 @@ class Sides:
         out = Outcome("flowtui", proc.returncode, proc.stdout + proc.stderr)
         if not self.store.exists():
             return out
-        dump_file = self.workdir / "flowtui-dump.pickle"
-        dump = subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "flowtui_dump.py"),
-                str(self.store),
-                _flow_name(file),
-                str(dump_file),
-            ],
-            cwd=self.workdir,
-            env=self.flowtui_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert dump.returncode == 0, dump.stderr
-        data = pickle.loads(dump_file.read_bytes())
-        out.run_id, out.steps, out.failed_steps = data["run_id"], data["steps"], data["failed"]
-        return out
+        return self.flowtui_dump(out, _flow_name(file))
 
 
 def _flow_name(file: Path) -> str:

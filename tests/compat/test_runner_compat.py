@@ -4,14 +4,13 @@ same artifacts (differential), and `from metaflow import Runner` inside a run is
 from __future__ import annotations
 
 import json
-import pickle
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from differential import HERE, Outcome, Sides, compare, needs_metaflow
+from differential import Outcome, Sides, compare, needs_metaflow
 
 from flowtui import Runner
 
@@ -56,42 +55,7 @@ def _metaflow_runner(sides: Sides, file: Path) -> tuple[Outcome, dict[str, objec
     assert ran.returncode == 0, ran.stderr
     answer = json.loads(answer_file.read_text())
     out = Outcome("metaflow", 0, ran.stdout + ran.stderr, run_id=str(answer["run_id"]))
-    dump_file = sides.workdir / "metaflow-dump.pickle"
-    dump = subprocess.run(
-        [sys.executable, str(HERE / "metaflow_dump.py"), "ParamsFlow", out.run_id, str(dump_file)],
-        cwd=sides.workdir,
-        env=sides.metaflow_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert dump.returncode == 0, dump.stderr
-    data = pickle.loads(dump_file.read_bytes())
-    out.steps, out.failed_steps = data["steps"], data["failed"]
-    return out, answer
-
-
-def _flowtui_dump(sides: Sides, out: Outcome) -> Outcome:
-    dump_file = sides.workdir / "flowtui-dump.pickle"
-    dump = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "flowtui_dump.py"),
-            str(sides.store),
-            "ParamsFlow",
-            str(dump_file),
-        ],
-        cwd=sides.workdir,
-        env=sides.flowtui_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert dump.returncode == 0, dump.stderr
-    data = pickle.loads(dump_file.read_bytes())
-    assert data["run_id"] == out.run_id
-    out.steps, out.failed_steps = data["steps"], data["failed"]
-    return out
+    return sides.metaflow_dump(out, "ParamsFlow"), answer
 
 
 @pytest.mark.differential
@@ -104,9 +68,10 @@ def test_the_same_runner_call_gives_the_same_artifacts_on_both_sides(sides: Side
         file, show_output=False, cwd=sides.workdir, env=sides.flowtui_env, store=sides.store
     ).run(**KWARGS) as running:
         ft = Outcome("flowtui", running.returncode or 0, running.stdout + running.stderr)
-        ft.run_id = running.run.id
+        started = running.run.id
         ft_answer = {"status": running.status, "tags": sorted(running.run.user_tags)}
-    ft = _flowtui_dump(sides, ft)
+    ft = sides.flowtui_dump(ft, "ParamsFlow")
+    assert ft.run_id == started  # the store's latest run is the one the Runner started
 
     assert mf_answer["status"] == ft_answer["status"] == "successful"
     assert mf_answer["tags"] == ft_answer["tags"] == ["from-python"]
