@@ -1,10 +1,10 @@
 """`flowtui.NBRunner`: a flow class defined in a notebook cell or a script's `__main__`, run from
 its own source (found as Metaflow's NBRunner finds it), with no temporary file left behind.
 
-IPython is not installed in the project's environment, so the notebook is simulated the way
-NBRunner reads it: a real Python process executes the cell's text in `__main__` (as a kernel
-does) while `IPython.get_ipython().history_manager.input_hist_raw[-1]` is that cell. Where
-IPython is installed, one test runs the cells in IPython's own shell instead."""
+Most tests simulate the notebook the way NBRunner reads it: a real Python process executes the
+cell's text in `__main__` (as a kernel does) while a stand-in for
+`IPython.get_ipython().history_manager.input_hist_raw[-1]` is that cell. One test runs the cells
+in IPython's own shell (IPython is in the test extra)."""
 
 from __future__ import annotations
 
