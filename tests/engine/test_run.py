@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.gate import wait_for
+
 HEADER = "from flowtui import FlowSpec, step, Parameter, JSONType, IncludeFile, current\n"
 
 
@@ -800,21 +802,12 @@ class ForeverFlow(FlowSpec):
             log = Path(event["stdout"])
             break
     assert log is not None
-    task_pid = None
-    for _ in range(200):
-        text = log.read_text() if log.exists() else ""
-        if "task pid" in text:
-            task_pid = int(text.split()[2])
-            break
-        time.sleep(0.05)
-    assert task_pid is not None
+    # the whole line: print writes "task pid", the number and the newline one by one
+    wait_for(lambda: log.exists() and "\n" in log.read_text(), "the task to print its pid")
+    task_pid = int(log.read_text().split()[2])
     proc.kill()  # SIGKILL: the runner cannot clean up
-    proc.wait(timeout=10)
-    for _ in range(200):
-        if not _alive(task_pid):
-            break
-        time.sleep(0.05)
-    assert not _alive(task_pid), "the task outlived its runner"
+    proc.wait(timeout=60)
+    wait_for(lambda: not _alive(task_pid), "the task to die with its runner")
     assert flows.latest_run("ForeverFlow").status == "crashed"
 
 

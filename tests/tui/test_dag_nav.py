@@ -49,11 +49,11 @@ async def test_colon_goes_to_a_step_by_part_of_its_name(tmp_path: Path) -> None:
         await pilot.press("colon")
         await pilot.pause()
         await pilot.press(*"step_31")
-        for _ in range(100):  # the palette searches in a worker
-            await pilot.pause(0.05)
-            highlighted = app.screen.query("CommandList").first().highlighted  # type: ignore[attr-defined]
-            if highlighted is not None:
-                break
+        await wait_until(  # the palette searches in a worker
+            pilot,
+            lambda: app.screen.query("CommandList").first().highlighted is not None,  # type: ignore[attr-defined]
+            "the palette to find the step",
+        )
         await pilot.press("enter")
         await pilot.pause()
         assert app.dag.selected == "step_31"

@@ -142,14 +142,7 @@ async def test_slash_searches_the_log_from_anywhere(flaky: str) -> None:
         log = app.query_one(TaskDetail).shown_log
         lines = log.query_one(LogLines)
 
-        async def found() -> bool:
-            await pilot.pause(0.05)
-            return lines.current_match == 0
-
-        for _ in range(200):
-            if await found():
-                break
-        assert lines.current_match == 0
+        await wait_until(pilot, lambda: lines.current_match == 0, "the search's first match")
         assert isinstance(app.focused, LogLines) and isinstance(app.focused.parent, LogView)
 
 
