@@ -794,19 +794,21 @@ class ForeverFlow(FlowSpec):
         text=True,
         env={**os.environ, "FLOWTUI_STORE": str(flows.store_path)},
     )
-    assert proc.stdout is not None
-    log = None
-    for line in proc.stdout:
-        event = json.loads(line)
-        if event["event"] == "task_started":
-            log = Path(event["stdout"])
-            break
-    assert log is not None
-    # the whole line: print writes "task pid", the number and the newline one by one
-    wait_for(lambda: log.exists() and "\n" in log.read_text(), "the task to print its pid")
-    task_pid = int(log.read_text().split()[2])
-    proc.kill()  # SIGKILL: the runner cannot clean up
-    proc.wait(timeout=60)
+    try:
+        assert proc.stdout is not None
+        log = None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "task_started":
+                log = Path(event["stdout"])
+                break
+        assert log is not None
+        # the whole line: print writes "task pid", the number and the newline one by one
+        wait_for(lambda: log.exists() and "\n" in log.read_text(), "the task to print its pid")
+        task_pid = int(log.read_text().split()[2])
+    finally:  # SIGKILL: the runner cannot clean up (and a failed test leaves no run behind)
+        proc.kill()
+        proc.wait(timeout=60)
     wait_for(lambda: not _alive(task_pid), "the task to die with its runner")
     assert flows.latest_run("ForeverFlow").status == "crashed"
 
