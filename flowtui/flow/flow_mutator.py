@@ -139,10 +139,6 @@ def _find(name: str) -> type[FlowMutator] | None:
 class MutableFlow(DecoratorQueries):
     """A flow as a `FlowMutator` sees it (and a `StepMutator`, as `mutable_step.flow`)."""
 
-    IGNORE = 1
-    ERROR = 2
-    OVERRIDE = 3
-
     def __init__(self, flow_cls: type, mutator: Any, pre_mutate: bool) -> None:
         self._flow_cls = flow_cls
         self._mutator = mutator
@@ -230,7 +226,7 @@ class MutableFlow(DecoratorQueries):
         deco_type: Any,
         deco_args: list[Any] | None = None,
         deco_kwargs: dict[str, Any] | None = None,
-        duplicates: int = IGNORE,
+        duplicates: int = DecoratorQueries.IGNORE,
     ) -> Any:
         """Add a flow decorator (`project`, `"project:name=x"`, ...) or a `FlowMutator` (its
         class or name: its `pre_mutate` runs after those already there)."""
@@ -238,16 +234,7 @@ class MutableFlow(DecoratorQueries):
         self._only_in_pre_mutate(f"adds the flow decorator '{called}'")
         args, kwargs = list(deco_args or []), dict(deco_kwargs or {})
         if isinstance(deco_type, str):
-            try:
-                name, spec_args = deco.parse_spec(deco_type)
-            except ValueError as e:
-                raise UserDecoratorError(f"add_decorator({deco_type!r}): {e}") from None
-            if spec_args and (args or kwargs):
-                raise UserDecoratorError(
-                    f"add_decorator({deco_type!r}) has arguments in its text; give them there "
-                    "or in deco_args/deco_kwargs, not both."
-                )
-            kwargs = {**spec_args, **kwargs}
+            name, kwargs = self._spec(deco_type, args, kwargs)
             mutator = _find(name)
             if mutator is None:
                 return self._add_flow_decorator(name, args, kwargs, duplicates)
@@ -270,16 +257,13 @@ class MutableFlow(DecoratorQueries):
                 "(deco_kwargs=...)."
             )
         cls = self._flow_cls
-        if any(d.name == name for d in deco.step_decorators(cls)):
-            if duplicates == self.OVERRIDE:
-                self._drop_flow_decorators(name, None)
-            elif duplicates == self.ERROR and self._mutator.statically_defined:
-                raise UserDecoratorError(
-                    f"Flow '{cls.__name__}' already has @{name}, and {self._mutator} adds it "
-                    "again with duplicates=MutableFlow.ERROR; remove one of them."
-                )
-            else:
-                return None
+        if not self._room_for(
+            any(d.name == name for d in deco.step_decorators(cls)),
+            duplicates,
+            lambda: self._drop_flow_decorators(name, None),
+            f"Flow '{cls.__name__}' already has @{name}",
+        ):
+            return None
         factory = _flow_decorator(name)
         try:
             factory(**kwargs)(cls)
@@ -292,18 +276,15 @@ class MutableFlow(DecoratorQueries):
     ) -> Any:
         cls = self._flow_cls
         existing = [m for m in flow_mutators(cls) if m.decorator_name == mutator_cls.decorator_name]
-        if existing:
-            if dup == self.OVERRIDE:
-                kept = tuple(m for m in cls.__dict__.get(_MUTATORS, ()) if m not in existing)
-                setattr(cls, _MUTATORS, kept)
-            elif dup == self.ERROR and self._mutator.statically_defined:
-                raise UserDecoratorError(
-                    f"Flow '{cls.__name__}' already has @{mutator_cls.__name__}, and "
-                    f"{self._mutator} adds it again with duplicates=MutableFlow.ERROR; remove "
-                    "one of them."
-                )
-            else:
-                return None
+
+        def drop() -> None:
+            kept = tuple(m for m in cls.__dict__.get(_MUTATORS, ()) if m not in existing)
+            setattr(cls, _MUTATORS, kept)
+
+        if not self._room_for(
+            bool(existing), dup, drop, f"Flow '{cls.__name__}' already has @{mutator_cls.__name__}"
+        ):
+            return None
         added = mutator_cls(*args, **kwargs)
         added.statically_defined = False
         added._apply(cls)

@@ -4,7 +4,7 @@ Metaflow's questions about a step's or a flow's decorators."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flowtui.client.errors import MetaflowException
@@ -52,8 +52,15 @@ DecoratorSpec = tuple[str, str, list[Any], dict[str, Any]]  # short name, full n
 
 
 class DecoratorQueries:
-    """Metaflow's questions about a step's (or a flow's) decorators, over `decorator_specs`:
-    a name with a dot is matched whole, one without against the short names."""
+    """What `MutableStep` and `MutableFlow` share: Metaflow's questions about the decorators,
+    over `decorator_specs` (a name with a dot is matched whole, one without against the short
+    names), and how `add_decorator` reads its arguments and treats a decorator already there."""
+
+    IGNORE = 1
+    ERROR = 2
+    OVERRIDE = 3
+
+    _mutator: Any  # the mutator making the change
 
     @property
     def decorator_specs(self) -> Iterator[DecoratorSpec]:
@@ -68,3 +75,38 @@ class DecoratorQueries:
 
     def get_decorator_specs(self, name: str) -> list[DecoratorSpec]:
         return [spec for spec in self.decorator_specs if self._match(spec[0], spec[1], name)]
+
+    @staticmethod
+    def _spec(text: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """`add_decorator("retry:times=2", ...)`: the name, and the text's keyword arguments
+        with `deco_kwargs`'s (given in one place or the other, not both)."""
+        from flowtui.flow import decorators
+
+        try:
+            name, spec_args = decorators.parse_spec(text)
+        except ValueError as e:
+            raise UserDecoratorError(f"add_decorator({text!r}): {e}") from None
+        if spec_args and (args or kwargs):
+            raise UserDecoratorError(
+                f"add_decorator({text!r}) has arguments in its text; give them there or in "
+                "deco_args/deco_kwargs, not both."
+            )
+        return name, {**spec_args, **kwargs}
+
+    def _room_for(
+        self, present: bool, duplicates: int, drop: Callable[[], object], already: str
+    ) -> bool:
+        """Whether to add a decorator that is `present` already (`already` says where):
+        OVERRIDE drops the one there (`drop`), ERROR refuses when the mutator is written in the
+        file, IGNORE (or ERROR from a mutator added by another) adds nothing."""
+        if not present:
+            return True
+        if duplicates == self.OVERRIDE:
+            drop()
+            return True
+        if duplicates == self.ERROR and self._mutator.statically_defined:
+            raise UserDecoratorError(
+                f"{already}, and {self._mutator} adds it again with "
+                f"duplicates={type(self).__name__}.ERROR; remove one of them."
+            )
+        return False

@@ -343,10 +343,6 @@ def short_name(cls: type[UserStepDecoratorBase]) -> str:
 class MutableStep(DecoratorQueries):
     """A step as a `StepMutator` sees it: its decorators, to read, add and remove."""
 
-    IGNORE = 1
-    ERROR = 2
-    OVERRIDE = 3
-
     def __init__(self, step: Any, mutator: Any, pre_mutate: bool, flow_cls: type) -> None:
         self._my_step = step
         self._mutator = mutator  # the StepMutator or FlowMutator making the change
@@ -377,23 +373,14 @@ class MutableStep(DecoratorQueries):
         deco_type: Any,
         deco_args: list[Any] | None = None,
         deco_kwargs: dict[str, Any] | None = None,
-        duplicates: int = IGNORE,
+        duplicates: int = DecoratorQueries.IGNORE,
     ) -> Any:
         """Add a decorator to the step: flowtui's own (`retry`, `"retry:times=2"`, ...) or a
         user one (its class or its name); `duplicates` says what happens when the step has
         one of that name already. Returns what was added, or None."""
         args, kwargs = list(deco_args or []), dict(deco_kwargs or {})
         if isinstance(deco_type, str):
-            try:
-                name, spec_args = deco.parse_spec(deco_type)
-            except ValueError as e:
-                raise UserDecoratorError(f"add_decorator({deco_type!r}): {e}") from None
-            if spec_args and (args or kwargs):
-                raise UserDecoratorError(
-                    f"add_decorator({deco_type!r}) has arguments in its text; give them there "
-                    "or in deco_args/deco_kwargs, not both."
-                )
-            kwargs = {**spec_args, **kwargs}
+            name, kwargs = self._spec(deco_type, args, kwargs)
             user = registered(name)
             if user is None:
                 return self._add_flowtui(name, args, kwargs, duplicates)
@@ -415,18 +402,16 @@ class MutableStep(DecoratorQueries):
                 "(deco_kwargs=...)."
             )
         step = self._my_step
-        existing = [d for d in deco.step_decorators(step) if d.name == name]
-        if existing and name != "card":  # a step may have several cards
-            if duplicates == self.OVERRIDE:
-                kept = tuple(d for d in deco.step_decorators(step) if d.name != name)
-                setattr(step, deco._DECORATORS_ATTR, kept)
-            elif duplicates == self.ERROR and self._mutator.statically_defined:
-                raise UserDecoratorError(
-                    f"Step '{step.__name__}' already has @{name}, and {self._mutator} adds "
-                    "it again with duplicates=MutableStep.ERROR; remove one of them."
-                )
-            else:
-                return None
+
+        def drop() -> None:
+            kept = tuple(d for d in deco.step_decorators(step) if d.name != name)
+            setattr(step, deco._DECORATORS_ATTR, kept)
+
+        present = name != "card" and any(d.name == name for d in deco.step_decorators(step))
+        if not self._room_for(  # (a step may have several cards)
+            present, duplicates, drop, f"Step '{step.__name__}' already has @{name}"
+        ):
+            return None
         try:
             factory(**kwargs)(step)
         except TypeError as e:
@@ -446,17 +431,13 @@ class MutableStep(DecoratorQueries):
                 "mutator can add another only in pre_mutate()."
             )
         step = self._my_step
-        if has_user_decorator(step, cls):
-            if duplicates == self.OVERRIDE:
-                self._drop(lambda d: d.decorator_name == cls.decorator_name)
-            elif duplicates == self.ERROR and self._mutator.statically_defined:
-                raise UserDecoratorError(
-                    f"Step '{step.__name__}' already has @{cls.__name__}, and "
-                    f"{self._mutator} adds it again with duplicates=MutableStep.ERROR; remove "
-                    "one of them."
-                )
-            else:
-                return None
+        if not self._room_for(
+            has_user_decorator(step, cls),
+            duplicates,
+            lambda: self._drop(lambda d: d.decorator_name == cls.decorator_name),
+            f"Step '{step.__name__}' already has @{cls.__name__}",
+        ):
+            return None
         return attach(step, cls, args, kwargs)
 
     def _drop(self, doomed: Callable[[UserStepDecoratorBase], bool]) -> bool:
