@@ -4,6 +4,7 @@ cancelling; and a worker's log lines reach the driver while the task runs."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from conftest import RayFlows, wait_for
 from local_cluster import LocalCluster, start_cluster
 
 from flowtui.errors import FlowtuiError
+
+COMPAT_FLOWS = Path(__file__).resolve().parents[1] / "compat" / "flows"
 
 WAITING_STEP = """
     import os, time
@@ -405,30 +408,7 @@ def test_a_full_disk_on_the_driver_fails_the_step_and_resume_finishes_it(
 
 def test_a_parallel_gang_on_ray_is_refused_in_one_sentence(ray_flows: RayFlows) -> None:
     """Its nodes are told to meet at 127.0.0.1, which on a cluster is each node's own host."""
-    ray_flows.write(
-        "gang.py",
-        """
-        from metaflow import FlowSpec, parallel, step
-
-        class GangOnRayFlow(FlowSpec):
-            @step
-            def start(self):
-                self.next(self.train, num_parallel=2)
-
-            @parallel
-            @step
-            def train(self):
-                self.next(self.join)
-
-            @step
-            def join(self, inputs):
-                self.next(self.end)
-
-            @step
-            def end(self):
-                pass
-        """,
-    )
+    shutil.copy(COMPAT_FLOWS / "gang_parallel.py", ray_flows.root / "gang.py")
     ran = ray_flows.cli("run", "gang.py")
     assert ran.code == 2, ran.stdout + ran.stderr
     assert ran.stderr.strip().endswith(

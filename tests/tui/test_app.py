@@ -850,34 +850,15 @@ async def test_the_task_list_shows_the_node_once_a_task_ran_on_a_cluster(
         assert str(tasks.get_cell("HelloFlow/1/hello/2", "node")) == "1f2e3d4c"
 
 
-GANG_FLOW = """
-from metaflow import FlowSpec, parallel, step
-
-class GangFlow(FlowSpec):
-    @step
-    def start(self):
-        self.next(self.train, num_parallel=4)
-
-    @parallel
-    @step
-    def train(self):
-        self.next(self.join)
-
-    @step
-    def join(self, inputs):
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-"""
+# The compat tests' @parallel flow (start -> train, a gang of 3 -> join -> end).
+GANG_FLOW = Path(__file__).resolve().parents[1] / "compat" / "flows" / "gang_parallel.py"
 
 
 async def test_a_parallel_gang_is_drawn_as_one(tmp_path: Path) -> None:
     """`num_parallel=` was a problem in the panel ("not a self.next() argument flowtui
     supports"); the DAG now draws the gang's start and the step says it is @parallel."""
     path = tmp_path / "gang.py"
-    path.write_text(GANG_FLOW)
+    shutil.copy(GANG_FLOW, path)
     app = FlowtuiApp(path, store=tmp_path / "store")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.graph is not None)
