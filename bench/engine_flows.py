@@ -81,9 +81,12 @@ def linear_flow(steps: int = 10) -> BenchFlow:
     return _flow("LinearFlow", "\nclass LinearFlow(FlowSpec):\n" + "\n".join(methods), steps)
 
 
-def foreach_flow(width: int, *, name: str = "ForeachFlow", fail_join: bool = False) -> BenchFlow:
+def foreach_flow(
+    width: int, *, name: str = "ForeachFlow", fail_join: bool = False, join_reads: bool = True
+) -> BenchFlow:
     """start fans out `width` trivial tasks, a join sums them; with `fail_join`, the join
-    raises when $BENCH_FAIL_JOIN is 1 (for resume)."""
+    raises when $BENCH_FAIL_JOIN is 1 (for resume); without `join_reads`, the join only
+    counts its inputs (reads no input's artifact)."""
     failure = (
         f"""        if os.environ.get("{FAIL_JOIN_ENV}") == "1":
             raise RuntimeError("the join fails on purpose (benchmark)")
@@ -107,7 +110,7 @@ class {name}(FlowSpec):
 
     @step
     def join(self, inputs):
-{failure}        self.total = sum(i.x for i in inputs)
+{failure}        self.total = {"sum(i.x for i in inputs)" if join_reads else "len(inputs)"}
         self.next(self.end)
 
     @step

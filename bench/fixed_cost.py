@@ -26,6 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import engine_flows as flows
 from bench_scale import FLOWTUI, HERE, fresh, splits, timed
 
 import flowtui
@@ -38,37 +39,6 @@ PATCH = """    if req.step == "body":  # bench/fixed_cost.py: a task that does n
         os.write(result_fd, b'{"ok": true, "artifacts": {}, "foreach_count": null, '
                  b'"error": null, "caught": null, "chosen": null, "lost": null}\\n')
         os._exit(0)
-"""
-
-FLOW = """
-import os
-
-from metaflow import FlowSpec, step
-
-
-class FixedCostFlow(FlowSpec):
-    @step
-    def start(self):
-        self.items = list(range({width}))
-        self.next(self.body, foreach="items")
-
-    @step
-    def body(self):
-        self.x = self.input
-        self.next(self.join)
-
-    @step
-    def join(self, inputs):
-        self.total = len(inputs)  # reads no input's artifact: the no-work tasks set none
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-
-
-if __name__ == "__main__":
-    FixedCostFlow()
 """
 
 
@@ -97,9 +67,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flowtui-fixed-cost-") as tmp:
         work = Path(tmp)
         patched = patched_copy(work / "patched")
-        flow = work / "fixed_cost_flow.py"
-        flow.write_text(FLOW.format(width=args.width))
-        tasks = args.width + 3
+        # the join reads no input's artifact: the no-work tasks set none
+        bench_flow = flows.foreach_flow(args.width, name="FixedCostFlow", join_reads=False)
+        flow, tasks = bench_flow.write(work), bench_flow.tasks
         nothing_env = {**os.environ, "PYTHONPATH": str(patched)}
         walls: dict[str, list[float]] = {"flowtui": [], "no-work": [], "floor": []}
         for _ in range(args.repeat):
