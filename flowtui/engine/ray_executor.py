@@ -89,6 +89,8 @@ class RayAttempt:
     done: threading.Event = field(default_factory=threading.Event)
     reported: Reported = field(default_factory=Reported)  # the worker's samples of it
     died: TaskError | None = None  # its worker process died (or its node): why, no outcome
+    clock: bytes | None = None  # the step clock's last note, passed on to the runner
+    lock: threading.Lock = field(default_factory=threading.Lock)  # its pipe's write end
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Cancel the Ray task: SIGTERM interrupts the step, SIGKILL ends its worker."""
@@ -133,13 +135,24 @@ class RayAttempt:
         if error is not None and error.reason in (WORKER_LOST, NODE_LOST):
             self.died = error
         data = memoryview(b"" if self.died else (outcome.to_json() + "\n").encode())
-        try:
-            while data:
-                data = data[os.write(self.write_fd, data) :]
-        finally:
-            os.close(self.write_fd)
-            self.status = 0
-            self.done.set()
+        with self.lock:
+            try:
+                while data:
+                    data = data[os.write(self.write_fd, data) :]
+            finally:
+                os.close(self.write_fd)
+                self.status = 0
+                self.done.set()
+
+    def note_clock(self, note: bytes) -> None:
+        """Pass the worker's note that the step's @timeout clock started or stopped on to the
+        runner, as a local task writes it (engine/step_clock.py)."""
+        with self.lock:
+            if note == self.clock or self.status is not None:
+                return
+            self.clock = note
+            with contextlib.suppress(OSError):
+                os.write(self.write_fd, note)
 
 
 class RayExecutor:
@@ -414,6 +427,8 @@ class RayExecutor:
             if attempt is None:
                 continue
             attempt.where = {**attempt.where, **report.get("where", {})}
+            if "clock" in report:
+                attempt.note_clock(report["clock"])
             if "usage" in report:
                 rss, cpu_time, cpu = report["usage"]
                 attempt.reported.report(Usage(rss, cpu_time, cpu), report.get("peak", 0))

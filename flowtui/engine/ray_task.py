@@ -39,7 +39,8 @@ from flowtui.store.blobs import ArtifactPickleError, BlobRef
 _CHUNK = 1 << 16
 _PEAK_EVERY = 0.2  # seconds between memory reads for the peak (reported once a second)
 
-Report = dict[str, Any]  # {"where": {...}, "usage": (rss, cpu_time, cpu), "peak": rss}
+# {"where": {...}, "usage": (rss, cpu_time, cpu), "peak": rss, "clock": a step_clock note}
+Report = dict[str, Any]
 
 
 @ray.remote(num_cpus=0)
@@ -80,10 +81,17 @@ class Reporter:
         self.sampler = Sampler(os.getpid())
         self.peak_at = self.report_at = 0.0
         self.lock = threading.Lock()  # the output thread ticks; the step's thread, at the end
+        self.clock: bytes | None = None  # the step clock's last note (engine/step_clock.py)
 
     def tick(self, final: bool = False) -> None:
         with self.lock:
             self._tick(final)
+
+    def note_clock(self, note: bytes) -> None:
+        """A @timeout step's clock started or stopped: reported now, not at the next tick."""
+        with self.lock:
+            self.clock = note
+            self._tick(final=True)
 
     def _tick(self, final: bool) -> None:
         now = time.monotonic()
@@ -94,6 +102,8 @@ class Reporter:
             self.report_at = now + SAMPLE_EVERY
             usage = self.sampler.sample()
             report: Report = {"where": self.where}
+            if self.clock is not None:
+                report["clock"] = self.clock
             if usage is not None:
                 report["usage"] = (usage.rss, usage.cpu_time, usage.cpu)
                 report["peak"] = self.sampler.peak_rss
@@ -156,7 +166,7 @@ def run_attempt(
         _forwarded_output(sink, request.stdout, request.stderr, reporter, sent),
     ):
         try:
-            outcome = _run(local, blobs)
+            outcome = _run(local, blobs, note=reporter.note_clock if request.timeout else None)
             if not outcome.ok and outcome.error:
                 sys.stderr.write(outcome.error.traceback)
         except Exception as e:  # flowtui's own failure: still report it

@@ -62,7 +62,6 @@ from flowtui.store.liveness import Heartbeat
 from flowtui.store.records import NewTask
 
 CANCEL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when cancelling
-TIMEOUT_GRACE = 5.0  # seconds past a task's @timeout before the runner kills it
 
 
 class Runner:
@@ -354,13 +353,8 @@ class Runner:
         proc = self.executor.launch(request)  # first: the task starts while we record it
         self.batch.start_attempt(task_id, attempt, stdout, stderr)
         now = time.time()
-        limit = request.timeout
-        # The task stops itself at its @timeout (so @catch and @retry see it); the runner
-        # kills it only if it does not, a little later.
-        deadline = now + limit + TIMEOUT_GRACE if limit else None
-        self.running[proc.result_fd] = Running(
-            pending, task_id, attempt, proc, request, now, deadline
-        )
+        # (its @timeout's backstop counts from when it says its step started: Running.take)
+        self.running[proc.result_fd] = Running(pending, task_id, attempt, proc, request, now)
         self.usage.watch((task_id, attempt), proc.local_pid, proc.reported_usage)
         self.tasks_run += attempt == 0
         self.held.append(
@@ -428,7 +422,7 @@ class Runner:
         except OSError:
             chunk = b""
         if chunk:
-            running.buffer += chunk
+            running.take(chunk, time.time())
             if running.buffer.endswith(b"\n"):  # the outcome is complete
                 self._reap(fd, running.proc.poll())
             return
@@ -462,7 +456,7 @@ class Runner:
             with contextlib.suppress(OSError):  # what the task wrote before it exited
                 os.set_blocking(fd, False)
                 while chunk := os.read(fd, 1 << 16):
-                    running.buffer += chunk
+                    running.take(chunk, time.time())
             self._reap(fd, status)
 
     def _outcome(self, running: Running, status: int) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flowtui.engine import step_clock
 from flowtui.engine.executor import TaskHandle
 from flowtui.engine.exits import describe_exit
 from flowtui.engine.scheduler import PendingTask
-from flowtui.engine.task import TaskOutcome, TaskRequest, timeout_message
+from flowtui.engine.task import TaskOutcome, TaskRequest
 from flowtui.run.status import CANCEL, TIMEOUT, RunStatus, TaskError
 
 
@@ -38,8 +39,11 @@ class Running:
     proc: TaskHandle
     request: TaskRequest
     started: float
-    deadline: float | None
     buffer: bytearray = field(default_factory=bytearray)
+    # when the runner kills it if it has not stopped (its @timeout, from when its step's clock
+    # started, plus a grace: engine/step_clock.py); None: not counting
+    deadline: float | None = None
+    untimed: bool = False  # it waited at a breakpoint(): its @timeout is dropped for good
     killed: str | None = None  # why the runner killed it: "timeout" or "cancel"
     cancelled_because: str = "the run was cancelled"  # what a "cancel" says
     eof: bool = False  # its pipe closed (the task may still run: it closed the pipe's fd)
@@ -48,11 +52,20 @@ class Running:
     def pathspec(self) -> str:
         return f"{self.request.flow_name}/{self.request.run_id}/{self.pending.step}/{self.task_id}"
 
+    def take(self, chunk: bytes, now: float) -> None:
+        """What the task wrote on its result pipe: its outcome, and its step clock's notes."""
+        data, note = step_clock.read_notes(chunk)
+        self.buffer += data
+        if note == step_clock.STOPPED:
+            self.deadline = None
+        elif note == step_clock.STARTED and not self.untimed:
+            self.deadline = now + (self.request.timeout or 0) + step_clock.GRACE
+
     def failure(self, outcome: TaskOutcome | None, status: int) -> TaskError:
         """Why this attempt failed: killed by the runner (timeout, cancel), the step's own
         error, or how its process ended."""
         if self.killed == TIMEOUT:
-            message = timeout_message(self.pending.step, self.request.timeout or 0)
+            message = step_clock.timeout_message(self.pending.step, self.request.timeout or 0)
             return TaskError("TimeoutError", message, reason=TIMEOUT)
         if self.killed == CANCEL:
             return TaskError("Cancelled", self.cancelled_because, reason=CANCEL)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore
 from pathlib import Path
 from typing import Any
 
+from flowtui.engine import step_clock
 from flowtui.engine.cards import TaskCards
 from flowtui.engine.loader import load_flow_class, user_traceback
 from flowtui.flow import FlowSpec, current
@@ -246,14 +246,6 @@ class _StoreSource:
         return value
 
 
-def timeout_message(step: str, seconds: float) -> str:
-    return f"step '{step}' ran longer than its @timeout of {seconds:g} s and was stopped"
-
-
-class TimeoutException(Exception):
-    """Raised inside a step that ran longer than its @timeout."""
-
-
 class FailureHandledByCatch(Exception):
     """What @catch stores when the task's process kept dying (no exception of the step to
     catch): Metaflow's `metaflow.plugins.catch_decorator.FailureHandledByCatch`."""
@@ -278,17 +270,6 @@ def _limit_memory(req: TaskRequest) -> None:
         return  # not Linux: recorded, not enforced
 
 
-def _arm_timeout(req: TaskRequest) -> None:
-    if not req.timeout:
-        return
-
-    def expired(signum: int, frame: Any) -> None:
-        raise TimeoutException(timeout_message(req.step, req.timeout or 0))
-
-    signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, req.timeout)
-
-
 _store_in_env: str | None = None  # FLOWTUI_STORE names this store (set by the fork server)
 
 
@@ -309,9 +290,10 @@ def register_blob_store(store_root: str, blobs: BlobStore) -> None:
     _blob_stores[store_root] = blobs
 
 
-def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
+def _run(req: TaskRequest, blobs: Any = None, note: step_clock.Note | None = None) -> TaskOutcome:
     """Run the step. `blobs` reads inputs and keeps new values (default: the store's blobs;
-    the Ray executor passes one backed by Ray's object store)."""
+    the Ray executor passes one backed by Ray's object store); `note` tells the runner when a
+    @timeout step's clock starts and stops (engine/step_clock.py)."""
     if blobs is None:
         blobs = _blob_stores.get(req.store_root) or BlobStore(Path(req.store_root, "blobs"))
     if req.env:
@@ -387,7 +369,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
                 f"Task execution kept failing over {req.attempt} attempts. Your code did not "
                 "raise an exception. Something in the execution environment caused the failure."
             )
-        _arm_timeout(req)
+        step_clock.start(req.step, req.timeout, note)
         _limit_memory(req)
         try:
             wrappers = getattr(getattr(cls, req.step), "_flowtui_wrappers", ())
@@ -396,9 +378,9 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
             else:
                 _call_step(req, flow, args)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            step_clock.disarm()
         _check_transition(req, flow)
-    except TimeoutException as e:  # the traceback shows the line that was running
+    except step_clock.TimeoutException as e:  # the traceback shows the line that was running
         error = TaskError("TimeoutError", str(e), "".join(user_traceback(e)), TIMEOUT)
         raised = e
     except StepFailure as e:
@@ -428,6 +410,7 @@ def _run(req: TaskRequest, blobs: Any = None) -> TaskOutcome:
         elif type(e) is EOFError and str(e) == "EOF when reading a line":  # input()
             error = replace(error, message=f"{error.message}: {INPUT_READS_NOTHING}")
         raised = e
+    step_clock.stopped(req.timeout, note)
 
     if error is not None and req.catch and error.reason != EXIT:
         if req.catch_print:
@@ -522,7 +505,7 @@ class CaughtException(Exception):
         self.exception = str(exc) if exc is not None else ""
         cls = type(exc)
         self.type = ""
-        if isinstance(exc, TimeoutException):  # what a flow written for Metaflow compares with
+        if isinstance(exc, step_clock.TimeoutException):  # what a Metaflow flow compares with
             self.type = "metaflow.plugins.timeout_decorator.TimeoutException"
         elif isinstance(exc, FailureHandledByCatch):
             self.type = "metaflow.plugins.catch_decorator.FailureHandledByCatch"

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from flowtui.engine.task import TaskOutcome, TaskRequest, _run, set_store_in_environment
@@ -57,7 +58,7 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
     _watch_endings(me, result_fd, req.step)
     try:
         _redirect_output(req)
-        outcome = _run(req)
+        outcome = _run(req, note=_note_on(result_fd, pipe, me) if req.timeout else None)
         if os.getpid() == me:
             if not outcome.ok and outcome.error:
                 sys.stderr.write(outcome.error.traceback)
@@ -85,6 +86,21 @@ def run_task_process(req: TaskRequest, result_fd: int, parent: int | None = None
                 pass
         _task = None  # flowtui's own end, not the step's
         os._exit(code)
+
+
+def _note_on(result_fd: int, pipe: os.stat_result, me: int) -> Callable[[bytes], None]:
+    """Sends the step clock's notes to the runner, on the result pipe while it is the pipe
+    (the step may have closed it and opened a file of its own on its fd), from this process
+    only (not one the step forked)."""
+
+    def note(byte: bytes) -> None:
+        if os.getpid() == me and _same_file(result_fd, pipe):
+            try:  # noqa: SIM105
+                os.write(result_fd, byte)
+            except OSError:
+                pass
+
+    return note
 
 
 def _end_forked_child(step: str) -> None:

@@ -22,7 +22,7 @@ def waiting_events(
     events = []
     for task_id, now_waiting in watch.changes(list(by_id), time.time()):
         task = by_id[task_id]
-        task.deadline = None
+        task.deadline, task.untimed = None, True
         pending = task.pending
         path = socket_path(str(store_root), task_id)
         events.append(

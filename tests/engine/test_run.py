@@ -354,6 +354,36 @@ class SlowFlow(FlowSpec):
     assert start.status == "failed" and start.exit_reason == "timeout"
 
 
+def test_a_step_that_does_not_stop_at_its_timeout_is_killed_by_the_runner(flows):
+    """The runner's backstop: SIGALRM blocked, as in C code that never returns to Python, the
+    step's own @timeout cannot stop it; the runner kills it, counting from its start."""
+    flows.write(
+        "stuck.py",
+        HEADER.replace("current\n", "current, timeout\n")
+        + """
+import signal, time
+
+class StuckFlow(FlowSpec):
+    @timeout(seconds=1)
+    @step
+    def start(self):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        while True:
+            time.sleep(0.5)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ran = flows.run("stuck.py")
+    assert ran.code == 1
+    assert "@timeout of 1 s" in ran.output
+    start = flows.tasks("StuckFlow")["start"][0]
+    assert start.status == "failed" and start.exit_reason == "timeout"
+
+
 def test_failing_step_reports_user_traceback_and_stops(flows):
     flows.write(
         "fail.py",

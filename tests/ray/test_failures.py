@@ -152,6 +152,42 @@ def test_cancelling_stops_the_ray_task(ray_flows: RayFlows) -> None:
     assert run.status == "cancelled"
 
 
+def test_a_step_that_does_not_stop_at_its_timeout_is_stopped_on_ray_too(
+    ray_flows: RayFlows,
+) -> None:
+    """SIGALRM blocked (as in C code that never returns to Python): the step's own @timeout
+    cannot stop it, so the runner cancels the Ray task, counting from the step's start as the
+    worker reports it (not from its launch: a worker starting up is not the step's time)."""
+    ray_flows.write(
+        "stuck.py",
+        """
+        import signal, time
+        from flowtui import FlowSpec, step, timeout
+
+        class StuckFlow(FlowSpec):
+            @timeout(seconds=1)
+            @step
+            def start(self):
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+                while True:
+                    time.sleep(0.5)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    ran = ray_flows.cli("run", "stuck.py")
+    assert ran.code == 1, ran.output
+    assert "step 'start' ran longer than its @timeout of 1 s" in " ".join(ran.output.split())
+    meta = ray_flows.store.meta
+    task = meta.tasks(meta.runs("StuckFlow")[0].run_id)[0]
+    assert [(a.status, a.exit_reason) for a in meta.attempts(task.task_id)] == [
+        ("failed", "timeout")
+    ]
+
+
 @pytest.mark.ray_faults
 def test_losing_a_node_mid_run_names_it(ray_flows: RayFlows, gpu_node: str) -> None:
     _write(ray_flows, "@resources(gpu=1)")
@@ -295,7 +331,7 @@ def test_the_cluster_stopping_mid_run_fails_the_run_in_a_sentence_and_resume_fin
     out, err = proc.communicate(timeout=300)  # without the watch: Ray ends the driver at 60 s
     text = " ".join((out + err).split())
     assert proc.returncode == 1, text
-    assert f"the Ray cluster at {own_cluster.address} went away" in text
+    assert f"the Ray cluster at {own_cluster.address} went away" in text, text
     assert "start it again and `flowtui resume` the run" in text
     assert "Start the Ray cluster again (or resume without --executor ray, here), then:" in text
     assert "Fix the code" not in text  # nothing in the code failed
