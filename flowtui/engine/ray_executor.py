@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,6 @@ class RayExecutor:
         client = (self.address or "").startswith("ray://")  # Ray Client: no GCS to look at
         self.watch = ClusterWatch(None if client else gcs_address(self.ray))
         self.lost: str | None = None  # why no attempt can run any more: the cluster went away
-        self.abandoned = False  # closed with the cluster gone: Ray cannot be shut down
         self.pump = threading.Thread(target=self._pump, name="flowtui-ray-pump", daemon=True)
         self.pump.start()
         # The cluster is watched from a thread of its own: with the cluster gone the pump's
@@ -229,22 +229,23 @@ class RayExecutor:
     def _this_node(self) -> Any:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        node = self.ray.get_runtime_context().get_node_id()
-        return NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+        return NodeAffinitySchedulingStrategy(node_id=self.driver_node, soft=False)
+
+    @cached_property
+    def driver_node(self) -> str:
+        """The id of the node this driver runs on (its raylet, object store and log sink)."""
+        return str(self.ray.get_runtime_context().get_node_id())
 
     def nodes(self) -> list[dict[str, float]]:
         """The resources of each live node."""
         return [n["Resources"] for n in self.ray.nodes() if n.get("Alive")]
 
-    def _node_gone(self, where: dict[str, str]) -> bool:
-        """Whether the node an attempt ran on (as its worker reported) has left the cluster."""
-        node = where.get("node-id")
-        if not node:
-            return False
+    def _live_nodes(self) -> set[str] | None:
+        """The ids of the cluster's live nodes, as its GCS says (None: it did not say)."""
         try:
-            return not any(n["NodeID"] == node and n.get("Alive") for n in self.ray.nodes())
+            return {n["NodeID"] for n in self.ray.nodes() if n.get("Alive")}
         except Exception:
-            return False
+            return None
 
     def capacity(self) -> int | None:
         return max(1, int(sum(n.get("CPU", 0) for n in self.nodes())))
@@ -270,9 +271,8 @@ class RayExecutor:
         self.watcher.join(timeout=5)
         # with the cluster gone the pump may be inside Ray until Ray ends this process
         self.pump.join(timeout=1 if self.lost is not None else 10)
-        if self.lost is not None:  # nothing to disconnect from; the process ends at once
-            self.abandoned = True  # after the run is recorded (`runner.execute`)
-            return
+        if self.lost is not None:  # nothing to disconnect from: the driver's process ends
+            return  # at once, in os._exit (engine/ray_driver.py)
         with contextlib.suppress(Exception):
             self.ray.shutdown()  # disconnects; also stops a Ray this run started
 
@@ -360,8 +360,9 @@ class RayExecutor:
             if refs:
                 try:
                     ready, _ = ray.wait(refs, num_returns=len(refs), timeout=_PUMP_EVERY)
-                except Exception:
+                except Exception:  # Ray failing at once (its node going): not a busy loop
                     ready = []
+                    self.closing.wait(_PUMP_EVERY)
             else:
                 self.closing.wait(_PUMP_EVERY)
             if self.lost is not None:
@@ -384,7 +385,7 @@ class RayExecutor:
     def _watch_cluster(self) -> None:
         while not self.closing.wait(_WATCH_EVERY):
             if self.watch.gone():
-                self._lose_cluster()
+                self._lose_cluster(f"its GCS at {self.watch.address} refuses connections")
                 return
 
     def _wait_while_the_gcs_refuses(self) -> None:
@@ -395,15 +396,17 @@ class RayExecutor:
         while not self.closing.is_set() and self.lost is None and not self.watch.answers():
             self.closing.wait(_WATCH_EVERY)
 
-    def _lose_cluster(self) -> None:
-        """The cluster went away: every running attempt fails now (Ray would hold them until
-        it ends this process), and so does every later launch."""
+    def _lose_cluster(self, how: str) -> None:
+        """The cluster went away (`how` says how it showed): every running attempt fails now
+        (Ray would hold them until it ends this process), and so does every later launch."""
         where = self.address or "a local Ray started for this run"
-        self.lost = (
-            f"the Ray cluster at {where} went away (its GCS at {self.watch.address} refuses "
-            "connections); start it again and `flowtui resume` the run, on it or locally"
-        )
         with self.lock:
+            if self.lost is not None:  # the watch and the pump both saw it: said once
+                return
+            self.lost = (
+                f"the Ray cluster at {where} went away ({how}); start it again and "
+                "`flowtui resume` the run, on it or locally"
+            )
             lost, self.running = list(self.running.values()), {}
             self.by_key.clear()
         for attempt in lost:
@@ -457,9 +460,17 @@ class RayExecutor:
             text, blobs, where = ray.get(attempt.ref)
         except Exception as e:
             self._wait_while_the_gcs_refuses()
+            live = self._live_nodes() if self.lost is None else None
+            if live is not None and self.driver_node not in live:
+                # The driver's own node died (the GCS, still up, says so): the run's objects,
+                # its log sink and its way into the cluster went with it. Whatever Ray made
+                # of this attempt (its worker crashed, its inputs were lost), that is the
+                # cause, as when the GCS stops: not the step's, nor its node's alone.
+                self._lose_cluster("the node this run's driver is on died")
             if self.lost is not None:  # the watch failed the attempt: this outcome is dropped
                 return _failure("ClusterLost", self.lost, CLUSTER_LOST)
-            return _ray_failure(e, attempt.request, self._node_gone(attempt.where))
+            node = attempt.where.get("node-id")  # the node it ran on, as its worker reported
+            return _ray_failure(e, attempt.request, bool(live and node and node not in live))
         finally:
             attempt.ref = None
         attempt.where = where

@@ -17,7 +17,6 @@ import dataclasses
 import os
 import select
 import signal
-import sys
 import time
 from collections import deque
 from functools import cached_property
@@ -605,6 +604,14 @@ def _cancelling_signals() -> tuple[signal.Signals, ...]:
 
 
 def execute(config: RunConfig, reporter: Reporter) -> RunResult:
+    if config.executor == "ray":  # Ray may end its driver without a word: it runs in a child
+        from flowtui.engine.ray_driver import drive_in_a_child
+
+        return drive_in_a_child(config, reporter, _execute)
+    return _execute(config, reporter)
+
+
+def _execute(config: RunConfig, reporter: Reporter) -> RunResult:
     if config.executor == "ray":  # a cluster that cannot be reached: said before any store is
         from flowtui.engine.ray_cluster import check_reachable  # made (or touched)
 
@@ -613,15 +620,9 @@ def execute(config: RunConfig, reporter: Reporter) -> RunResult:
     try:
         runner = Runner(config, store, reporter)
         try:
-            result = runner.execute()
+            return runner.execute()
         finally:
             runner.executor.close()
     finally:
         reporter.close()
         store.close()
-    if getattr(runner.executor, "abandoned", False):  # its cluster is gone: Ray's teardown at
-        # exit would wait for it, or fail under a thread still inside Ray; the run is recorded
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(result.exit_code)
-    return result

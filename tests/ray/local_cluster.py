@@ -104,6 +104,23 @@ class LocalCluster:
             self.procs.remove(self.workers)
             self.workers = None
 
+    def kill_head_raylet(self) -> None:
+        """SIGKILL the head node's raylet alone (its GCS stays up), as when it crashes. Its
+        `ray start --block` is paused first, or it would stop the whole node on seeing the
+        raylet die (`stop` lets it go on, to stop the rest)."""
+        head = self.procs[0].pid
+        os.kill(head, signal.SIGSTOP)
+        for pid in _session_pids(head):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if cmdline.endswith(b"/raylet"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                return
+        raise RuntimeError("the head node has no raylet process")
+
     def gpu_node_id(self) -> str:
         """The id of the live node that declares a GPU."""
         code = (
@@ -156,6 +173,8 @@ class LocalCluster:
 
     def stop(self) -> None:
         for proc in list(self.procs):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGCONT)  # paused by kill_head_raylet
             _stop_group(proc)
         self.procs.clear()
         shutil.rmtree(self.temp_dir, ignore_errors=True)
@@ -195,8 +214,9 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def _kill_session(sid: int) -> None:
-    """SIGKILL every process of ours whose session is `sid` (one this module started)."""
+def _session_pids(sid: int) -> list[int]:
+    """The processes whose session is `sid` (one this module started)."""
+    pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -206,8 +226,15 @@ def _kill_session(sid: int) -> None:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) > 3 and int(fields[3]) == sid:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
+            pids.append(int(entry.name))
+    return pids
+
+
+def _kill_session(sid: int) -> None:
+    """SIGKILL every process of ours whose session is `sid` (one this module started)."""
+    for pid in _session_pids(sid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def start_cluster(tries: int = 3, gpu_node: bool = True) -> LocalCluster:

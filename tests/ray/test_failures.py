@@ -348,6 +348,34 @@ def test_the_cluster_stopping_mid_run_fails_the_run_in_a_sentence_and_resume_fin
     assert meta.runs("GatedFlow")[0].status == "succeeded"
 
 
+@pytest.mark.ray_faults
+def test_the_driver_node_dying_with_its_gcs_still_up_fails_the_run_as_the_cluster_gone(
+    tmp_path: Path, own_cluster: LocalCluster
+) -> None:
+    """The raylet of the driver's node dies before the GCS (as `ray stop` can leave it on a
+    busy machine): Ray fails the attempt as a lost worker, but the step did nothing wrong and
+    the run's objects went with the node; the run says the cluster went away."""
+    flows = RayFlows(tmp_path, own_cluster)
+    pid_file, gate = tmp_path / "pid", tmp_path / "gate"
+    flows.write("gated.py", GATED.format(pid_file=str(pid_file), gate=str(gate)))
+    proc = flows.start("run", "gated.py")
+    _pid(str(pid_file))  # the step runs on the cluster
+    own_cluster.kill_head_raylet()
+    out, err = proc.communicate(timeout=300)
+    text = " ".join((out + err).split())
+    assert proc.returncode == 1, text
+    # said by the pump, or by the driver's parent when Ray ended the driver first
+    lost = f"the Ray cluster at {own_cluster.address} went away ("
+    assert f"start/1: ClusterLost: step 'start' stopped: {lost}" in text, text
+    assert "start it again and `flowtui resume` the run" in text, text
+    assert "Start the Ray cluster again (or resume without --executor ray, here), then:" in text
+    assert "WorkerLost" not in text and "Fix the code" not in text, text
+    meta = flows.store.meta
+    task = meta.tasks(meta.runs("GatedFlow")[0].run_id)[0]
+    attempts = meta.attempts(task.task_id)
+    assert [(a.status, a.exit_reason) for a in attempts] == [("failed", "cluster-lost")]
+
+
 def test_a_flow_folder_too_large_to_ship_names_the_folder_not_the_cluster(
     ray_flows: RayFlows,
 ) -> None:
