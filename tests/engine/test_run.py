@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.gate import wait_for
 
 HEADER = "from flowtui import FlowSpec, step, Parameter, JSONType, IncludeFile, current\n"
+COMPAT_FLOWS = Path(__file__).resolve().parents[1] / "compat" / "flows"
 
 
 def test_linear_flow_runs_and_stores_artifacts_and_logs(flows):
@@ -355,28 +356,9 @@ class SlowFlow(FlowSpec):
 
 
 def test_a_step_that_does_not_stop_at_its_timeout_is_killed_by_the_runner(flows):
-    """The runner's backstop: SIGALRM blocked, as in C code that never returns to Python, the
-    step's own @timeout cannot stop it; the runner kills it, counting from its start."""
-    flows.write(
-        "stuck.py",
-        HEADER.replace("current\n", "current, timeout\n")
-        + """
-import signal, time
-
-class StuckFlow(FlowSpec):
-    @timeout(seconds=1)
-    @step
-    def start(self):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        while True:
-            time.sleep(0.5)
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-""",
-    )
+    """The runner's backstop: the step's own @timeout cannot stop it; the runner kills it,
+    counting from its start."""
+    flows.write("stuck.py", (COMPAT_FLOWS / "timeout_ignored.py").read_text())
     ran = flows.run("stuck.py")
     assert ran.code == 1
     assert "@timeout of 1 s" in ran.output

@@ -158,26 +158,7 @@ def test_a_step_that_does_not_stop_at_its_timeout_is_stopped_on_ray_too(
     """SIGALRM blocked (as in C code that never returns to Python): the step's own @timeout
     cannot stop it, so the runner cancels the Ray task, counting from the step's start as the
     worker reports it (not from its launch: a worker starting up is not the step's time)."""
-    ray_flows.write(
-        "stuck.py",
-        """
-        import signal, time
-        from flowtui import FlowSpec, step, timeout
-
-        class StuckFlow(FlowSpec):
-            @timeout(seconds=1)
-            @step
-            def start(self):
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-                while True:
-                    time.sleep(0.5)
-                self.next(self.end)
-
-            @step
-            def end(self):
-                pass
-        """,
-    )
+    shutil.copy(COMPAT_FLOWS / "timeout_ignored.py", ray_flows.root / "stuck.py")
     ran = ray_flows.cli("run", "stuck.py")
     assert ran.code == 1, ran.output
     assert "step 'start' ran longer than its @timeout of 1 s" in " ".join(ran.output.split())
