@@ -23,6 +23,9 @@ class FlowImportError(FlowtuiError):
         super().__init__(message)
         self.details = details
 
+    def __reduce__(self) -> tuple[type[FlowImportError], tuple[str, str]]:
+        return type(self), (str(self), self.details)  # crosses a pipe: engine/ray_driver.py
+
 
 def install_metaflow_alias() -> None:
     """Make `import metaflow` give flowtui's compatible module, in this process only.

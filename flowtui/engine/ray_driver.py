@@ -26,7 +26,7 @@ from typing import Any
 from flowtui.engine.prepare import RunConfig
 from flowtui.engine.report import Reporter
 from flowtui.engine.running import RunResult
-from flowtui.errors import FlowtuiError
+from flowtui.errors import FlowtuiError, UsageError
 from flowtui.run.events import Event, RunFinished, RunStarted, TaskFailed
 from flowtui.run.status import CLUSTER_LOST, RunStatus, TaskError
 
@@ -72,10 +72,7 @@ def _child(config: RunConfig, execute: Execute, fd: int) -> None:
         try:
             sender.send(("result", execute(config, sender)))
         except BaseException as e:  # said by the parent, as the CLI says it
-            try:
-                sender.send(("raised", e))
-            except Exception:  # an error that does not pickle: its sentence
-                sender.send(("raised", FlowtuiError(str(e))))
+            sender.send(("raised", _portable(e)))
     except BaseException:
         code = 1
     finally:
@@ -84,6 +81,16 @@ def _child(config: RunConfig, execute: Execute, fd: int) -> None:
                 stream.flush()
         # Ray's own teardown at exit would wait for a cluster that may be gone
         os._exit(code)
+
+
+def _portable(error: BaseException) -> BaseException:
+    """`error`, or its sentence with its exit code if it does not survive a pickle."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        kind = UsageError if getattr(error, "exit_code", 1) == 2 else FlowtuiError
+        return kind(str(error))
+    return error
 
 
 class _PipeReporter(Reporter):

@@ -357,6 +357,33 @@ def test_the_driver_node_dying_with_its_gcs_still_up_fails_the_run_as_the_cluste
     assert [(a.status, a.exit_reason) for a in attempts] == [("failed", "cluster-lost")]
 
 
+def test_a_flow_that_raises_at_import_is_said_as_a_local_run_says_it(ray_flows: RayFlows) -> None:
+    """The driver (a child process on Ray) sends the import error to the CLI whole: the same
+    sentence and the user's traceback, no traceback of flowtui's own."""
+    ray_flows.write(
+        "broken.py",
+        """
+        from flowtui import FlowSpec, step
+
+        raise ValueError("boom at import")
+
+        class BrokenFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    )
+    ran = ray_flows.cli("run", "broken.py")
+    assert ran.code == 1, ran.output
+    assert "broken.py raised ValueError while being imported: boom at import" in ran.output
+    assert 'broken.py", line 4, in <module>' in ran.output  # the user's line
+    assert "ray_driver" not in ran.output and "pickle" not in ran.output
+
+
 def test_a_flow_folder_too_large_to_ship_names_the_folder_not_the_cluster(
     ray_flows: RayFlows,
 ) -> None:
