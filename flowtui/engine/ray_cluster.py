@@ -23,6 +23,15 @@ _LOST_AFTER = 5.0
 _PROBE_WAIT = 10.0  # seconds a cluster's address may take to answer as a gRPC server
 
 
+def cluster_gone(address: str | None, how: str) -> str:
+    """Why a run's attempts fail once its cluster went away (`how` says how it showed)."""
+    where = address or "a local Ray started for this run"
+    return (
+        f"the Ray cluster at {where} went away ({how}); start it again and `flowtui resume` "
+        "the run, on it or locally"
+    )
+
+
 def check_reachable(address: str) -> None:
     """A quick look at the cluster's address, so a wrong one is one sentence, not a hang: its
     port takes connections (else "cannot reach"), and speaks gRPC, as Ray's GCS and its client

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flowtui.engine.prepare import RunConfig
+from flowtui.engine.ray_cluster import cluster_gone
 from flowtui.engine.report import Reporter
 from flowtui.engine.running import RunResult
 from flowtui.errors import FlowtuiError, UsageError
@@ -47,14 +48,10 @@ def drive_in_a_child(config: RunConfig, reporter: Reporter, execute: Execute) ->
         watch.follow(read_fd)
         os.close(read_fd)
         os.waitpid(pid, 0)
-    if watch.raised is not None:
-        reporter.close()
-        raise watch.raised
-    if watch.result is not None:
-        reporter.close()
-        return watch.result
     try:
-        return watch.driver_lost(config)
+        if watch.raised is not None:
+            raise watch.raised
+        return watch.result if watch.result is not None else watch.driver_lost(config)
     finally:
         reporter.close()
 
@@ -151,11 +148,9 @@ class _Watch:
 
     def driver_lost(self, config: RunConfig) -> RunResult:
         """The child ended without its result: Ray ended it (its node's raylet died)."""
-        where = config.ray_address or os.environ.get("RAY_ADDRESS") or "a local Ray"
-        why = (
-            f"the Ray cluster at {where} went away (this machine's Ray node stopped, and Ray "
-            "ended the run's driver); start it again and `flowtui resume` the run, on it or "
-            "locally"
+        why = cluster_gone(
+            config.ray_address or os.environ.get("RAY_ADDRESS"),
+            "this machine's Ray node stopped, and Ray ended the run's driver",
         )
         if self.started is None:
             raise FlowtuiError(f"The run could not start: {why}.")

@@ -27,7 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from flowtui.engine.ray_cluster import ClusterWatch, check_reachable, gcs_address
+from flowtui.engine.ray_cluster import ClusterWatch, check_reachable, cluster_gone, gcs_address
 from flowtui.engine.task import TaskOutcome, TaskRequest, checked_source
 from flowtui.engine.usage import Reported
 from flowtui.errors import UsageError
@@ -399,14 +399,10 @@ class RayExecutor:
     def _lose_cluster(self, how: str) -> None:
         """The cluster went away (`how` says how it showed): every running attempt fails now
         (Ray would hold them until it ends this process), and so does every later launch."""
-        where = self.address or "a local Ray started for this run"
         with self.lock:
             if self.lost is not None:  # the watch and the pump both saw it: said once
                 return
-            self.lost = (
-                f"the Ray cluster at {where} went away ({how}); start it again and "
-                "`flowtui resume` the run, on it or locally"
-            )
+            self.lost = cluster_gone(self.address, how)
             lost, self.running = list(self.running.values()), {}
             self.by_key.clear()
         for attempt in lost:
